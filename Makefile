@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make run` serves a demo blog, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SITE ?= site
+HOST ?= 127.0.0.1
+PORT ?= 8080
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint bench bench-smoke install browser-deps interop-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	test -f $(SITE)/fedblog.toml || $(BIN)/fedblog init --dir $(SITE) --base-url http://$(HOST):$(PORT) --username author --demo
+	$(BIN)/fedblog --config $(SITE)/fedblog.toml serve --host $(HOST) --port $(PORT)
+
+browser-deps:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+interop-deps:
+	@test -d tests/interop/peer/node_modules || (cd tests/interop/peer && npm ci --no-audit --no-fund --silent)
+
+test: $(STAMP) browser-deps interop-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not interop"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-smoke: $(STAMP)
+
+
+clean:
+	rm -rf $(VENV) $(SITE)

@@ -1,0 +1,3 @@
+from fedblog.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""The `fedblog` command: each subcommand calls one service; errors print one line and exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from fedblog import __version__
+from fedblog.config import ConfigError, Settings, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+class CommandError(Exception):
+    """A user error in a command: printed as one line, exit code 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fedblog.cli import comments, federation, posts, site
+
+    parser = argparse.ArgumentParser(prog="fedblog", description="A blog for one author, on the fediverse.")
+    parser.add_argument("--version", action="version", version=f"fedblog {__version__}")
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("FEDBLOG_CONFIG", "fedblog.toml"),
+        help="the site's fedblog.toml (default: $FEDBLOG_CONFIG or ./fedblog.toml)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (site, posts, comments, federation):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(args.config) if getattr(args, "needs_settings", True) else None
+        return int(asyncio.run(args.handler(args, settings)) or 0)
+    except ConfigError as error:
+        print(f"fedblog: configuration error: {error}", file=sys.stderr)
+        return 2
+    except CommandError as error:
+        print(f"fedblog: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def add_command(commands: Any, name: str, handler: Handler, help_text: str, needs_settings: bool = True) -> Any:
+    command = commands.add_parser(name, help=help_text, description=help_text)
+    command.set_defaults(handler=handler, needs_settings=needs_settings)
+    return command

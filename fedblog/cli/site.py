@@ -1,0 +1,121 @@
+"""`fedblog init` and `fedblog serve`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from fedblog.cli import CommandError, add_command
+from fedblog.config import LANGUAGES, ConfigError, Settings, load_settings, render_config
+from fedblog.passwords import generate_password, hash_password
+from fedblog.protocol.keys import generate_private_key_pem
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    init = add_command(commands, "init", run_init, "create a new site: config, key, database", needs_settings=False)
+    init.add_argument("--dir", required=True, help="the site's directory (created if missing)")
+    init.add_argument("--base-url", required=True, help="public URL, e.g. https://blog.example")
+    init.add_argument("--username", required=True, help="the author's fediverse username")
+    init.add_argument("--title", default="", help="the site title")
+    init.add_argument("--language", choices=LANGUAGES, default="en")
+    init.add_argument("--admin-password-file", help="read the admin password from this file")
+    init.add_argument("--demo", action="store_true", help="also add a welcome post and a comment thread")
+
+    serve = add_command(commands, "serve", run_serve, "serve the blog (and deliver to followers)")
+    serve.add_argument("--host", default=None, help="default: $HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8080")
+
+
+async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
+    site = Path(args.dir)
+    config_path = site / "fedblog.toml"
+    if config_path.exists():
+        raise CommandError(f"{config_path} already exists: refusing to overwrite an existing site")
+    key_path = site / "keys" / "private.pem"
+    if key_path.exists():
+        raise CommandError(f"{key_path} already exists: refusing to overwrite an existing key")
+    printed_password = None
+    if args.admin_password_file:
+        try:
+            password = Path(args.admin_password_file).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise CommandError(f"--admin-password-file: {error.strerror}") from None
+        if len(password) < 8:
+            raise CommandError("--admin-password-file: the password needs at least 8 characters")
+    else:
+        password = printed_password = generate_password()
+    text = render_config(
+        base_url=args.base_url,
+        username=args.username,
+        title=args.title or f"{args.username}'s blog",
+        language=args.language,
+        password_hash=hash_password(password),
+        database="fedblog.sqlite3",
+    )
+    # Validate before writing anything, so a bad --base-url leaves no half-made site.
+    import tomllib
+
+    from fedblog.config import settings_from_mapping
+
+    try:
+        settings_from_mapping(tomllib.loads(text), {}, root=site.resolve())
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "keys").mkdir(exist_ok=True)
+    os.chmod(site / "keys", 0o700)
+    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(generate_private_key_pem())
+    descriptor = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    settings = load_settings(config_path, environ={})
+    from fedblog.context import open_context
+
+    async with open_context(settings) as ctx:
+        if args.demo:
+            from fedblog.cli.demo import create_demo_content
+
+            await create_demo_content(ctx)
+    print(f"Created the site in {site}/ (config {config_path}, key {key_path}, database {settings.database_path})")
+    if printed_password:
+        print(f"Admin password (shown once): {printed_password}")
+        print(f"Log in at {settings.site.base_url}/admin")
+    return 0
+
+
+async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
+    import asyncio
+    import logging
+
+    from aiohttp import web
+
+    from fedblog.app import create_app
+
+    assert settings is not None
+    host = args.host or os.environ.get("HOST") or "127.0.0.1"
+    try:
+        port = args.port or int(os.environ.get("PORT") or 8080)
+    except ValueError:
+        raise CommandError(f"PORT: expected a number, got {os.environ.get('PORT')!r}") from None
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    logging.getLogger("fedblog").info("serving %s on http://%s:%s", settings.site.base_url, host, port)
+    print(
+        f"fedblog is serving {settings.site.title!r} on http://{host}:{port}/ (public URL {settings.site.base_url})",
+        flush=True,
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+    return 0

@@ -1,0 +1,259 @@
+"""Settings from one TOML file, each key overridable by FEDBLOG_<SECTION>_<KEY>.
+
+Every problem is reported as a ConfigError naming the key, so the CLI can print one line and exit.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+MODERATION_POLICIES = ("open", "first_time", "hold_all")
+LANGUAGES = ("en", "fr")
+
+
+class ConfigError(Exception):
+    """A bad configuration value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    base_url: str = "http://127.0.0.1:8080"
+    title: str = "fedblog"
+    description: str = ""
+    language: str = "en"
+    posts_per_page: int = 10
+
+
+@dataclass(frozen=True)
+class AuthorSettings:
+    username: str = "author"
+    display_name: str = ""
+    bio: str = ""
+    avatar: str = ""
+    header_image: str = ""
+    # Profile links shown on the actor as PropertyValue pairs: "Label = https://…"
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    path: str = "fedblog.sqlite3"
+
+
+@dataclass(frozen=True)
+class CommentSettings:
+    moderation: str = "first_time"
+    max_length: int = 5000
+    rate_limit_per_minute: int = 5
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    manually_approves_followers: bool = False
+    authorized_fetch: bool = False
+    allow_private_addresses: bool = False
+    delivery_concurrency: int = 32
+    delivery_per_host: int = 4
+    discoverable: bool = True
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    password_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: SiteSettings = field(default_factory=SiteSettings)
+    author: AuthorSettings = field(default_factory=AuthorSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    comments: CommentSettings = field(default_factory=CommentSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    # The directory of the config file: relative paths (database, keys) are resolved against it.
+    root: Path = Path()
+
+    @property
+    def database_path(self) -> Path:
+        return resolve_path(self.root, self.database.path)
+
+    @property
+    def key_path(self) -> Path:
+        return self.root / "keys" / "private.pem"
+
+    @property
+    def is_https(self) -> bool:
+        return self.site.base_url.startswith("https://")
+
+
+SECTIONS: dict[str, type] = {
+    "site": SiteSettings,
+    "author": AuthorSettings,
+    "database": DatabaseSettings,
+    "comments": CommentSettings,
+    "federation": FederationSettings,
+    "admin": AdminSettings,
+}
+
+
+def resolve_path(root: Path, value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else root / path
+
+
+def load_settings(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Settings:
+    """Read the TOML file, apply FEDBLOG_* overrides, validate; raise ConfigError on any problem."""
+    environ = dict(os.environ if environ is None else environ)
+    config_path = Path(path)
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(config_path)!r} not found (run `fedblog init` first)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {str(config_path)!r} is not valid TOML: {error}") from None
+    return settings_from_mapping(raw, environ, root=config_path.resolve().parent)
+
+
+def settings_from_mapping(raw: dict[str, Any], environ: dict[str, str], root: Path) -> Settings:
+    sections: dict[str, Any] = {}
+    for name in raw:
+        if name not in SECTIONS:
+            raise ConfigError(f"[{name}]: unknown section (known: {', '.join(SECTIONS)})")
+    for name, cls in SECTIONS.items():
+        values = raw.get(name, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"{name}: must be a table")
+        sections[name] = build_section(name, cls, values, environ)
+    settings = Settings(**sections, root=root)
+    validate(settings)
+    return settings
+
+
+def build_section(section: str, cls: type, values: dict[str, Any], environ: dict[str, str]) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"{section}.{key}: unknown key (known: {', '.join(known)})")
+    kwargs: dict[str, Any] = {}
+    for name, spec in known.items():
+        default = spec.default
+        env_name = f"FEDBLOG_{section.upper()}_{name.upper()}"
+        if env_name in environ:
+            kwargs[name] = coerce(f"{section}.{name} (from {env_name})", environ[env_name], default)
+        elif name in values:
+            kwargs[name] = check_type(f"{section}.{name}", values[name], default)
+    return cls(**kwargs)
+
+
+def coerce(key: str, text: str, default: Any) -> Any:
+    """Turn an environment string into the type of the default."""
+    if isinstance(default, bool):
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{key}: expected true or false, got {text!r}")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{key}: expected an integer, got {text!r}") from None
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    return text
+
+
+def check_type(key: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{key}: expected a list of strings")
+        return tuple(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}: expected a string, got {value!r}")
+    return value
+
+
+def validate(settings: Settings) -> None:
+    base = urlsplit(settings.site.base_url)
+    if base.scheme not in ("http", "https") or not base.hostname:
+        raise ConfigError(f"site.base_url: expected an http(s) URL, got {settings.site.base_url!r}")
+    if base.path not in ("", "/") or base.query or base.fragment:
+        raise ConfigError("site.base_url: must be scheme://host[:port] without a path")
+    if settings.site.language not in LANGUAGES:
+        raise ConfigError(f"site.language: expected one of {', '.join(LANGUAGES)}, got {settings.site.language!r}")
+    if settings.site.posts_per_page < 1:
+        raise ConfigError("site.posts_per_page: must be at least 1")
+    username = settings.author.username
+    if not username or not all(c.isalnum() or c in "_-." for c in username) or not username.isascii():
+        raise ConfigError(f"author.username: letters, digits, '_', '-' and '.' only, got {username!r}")
+    if settings.comments.moderation not in MODERATION_POLICIES:
+        raise ConfigError(
+            f"comments.moderation: expected one of {', '.join(MODERATION_POLICIES)}, "
+            f"got {settings.comments.moderation!r}"
+        )
+    if settings.comments.max_length < 1:
+        raise ConfigError("comments.max_length: must be at least 1")
+    for link in settings.author.links:
+        label, sep, url = link.partition("=")
+        if not sep or not label.strip() or not url.strip().startswith(("http://", "https://")):
+            raise ConfigError(f"author.links: expected 'Label = https://…', got {link!r}")
+    if settings.federation.delivery_concurrency < 1 or settings.federation.delivery_per_host < 1:
+        raise ConfigError("federation.delivery_concurrency: must be at least 1")
+
+
+def render_config(base_url: str, username: str, title: str, language: str, password_hash: str, database: str) -> str:
+    """The TOML written by `fedblog init` (every key listed, so the author sees what exists)."""
+
+    def q(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return f"""# fedblog configuration. Any key can be overridden by FEDBLOG_<SECTION>_<KEY>.
+[site]
+base_url = {q(base_url.rstrip("/"))}
+title = {q(title)}
+description = ""
+language = {q(language)}
+posts_per_page = 10
+
+[author]
+username = {q(username)}
+display_name = {q(username)}
+bio = ""
+avatar = ""
+header_image = ""
+links = []
+
+[database]
+path = {q(database)}
+
+[comments]
+# open | first_time (hold a commenter's first comment) | hold_all
+moderation = "first_time"
+max_length = 5000
+rate_limit_per_minute = 5
+
+[federation]
+manually_approves_followers = false
+authorized_fetch = false
+allow_private_addresses = false
+delivery_concurrency = 32
+delivery_per_host = 4
+discoverable = true
+
+[admin]
+password_hash = {q(password_hash)}
+"""

@@ -1,0 +1,137 @@
+"""The nouns of fedblog as plain dataclasses; the store builds them, services and templates read them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class CommentStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    SPAM = "spam"
+
+
+class CommentOrigin(enum.StrEnum):
+    WEB = "web"
+    FEDIVERSE = "fediverse"
+    WEBMENTION = "webmention"
+    AUTHOR = "author"
+
+
+class AuthorKind(enum.StrEnum):
+    VISITOR = "visitor"
+    REMOTE = "remote"
+    OWNER = "owner"
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    FOLLOWERS = "followers"
+    DIRECT = "direct"
+
+    @property
+    def is_shown_publicly(self) -> bool:
+        return self in (Visibility.PUBLIC, Visibility.UNLISTED)
+
+
+@dataclass(frozen=True)
+class Post:
+    id: int
+    slug: str
+    title: str
+    body_markdown: str
+    body_html: str
+    summary: str
+    language: str
+    draft: bool
+    published_at: datetime
+    updated_at: datetime | None
+    tags: tuple[str, ...] = ()
+    comment_count: int = 0
+
+
+@dataclass(frozen=True)
+class CommentAuthor:
+    id: int
+    kind: AuthorKind
+    name: str
+    email: str | None = None
+    website: str | None = None
+    actor_id: str | None = None
+    handle: str | None = None
+    avatar_url: str | None = None
+    profile_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    url: str
+    media_type: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    post_id: int
+    parent_id: int | None
+    author: CommentAuthor
+    origin: CommentOrigin
+    status: CommentStatus
+    visibility: Visibility
+    content_html: str
+    summary: str
+    sensitive: bool
+    language: str | None
+    attachments: tuple[Attachment, ...]
+    remote_id: str | None
+    remote_url: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    approved_at: datetime | None
+    post_slug: str = ""
+    post_title: str = ""
+
+
+@dataclass
+class CommentNode:
+    """A comment with its approved replies, for threaded display."""
+
+    comment: Comment
+    children: list[CommentNode] = field(default_factory=list)
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class RemoteActor:
+    id: str
+    type: str
+    inbox: str
+    shared_inbox: str | None
+    handle: str | None
+    name: str
+    icon_url: str | None
+    url: str | None
+    public_key_id: str | None
+    public_key_pem: str | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class Follower:
+    actor_id: str
+    inbox: str
+    shared_inbox: str | None
+    handle: str | None
+    name: str
+    follow_activity_id: str
+    follow_json: str
+    status: str
+    created_at: datetime
+
+    @property
+    def delivery_inbox(self) -> str:
+        return self.shared_inbox or self.inbox

@@ -1,0 +1,223 @@
+"""One thread per post, one moderation queue, whatever the comment's origin."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from fedblog.context import Context
+from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post
+from fedblog.rendering import plain_text_to_html
+from fedblog.store.comments import NewComment
+
+MAX_NAME = 100
+MAX_EMAIL = 254
+MAX_WEBSITE = 300
+# A pragmatic shape check: something@domain.tld with no spaces or control characters.
+_EMAIL_RE = re.compile(
+    r"^[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
+)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True)
+class CommentForm:
+    name: str = ""
+    email: str = ""
+    website: str = ""
+    message: str = ""
+    parent_id: str = ""
+
+
+@dataclass
+class SubmitResult:
+    comment: Comment | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def held(self) -> bool:
+        return self.comment is not None and self.comment.status != CommentStatus.APPROVED
+
+
+def moderation_decision(policy: str, trusted: bool) -> CommentStatus:
+    """The moderation policy as a pure function: open, first_time (trust after one approval), hold_all."""
+    if policy == "open":
+        return CommentStatus.APPROVED
+    if policy == "first_time" and trusted:
+        return CommentStatus.APPROVED
+    return CommentStatus.PENDING
+
+
+def clean_line(text: str) -> str:
+    return _CONTROL_RE.sub("", text).strip()
+
+
+def build_thread(comments: list[Comment]) -> list[CommentNode]:
+    """Nest comments under their parents; a reply whose parent is not shown goes to the top level."""
+    nodes = {c.id: CommentNode(c) for c in comments}
+    roots: list[CommentNode] = []
+    for comment in comments:
+        node = nodes[comment.id]
+        parent = nodes.get(comment.parent_id) if comment.parent_id else None
+        if parent is None:
+            roots.append(node)
+        else:
+            parent.children.append(node)
+
+    def set_depth(items: list[CommentNode], depth: int) -> None:
+        for item in items:
+            item.depth = depth
+            set_depth(item.children, depth + 1)
+
+    set_depth(roots, 0)
+    return roots
+
+
+class CommentService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.store = ctx.comments
+
+    def validate(self, form: CommentForm) -> dict[str, str]:
+        _ = self.ctx.i18n.gettext
+        errors: dict[str, str] = {}
+        name, email, website, message = (
+            clean_line(form.name),
+            form.email.strip(),
+            form.website.strip(),
+            form.message.strip(),
+        )
+        if not name:
+            errors["name"] = _("Please enter your name.")
+        elif len(name) > MAX_NAME:
+            errors["name"] = _("Your name is too long (at most %(max)d characters).") % {"max": MAX_NAME}
+        if not email:
+            errors["email"] = _("Please enter your email address.")
+        elif len(email) > MAX_EMAIL or not _EMAIL_RE.match(email):
+            errors["email"] = _("This email address does not look valid.")
+        if website:
+            parts = urlsplit(website)
+            if (
+                len(website) > MAX_WEBSITE
+                or parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.username
+                or _CONTROL_RE.search(website)
+                or any(c.isspace() for c in website)
+            ):
+                errors["website"] = _("The website must be an http:// or https:// address.")
+        max_length = self.ctx.settings.comments.max_length
+        if not message:
+            errors["message"] = _("Please write a message.")
+        elif len(message) > max_length:
+            errors["message"] = _("Your message is too long (at most %(max)d characters).") % {"max": max_length}
+        return errors
+
+    async def submit_web_comment(self, post: Post, form: CommentForm, ip: str | None) -> SubmitResult:
+        errors = self.validate(form)
+        parent_id: int | None = None
+        if form.parent_id:
+            parent = await self.store.get_comment(int(form.parent_id)) if form.parent_id.isdigit() else None
+            if parent is None or parent.post_id != post.id or parent.status != CommentStatus.APPROVED:
+                errors["parent_id"] = self.ctx.i18n.gettext("The comment you reply to does not exist.")
+            else:
+                parent_id = parent.id
+        if errors:
+            return SubmitResult(errors=errors)
+        email = form.email.strip().lower()
+        trusted = await self.store.email_is_trusted(email)
+        status = moderation_decision(self.ctx.settings.comments.moderation, trusted)
+        async with self.ctx.db.transaction() as conn:
+            author_id = await self.store.get_or_create_visitor(
+                conn, clean_line(form.name), email, form.website.strip() or None
+            )
+            comment_id = await self.store.insert_comment(
+                conn,
+                NewComment(
+                    post_id=post.id,
+                    parent_id=parent_id,
+                    author_id=author_id,
+                    origin=CommentOrigin.WEB,
+                    status=status,
+                    content_html=plain_text_to_html(form.message),
+                    language=None,
+                    ip=ip,
+                ),
+            )
+            comment = await self.store.get_comment(comment_id)
+            assert comment is not None
+            if status == CommentStatus.APPROVED:
+                for listener in self.ctx.comment_listeners:
+                    await listener.comment_approved(conn, comment)
+        return SubmitResult(comment=comment)
+
+    async def reply_as_author(self, parent_id: int, message_markdown: str) -> Comment:
+        """The author answers a comment: approved at once, and federated by the listeners."""
+        from fedblog.rendering import render_markdown
+
+        parent = await self.store.get_comment(parent_id)
+        if parent is None:
+            raise LookupError(f"no comment {parent_id}")
+        if not message_markdown.strip():
+            raise ValueError("the reply is empty")
+        settings = self.ctx.settings
+        async with self.ctx.db.transaction() as conn:
+            author_id = await self.store.get_or_create_owner(
+                conn,
+                settings.author.display_name or settings.author.username,
+                self.ctx.urls.actor(),
+                self.ctx.urls.profile(),
+            )
+            comment_id = await self.store.insert_comment(
+                conn,
+                NewComment(
+                    post_id=parent.post_id,
+                    parent_id=parent.id,
+                    author_id=author_id,
+                    origin=CommentOrigin.AUTHOR,
+                    status=CommentStatus.APPROVED,
+                    content_html=render_markdown(message_markdown),
+                    language=settings.site.language,
+                ),
+            )
+            comment = await self.store.get_comment(comment_id)
+            assert comment is not None
+            for listener in self.ctx.comment_listeners:
+                await listener.comment_approved(conn, comment)
+        return comment
+
+    async def set_status(self, comment_id: int, status: CommentStatus) -> Comment:
+        comment = await self.store.get_comment(comment_id)
+        if comment is None:
+            raise LookupError(f"no comment {comment_id}")
+        async with self.ctx.db.transaction() as conn:
+            await self.store.set_status(conn, comment_id, status)
+            updated = await self.store.get_comment(comment_id)
+            assert updated is not None
+            for listener in self.ctx.comment_listeners:
+                if status == CommentStatus.APPROVED and comment.status != CommentStatus.APPROVED:
+                    await listener.comment_approved(conn, updated)
+                elif status != CommentStatus.APPROVED and comment.status == CommentStatus.APPROVED:
+                    await listener.comment_removed(conn, updated)
+        return updated
+
+    async def approve(self, comment_id: int) -> Comment:
+        return await self.set_status(comment_id, CommentStatus.APPROVED)
+
+    async def mark_spam(self, comment_id: int) -> Comment:
+        return await self.set_status(comment_id, CommentStatus.SPAM)
+
+    async def delete(self, comment_id: int) -> Comment:
+        comment = await self.store.get_comment(comment_id)
+        if comment is None:
+            raise LookupError(f"no comment {comment_id}")
+        async with self.ctx.db.transaction() as conn:
+            if comment.status == CommentStatus.APPROVED:
+                for listener in self.ctx.comment_listeners:
+                    await listener.comment_removed(conn, comment)
+            await self.store.delete_comment(conn, comment_id)
+        return comment
+
+    async def thread_for_post(self, post: Post) -> list[CommentNode]:
+        return build_thread(await self.store.list_visible_for_post(post.id))

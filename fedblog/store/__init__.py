@@ -1,0 +1,1 @@
+"""The only place with SQL: one Database, one repository module per noun."""

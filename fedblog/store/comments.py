@@ -1,0 +1,317 @@
+"""Comments of every origin (web form, fediverse, the author) and their authors: one table, one thread."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import aiosqlite
+
+from fedblog.clock import from_text, to_text, utcnow
+from fedblog.models import (
+    Attachment,
+    AuthorKind,
+    Comment,
+    CommentAuthor,
+    CommentOrigin,
+    CommentStatus,
+    Visibility,
+)
+from fedblog.store.db import Database, Row
+
+_SELECT = """SELECT c.*, a.kind AS a_kind, a.name AS a_name, a.email AS a_email, a.website AS a_website,
+    a.actor_id AS a_actor_id, a.handle AS a_handle, a.avatar_url AS a_avatar_url,
+    a.profile_url AS a_profile_url, p.slug AS post_slug, p.title AS post_title
+    FROM comments c JOIN comment_authors a ON a.id = c.author_id JOIN posts p ON p.id = c.post_id"""
+
+PUBLIC_VISIBILITIES = "('public', 'unlisted')"
+
+
+@dataclass(frozen=True)
+class NewComment:
+    post_id: int
+    parent_id: int | None
+    author_id: int
+    origin: CommentOrigin
+    status: CommentStatus
+    content_html: str
+    visibility: Visibility = Visibility.PUBLIC
+    summary: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    remote_id: str | None = None
+    remote_url: str | None = None
+    ip: str | None = None
+    created_at: str | None = None
+
+
+def row_to_comment(row: Row) -> Comment:
+    author = CommentAuthor(
+        id=row["author_id"],
+        kind=AuthorKind(row["a_kind"]),
+        name=row["a_name"],
+        email=row["a_email"],
+        website=row["a_website"],
+        actor_id=row["a_actor_id"],
+        handle=row["a_handle"],
+        avatar_url=row["a_avatar_url"],
+        profile_url=row["a_profile_url"],
+    )
+    attachments = tuple(
+        Attachment(url=item["url"], media_type=item.get("media_type", ""), name=item.get("name", ""))
+        for item in json.loads(row["attachments_json"] or "[]")
+    )
+    return Comment(
+        id=row["id"],
+        post_id=row["post_id"],
+        parent_id=row["parent_id"],
+        author=author,
+        origin=CommentOrigin(row["origin"]),
+        status=CommentStatus(row["status"]),
+        visibility=Visibility(row["visibility"]),
+        content_html=row["content_html"],
+        summary=row["summary"],
+        sensitive=bool(row["sensitive"]),
+        language=row["language"],
+        attachments=attachments,
+        remote_id=row["remote_id"],
+        remote_url=row["remote_url"],
+        created_at=from_text(row["created_at"]),  # type: ignore[arg-type]
+        updated_at=from_text(row["updated_at"]),
+        approved_at=from_text(row["approved_at"]),
+        post_slug=row["post_slug"],
+        post_title=row["post_title"],
+    )
+
+
+def attachments_to_json(attachments: tuple[Attachment, ...]) -> str:
+    return json.dumps([{"url": a.url, "media_type": a.media_type, "name": a.name} for a in attachments])
+
+
+class CommentStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # Authors
+    async def get_or_create_visitor(
+        self, conn: aiosqlite.Connection, name: str, email: str, website: str | None
+    ) -> int:
+        """One author row per (email, name, website): a visitor may change their name between comments."""
+        async with conn.execute(
+            "SELECT id FROM comment_authors WHERE kind = 'visitor' AND email = ? AND name = ? "
+            "AND COALESCE(website, '') = ?",
+            (email, name, website or ""),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+        cursor = await conn.execute(
+            "INSERT INTO comment_authors (kind, name, email, website, created_at) VALUES ('visitor', ?, ?, ?, ?)",
+            (name, email, website or None, to_text(utcnow())),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def upsert_remote_author(
+        self,
+        conn: aiosqlite.Connection,
+        actor_id: str,
+        name: str,
+        handle: str | None,
+        avatar_url: str | None,
+        profile_url: str | None,
+    ) -> int:
+        await conn.execute(
+            "INSERT INTO comment_authors (kind, name, actor_id, handle, avatar_url, profile_url, created_at) "
+            "VALUES ('remote', ?, ?, ?, ?, ?, ?) ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, "
+            "handle = excluded.handle, avatar_url = excluded.avatar_url, profile_url = excluded.profile_url",
+            (name, actor_id, handle, avatar_url, profile_url, to_text(utcnow())),
+        )
+        async with conn.execute("SELECT id FROM comment_authors WHERE actor_id = ?", (actor_id,)) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def get_or_create_owner(self, conn: aiosqlite.Connection, name: str, actor_id: str, profile_url: str) -> int:
+        async with conn.execute("SELECT id FROM comment_authors WHERE kind = 'owner'") as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            await conn.execute(
+                "UPDATE comment_authors SET name = ?, actor_id = ?, profile_url = ? WHERE id = ?",
+                (name, actor_id, profile_url, row[0]),
+            )
+            return int(row[0])
+        cursor = await conn.execute(
+            "INSERT INTO comment_authors (kind, name, actor_id, profile_url, created_at) VALUES ('owner', ?, ?, ?, ?)",
+            (name, actor_id, profile_url, to_text(utcnow())),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def email_is_trusted(self, email: str) -> bool:
+        """True once a comment by this email has been approved (first-time moderation)."""
+        value = await self.db.fetch_value(
+            "SELECT 1 FROM comments c JOIN comment_authors a ON a.id = c.author_id "
+            "WHERE a.email = ? AND c.status = 'approved' LIMIT 1",
+            (email.lower(),),
+        )
+        return value is not None
+
+    async def actor_is_trusted(self, actor_id: str) -> bool:
+        value = await self.db.fetch_value(
+            "SELECT 1 FROM comments c JOIN comment_authors a ON a.id = c.author_id "
+            "WHERE a.actor_id = ? AND c.status = 'approved' LIMIT 1",
+            (actor_id,),
+        )
+        return value is not None
+
+    async def list_approved_commenters(self) -> list[tuple[CommentAuthor, int]]:
+        """Every author with an approved comment and how many, most active first."""
+        rows = await self.db.fetch_all(
+            "SELECT a.*, COUNT(c.id) AS approved FROM comment_authors a JOIN comments c ON c.author_id = a.id "
+            "WHERE c.status = 'approved' AND a.kind != 'owner' GROUP BY a.id ORDER BY approved DESC, a.name"
+        )
+        return [
+            (
+                CommentAuthor(
+                    id=row["id"],
+                    kind=AuthorKind(row["kind"]),
+                    name=row["name"],
+                    email=row["email"],
+                    website=row["website"],
+                    actor_id=row["actor_id"],
+                    handle=row["handle"],
+                    avatar_url=row["avatar_url"],
+                    profile_url=row["profile_url"],
+                ),
+                row["approved"],
+            )
+            for row in rows
+        ]
+
+    # Comments
+    async def insert_comment(self, conn: aiosqlite.Connection, new: NewComment) -> int:
+        now = to_text(utcnow())
+        cursor = await conn.execute(
+            "INSERT INTO comments (post_id, parent_id, author_id, origin, status, visibility, content_html, summary, "
+            "sensitive, language, attachments_json, remote_id, remote_url, ip, created_at, approved_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.post_id,
+                new.parent_id,
+                new.author_id,
+                new.origin.value,
+                new.status.value,
+                new.visibility.value,
+                new.content_html,
+                new.summary,
+                int(new.sensitive),
+                new.language,
+                attachments_to_json(new.attachments),
+                new.remote_id,
+                new.remote_url,
+                new.ip,
+                new.created_at or now,
+                now if new.status == CommentStatus.APPROVED else None,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def get_comment(self, comment_id: int) -> Comment | None:
+        row = await self.db.fetch_one(f"{_SELECT} WHERE c.id = ?", (comment_id,))
+        return None if row is None else row_to_comment(row)
+
+    async def get_comment_by_remote_id(self, remote_id: str) -> Comment | None:
+        row = await self.db.fetch_one(f"{_SELECT} WHERE c.remote_id = ?", (remote_id,))
+        return None if row is None else row_to_comment(row)
+
+    async def list_visible_for_post(self, post_id: int) -> list[Comment]:
+        """Approved comments shown on the post page (public and unlisted), oldest first."""
+        rows = await self.db.fetch_all(
+            f"{_SELECT} WHERE c.post_id = ? AND c.status = 'approved' AND c.visibility IN {PUBLIC_VISIBILITIES} "
+            "ORDER BY c.created_at, c.id",
+            (post_id,),
+        )
+        return [row_to_comment(row) for row in rows]
+
+    async def list_visible_replies(self, post_id: int, parent_id: int | None, limit: int, offset: int) -> list[Comment]:
+        parent_clause = "c.parent_id IS NULL" if parent_id is None else "c.parent_id = ?"
+        params: list[object] = [post_id] + ([] if parent_id is None else [parent_id]) + [limit, offset]
+        rows = await self.db.fetch_all(
+            f"{_SELECT} WHERE c.post_id = ? AND {parent_clause} AND c.status = 'approved' "
+            f"AND c.visibility IN {PUBLIC_VISIBILITIES} ORDER BY c.created_at, c.id LIMIT ? OFFSET ?",
+            params,
+        )
+        return [row_to_comment(row) for row in rows]
+
+    async def count_visible_replies(self, post_id: int, parent_id: int | None) -> int:
+        parent_clause = "parent_id IS NULL" if parent_id is None else "parent_id = ?"
+        params: list[object] = [post_id] + ([] if parent_id is None else [parent_id])
+        return int(
+            await self.db.fetch_value(
+                f"SELECT COUNT(*) FROM comments WHERE post_id = ? AND {parent_clause} AND status = 'approved' "
+                f"AND visibility IN {PUBLIC_VISIBILITIES}",
+                params,
+            )
+        )
+
+    async def list_by_status(self, status: CommentStatus | None = None, limit: int = 500) -> list[Comment]:
+        if status is None:
+            rows = await self.db.fetch_all(f"{_SELECT} ORDER BY c.created_at DESC, c.id DESC LIMIT ?", (limit,))
+        else:
+            rows = await self.db.fetch_all(
+                f"{_SELECT} WHERE c.status = ? ORDER BY c.created_at DESC, c.id DESC LIMIT ?", (status.value, limit)
+            )
+        return [row_to_comment(row) for row in rows]
+
+    async def list_private_mentions(self, limit: int = 200) -> list[Comment]:
+        rows = await self.db.fetch_all(
+            f"{_SELECT} WHERE c.visibility IN ('followers', 'direct') ORDER BY c.created_at DESC LIMIT ?", (limit,)
+        )
+        return [row_to_comment(row) for row in rows]
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self.db.fetch_all("SELECT status, COUNT(*) FROM comments GROUP BY status")
+        return {row[0]: row[1] for row in rows}
+
+    async def set_status(self, conn: aiosqlite.Connection, comment_id: int, status: CommentStatus) -> None:
+        await conn.execute(
+            "UPDATE comments SET status = ?, approved_at = CASE WHEN ? = 'approved' "
+            "THEN COALESCE(approved_at, ?) ELSE approved_at END WHERE id = ?",
+            (status.value, status.value, to_text(utcnow()), comment_id),
+        )
+
+    async def update_content(
+        self,
+        conn: aiosqlite.Connection,
+        comment_id: int,
+        content_html: str,
+        summary: str,
+        sensitive: bool,
+        attachments: tuple[Attachment, ...],
+        updated_at: str,
+    ) -> None:
+        await conn.execute(
+            "UPDATE comments SET content_html = ?, summary = ?, sensitive = ?, attachments_json = ?, updated_at = ? "
+            "WHERE id = ?",
+            (content_html, summary, int(sensitive), attachments_to_json(attachments), updated_at, comment_id),
+        )
+
+    async def delete_comment(self, conn: aiosqlite.Connection, comment_id: int) -> None:
+        """Deleting a comment keeps its replies: they move up to the deleted comment's parent."""
+        async with conn.execute("SELECT parent_id FROM comments WHERE id = ?", (comment_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return
+        await conn.execute("UPDATE comments SET parent_id = ? WHERE parent_id = ?", (row[0], comment_id))
+        await conn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
+
+    async def delete_comments_by_actor(self, conn: aiosqlite.Connection, actor_id: str) -> list[int]:
+        async with conn.execute(
+            "SELECT c.id FROM comments c JOIN comment_authors a ON a.id = c.author_id WHERE a.actor_id = ? "
+            "ORDER BY c.id DESC",
+            (actor_id,),
+        ) as cursor:
+            ids = [row[0] for row in await cursor.fetchall()]
+        for comment_id in ids:
+            await self.delete_comment(conn, comment_id)
+        return ids

@@ -1,0 +1,190 @@
+"""Posts and their tags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from fedblog.clock import from_text, to_text, utcnow
+from fedblog.models import Post
+from fedblog.store.db import Database, Row
+
+_COLUMNS = """p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
+    p.published_at, p.updated_at,
+    (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM post_tags t WHERE t.post_id = p.id ORDER BY tag))
+        AS tags,
+    (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'approved'
+        AND c.visibility IN ('public', 'unlisted')) AS comment_count"""
+
+
+@dataclass(frozen=True)
+class PostFields:
+    slug: str
+    title: str
+    body_markdown: str
+    body_html: str
+    summary: str
+    language: str
+    draft: bool
+    published_at: datetime
+    tags: tuple[str, ...]
+
+
+def row_to_post(row: Row) -> Post:
+    tags = tuple(row["tags"].split("\x1f")) if row["tags"] else ()
+    return Post(
+        id=row["id"],
+        slug=row["slug"],
+        title=row["title"],
+        body_markdown=row["body_markdown"],
+        body_html=row["body_html"],
+        summary=row["summary"],
+        language=row["language"],
+        draft=bool(row["draft"]),
+        published_at=from_text(row["published_at"]),  # type: ignore[arg-type]
+        updated_at=from_text(row["updated_at"]),
+        tags=tags,
+        comment_count=row["comment_count"],
+    )
+
+
+class PostStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get_post_by_slug(self, slug: str, include_drafts: bool = False) -> Post | None:
+        sql = f"SELECT {_COLUMNS} FROM posts p WHERE p.slug = ?"
+        if not include_drafts:
+            sql += " AND p.draft = 0"
+        row = await self.db.fetch_one(sql, (slug,))
+        return None if row is None else row_to_post(row)
+
+    async def get_post_by_id(self, post_id: int) -> Post | None:
+        row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM posts p WHERE p.id = ?", (post_id,))
+        return None if row is None else row_to_post(row)
+
+    async def list_published(self, limit: int, offset: int = 0) -> list[Post]:
+        rows = await self.db.fetch_all(
+            f"SELECT {_COLUMNS} FROM posts p WHERE p.draft = 0 ORDER BY p.published_at DESC, p.id DESC "
+            "LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [row_to_post(row) for row in rows]
+
+    async def list_all(self) -> list[Post]:
+        rows = await self.db.fetch_all(f"SELECT {_COLUMNS} FROM posts p ORDER BY p.published_at DESC, p.id DESC")
+        return [row_to_post(row) for row in rows]
+
+    async def count_published(self) -> int:
+        return int(await self.db.fetch_value("SELECT COUNT(*) FROM posts WHERE draft = 0"))
+
+    async def list_by_tag(self, tag: str, limit: int, offset: int = 0) -> list[Post]:
+        rows = await self.db.fetch_all(
+            f"SELECT {_COLUMNS} FROM posts p JOIN post_tags t ON t.post_id = p.id "
+            "WHERE t.tag = ? AND p.draft = 0 ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?",
+            (tag, limit, offset),
+        )
+        return [row_to_post(row) for row in rows]
+
+    async def count_by_tag(self, tag: str) -> int:
+        return int(
+            await self.db.fetch_value(
+                "SELECT COUNT(*) FROM posts p JOIN post_tags t ON t.post_id = p.id WHERE t.tag = ? AND p.draft = 0",
+                (tag,),
+            )
+        )
+
+    async def list_by_month(self, year: int, month: int) -> list[Post]:
+        prefix = f"{year:04d}-{month:02d}-"
+        rows = await self.db.fetch_all(
+            f"SELECT {_COLUMNS} FROM posts p WHERE p.draft = 0 AND substr(p.published_at, 1, 8) = ? "
+            "ORDER BY p.published_at DESC, p.id DESC",
+            (prefix,),
+        )
+        return [row_to_post(row) for row in rows]
+
+    async def list_months(self) -> list[tuple[int, int, int]]:
+        """(year, month, number of posts), newest first."""
+        rows = await self.db.fetch_all(
+            "SELECT CAST(substr(published_at, 1, 4) AS INTEGER), CAST(substr(published_at, 6, 2) AS INTEGER), "
+            "COUNT(*) FROM posts WHERE draft = 0 GROUP BY 1, 2 ORDER BY 1 DESC, 2 DESC"
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def list_tags(self) -> list[tuple[str, int]]:
+        rows = await self.db.fetch_all(
+            "SELECT t.tag, COUNT(*) FROM post_tags t JOIN posts p ON p.id = t.post_id WHERE p.draft = 0 "
+            "GROUP BY t.tag ORDER BY COUNT(*) DESC, t.tag"
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def slug_exists(self, slug: str) -> bool:
+        return await self.db.fetch_value("SELECT 1 FROM posts WHERE slug = ?", (slug,)) is not None
+
+    async def insert_post(self, conn: aiosqlite.Connection, fields: PostFields) -> int:
+        cursor = await conn.execute(
+            "INSERT INTO posts (slug, title, body_markdown, body_html, summary, language, draft, published_at, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                fields.slug,
+                fields.title,
+                fields.body_markdown,
+                fields.body_html,
+                fields.summary,
+                fields.language,
+                int(fields.draft),
+                to_text(fields.published_at),
+                to_text(utcnow()),
+            ),
+        )
+        post_id = int(cursor.lastrowid or 0)
+        await self._set_tags(conn, post_id, fields.tags)
+        return post_id
+
+    async def update_post(
+        self, conn: aiosqlite.Connection, post_id: int, fields: PostFields, updated_at: datetime | None
+    ) -> None:
+        await conn.execute(
+            "UPDATE posts SET slug = ?, title = ?, body_markdown = ?, body_html = ?, summary = ?, language = ?, "
+            "draft = ?, published_at = ?, updated_at = ? WHERE id = ?",
+            (
+                fields.slug,
+                fields.title,
+                fields.body_markdown,
+                fields.body_html,
+                fields.summary,
+                fields.language,
+                int(fields.draft),
+                to_text(fields.published_at),
+                to_text(updated_at) if updated_at else None,
+                post_id,
+            ),
+        )
+        await self._set_tags(conn, post_id, fields.tags)
+
+    async def delete_post(self, conn: aiosqlite.Connection, post_id: int) -> None:
+        await conn.execute("DELETE FROM posts WHERE id = ?", (post_id,))
+
+    async def add_tombstone(self, conn: aiosqlite.Connection, object_id: str, former_type: str) -> None:
+        await conn.execute(
+            "INSERT OR REPLACE INTO tombstones (object_id, former_type, deleted_at) VALUES (?, ?, ?)",
+            (object_id, former_type, to_text(utcnow())),
+        )
+
+    async def remove_tombstone(self, conn: aiosqlite.Connection, object_id: str) -> None:
+        await conn.execute("DELETE FROM tombstones WHERE object_id = ?", (object_id,))
+
+    async def get_tombstone(self, object_id: str) -> tuple[str, datetime] | None:
+        row = await self.db.fetch_one(
+            "SELECT former_type, deleted_at FROM tombstones WHERE object_id = ?", (object_id,)
+        )
+        return None if row is None else (row[0], from_text(row[1]))  # type: ignore[return-value]
+
+    async def _set_tags(self, conn: aiosqlite.Connection, post_id: int, tags: Sequence[str]) -> None:
+        await conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
+        await conn.executemany(
+            "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", [(post_id, tag) for tag in tags]
+        )

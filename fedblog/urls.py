@@ -1,0 +1,103 @@
+"""The only place that builds URLs and ActivityPub ids; everything else asks it."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode, urlsplit
+
+
+class Urls:
+    def __init__(self, base_url: str, username: str) -> None:
+        self.base = base_url.rstrip("/")
+        self.username = username
+        self.host = urlsplit(self.base).netloc
+
+    def absolute(self, path: str) -> str:
+        return self.base + path
+
+    # HTML pages
+    def home(self, page: int = 1) -> str:
+        return self.absolute("/" if page <= 1 else f"/?page={page}")
+
+    def post(self, slug: str) -> str:
+        return self.absolute(f"/posts/{quote(slug)}")
+
+    def tag(self, tag: str) -> str:
+        return self.absolute(f"/tags/{quote(tag)}")
+
+    def archive(self, year: int, month: int) -> str:
+        return self.absolute(f"/archive/{year:04d}/{month:02d}")
+
+    def comment_anchor(self, slug: str, comment_id: int) -> str:
+        return f"{self.post(slug)}#comment-{comment_id}"
+
+    def feed(self) -> str:
+        return self.absolute("/feed.xml")
+
+    def profile(self) -> str:
+        return self.absolute(f"/@{self.username}")
+
+    def admin(self, path: str = "") -> str:
+        return self.absolute("/admin" + path)
+
+    def static(self, name: str) -> str:
+        return self.absolute(f"/static/{name}")
+
+    # ActivityPub
+    def actor(self) -> str:
+        return self.absolute("/actor")
+
+    def key_id(self) -> str:
+        return self.actor() + "#main-key"
+
+    def inbox(self) -> str:
+        return self.absolute("/actor/inbox")
+
+    def shared_inbox(self) -> str:
+        return self.absolute("/inbox")
+
+    def outbox(self) -> str:
+        return self.absolute("/actor/outbox")
+
+    def followers(self) -> str:
+        return self.absolute("/actor/followers")
+
+    def following(self) -> str:
+        return self.absolute("/actor/following")
+
+    def featured(self) -> str:
+        return self.absolute("/actor/featured")
+
+    def note(self, slug: str) -> str:
+        """A post's Note id is its HTML URL: one URL, two representations."""
+        return self.post(slug)
+
+    def comment_object(self, comment_id: int) -> str:
+        return self.absolute(f"/comments/{comment_id}")
+
+    def replies(self, slug: str, page: int | None = None) -> str:
+        path = f"/posts/{quote(slug)}/replies"
+        return self.absolute(path if page is None else f"{path}?{urlencode({'page': page})}")
+
+    def comment_replies(self, comment_id: int, page: int | None = None) -> str:
+        path = f"/comments/{comment_id}/replies"
+        return self.absolute(path if page is None else f"{path}?{urlencode({'page': page})}")
+
+    def activity(self, kind: str, token: str) -> str:
+        return self.absolute(f"/activities/{kind}/{token}")
+
+    def acct(self) -> str:
+        return f"acct:{self.username}@{urlsplit(self.base).hostname}"
+
+    def handle(self) -> str:
+        return f"@{self.username}@{urlsplit(self.base).hostname}"
+
+    def is_local(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}" == self.base
+
+    def local_path(self, url: str) -> str | None:
+        """The path (with query) of one of our URLs, or None for a foreign one."""
+        if not self.is_local(url):
+            return None
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")

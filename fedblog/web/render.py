@@ -1,0 +1,48 @@
+"""HTML rendering with Jinja2: autoescaped, translated, one environment per app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from fedblog import __version__
+from fedblog.i18n import I18n
+from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def create_environment(i18n: I18n, globals_: dict[str, Any]) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(("html", "xml", "j2")),
+        extensions=["jinja2.ext.i18n"],
+        enable_async=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_translations(i18n.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["date"] = i18n.date
+    env.filters["datetime"] = i18n.datetime
+    env.filters["month"] = i18n.month
+    env.globals.update(globals_, i18n=i18n, lang=i18n.language, version=__version__)
+    return env
+
+
+def render_html(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
+    env = request.app[JINJA_KEY]
+    body = env.get_template(template).render(request=request, **values)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+def render_string(app: web.Application, template: str, **values: Any) -> str:
+    return app[JINJA_KEY].get_template(template).render(**values)
+
+
+def site_globals(app: web.Application) -> dict[str, Any]:
+    ctx = app[CONTEXT_KEY]
+    return {"urls": ctx.urls, "settings": ctx.settings, "site": ctx.settings.site, "author": ctx.settings.author}

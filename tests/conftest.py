@@ -1,0 +1,146 @@
+"""Shared fixtures: a real site on disk (config, 0600 key, SQLite file) and the real app on a real port."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from fedblog.app import create_app
+from fedblog.config import Settings, load_settings, render_config
+from fedblog.context import Context
+from fedblog.passwords import hash_password
+from fedblog.protocol.keys import generate_private_key_pem
+from fedblog.web.keys import CONTEXT_KEY
+
+ADMIN_PASSWORD = "correct horse battery staple"
+_KEY_CACHE: dict[str, bytes] = {}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def site_key_pem() -> bytes:
+    """One RSA key per test session: generating 2048-bit keys is slow and the tests don't need many."""
+    if "site" not in _KEY_CACHE:
+        _KEY_CACHE["site"] = generate_private_key_pem()
+    return _KEY_CACHE["site"]
+
+
+def make_site(
+    directory: Path,
+    base_url: str,
+    language: str = "en",
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> Path:
+    """Write a site like `fedblog init` does (cheaper: the key is shared) and return its config path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "keys").mkdir(exist_ok=True)
+    key = directory / "keys" / "private.pem"
+    key.write_bytes(site_key_pem())
+    key.chmod(0o600)
+    text = render_config(
+        base_url=base_url,
+        username="author",
+        title="Test blog",
+        language=language,
+        password_hash=hash_password(ADMIN_PASSWORD),
+        database="fedblog.sqlite3",
+    )
+    for section, values in (overrides or {}).items():
+        lines = []
+        for key_name, value in values.items():
+            if isinstance(value, bool):
+                rendered = "true" if value else "false"
+            elif isinstance(value, int):
+                rendered = str(value)
+            elif isinstance(value, list | tuple):
+                rendered = "[" + ", ".join(f'"{v}"' for v in value) + "]"
+            else:
+                rendered = '"' + str(value).replace('"', '\\"') + '"'
+            lines.append(f"{key_name} = {rendered}")
+        text = _replace_section_keys(text, section, values, lines)
+    config = directory / "fedblog.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def _replace_section_keys(text: str, section: str, values: dict[str, Any], lines: list[str]) -> str:
+    out: list[str] = []
+    current = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            current = stripped[1:-1]
+            out.append(line)
+            if current == section:
+                out.extend(lines)
+            continue
+        key_name = stripped.split("=", 1)[0].strip()
+        if current == section and key_name in values:
+            continue
+        out.append(line)
+    if f"[{section}]" not in text:
+        out.append(f"[{section}]")
+        out.extend(lines)
+    return "\n".join(out) + "\n"
+
+
+class LiveSite:
+    """The real app, served on 127.0.0.1 on a free port, with its context at hand."""
+
+    def __init__(self, settings: Settings, runner: web.AppRunner, port: int) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.port = port
+        self.url = settings.site.base_url
+
+    @property
+    def app(self) -> web.Application:
+        return self.runner.app
+
+    @property
+    def ctx(self) -> Context:
+        return self.app[CONTEXT_KEY]
+
+
+SiteFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def site_factory(tmp_path: Path) -> AsyncIterator[SiteFactory]:
+    """Start as many live sites as a test wants; each gets its own directory and port."""
+    runners: list[web.AppRunner] = []
+    counter = 0
+
+    async def start(language: str = "en", overrides: dict[str, dict[str, Any]] | None = None) -> LiveSite:
+        nonlocal counter
+        counter += 1
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        merged = {"federation": {"allow_private_addresses": True}}
+        for section, values in (overrides or {}).items():
+            merged.setdefault(section, {}).update(values)
+        config = make_site(tmp_path / f"site{counter}", base_url, language, merged)
+        settings = load_settings(config, environ={})
+        runner = web.AppRunner(create_app(settings), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        runners.append(runner)
+        return LiveSite(settings, runner, port)
+
+    yield start
+    for runner in reversed(runners):
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def site(site_factory: SiteFactory) -> LiveSite:
+    return await site_factory()

@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import pytest
+
+from fedblog.config import ConfigError, load_settings, render_config
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "fedblog.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def default_text(**kwargs: str) -> str:
+    values = {
+        "base_url": "https://blog.example",
+        "username": "author",
+        "title": "T",
+        "language": "en",
+        "password_hash": "",
+        "database": "fedblog.sqlite3",
+    }
+    values.update(kwargs)
+    return render_config(**values)
+
+
+def test_load_settings__defaults_from_init_template(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path, default_text()), environ={})
+    assert settings.site.base_url == "https://blog.example"
+    assert settings.comments.moderation == "first_time"
+    assert settings.database_path == tmp_path / "fedblog.sqlite3"
+
+
+def test_load_settings__environment_overrides_each_key(tmp_path: Path) -> None:
+    env = {
+        "FEDBLOG_SITE_LANGUAGE": "fr",
+        "FEDBLOG_FEDERATION_AUTHORIZED_FETCH": "true",
+        "FEDBLOG_SITE_POSTS_PER_PAGE": "3",
+    }
+    settings = load_settings(write_config(tmp_path, default_text()), environ=env)
+    assert settings.site.language == "fr"
+    assert settings.federation.authorized_fetch is True
+    assert settings.site.posts_per_page == 3
+
+
+@pytest.mark.parametrize(
+    ("text_change", "env", "message"),
+    [
+        (("[site]", "[site]\ncolour = 'red'"), {}, "site.colour: unknown key"),
+        (("[site]", "[sight]\n[site]"), {}, "[sight]: unknown section"),
+        (('language = "en"', 'language = "de"'), {}, "site.language"),
+        (('moderation = "first_time"', 'moderation = "sometimes"'), {}, "comments.moderation"),
+        (("posts_per_page = 10", "posts_per_page = 'ten'"), {}, "site.posts_per_page: expected an integer"),
+        (("", ""), {"FEDBLOG_FEDERATION_AUTHORIZED_FETCH": "maybe"}, "federation.authorized_fetch"),
+        (('base_url = "https://blog.example"', 'base_url = "ftp://blog.example"'), {}, "site.base_url"),
+    ],
+)
+def test_load_settings__bad_value_names_the_key(tmp_path: Path, text_change, env, message) -> None:
+    text = default_text().replace(*text_change, 1) if text_change[0] else default_text()
+    with pytest.raises(ConfigError) as error:
+        load_settings(write_config(tmp_path, text), environ=env)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_load_settings__invalid_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write_config(tmp_path, "[site\n"), environ={})
