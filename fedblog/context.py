@@ -80,4 +80,4 @@ def _installers() -> list[Any]:
     """Modules that attach listeners and stores to a context (federation, conversations)."""
     from fedblog.services import plugins
 
-    return plugins.INSTALLERS
+    return plugins.installers()

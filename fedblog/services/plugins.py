@@ -1,6 +1,6 @@
-"""The list of functions that attach feature modules to a Context (listeners, stores).
+"""The functions that attach feature modules to a Context (listeners, stores).
 
-Each feature adds its `install(ctx)` here, so `open_context` stays the one place a context is made.
+`open_context` calls each, so a context made by `serve`, the CLI or a test is always complete.
 """
 
 from __future__ import annotations
@@ -8,4 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-INSTALLERS: list[Callable[[Any], None]] = []
+
+def installers() -> list[Callable[[Any], None]]:
+    from fedblog.services import conversations, federation
+
+    return [federation.install, conversations.install]

@@ -1,0 +1,48 @@
+"""A sliding-window rate limiter in memory, keyed by whatever the caller chooses (IP, account)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+class RateLimiter:
+    def __init__(self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self.clock = clock
+        self._hits: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str) -> deque[float]:
+        now = self.clock()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(self._hits) > 10_000:  # forget idle keys so a flood of addresses cannot grow memory forever
+            for stale in [k for k, v in self._hits.items() if not v and k != key]:
+                del self._hits[stale]
+        return hits
+
+    def allow(self, key: str) -> bool:
+        """Count one hit for key; False when the key is over its limit."""
+        hits = self._recent(key)
+        if len(hits) >= self.limit:
+            return False
+        hits.append(self.clock())
+        return True
+
+    def retry_after(self, key: str) -> int:
+        hits = self._recent(key)
+        if len(hits) < self.limit:
+            return 0
+        return max(1, int(hits[0] + self.window - self.clock()) + 1)
+
+    def reset(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+
+def client_ip(request: object) -> str:
+    """The peer address. Behind a reverse proxy, run aiohttp with the proxy's forwarded headers handled."""
+    remote = getattr(request, "remote", None)
+    return str(remote or "unknown")
