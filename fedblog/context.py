@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,8 @@ class Context:
     comment_listeners: list[CommentListener] = field(default_factory=list)
     # Filled by the modules that own them (federation stores, http client…), looked up by name.
     extras: dict[str, Any] = field(default_factory=dict)
+    # Called in reverse order when the context closes (http sessions, background tasks).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def read_site_key(settings: Settings) -> rsa.RSAPrivateKey:
@@ -71,7 +73,11 @@ async def open_context(settings: Settings) -> AsyncIterator[Context]:
         )
         for install in _installers():
             install(ctx)
-        yield ctx
+        try:
+            yield ctx
+        finally:
+            for close in reversed(ctx.closers):
+                await close()
     finally:
         await db.close()
 
