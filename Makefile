@@ -25,7 +25,8 @@ browser-deps:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 interop-deps:
-	@test -d tests/interop/peer/node_modules || (cd tests/interop/peer && npm ci --no-audit --no-fund --silent)
+	@if [ -f tests/interop/peer/package-lock.json ] && [ ! -d tests/interop/peer/node_modules ]; then \
+		cd tests/interop/peer && npm ci --no-audit --no-fund --silent; fi
 
 test: $(STAMP) browser-deps interop-deps
 	$(BIN)/ruff check .
