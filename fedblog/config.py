@@ -63,6 +63,12 @@ class FederationSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    # Behind a reverse proxy on the same machine: take the client address from X-Forwarded-For (rate limits).
+    behind_proxy: bool = False
+
+
+@dataclass(frozen=True)
 class AdminSettings:
     password_hash: str = ""
 
@@ -75,6 +81,7 @@ class Settings:
     comments: CommentSettings = field(default_factory=CommentSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
     # The directory of the config file: relative paths (database, keys) are resolved against it.
     root: Path = Path()
 
@@ -98,6 +105,7 @@ SECTIONS: dict[str, type] = {
     "comments": CommentSettings,
     "federation": FederationSettings,
     "admin": AdminSettings,
+    "server": ServerSettings,
 }
 
 
@@ -253,6 +261,10 @@ allow_private_addresses = false
 delivery_concurrency = 32
 delivery_per_host = 4
 discoverable = true
+
+[server]
+# true when a reverse proxy (nginx, Caddy) forwards to fedblog: client addresses come from X-Forwarded-For
+behind_proxy = false
 
 [admin]
 password_hash = {q(password_hash)}

@@ -6,6 +6,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from aiohttp import web
+
+from fedblog.web.keys import SETTINGS_KEY
+
 
 class RateLimiter:
     def __init__(self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -42,7 +46,13 @@ class RateLimiter:
         self._hits.pop(key, None)
 
 
-def client_ip(request: object) -> str:
-    """The peer address. Behind a reverse proxy, run aiohttp with the proxy's forwarded headers handled."""
-    remote = getattr(request, "remote", None)
-    return str(remote or "unknown")
+def client_ip(request: web.Request) -> str:
+    """The visitor's address: the socket peer, or with server.behind_proxy the last X-Forwarded-For hop
+    (the one our own proxy appended; earlier hops are client-controlled)."""
+    settings = request.app[SETTINGS_KEY]
+    if settings.server.behind_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return str(request.remote or "unknown")
