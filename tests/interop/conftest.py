@@ -110,3 +110,21 @@ async def https_blog_factory(tmp_path: Path, tls_files: TlsFiles) -> AsyncIterat
 async def blog(https_blog_factory: HttpsBlogFactory) -> HttpsBlog:
     """The usual deployment: TLS proxy → `fedblog serve` on plain http."""
     return await https_blog_factory(proxied=True)
+
+
+async def deliver(blog: HttpsBlog) -> None:
+    """Run the blog's delivery worker once over every due job, so a test never waits for its poll interval."""
+    from fedblog.services import delivery  # written alongside these tests; imported late so collection works
+
+    await delivery.run_due_jobs(blog.ctx)
+
+
+async def follow_blog(peer: PeerProcess, blog: HttpsBlog) -> dict[str, Any]:
+    """The peer follows the blog by handle and waits for the blog's Accept, verified by Fedify."""
+    sent = await peer.follow(blog.handle)
+    await peer.wait_for_activity(
+        lambda a: a["type"] == "Accept" and a["actor"] == blog.actor and a["objectId"] == sent["followId"],
+        f"the blog's Accept of {sent['followId']}",
+        tick=lambda: deliver(blog),
+    )
+    return sent

@@ -46,15 +46,14 @@ const { values: args } = parseArgs({
 });
 const USERNAME = args.username;
 
-if (process.env.PEER_DEBUG) {
-  await configure({
-    sinks: { console: getConsoleSink({ console: { ...console, debug: console.error, info: console.error } }) },
-    loggers: [
-      { category: "fedify", lowestLevel: "debug", sinks: ["console"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
-    ],
-  });
-}
+// Fedify's own log goes to stderr, which the fixture keeps in a file and shows when a test fails.
+await configure({
+  sinks: { stderr: getConsoleSink({ console: { ...console, debug: console.error, info: console.error } }) },
+  loggers: [
+    { category: "fedify", lowestLevel: process.env.PEER_DEBUG ? "debug" : "info", sinks: ["stderr"] },
+    { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+  ],
+});
 
 // ---- What the tests read back -------------------------------------------------------------------
 
@@ -232,8 +231,25 @@ async function describeObject(object) {
 
 async function lookupActor(ctx, target) {
   const actor = await ctx.lookupObject(target);
-  if (actor == null || actor.inboxId == null) throw new ControlError(404, `no actor found for ${target}`);
+  if (actor == null || actor.inboxId == null) {
+    throw new ControlError(404, `no actor found for ${target}: ${await diagnose(target)}`);
+  }
   return actor;
+}
+
+// Fedify's lookupObject() only says null: fetch the WebFinger or the object by hand to tell the test why.
+async function diagnose(target) {
+  const handle = /^@?([^@/]+)@([^@/]+)$/.exec(target.replace(/^acct:/, ""));
+  const url = handle
+    ? `https://${handle[2]}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${handle[1]}@${handle[2]}`)}`
+    : target;
+  try {
+    const response = await realFetch(url, { headers: { accept: "application/jrd+json, application/activity+json" } });
+    const text = await response.text();
+    return `GET ${url} -> ${response.status} ${response.headers.get("content-type")}: ${text.slice(0, 600)}`;
+  } catch (error) {
+    return `GET ${url} failed: ${error?.cause ?? error}`;
+  }
 }
 
 class ControlError extends Error {
@@ -255,7 +271,7 @@ const control = {
 
   "POST /control/lookup": async (ctx, body) => {
     const object = await ctx.lookupObject(body.uri);
-    if (object == null) throw new ControlError(404, `lookup failed for ${body.uri}`);
+    if (object == null) throw new ControlError(404, `lookup failed for ${body.uri}: ${await diagnose(body.uri)}`);
     const keys = [];
     for await (const key of object.getPublicKeys?.() ?? []) {
       keys.push({ id: key.id?.href, owner: key.ownerId?.href, algorithm: key.publicKey?.algorithm?.name ?? null });

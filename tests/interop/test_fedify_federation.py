@@ -1,0 +1,152 @@
+"""Issue 4 against a real Fedify peer: discovery by handle, follow and Accept, posts delivered as verified Notes."""
+
+from __future__ import annotations
+
+from fedblog.services.posts import PostInput, PostService
+from fedblog.store.followers import FollowerStore
+from tests.interop.conftest import HttpsBlog, HttpsBlogFactory, deliver, follow_blog
+from tests.interop.peer_process import PeerProcess
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def _inbox_posts(state: dict, blog: HttpsBlog) -> list[dict]:
+    inboxes = {blog.ctx.urls.inbox(), blog.ctx.urls.shared_inbox()}
+    return [r for r in state["outgoing"] if r["method"] == "POST" and r["url"] in inboxes]
+
+
+async def test_webfinger__fedify_finds_the_blog_actor_by_handle_with_its_key(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    urls = blog.ctx.urls
+
+    actor = await peer.lookup(blog.handle)
+
+    assert actor["id"] == urls.actor()
+    assert actor["type"] in ("Person", "Service", "Application")
+    assert actor["preferredUsername"] == "author"
+    assert actor["inbox"] == urls.inbox()
+    assert actor["sharedInbox"] == urls.shared_inbox()
+    assert actor["publicKeys"] == [{"id": urls.key_id(), "owner": urls.actor(), "algorithm": "RSASSA-PKCS1-v1_5"}]
+    # The acct: form and the actor URL reach the same actor.
+    assert (await peer.lookup(f"acct:{blog.handle.removeprefix('@')}"))["id"] == urls.actor()
+    assert (await peer.lookup(urls.actor()))["id"] == urls.actor()
+
+
+async def test_follow__blog_stores_the_follower_and_fedify_verifies_the_accept(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    sent = await follow_blog(peer, blog)
+
+    state = await peer.state()
+    assert state["following"][blog.actor] == {"followId": sent["followId"], "accepted": True, "rejected": False}
+    follower = await FollowerStore(blog.ctx.db).get(peer.actor)
+    assert follower is not None
+    assert follower.status == "accepted"
+    assert follower.inbox == f"{peer.origin}/users/alice/inbox"
+    assert follower.shared_inbox == f"{peer.origin}/inbox"
+    assert follower.name == "Alice Peer"
+    assert follower.follow_activity_id == sent["followId"]
+
+
+async def test_follow__works_when_the_blog_terminates_tls_itself(
+    peer: PeerProcess, https_blog_factory: HttpsBlogFactory
+) -> None:
+    blog = await https_blog_factory(proxied=False)
+
+    await follow_blog(peer, blog)
+
+    assert (await FollowerStore(blog.ctx.db).get(peer.actor)) is not None
+
+
+async def test_follow__rfc9421_first_knock_is_verified_or_refused_with_401(peer: PeerProcess, blog: HttpsBlog) -> None:
+    """Fedify signs RFC 9421 first and falls back to draft-cavage only after a 4xx: the blog must answer 401."""
+    await follow_blog(peer, blog)
+
+    attempts = _inbox_posts(await peer.state(), blog)
+    assert attempts, "the peer never POSTed to the blog's inbox"
+    first = attempts[0]
+    assert first["scheme"] == "rfc9421"
+    if first["status"] not in (200, 202):
+        assert first["status"] == 401, f"a signature the blog cannot verify must get 401, got {attempts}"
+        assert attempts[1]["scheme"] == "cavage"
+        assert attempts[1]["status"] in (200, 202), attempts
+    # Fedify remembers what worked for this server: later activities are accepted at the first attempt.
+    await peer.unfollow(blog.handle)
+    later = _inbox_posts(await peer.state(), blog)[len(attempts) :]
+    assert [a["status"] for a in later] in ([202], [200]), later
+
+
+async def test_unfollow__undo_follow_removes_the_follower(peer: PeerProcess, blog: HttpsBlog) -> None:
+    await follow_blog(peer, blog)
+
+    await peer.unfollow(blog.handle)
+
+    assert (await FollowerStore(blog.ctx.db).get(peer.actor)) is None
+
+
+async def test_publish__fedify_receives_a_verified_create_note(peer: PeerProcess, blog: HttpsBlog) -> None:
+    await follow_blog(peer, blog)
+    urls = blog.ctx.urls
+
+    post = await PostService(blog.ctx).publish(
+        PostInput(
+            title="Hello fediverse",
+            body_markdown="A first post with **bold** words.",
+            tags=("fediverse", "Python"),
+        )
+    )
+
+    create = await peer.wait_for_activity(
+        lambda a: a["type"] == "Create" and a["objectId"] == urls.note(post.slug),
+        "the Create(Note) of the new post",
+        tick=lambda: deliver(blog),
+    )
+    assert create["verified"] is True
+    assert create["actor"] == urls.actor()
+    note = create["parsed"]
+    assert note["type"] == "Note"
+    assert note["id"] == urls.note(post.slug)
+    assert note["attributedTo"] == urls.actor()
+    assert note["url"] == urls.post(post.slug)
+    assert f'href="{urls.post(post.slug)}"' in note["content"]
+    assert "Hello fediverse" in note["content"]
+    assert "<strong>bold</strong>" in note["content"]
+    assert note["to"] == [PUBLIC]
+    assert urls.followers() in note["cc"]
+    hashtags = {(t["name"], t["href"]) for t in note["tags"] if t["type"] == "Hashtag"}
+    assert hashtags == {("#fediverse", urls.tag("fediverse")), ("#Python", urls.tag("Python"))}
+    # Delivered to the shared inbox, signed in the one scheme every server verifies.
+    assert create["recipient"] is None
+    assert create["scheme"] == "cavage"
+
+
+async def test_edit_and_delete__reach_fedify_as_update_then_delete(peer: PeerProcess, blog: HttpsBlog) -> None:
+    await follow_blog(peer, blog)
+    urls = blog.ctx.urls
+    service = PostService(blog.ctx)
+    post = await service.publish(PostInput(title="Draft thoughts", body_markdown="First version."))
+    note_id = urls.note(post.slug)
+    await peer.wait_for_activity(
+        lambda a: a["type"] == "Create" and a["objectId"] == note_id, "the Create", tick=lambda: deliver(blog)
+    )
+
+    await service.edit(post.slug, PostInput(title="Draft thoughts", body_markdown="Second, better version."))
+
+    update = await peer.wait_for_activity(
+        lambda a: a["type"] == "Update" and a["objectId"] == note_id, "the Update", tick=lambda: deliver(blog)
+    )
+    assert update["verified"] is True
+    assert "Second, better version." in update["parsed"]["content"]
+    assert update["parsed"]["updated"] is not None
+
+    await service.delete(post.slug)
+
+    delete = await peer.wait_for_activity(
+        lambda a: a["type"] == "Delete" and a["objectId"] == note_id, "the Delete", tick=lambda: deliver(blog)
+    )
+    assert delete["verified"] is True
+    assert delete["actor"] == urls.actor()
+    # The post's URL now answers as gone, for servers that fetch it again.
+    status, _ = await blog.get(f"/posts/{post.slug}", accept="application/activity+json")
+    assert status == 410
