@@ -7,6 +7,8 @@ The peer trusts the throwaway CA through NODE_EXTRA_CA_CERTS.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from aiohttp import web
 from fedblog.app import create_app
 from fedblog.config import load_settings
 from tests.conftest import LiveSite, free_port, make_site
-from tests.interop.peer_process import PeerProcess
+from tests.interop.peer_process import WAIT_TIMEOUT, PeerProcess
 from tests.interop.tls import TlsFiles, make_tls_files
 from tests.interop.tls_proxy import TlsProxy
 
@@ -128,3 +130,15 @@ async def follow_blog(peer: PeerProcess, blog: HttpsBlog) -> dict[str, Any]:
         tick=lambda: deliver(blog),
     )
     return sent
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = WAIT_TIMEOUT) -> Any:
+    """Poll `check` until it returns something truthy, for at most `timeout` seconds (inbox work may be async)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: still not true after {timeout:.0f} s")
+        await asyncio.sleep(0.05)

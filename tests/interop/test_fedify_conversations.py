@@ -1,0 +1,137 @@
+"""Issue 5 against a real Fedify peer: one thread on the blog and on the fediverse side.
+
+The peer replies to a post and to its own reply; the author answers from the blog; a visitor's web comment
+answers the peer.  Each step is checked where a person would see it: the post page, or the peer's inbox.
+"""
+
+from __future__ import annotations
+
+from fedblog.models import Comment, Post
+from fedblog.services.comments import CommentForm, CommentService
+from fedblog.services.posts import PostInput, PostService
+from tests.interop.conftest import HttpsBlog, deliver, eventually
+from tests.interop.peer_process import PeerProcess
+
+
+async def _publish(blog: HttpsBlog, title: str = "Threads everywhere") -> Post:
+    return await PostService(blog.ctx).publish(PostInput(title=title, body_markdown="What do you think?"))
+
+
+async def _remote_comment(blog: HttpsBlog, note_id: str) -> Comment:
+    """The comment the blog made from the peer's Note (held for moderation: a first-time author)."""
+
+    async def stored() -> Comment | None:
+        return await blog.ctx.comments.get_comment_by_remote_id(note_id)
+
+    return await eventually(stored, f"the blog never stored the peer's reply {note_id}")
+
+
+async def _peer_replies(peer: PeerProcess, blog: HttpsBlog, in_reply_to: str, content: str) -> tuple[str, Comment]:
+    """The peer replies (mentioning the blog's author, as Mastodon does) and the author approves it."""
+    sent = await peer.reply(blog.handle, in_reply_to, content, mentions=(blog.handle,))
+    comment = await _remote_comment(blog, sent["noteId"])
+    approved = await CommentService(blog.ctx).approve(comment.id)
+    return sent["noteId"], approved
+
+
+async def _post_page(blog: HttpsBlog, post: Post) -> str:
+    status, html = await blog.get(f"/posts/{post.slug}")
+    assert status == 200, html[:500]
+    return html
+
+
+async def test_fediverse_reply__appears_on_the_post_page_after_approval_with_its_author(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    post = await _publish(blog)
+    sent = await peer.reply(blog.handle, blog.ctx.urls.note(post.slug), "<p>Nice post, author!</p>", (blog.handle,))
+    comment = await _remote_comment(blog, sent["noteId"])
+    assert comment.post_id == post.id
+    assert comment.parent_id is None
+    assert "Nice post, author!" not in await _post_page(blog, post)  # held: a first-time author
+
+    await CommentService(blog.ctx).approve(comment.id)
+
+    html = await _post_page(blog, post)
+    assert "Nice post, author!" in html
+    assert "Alice Peer" in html
+    assert peer.handle in html
+
+
+async def test_fediverse_reply_to_a_reply__is_nested_under_it(peer: PeerProcess, blog: HttpsBlog) -> None:
+    post = await _publish(blog)
+    first_note, first = await _peer_replies(peer, blog, blog.ctx.urls.note(post.slug), "<p>First thought.</p>")
+
+    sent = await peer.reply(blog.handle, first_note, "<p>And a second thought.</p>", (blog.handle,))
+
+    second = await _remote_comment(blog, sent["noteId"])
+    assert second.post_id == post.id
+    assert second.parent_id == first.id
+    await CommentService(blog.ctx).approve(second.id)
+    thread = await CommentService(blog.ctx).thread_for_post(post)
+    assert [node.comment.id for node in thread] == [first.id]
+    assert [child.comment.id for child in thread[0].children] == [second.id]
+    html = await _post_page(blog, post)
+    assert html.index("First thought.") < html.index("And a second thought.")
+
+
+async def test_author_reply__reaches_fedify_in_reply_to_its_note_and_mentioning_it(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    urls = blog.ctx.urls
+    post = await _publish(blog)
+    note_id, comment = await _peer_replies(peer, blog, urls.note(post.slug), "<p>Question for the author?</p>")
+
+    reply = await CommentService(blog.ctx).reply_as_author(comment.id, "Thanks for asking, **Alice**!")
+
+    create = await peer.wait_for_activity(
+        lambda a: a["type"] == "Create" and (a["parsed"] or {}).get("inReplyTo") == note_id,
+        "the author's reply",
+        tick=lambda: deliver(blog),
+    )
+    assert create["verified"] is True
+    assert create["actor"] == urls.actor()
+    note = create["parsed"]
+    assert note["id"] == urls.comment_object(reply.id)
+    assert note["attributedTo"] == urls.actor()
+    assert "Thanks for asking, <strong>Alice</strong>!" in note["content"]
+    assert peer.actor in note["to"] + note["cc"]
+    assert {"type": "Mention", "name": peer.handle, "href": peer.actor} in note["tags"]
+    # The blog page shows the answer under the question.
+    thread = await CommentService(blog.ctx).thread_for_post(post)
+    assert [child.comment.id for child in thread[0].children] == [reply.id]
+
+
+async def test_web_comment_answering_fedify__reaches_it_under_the_visitors_name(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    urls = blog.ctx.urls
+    post = await _publish(blog)
+    note_id, comment = await _peer_replies(peer, blog, urls.note(post.slug), "<p>Anyone else?</p>")
+    service = CommentService(blog.ctx)
+    form = CommentForm(
+        name="Vera Visitor",
+        email="vera@example.org",
+        message="Me too, Alice: I read it twice.",
+        parent_id=str(comment.id),
+    )
+    submitted = await service.submit_web_comment(post, form, ip="127.0.0.1")
+    assert submitted.comment is not None and submitted.held
+
+    web_comment = await service.approve(submitted.comment.id)
+
+    create = await peer.wait_for_activity(
+        lambda a: a["type"] == "Create" and (a["parsed"] or {}).get("inReplyTo") == note_id,
+        "the visitor's web comment",
+        tick=lambda: deliver(blog),
+    )
+    assert create["verified"] is True
+    note = create["parsed"]
+    assert note["id"] == urls.comment_object(web_comment.id)
+    assert "Me too, Alice: I read it twice." in note["content"]
+    assert peer.actor in note["to"] + note["cc"]
+    # It shows who wrote it, so it never reads as the blog author's own words.
+    assert "Vera Visitor" in note["content"]
+    assert "vera@example.org" not in str(create["raw"])  # the visitor's email never leaves the blog
+    html = await _post_page(blog, post)
+    assert html.index("Anyone else?") < html.index("Me too, Alice: I read it twice.")
