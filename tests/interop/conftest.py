@@ -116,9 +116,9 @@ async def blog(https_blog_factory: HttpsBlogFactory) -> HttpsBlog:
 
 async def deliver(blog: HttpsBlog) -> None:
     """Run the blog's delivery worker once over every due job, so a test never waits for its poll interval."""
-    from fedblog.services import delivery  # written alongside these tests; imported late so collection works
+    from fedblog.services.delivery import DeliveryWorker  # late: the module lands with the federation work
 
-    await delivery.run_due_jobs(blog.ctx)
+    await DeliveryWorker(blog.ctx).run_once()
 
 
 async def follow_blog(peer: PeerProcess, blog: HttpsBlog) -> dict[str, Any]:
