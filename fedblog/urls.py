@@ -30,6 +30,24 @@ class Urls:
     def comment_anchor(self, slug: str, comment_id: int) -> str:
         return f"{self.post(slug)}#comment-{comment_id}"
 
+    def tag_page(self, tag: str, page: int = 1) -> str:
+        return self.tag(tag) if page <= 1 else f"{self.tag(tag)}?page={page}"
+
+    def archive_index(self) -> str:
+        return self.absolute("/archive")
+
+    def comment_form(self, slug: str) -> str:
+        """Where the post page's comment form is POSTed."""
+        return f"{self.post(slug)}/comments"
+
+    def reply_form(self, slug: str, comment_id: int) -> str:
+        """The post page with the form set to answer a comment (works without JavaScript)."""
+        return f"{self.post(slug)}?replyto={comment_id}#respond"
+
+    def held_comment(self, slug: str, comment_id: int) -> str:
+        """Where a visitor lands after posting a held comment: the notice and their own preview."""
+        return f"{self.post(slug)}?held={comment_id}#comment-{comment_id}"
+
     def feed(self) -> str:
         return self.absolute("/feed.xml")
 

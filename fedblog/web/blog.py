@@ -1,7 +1,149 @@
-"""(to be written)"""
+"""The public pages: home, post, tags, archive (the feed is in web/feed.py). Public GETs go through the page cache."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiohttp import web
 
+from fedblog.models import Post
+from fedblog.rendering import excerpt
+from fedblog.web import activitypub, feed
+from fedblog.web.keys import get_context
+from fedblog.web.negotiation import wants_activity_json
+from fedblog.web.page_cache import cached, personalize
+from fedblog.web.post_page import csrf_token_factory, load_held_preview, render_post_page
+from fedblog.web.render import render_html
+
+
+@dataclass(frozen=True)
+class Pagination:
+    page: int
+    pages: int
+    url: Callable[[int], str]
+
+    @property
+    def newer_url(self) -> str | None:
+        return self.url(self.page - 1) if self.page > 1 else None
+
+    @property
+    def older_url(self) -> str | None:
+        return self.url(self.page + 1) if self.page < self.pages else None
+
+
+def page_number(request: web.Request) -> int:
+    """?page=N, N >= 1; anything else is a page that does not exist."""
+    text = request.query.get("page", "1")
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise web.HTTPNotFound()
+    return int(text)
+
+
+def page_count(total: int, per_page: int) -> int:
+    return max(1, math.ceil(total / per_page))
+
+
+async def serve_public(request: web.Request, key: str, build: Callable[[], Awaitable[web.Response]]) -> web.Response:
+    return await cached(request, key, build, csrf_token_factory(request.app))
+
+
+async def home(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    page = page_number(request)
+    per_page = ctx.settings.site.posts_per_page
+
+    async def build() -> web.Response:
+        pages = page_count(await ctx.posts.count_published(), per_page)
+        if page > pages:
+            raise web.HTTPNotFound()
+        posts = await ctx.posts.list_published(per_page, (page - 1) * per_page)
+        pagination = Pagination(page, pages, ctx.urls.home)
+        return render_html(request, "blog/index.html", posts=posts, pagination=pagination, page=page, excerpt=excerpt)
+
+    return await serve_public(request, f"/?page={page}", build)
+
+
+async def tag_page(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    tag = request.match_info["tag"]
+    page = page_number(request)
+    per_page = ctx.settings.site.posts_per_page
+
+    async def build() -> web.Response:
+        total = await ctx.posts.count_by_tag(tag)
+        pages = page_count(total, per_page)
+        if total == 0 or page > pages:
+            raise web.HTTPNotFound()
+        posts = await ctx.posts.list_by_tag(tag, per_page, (page - 1) * per_page)
+        pagination = Pagination(page, pages, lambda number: ctx.urls.tag_page(tag, number))
+        return render_html(
+            request, "blog/tag.html", tag=tag, total=total, posts=posts, pagination=pagination, excerpt=excerpt
+        )
+
+    return await serve_public(request, f"{request.path}?page={page}", build)
+
+
+async def archive_index(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+
+    async def build() -> web.Response:
+        months = [
+            (datetime(year, month, 1, tzinfo=UTC), ctx.urls.archive(year, month), count)
+            for year, month, count in await ctx.posts.list_months()
+        ]
+        return render_html(request, "blog/archive.html", months=months, tags=await ctx.posts.list_tags())
+
+    return await serve_public(request, "/archive", build)
+
+
+async def archive_month(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    year, month = int(request.match_info["year"]), int(request.match_info["month"])
+    if not 1 <= month <= 12:
+        raise web.HTTPNotFound()
+
+    async def build() -> web.Response:
+        posts = await ctx.posts.list_by_month(year, month)
+        if not posts:
+            raise web.HTTPNotFound()
+        month_start = datetime(year, month, 1, tzinfo=UTC)
+        return render_html(request, "blog/month.html", month=month_start, posts=posts, excerpt=excerpt)
+
+    return await serve_public(request, f"/archive/{year:04d}/{month:02d}", build)
+
+
+async def post_page(request: web.Request) -> web.StreamResponse:
+    ctx = get_context(request)
+    post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
+    if post is None:
+        raise web.HTTPNotFound()
+    if wants_activity_json(request):
+        note = await activitypub.note_response(request, post)
+        if not note.prepared:
+            note.headers["Vary"] = "Accept"
+        return note
+    if "replyto" in request.query or "held" in request.query:
+        return await personal_post_page(request, post)
+    return await serve_public(request, f"/posts/{post.slug}", lambda: render_post_page(request, post))
+
+
+async def personal_post_page(request: web.Request, post: Post) -> web.Response:
+    """?replyto / ?held views depend on the visitor: rendered every time, never cached."""
+    reply_text = request.query.get("replyto", "")
+    reply_to_id = int(reply_text) if reply_text.isdigit() else None
+    held = await load_held_preview(request, post)
+    response = await render_post_page(request, post, reply_to_id=reply_to_id, held=held)
+    response.headers["Cache-Control"] = "private, no-store"
+    return personalize(response, csrf_token_factory(request.app))
+
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    app.router.add_get("/", home, name="home")
+    app.router.add_get("/posts/{slug}", post_page, name="post")
+    app.router.add_get("/tags/{tag}", tag_page, name="tag")
+    app.router.add_get("/archive", archive_index, name="archive")
+    app.router.add_get(r"/archive/{year:\d{4}}/{month:\d{2}}", archive_month, name="archive_month")
+    feed.setup(app)

@@ -1,7 +1,122 @@
-"""(to be written)"""
+"""The public comment form: POST /posts/{slug}/comments.
+
+Checks, in order: body size (413, before reading), per-IP rate limit (429 with Retry-After), CSRF token and
+same origin (403, the form comes back with what was typed), honeypot, then the service's validation (400, each
+error next to its field). A filled honeypot gets the same redirect as a held comment but nothing is stored, so a
+bot learns nothing. Held comments redirect with a signed cookie that lets only their writer see the preview.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
+from fedblog.models import Post
+from fedblog.services.comments import CommentForm, CommentService
+from fedblog.web.csrf import check_token
+from fedblog.web.keys import SETTINGS_KEY, STATE_KEY, get_context
+from fedblog.web.page_cache import personalize
+from fedblog.web.post_page import (
+    CSRF_SCOPE,
+    HONEYPOT_FIELD,
+    FormState,
+    csrf_token_factory,
+    render_post_page,
+    set_held_cookie,
+    site_secret,
+)
+from fedblog.web.ratelimit import RateLimiter, client_ip
+from fedblog.web.render import render_html
+
+MAX_FORM_BYTES = 64 * 1024
+FORM_FIELDS = ("name", "email", "website", "message", "parent_id")
+
+
+def comment_limiter(app: web.Application) -> RateLimiter:
+    state = app[STATE_KEY]
+    if "comment_limiter" not in state:
+        state["comment_limiter"] = RateLimiter(app[SETTINGS_KEY].comments.rate_limit_per_minute, 60)
+    limiter: RateLimiter = state["comment_limiter"]
+    return limiter
+
+
+async def read_form(request: web.Request) -> dict[str, str]:
+    """The url-encoded body, read with a hard size limit (a missing or lying Content-Length changes nothing)."""
+    if request.content_type not in ("application/x-www-form-urlencoded", ""):
+        raise web.HTTPUnsupportedMediaType(text="The comment form is sent as application/x-www-form-urlencoded.")
+    body = await request.content.read(MAX_FORM_BYTES + 1)
+    if len(body) > MAX_FORM_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM_BYTES, actual_size=len(body))
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise web.HTTPBadRequest(text="The form could not be read.") from None
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        form.setdefault(key, value)
+    return form
+
+
+def same_origin(request: web.Request) -> bool:
+    """Browsers send Origin on POST; when present it must be this site (a cross-site form is refused)."""
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return origin is None
+    base = urlsplit(get_context(request).urls.base)
+    return origin.rstrip("/") == f"{base.scheme}://{base.netloc}"
+
+
+def too_many_requests(request: web.Request, retry_after: int) -> web.Response:
+    i18n = get_context(request).i18n
+    response = render_html(
+        request,
+        "errors/error.html",
+        status=429,
+        error=web.HTTPTooManyRequests(),
+        message=i18n.gettext("You have sent several comments in a short time. Please wait a minute and try again."),
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+async def form_again(request: web.Request, post: Post, state: FormState, status: int) -> web.Response:
+    response = await render_post_page(request, post, form=state, status=status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return personalize(response, csrf_token_factory(request.app))
+
+
+async def submit_comment(request: web.Request) -> web.StreamResponse:
+    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM_BYTES, actual_size=request.content_length)
+    ctx = get_context(request)
+    post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
+    if post is None:
+        raise web.HTTPNotFound()
+    ip = client_ip(request)
+    limiter = comment_limiter(request.app)
+    if not limiter.allow(ip):
+        return too_many_requests(request, limiter.retry_after(ip))
+
+    data = await read_form(request)
+    values = CommentForm(**{name: data.get(name, "") for name in FORM_FIELDS})
+    token_ok = check_token(site_secret(request.app), CSRF_SCOPE, data.get("csrf_token", ""))
+    if not token_ok or not same_origin(request):
+        message = ctx.i18n.gettext("This form has expired. Your comment was not sent: please send it again.")
+        return await form_again(request, post, FormState(values=values, message=message), status=403)
+    if data.get(HONEYPOT_FIELD):
+        raise web.HTTPSeeOther(ctx.urls.post(post.slug) + "#comments")
+
+    result = await CommentService(ctx).submit_web_comment(post, values, ip)
+    if result.errors or result.comment is None:
+        return await form_again(request, post, FormState(values=values, errors=result.errors), status=400)
+    comment = result.comment
+    if not result.held:
+        raise web.HTTPSeeOther(ctx.urls.comment_anchor(post.slug, comment.id))
+    response = web.Response(status=303, headers={"Location": ctx.urls.held_comment(post.slug, comment.id)})
+    set_held_cookie(request.app, response, comment.id, ctx.settings.is_https)
+    return response
+
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    app.router.add_post("/posts/{slug}/comments", submit_comment, name="comment_form")

@@ -1,0 +1,117 @@
+"""Rendered public pages kept in memory, so the read path serves bytes instead of rendering templates.
+
+Keys carry the database's data_version: any commit (this process, the CLI, another server process) changes
+it, so the next request renders afresh and an edit shows at once. Stale entries simply age out of the LRU.
+
+Per-visitor parts never go into the cache: pages are rendered with CSRF_PLACEHOLDER where the comment form's
+token goes, and each response gets its own token by a bytes replace. Personal views (?replyto, ?held, form
+errors) bypass the cache entirely.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from fedblog.web.keys import STATE_KEY, get_context
+
+CSRF_PLACEHOLDER = "__fedblog_csrf_token__"
+_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
+_STATE_NAME = "page_cache"
+MAX_ENTRIES = 512
+MAX_BYTES = 64 * 1024 * 1024
+
+CacheKey = tuple[str, str, int]
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+    has_placeholder: bool = False
+
+
+@dataclass
+class PageCache:
+    """A least-recently-used map bounded by entry count and by total body size."""
+
+    max_entries: int = MAX_ENTRIES
+    max_bytes: int = MAX_BYTES
+    _entries: OrderedDict[CacheKey, CachedPage] = field(default_factory=OrderedDict)
+    _bytes: int = 0
+
+    def get(self, key: CacheKey) -> CachedPage | None:
+        page = self._entries.get(key)
+        if page is not None:
+            self._entries.move_to_end(key)
+        return page
+
+    def put(self, key: CacheKey, page: CachedPage) -> None:
+        if len(page.body) > self.max_bytes:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old.body)
+        self._entries[key] = page
+        self._bytes += len(page.body)
+        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= len(evicted.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def page_cache(app: web.Application) -> PageCache:
+    state = app[STATE_KEY]
+    if _STATE_NAME not in state:
+        state[_STATE_NAME] = PageCache()
+    cache: PageCache = state[_STATE_NAME]
+    return cache
+
+
+def page_from_response(response: web.Response) -> CachedPage:
+    body = response.body if isinstance(response.body, bytes) else b""
+    headers = tuple((name, value) for name, value in response.headers.items() if name in ("Vary", "Link"))
+    content_type = response.headers.get("Content-Type", "text/html; charset=utf-8")
+    return CachedPage(body=body, content_type=content_type, headers=headers, has_placeholder=_PLACEHOLDER_BYTES in body)
+
+
+def response_from_page(page: CachedPage, csrf_token: Callable[[], str]) -> web.Response:
+    body = page.body
+    if page.has_placeholder:
+        body = body.replace(_PLACEHOLDER_BYTES, csrf_token().encode())
+    response = web.Response(body=body, headers=dict(page.headers))
+    response.headers["Content-Type"] = page.content_type
+    return response
+
+
+async def cached(
+    request: web.Request,
+    key_path: str,
+    build: Callable[[], Awaitable[web.Response]],
+    csrf_token: Callable[[], str],
+) -> web.Response:
+    """Serve key_path from the cache, or build it (status 200 only is kept) and remember it."""
+    ctx = get_context(request)
+    key: CacheKey = (key_path, ctx.i18n.language, await ctx.db.data_version())
+    cache = page_cache(request.app)
+    page = cache.get(key)
+    if page is None:
+        response = await build()
+        if response.status != 200:
+            return personalize(response, csrf_token)
+        page = page_from_response(response)
+        cache.put(key, page)
+    return response_from_page(page, csrf_token)
+
+
+def personalize(response: web.Response, csrf_token: Callable[[], str]) -> web.Response:
+    """Put a real token into a freshly rendered (uncached) response."""
+    if isinstance(response.body, bytes) and _PLACEHOLDER_BYTES in response.body:
+        response.body = response.body.replace(_PLACEHOLDER_BYTES, csrf_token().encode())
+    return response

@@ -1,0 +1,171 @@
+"""The post page: article, threaded conversation and comment form, shared by GET (web/blog.py) and by the
+form POST that re-renders it with errors (web/comments.py).
+
+Also the visitor-side secrets of the page: the comment form's CSRF token and the signed cookie that lets the
+visitor who wrote a held comment (and only them) see its preview.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+
+from fedblog.models import Comment, CommentNode, CommentStatus, Post
+from fedblog.rendering import excerpt
+from fedblog.services.comments import CommentForm, CommentService
+from fedblog.web.csrf import derive_secret, make_token
+from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
+from fedblog.web.page_cache import CSRF_PLACEHOLDER
+from fedblog.web.render import render_html
+
+CSRF_SCOPE = "comment-form"
+HONEYPOT_FIELD = "nickname"
+HELD_COOKIE = "fedblog_held"
+HELD_LIFETIME_SECONDS = 3600
+
+# Helpers for later features (fediverse reactions, "reply from your account") add template values here:
+# each is called as `await extra(request, post)` and returns a dict merged into the post page's values.
+PostPageExtra = Callable[[web.Request, Post], Awaitable[dict[str, Any]]]
+_EXTRAS_NAME = "post_page_extras"
+
+
+def post_page_extras(app: web.Application) -> list[PostPageExtra]:
+    extras: list[PostPageExtra] = app[STATE_KEY].setdefault(_EXTRAS_NAME, [])
+    return extras
+
+
+def site_secret(app: web.Application) -> bytes:
+    """Derived from the site's private key: secret, stable across restarts, no extra file."""
+    state = app[STATE_KEY]
+    if "visitor_secret" not in state:
+        key = app[CONTEXT_KEY].private_key
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        state["visitor_secret"] = derive_secret(pem)
+    secret: bytes = state["visitor_secret"]
+    return secret
+
+
+def csrf_token_factory(app: web.Application) -> Callable[[], str]:
+    secret = site_secret(app)
+    return lambda: make_token(secret, CSRF_SCOPE)
+
+
+# The held-comment cookie: "<comment id>.<expiry>.<mac>", HttpOnly, one hour.
+def _held_mac(secret: bytes, payload: str) -> str:
+    digest = hmac.new(secret, f"held-comment\x00{payload}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def set_held_cookie(app: web.Application, response: web.StreamResponse, comment_id: int, secure: bool) -> None:
+    payload = f"{comment_id}.{int(time.time()) + HELD_LIFETIME_SECONDS}"
+    response.set_cookie(
+        HELD_COOKIE,
+        f"{payload}.{_held_mac(site_secret(app), payload)}",
+        max_age=HELD_LIFETIME_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+
+
+def held_comment_id(request: web.Request) -> int | None:
+    """The id of the held comment this visitor just wrote, from a valid unexpired cookie, else None."""
+    value = request.cookies.get(HELD_COOKIE, "")
+    try:
+        comment_text, expiry_text, mac = value.split(".")
+        comment_id, expiry = int(comment_text), int(expiry_text)
+    except ValueError:
+        return None
+    expected = _held_mac(site_secret(request.app), f"{comment_text}.{expiry_text}")
+    if not hmac.compare_digest(expected, mac) or expiry < time.time():
+        return None
+    return comment_id
+
+
+@dataclass
+class FormState:
+    """What the comment form shows: typed values, errors by field, a form-wide message."""
+
+    values: CommentForm = field(default_factory=CommentForm)
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ThreadStep:
+    node: CommentNode
+    start: bool
+
+
+def thread_steps(nodes: list[CommentNode]) -> Iterator[ThreadStep]:
+    """The thread as start/end steps in display order, without recursion: a thread may be very deep."""
+    stack: list[tuple[CommentNode, bool]] = [(node, True) for node in reversed(nodes)]
+    while stack:
+        node, start = stack.pop()
+        yield ThreadStep(node, start)
+        if start:
+            stack.append((node, False))
+            stack.extend((child, True) for child in reversed(node.children))
+
+
+def walk(nodes: list[CommentNode]) -> Iterator[CommentNode]:
+    return (step.node for step in thread_steps(nodes) if step.start)
+
+
+async def load_held_preview(request: web.Request, post: Post) -> Comment | None:
+    """The visitor's own held comment, when ?held=<id> matches their signed cookie."""
+    wanted = request.query.get("held", "")
+    cookie_id = held_comment_id(request)
+    if not wanted.isdigit() or cookie_id is None or int(wanted) != cookie_id:
+        return None
+    comment = await get_context(request).comments.get_comment(cookie_id)
+    if comment is None or comment.post_id != post.id or comment.status != CommentStatus.PENDING:
+        return None
+    return comment
+
+
+async def render_post_page(
+    request: web.Request,
+    post: Post,
+    form: FormState | None = None,
+    reply_to_id: int | None = None,
+    held: Comment | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The whole post page, with CSRF_PLACEHOLDER where the form's token goes (see page_cache)."""
+    ctx = get_context(request)
+    form = form or FormState()
+    thread = await CommentService(ctx).thread_for_post(post)
+    if reply_to_id is None and form.values.parent_id.isdigit():
+        reply_to_id = int(form.values.parent_id)
+    reply_to = next((node.comment for node in walk(thread) if node.comment.id == reply_to_id), None)
+    values: dict[str, Any] = {
+        "post": post,
+        "thread": thread,
+        "thread_steps": thread_steps,
+        "description": post.summary or excerpt(post.body_html, 200),
+        "form": form.values,
+        "errors": form.errors,
+        "form_message": form.message,
+        "reply_to": reply_to,
+        "held": held,
+        "csrf_token": CSRF_PLACEHOLDER,
+        "honeypot_field": HONEYPOT_FIELD,
+        "reactions": None,
+    }
+    for extra in post_page_extras(request.app):
+        values.update(await extra(request, post))
+    response = render_html(request, "blog/post.html", status=status, **values)
+    response.headers["Vary"] = "Accept"
+    return response
