@@ -94,6 +94,7 @@ class Comment:
     approved_at: datetime | None
     post_slug: str = ""
     post_title: str = ""
+    ip: str | None = None  # the web commenter's address, shown to the admin only
 
 
 @dataclass

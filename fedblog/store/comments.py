@@ -82,6 +82,7 @@ def row_to_comment(row: Row) -> Comment:
         approved_at=from_text(row["approved_at"]),
         post_slug=row["post_slug"],
         post_title=row["post_title"],
+        ip=row["ip"],
     )
 
 
