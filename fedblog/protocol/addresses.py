@@ -2,14 +2,71 @@
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
+# IPv6 prefixes that embed an IPv4 address a gateway would reach for us: check the embedded address.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
 
 class UnsafeURL(ValueError):
     """A URL or address fedblog refuses to fetch; str(error) says why."""
 
 
 def is_public_address(ip: str) -> bool:
-    raise NotImplementedError
+    """True only for a globally routable unicast address (not loopback, private, CGNAT, link-local, …)."""
+    try:
+        address = ipaddress.ip_address(ip.split("%", 1)[0].strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return _is_global(embedded)
+        if address.teredo is not None or address in _NAT64_LOCAL:
+            return False
+    return _is_global(address)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    # IPv4-compatible ::a.b.c.d (deprecated, but some stacks still route it)
+    if int(address) >> 32 == 0 and int(address) > 1:
+        return ipaddress.IPv4Address(int(address))
+    return None
+
+
+def _is_global(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_global and not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
 
 
 def check_url_shape(url: str) -> None:
-    raise NotImplementedError
+    """Raise UnsafeURL unless the URL is http(s), has a host and carries no userinfo."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise UnsafeURL("malformed URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeURL("only http and https URLs are fetched")
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+        raise UnsafeURL("URLs with credentials are not fetched")
+    if not parts.hostname:
+        raise UnsafeURL("URL has no host")
+    if port == 0:
+        raise UnsafeURL("URL has an invalid port")
+    if any(char in url for char in "\r\n\t\x00 "):
+        raise UnsafeURL("URL contains whitespace or control characters")

@@ -1,0 +1,425 @@
+"""Signature vectors: what fedblog signs verifies, and every tampering a peer or attacker could do is refused."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from fedblog.protocol.httpsig import (
+    SignatureError,
+    body_digest,
+    key_id_of,
+    parse_signature_header,
+    sign_request,
+    verify_request,
+)
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+KEY_ID = "https://remote.example/users/alice#main-key"
+INBOX = "https://blog.example/actor/inbox"
+BODY = b'{"type":"Follow","id":"https://remote.example/1"}'
+
+
+@pytest.fixture(scope="module")
+def key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def other_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def pem(private_key: rsa.RSAPrivateKey) -> str:
+    return (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def sign_post(key: rsa.RSAPrivateKey, body: bytes = BODY, url: str = INBOX, when: datetime = NOW) -> dict[str, str]:
+    return sign_request(
+        private_key=key,
+        key_id=KEY_ID,
+        method="POST",
+        url=url,
+        body=body,
+        headers={"Content-Type": "application/activity+json"},
+        now=when,
+    )
+
+
+def verify_post(headers: dict[str, str], key: rsa.RSAPrivateKey, body: bytes = BODY, path: str = "/actor/inbox"):
+    return verify_request(
+        method="POST", path_qs=path, headers=headers, body=body, public_key_pem=pem(key), now=NOW, scheme="https"
+    )
+
+
+def cavage_sign(key: rsa.RSAPrivateKey, header_values: list[tuple[str, str]], algorithm: str = "rsa-sha256") -> str:
+    """A signer independent of fedblog's: signs exactly the given (name, value) lines in that order."""
+    signing_string = "\n".join(f"{name}: {value}" for name, value in header_values)
+    signature = key.sign(signing_string.encode(), padding.PKCS1v15(), hashes.SHA256())
+    names = " ".join(name for name, _ in header_values)
+    return (
+        f'keyId="{KEY_ID}",algorithm="{algorithm}",headers="{names}",signature="{base64.b64encode(signature).decode()}"'
+    )
+
+
+def rfc9421_sign(key: rsa.RSAPrivateKey, method: str, url: str, body: bytes | None, created: int) -> dict[str, str]:
+    """A small RFC 9421 signer shaped like Fedify's: @method @target-uri @authority content-type content-digest."""
+    authority = url.split("/")[2]
+    headers = {"Host": authority, "Content-Type": "application/activity+json"}
+    components = ["@method", "@target-uri", "@authority", "content-type"]
+    values = {"@method": method, "@target-uri": url, "@authority": authority, "content-type": headers["Content-Type"]}
+    if body is not None:
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        headers["Content-Digest"] = f"sha-256=:{digest}:"
+        components.append("content-digest")
+        values["content-digest"] = headers["Content-Digest"]
+    params = (
+        "("
+        + " ".join(f'"{c}"' for c in components)
+        + ")"
+        + f';alg="rsa-v1_5-sha256";keyid="{KEY_ID}";created={created}'
+    )
+    base = "".join(f'"{c}": {values[c]}\n' for c in components) + f'"@signature-params": {params}'
+    signature = base64.b64encode(key.sign(base.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+    headers["Signature-Input"] = f"sig1={params}"
+    headers["Signature"] = f"sig1=:{signature}:"
+    return headers
+
+
+def test_body_digest__is_sha256_base64_of_the_raw_bytes():
+    assert body_digest(b"hello") == "SHA-256=LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
+
+
+def test_sign_request__post_round_trip_verifies(key):
+    headers = sign_post(key)
+
+    params = verify_post(headers, key)
+
+    assert params.key_id == KEY_ID
+    assert params.headers == ["(request-target)", "host", "date", "digest"]
+    assert headers["Host"] == "blog.example"
+    assert headers["Date"] == "Sun, 01 Mar 2026 12:00:00 GMT"
+    assert headers["Digest"] == body_digest(BODY)
+    assert headers["Content-Type"] == "application/activity+json"
+    assert 'algorithm="rsa-sha256"' in headers["Signature"]
+
+
+def test_sign_request__get_signs_accept_and_round_trip_verifies(key):
+    url = "https://remote.example:8443/users/alice?page=1"
+    headers = sign_request(
+        private_key=key, key_id=KEY_ID, method="GET", url=url, headers={"Accept": "application/activity+json"}, now=NOW
+    )
+
+    params = verify_request(
+        method="GET", path_qs="/users/alice?page=1", headers=headers, body=None, public_key_pem=pem(key), now=NOW
+    )
+
+    assert params.headers == ["(request-target)", "host", "date", "accept"]
+    assert headers["Host"] == "remote.example:8443"
+    assert "Digest" not in headers
+
+
+def test_verify_request__tampered_body_is_rejected(key):
+    headers = sign_post(key)
+
+    with pytest.raises(SignatureError, match="Digest does not match"):
+        verify_post(headers, key, body=BODY.replace(b"Follow", b"Delete"))
+
+
+def test_verify_request__tampered_digest_header_is_rejected(key):
+    headers = sign_post(key)
+    tampered = BODY + b" "
+    headers["Digest"] = body_digest(tampered)
+
+    with pytest.raises(SignatureError, match="does not match"):
+        verify_post(headers, key, body=tampered)
+
+
+def test_verify_request__tampered_signed_header_is_rejected(key):
+    headers = sign_post(key)
+    headers["Host"] = "other.example"
+
+    with pytest.raises(SignatureError, match="signature does not match"):
+        verify_post(headers, key)
+
+
+def test_verify_request__other_path_is_rejected(key):
+    headers = sign_post(key)
+
+    with pytest.raises(SignatureError, match="signature does not match"):
+        verify_post(headers, key, path="/inbox")
+
+
+def test_verify_request__wrong_key_is_rejected(key, other_key):
+    headers = sign_post(key)
+
+    with pytest.raises(SignatureError, match="signature does not match"):
+        verify_post(headers, other_key)
+
+
+@pytest.mark.parametrize("offset", [timedelta(hours=-2), timedelta(hours=2)], ids=["2h_old", "2h_ahead"])
+def test_verify_request__date_outside_window_is_rejected(key, offset):
+    headers = sign_post(key, when=NOW + offset)
+
+    with pytest.raises(SignatureError, match="date is"):
+        verify_post(headers, key)
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [timedelta(hours=-1), timedelta(minutes=-64), timedelta(minutes=59)],
+    ids=["1h_old", "64m_old", "59m_ahead"],
+)
+def test_verify_request__date_inside_mastodon_window_is_accepted(key, offset):
+    headers = sign_post(key, when=NOW + offset)
+
+    assert verify_post(headers, key).key_id == KEY_ID
+
+
+def test_verify_request__date_just_past_mastodon_window_is_rejected(key):
+    headers = sign_post(key, when=NOW - timedelta(minutes=66))
+
+    with pytest.raises(SignatureError, match="too old"):
+        verify_post(headers, key)
+
+
+def test_verify_request__hs2019_is_verified_as_rsa_sha256(key):
+    date = "Sun, 01 Mar 2026 12:00:00 GMT"
+    lines = [
+        ("(request-target)", "post /actor/inbox"),
+        ("host", "blog.example"),
+        ("date", date),
+        ("digest", body_digest(BODY)),
+    ]
+    headers = {"Host": "blog.example", "Date": date, "Digest": body_digest(BODY)}
+    headers["Signature"] = cavage_sign(key, lines, algorithm="hs2019")
+
+    assert verify_post(headers, key).algorithm == "hs2019"
+
+
+def test_verify_request__hs2019_with_created_uses_created_for_the_window(key):
+    created = int((NOW - timedelta(minutes=3)).timestamp())
+    lines = [
+        ("(request-target)", "post /actor/inbox"),
+        ("host", "blog.example"),
+        ("(created)", str(created)),
+        ("digest", body_digest(BODY)),
+    ]
+    headers = {"Host": "blog.example", "Digest": body_digest(BODY)}
+    headers["Signature"] = cavage_sign(key, lines, algorithm="hs2019") + f",created={created}"
+
+    assert verify_post(headers, key).created == created
+    stale = dict(headers, Signature=headers["Signature"].replace(str(created), str(created - 3 * 3600)))
+    with pytest.raises(SignatureError, match="too old"):
+        verify_post(stale, key)
+
+
+def test_verify_request__header_order_comes_from_the_headers_parameter(key):
+    # Given a Fedify-style signature that covers content-type too, in its own order
+    date = "Sun, 01 Mar 2026 12:00:00 GMT"
+    headers = {
+        "Host": "blog.example",
+        "Date": date,
+        "Digest": body_digest(BODY),
+        "Content-Type": "application/activity+json",
+    }
+    lines = [
+        ("content-type", headers["Content-Type"]),
+        ("date", date),
+        ("digest", headers["Digest"]),
+        ("host", "blog.example"),
+        ("(request-target)", "post /actor/inbox"),
+    ]
+    headers["Signature"] = cavage_sign(key, lines)
+
+    params = verify_post(headers, key)
+
+    assert params.headers == ["content-type", "date", "digest", "host", "(request-target)"]
+    headers["Content-Type"] = "text/plain"
+    with pytest.raises(SignatureError, match="signature does not match"):
+        verify_post(headers, key)
+
+
+def test_verify_request__missing_digest_on_post_is_rejected(key):
+    date = "Sun, 01 Mar 2026 12:00:00 GMT"
+    headers = {"Host": "blog.example", "Date": date}
+    headers["Signature"] = cavage_sign(
+        key, [("(request-target)", "post /actor/inbox"), ("host", "blog.example"), ("date", date)]
+    )
+
+    with pytest.raises(SignatureError, match="digest must be signed"):
+        verify_post(headers, key)
+
+
+def test_verify_request__unsigned_date_is_rejected(key):
+    headers = {"Host": "blog.example", "Digest": body_digest(BODY)}
+    headers["Signature"] = cavage_sign(
+        key, [("(request-target)", "post /actor/inbox"), ("host", "blog.example"), ("digest", body_digest(BODY))]
+    )
+
+    with pytest.raises(SignatureError, match="date or \\(created\\) must be signed"):
+        verify_post(headers, key)
+
+
+def test_verify_request__digest_without_sha256_entry_is_rejected(key):
+    headers = sign_post(key)
+    headers["Digest"] = "SHA-512=" + base64.b64encode(hashlib.sha512(BODY).digest()).decode()
+
+    with pytest.raises(SignatureError, match="no SHA-256"):
+        verify_post(headers, key)
+
+
+def test_verify_request__digest_name_is_matched_case_insensitively(key):
+    date = "Sun, 01 Mar 2026 12:00:00 GMT"
+    digest = "sha-256=" + body_digest(BODY).split("=", 1)[1]
+    headers = {"Host": "blog.example", "Date": date, "Digest": digest}
+    headers["Signature"] = cavage_sign(
+        key,
+        [("(request-target)", "post /actor/inbox"), ("host", "blog.example"), ("date", date), ("digest", digest)],
+    )
+
+    assert verify_post(headers, key).key_id == KEY_ID
+
+
+def test_verify_request__get_without_signed_host_is_rejected(key):
+    date = "Sun, 01 Mar 2026 12:00:00 GMT"
+    headers = {"Date": date, "Signature": cavage_sign(key, [("(request-target)", "get /actor"), ("date", date)])}
+
+    with pytest.raises(SignatureError, match="host must be signed"):
+        verify_request(method="GET", path_qs="/actor", headers=headers, body=None, public_key_pem=pem(key), now=NOW)
+
+
+def test_verify_request__request_target_is_tried_without_the_query(key):
+    # Given a sender that signed the path only (older Mastodon) while the request carried a query string
+    headers = sign_post(key, url="https://blog.example/actor/inbox")
+
+    params = verify_post(headers, key, path="/actor/inbox?via=relay")
+
+    assert params.key_id == KEY_ID
+
+
+def test_verify_request__request_target_with_query_verifies(key):
+    headers = sign_post(key, url="https://blog.example/actor/inbox?x=1")
+
+    assert verify_post(headers, key, path="/actor/inbox?x=1").key_id == KEY_ID
+    with pytest.raises(SignatureError):
+        verify_post(headers, key, path="/actor/inbox?x=2")
+
+
+def test_verify_request__unknown_algorithm_is_rejected(key):
+    headers = sign_post(key)
+    headers["Signature"] = headers["Signature"].replace("rsa-sha256", "hmac-sha256")
+
+    with pytest.raises(SignatureError, match="unsupported signature algorithm"):
+        verify_post(headers, key)
+
+
+def test_verify_request__unsigned_request_is_rejected(key):
+    with pytest.raises(SignatureError, match="not signed"):
+        verify_post({"Host": "blog.example"}, key)
+
+
+def test_parse_signature_header__reads_every_parameter():
+    params = parse_signature_header(
+        'keyId="https://a.example/u#k",algorithm="hs2019",created=1700000000,expires=1700000300,'
+        'headers="(request-target) (created) Host",signature="AAEC"'
+    )
+
+    assert params.key_id == "https://a.example/u#k"
+    assert params.algorithm == "hs2019"
+    assert params.headers == ["(request-target)", "(created)", "host"]
+    assert params.signature == b"\x00\x01\x02"
+    assert (params.created, params.expires) == (1700000000, 1700000300)
+
+
+@pytest.mark.parametrize("value", ['keyId="x"', 'signature="AAEC"', 'keyId="x",signature="@@"', "garbage ,, ="])
+def test_parse_signature_header__malformed_is_a_signature_error(value):
+    with pytest.raises(SignatureError):
+        parse_signature_header(value)
+
+
+def test_key_id_of__reads_cavage_and_rfc9421(key):
+    assert key_id_of(sign_post(key)) == KEY_ID
+    assert key_id_of(rfc9421_sign(key, "POST", INBOX, BODY, int(NOW.timestamp()))) == KEY_ID
+    with pytest.raises(SignatureError):
+        key_id_of({"Host": "blog.example"})
+
+
+def test_verify_request__rfc9421_signature_verifies(key):
+    headers = rfc9421_sign(key, "POST", INBOX, BODY, int(NOW.timestamp()))
+
+    params = verify_post(headers, key)
+
+    assert params.key_id == KEY_ID
+    assert params.headers == ["@method", "@target-uri", "@authority", "content-type", "content-digest"]
+
+
+def test_verify_request__rfc9421_without_scheme_hint_tries_both(key):
+    headers = rfc9421_sign(key, "POST", "http://blog.example/inbox", BODY, int(NOW.timestamp()))
+
+    params = verify_request(
+        method="POST", path_qs="/inbox", headers=headers, body=BODY, public_key_pem=pem(key), now=NOW
+    )
+
+    assert params.key_id == KEY_ID
+
+
+def test_verify_request__rfc9421_tampered_body_is_rejected(key):
+    headers = rfc9421_sign(key, "POST", INBOX, BODY, int(NOW.timestamp()))
+
+    with pytest.raises(SignatureError, match="Content-Digest does not match"):
+        verify_post(headers, key, body=BODY + b" ")
+
+
+def test_verify_request__rfc9421_tampered_header_is_rejected(key):
+    headers = rfc9421_sign(key, "POST", INBOX, BODY, int(NOW.timestamp()))
+    headers["Content-Type"] = "application/json"
+
+    with pytest.raises(SignatureError, match="signature does not match"):
+        verify_post(headers, key)
+
+
+def test_verify_request__rfc9421_tampered_params_are_rejected(key):
+    headers = rfc9421_sign(key, "POST", INBOX, BODY, int(NOW.timestamp()))
+    headers["Signature-Input"] = headers["Signature-Input"].replace(KEY_ID, KEY_ID + "2")
+
+    with pytest.raises(SignatureError, match="signature does not match"):
+        verify_post(headers, key)
+
+
+def test_verify_request__rfc9421_stale_created_is_rejected(key):
+    headers = rfc9421_sign(key, "POST", INBOX, BODY, int((NOW - timedelta(hours=2)).timestamp()))
+
+    with pytest.raises(SignatureError, match="too old"):
+        verify_post(headers, key)
+
+
+def test_verify_request__rfc9421_post_without_content_digest_is_rejected(key):
+    headers = rfc9421_sign(key, "POST", INBOX, None, int(NOW.timestamp()))
+
+    with pytest.raises(SignatureError, match="content-digest must be signed"):
+        verify_post(headers, key)
+
+
+def test_verify_request__rfc9421_wrong_key_is_rejected(key, other_key):
+    headers = rfc9421_sign(key, "POST", INBOX, BODY, int(NOW.timestamp()))
+
+    with pytest.raises(SignatureError, match="signature does not match"):
+        verify_post(headers, other_key)
+
+
+def test_verify_request__rfc9421_two_signatures_are_refused(key):
+    headers = rfc9421_sign(key, "POST", INBOX, BODY, int(NOW.timestamp()))
+    headers["Signature-Input"] += ", " + headers["Signature-Input"].replace("sig1", "sig2")
+
+    with pytest.raises(SignatureError, match="exactly one"):
+        verify_post(headers, key)
