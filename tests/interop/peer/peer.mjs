@@ -82,6 +82,7 @@ globalThis.fetch = async (input, init) => {
   try {
     const response = await realFetch(input, init);
     entry.status = response.status;
+    if (response.status >= 400) entry.reason = (await response.clone().text()).slice(0, 300);
     return response;
   } catch (error) {
     entry.error = String(error?.cause ?? error);
@@ -443,7 +444,9 @@ async function handle(req, res, origin) {
     }),
   );
   if (isInboxPost) {
-    state.inboxRequests.push({ path: url.pathname, scheme, status: response.status, type: parsed?.type ?? null });
+    const entry = { path: url.pathname, scheme, status: response.status, type: parsed?.type ?? null, id: parsed?.id };
+    if (response.status >= 400) entry.reason = (await response.clone().text()).slice(0, 500);
+    state.inboxRequests.push(entry);
   }
   await send(res, response);
 }
