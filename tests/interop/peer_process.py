@@ -132,6 +132,10 @@ class PeerProcess:
         payload = {"recipient": recipient, "inReplyTo": in_reply_to, "content": content, "mentions": list(mentions)}
         return await self.call("POST", "/control/reply", payload)
 
+    async def send_note(self, inbox: str, content: str) -> dict[str, Any]:
+        """A signed Create(Note) to any inbox: lets a test see Fedify's signatures on its own server."""
+        return await self.call("POST", "/control/send-note", {"inbox": inbox, "content": content})
+
     async def edit(self, recipient: str, note_id: str, content: str) -> dict[str, Any]:
         return await self.call("POST", "/control/edit", {"recipient": recipient, "noteId": note_id, "content": content})
 

@@ -345,6 +345,22 @@ const control = {
     return { noteId: noteId.href, createId: create.id.href };
   },
 
+  // A signed Create(Note) to any inbox URL, for tests that check Fedify's signatures on their own server.
+  "POST /control/send-note": async (ctx, body) => {
+    const noteId = newId(ctx, "notes");
+    const note = new Note({
+      id: noteId,
+      attribution: ctx.getActorUri(USERNAME),
+      content: body.content,
+      to: new URL(PUBLIC),
+    });
+    state.notes.set(noteId.href, note);
+    const create = new Create({ id: new URL(`${noteId.href}/activity`), actor: ctx.getActorUri(USERNAME), object: note });
+    const inbox = new URL(body.inbox);
+    await ctx.sendActivity({ identifier: USERNAME }, { id: inbox, inboxId: inbox }, create, { immediate: true });
+    return { noteId: noteId.href, createId: create.id.href };
+  },
+
   "POST /control/edit": async (ctx, body) => {
     const recipient = await lookupActor(ctx, body.recipient);
     const current = state.notes.get(body.noteId);
