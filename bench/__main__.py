@@ -1,0 +1,38 @@
+"""`python -m bench` (the whole suite, under 15 minutes) and `python -m bench --smoke` (tiny, correctness only)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bench import runner
+from bench.results import markdown_checks, markdown_table
+from bench.sizes import FULL, SMOKE
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes; checks correctness, writes no results")
+    parser.add_argument("--only", action="append", choices=list(runner.BENCHMARKS), help="run only these")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (site, logs) for inspection")
+    parser.add_argument("--out", type=Path, default=None, help="write results here (default bench/results/)")
+    args = parser.parse_args()
+    sizes = SMOKE if args.smoke else FULL
+    report, results = asyncio.run(runner.run(sizes, args.only, args.keep))
+    print(markdown_table(results))
+    print()
+    print(markdown_checks(results))
+    if not args.smoke or args.out:
+        path = runner.save(report, results, args.out or runner.RESULTS_DIR)
+        print(f"\nbench: results written to {path} and {path.with_suffix('.json')}")
+    failed = [r.benchmark for r in results if r.error or r.failed_checks]
+    if failed:
+        print(f"bench: correctness failures in {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

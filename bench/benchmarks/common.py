@@ -1,0 +1,54 @@
+"""What every benchmark gets from the runner, and small helpers they share."""
+
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.procs import Child, Children
+from bench.site import BenchSite
+from bench.sizes import Sizes
+
+AS2_ACCEPT = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+
+@dataclass
+class Env:
+    sizes: Sizes
+    site: BenchSite
+    group: Children
+    server: Child  # fedblog under test, pinned to the server core
+    workdir: Path
+    # Slugs of the posts seeded for the read path, by comment count; and the post the inbox replies go to.
+    read_posts: dict[int, str] = field(default_factory=dict)
+    inbox_post: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+async def fetch(url: str, accept: str = "text/html") -> tuple[int, bytes, str]:
+    """One GET from the driver: status, body, content type (to check answers and copy bytes for ceilings)."""
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url, headers={"Accept": accept}) as r:
+        return r.status, await r.read(), r.headers.get("Content-Type", "")
+
+
+def write_json(path: Path, value: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value), encoding="utf-8")
+    return path

@@ -1,0 +1,65 @@
+"""The machine the numbers come from, and which core runs what.
+
+The server under test (fedblog or its ceiling) gets one core, load generators and sinks the other, so that the
+same pair of cores serves fedblog and its ceiling. On a one-core machine nothing is pinned.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+from importlib import metadata
+
+_cores = sorted(os.sched_getaffinity(0))
+SERVER_CPU: int | None = _cores[0] if len(_cores) >= 2 and shutil.which("taskset") else None
+LOAD_CPU: int | None = _cores[1] if SERVER_CPU is not None else None
+
+
+def pinned(argv: list[str], cpu: int | None) -> list[str]:
+    """argv run on one core (taskset execs the command, so the pid stays the command's)."""
+    return argv if cpu is None else ["taskset", "-c", str(cpu), *argv]
+
+
+def pin_self(cpu: int | None) -> None:
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def describe() -> dict[str, object]:
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "absent"
+
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "pinning": {"server_cpu": SERVER_CPU, "load_cpu": LOAD_CPU},
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": {name: version(name) for name in ("aiohttp", "aiosqlite", "cryptography", "Jinja2")},
+        "wrk": shutil.which("wrk") is not None,
+    }
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process, from /proc (VmRSS, KiB)."""
+    with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")

@@ -1,0 +1,51 @@
+"""fedblog under test: the app exactly as `fedblog serve` builds it (create_app, AppRunner, TCPSite), plus
+commands on stdin so the driver can publish a post in-process, as the admin's form does, and read memory use."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from aiohttp import web
+
+from bench.machine import rss_kib
+from bench.roles.child import serve_commands
+from fedblog.app import create_app
+from fedblog.config import load_settings
+from fedblog.services.posts import PostInput, PostService
+from fedblog.web.keys import CONTEXT_KEY
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    settings = load_settings(args.config)
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", args.port).start()
+    ctx = runner.app[CONTEXT_KEY]
+
+    async def publish(request: dict[str, Any]) -> dict[str, Any]:
+        started = time.monotonic()
+        post = await PostService(ctx).publish(
+            PostInput(title=request["title"], body_markdown=request["body"], slug=request["slug"])
+        )
+        return {"started": started, "committed": time.monotonic(), "url": ctx.urls.post(post.slug)}
+
+    async def memory(_request: dict[str, Any]) -> dict[str, Any]:
+        import os
+
+        return {"rss_kib": rss_kib(os.getpid())}
+
+    try:
+        await serve_commands({"publish": publish, "memory": memory}, {"url": settings.site.base_url})
+    finally:
+        await runner.cleanup()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
