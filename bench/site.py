@@ -53,6 +53,10 @@ class BenchSite:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def key_path(self) -> Path:
+        return self.directory / "keys" / "private.pem"
+
     def environ(self) -> dict[str, str]:
         return {**os.environ, **SITE_ENV}
 

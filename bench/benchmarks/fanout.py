@@ -1,0 +1,157 @@
+"""Fan-out: a post published to 10,000 followers spread over 100 / 1,000 / 10,000 hosts (one shared inbox each),
+received by sink processes that verify every signature. Measured from the moment PostService.publish starts to
+the last verified delivery.
+
+Ceiling: a minimal sender (bench/roles/fanout_ceiling.py) signing and POSTing the same activity to the same
+inboxes with the same concurrency, timed the same way (start to last verified delivery at the sinks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+
+from bench import site as bench_site
+from bench.benchmarks.common import Env, free_port, median, write_json
+from bench.hosts import host_address
+from bench.machine import LOAD_CPU, SERVER_CPU
+from bench.procs import Child
+from bench.results import BenchResult, Check, Row, at_least, info
+from fedblog.protocol.keys import load_private_key, public_key_pem
+
+NAME = "Fan-out"
+HOSTS_PER_SINK = 2_500  # each sink process holds ≤ 2,500 listening sockets plus their connections
+DELIVERY_TIMEOUT = 300.0
+FLAT_SPREAD = 1.5  # "cost per host flat": the largest per-host cost at most 1.5× the smallest
+
+
+async def start_sinks(env: Env, hosts: int, port: int) -> list[Child]:
+    key = load_private_key(env.site.key_path.read_bytes())
+    pem_path = env.workdir / "fanout" / "blog-public.pem"
+    pem_path.parent.mkdir(parents=True, exist_ok=True)
+    pem_path.write_text(public_key_pem(key), encoding="utf-8")
+    sinks = []
+    for shard in range(math.ceil(hosts / HOSTS_PER_SINK)):
+        addresses = [host_address(i) for i in range(shard * HOSTS_PER_SINK, min(hosts, (shard + 1) * HOSTS_PER_SINK))]
+        spec = write_json(env.workdir / "fanout" / f"sink-{shard}.json", addresses)
+        sinks.append(
+            await env.group.start(
+                f"sink-{shard}", "sink",
+                ["--addresses", str(spec), "--port", str(port), "--public-key", str(pem_path),
+                 "--key-id", f"{env.site.base_url}/actor#main-key"],
+                LOAD_CPU,
+            )
+        )  # fmt: skip
+    return sinks
+
+
+async def wait_for_deliveries(sinks: list[Child], expected: int, started: float) -> dict[str, object]:
+    """Poll the sinks until `expected` hosts got a verified delivery (or time runs out); sum their tallies."""
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while True:
+        reports = [await sink.call("report") for sink in sinks]
+        hosts = sum(int(r["hosts"]) for r in reports)
+        if hosts >= expected or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)  # let duplicates, if any, arrive and be counted
+    reports = [await sink.call("report") for sink in sinks]
+    last = max((r["last_at"] for r in reports if r["last_at"]), default=None)
+    reasons: dict[str, int] = {}
+    for r in reports:
+        for reason, count in r["reasons"].items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    return {
+        "hosts": sum(int(r["hosts"]) for r in reports),
+        "verified": sum(int(r["verified"]) for r in reports),
+        "rejected": sum(int(r["rejected"]) for r in reports),
+        "reasons": reasons,
+        "seconds": (last - started) if last else None,
+    }
+
+
+async def reset(sinks: list[Child]) -> None:
+    for sink in sinks:
+        await sink.call("reset")
+
+
+async def sample_body(sinks: list[Child]) -> str:
+    for sink in sinks:
+        body = (await sink.call("report", body=True)).get("sample_body")
+        if body:
+            return str(body)
+    raise RuntimeError("no delivery reached the sinks")
+
+
+async def run(env: Env) -> BenchResult:
+    result = BenchResult(NAME)
+    sizes = env.sizes
+    port = free_port(host_address(0))
+    sinks = await start_sinks(env, max(sizes.fanout_hosts), port)
+    ceiling = await env.group.start(
+        "fanout-ceiling", "fanout_ceiling",
+        ["--key", str(env.site.key_path), "--key-id", f"{env.site.base_url}/actor#main-key"], SERVER_CPU,
+    )  # fmt: skip
+    per_host: dict[str, dict[int, float]] = {"fedblog": {}, "ceiling": {}}
+    try:
+        for hosts in sizes.fanout_hosts:
+            async with bench_site.site_context(env.site) as ctx:
+                inboxes = await bench_site.replace_followers(ctx, sizes.fanout_followers, hosts, port)
+            runs: dict[str, list[dict[str, object]]] = {"fedblog": [], "ceiling": []}
+            for repeat in range(sizes.repeats):
+                await reset(sinks)
+                published = await env.server.call(
+                    "publish", slug=f"fanout-{hosts}-{repeat}", title=f"Fan-out to {hosts} hosts ({repeat})",
+                    body=bench_site.POST_MARKDOWN,
+                )  # fmt: skip
+                runs["fedblog"].append(await wait_for_deliveries(sinks, len(inboxes), published["started"]))
+                body = await sample_body(sinks)
+                await reset(sinks)
+                sent = await ceiling.call(
+                    "run", timeout=DELIVERY_TIMEOUT, inboxes=inboxes, body=body, concurrency=sizes.client_concurrency
+                )
+                runs["ceiling"].append(await wait_for_deliveries(sinks, len(inboxes), sent["started"]))
+            for who, done in runs.items():
+                for n, tally in enumerate(done):
+                    result.checks.append(
+                        Check(
+                            f"{who}, {hosts} hosts, run {n + 1}: verified deliveries",
+                            len(inboxes),
+                            int(tally["verified"]),
+                        )
+                    )  # type: ignore[call-overload]
+                    result.checks.append(
+                        Check(f"{who}, {hosts} hosts, run {n + 1}: rejected signatures", 0, int(tally["rejected"]))
+                    )  # type: ignore[call-overload]
+            result.details[f"runs_{hosts}"] = runs
+            seconds = {who: median([float(t["seconds"] or math.inf) for t in done]) for who, done in runs.items()}
+            rate = {who: len(inboxes) / s for who, s in seconds.items()}
+            for who, s in seconds.items():
+                per_host[who][hosts] = s / len(inboxes) * 1000
+            label = f"{sizes.fanout_followers:,} followers on {hosts:,} hosts"
+            if hosts == sizes.fanout_headline_hosts:
+                result.rows.append(at_least(f"{label}: deliveries/s", rate["fedblog"], rate["ceiling"],
+                                            "deliveries/s", 0.7))  # fmt: skip
+            else:
+                result.rows.append(info(f"{label}: deliveries/s", rate["fedblog"], "deliveries/s", rate["ceiling"]))
+            result.rows.append(info(f"{label}: time to last delivery", seconds["fedblog"], "s", seconds["ceiling"]))
+        result.rows.append(flatness(per_host))
+        result.details["ms_per_host"] = per_host
+    finally:
+        await env.group.stop(ceiling)
+        for sink in sinks:
+            await env.group.stop(sink)
+    return result
+
+
+def flatness(per_host: dict[str, dict[int, float]]) -> Row:
+    """Largest over smallest per-host cost across the host counts; the ceiling's spread shown beside it."""
+
+    def spread(costs: dict[int, float]) -> float:
+        return max(costs.values()) / min(costs.values()) if costs else math.inf
+
+    mine, theirs = spread(per_host["fedblog"]), spread(per_host["ceiling"])
+    sizes = sorted(per_host["fedblog"])
+    label = f"cost per host, largest/smallest over {', '.join(f'{h:,}' for h in sizes)} hosts"
+    return Row(label, mine, "×", theirs, mine / theirs if theirs else None, f"≤ {FLAT_SPREAD:g}", mine <= FLAT_SPREAD)
