@@ -1,9 +1,63 @@
-"""Federation wiring (issue: federation): installs its stores and post listeners on a Context."""
+"""Federation wiring: a post listener that enqueues Create/Update/Delete, and the Follow handlers.
+
+`install(ctx)` runs for every context (server, CLI, tests), so a post published from anywhere reaches the
+followers: the listener runs inside PostService's transaction and the server's worker sends the jobs.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from fedblog.clock import utcnow
+from fedblog.models import Post
+from fedblog.protocol.activitystreams import create_activity, delete_activity, post_to_note, update_activity
+from fedblog.services import followers
+from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
+from fedblog.services.inbox import wait_for_processing
+from fedblog.services.inbox_dispatch import get_dispatcher
+from fedblog.store.outbox import OutboxStore
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
+
+class PostFederation:
+    """Tells followers about each post change, atomically with the change."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def post_published(self, conn: aiosqlite.Connection, post: Post) -> None:
+        note = post_to_note(self.ctx.urls, post)
+        activity = create_activity(self.ctx.urls, new_activity_id(self.ctx, "create"), note)
+        await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))
+
+    async def post_updated(self, conn: aiosqlite.Connection, post: Post) -> None:
+        note = post_to_note(self.ctx.urls, post)
+        when = post.updated_at or utcnow()
+        activity = update_activity(self.ctx.urls, new_activity_id(self.ctx, "update"), note, when)
+        await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))
+
+    async def post_deleted(self, conn: aiosqlite.Connection, post: Post) -> None:
+        note_id = self.ctx.urls.note(post.slug)
+        # Its Create/Update leave the outbox; copies not yet delivered are dropped with them.
+        await OutboxStore(self.ctx.db).forget_object(conn, note_id)
+        activity = delete_activity(self.ctx.urls, new_activity_id(self.ctx, "delete"), note_id)
+        await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))
 
 
 def install(ctx: Any) -> None:
-    """Attach federation listeners and stores to the context."""
+    """Attach the post listener and the Follow handlers to the context."""
+    ctx.post_listeners.append(PostFederation(ctx))
+    dispatcher = get_dispatcher(ctx)
+    dispatcher.register("Follow", followers.on_follow)
+    dispatcher.register("Undo", followers.on_undo_follow, "Follow")
+    # Undo with the Follow given by id only; conversations may take over this fallback for other Undos.
+    dispatcher.register("Undo", followers.on_undo_follow)
+
+    async def finish_inbox_tasks() -> None:
+        await wait_for_processing(ctx)
+
+    ctx.closers.append(finish_inbox_tasks)

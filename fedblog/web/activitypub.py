@@ -1,16 +1,255 @@
-"""ActivityPub representations (actor, notes, collections). To be written with the federation issue."""
+"""ActivityPub representations: the actor (and its HTML profile on the same URL), Notes, collections,
+activities. Every AS2 answer is `application/activity+json` with `Vary: Accept`, served with 200 at its id.
+
+In authorized-fetch mode, everything but the actor document needs a signed GET: the actor stays public so
+that a peer can fetch our key to check our own signed requests without a fetch loop.
+"""
 
 from __future__ import annotations
+
+import json
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
 from fedblog.models import Post
+from fedblog.protocol import activitystreams as as2
+from fedblog.protocol.webfinger import subject
+from fedblog.services.verification import Rejected, verify_inbound
+from fedblog.store.blocks import BlockStore
+from fedblog.store.followers import FollowerStore
+from fedblog.store.outbox import OutboxStore
+from fedblog.web.keys import get_context
+from fedblog.web.negotiation import AS2_CONTENT_TYPE, wants_activity_json
+from fedblog.web.render import render_html
+
+PAGE_SIZE = 20
+RECENT_POSTS = 5
+
+
+def as2_response(data: dict[str, Any], status: int = 200) -> web.Response:
+    body = json.dumps(data, ensure_ascii=False).encode()
+    return web.Response(body=body, status=status, headers={"Content-Type": AS2_CONTENT_TYPE, "Vary": "Accept"})
+
+
+def json_error(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status, headers={"Vary": "Accept"})
+
+
+async def signed_fetch_refusal(request: web.Request) -> web.Response | None:
+    """None when the request may see AS2 data; else the 401/403 to answer (authorized-fetch mode only)."""
+    ctx = get_context(request)
+    if not ctx.settings.federation.authorized_fetch:
+        return None
+    verdict = await verify_inbound(ctx, method="GET", path_qs=request.path_qs, headers=request.headers, body=None)
+    if isinstance(verdict, Rejected):
+        return json_error(401 if verdict.status != 403 else 403, verdict.reason)
+    if await BlockStore(ctx.db).is_blocked(verdict.actor_id, verdict.key_id):
+        return json_error(403, "blocked")
+    return None
+
+
+def protected(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Callable[..., Any]:
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        return await signed_fetch_refusal(request) or await handler(request)
+
+    return wrapper
 
 
 async def note_response(request: web.Request, post: Post) -> web.StreamResponse:
     """The post as an AS2 Note; the blog's post handler calls this when the client wants activity+json."""
-    raise web.HTTPNotAcceptable(text="ActivityPub representations are not available yet")
+    refusal = await signed_fetch_refusal(request)
+    if refusal is not None:
+        return refusal
+    return as2_response(as2.post_to_note(get_context(request).urls, post))
+
+
+# --- the actor and its profile page --------------------------------------------------------------------
+
+
+async def actor_json(request: web.Request) -> dict[str, Any]:
+    ctx = get_context(request)
+    author = ctx.settings.author
+    return as2.actor_document(
+        ctx.urls,
+        name=author.display_name,
+        bio=author.bio,
+        avatar=author.avatar,
+        header_image=author.header_image,
+        links=author.links,
+        public_key_pem=ctx.public_key_pem,
+        manually_approves_followers=ctx.settings.federation.manually_approves_followers,
+        discoverable=ctx.settings.federation.discoverable,
+        published=await OutboxStore(ctx.db).site_created_at(),
+    )
+
+
+async def profile_page(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    author = ctx.settings.author
+    response = render_html(
+        request,
+        "blog/profile.html",
+        display_name=author.display_name or author.username,
+        bio_html=as2.plain_text_to_html(author.bio) if author.bio else "",
+        avatar=as2.absolute_url(ctx.urls, author.avatar) if author.avatar else None,
+        handle="@" + subject(ctx.urls).removeprefix("acct:"),
+        links=[(f["name"], f["value"]) for f in as2.profile_fields(author.links)],
+        rel_me=[line.partition("=")[2].strip() for line in author.links],
+        recent_posts=await ctx.posts.list_published(RECENT_POSTS),
+        followers_count=await FollowerStore(ctx.db).count(),
+        manual=ctx.settings.federation.manually_approves_followers,
+    )
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+async def actor(request: web.Request) -> web.StreamResponse:
+    """/actor: the Person for servers, the profile page for browsers (never a redirect)."""
+    if wants_activity_json(request):
+        return as2_response(await actor_json(request))
+    return await profile_page(request)
+
+
+async def profile(request: web.Request) -> web.StreamResponse:
+    """/@username: the profile page; servers asking for AS2 get the actor, whose id is /actor."""
+    ctx = get_context(request)
+    if request.match_info["username"].lower() != ctx.urls.username.lower():
+        raise web.HTTPNotFound()
+    return await actor(request)
+
+
+# --- collections ---------------------------------------------------------------------------------------
+
+
+def page_of(request: web.Request) -> int | None:
+    text = request.query.get("page")
+    if text is None:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise web.HTTPNotFound()
+    return int(text)
+
+
+def with_page(url: str, page: int) -> str:
+    return f"{url}?page={page}"
+
+
+async def paged_collection(
+    request: web.Request,
+    collection_id: str,
+    total: int,
+    load: Callable[[int, int], Awaitable[list[Any]]],
+) -> web.Response:
+    """The collection (totalItems, first, last) without ?page, one OrderedCollectionPage with ?page=N."""
+    page = page_of(request)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if page is None:
+        return as2_response(
+            as2.ordered_collection(collection_id, total, with_page(collection_id, 1), with_page(collection_id, pages))
+        )
+    if page > pages:
+        raise web.HTTPNotFound()
+    items = await load(PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return as2_response(
+        as2.ordered_collection_page(
+            with_page(collection_id, page),
+            collection_id,
+            items,
+            with_page(collection_id, page + 1) if page < pages else None,
+            with_page(collection_id, page - 1) if page > 1 else None,
+            total,
+        )
+    )
+
+
+async def outbox(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    store = OutboxStore(ctx.db)
+
+    async def load(limit: int, offset: int) -> list[Any]:
+        return [_strip_context(json.loads(body)) for body in await store.list_public_creates(limit, offset)]
+
+    return await paged_collection(request, ctx.urls.outbox(), await store.count_public_creates(), load)
+
+
+async def followers(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    store = FollowerStore(ctx.db)
+    return await paged_collection(request, ctx.urls.followers(), await store.count(), store.list_accepted_ids)
+
+
+async def following(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+
+    async def nothing(limit: int, offset: int) -> list[Any]:
+        return []
+
+    return await paged_collection(request, ctx.urls.following(), 0, nothing)
+
+
+async def featured(request: web.Request) -> web.Response:
+    """Pinned posts: none (the collection exists because Mastodon fetches it)."""
+    collection = as2.ordered_collection(get_context(request).urls.featured(), 0, None)
+    collection["orderedItems"] = []
+    return as2_response(collection)
+
+
+async def replies(request: web.Request) -> web.Response:
+    """A post's approved public comments (top level), as ids: remote ones by their own id, ours by /comments/N."""
+    ctx = get_context(request)
+    post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
+    if post is None:
+        raise web.HTTPNotFound()
+
+    async def load(limit: int, offset: int) -> list[Any]:
+        comments = await ctx.comments.list_visible_replies(post.id, None, limit, offset)
+        return [c.remote_id or ctx.urls.comment_object(c.id) for c in comments]
+
+    total = await ctx.comments.count_visible_replies(post.id, None)
+    return await paged_collection(request, ctx.urls.replies(post.slug), total, load)
+
+
+async def activity(request: web.Request) -> web.Response:
+    """Every activity the blog sent dereferences at its id."""
+    ctx = get_context(request)
+    activity_id = ctx.urls.activity(request.match_info["kind"], request.match_info["token"])
+    body = await OutboxStore(ctx.db).get_body(activity_id)
+    if body is None:
+        raise web.HTTPNotFound()
+    return as2_response(json.loads(body))
+
+
+def _strip_context(value: dict[str, Any]) -> dict[str, Any]:
+    return {key: item for key, item in value.items() if key != "@context"}
+
+
+@web.middleware
+async def tombstones(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Any:
+    """An AS2 GET of a deleted object's id answers 410 Gone with a Tombstone instead of 404."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        if request.method not in ("GET", "HEAD") or not wants_activity_json(request):
+            raise
+        ctx = get_context(request)
+        object_id = ctx.urls.absolute(request.rel_url.raw_path)
+        found = await ctx.posts.get_tombstone(object_id)
+        if found is None:
+            raise
+        former_type, deleted_at = found
+        return as2_response({"@context": as2.AS_CONTEXT, **as2.tombstone(object_id, former_type, deleted_at)}, 410)
 
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    app.middlewares.append(tombstones)
+    app.router.add_get("/actor", actor, name="actor")
+    app.router.add_get("/@{username}", profile, name="profile")
+    app.router.add_get("/actor/outbox", protected(outbox), name="outbox")
+    app.router.add_get("/actor/followers", protected(followers), name="followers")
+    app.router.add_get("/actor/following", protected(following), name="following")
+    app.router.add_get("/actor/featured", protected(featured), name="featured")
+    app.router.add_get("/posts/{slug}/replies", protected(replies), name="replies")
+    app.router.add_get("/activities/{kind}/{token}", protected(activity), name="activity")

@@ -1,7 +1,45 @@
-"""(to be written)"""
+"""Background work inside `fedblog serve`: the delivery worker and the inbox catch-up, tied to the app's life."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from fedblog.services.delivery import DeliveryWorker
+from fedblog.services.inbox import process_unprocessed
+from fedblog.web.keys import CONTEXT_KEY
+
+log = logging.getLogger(__name__)
+
+
+async def background_work(app: web.Application) -> AsyncIterator[None]:
+    """Started after the context exists (cleanup_ctx order), stopped before it closes."""
+    ctx = app[CONTEXT_KEY]
+
+    async def catch_up_then_deliver() -> None:
+        try:
+            await process_unprocessed(ctx)
+        except Exception:
+            log.exception("processing the inbox left over from the last run failed")
+        while True:
+            try:
+                await DeliveryWorker(ctx).run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the delivery worker stopped; restarting it")
+                await asyncio.sleep(5)
+
+    task = asyncio.create_task(catch_up_then_deliver())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    app.cleanup_ctx.append(background_work)

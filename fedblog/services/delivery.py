@@ -1,0 +1,307 @@
+"""Outbound delivery: a durable queue in SQLite, a pure retry policy, and the worker that drains it.
+
+`enqueue` runs inside the caller's transaction (a post change, a follow answer, a comment), so a change and
+its deliveries commit together. The worker claims due jobs with a lock (`locked_until`): a crash or a restart
+loses nothing, and re-sends at most the jobs that were in flight. Concurrency is bounded overall and per host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import aiosqlite
+
+from fedblog.clock import utcnow
+from fedblog.protocol.activitystreams import first_id, is_public
+from fedblog.store.deliveries import DELIVERED, FAILED, PENDING, DeliveryStore, Job, Result
+from fedblog.store.followers import FollowerStore
+from fedblog.store.outbox import OutboxStore
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
+log = logging.getLogger(__name__)
+
+# Retry schedule after the n-th failure: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, then daily; give up after 3 days.
+SCHEDULE = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=12),
+    timedelta(days=1),
+)
+GIVE_UP_AFTER = timedelta(days=3)
+MAX_RETRY_AFTER = timedelta(days=1)
+# After this many consecutive failures a host is paused (on the same schedule) instead of hammered.
+PAUSE_AFTER_FAILURES = 5
+LOCK_DURATION = timedelta(minutes=5)
+POLL_SECONDS = 2.0
+WAKEUP_KEY = "delivery_wakeup"
+
+
+# --- the pure policy -----------------------------------------------------------------------------------
+
+
+def next_delay(failures: int) -> timedelta:
+    """Wait after the n-th consecutive failure (n ≥ 1)."""
+    return SCHEDULE[min(max(failures, 1), len(SCHEDULE)) - 1]
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # delivered | pending (retry) | failed
+    next_attempt_at: datetime | None = None
+    gone: bool = False  # the inbox's actor is gone (410/404): drop its followers
+    host_failure: bool = False  # counts toward pausing the host
+    host_success: bool = False
+
+
+def decide(
+    status: int | None, retry_after: float | None, attempts: int, created_at: datetime, now: datetime
+) -> Decision:
+    """What to do after an attempt that got HTTP `status` (None: network error, timeout, refused address).
+
+    2xx delivered; 410/404 gone; 401, 408, 429 and 5xx (not 501) retried with backoff, honouring Retry-After;
+    other 4xx are permanent. A job older than GIVE_UP_AFTER is not retried.
+    """
+    if status is not None and 200 <= status < 300:
+        return Decision(DELIVERED, host_success=True)
+    if status in (404, 410):
+        return Decision(FAILED, gone=True, host_success=True)
+    retryable = status is None or status in (401, 408, 429) or (status >= 500 and status != 501)
+    if not retryable:
+        return Decision(FAILED, host_success=True)
+    delay = next_delay(attempts)
+    if retry_after:
+        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+    when = now + delay
+    throttled = status == 429
+    if when - created_at > GIVE_UP_AFTER:
+        return Decision(FAILED, host_failure=not throttled)
+    return Decision(PENDING, next_attempt_at=when, host_failure=not throttled)
+
+
+def pause_for(consecutive_failures: int) -> timedelta | None:
+    """How long to leave a host alone after this many consecutive failures (None: not yet)."""
+    if consecutive_failures < PAUSE_AFTER_FAILURES:
+        return None
+    return next_delay(consecutive_failures - PAUSE_AFTER_FAILURES + 1)
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+# --- enqueueing ----------------------------------------------------------------------------------------
+
+
+def new_activity_id(ctx: Context, kind: str) -> str:
+    return ctx.urls.activity(kind, uuid.uuid4().hex)
+
+
+async def follower_inboxes(ctx: Context, conn: aiosqlite.Connection | None = None) -> list[str]:
+    """Where to send a public activity: each accepted follower's shared inbox, or its own; each once."""
+    return await FollowerStore(ctx.db).delivery_inboxes(conn)
+
+
+async def enqueue(ctx: Context, conn: aiosqlite.Connection, activity: dict[str, Any], inboxes: Iterable[str]) -> None:
+    """Store the activity in the outbox and one delivery job per distinct remote inbox, in the caller's
+    transaction; the worker is woken and sends them once the transaction commits."""
+    now = utcnow()
+    activity_id = activity["id"]
+    body = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
+    public = is_public(activity.get("to"), activity.get("cc"))
+    await OutboxStore(ctx.db).insert(
+        conn, activity_id, str(activity.get("type")), first_id(activity.get("object")), body, public, now
+    )
+    targets: dict[str, str] = {}
+    for inbox in inboxes:
+        if urlsplit(inbox).scheme in ("http", "https") and host_of(inbox) and not ctx.urls.is_local(inbox):
+            targets.setdefault(inbox, host_of(inbox))
+    if targets:
+        await DeliveryStore(ctx.db).insert_jobs(conn, activity_id, targets.items(), now)
+        wake_worker(ctx)
+
+
+def wakeup_event(ctx: Context) -> asyncio.Event:
+    event = ctx.extras.get(WAKEUP_KEY)
+    if event is None:
+        event = ctx.extras[WAKEUP_KEY] = asyncio.Event()
+    return event
+
+
+def wake_worker(ctx: Context) -> None:
+    wakeup_event(ctx).set()
+
+
+# --- the worker ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    job: Job
+    status: int | None
+    retry_after: float | None
+    error: str | None
+
+
+class DeliveryWorker:
+    """Drains the queue. `run()` is the long-lived loop inside `fedblog serve`; `run_once()` does one pass
+    (tests, tools). The clock is injectable so tests can move time forward past backoffs and locks."""
+
+    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow, http: Any = None) -> None:
+        self.ctx = ctx
+        self.clock = clock
+        self.store = DeliveryStore(ctx.db)
+        self.outbox = OutboxStore(ctx.db)
+        settings = ctx.settings.federation
+        self.concurrency = settings.delivery_concurrency
+        self.per_host = settings.delivery_per_host
+        self._http = http
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._in_flight: dict[int, str] = {}  # job id → host
+        self._done: list[Attempt] = []
+        self._bodies: dict[str, bytes] = {}
+
+    @property
+    def http(self) -> Any:
+        if self._http is None:
+            from fedblog.services.http import get_http
+
+            self._http = get_http(self.ctx)
+        return self._http
+
+    async def run_once(self, limit: int = 10_000) -> int:
+        """Claim every due job (up to limit), deliver them, record the outcomes; return how many were tried."""
+        jobs = await self.store.claim_due(self.clock(), self.clock() + LOCK_DURATION, limit, limit)
+        await asyncio.gather(*(self._attempt(job) for job in jobs))
+        await self.flush()
+        return len(jobs)
+
+    async def run(self) -> None:
+        """Deliver forever: keep up to twice the concurrency claimed, record outcomes as they come."""
+        wakeup = wakeup_event(self.ctx)
+        tasks: set[asyncio.Task[None]] = set()
+        progress = asyncio.Event()
+        try:
+            while True:
+                wakeup.clear()
+                progress.clear()
+                await self.flush()
+                free = 2 * self.concurrency - len(tasks)
+                claimed = 0
+                if free > 0:
+                    jobs = [
+                        job
+                        for job in await self.store.claim_due(
+                            self.clock(), self.clock() + LOCK_DURATION, free, self.per_host
+                        )
+                        if job.id not in self._in_flight
+                    ]
+                    claimed = len(jobs)
+                    for job in jobs:
+                        self._in_flight[job.id] = job.host
+                        task = asyncio.create_task(self._attempt(job))
+                        tasks.add(task)
+                        task.add_done_callback(lambda t: (tasks.discard(t), progress.set()))
+                if claimed and free - claimed > 0:
+                    continue  # there may be more due work right now
+                waiters = [asyncio.create_task(wakeup.wait()), asyncio.create_task(progress.wait())]
+                try:
+                    await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # Outcomes already known are worth keeping; the rest stay locked and are retried after the lock.
+            await self.flush()
+
+    async def _body(self, activity_id: str) -> bytes | None:
+        body = self._bodies.get(activity_id)
+        if body is None:
+            text = await self.outbox.get_body(activity_id)
+            if text is None:
+                return None
+            if len(self._bodies) > 256:
+                self._bodies.clear()
+            body = self._bodies[activity_id] = text.encode()
+        return body
+
+    def _host_slot(self, host: str) -> asyncio.Semaphore:
+        slot = self._host_slots.get(host)
+        if slot is None:
+            slot = self._host_slots[host] = asyncio.Semaphore(self.per_host)
+        return slot
+
+    async def _attempt(self, job: Job) -> None:
+        from fedblog.services.http import FetchError
+
+        try:
+            body = await self._body(job.activity_id)
+            if body is None:  # withdrawn (its object was deleted): nothing to send
+                return
+            async with self._slots, self._host_slot(job.host):
+                try:
+                    result = await self.http.post_activity(job.inbox, body)
+                except FetchError as error:
+                    attempt = Attempt(job, error.status, error.retry_after, str(error) or "network error")
+                else:
+                    excerpt = None if 200 <= result.status < 300 else f"HTTP {result.status} {result.body_excerpt}"
+                    attempt = Attempt(job, result.status, result.retry_after, excerpt)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a bug or an unexpected client error: retry later, never lose the job
+            log.exception("delivery of %r to %r failed", job.activity_id, job.inbox)
+            attempt = Attempt(job, None, None, f"{type(error).__name__}")
+        finally:
+            self._in_flight.pop(job.id, None)
+        self._done.append(attempt)
+
+    async def flush(self) -> None:
+        """Write every known outcome in one transaction: job states, host health, gone followers."""
+        if not self._done:
+            return
+        done, self._done = self._done, []
+        now = self.clock()
+        results: list[Result] = []
+        succeeded: set[str] = set()
+        failed_hosts: list[str] = []
+        gone: set[str] = set()
+        for attempt in done:
+            job = attempt.job
+            decision = decide(attempt.status, attempt.retry_after, job.attempts + 1, job.created_at, now)
+            results.append(Result(job.id, decision.status, job.attempts + 1, decision.next_attempt_at, attempt.error))
+            if decision.host_success:
+                succeeded.add(job.host)
+            if decision.host_failure:
+                failed_hosts.append(job.host)
+            if decision.gone:
+                gone.add(job.inbox)
+        followers = FollowerStore(self.ctx.db)
+        async with self.ctx.db.transaction() as conn:
+            await self.store.save_results(conn, results, now)
+            await self.store.host_succeeded(conn, succeeded, now)
+            for host in failed_hosts:
+                if host in succeeded:
+                    continue
+                pause = pause_for(await self.store.host_failed(conn, host, now))
+                if pause is not None:
+                    await self.store.pause_host(conn, host, now + pause)
+            for inbox in gone:
+                removed = await followers.remove_by_inbox(conn, inbox)
+                await self.store.fail_pending_for_inbox(conn, inbox, "inbox gone (404/410)")
+                log.info("inbox %r is gone: dropped %d follower(s)", inbox, removed)

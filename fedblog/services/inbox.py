@@ -1,0 +1,155 @@
+"""The inbox: check, verify, record by id, answer 202, then process through the dispatch table.
+
+Order of checks (cheapest and least revealing first): content type → JSON → blocked source → HTTP signature
+→ signer is the actor → record (a duplicate id stops here) → process in the background. Nothing is stored
+unless the signature verified. Rows still `received` (a crash mid-processing) are processed again at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fedblog.clock import utcnow
+from fedblog.protocol.activitystreams import first_id, parse_json_object
+from fedblog.services.delivery import host_of
+from fedblog.services.inbox_dispatch import IncomingActivity, get_dispatcher
+from fedblog.store.blocks import BlockStore
+from fedblog.store.deliveries import DeliveryStore
+from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, InboxStore
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+TASKS_KEY = "inbox_tasks"
+AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+@dataclass(frozen=True)
+class InboxAnswer:
+    status: int
+    payload: dict[str, Any] | None = field(default=None)
+
+    @classmethod
+    def error(cls, status: int, reason: str) -> InboxAnswer:
+        return cls(status, {"error": reason})
+
+
+def is_activity_content_type(content_type: str) -> bool:
+    """activity+json or ld+json (any parameters, profile or not); application/json tolerated."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in AS2_MEDIA_TYPES
+
+
+async def receive(
+    ctx: Context, *, path_qs: str, headers: Mapping[str, str], body: bytes, content_type: str
+) -> InboxAnswer:
+    if len(body) > MAX_BODY_BYTES:
+        return InboxAnswer.error(413, "body larger than 1 MiB")
+    if not is_activity_content_type(content_type):
+        return InboxAnswer.error(415, "expected Content-Type application/activity+json")
+    activity = parse_json_object(body)
+    if activity is None:
+        return InboxAnswer.error(400, "body is not a JSON object")
+    activity_id, kind, actor_id = activity.get("id"), activity.get("type"), first_id(activity.get("actor"))
+    if not isinstance(activity_id, str) or not isinstance(kind, str) or not actor_id:
+        return InboxAnswer.error(400, "an activity needs string id, type and actor")
+    from fedblog.protocol.httpsig import key_id_of
+    from fedblog.services.verification import Rejected, verify_inbound
+
+    if await BlockStore(ctx.db).is_blocked(actor_id, key_id_of(headers) or ""):
+        return InboxAnswer.error(403, "blocked")
+    verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body)
+    if isinstance(verdict, Rejected):
+        if kind == "Delete" and first_id(activity.get("object")) == actor_id:
+            return InboxAnswer(202)  # a deleted account announcing itself: its key is gone too; nothing to do
+        return InboxAnswer.error(verdict.status, verdict.reason)
+    if verdict.actor_id != actor_id:
+        # Forwarded or relayed (signer ≠ actor): the embedded data can't be trusted; refused until a conversation
+        # handler refetches such objects from their origin.
+        return InboxAnswer.error(401, "the signature's key does not belong to the activity's actor")
+    if verdict.replayed:
+        return InboxAnswer(202)
+    await note_contact(ctx, actor_id)
+    async with ctx.db.transaction() as conn:
+        fresh = await InboxStore(ctx.db).record(
+            conn, activity_id, actor_id, kind, first_id(activity.get("object")), body.decode("utf-8", "replace")
+        )
+    if fresh:
+        schedule(ctx, activity, verdict.actor_id)
+    return InboxAnswer(202)
+
+
+async def note_contact(ctx: Context, actor_id: str) -> None:
+    """A verified request from a host proves it is alive: end its pause and retry its deliveries now."""
+    host = host_of(actor_id)
+    store = DeliveryStore(ctx.db)
+    if await store.host_is_troubled(host):
+        async with ctx.db.transaction() as conn:
+            await store.resume_host(conn, host, utcnow())
+
+
+def schedule(ctx: Context, activity: dict[str, Any], signer_id: str) -> None:
+    """Process after answering; the task is kept (and awaited on close) so none is lost silently."""
+    tasks: set[asyncio.Task[None]] = ctx.extras.setdefault(TASKS_KEY, set())
+    task = asyncio.create_task(process(ctx, activity, signer_id))
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def process(ctx: Context, activity: dict[str, Any], signer_id: str) -> str:
+    """Run the activity's handler; record processed / ignored (no handler) / failed. Returns the status."""
+    incoming = IncomingActivity(
+        id=activity["id"],
+        type=activity["type"],
+        actor_id=first_id(activity.get("actor")) or "",
+        object=activity.get("object"),
+        raw=activity,
+        signer_id=signer_id,
+    )
+    handler = get_dispatcher(ctx).find(incoming)
+    status, error = PROCESSED, ""
+    if handler is None:
+        status = IGNORED
+    else:
+        try:
+            await handler(ctx, incoming)
+        except asyncio.CancelledError:
+            raise  # stays `received`: processed again at the next start
+        except Exception as exc:
+            from fedblog.services.http import FetchError
+
+            if isinstance(exc, FetchError):
+                log.info("activity %r: fetch failed (%s); will retry at next start", incoming.id, exc)
+                return "received"
+            log.exception("activity %r (%s) failed", incoming.id, incoming.type)
+            status, error = FAILED, f"{type(exc).__name__}: {exc}"
+    async with ctx.db.transaction() as conn:
+        await InboxStore(ctx.db).set_status(conn, incoming.id, status, error)
+    return status
+
+
+async def process_unprocessed(ctx: Context) -> int:
+    """At start: finish what a previous run recorded but did not process (at-least-once)."""
+    rows = await InboxStore(ctx.db).list_unprocessed()
+    for row in rows:
+        try:
+            activity = json.loads(row["body"])
+        except ValueError:
+            continue
+        await process(ctx, activity, row["actor_id"])
+    return len(rows)
+
+
+async def wait_for_processing(ctx: Context) -> None:
+    """Let in-flight processing finish (on close, and in tests)."""
+    tasks: set[asyncio.Task[None]] = ctx.extras.get(TASKS_KEY, set())
+    while tasks:
+        await asyncio.gather(*list(tasks), return_exceptions=True)

@@ -1,0 +1,50 @@
+"""Blocked domains and actors: their requests get 403 and their follows are refused."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import aiosqlite
+
+from fedblog.clock import to_text, utcnow
+from fedblog.store.db import Database
+
+
+def domain_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+class BlockStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def is_blocked(self, *urls: str) -> bool:
+        """True if any of these actor/key URLs, or its domain (or a parent domain), is blocked."""
+        actors = [url for url in urls if url]
+        domains: set[str] = set()
+        for url in actors:
+            parts = domain_of(url).split(".")
+            domains.update(".".join(parts[i:]) for i in range(len(parts)) if parts[i:])
+        if not actors:
+            return False
+        actor_marks = ",".join("?" * len(actors))
+        domain_marks = ",".join("?" * len(domains)) or "NULL"
+        value = await self.db.fetch_value(
+            f"SELECT 1 FROM blocks WHERE (kind = 'actor' AND value IN ({actor_marks})) "
+            f"OR (kind = 'domain' AND value IN ({domain_marks})) LIMIT 1",
+            [*actors, *sorted(domains)],
+        )
+        return value is not None
+
+    async def add(self, conn: aiosqlite.Connection, kind: str, value: str) -> None:
+        await conn.execute(
+            "INSERT OR IGNORE INTO blocks (kind, value, created_at) VALUES (?, ?, ?)",
+            (kind, value.lower() if kind == "domain" else value, to_text(utcnow())),
+        )
+
+    async def remove(self, conn: aiosqlite.Connection, kind: str, value: str) -> None:
+        await conn.execute("DELETE FROM blocks WHERE kind = ? AND value = ?", (kind, value))
+
+    async def list_all(self) -> list[tuple[str, str]]:
+        rows = await self.db.fetch_all("SELECT kind, value FROM blocks ORDER BY kind, value")
+        return [(row[0], row[1]) for row in rows]

@@ -1,0 +1,201 @@
+"""The delivery queue (one row per activity and inbox) and the per-host health that pauses dead servers.
+
+Times are ISO 8601 UTC text, compared as strings; the caller passes `now`, so the worker's clock rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from fedblog.clock import from_text, to_text
+from fedblog.store.db import Database
+
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    activity_id: str
+    inbox: str
+    host: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    host: str
+    pending: int
+    retrying: int
+    failed: int
+    delivered: int
+    consecutive_failures: int
+    paused_until: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """What to write back for one job after an attempt."""
+
+    job_id: int
+    status: str  # pending (retry) | delivered | failed
+    attempts: int
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+
+
+class DeliveryStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert_jobs(
+        self, conn: aiosqlite.Connection, activity_id: str, targets: Iterable[tuple[str, str]], now: datetime
+    ) -> None:
+        """One pending job per (inbox, host); a paused host's new jobs wait for the end of its pause."""
+        stamp = to_text(now)
+        await conn.executemany(
+            "INSERT OR IGNORE INTO deliveries "
+            "(activity_id, inbox, host, status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', 0, "
+            "COALESCE((SELECT paused_until FROM hosts WHERE host = ? AND paused_until > ?), ?), ?)",
+            [(activity_id, inbox, host, host, stamp, stamp, stamp) for inbox, host in targets],
+        )
+
+    async def claim_due(self, now: datetime, lock_until: datetime, limit: int, per_host: int) -> list[Job]:
+        """Lock up to `limit` due jobs, at most `per_host` per host (fair across hosts), for this worker."""
+        stamp = to_text(now)
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id, activity_id, inbox, host, attempts, created_at FROM ("
+                " SELECT d.*, ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS rank"
+                " FROM deliveries d WHERE status = 'pending' AND next_attempt_at <= ?"
+                " AND (locked_until IS NULL OR locked_until <= ?)"
+                ") WHERE rank <= ? ORDER BY next_attempt_at, id LIMIT ?",
+                (stamp, stamp, per_host, limit),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+            if rows:
+                await conn.executemany(
+                    "UPDATE deliveries SET locked_until = ? WHERE id = ?", [(to_text(lock_until), r[0]) for r in rows]
+                )
+        return [
+            Job(id=r[0], activity_id=r[1], inbox=r[2], host=r[3], attempts=r[4], created_at=from_text(r[5]))  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    async def save_results(self, conn: aiosqlite.Connection, results: Iterable[Result], now: datetime) -> None:
+        stamp = to_text(now)
+        await conn.executemany(
+            "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
+            "locked_until = NULL, last_error = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
+            [
+                (
+                    r.status,
+                    r.attempts,
+                    to_text(r.next_attempt_at) if r.next_attempt_at else None,
+                    r.error[:300] if r.error else None,
+                    r.status,
+                    stamp,
+                    r.job_id,
+                )
+                for r in results
+            ],
+        )
+
+    async def fail_pending_for_inbox(self, conn: aiosqlite.Connection, inbox: str, error: str) -> None:
+        await conn.execute(
+            "UPDATE deliveries SET status = 'failed', locked_until = NULL, last_error = ? "
+            "WHERE inbox = ? AND status = 'pending'",
+            (error, inbox),
+        )
+
+    # Hosts
+    async def host_succeeded(self, conn: aiosqlite.Connection, hosts: Iterable[str], now: datetime) -> None:
+        await conn.executemany(
+            "INSERT INTO hosts (host, consecutive_failures, last_success_at) VALUES (?, 0, ?) "
+            "ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, paused_until = NULL, "
+            "last_success_at = excluded.last_success_at",
+            [(host, to_text(now)) for host in hosts],
+        )
+
+    async def host_failed(self, conn: aiosqlite.Connection, host: str, now: datetime) -> int:
+        """Count one more consecutive failure; return the count."""
+        await conn.execute(
+            "INSERT INTO hosts (host, consecutive_failures, last_failure_at) VALUES (?, 1, ?) "
+            "ON CONFLICT (host) DO UPDATE SET consecutive_failures = consecutive_failures + 1, "
+            "last_failure_at = excluded.last_failure_at",
+            (host, to_text(now)),
+        )
+        async with conn.execute("SELECT consecutive_failures FROM hosts WHERE host = ?", (host,)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def pause_host(self, conn: aiosqlite.Connection, host: str, until: datetime) -> None:
+        """No request to this host before `until`: its pending jobs move there too (so claims skip them)."""
+        stamp = to_text(until)
+        await conn.execute("UPDATE hosts SET paused_until = ? WHERE host = ?", (stamp, host))
+        await conn.execute(
+            "UPDATE deliveries SET next_attempt_at = ? WHERE host = ? AND status = 'pending' AND next_attempt_at < ?",
+            (stamp, host, stamp),
+        )
+
+    async def host_is_troubled(self, host: str) -> bool:
+        value = await self.db.fetch_value(
+            "SELECT 1 FROM hosts WHERE host = ? AND (consecutive_failures > 0 OR paused_until IS NOT NULL)", (host,)
+        )
+        return value is not None
+
+    async def resume_host(self, conn: aiosqlite.Connection, host: str, now: datetime) -> None:
+        """The host contacted us: it is alive, so its waiting jobs are due now."""
+        await conn.execute("UPDATE hosts SET consecutive_failures = 0, paused_until = NULL WHERE host = ?", (host,))
+        stamp = to_text(now)
+        await conn.execute(
+            "UPDATE deliveries SET next_attempt_at = ? WHERE host = ? AND status = 'pending' AND next_attempt_at > ?",
+            (stamp, host, stamp),
+        )
+
+    # Reports
+    async def counts(self) -> dict[str, int]:
+        rows = await self.db.fetch_all(
+            "SELECT CASE WHEN status = 'pending' AND attempts > 0 THEN 'retrying' ELSE status END, COUNT(*) "
+            "FROM deliveries GROUP BY 1"
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def status_by_host(self, limit: int = 200) -> list[HostStatus]:
+        rows = await self.db.fetch_all(
+            "SELECT d.host, SUM(d.status = 'pending' AND d.attempts = 0), "
+            "SUM(d.status = 'pending' AND d.attempts > 0), "
+            "SUM(d.status = 'failed'), SUM(d.status = 'delivered'), COALESCE(h.consecutive_failures, 0), "
+            "h.paused_until, (SELECT last_error FROM deliveries e WHERE e.host = d.host AND e.last_error IS NOT NULL "
+            "ORDER BY e.id DESC LIMIT 1) "
+            "FROM deliveries d LEFT JOIN hosts h ON h.host = d.host GROUP BY d.host "
+            "ORDER BY SUM(d.status != 'delivered') DESC, d.host LIMIT ?",
+            (limit,),
+        )
+        return [
+            HostStatus(
+                host=row[0],
+                pending=row[1] or 0,
+                retrying=row[2] or 0,
+                failed=row[3] or 0,
+                delivered=row[4] or 0,
+                consecutive_failures=row[5],
+                paused_until=from_text(row[6]),
+                last_error=row[7],
+            )
+            for row in rows
+        ]
+
+    async def get_job(self, job_id: int) -> aiosqlite.Row | None:
+        return await self.db.fetch_one("SELECT * FROM deliveries WHERE id = ?", (job_id,))
+
+    async def list_for_activity(self, activity_id: str) -> list[aiosqlite.Row]:
+        return await self.db.fetch_all("SELECT * FROM deliveries WHERE activity_id = ? ORDER BY id", (activity_id,))

@@ -1,0 +1,43 @@
+"""Helpers for the federation tests: AS2 GETs, and waiting for background work without timing assertions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+AS2 = "application/activity+json"
+LD_PROFILE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+
+async def fetch(url: str, accept: str = AS2, headers: dict[str, str] | None = None) -> tuple[int, Any, str]:
+    """(status, headers, text) of a GET that does not follow redirects (ids are served with 200)."""
+    sent = {"Accept": accept, **(headers or {})}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, headers=sent, allow_redirects=False) as response,
+    ):
+        return response.status, response.headers, await response.text()
+
+
+async def fetch_json(url: str, accept: str = AS2) -> dict[str, Any]:
+    status, headers, text = await fetch(url, accept)
+    assert status == 200, (url, status, text)
+    assert headers["Content-Type"] == AS2
+    return json.loads(text)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:
+    """Poll until `check` returns something truthy (background work); fail with `what` after the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: still not true after {timeout:.0f} s")
+        await asyncio.sleep(0.05)
