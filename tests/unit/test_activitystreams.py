@@ -91,7 +91,12 @@ def test_post_to_note__images_become_attachments_with_alt_text() -> None:
     body = '![A cat on a mat](/static/cat.png)\n\n![](https://img.example/dog.jpg)\n\n<img src="javascript:x" alt="no">'
     note = as2.post_to_note(URLS, make_post(body=body))
     assert note["attachment"] == [
-        {"type": "Image", "url": "https://blog.example/static/cat.png", "name": "A cat on a mat", "mediaType": "image/png"},
+        {
+            "type": "Image",
+            "url": "https://blog.example/static/cat.png",
+            "name": "A cat on a mat",
+            "mediaType": "image/png",
+        },
         {"type": "Image", "url": "https://img.example/dog.jpg", "name": "", "mediaType": "image/jpeg"},
     ]
 

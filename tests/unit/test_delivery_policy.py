@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from fedblog.services.delivery import GIVE_UP_AFTER, decide, next_delay, pause_for
@@ -13,7 +14,7 @@ def test_next_delay__grows_then_stays_daily() -> None:
     delays = [next_delay(n) for n in range(1, 10)]
     assert delays[0] == timedelta(minutes=1)
     assert delays[1] == timedelta(minutes=5)
-    assert all(a < b for a, b in zip(delays[:6], delays[1:7], strict=True))
+    assert all(a < b for a, b in itertools.pairwise(delays[:7]))
     assert delays[-1] == timedelta(days=1)
 
 
