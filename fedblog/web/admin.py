@@ -1,7 +1,143 @@
-"""(to be written)"""
+"""/admin: login, logout, the dashboard; the posts and comments pages live in admin_posts and admin_comments.
+
+Login is a password only (one author), checked with argon2 in a worker thread so the event loop keeps serving.
+Failed attempts are counted per client address: after LOGIN_ATTEMPTS failures in LOGIN_WINDOW seconds the
+login answers 429 with Retry-After until the window has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from fedblog.models import CommentStatus
+from fedblog.passwords import verify_password
+from fedblog.web import admin_comments, admin_posts
+from fedblog.web.admin_base import admin_form, admin_session, form_text, no_store_for_admin, render_admin
+from fedblog.web.auth import current_session, end_session, start_session
+from fedblog.web.keys import STATE_KEY, get_context
+from fedblog.web.ratelimit import RateLimiter, client_ip
+from fedblog.web.render import TEMPLATES_DIR, render_html
+
+LOGIN_ATTEMPTS = 5
+LOGIN_WINDOW = 300
+MAX_PASSWORD = 1024
+ADMIN_CSS = TEMPLATES_DIR / "admin" / "admin.css"
+
+
+def login_limiter(app: web.Application) -> RateLimiter:
+    state = app[STATE_KEY]
+    if "admin_login_limiter" not in state:
+        state["admin_login_limiter"] = RateLimiter(LOGIN_ATTEMPTS, LOGIN_WINDOW)
+    limiter: RateLimiter = state["admin_login_limiter"]
+    return limiter
+
+
+def safe_next(target: str) -> str:
+    """Where to go after logging in: a path on this site only ('/…', never '//host', '/\\host' or a URL)."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or len(target) > 2000:
+        return "/admin"
+    if any(ord(char) < 0x20 or char in "\\\x7f" for char in target):
+        return "/admin"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/admin"
+    return target
+
+
+def same_origin(request: web.Request) -> bool:
+    """A browser's Origin header, when sent, must be this site: a login form posted from elsewhere is refused."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    base = urlsplit(get_context(request).urls.base)
+    return origin.rstrip("/") == f"{base.scheme}://{base.netloc}"
+
+
+def login_page(request: web.Request, next_path: str, error: str = "", status: int = 200) -> web.Response:
+    return render_admin(request, "admin/login.html", status=status, next_path=next_path, error=error)
+
+
+def too_many_attempts(request: web.Request, retry_after: int) -> web.Response:
+    _ = get_context(request).i18n.gettext
+    minutes = max(1, (retry_after + 59) // 60)
+    message = _("Too many failed login attempts. Please wait %(minutes)d minutes and try again.") % {"minutes": minutes}
+    response = render_html(request, "errors/error.html", status=429, error=web.HTTPTooManyRequests(), message=message)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+async def show_login(request: web.Request) -> web.Response:
+    next_path = safe_next(request.query.get("next", "/admin"))
+    if await current_session(request) is not None:
+        raise web.HTTPSeeOther(next_path)
+    return login_page(request, next_path)
+
+
+async def submit_login(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    _ = ctx.i18n.gettext
+    if not same_origin(request):
+        raise web.HTTPForbidden(text="This login form was sent from another site.")
+    limiter = login_limiter(request.app)
+    ip = client_ip(request)
+    retry_after = limiter.retry_after(ip)
+    if retry_after:
+        return too_many_attempts(request, retry_after)
+    form = await request.post()
+    next_path = safe_next(form_text(form, "next", 2000) or "/admin")
+    password = form_text(form, "password", MAX_PASSWORD + 1)
+    stored = ctx.settings.admin.password_hash
+    valid = len(password) <= MAX_PASSWORD and await asyncio.to_thread(verify_password, stored, password)
+    if not valid:
+        limiter.allow(ip)
+        return login_page(request, next_path, error=_("Wrong password."), status=401)
+    limiter.reset(ip)
+    response = web.HTTPSeeOther(next_path)
+    await start_session(request, response)
+    raise response
+
+
+async def logout(request: web.Request) -> web.Response:
+    await admin_form(request)
+    response = web.HTTPSeeOther("/admin/login")
+    await end_session(request, response)
+    raise response
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    await admin_session(request)
+    ctx = get_context(request)
+    counts = await ctx.comments.count_by_status()
+    posts = await ctx.posts.list_all()
+    drafts = sum(1 for post in posts if post.draft)
+    return render_admin(
+        request,
+        "admin/dashboard.html",
+        section="dashboard",
+        pending=counts.get(CommentStatus.PENDING.value, 0),
+        approved=counts.get(CommentStatus.APPROVED.value, 0),
+        spam=counts.get(CommentStatus.SPAM.value, 0),
+        published=len(posts) - drafts,
+        drafts=drafts,
+        recent_posts=posts[:5],
+    )
+
+
+async def stylesheet(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(ADMIN_CSS, headers={"Cache-Control": "public, max-age=3600"})
+
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    app.on_response_prepare.append(no_store_for_admin)
+    router = app.router
+    router.add_get("/admin", dashboard, name="admin")
+    router.add_get("/admin/", dashboard)
+    router.add_get("/admin/login", show_login, name="admin_login")
+    router.add_post("/admin/login", submit_login)
+    router.add_post("/admin/logout", logout, name="admin_logout")
+    router.add_get("/admin/admin.css", stylesheet, name="admin_css")
+    admin_posts.setup(app)
+    admin_comments.setup(app)

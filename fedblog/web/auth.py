@@ -10,6 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -18,13 +19,16 @@ from fedblog.web.keys import get_context
 
 COOKIE_NAME = "fedblog_admin"
 SESSION_LIFETIME = timedelta(days=14)
-ADMIN_SESSION_KEY = "fedblog_admin_session"
 
 
 @dataclass(frozen=True)
 class AdminSession:
     token: str
     csrf_token: str
+
+
+# The session found for this request, so one page asks the database once.
+ADMIN_SESSION_KEY = web.RequestKey("fedblog_admin_session", AdminSession)
 
 
 def sessions(request: web.Request) -> SessionStore:
@@ -50,8 +54,6 @@ async def require_admin(request: web.Request) -> AdminSession:
     """The admin's session, or a redirect to the login page (which brings them back here)."""
     session = await current_session(request)
     if session is None:
-        from urllib.parse import quote
-
         raise web.HTTPSeeOther(f"/admin/login?next={quote(request.path_qs, safe='')}")
     return session
 
