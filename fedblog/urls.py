@@ -48,6 +48,15 @@ class Urls:
         """Where a visitor lands after posting a held comment: the notice and their own preview."""
         return f"{self.post(slug)}?held={comment_id}#comment-{comment_id}"
 
+    def interact(self, object_url: str | None = None) -> str:
+        """The remote-interaction form: reply to one of our objects from a fediverse account, or follow the blog."""
+        query = {"object": object_url} if object_url else {"follow": "1"}
+        return self.absolute(f"/interact?{urlencode(query)}")
+
+    def interact_form(self) -> str:
+        """Where the remote-interaction forms are POSTed."""
+        return self.absolute("/interact")
+
     def feed(self) -> str:
         return self.absolute("/feed.xml")
 

@@ -1,0 +1,161 @@
+"""Local comments on the fediverse: their Notes (served at /comments/<id>), the replies collections, and the
+Create/Delete sent when the author answers or a visitor's web comment answers a fediverse comment.
+
+Every approved local comment is a Note by the blog's actor (the only actor that can sign). The author's replies
+are public, addressed to the remote author they answer (with a Mention) and to the followers. A visitor's
+comment is delivered only to the remote author it answers, unlisted, and opens with a line naming the visitor,
+so that it never reads as the blog author's words (see docs/CONVERSATIONS.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from fedblog.models import AuthorKind, Comment, CommentOrigin, CommentStatus
+from fedblog.protocol.notes import Recipient, attribution_line, comment_to_note
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
+log = logging.getLogger(__name__)
+
+LOCAL_ORIGINS = (CommentOrigin.WEB, CommentOrigin.AUTHOR)
+PAGE_SIZE = 20
+
+
+def ap_id(ctx: Context, comment: Comment) -> str:
+    """A comment's ActivityPub id: the remote object's for fediverse comments, /comments/<id> for ours."""
+    return comment.remote_id or ctx.urls.comment_object(comment.id)
+
+
+def is_public_local(comment: Comment) -> bool:
+    return (
+        comment.origin in LOCAL_ORIGINS
+        and comment.status == CommentStatus.APPROVED
+        and comment.visibility.is_shown_publicly
+    )
+
+
+@dataclass(frozen=True)
+class NotePlan:
+    note: dict[str, Any]
+    recipients: list[Recipient]
+    to_followers: bool
+
+
+async def plan_note(ctx: Context, comment: Comment) -> NotePlan:
+    """The Note of a local comment and who it is for (the remote author it answers, the followers)."""
+    parent = await ctx.comments.get_comment(comment.parent_id) if comment.parent_id else None
+    in_reply_to = ap_id(ctx, parent) if parent is not None else ctx.urls.note(comment.post_slug)
+    recipients: list[Recipient] = []
+    if parent is not None and parent.author.kind == AuthorKind.REMOTE and parent.author.actor_id:
+        who = parent.author
+        recipients.append(Recipient(who.actor_id, who.handle, who.profile_url))  # type: ignore[arg-type]
+    by_author = comment.origin == CommentOrigin.AUTHOR
+    attribution = None
+    if not by_author:
+        template = ctx.i18n.gettext("%(name)s (visitor, via the blog's comment form) wrote:")
+        attribution = attribution_line(template, comment.author.name)
+    note = comment_to_note(ctx.urls, comment, in_reply_to=in_reply_to, recipients=recipients, attribution=attribution)
+    return NotePlan(note=note, recipients=recipients, to_followers=by_author)
+
+
+async def recipient_inboxes(ctx: Context, recipients: list[Recipient]) -> list[str]:
+    """The remote authors' inboxes (shared when they have one), from the actor cache."""
+    from fedblog.services.blocks import is_blocked
+    from fedblog.services.http import FetchError
+    from fedblog.services.remote import RemoteActors
+
+    inboxes = []
+    for recipient in recipients:
+        if await is_blocked(ctx, recipient.actor_id):
+            continue
+        try:
+            actor = await RemoteActors(ctx).get_actor(recipient.actor_id)
+        except FetchError as error:
+            log.info("no inbox for %r: %s", recipient.actor_id[:200], error)
+            continue
+        inboxes.append(actor.shared_inbox or actor.inbox)
+    return inboxes
+
+
+class CommentFederation:
+    """A CommentListener: approved local comments that answer someone go out; removed ones are deleted."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def _audience(self, comment: Comment) -> tuple[NotePlan, list[str]] | None:
+        from fedblog.services.delivery import follower_inboxes
+
+        if comment.origin not in LOCAL_ORIGINS:
+            return None
+        plan = await plan_note(self.ctx, comment)
+        inboxes = await recipient_inboxes(self.ctx, plan.recipients)
+        if plan.to_followers:
+            inboxes += await follower_inboxes(self.ctx)
+        return (plan, inboxes) if inboxes else None
+
+    async def comment_approved(self, conn: aiosqlite.Connection, comment: Comment) -> None:
+        from fedblog.protocol.activitystreams import create_activity
+        from fedblog.services.delivery import enqueue, new_activity_id
+
+        audience = await self._audience(comment)
+        if audience is None:
+            return
+        plan, inboxes = audience
+        activity = create_activity(self.ctx.urls, new_activity_id(self.ctx, "create"), plan.note)
+        await enqueue(self.ctx, conn, activity, inboxes)
+
+    async def comment_removed(self, conn: aiosqlite.Connection, comment: Comment) -> None:
+        from fedblog.protocol.activitystreams import delete_activity
+        from fedblog.services.delivery import enqueue, new_activity_id
+        from fedblog.store.outbox import OutboxStore
+
+        audience = await self._audience(comment)
+        if audience is None:
+            return
+        plan, inboxes = audience
+        object_id = self.ctx.urls.comment_object(comment.id)
+        await OutboxStore(self.ctx.db).forget_object(conn, object_id)
+        activity = delete_activity(self.ctx.urls, new_activity_id(self.ctx, "delete"), object_id)
+        # Addressed like the Note it deletes, so that a private recipient's server accepts it.
+        activity["to"], activity["cc"] = plan.note["to"], plan.note["cc"]
+        await enqueue(self.ctx, conn, activity, inboxes)
+
+
+# --- collections ------------------------------------------------------------------------------------------------
+
+
+async def post_reply_ids(ctx: Context, post_id: int) -> list[str]:
+    """Every approved public comment of a post (the whole thread, oldest first), as AP ids."""
+    return [ap_id(ctx, comment) for comment in await ctx.comments.list_visible_for_post(post_id)]
+
+
+async def comment_reply_ids(ctx: Context, comment: Comment) -> list[str]:
+    """The approved public direct replies to a comment, as AP ids."""
+    total = await ctx.comments.count_visible_replies(comment.post_id, comment.id)
+    children = await ctx.comments.list_visible_replies(comment.post_id, comment.id, total, 0)
+    return [ap_id(ctx, child) for child in children]
+
+
+def collection_document(collection_id: str, page_url: Any, items: list[str], page: int | None) -> dict[str, Any]:
+    """An OrderedCollection of ids, or its page `page` (1-based) of PAGE_SIZE items."""
+    from fedblog.protocol.activitystreams import ordered_collection, ordered_collection_page
+
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    if page is None:
+        return ordered_collection(collection_id, len(items), page_url(1), page_url(pages))
+    chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return ordered_collection_page(
+        page_url(page),
+        collection_id,
+        list(chunk),
+        page_url(page + 1) if page < pages else None,
+        page_url(page - 1) if page > 1 else None,
+        total=len(items),
+    )

@@ -1,0 +1,296 @@
+"""Fediverse replies become comments: Create, Update and Delete of Notes, and the reply chain up to this blog.
+
+Trust (INTEROP §7 #6–#9, #14): an embedded Note is used as sent only when the signer is the actor, the Note is
+attributed to that actor, and its id shares the actor's origin; otherwise it is fetched by id from its origin
+(the fetched id must equal the URL) and must still be the actor's. Only an object's author may edit or delete
+it. A reply to an object we don't know makes us fetch its ancestors, within MAX_CHAIN_DEPTH and
+MAX_CHAIN_FETCHES, with a visited set; the ancestors are stored as comments too (they are part of the thread),
+and a chain that never reaches one of our posts or comments is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from fedblog.clock import to_text, utcnow
+from fedblog.models import Comment, CommentOrigin, CommentStatus
+from fedblog.protocol.activitystreams import first_id
+from fedblog.protocol.notes import NoteError, ParsedNote, is_http_url, parse_note, same_origin
+from fedblog.protocol.sanitize import plain_text
+from fedblog.services.blocks import is_blocked
+from fedblog.services.comments import moderation_decision
+from fedblog.services.inbox_dispatch import IncomingActivity
+from fedblog.store.comments import NewComment
+from fedblog.store.followers import FollowerStore
+from fedblog.store.reactions import ReactionStore
+from fedblog.store.remote_objects import RemoteObjectStore
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
+log = logging.getLogger(__name__)
+
+MAX_CHAIN_DEPTH = 20
+MAX_CHAIN_FETCHES = 20
+
+
+@dataclass(frozen=True)
+class ThreadPlace:
+    """Where a reply goes: a post, under a comment or at the top."""
+
+    post_id: int
+    parent_id: int | None
+
+
+@dataclass
+class ChainBudget:
+    """Requests and depth left for fetching one reply's ancestors; ids seen, against cycles."""
+
+    fetches_left: int = MAX_CHAIN_FETCHES
+    visited: set[str] = field(default_factory=set)
+
+
+def _remote():  # type: ignore[no-untyped-def]
+    from fedblog.services.remote import RemoteActors
+
+    return RemoteActors
+
+
+def _fetch_error() -> type[Exception]:
+    from fedblog.services.http import FetchError
+
+    return FetchError
+
+
+async def fetch_object(ctx: Context, url: str) -> dict[str, Any] | None:
+    """A remote object fetched from its origin (signed GET, SSRF-guarded), or None if it can't be had."""
+    if not is_http_url(url) or ctx.urls.is_local(url):
+        return None
+    try:
+        found = await _remote()(ctx).fetch_object(url)
+    except _fetch_error() as error:
+        log.info("could not fetch %r: %s", url[:200], error)
+        return None
+    return found if isinstance(found, dict) and found.get("id") == url else None
+
+
+async def trusted_object(ctx: Context, activity: IncomingActivity) -> dict[str, Any] | None:
+    """The activity's Note if it may be believed, fetched from its origin when the embedded copy may not."""
+    object_id = activity.object_id
+    if not object_id or not is_http_url(object_id):
+        return None
+    obj = activity.object[0] if isinstance(activity.object, list) and activity.object else activity.object
+    embedded_ok = (
+        isinstance(obj, dict)
+        and activity.signer_id == activity.actor_id
+        and same_origin(object_id, activity.actor_id)
+        and first_id(obj.get("attributedTo")) == activity.actor_id
+    )
+    if not embedded_ok:
+        obj = await fetch_object(ctx, object_id)
+        if obj is None:
+            return None
+    assert isinstance(obj, dict)
+    author = first_id(obj.get("attributedTo"))
+    if author != activity.actor_id or not same_origin(object_id, author):
+        log.info("dropping %r: attributed to %r, sent by %r", object_id[:200], author, activity.actor_id)
+        return None
+    return obj
+
+
+def _parse(obj: dict[str, Any]) -> ParsedNote | None:
+    try:
+        return parse_note(obj)
+    except NoteError as error:
+        log.info("ignoring object: %s", error)
+        return None
+
+
+# --- where a reply belongs ---------------------------------------------------------------------------------
+
+
+async def local_place(ctx: Context, url: str) -> ThreadPlace | None:
+    """One of our posts (its Note id) or comments (/comments/<id>) as a place in a thread."""
+    path = ctx.urls.local_path(url)
+    if path is None:
+        return None
+    path = path.split("?", 1)[0]
+    if path.startswith("/posts/") and "/" not in path[len("/posts/") :]:
+        post = await ctx.posts.get_post_by_slug(unquote(path[len("/posts/") :]))
+        return None if post is None or post.draft else ThreadPlace(post.id, None)
+    if path.startswith("/comments/") and path[len("/comments/") :].isdigit():
+        comment = await ctx.comments.get_comment(int(path[len("/comments/") :]))
+        return None if comment is None else ThreadPlace(comment.post_id, comment.id)
+    return None
+
+
+async def resolve_place(ctx: Context, in_reply_to: str | None, budget: ChainBudget) -> ThreadPlace | None:
+    """Where a reply to `in_reply_to` goes, fetching and storing unknown ancestors; None if not our thread."""
+    if not in_reply_to or in_reply_to in budget.visited:
+        return None
+    budget.visited.add(in_reply_to)
+    if ctx.urls.is_local(in_reply_to):
+        return await local_place(ctx, in_reply_to)
+    known = await ctx.comments.get_comment_by_remote_id(in_reply_to)
+    if known is not None:
+        return ThreadPlace(known.post_id, known.id)
+    if budget.fetches_left <= 0 or len(budget.visited) > MAX_CHAIN_DEPTH:
+        return None
+    budget.fetches_left -= 1
+    obj = await fetch_object(ctx, in_reply_to)
+    if obj is None:
+        return None
+    author = first_id(obj.get("attributedTo"))
+    if not author or not same_origin(in_reply_to, author):
+        return None
+    parent = _parse(obj)
+    if parent is None:
+        return None
+    stored = await store_note(ctx, parent, author, budget)
+    return None if stored is None else ThreadPlace(stored.post_id, stored.id)
+
+
+# --- storing -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorFields:
+    actor_id: str
+    name: str
+    handle: str | None
+    avatar_url: str | None
+    profile_url: str
+
+
+async def author_fields(ctx: Context, actor_id: str) -> AuthorFields | None:
+    """The remote author as shown: display name as text, @user@host, http(s) avatar, profile on its host."""
+    try:
+        actor = await _remote()(ctx).get_actor(actor_id)
+    except _fetch_error() as error:
+        log.info("could not fetch the actor %r: %s", actor_id[:200], error)
+        return None
+    handle = plain_text(actor.handle, 200) or None
+    if handle and not handle.startswith("@"):
+        handle = "@" + handle
+    name = plain_text(actor.name, 100) or (handle or actor_id).lstrip("@").split("@", 1)[0]
+    avatar = actor.icon_url if is_http_url(actor.icon_url) else None
+    profile = actor.url if is_http_url(actor.url) and same_origin(actor.url, actor_id) else actor_id
+    return AuthorFields(actor_id, name, handle, avatar, profile)
+
+
+async def store_note(ctx: Context, note: ParsedNote, author_id: str, budget: ChainBudget) -> Comment | None:
+    """Store a remote Note as a comment in its thread (or find it already stored); None if it has no place."""
+    existing = await ctx.comments.get_comment_by_remote_id(note.id)
+    if existing is not None:
+        return existing
+    if await RemoteObjectStore(ctx.db).is_tombstoned(note.id) or await is_blocked(ctx, author_id):
+        return None
+    budget.visited.add(note.id)
+    place = await resolve_place(ctx, note.in_reply_to, budget)
+    if place is None:
+        return None
+    trusted = await ctx.comments.actor_is_trusted(author_id)
+    status = moderation_decision(ctx.settings.comments.moderation, trusted)
+    now = utcnow()
+    created = note.published if note.published and note.published < now else now
+    author = await author_fields(ctx, author_id)  # before the transaction: it may need a request
+    if author is None:
+        return None
+    async with ctx.db.transaction() as conn:
+        author_row = await ctx.comments.upsert_remote_author(
+            conn, author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url
+        )
+        try:
+            comment_id = await ctx.comments.insert_comment(
+                conn,
+                NewComment(
+                    post_id=place.post_id,
+                    parent_id=place.parent_id,
+                    author_id=author_row,
+                    origin=CommentOrigin.FEDIVERSE,
+                    status=status,
+                    content_html=note.content_html,
+                    visibility=note.visibility,
+                    summary=note.summary,
+                    sensitive=note.sensitive,
+                    language=note.language,
+                    attachments=note.attachments,
+                    remote_id=note.id,
+                    remote_url=note.url,
+                    created_at=to_text(created),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            # The same Note arrived twice at once (a duplicate Create, or an ancestor fetched meanwhile).
+            return await ctx.comments.get_comment_by_remote_id(note.id)
+        comment = await ctx.comments.get_comment(comment_id)
+        assert comment is not None
+        if status == CommentStatus.APPROVED:
+            for listener in ctx.comment_listeners:
+                await listener.comment_approved(conn, comment)
+    return comment
+
+
+# --- inbox handlers ------------------------------------------------------------------------------------------
+
+
+async def on_create(ctx: Context, activity: IncomingActivity) -> bool:
+    """Create(Note): a reply to a post or a comment becomes a comment; anything else is not ours."""
+    obj = await trusted_object(ctx, activity)
+    note = _parse(obj) if obj is not None else None
+    if note is None:
+        return False
+    await store_note(ctx, note, activity.actor_id, ChainBudget())
+    return True
+
+
+async def on_update(ctx: Context, activity: IncomingActivity) -> None:
+    """Update(Note): the author's new text replaces the comment's, marked edited."""
+    obj = await trusted_object(ctx, activity)
+    note = _parse(obj) if obj is not None else None
+    if note is None:
+        return
+    comment = await ctx.comments.get_comment_by_remote_id(note.id)
+    if comment is None or comment.author.actor_id != activity.actor_id:
+        return
+    updated = note.updated if note.updated and note.updated <= utcnow() else utcnow()
+    async with ctx.db.transaction() as conn:
+        await ctx.comments.update_content(
+            conn, comment.id, note.content_html, note.summary, note.sensitive, note.attachments, to_text(updated)
+        )
+
+
+async def delete_actor(ctx: Context, actor_id: str) -> None:
+    """A deleted account: its comments, reactions and follow go."""
+    async with ctx.db.transaction() as conn:
+        await ctx.comments.delete_comments_by_actor(conn, actor_id)
+        await ReactionStore(ctx.db).remove_by_actor(conn, actor_id)
+        await FollowerStore(ctx.db).remove(conn, actor_id)
+
+
+async def on_delete(ctx: Context, activity: IncomingActivity) -> bool:
+    """Delete of a Note (or Tombstone) by its author, or of the actor itself; unknown ids are remembered."""
+    object_id = activity.object_id
+    actor_id = activity.actor_id
+    if not object_id or activity.signer_id != actor_id:
+        return False
+    if object_id == actor_id:
+        await delete_actor(ctx, actor_id)
+        return False  # let other handlers (followers) see the actor's deletion too
+    comment = await ctx.comments.get_comment_by_remote_id(object_id)
+    if comment is not None and comment.author.actor_id != actor_id:
+        return True  # someone else's object: ignored
+    async with ctx.db.transaction() as conn:
+        if same_origin(object_id, actor_id):
+            # Remembered, so that a Create arriving after its Delete stores nothing.
+            await RemoteObjectStore(ctx.db).add_tombstone(conn, object_id, actor_id)
+        if comment is not None:
+            if comment.status == CommentStatus.APPROVED:
+                for listener in ctx.comment_listeners:
+                    await listener.comment_removed(conn, comment)
+            await ctx.comments.delete_comment(conn, comment.id)
+    return comment is not None

@@ -1,0 +1,37 @@
+"""What remote peers deleted or undid before we saw it, so that late arrivals change nothing.
+
+A Delete can overtake its Create, an Undo its Like: both are remembered here (by object or activity id and
+the actor who sent them) and consulted before anything is stored.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from fedblog.clock import to_text, utcnow
+from fedblog.store.db import Database
+
+
+class RemoteObjectStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add_tombstone(self, conn: aiosqlite.Connection, object_id: str, actor_id: str) -> None:
+        await conn.execute(
+            "INSERT OR IGNORE INTO remote_tombstones (object_id, actor_id, deleted_at) VALUES (?, ?, ?)",
+            (object_id, actor_id, to_text(utcnow())),
+        )
+
+    async def is_tombstoned(self, object_id: str) -> bool:
+        value = await self.db.fetch_value("SELECT 1 FROM remote_tombstones WHERE object_id = ?", (object_id,))
+        return value is not None
+
+    async def add_undone(self, conn: aiosqlite.Connection, activity_id: str, actor_id: str) -> None:
+        await conn.execute(
+            "INSERT OR IGNORE INTO undone_activities (activity_id, actor_id, undone_at) VALUES (?, ?, ?)",
+            (activity_id, actor_id, to_text(utcnow())),
+        )
+
+    async def is_undone(self, activity_id: str) -> bool:
+        value = await self.db.fetch_value("SELECT 1 FROM undone_activities WHERE activity_id = ?", (activity_id,))
+        return value is not None
