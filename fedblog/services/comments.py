@@ -65,12 +65,12 @@ def build_thread(comments: list[Comment]) -> list[CommentNode]:
         else:
             parent.children.append(node)
 
-    def set_depth(items: list[CommentNode], depth: int) -> None:
-        for item in items:
-            item.depth = depth
-            set_depth(item.children, depth + 1)
-
-    set_depth(roots, 0)
+    # Iterative, not recursive: a thread from the fediverse may be deeper than Python's recursion limit.
+    pending = [(node, 0) for node in roots]
+    while pending:
+        node, depth = pending.pop()
+        node.depth = depth
+        pending.extend((child, depth + 1) for child in node.children)
     return roots
 
 
