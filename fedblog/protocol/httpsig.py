@@ -43,6 +43,10 @@ class SignatureError(Exception):
     """A signature that cannot be verified; str(error) is a short reason fit for a 401 body."""
 
 
+class SignatureMismatch(SignatureError):
+    """Well-formed and in time, but the key does not verify it: worth refetching the key once (rotation)."""
+
+
 @dataclass(frozen=True)
 class SignatureParams:
     key_id: str
@@ -218,7 +222,7 @@ def verify_request(
         signing_string = _cavage_signing_string(params, method, target, lowered)
         if _rsa_verifies(key, params.signature, signing_string):
             return params
-    raise SignatureError("signature does not match")
+    raise SignatureMismatch("signature does not match")
 
 
 def _check_cavage_strength(method: str, params: SignatureParams) -> None:
@@ -373,7 +377,7 @@ def _verify_rfc9421(
             return SignatureParams(
                 params.key_id, params.algorithm, components, entry.value, params.created, params.expires
             )
-    raise SignatureError("signature does not match")
+    raise SignatureMismatch("signature does not match")
 
 
 def _parse_rfc9421(lowered: dict[str, str]) -> tuple[str, SignatureParams, _Item]:

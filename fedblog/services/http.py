@@ -1,14 +1,49 @@
-"""Outbound HTTP: one aiohttp session per context, signed requests, SSRF guard, size and time limits."""
+"""Outbound HTTP: one aiohttp session per context, signed requests, SSRF guard, size and time limits.
+
+SSRF (INTEROP §7 #10): URLs must be http(s) without userinfo; IP literals are checked before connecting; host
+names go through `GuardedResolver`, which refuses the whole name when ANY address it resolves to is not public.
+aiohttp then connects to exactly the addresses the resolver returned, so a DNS answer cannot change between the
+check and the connection (no rebinding). Redirects are followed by hand (at most 3), each target checked again.
+`federation.allow_private_addresses` (tests, local development) lifts the address check, not the URL-shape check.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import logging
+import re
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
+from fedblog import SOFTWARE_NAME, __version__
+from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address
+from fedblog.protocol.httpsig import sign_request
+from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
+
+log = logging.getLogger(__name__)
 
 AS2_CONTENT_TYPE = "application/activity+json"
 AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_ACCEPT = "application/jrd+json, application/json"
+AS2_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
+JRD_TYPES = frozenset({"application/jrd+json", "application/json"})
 MAX_RESPONSE_BYTES = 1024 * 1024
+MAX_REDIRECTS = 3
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5, sock_connect=5, sock_read=10)
+MAX_RETRY_AFTER = 7 * 24 * 3600.0
+EXCERPT_BYTES = 2048
+EXCERPT_CHARS = 200
 
 
 class FetchError(Exception):
@@ -26,22 +61,165 @@ class DeliveryResult:
     retry_after: float | None
     body_excerpt: str
 
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
 
-class HttpClient:
-    def __init__(self, ctx: Any) -> None:
-        self.ctx = ctx
 
-    async def get_json(self, url: str, *, signed: bool = True, accept: str = AS2_ACCEPT) -> dict[str, Any]:
-        raise NotImplementedError
+class BlockedAddress(OSError):
+    """Raised inside the resolver: the connector turns it into ClientConnectorError(os_error=…)."""
 
-    async def get_jrd(self, url: str) -> dict[str, Any]:
-        raise NotImplementedError
 
-    async def post_activity(self, inbox: str, body: bytes) -> DeliveryResult:
-        raise NotImplementedError
+class GuardedResolver(AbstractResolver):
+    """Resolves with the default resolver, then refuses names with any non-public address."""
+
+    def __init__(self, allowed: Callable[[str], bool]) -> None:
+        self._inner = DefaultResolver()
+        self._allowed = allowed
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        if not results or not all(self._allowed(result["host"]) for result in results):
+            raise BlockedAddress(f"{host!r} resolves to a non-public address")
+        return results
 
     async def close(self) -> None:
-        return None
+        await self._inner.close()
+
+
+def _allow_all(_ip: str) -> bool:
+    return True
+
+
+class HttpClient:
+    """Every outbound request of fedblog. `address_allowed` decides which IPs may be connected to."""
+
+    def __init__(self, ctx: Any, *, address_allowed: Callable[[str], bool] | None = None) -> None:
+        self.ctx = ctx
+        if address_allowed is None:
+            address_allowed = _allow_all if ctx.settings.federation.allow_private_addresses else is_public_address
+        self._allowed = address_allowed
+        self._session: aiohttp.ClientSession | None = None
+        self._resolver: GuardedResolver | None = None
+        self.user_agent = f"{SOFTWARE_NAME}/{__version__} (+{ctx.urls.base}/)"
+
+    # -- public API ---------------------------------------------------------------------------------------------
+
+    async def get_json(self, url: str, *, signed: bool = True, accept: str = AS2_ACCEPT) -> dict[str, Any]:
+        """GET an ActivityStreams document (signed with the blog key unless signed=False) as a dict."""
+        return await self._get_document(url, accept=accept, signed=signed, types=AS2_TYPES)
+
+    async def get_jrd(self, url: str) -> dict[str, Any]:
+        """GET a WebFinger (JRD) document, unsigned."""
+        return await self._get_document(url, accept=JRD_ACCEPT, signed=False, types=JRD_TYPES)
+
+    async def post_activity(self, inbox: str, body: bytes) -> DeliveryResult:
+        """POST a signed activity; any HTTP answer is a result, only no answer at all raises FetchError."""
+        headers = self._signed_headers("POST", inbox, body=body, extra={"Content-Type": AS2_CONTENT_TYPE})
+        try:
+            async with await self._open("POST", inbox, headers, body) as response:
+                excerpt = await response.content.read(EXCERPT_BYTES)
+                return DeliveryResult(
+                    status=response.status,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
+                    body_excerpt=_clean_excerpt(excerpt),
+                )
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise FetchError(_describe(error, inbox)) from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._resolver is not None:
+            await self._resolver.close()
+            self._resolver = None
+
+    # -- internals ----------------------------------------------------------------------------------------------
+
+    async def _get_document(self, url: str, *, accept: str, signed: bool, types: frozenset[str]) -> dict[str, Any]:
+        current = url
+        try:
+            for _hop in range(MAX_REDIRECTS + 1):
+                response = await self._get(current, accept=accept, signed=signed)
+                async with response:
+                    location = response.headers.get("Location")
+                    if response.status in REDIRECT_STATUSES and location:
+                        current = urljoin(current, location)
+                        continue
+                    if not 200 <= response.status < 300:
+                        raise FetchError(
+                            f"HTTP {response.status} from {_host(current)}",
+                            status=response.status,
+                            retry_after=parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
+                        )
+                    if response.content_type.lower() not in types:
+                        raise FetchError(
+                            f"unexpected content type {response.content_type[:60]!r}", status=response.status
+                        )
+                    data = await _read_capped(response, MAX_RESPONSE_BYTES)
+                    try:
+                        return parse_json_object(data)
+                    except UnsafeJSON as error:
+                        raise FetchError(str(error), status=response.status) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise FetchError(_describe(error, current)) from None
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+    async def _get(self, url: str, *, accept: str, signed: bool) -> aiohttp.ClientResponse:
+        if not signed:
+            return await self._open("GET", url, {"Accept": accept}, None)
+        response = await self._open("GET", url, self._signed_headers("GET", url, extra={"Accept": accept}), None)
+        if response.status == 401 and urlsplit(url).query:
+            # Some verifiers rebuild (request-target) without the query string (GoToSocial): sign that form once.
+            response.release()
+            parts = urlsplit(url)
+            bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+            headers = self._signed_headers("GET", bare, extra={"Accept": accept})
+            response = await self._open("GET", url, headers, None)
+        return response
+
+    def _signed_headers(
+        self, method: str, url: str, *, body: bytes | None = None, extra: dict[str, str]
+    ) -> dict[str, str]:
+        return sign_request(
+            private_key=self.ctx.private_key,
+            key_id=self.ctx.urls.key_id(),
+            method=method,
+            url=url,
+            body=body,
+            headers=extra,
+        )
+
+    async def _open(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> aiohttp.ClientResponse:
+        self._check_target(url)
+        session = await self._get_session()
+        return await session.request(method, url, headers=headers, data=body, allow_redirects=False)
+
+    def _check_target(self, url: str) -> None:
+        try:
+            check_url_shape(url)
+        except UnsafeURL as error:
+            raise FetchError(f"refused URL: {error}") from None
+        host = urlsplit(url).hostname or ""
+        if _is_ip_literal(host) and not self._allowed(host):
+            # aiohttp skips the resolver for IP literals, so they are checked here.
+            raise FetchError(f"refused: {host!r} is not a public address")
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._resolver = GuardedResolver(self._allowed)
+            connector = aiohttp.TCPConnector(resolver=self._resolver, ttl_dns_cache=60)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=TIMEOUT,
+                headers={"User-Agent": self.user_agent},
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+            )
+        return self._session
 
 
 HTTP_KEY = "http"
@@ -54,3 +232,64 @@ def get_http(ctx: Any) -> HttpClient:
         client = ctx.extras[HTTP_KEY] = HttpClient(ctx)
         ctx.closers.append(client.close)
     return client
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, decompressed, refused beyond `limit` bytes (gzip bombs stop at the cap)."""
+    if response.content_length is not None and response.content_length > limit:
+        raise FetchError("response too large", status=response.status)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise FetchError("response too large", status=response.status)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), capped at a week."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _host(url: str) -> str:
+    return repr(urlsplit(url).hostname or "")
+
+
+def _describe(error: BaseException, url: str) -> str:
+    """A short reason without remote-controlled text beyond the host name."""
+    if isinstance(error, aiohttp.ClientConnectorError) and isinstance(error.os_error, BlockedAddress):
+        return f"refused: {_host(url)} resolves to a non-public address"
+    if isinstance(error, TimeoutError | asyncio.TimeoutError):
+        return f"timeout talking to {_host(url)}"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"cannot connect to {_host(url)}"
+    return f"request to {_host(url)} failed ({type(error).__name__})"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]+")
+
+
+def _clean_excerpt(data: bytes) -> str:
+    """A short, single-line excerpt of a peer's answer, safe to store and show."""
+    return _CONTROL.sub(" ", data.decode("utf-8", errors="replace")).strip()[:EXCERPT_CHARS]

@@ -1,21 +1,157 @@
-"""Remote actors and their keys: fetched (signed), checked, cached in the remote_actors table."""
+"""Remote actors and their keys: fetched (signed), checked, cached in the remote_actors table.
+
+Trust rules (INTEROP §1 "From keyId to actor", §7 #2, #5, #7):
+- a fetched document must carry the AS2 @context and live at its own id (the id equals the URL asked for; an
+  actor may name another id on the same origin, which is then fetched and must match itself);
+- a key is only believed once its owner's actor document, fetched from the owner's own URL, lists a publicKey
+  entry with exactly that key id (two-way check), and the key id and the owner share a host;
+- cached actors are refetched after a day, or on demand (key rotation).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+from fedblog.clock import utcnow
 from fedblog.models import RemoteActor
+from fedblog.protocol.addresses import UnsafeURL, check_url_shape
+from fedblog.protocol.remote_actor import (
+    InvalidActor,
+    actor_from_document,
+    claimed_key_owner,
+    has_as2_context,
+    is_actor_document,
+    same_host,
+    same_origin,
+)
+from fedblog.services.http import FetchError, get_http
+from fedblog.store.actors import ActorStore
+
+log = logging.getLogger(__name__)
+
+ACTOR_TTL = timedelta(days=1)
+LOCKS_KEY = "remote_actor_locks"
+
+
+class RemoteError(FetchError):
+    """A remote document that was fetched but cannot be trusted or used; str(error) says why."""
 
 
 class RemoteActors:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
+        self.store = ActorStore(ctx.db)
+        self.http = get_http(ctx)
 
     async def get_actor(self, actor_id: str, *, refresh: bool = False) -> RemoteActor:
-        raise NotImplementedError
+        """The actor, from the cache when fresh, else fetched (signed) and cached. Raises FetchError."""
+        if not refresh:
+            cached = await self.store.get_actor(actor_id)
+            if cached is not None and self._fresh(cached):
+                return cached
+        async with self._lock(actor_id):
+            if not refresh:
+                cached = await self.store.get_actor(actor_id)
+                if cached is not None and self._fresh(cached):
+                    return cached
+            return await self._fetch_actor(actor_id, key_id=None)
 
     async def get_public_key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
-        raise NotImplementedError
+        """(owner actor id, PEM) for a key id, after the two-way owner check. Raises FetchError (RemoteError)."""
+        _check_shape(key_id)
+        if not refresh:
+            cached = await self._cached_key(key_id)
+            if cached is not None:
+                return cached
+        async with self._lock(key_id):
+            if not refresh:
+                cached = await self._cached_key(key_id)
+                if cached is not None:
+                    return cached
+            return await self._fetch_key(key_id)
 
     async def fetch_object(self, url: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """Any ActivityStreams object by a signed GET; its id must equal the URL."""
+        _check_shape(url)
+        doc = await self.http.get_json(url)
+        if not has_as2_context(doc):
+            raise RemoteError("not an ActivityStreams document")
+        if doc.get("id") != url:
+            raise RemoteError("fetched object's id does not match its URL")
+        return doc
+
+    # -- internals ----------------------------------------------------------------------------------------------
+
+    async def _cached_key(self, key_id: str) -> tuple[str, str] | None:
+        actor = await self.store.get_actor_by_key_id(key_id)
+        if actor is None or not actor.public_key_pem or not self._fresh(actor):
+            return None
+        return actor.id, actor.public_key_pem
+
+    async def _fetch_key(self, key_id: str) -> tuple[str, str]:
+        document_url = _without_fragment(key_id)
+        doc = await self.http.get_json(document_url)
+        if not has_as2_context(doc):
+            raise RemoteError("key document is not an ActivityStreams document")
+        owner_id = claimed_key_owner(doc, key_id)
+        if owner_id is None:
+            raise RemoteError("key document does not describe that key")
+        if not same_host(owner_id, key_id):
+            raise RemoteError("key and owner are on different hosts")
+        if owner_id == document_url and doc.get("id") == owner_id and is_actor_document(doc):
+            actor = await self._store(doc, key_id)  # the actor itself, fetched from its own id (Mastodon)
+        else:
+            # A bare Key or a stub (GoToSocial): believe nothing until the owner's own document lists the key.
+            actor = await self._fetch_actor(owner_id, key_id=key_id)
+        if actor.id != owner_id or actor.public_key_id != key_id or not actor.public_key_pem:
+            raise RemoteError("the key's owner does not list that key")
+        return actor.id, actor.public_key_pem
+
+    async def _fetch_actor(self, actor_id: str, *, key_id: str | None) -> RemoteActor:
+        _check_shape(actor_id)
+        doc = await self.http.get_json(actor_id)
+        doc_id = doc.get("id")
+        if doc_id != actor_id:
+            if not isinstance(doc_id, str) or not same_origin(doc_id, actor_id):
+                raise RemoteError("fetched actor's id does not match its URL")
+            doc = await self.http.get_json(doc_id)  # one hop to the canonical id, which must match itself
+            if doc.get("id") != doc_id:
+                raise RemoteError("fetched actor's id does not match its URL")
+        if not has_as2_context(doc):
+            raise RemoteError("actor is not an ActivityStreams document")
+        return await self._store(doc, key_id)
+
+    async def _store(self, doc: dict[str, Any], key_id: str | None) -> RemoteActor:
+        try:
+            actor = actor_from_document(doc, key_id=key_id, fetched_at=utcnow())
+        except InvalidActor as error:
+            raise RemoteError(str(error)) from None
+        await self.store.upsert_actor(actor)
+        return actor
+
+    def _fresh(self, actor: RemoteActor) -> bool:
+        return utcnow() - actor.fetched_at < ACTOR_TTL
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        """One fetch per actor or key at a time: a burst of deliveries from one server makes one key fetch."""
+        locks: dict[str, asyncio.Lock] = self.ctx.extras.setdefault(LOCKS_KEY, {})
+        if len(locks) > 1000:
+            for stale in [key for key, lock in locks.items() if not lock.locked()]:
+                del locks[stale]
+        return locks.setdefault(name, asyncio.Lock())
+
+
+def _check_shape(url: str) -> None:
+    try:
+        check_url_shape(url)
+    except UnsafeURL as error:
+        raise RemoteError(f"refused URL: {error}") from None
+
+
+def _without_fragment(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))

@@ -1,0 +1,52 @@
+"""JSON from other servers, parsed with limits (INTEROP §7 #11-12): size first, then depth and width. Pure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_JSON_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+MAX_ITEMS = 10_000  # keys of one object or items of one array
+
+
+class UnsafeJSON(ValueError):
+    """A document refused by the limits or not a JSON object; str(error) says why."""
+
+
+def parse_json_object(data: bytes, *, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    """Parse bytes as a JSON object (the top level must be an object) within the size, depth and width caps."""
+    if len(data) > max_bytes:
+        raise UnsafeJSON("document too large")
+    try:
+        value = json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise UnsafeJSON("document nested too deeply") from None
+    except (UnicodeDecodeError, ValueError):
+        raise UnsafeJSON("not valid JSON") from None
+    if not isinstance(value, dict):
+        raise UnsafeJSON("top level is not a JSON object")
+    check_shape(value)
+    return value
+
+
+def check_shape(value: Any) -> None:
+    """Depth ≤ MAX_DEPTH and no container wider than MAX_ITEMS (iterative: no recursion to exhaust)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise UnsafeJSON("document nested too deeply")
+        if len(children) > MAX_ITEMS:
+            raise UnsafeJSON("document has too many items")
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
