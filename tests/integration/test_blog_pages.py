@@ -222,3 +222,27 @@ async def test_page_cache__new_comment_shows_at_once(site: LiveSite) -> None:
 
     page = await get(site, "/posts/talk")
     assert "Fresh remark" in page.text and "1 comment" in page.text
+
+
+async def test_post_page__activitypub_clients_get_the_note(site: LiveSite) -> None:
+    await publish(site, "Federated", slug="federated")
+    await get(site, "/posts/federated")  # an HTML copy in the page cache must not answer AS2 clients
+
+    page = await get(site, "/posts/federated", headers={"Accept": "application/activity+json"})
+
+    assert page.status == 200
+    assert page.headers["Content-Type"].startswith("application/activity+json")
+    assert page.headers["Vary"] == "Accept"
+    assert "<html" not in page.text
+
+
+async def test_page_cache__personal_views_are_never_cached(site: LiveSite) -> None:
+    post = await publish(site, "Reply here", slug="reply-here")
+    comment = await add_comment(site, post, "Parent", name="Ana")
+
+    personal = await get(site, f"/posts/reply-here?replyto={comment.id}")
+    public = await get(site, "/posts/reply-here")
+
+    assert "Replying to" in personal.text and personal.headers["Cache-Control"] == "private, no-store"
+    assert "Replying to" not in public.text
+    assert 'name="parent_id" value=""' in public.text
