@@ -92,10 +92,11 @@ def decide(
 
 
 def pause_for(consecutive_failures: int) -> timedelta | None:
-    """How long to leave a host alone after this many consecutive failures (None: not yet)."""
+    """How long to leave a host alone after this many consecutive failures (None: not yet):
+    30 min, then 2 h, 6 h, 12 h, and a day at most."""
     if consecutive_failures < PAUSE_AFTER_FAILURES:
         return None
-    return next_delay(consecutive_failures - PAUSE_AFTER_FAILURES + 1)
+    return next_delay(consecutive_failures - PAUSE_AFTER_FAILURES + 3)
 
 
 def host_of(url: str) -> str:

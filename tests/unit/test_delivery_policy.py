@@ -52,5 +52,6 @@ def test_decide__gives_up_after_three_days() -> None:
 
 def test_pause_for__only_after_repeated_failures() -> None:
     assert pause_for(4) is None
-    assert pause_for(5) == timedelta(minutes=1)
-    assert pause_for(7) == timedelta(minutes=30)
+    assert pause_for(5) == timedelta(minutes=30)
+    assert pause_for(6) == timedelta(hours=2)
+    assert pause_for(50) == timedelta(days=1)

@@ -1,0 +1,241 @@
+"""The delivery queue against loopback "remote" servers: one signed request per shared inbox, retries with
+backoff, gone followers dropped, paused hosts, and a restart in the middle of a fan-out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fedblog.clock import from_text
+from fedblog.config import load_settings
+from fedblog.context import Context, open_context
+from fedblog.services.delivery import LOCK_DURATION, DeliveryWorker
+from fedblog.services.inbox import note_contact
+from fedblog.services.posts import PostInput, PostService
+from fedblog.store.deliveries import DeliveryStore
+from fedblog.store.followers import FollowerStore
+from tests.conftest import LiveSite, make_site
+from tests.integration.fake_remote import FakeRemote
+from tests.integration.fed_support import eventually
+
+
+class Clock:
+    """A clock the test moves by hand (backoffs are minutes to days)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture
+async def remotes() -> AsyncIterator[list[FakeRemote]]:
+    started: list[FakeRemote] = []
+    yield started
+    for remote in started:
+        await remote.close()
+
+
+async def start_remote(remotes: list[FakeRemote], ctx: Context, host: str, shared_inbox: bool = True) -> FakeRemote:
+    remote = await FakeRemote(host=host, shared_inbox=shared_inbox, blog_public_key_pem=ctx.public_key_pem).start()
+    remotes.append(remote)
+    return remote
+
+
+async def add_follower(ctx: Context, remote: FakeRemote, name: str) -> None:
+    async with ctx.db.transaction() as conn:
+        await FollowerStore(ctx.db).upsert(
+            conn,
+            actor_id=remote.actor_id(name),
+            inbox=remote.inbox(name),
+            shared_inbox=f"{remote.base}/inbox" if remote.shared_inbox else None,
+            handle=f"@{name}@{remote.host}",
+            name=name,
+            follow_activity_id=f"{remote.base}/follows/{name}",
+            follow_json="{}",
+            status="accepted",
+        )
+
+
+@pytest.fixture
+async def offline_ctx(tmp_path: Path) -> AsyncIterator[Context]:
+    """A site's context without the web app (so no background worker competes with the test's worker)."""
+    config = make_site(
+        tmp_path / "site", "https://blog.example", overrides={"federation": {"allow_private_addresses": True}}
+    )
+    async with open_context(load_settings(config, environ={})) as ctx:
+        yield ctx
+
+
+async def publish(ctx: Context, title: str = "News") -> str:
+    return (await PostService(ctx).publish(PostInput(title=title, body_markdown="Body"))).slug
+
+
+async def jobs(ctx: Context) -> list[Any]:
+    return await ctx.db.fetch_all("SELECT * FROM deliveries ORDER BY id")
+
+
+async def test_delivery__publish_sends_one_signed_create_per_server(site: LiveSite, remotes: list[FakeRemote]) -> None:
+    # Given two followers on one server with a shared inbox, and one on a server without
+    mastodon = await start_remote(remotes, site.ctx, "127.0.0.1")
+    other = await start_remote(remotes, site.ctx, "127.0.0.2", shared_inbox=False)
+    for remote, name in ((mastodon, "alice"), (mastodon, "bob"), (other, "carol")):
+        await add_follower(site.ctx, remote, name)
+    # When the author publishes a post (the running server's worker delivers it)
+    slug = await publish(site.ctx, "Fresh news")
+    await eventually(lambda: _count(mastodon, other, 2), "two deliveries")
+    # Then exactly two signed requests went out: one to the shared inbox, one to carol's inbox
+    assert await DeliveryWorker(site.ctx).run_once() == 0
+    assert [r.path for r in mastodon.received] == ["/inbox"]
+    assert [r.path for r in other.received] == ["/users/carol/inbox"]
+    for received in mastodon.received + other.received:
+        assert received.verified, received.reason
+        assert received.headers["Content-Type"] == "application/activity+json"
+        create = received.activity
+        assert create["type"] == "Create"
+        assert create["actor"] == f"{site.url}/actor"
+        assert create["object"]["type"] == "Note"
+        assert create["object"]["id"] == f"{site.url}/posts/{slug}"
+    # And an edit and a deletion follow the same way
+    await PostService(site.ctx).edit(slug, PostInput(title="Fresh news", body_markdown="Corrected"))
+    await eventually(lambda: _count(mastodon, other, 4), "the Updates")
+    await PostService(site.ctx).delete(slug)
+    await eventually(lambda: _count(mastodon, other, 6), "the Deletes")
+    kinds = [r.activity["type"] for r in mastodon.received]
+    assert kinds == ["Create", "Update", "Delete"]
+    update, delete = mastodon.received[1].activity, mastodon.received[2].activity
+    assert "Corrected" in update["object"]["content"] and update["object"]["updated"]
+    assert delete["object"] == {
+        "id": f"{site.url}/posts/{slug}",
+        "type": "Tombstone",
+        "formerType": "Note",
+        "atomUri": f"{site.url}/posts/{slug}",
+    }
+    assert all(r.verified for r in mastodon.received + other.received)
+
+
+async def _count(first: FakeRemote, second: FakeRemote, expected: int) -> bool:
+    return len(first.received) + len(second.received) >= expected
+
+
+async def test_delivery__failing_inbox_is_retried_with_growing_backoff(
+    offline_ctx: Context, remotes: list[FakeRemote]
+) -> None:
+    ctx, clock = offline_ctx, Clock()
+    remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
+    remote.answers["/users/dora/inbox"] = 500
+    await add_follower(ctx, remote, "dora")
+    await publish(ctx)
+    worker = DeliveryWorker(ctx, clock=clock)
+    waits = []
+    for _ in range(3):
+        assert await worker.run_once() == 1
+        (job,) = await jobs(ctx)
+        assert job["status"] == "pending"
+        waits.append(from_text(job["next_attempt_at"]) - clock.now)  # type: ignore[operator]
+        assert await worker.run_once() == 0  # not due yet: no request
+        clock.advance(waits[-1])
+    assert waits == [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30)]
+    assert len(remote.received) == 3
+    # When the server recovers, the next attempt delivers
+    remote.answers.clear()
+    assert await worker.run_once() == 1
+    (job,) = await jobs(ctx)
+    assert job["status"] == "delivered" and job["attempts"] == 4
+    assert "HTTP 500" in (job["last_error"] or "") or job["last_error"] is None
+
+
+async def test_delivery__retry_after_is_honoured(offline_ctx: Context, remotes: list[FakeRemote]) -> None:
+    ctx, clock = offline_ctx, Clock()
+    remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
+    remote.answers["/users/ed/inbox"] = 429
+    remote.answer_headers["/users/ed/inbox"] = {"Retry-After": "7200"}
+    await add_follower(ctx, remote, "ed")
+    await publish(ctx)
+    await DeliveryWorker(ctx, clock=clock).run_once()
+    (job,) = await jobs(ctx)
+    assert from_text(job["next_attempt_at"]) == clock.now + timedelta(hours=2)
+
+
+async def test_delivery__gone_follower_is_dropped(offline_ctx: Context, remotes: list[FakeRemote]) -> None:
+    ctx = offline_ctx
+    remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
+    remote.answers["/users/gone/inbox"] = 410
+    await add_follower(ctx, remote, "gone")
+    await add_follower(ctx, remote, "stays")
+    await publish(ctx)
+    await DeliveryWorker(ctx).run_once()
+    followers = FollowerStore(ctx.db)
+    assert await followers.get(remote.actor_id("gone")) is None
+    assert await followers.get(remote.actor_id("stays")) is not None
+    states = {row["inbox"]: row["status"] for row in await jobs(ctx)}
+    assert states == {remote.inbox("gone"): "failed", remote.inbox("stays"): "delivered"}
+    # The next post is not even queued for the gone follower
+    await publish(ctx, "Second")
+    assert [row["inbox"] for row in await jobs(ctx)][-1] == remote.inbox("stays")
+    assert len(await jobs(ctx)) == 3
+
+
+async def test_delivery__host_paused_after_repeated_failures(offline_ctx: Context, remotes: list[FakeRemote]) -> None:
+    ctx, clock = offline_ctx, Clock()
+    remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
+    names = [f"u{n}" for n in range(5)]
+    for name in names:
+        remote.answers[f"/users/{name}/inbox"] = 503
+        await add_follower(ctx, remote, name)
+    await publish(ctx)
+    worker = DeliveryWorker(ctx, clock=clock)
+    assert await worker.run_once() == 5
+    host = await ctx.db.fetch_one("SELECT * FROM hosts WHERE host = ?", (f"127.0.0.1:{remote.port}",))
+    assert host["consecutive_failures"] == 5
+    paused_until = from_text(host["paused_until"])
+    assert paused_until == clock.now + timedelta(minutes=30)
+    # While paused, neither the retries (due in 1 minute otherwise) nor a new post's jobs are sent
+    await publish(ctx, "Another")
+    clock.advance(timedelta(minutes=10))
+    assert await worker.run_once() == 0
+    assert len(remote.received) == 5
+    status = {h.host: h for h in await DeliveryStore(ctx.db).status_by_host()}[f"127.0.0.1:{remote.port}"]
+    assert status.retrying == 5 and status.pending == 5 and status.paused_until == paused_until
+    # When the host contacts us (a verified inbound request), it is resumed and everything goes out
+    remote.answers.clear()
+    await note_contact(ctx, remote.actor_id("u0"))
+    assert await worker.run_once() == 10
+    assert {row["status"] for row in await jobs(ctx)} == {"delivered"}
+
+
+async def test_delivery__restart_in_the_middle_of_a_fan_out(tmp_path: Path, remotes: list[FakeRemote]) -> None:
+    config = make_site(
+        tmp_path / "site", "https://blog.example", overrides={"federation": {"allow_private_addresses": True}}
+    )
+    settings = load_settings(config, environ={})
+    clock = Clock()
+    async with open_context(settings) as ctx:
+        remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
+        names = [f"reader{n}" for n in range(6)]
+        for name in names:
+            await add_follower(ctx, remote, name)
+        await publish(ctx)
+        worker = DeliveryWorker(ctx, clock=clock)
+        # Two deliveries complete and are recorded
+        assert await worker.run_once(limit=2) == 2
+        # Then the worker claims two more, sends one of them, and the process dies before recording anything
+        claimed = await DeliveryStore(ctx.db).claim_due(clock.now, clock.now + LOCK_DURATION, 2, 10)
+        await worker.http.post_activity(claimed[0].inbox, (await worker._body(claimed[0].activity_id)) or b"")
+    # A new process starts: once the dead worker's locks expire, every remaining inbox gets the post
+    clock.advance(LOCK_DURATION + timedelta(seconds=1))
+    async with open_context(settings) as ctx:
+        assert await DeliveryWorker(ctx, clock=clock).run_once() == 4
+        assert {row["status"] for row in await jobs(ctx)} == {"delivered"}
+    per_inbox = {name: len(remote.received_at(f"/users/{name}/inbox")) for name in names}
+    in_flight = claimed[0].inbox.rsplit("/", 2)[-2]
+    assert per_inbox == {name: 2 if name == in_flight else 1 for name in names}
+    assert all(r.verified for r in remote.received)
