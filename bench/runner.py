@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import site as bench_site
-from bench.benchmarks import common, fanout, readpath
+from bench.benchmarks import common, fanout, inbox, readpath
 from bench.machine import LOAD_CPU, SERVER_CPU, describe, pin_self
 from bench.procs import children
 from bench.results import BenchResult, write_results
@@ -21,6 +21,7 @@ from bench.sizes import Sizes
 Benchmark = Callable[[common.Env], Awaitable[BenchResult]]
 BENCHMARKS: dict[str, Benchmark] = {
     "read": readpath.run,
+    "inbox": inbox.run,
     "fanout": fanout.run,
 }
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
