@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import first_id, parse_json_object
+from fedblog.protocol.httpsig import SignatureError, key_id_of
 from fedblog.services.delivery import host_of
+from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import IncomingActivity, get_dispatcher
+from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.blocks import BlockStore
 from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, InboxStore
@@ -61,14 +64,11 @@ async def receive(
     activity_id, kind, actor_id = activity.get("id"), activity.get("type"), first_id(activity.get("actor"))
     if not isinstance(activity_id, str) or not isinstance(kind, str) or not actor_id:
         return InboxAnswer.error(400, "an activity needs string id, type and actor")
-    from fedblog.protocol.httpsig import key_id_of
-    from fedblog.services.verification import Rejected, verify_inbound
-
-    if await BlockStore(ctx.db).is_blocked(actor_id, key_id_of(headers) or ""):
+    if await BlockStore(ctx.db).is_blocked(actor_id, _key_id(headers)):
         return InboxAnswer.error(403, "blocked")
     verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body)
     if isinstance(verdict, Rejected):
-        if kind == "Delete" and first_id(activity.get("object")) == actor_id:
+        if verdict.key_gone and kind == "Delete" and first_id(activity.get("object")) == actor_id:
             return InboxAnswer(202)  # a deleted account announcing itself: its key is gone too; nothing to do
         return InboxAnswer.error(verdict.status, verdict.reason)
     if verdict.actor_id != actor_id:
@@ -85,6 +85,13 @@ async def receive(
     if fresh:
         schedule(ctx, activity, verdict.actor_id)
     return InboxAnswer(202)
+
+
+def _key_id(headers: Mapping[str, str]) -> str:
+    try:
+        return key_id_of(headers)
+    except SignatureError:
+        return ""  # unsigned: verification answers 401 next
 
 
 async def note_contact(ctx: Context, actor_id: str) -> None:
@@ -124,8 +131,6 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str) -> str
         except asyncio.CancelledError:
             raise  # stays `received`: processed again at the next start
         except Exception as exc:
-            from fedblog.services.http import FetchError
-
             if isinstance(exc, FetchError):
                 log.info("activity %r: fetch failed (%s); will retry at next start", incoming.id, exc)
                 return "received"

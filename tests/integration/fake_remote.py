@@ -3,6 +3,7 @@ every POST to its inboxes and checking each signature with the blog's public key
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -158,7 +159,10 @@ class FakeRemote:
         )
         if tamper:
             raw = raw.replace(b"Follow", b"Folloq")
-        async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=io.BytesIO(raw), headers=headers) as response,
+        ):
             return response.status, await response.text()
 
 
