@@ -1,0 +1,70 @@
+"""Comments as ActivityPub objects: /comments/<id> (a Note for AS2 clients, a small page for browsers, both 200,
+never a redirect) and /comments/<id>/replies (an OrderedCollection of the direct replies' ids, paged)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from fedblog.models import Comment, CommentStatus
+from fedblog.services.comment_federation import collection_document, comment_reply_ids, is_public_local, plan_note
+from fedblog.web.keys import get_context
+from fedblog.web.negotiation import AS2_CONTENT_TYPE, wants_activity_json
+from fedblog.web.render import render_html
+
+
+def as2_response(document: dict[str, Any]) -> web.Response:
+    response = web.Response(
+        body=json.dumps(document, ensure_ascii=False).encode("utf-8"), content_type=AS2_CONTENT_TYPE, charset="utf-8"
+    )
+    response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+async def shown_comment(request: web.Request) -> Comment:
+    """An approved comment shown on its post page (public or unlisted), else 404."""
+    text = request.match_info["id"]
+    comment = await get_context(request).comments.get_comment(int(text)) if text.isdigit() else None
+    if comment is None or comment.status != CommentStatus.APPROVED or not comment.visibility.is_shown_publicly:
+        raise web.HTTPNotFound()
+    return comment
+
+
+async def comment_object(request: web.Request) -> web.StreamResponse:
+    ctx = get_context(request)
+    comment = await shown_comment(request)
+    if wants_activity_json(request):
+        if not is_public_local(comment):
+            raise web.HTTPNotFound()  # a fediverse comment's object lives on its own server (remote_id)
+        plan = await plan_note(ctx, comment)
+        return as2_response(plan.note)
+    post = await ctx.posts.get_post_by_id(comment.post_id)
+    if post is None:
+        raise web.HTTPNotFound()
+    response = render_html(request, "blog/comment_object.html", comment=comment, post=post)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+async def comment_replies(request: web.Request) -> web.Response:
+    ctx = get_context(request)
+    comment = await shown_comment(request)
+    page_text = request.query.get("page")
+    if page_text is not None and (not page_text.isdigit() or not 1 <= int(page_text) <= 10_000):
+        raise web.HTTPNotFound()
+    items = await comment_reply_ids(ctx, comment)
+    document = collection_document(
+        ctx.urls.comment_replies(comment.id),
+        lambda number: ctx.urls.comment_replies(comment.id, number),
+        items,
+        int(page_text) if page_text else None,
+    )
+    return as2_response(document)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(r"/comments/{id:\d+}", comment_object)
+    app.router.add_get(r"/comments/{id:\d+}/replies", comment_replies)
