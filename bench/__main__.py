@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bench import runner
+from bench.machine import LOAD_CPU, pin_self
 from bench.results import markdown_checks, markdown_table
 from bench.sizes import FULL, SMOKE
 
@@ -20,6 +21,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="write results here (default bench/results/)")
     args = parser.parse_args()
     sizes = SMOKE if args.smoke else FULL
+    pin_self(LOAD_CPU)  # the driver polls and seeds from the load core, never the server's
     report, results = asyncio.run(runner.run(sizes, args.only, args.keep))
     print(markdown_table(results))
     print()

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import site as bench_site
-from bench.benchmarks import common, fanout, inbox, readpath
-from bench.machine import LOAD_CPU, SERVER_CPU, describe, pin_self
+from bench.benchmarks import common, fanout, inbox, memory, readpath, stampede
+from bench.machine import SERVER_CPU, describe
 from bench.procs import children
 from bench.results import BenchResult, write_results
 from bench.sizes import Sizes
@@ -21,8 +21,10 @@ from bench.sizes import Sizes
 Benchmark = Callable[[common.Env], Awaitable[BenchResult]]
 BENCHMARKS: dict[str, Benchmark] = {
     "read": readpath.run,
+    "stampede": stampede.run,
     "inbox": inbox.run,
     "fanout": fanout.run,
+    "memory": memory.run,
 }
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -46,7 +48,6 @@ async def seed(site: bench_site.BenchSite, sizes: Sizes) -> tuple[dict[int, str]
 
 
 async def run(sizes: Sizes, only: list[str] | None = None, keep: bool = False) -> tuple[dict[str, Any], list]:
-    pin_self(LOAD_CPU)
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="fedblog-bench-"))
     results: list[BenchResult] = []

@@ -1,0 +1,83 @@
+"""Memory and start: the resident size of the server that ran every other benchmark (holding the followers and
+comments they left), then the time from launching the real `fedblog serve` to its first answered request."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import aiohttp
+
+from bench import site as bench_site
+from bench.benchmarks.common import Env, free_port, median
+from bench.machine import SERVER_CPU, pinned, rss_kib
+from bench.procs import REPO_ROOT
+from bench.results import BenchResult, Check, below, info
+from fedblog.store.followers import FollowerStore
+
+NAME = "Memory and start"
+MEMORY_LIMIT_MB = 150
+START_LIMIT_S = 2.0
+START_TIMEOUT = 30.0
+
+
+async def counts(env: Env) -> tuple[int, int]:
+    async with bench_site.site_context(env.site) as ctx:
+        followers = await FollowerStore(ctx.db).count()
+        comments = sum((await ctx.comments.count_by_status()).values())
+    return followers, comments
+
+
+async def time_to_first_answer(env: Env) -> tuple[float, int]:
+    """Launch `fedblog serve`, GET / until it answers 200; (seconds, resident KiB then)."""
+    port = free_port()
+    argv = [sys.executable, "-m", "fedblog", "--config", str(env.site.config), "serve", "--host", "127.0.0.1",
+            "--port", str(port)]  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    log = (env.workdir / "logs" / "fedblog-serve.log").open("ab")
+    started = time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        *pinned(argv, SERVER_CPU), cwd=REPO_ROOT, env=env.site.environ(), stdout=log, stderr=log
+    )
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            while time.monotonic() - started < START_TIMEOUT:
+                try:
+                    async with session.get(url) as response:
+                        await response.read()
+                        if response.status == 200:
+                            return time.monotonic() - started, rss_kib(process.pid)
+                except aiohttp.ClientError:
+                    pass
+                if process.returncode is not None:
+                    raise RuntimeError(f"fedblog serve exited with {process.returncode}")
+                await asyncio.sleep(0.005)
+        raise RuntimeError(f"fedblog serve did not answer within {START_TIMEOUT:.0f} s")
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+        log.close()
+
+
+async def run(env: Env) -> BenchResult:
+    result = BenchResult(NAME)
+    followers, comments = await counts(env)
+    resident_mb = rss_kib(env.server.pid) / 1024
+    await env.group.stop(env.server)  # the start measurement gets the server core to itself
+    starts = []
+    fresh_mb = []
+    for _ in range(env.sizes.start_repeats):
+        seconds, kib = await time_to_first_answer(env)
+        starts.append(seconds)
+        fresh_mb.append(kib / 1024)
+    result.checks.append(Check("fedblog serve answered GET / with 200", env.sizes.start_repeats, len(starts)))
+    result.rows.append(
+        below(f"resident memory after 1–4, {followers:,} followers, {comments:,} comments", resident_mb, "MB",
+              MEMORY_LIMIT_MB)
+    )  # fmt: skip
+    result.rows.append(info("resident memory of a fresh `fedblog serve`, first answer", median(fresh_mb), "MB"))
+    result.rows.append(below("`fedblog serve` to first answered request", median(starts), "s", START_LIMIT_S))
+    result.details.update(followers=followers, comments=comments, start_seconds=starts, fresh_rss_mb=fresh_mb)
+    return result
