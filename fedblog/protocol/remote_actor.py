@@ -90,10 +90,19 @@ def handle_from_actor(doc: dict[str, Any]) -> str | None:
     if not isinstance(username, str) or not isinstance(actor_id, str):
         return None
     username = unicodedata.normalize("NFKC", username).strip().lstrip("@")
-    host = urlsplit(actor_id).hostname
+    parts = urlsplit(actor_id)
+    host = parts.hostname
     if not host or not username or len(username) > MAX_USERNAME_CHARS or not _USERNAME.fullmatch(username):
         return None
-    return f"@{username}@{host.encode('idna').decode('ascii') if not host.isascii() else host}"
+    host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    # A non-default port is part of the handle: @user@host alone would be looked up on another server.
+    if port is not None and port != {"http": 80, "https": 443}.get(parts.scheme):
+        host = f"{host}:{port}"
+    return f"@{username}@{host}"
 
 
 def public_keys(doc: dict[str, Any]) -> list[dict[str, Any]]:
