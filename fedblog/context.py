@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,11 +56,22 @@ def read_site_key(settings: Settings) -> rsa.RSAPrivateKey:
         raise ConfigError(f"keys: {str(path)!r} is not a usable RSA private key ({error})") from None
 
 
+async def open_database(settings: Settings) -> Database:
+    """The site database, or a ConfigError naming database.path when it cannot be opened."""
+    path = settings.database_path
+    if not path.parent.is_dir():
+        raise ConfigError(f"database.path: the folder of {str(path)!r} does not exist")
+    try:
+        return await Database.open(path)
+    except sqlite3.Error as error:
+        raise ConfigError(f"database.path: cannot open {str(path)!r} ({error})") from None
+
+
 @contextlib.asynccontextmanager
 async def open_context(settings: Settings) -> AsyncIterator[Context]:
     """Open the database and load the key; the same for `serve`, the CLI and tests."""
     key = read_site_key(settings)
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings)
     try:
         ctx = Context(
             settings=settings,

@@ -17,15 +17,37 @@ WELCOME_EN = """Welcome to **fedblog**, a blog whose posts and conversations als
 """
 
 
+WELCOME_FR = """Bienvenue sur **fedblog**, un blog dont les articles et les conversations vivent aussi sur le fédivers.
+
+- Suivez ce blog depuis Mastodon, Pleroma, Misskey ou GoToSocial grâce à son identifiant.
+- Répondez depuis votre compte du fédivers, ou avec le formulaire ci-dessous : tout arrive dans le même fil.
+- L’auteur écrit en Markdown, depuis l’administration ou avec `fedblog post publish`.
+
+> Une conversation par article, quel que soit le chemin pour la rejoindre.
+"""
+
+# (title, body, comment, reply) in the site's language
+DEMO_TEXT = {
+    "en": (
+        "Welcome to fedblog",
+        WELCOME_EN,
+        "Congratulations on the new blog! Can Mastodon users really reply here?",
+        "They can: a reply from Mastodon shows up right in this thread.",
+    ),
+    "fr": (
+        "Bienvenue sur fedblog",
+        WELCOME_FR,
+        "Félicitations pour ce nouveau blog ! Peut-on vraiment répondre depuis Mastodon ?",
+        "Oui : une réponse envoyée depuis Mastodon apparaît directement dans ce fil.",
+    ),
+}
+
+
 async def create_demo_content(ctx: Context) -> None:
+    title, body, comment_text, reply_text = DEMO_TEXT.get(ctx.settings.site.language, DEMO_TEXT["en"])
     posts = PostService(ctx)
     post = await posts.publish(
-        PostInput(
-            title="Welcome to fedblog",
-            body_markdown=WELCOME_EN,
-            slug="welcome",
-            tags=("fedblog", "fediverse", "welcome"),
-        )
+        PostInput(title=title, body_markdown=body, slug="welcome", tags=("fedblog", "fediverse", "welcome"))
     )
     comments = CommentService(ctx)
     first = await comments.submit_web_comment(
@@ -34,11 +56,11 @@ async def create_demo_content(ctx: Context) -> None:
             name="Camille",
             email="camille@example.org",
             website="https://camille.example.org",
-            message="Congratulations on the new blog! Can Mastodon users really reply here?",
+            message=comment_text,
         ),
         ip=None,
     )
     assert first.comment is not None
     if first.comment.status != CommentStatus.APPROVED:
         await comments.approve(first.comment.id)
-    await comments.reply_as_author(first.comment.id, "They can: a reply from Mastodon shows up right in this thread.")
+    await comments.reply_as_author(first.comment.id, reply_text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
 
 from fedblog.cli import CommandError, add_command
@@ -35,6 +36,9 @@ async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
     key_path = site / "keys" / "private.pem"
     if key_path.exists():
         raise CommandError(f"{key_path} already exists: refusing to overwrite an existing key")
+    database_path = site / "fedblog.sqlite3"
+    if database_path.exists():
+        raise CommandError(f"{database_path} already exists: refusing to overwrite an existing database")
     printed_password = None
     if args.admin_password_file:
         try:
@@ -51,7 +55,7 @@ async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
         title=args.title or f"{args.username}'s blog",
         language=args.language,
         password_hash=hash_password(password),
-        database="fedblog.sqlite3",
+        database=database_path.name,
     )
     # Validate before writing anything, so a bad --base-url leaves no half-made site.
     import tomllib
@@ -75,6 +79,8 @@ async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
     from fedblog.context import open_context
 
     async with open_context(settings) as ctx:
+        # Commenters' emails and addresses live here: readable by the site's owner only.
+        os.chmod(settings.database_path, 0o600)
         if args.demo:
             from fedblog.cli.demo import create_demo_content
 
@@ -114,8 +120,13 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
         f"fedblog is serving {settings.site.title!r} on http://{host}:{port}/ (public URL {settings.site.base_url})",
         flush=True,
     )
+    # SIGTERM (systemd, docker stop) and Ctrl-C stop the same way: finish answers, close the database.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await runner.cleanup()
     return 0

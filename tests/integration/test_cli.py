@@ -1,0 +1,383 @@
+"""The real `fedblog` console script (and `python -m fedblog`) run as subprocesses against real site directories."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from fedblog.config import load_settings
+from fedblog.models import CommentStatus
+from fedblog.passwords import verify_password
+from fedblog.store.db import available_migrations
+from tests.conftest import LiveSite, free_port, make_site
+from tests.integration.blog_support import add_comment, get, publish
+
+FEDBLOG = str(Path(sys.executable).parent / "fedblog")
+POST_MD = """---
+title: Written in my editor
+slug: from-the-cli
+tags: [python, fediverse]
+date: 2026-02-21
+---
+Hello from **the command line**.
+"""
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("FEDBLOG_")}
+    env.pop("HOST", None)
+    env.pop("PORT", None)
+    return env | extra
+
+
+async def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+    process = await asyncio.create_subprocess_exec(
+        *args,
+        cwd=cwd,
+        env=env or clean_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return Result(process.returncode, out.decode(), err.decode())
+
+
+async def fedblog(*args: str, **kwargs: object) -> Result:
+    return await run(FEDBLOG, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def config_of(site: LiveSite) -> str:
+    return str(site.settings.root / "fedblog.toml")
+
+
+def assert_one_line_error(result: Result, *words: str) -> None:
+    assert result.code != 0
+    assert "Traceback" not in result.err
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, result.err
+    for word in words:
+        assert word in lines[0]
+
+
+# init
+
+
+async def test_init__creates_config_key_and_migrated_database(tmp_path: Path) -> None:
+    password_file = tmp_path / "password.txt"
+    password_file.write_text("a long admin password\n")
+    site_dir = tmp_path / "blog"
+    result = await fedblog(
+        "init",
+        "--dir",
+        str(site_dir),
+        "--base-url",
+        "https://blog.example",
+        "--username",
+        "alice",
+        "--title",
+        "Alice writes",
+        "--language",
+        "fr",
+        "--admin-password-file",
+        str(password_file),
+    )
+    assert result.code == 0, result.err
+    assert "Admin password" not in result.out  # it came from the file: nothing to show
+    key = site_dir / "keys" / "private.pem"
+    assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert key.stat().st_mode & 0o777 == 0o600
+    settings = load_settings(site_dir / "fedblog.toml", environ={})
+    assert settings.site.base_url == "https://blog.example"
+    assert (settings.author.username, settings.site.title, settings.site.language) == ("alice", "Alice writes", "fr")
+    assert verify_password(settings.admin.password_hash, "a long admin password")
+    with sqlite3.connect(settings.database_path) as connection:
+        versions = [row[0] for row in connection.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        assert connection.execute("SELECT COUNT(*) FROM posts").fetchone() == (0,)
+    assert versions == [version for version, _sql in available_migrations()]
+
+
+async def test_init__prints_a_generated_password_that_logs_in(tmp_path: Path) -> None:
+    result = await fedblog(
+        "init", "--dir", str(tmp_path / "blog"), "--base-url", "http://127.0.0.1:9", "--username", "alice"
+    )
+    assert result.code == 0, result.err
+    line = next(line for line in result.out.splitlines() if line.startswith("Admin password (shown once): "))
+    password = line.split(": ", 1)[1]
+    settings = load_settings(tmp_path / "blog" / "fedblog.toml", environ={})
+    assert verify_password(settings.admin.password_hash, password)
+
+
+async def test_init__refuses_to_overwrite_an_existing_site(tmp_path: Path) -> None:
+    site_dir = tmp_path / "blog"
+    args = ("init", "--dir", str(site_dir), "--base-url", "http://127.0.0.1:9", "--username", "alice")
+    assert (await fedblog(*args)).code == 0
+    config, key = (site_dir / "fedblog.toml").read_bytes(), (site_dir / "keys" / "private.pem").read_bytes()
+    again = await fedblog(*args)
+    assert_one_line_error(again, "refusing to overwrite")
+    assert (site_dir / "fedblog.toml").read_bytes() == config
+    assert (site_dir / "keys" / "private.pem").read_bytes() == key
+
+
+async def test_init__bad_base_url_leaves_no_half_made_site(tmp_path: Path) -> None:
+    result = await fedblog("init", "--dir", str(tmp_path / "blog"), "--base-url", "ftp://x", "--username", "alice")
+    assert_one_line_error(result, "site.base_url")
+    assert not (tmp_path / "blog" / "fedblog.toml").exists()
+
+
+async def test_init__demo_site_has_a_welcome_post_and_a_thread(tmp_path: Path) -> None:
+    site_dir = tmp_path / "blog"
+    result = await fedblog(
+        "init", "--dir", str(site_dir), "--base-url", "http://127.0.0.1:9", "--username", "alice", "--demo"
+    )
+    assert result.code == 0, result.err
+    listing = await fedblog("--config", str(site_dir / "fedblog.toml"), "comments", "list")
+    lines = listing.out.splitlines()
+    assert len(lines) == 2 and all("approved" in line and "welcome" in line for line in lines)
+
+
+# serve + post publish against the running server
+
+
+@pytest.fixture
+async def served_site(tmp_path: Path) -> AsyncIterator[tuple[Path, str]]:
+    """`fedblog serve` in its own process (port from $PORT), on a site made like `fedblog init` makes it."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    config = make_site(tmp_path / "served", base_url)
+    process = await asyncio.create_subprocess_exec(
+        FEDBLOG,
+        "--config",
+        str(config),
+        "serve",
+        env=clean_env(PORT=str(port), HOST="127.0.0.1"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(200):  # wait until it answers (or give up after ~20 s)
+                try:
+                    async with session.get(base_url + "/") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                pytest.fail("fedblog serve did not start")
+        yield config, base_url
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=30)
+    assert process.returncode == 0  # SIGTERM stops it cleanly
+
+
+async def fetch(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(url, allow_redirects=False) as response:
+        return response.status, await response.text()
+
+
+async def test_post_publish__prints_the_url_and_the_running_server_shows_it(
+    served_site: tuple[Path, str], tmp_path: Path
+) -> None:
+    config, base_url = served_site
+    (tmp_path / "post.md").write_text(POST_MD)
+    result = await fedblog("--config", str(config), "post", "publish", str(tmp_path / "post.md"))
+    assert result.code == 0, result.err
+    assert result.out.strip() == f"{base_url}/posts/from-the-cli"
+    status, html = await fetch(result.out.strip())
+    assert status == 200
+    assert "Written in my editor" in html and "<strong>the command line</strong>" in html
+    assert "Written in my editor" in (await fetch(base_url + "/"))[1]
+
+
+async def test_post_edit_and_delete__show_on_the_running_server_at_once(
+    served_site: tuple[Path, str], tmp_path: Path
+) -> None:
+    config, base_url = served_site
+    (tmp_path / "post.md").write_text(POST_MD)
+    assert (await fedblog("--config", str(config), "post", "publish", str(tmp_path / "post.md"))).code == 0
+    assert "Hello from" in (await fetch(base_url + "/posts/from-the-cli"))[1]  # now cached by the server
+
+    (tmp_path / "edit.md").write_text(POST_MD.replace("Hello from", "Edited from"))
+    edited = await fedblog("--config", str(config), "post", "edit", "from-the-cli", str(tmp_path / "edit.md"))
+    assert edited.code == 0, edited.err
+    status, html = await fetch(base_url + "/posts/from-the-cli")
+    assert status == 200 and "Edited from" in html and "Hello from" not in html
+
+    deleted = await fedblog("--config", str(config), "post", "delete", "from-the-cli")
+    assert deleted.code == 0 and deleted.out.strip() == "deleted from-the-cli"
+    assert (await fetch(base_url + "/posts/from-the-cli"))[0] in (404, 410)
+
+
+async def test_post_list__shows_published_posts_and_drafts(site: LiveSite) -> None:
+    await publish(site, "Out in the open")
+    await publish(site, "Still a secret", draft=True)
+    result = await fedblog("--config", config_of(site), "post", "list")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert any("published" in line and "out-in-the-open" in line for line in lines)
+    assert any("draft" in line and "still-a-secret" in line for line in lines)
+
+
+async def test_post_publish__draft_front_matter_is_not_public(site: LiveSite, tmp_path: Path) -> None:
+    (tmp_path / "draft.md").write_text(POST_MD.replace("date: 2026-02-21", "draft: true"))
+    result = await fedblog("--config", config_of(site), "post", "publish", str(tmp_path / "draft.md"))
+    assert result.code == 0 and result.out.strip().endswith("(draft)")
+    assert (await get(site, "/posts/from-the-cli")).status == 404
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("no front matter\n", ("front matter",)),
+        ("---\ntitle: x\nauthor: me\n---\nbody\n", ("unknown key", "author")),
+        ("---\ntitle: x\ndate: someday\n---\nbody\n", ("date",)),
+        ("---\nslug: x\n---\nbody\n", ("title",)),
+    ],
+)
+async def test_post_publish__bad_file_is_one_line(site: LiveSite, tmp_path: Path, text: str, words: tuple) -> None:
+    (tmp_path / "bad.md").write_text(text)
+    result = await fedblog("--config", config_of(site), "post", "publish", str(tmp_path / "bad.md"))
+    assert_one_line_error(result, *words)
+    assert await site.ctx.posts.list_all() == []
+
+
+async def test_post_edit__unknown_slug_is_one_line(site: LiveSite, tmp_path: Path) -> None:
+    (tmp_path / "post.md").write_text(POST_MD)
+    result = await fedblog("--config", config_of(site), "post", "edit", "nope", str(tmp_path / "post.md"))
+    assert_one_line_error(result, "nope")
+
+
+# comments
+
+
+async def test_comments_list__filters_by_status(site: LiveSite) -> None:
+    post = await publish(site, "Hello")
+    await add_comment(site, post, "Visible words", name="Ana", email="ana@example.org")
+    await add_comment(site, post, "Held words", name="Bo", email="bo@example.org", approve=False)
+    everything = await fedblog("--config", config_of(site), "comments", "list")
+    assert "Visible words" in everything.out and "Held words" in everything.out
+    pending = await fedblog("--config", config_of(site), "comments", "list", "--status", "pending")
+    assert pending.code == 0
+    assert "Held words" in pending.out and "Visible words" not in pending.out
+    assert "bo@example.org" in pending.out
+
+
+async def test_comments_approve__shows_on_the_running_site_at_once(site: LiveSite) -> None:
+    post = await publish(site, "Hello")
+    comment = await add_comment(site, post, "Waiting for the author", approve=False)
+    assert "Waiting for the author" not in (await get(site, "/posts/hello")).text
+    result = await fedblog("--config", config_of(site), "comments", "approve", str(comment.id))
+    assert result.code == 0 and result.out.strip() == f"comment {comment.id}: approved"
+    assert "Waiting for the author" in (await get(site, "/posts/hello")).text
+
+
+async def test_comments_spam__hides_it_from_the_running_site(site: LiveSite) -> None:
+    post = await publish(site, "Hello")
+    comment = await add_comment(site, post, "Cheap pills")
+    assert "Cheap pills" in (await get(site, "/posts/hello")).text
+    result = await fedblog("--config", config_of(site), "comments", "spam", str(comment.id))
+    assert result.code == 0 and result.out.strip() == f"comment {comment.id}: spam"
+    assert "Cheap pills" not in (await get(site, "/posts/hello")).text
+    stored = await site.ctx.comments.get_comment(comment.id)
+    assert stored is not None and stored.status == CommentStatus.SPAM
+
+
+async def test_comments_delete__removes_it(site: LiveSite) -> None:
+    post = await publish(site, "Hello")
+    comment = await add_comment(site, post, "Gone soon")
+    result = await fedblog("--config", config_of(site), "comments", "delete", str(comment.id))
+    assert result.code == 0 and result.out.strip() == f"comment {comment.id}: deleted"
+    assert "Gone soon" not in (await get(site, "/posts/hello")).text
+    assert await site.ctx.comments.get_comment(comment.id) is None
+
+
+async def test_comments_approve__unknown_id_is_one_line(site: LiveSite) -> None:
+    result = await fedblog("--config", config_of(site), "comments", "approve", "4242")
+    assert_one_line_error(result, "4242")
+
+
+# python -m fedblog and configuration errors
+
+
+async def test_python_m_fedblog__runs_the_same_cli(site: LiveSite) -> None:
+    await publish(site, "Via python -m")
+    result = await run(sys.executable, "-m", "fedblog", "--config", config_of(site), "post", "list")
+    assert result.code == 0, result.err
+    assert "via-python-m" in result.out
+
+
+async def test_config_from_fedblog_config_environment_variable(site: LiveSite) -> None:
+    await publish(site, "Found by env")
+    result = await fedblog("post", "list", env=clean_env(FEDBLOG_CONFIG=config_of(site)))
+    assert result.code == 0 and "found-by-env" in result.out
+
+
+def break_config(directory: Path, problem: str) -> tuple[Path, dict[str, str]]:
+    """A site directory with one configuration problem; returns the config path and the environment."""
+    config = make_site(directory, "http://127.0.0.1:9")
+    env = clean_env()
+    text = config.read_text()
+    if problem == "unknown key":
+        config.write_text(text.replace("[site]\n", '[site]\ncolour = "blue"\n'))
+    elif problem == "bad value":
+        config.write_text(text.replace('language = "en"', 'language = "de"'))
+    elif problem == "bad type":
+        config.write_text(text.replace("posts_per_page = 10", 'posts_per_page = "ten"'))
+    elif problem == "bad environment":
+        env["FEDBLOG_COMMENTS_MODERATION"] = "sometimes"
+    elif problem == "missing file":
+        config.unlink()
+    elif problem == "open key":
+        (directory / "keys" / "private.pem").chmod(0o644)
+    elif problem == "missing key":
+        (directory / "keys" / "private.pem").unlink()
+    elif problem == "database folder":
+        env["FEDBLOG_DATABASE_PATH"] = str(directory / "no" / "such" / "folder" / "db.sqlite3")
+    elif problem == "bad toml":
+        config.write_text(text + "\n[site\n")
+    return config, env
+
+
+@pytest.mark.parametrize(
+    ("problem", "words"),
+    [
+        ("unknown key", ("site.colour", "unknown key")),
+        ("bad value", ("site.language", "'de'")),
+        ("bad type", ("site.posts_per_page",)),
+        ("bad environment", ("comments.moderation", "sometimes")),
+        ("missing file", ("not found",)),
+        ("open key", ("readable by others", "644")),
+        ("missing key", ("keys", "missing")),
+        ("database folder", ("database.path",)),
+        ("bad toml", ("not valid TOML",)),
+    ],
+)
+async def test_config_errors__one_clear_line_and_nonzero_exit(tmp_path: Path, problem: str, words: tuple) -> None:
+    config, env = break_config(tmp_path / "site", problem)
+    result = await fedblog("--config", str(config), "post", "list", env=env)
+    assert_one_line_error(result, *words)
+    assert result.out == ""
+
+
+async def test_serve__bad_config_is_one_line_too(tmp_path: Path) -> None:
+    config, env = break_config(tmp_path / "site", "bad value")
+    result = await fedblog("--config", str(config), "serve", "--port", str(free_port()), env=env)
+    assert_one_line_error(result, "site.language")
