@@ -8,6 +8,7 @@ script and style go with their content.
 
 from __future__ import annotations
 
+import html
 import re
 
 import nh3
@@ -76,8 +77,9 @@ def plain_text(value: object, limit: int = 100) -> str:
     """A remote name or summary as plain text: no markup, no control or bidi characters, capped."""
     if not isinstance(value, str):
         return ""
-    # Tags are dropped, not interpreted; templates escape what remains.
-    text = _TAG_RE.sub("", value)
+    # Tags are dropped (script and style with their content), not interpreted; templates escape what remains.
+    text = html.unescape(nh3.clean(value[:MAX_INPUT_CHARS], tags=set()))
+    text = _TAG_RE.sub("", text)
     text = _CONTROL_RE.sub("", text)
     text = " ".join(text.split())
     return text[:limit].strip()
