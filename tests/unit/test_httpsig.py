@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -423,3 +427,42 @@ def test_verify_request__rfc9421_two_signatures_are_refused(key):
 
     with pytest.raises(SignatureError, match="exactly one"):
         verify_post(headers, key)
+
+
+# -- vectors signed by a real Fedify 2.3.6 (signRequest, both specs), recorded once ---------------------------------
+
+FEDIFY_VECTORS = Path(__file__).parent.parent / "fixtures" / "httpsig" / "fedify-2.3.6-signed-requests.json"
+
+
+def fedify_cases() -> list[tuple[str, dict[str, str]]]:
+    data = json.loads(FEDIFY_VECTORS.read_text())
+    return list(data["requests"].items())
+
+
+@pytest.mark.parametrize(("name", "headers"), fedify_cases(), ids=[name for name, _ in fedify_cases()])
+def test_verify_request__real_fedify_signatures_verify_and_tampering_fails(name, headers):
+    data = json.loads(FEDIFY_VECTORS.read_text())
+    spec, _, target = name.partition(" ")
+    headers = {"host": "blog.example", **headers}
+    sent_at = parsedate_to_datetime(headers["date"])
+    if target == "GET":
+        method, path_qs, body = "GET", "/posts/x", None
+    else:
+        parts = urlsplit(target)
+        method, path_qs, body = "POST", parts.path + (f"?{parts.query}" if parts.query else ""), data["body"].encode()
+
+    params = verify_request(
+        method=method, path_qs=path_qs, headers=headers, body=body, public_key_pem=data["pem"], now=sent_at
+    )
+
+    assert params.key_id == "https://fedify.example/users/a#main-key"
+    assert params.algorithm == ("rsa-v1_5-sha256" if spec == "rfc9421" else "rsa-sha256")
+    with pytest.raises(SignatureError):
+        verify_request(
+            method=method,
+            path_qs="/tampered" + path_qs,
+            headers=headers,
+            body=body,
+            public_key_pem=data["pem"],
+            now=sent_at,
+        )

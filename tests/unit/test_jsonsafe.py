@@ -1,0 +1,34 @@
+"""Remote JSON is parsed within limits: size, depth, width, and an object at the top."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedblog.protocol.jsonsafe import MAX_DEPTH, MAX_ITEMS, UnsafeJSON, parse_json_object
+
+
+def test_parse_json_object__reads_an_object():
+    assert parse_json_object(b'{"type": "Note", "tag": [1, {"a": null}]}') == {"type": "Note", "tag": [1, {"a": None}]}
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"[1]", "not a JSON object"),
+        (b'"text"', "not a JSON object"),
+        (b"{nope", "not valid JSON"),
+        (b'{"a": NaN}', "not valid JSON"),
+        (b"\xff\xfe{}", "not valid JSON"),
+        (b'{"a": ' + b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1) + b"}", "nested too deeply"),
+        (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+        (b'{"a": [' + b",".join([b"1"] * (MAX_ITEMS + 1)) + b"]}", "too many items"),
+    ],
+)
+def test_parse_json_object__refuses_unsafe_documents(data, reason):
+    with pytest.raises(UnsafeJSON, match=reason):
+        parse_json_object(data)
+
+
+def test_parse_json_object__refuses_documents_over_the_size_cap():
+    with pytest.raises(UnsafeJSON, match="too large"):
+        parse_json_object(b'{"a": "' + b"x" * 100 + b'"}', max_bytes=50)
