@@ -198,17 +198,20 @@ async def featured(request: web.Request) -> web.Response:
 
 
 async def replies(request: web.Request) -> web.Response:
-    """A post's approved public comments (top level), as ids: remote ones by their own id, ours by /comments/N."""
+    """Every approved public comment of the post (the whole thread, so that crawlers see all of it), as ids:
+    remote ones by their own id, ours by /comments/N. Each comment's own replies are at /comments/N/replies."""
+    from fedblog.services.comment_federation import post_reply_ids
+
     ctx = get_context(request)
     post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
     if post is None:
         raise web.HTTPNotFound()
+    ids = await post_reply_ids(ctx, post.id)
 
     async def load(limit: int, offset: int) -> list[Any]:
-        comments = await ctx.comments.list_visible_replies(post.id, None, limit, offset)
-        return [c.remote_id or ctx.urls.comment_object(c.id) for c in comments]
+        return list(ids[offset : offset + limit])
 
-    total = await ctx.comments.count_visible_replies(post.id, None)
+    total = len(ids)
     return await paged_collection(request, ctx.urls.replies(post.slug), total, load)
 
 

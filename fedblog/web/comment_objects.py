@@ -3,25 +3,14 @@ never a redirect) and /comments/<id>/replies (an OrderedCollection of the direct
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 
 from fedblog.models import Comment, CommentStatus
 from fedblog.services.comment_federation import collection_document, comment_reply_ids, is_public_local, plan_note
+from fedblog.web.activitypub import as2_response, signed_fetch_refusal
 from fedblog.web.keys import get_context
-from fedblog.web.negotiation import AS2_CONTENT_TYPE, wants_activity_json
+from fedblog.web.negotiation import wants_activity_json
 from fedblog.web.render import render_html
-
-
-def as2_response(document: dict[str, Any]) -> web.Response:
-    response = web.Response(
-        body=json.dumps(document, ensure_ascii=False).encode("utf-8"), content_type=AS2_CONTENT_TYPE, charset="utf-8"
-    )
-    response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
 
 
 async def shown_comment(request: web.Request) -> Comment:
@@ -37,6 +26,9 @@ async def comment_object(request: web.Request) -> web.StreamResponse:
     ctx = get_context(request)
     comment = await shown_comment(request)
     if wants_activity_json(request):
+        refusal = await signed_fetch_refusal(request)
+        if refusal is not None:
+            return refusal
         if not is_public_local(comment):
             raise web.HTTPNotFound()  # a fediverse comment's object lives on its own server (remote_id)
         plan = await plan_note(ctx, comment)
@@ -51,6 +43,9 @@ async def comment_object(request: web.Request) -> web.StreamResponse:
 
 async def comment_replies(request: web.Request) -> web.Response:
     ctx = get_context(request)
+    refusal = await signed_fetch_refusal(request)
+    if refusal is not None:
+        return refusal
     comment = await shown_comment(request)
     page_text = request.query.get("page")
     if page_text is not None and (not page_text.isdigit() or not 1 <= int(page_text) <= 10_000):

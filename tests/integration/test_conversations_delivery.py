@@ -1,0 +1,171 @@
+"""Local comments on the fediverse: what the remote author's server receives (signed), and what the comment ids and
+replies collections serve."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from fedblog.models import Comment, Post
+from fedblog.protocol.activitystreams import PUBLIC
+from fedblog.services.comments import CommentForm, CommentService
+from tests.conftest import LiveSite, SiteFactory
+from tests.integration.conversation_support import Mastodon, page, publish
+from tests.integration.fed_support import AS2, eventually, fetch, fetch_json
+from tests.integration.test_admin import thread_parents
+
+
+@pytest.fixture
+async def remote() -> AsyncIterator[Mastodon]:
+    server = await Mastodon().start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
+    created = await site_factory(overrides={"comments": {"moderation": "open"}})
+    remote.site = created
+    return created
+
+
+async def fediverse_comment(site: LiveSite, remote: Mastodon, post: Post, text: str = "<p>Question?</p>") -> Comment:
+    note = remote.note("alice", site.ctx.urls.note(post.slug), text)
+    await remote.send("alice", remote.create("alice", note))
+    comment = await site.ctx.comments.get_comment_by_remote_id(note["id"])
+    assert comment is not None
+    return comment
+
+
+async def received(remote: Mastodon, kind: str, what: str) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        for delivery in remote.deliveries:
+            if delivery.activity.get("type") == kind:
+                assert delivery.verified, delivery.reason  # signed with the blog's key, verified here
+                return delivery.activity
+        return None
+
+    found: dict[str, Any] = await eventually(check, what)
+    return found
+
+
+async def test_author_reply__reaches_the_remote_author_signed_in_reply_to_their_note(
+    site: LiveSite, remote: Mastodon
+) -> None:
+    post = await publish(site)
+    comment = await fediverse_comment(site, remote, post)
+
+    reply = await CommentService(site.ctx).reply_as_author(comment.id, "Thanks, **Alice**!")
+
+    create = await received(remote, "Create", "the author's reply")
+    note = create["object"]
+    assert create["actor"] == site.ctx.urls.actor()
+    assert note["id"] == site.ctx.urls.comment_object(reply.id)
+    assert note["attributedTo"] == site.ctx.urls.actor()
+    assert note["inReplyTo"] == comment.remote_id
+    assert {"type": "Mention", "href": remote.actor_id("alice"), "name": remote.address("alice")} in note["tag"]
+    assert note["to"] == [PUBLIC, remote.actor_id("alice")]
+    assert site.ctx.urls.followers() in note["cc"]
+    assert "Thanks, <strong>Alice</strong>!" in note["content"]
+    assert thread_parents(await page(site, post))[reply.id] == comment.id
+
+
+async def test_visitor_reply_to_a_fediverse_comment__reaches_it_under_the_visitors_name(
+    site_factory: SiteFactory, remote: Mastodon
+) -> None:
+    site = await site_factory()  # first_time moderation: the visitor's comment waits for approval
+    remote.site = site
+    post = await publish(site)
+    comment = await fediverse_comment(site, remote, post)
+    await CommentService(site.ctx).approve(comment.id)
+    form = CommentForm(name="Vera <Visitor>", email="vera@example.org", message="Me too!", parent_id=str(comment.id))
+    submitted = (await CommentService(site.ctx).submit_web_comment(post, form, ip="127.0.0.1")).comment
+    assert submitted is not None
+    assert remote.delivered("Create") == []  # nothing leaves before approval
+
+    await CommentService(site.ctx).approve(submitted.id)
+
+    create = await received(remote, "Create", "the visitor's reply")
+    note = create["object"]
+    assert note["inReplyTo"] == comment.remote_id
+    assert note["to"] == [remote.actor_id("alice")] and note["cc"] == [PUBLIC]
+    assert "<strong>Vera &lt;Visitor&gt;</strong> (visitor, via the blog&#x27;s comment form) wrote:" in note["content"]
+    assert "Me too!" in note["content"]
+    assert "vera@example.org" not in json.dumps(create)
+    assert [d.path for d in remote.deliveries] == ["/inbox"]  # only to the remote author's server
+
+
+async def test_top_level_web_comment__is_not_sent_anywhere(site: LiveSite, remote: Mastodon) -> None:
+    post = await publish(site)
+    await fediverse_comment(site, remote, post)
+    form = CommentForm(name="Vera", email="vera@example.org", message="Just a comment")
+    submitted = (await CommentService(site.ctx).submit_web_comment(post, form, ip=None)).comment
+    assert submitted is not None and submitted.status.value == "approved"
+
+    note = await fetch_json(site.ctx.urls.comment_object(submitted.id))  # it exists on the fediverse side…
+
+    assert note["inReplyTo"] == site.ctx.urls.note(post.slug)
+    assert remote.delivered() == []  # …but nobody is notified
+
+
+async def test_removed_author_reply__sends_delete(site: LiveSite, remote: Mastodon) -> None:
+    post = await publish(site)
+    comment = await fediverse_comment(site, remote, post)
+    reply = await CommentService(site.ctx).reply_as_author(comment.id, "Oops")
+    await received(remote, "Create", "the author's reply")
+
+    await CommentService(site.ctx).delete(reply.id)
+
+    delete = await received(remote, "Delete", "the Delete of the reply")
+    assert delete["object"]["id"] == site.ctx.urls.comment_object(reply.id)
+    assert delete["object"]["type"] == "Tombstone"
+
+
+async def test_comment_object__serves_the_note_to_as2_clients_and_a_page_to_browsers(
+    site: LiveSite, remote: Mastodon
+) -> None:
+    post = await publish(site)
+    comment = await fediverse_comment(site, remote, post)
+    reply = await CommentService(site.ctx).reply_as_author(comment.id, "An answer")
+    url = site.ctx.urls.comment_object(reply.id)
+
+    note = await fetch_json(url)
+    status, headers, html = await fetch(url, accept="text/html")
+
+    assert note["id"] == url and note["type"] == "Note" and note["inReplyTo"] == comment.remote_id
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "An answer" in html and site.ctx.urls.comment_anchor(post.slug, reply.id) in html
+    # A fediverse comment's object lives on its own server: no AS2 copy here.
+    assert (await fetch(site.ctx.urls.comment_object(comment.id), accept=AS2))[0] == 404
+
+
+async def test_held_comment_object__is_not_found(site_factory: SiteFactory) -> None:
+    site = await site_factory()
+    post = await publish(site)
+    form = CommentForm(name="Vera", email="vera@example.org", message="Held")
+    held = (await CommentService(site.ctx).submit_web_comment(post, form, ip=None)).comment
+    assert held is not None and held.status.value == "pending"
+
+    assert (await fetch(site.ctx.urls.comment_object(held.id)))[0] == 404
+
+
+async def test_replies_collections__list_the_whole_thread_and_each_comments_children(
+    site: LiveSite, remote: Mastodon
+) -> None:
+    post = await publish(site)
+    comment = await fediverse_comment(site, remote, post)
+    reply = await CommentService(site.ctx).reply_as_author(comment.id, "Nested answer")
+    urls = site.ctx.urls
+
+    children = await fetch_json(urls.comment_replies(comment.id, 1))
+    collection = await fetch_json(urls.comment_replies(comment.id))
+
+    assert children["orderedItems"] == [urls.comment_object(reply.id)]
+    assert collection["totalItems"] == 1 and collection["first"] == urls.comment_replies(comment.id, 1)
+    post_page = await fetch_json(urls.replies(post.slug, 1))
+    assert post_page["orderedItems"] == [comment.remote_id, urls.comment_object(reply.id)]
