@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 ACTOR_TTL = timedelta(days=1)
 LOCKS_KEY = "remote_actor_locks"
+REFRESHES_KEY = "remote_key_refreshes"
+# A key already refetched this recently is not refetched again: a burst of forged signatures makes one fetch.
+KEY_REFRESH_INTERVAL = 30.0
 
 
 class RemoteError(FetchError):
@@ -68,10 +72,17 @@ class RemoteActors:
             if cached is not None:
                 return cached
         async with self._lock(key_id):
+            refreshes: dict[str, float] = self.ctx.extras.setdefault(REFRESHES_KEY, {})
+            if refresh and time.monotonic() - refreshes.get(key_id, -KEY_REFRESH_INTERVAL) < KEY_REFRESH_INTERVAL:
+                refresh = False
             if not refresh:
                 cached = await self._cached_key(key_id)
                 if cached is not None:
                     return cached
+            else:
+                if len(refreshes) > 10_000:
+                    refreshes.clear()
+                refreshes[key_id] = time.monotonic()
             return await self._fetch_key(key_id)
 
     async def fetch_object(self, url: str) -> dict[str, Any]:
