@@ -1,7 +1,8 @@
-"""The inbox: check, verify, record by id, answer 202, then process through the dispatch table.
+"""The inbox: check, verify, record by id, process through the dispatch table, answer 202.
 
 Order of checks (cheapest and least revealing first): content type → JSON → blocked source → HTTP signature
-→ signer is the actor → record (a duplicate id stops here) → process in the background. Nothing is stored
+→ signer is the actor → record (a duplicate id stops here) → process (in a task: the answer waits for it at
+most INLINE_SECONDS, then processing goes on after the answer). Nothing is stored
 unless the signature verified. Rows still `received` (a crash mid-processing) are processed again at start.
 """
 
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 TASKS_KEY = "inbox_tasks"
+# The inbox answers 202 within this time even when processing (fetching a thread…) takes longer.
+INLINE_SECONDS = 3.0
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 
 
@@ -83,7 +86,8 @@ async def receive(
             conn, activity_id, actor_id, kind, first_id(activity.get("object")), body.decode("utf-8", "replace")
         )
     if fresh:
-        schedule(ctx, activity, verdict.actor_id)
+        # Quick handlers finish before the answer (a peer sees their effect at once); slow ones go on after it.
+        await asyncio.wait({schedule(ctx, activity, verdict.actor_id)}, timeout=INLINE_SECONDS)
     return InboxAnswer(202)
 
 
@@ -103,12 +107,13 @@ async def note_contact(ctx: Context, actor_id: str) -> None:
             await store.resume_host(conn, host, utcnow())
 
 
-def schedule(ctx: Context, activity: dict[str, Any], signer_id: str) -> None:
-    """Process after answering; the task is kept (and awaited on close) so none is lost silently."""
-    tasks: set[asyncio.Task[None]] = ctx.extras.setdefault(TASKS_KEY, set())
+def schedule(ctx: Context, activity: dict[str, Any], signer_id: str) -> asyncio.Task[str]:
+    """Process in a task of its own, kept (and awaited on close) so none is lost silently."""
+    tasks: set[asyncio.Task[str]] = ctx.extras.setdefault(TASKS_KEY, set())
     task = asyncio.create_task(process(ctx, activity, signer_id))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
+    return task
 
 
 async def process(ctx: Context, activity: dict[str, Any], signer_id: str) -> str:
@@ -155,6 +160,6 @@ async def process_unprocessed(ctx: Context) -> int:
 
 async def wait_for_processing(ctx: Context) -> None:
     """Let in-flight processing finish (on close, and in tests)."""
-    tasks: set[asyncio.Task[None]] = ctx.extras.get(TASKS_KEY, set())
+    tasks: set[asyncio.Task[str]] = ctx.extras.get(TASKS_KEY, set())
     while tasks:
         await asyncio.gather(*list(tasks), return_exceptions=True)

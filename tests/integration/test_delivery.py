@@ -27,7 +27,8 @@ class Clock:
     """A clock the test moves by hand (backoffs are minutes to days)."""
 
     def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
+        # A little ahead of real time: jobs enqueued during the test (stamped with real time) are due at once.
+        self.now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
 
     def __call__(self) -> datetime:
         return self.now
