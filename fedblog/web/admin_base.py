@@ -37,7 +37,9 @@ async def admin_form(request: web.Request) -> MultiDictProxy[Any]:
 def render_admin(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     session = request.get(ADMIN_SESSION_KEY)
     csrf_token = session.csrf_token if isinstance(session, AdminSession) else ""
-    return render_html(request, template, status=status, csrf_token=csrf_token, **values)
+    # The nav links pages that other modules add (followers, queue, mentions…) only once they are routed.
+    routed = {resource.canonical for resource in request.app.router.resources()}
+    return render_html(request, template, status=status, csrf_token=csrf_token, routed=routed, **values)
 
 
 def form_text(form: MultiDictProxy[Any], name: str, limit: int = 200_000) -> str:
