@@ -20,6 +20,7 @@ from fedblog.services.remote import RemoteActors, RemoteError
 from fedblog.services.verification import Rejected, Verified, verify_inbound
 from tests.conftest import LiveSite
 from tests.integration.remote_peer import AS2, RemotePeer, peer_key, public_pem
+from tests.unit.test_httpsig import rfc9421_sign
 
 PeerFactory = Callable[..., Awaitable[RemotePeer]]
 ACTIVITY = b'{"@context":"https://www.w3.org/ns/activitystreams","type":"Follow","id":"x"}'
@@ -190,6 +191,20 @@ async def test_verify_inbound__forged_signatures_are_rejected_after_one_refetch(
     # Every forgery is refused; the first makes one refetch (it could have been a rotation), the burst no more
     assert verdicts == [Rejected(401, "signature does not match")] * 3
     assert peer.paths_requested() == ["/users/alice", "/users/alice"]
+
+
+async def test_verify_inbound__rfc9421_signature_is_verified(site, peer):
+    # Given a Fedify-style RFC 9421 POST to the blog's inbox
+    peer.add_actor("alice", peer_key(0))
+    key_id = peer.url("/users/alice#main-key")
+    headers = rfc9421_sign(
+        peer_key(0), "POST", site.url + "/actor/inbox", ACTIVITY, int(datetime.now(UTC).timestamp()), key_id
+    )
+    headers["Host"] = site.url.split("/")[2]
+
+    assert await verify(site, headers) == Verified(actor_id=peer.url("/users/alice"), key_id=key_id)
+    tampered = await verify_inbound(site.ctx, method="POST", path_qs="/inbox", headers=headers, body=ACTIVITY)
+    assert tampered == Rejected(401, "signature does not match")
 
 
 async def test_verify_inbound__tampered_body_is_rejected(site, peer):

@@ -75,7 +75,9 @@ def cavage_sign(key: rsa.RSAPrivateKey, header_values: list[tuple[str, str]], al
     )
 
 
-def rfc9421_sign(key: rsa.RSAPrivateKey, method: str, url: str, body: bytes | None, created: int) -> dict[str, str]:
+def rfc9421_sign(
+    key: rsa.RSAPrivateKey, method: str, url: str, body: bytes | None, created: int, key_id: str = KEY_ID
+) -> dict[str, str]:
     """A small RFC 9421 signer shaped like Fedify's: @method @target-uri @authority content-type content-digest."""
     authority = url.split("/")[2]
     headers = {"Host": authority, "Content-Type": "application/activity+json"}
@@ -90,7 +92,7 @@ def rfc9421_sign(key: rsa.RSAPrivateKey, method: str, url: str, body: bytes | No
         "("
         + " ".join(f'"{c}"' for c in components)
         + ")"
-        + f';alg="rsa-v1_5-sha256";keyid="{KEY_ID}";created={created}'
+        + f';alg="rsa-v1_5-sha256";keyid="{key_id}";created={created}'
     )
     base = "".join(f'"{c}": {values[c]}\n' for c in components) + f'"@signature-params": {params}'
     signature = base64.b64encode(key.sign(base.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
