@@ -32,8 +32,14 @@ class Admin:
         return await post_form(self.site, path, {**data, "csrf_token": self.csrf} if with_csrf else data, self.session)
 
 
-async def log_in(site: LiveSite, session: aiohttp.ClientSession, password: str = ADMIN_PASSWORD, **extra: str) -> Page:
-    return await post_form(site, "/admin/login", {"password": password, **extra}, session)
+async def log_in(
+    site: LiveSite,
+    session: aiohttp.ClientSession,
+    password: str = ADMIN_PASSWORD,
+    headers: dict[str, str] | None = None,
+    **extra: str,
+) -> Page:
+    return await post_form(site, "/admin/login", {"password": password, **extra}, session, headers=headers or {})
 
 
 @pytest.fixture
@@ -141,6 +147,13 @@ async def test_login__cookie_is_secure_under_an_https_base_url(site_factory: Sit
         cookie = "; ".join(response.headers.getall("Set-Cookie", []))
     assert "fedblog_admin=" in cookie
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+async def test_login__form_posted_from_another_site_is_refused(site: LiveSite) -> None:
+    async with new_session() as session:
+        page = await log_in(site, session, headers={"Origin": "https://evil.example"})
+        assert page.status == 403
+        assert set_cookie_header(page) == ""
 
 
 @pytest.mark.parametrize(
