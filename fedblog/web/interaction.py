@@ -94,7 +94,8 @@ async def interaction_submit(request: web.Request) -> web.Response:
         url = await remote_interaction_url(ctx, handle, target[0], target[1])
     except InteractionError as error:
         return render_form(request, target, handle, str(error), status=400)
-    raise web.HTTPSeeOther(url)
+    # Set as is: HTTPSeeOther would re-normalise the URL and undo the template's percent-encoding.
+    return web.Response(status=303, headers={"Location": url, "Cache-Control": "no-store"})
 
 
 async def reactions_extra(request: web.Request, post: Post) -> dict[str, Any]:
