@@ -112,11 +112,18 @@ class Urls:
     def activity(self, kind: str, token: str) -> str:
         return self.absolute(f"/activities/{kind}/{token}")
 
+    def handle_host(self) -> str:
+        """The handle's host: the port stays when it is not the scheme's default (WebFinger goes to that port)."""
+        parts = urlsplit(self.base)
+        hostname = (parts.hostname or "").lower()
+        default = {"http": 80, "https": 443}.get(parts.scheme)
+        return hostname if parts.port in (None, default) else f"{hostname}:{parts.port}"
+
     def acct(self) -> str:
-        return f"acct:{self.username}@{urlsplit(self.base).hostname}"
+        return f"acct:{self.username}@{self.handle_host()}"
 
     def handle(self) -> str:
-        return f"@{self.username}@{urlsplit(self.base).hostname}"
+        return f"@{self.username}@{self.handle_host()}"
 
     def is_local(self, url: str) -> bool:
         parts = urlsplit(url)
