@@ -337,7 +337,7 @@ const control = {
       id: new URL(`${noteId.href}/activity`),
       actor: ctx.getActorUri(USERNAME),
       object: note,
-      to: note.toIds,
+      tos: note.toIds,
       ccs: note.ccIds,
       published: note.published,
     });
@@ -371,7 +371,7 @@ const control = {
       id: newId(ctx, "updates"),
       actor: ctx.getActorUri(USERNAME),
       object: note,
-      to: note.toIds,
+      tos: note.toIds,
       ccs: note.ccIds,
     });
     await ctx.sendActivity({ identifier: USERNAME }, recipient, update, { immediate: true });
