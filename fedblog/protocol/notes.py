@@ -203,9 +203,9 @@ def comment_to_note(
 ) -> dict[str, Any]:
     """A local comment as a Note by the blog's actor.
 
-    The author's replies are public with the followers in cc. A visitor's comment is unlisted (Public in cc),
-    addressed to the remote authors, and its content opens with `attribution` naming the visitor, so that it
-    never reads as the blog author's words.
+    The author's replies are public with the followers in cc (direct when answering a private mention). A
+    visitor's comment is unlisted (Public in cc), addressed to the remote authors, and its content opens with
+    `attribution` naming the visitor, so that it never reads as the blog author's words.
     """
     note_id = urls.comment_object(comment.id)
     mentions = " ".join(mention_html(recipient) for recipient in recipients)
@@ -215,7 +215,9 @@ def comment_to_note(
     elif mentions:
         content = f"<p>{mentions}</p>{content}"
     actors = [recipient.actor_id for recipient in recipients]
-    if attribution:
+    if not comment.visibility.is_shown_publicly:
+        to, cc = actors, []  # an answer to a private mention: for that person only
+    elif attribution:
         to, cc = actors, [PUBLIC]
     else:
         to, cc = [PUBLIC, *actors], [urls.followers()]

@@ -61,7 +61,7 @@ async def plan_note(ctx: Context, comment: Comment) -> NotePlan:
         template = ctx.i18n.gettext("%(name)s (visitor, via the blog's comment form) wrote:")
         attribution = attribution_line(template, comment.author.name)
     note = comment_to_note(ctx.urls, comment, in_reply_to=in_reply_to, recipients=recipients, attribution=attribution)
-    return NotePlan(note=note, recipients=recipients, to_followers=by_author)
+    return NotePlan(note=note, recipients=recipients, to_followers=by_author and comment.visibility.is_shown_publicly)
 
 
 async def recipient_inboxes(ctx: Context, recipients: list[Recipient]) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from fedblog.context import Context
-from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post
+from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post, Visibility
 from fedblog.rendering import plain_text_to_html
 from fedblog.store.comments import NewComment
 
@@ -179,6 +179,8 @@ class CommentService:
                     status=CommentStatus.APPROVED,
                     content_html=render_markdown(message_markdown),
                     language=settings.site.language,
+                    # An answer to a private mention stays private (conversations: sent to that person only).
+                    visibility=parent.visibility if not parent.visibility.is_shown_publicly else Visibility.PUBLIC,
                 ),
             )
             comment = await self.store.get_comment(comment_id)

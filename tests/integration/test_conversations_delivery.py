@@ -169,3 +169,21 @@ async def test_replies_collections__list_the_whole_thread_and_each_comments_chil
     assert collection["totalItems"] == 1 and collection["first"] == urls.comment_replies(comment.id, 1)
     post_page = await fetch_json(urls.replies(post.slug, 1))
     assert post_page["orderedItems"] == [comment.remote_id, urls.comment_object(reply.id)]
+
+
+async def test_author_reply_to_a_private_mention__stays_private(site: LiveSite, remote: Mastodon) -> None:
+    post = await publish(site)
+    note = remote.note(
+        "alice", site.ctx.urls.note(post.slug), "<p>Private question</p>", to=[site.ctx.urls.actor()], cc=[]
+    )
+    await remote.send("alice", remote.create("alice", note))
+    mention = await site.ctx.comments.get_comment_by_remote_id(note["id"])
+    assert mention is not None
+
+    reply = await CommentService(site.ctx).reply_as_author(mention.id, "Private answer")
+
+    create = await received(remote, "Create", "the private answer")
+    assert create["object"]["to"] == [remote.actor_id("alice")] and create["object"]["cc"] == []
+    assert PUBLIC not in json.dumps(create)
+    assert "Private answer" not in await page(site, post)
+    assert (await fetch(site.ctx.urls.comment_object(reply.id)))[0] == 404
