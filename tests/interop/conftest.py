@@ -8,8 +8,10 @@ The peer trusts the throwaway CA through NODE_EXTRA_CA_CERTS.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +144,35 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: still not true after {timeout:.0f} s")
         await asyncio.sleep(0.05)
+
+
+class _ThreadParser(HTMLParser):
+    """Reads the comment tree off a post page: which comment's <li> each comment <article> sits in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open_items: list[int | None] = []  # one entry per open <li>: the comment it holds, once seen
+        self.parents: dict[int, int | None] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "li":
+            self.open_items.append(None)
+        elif tag == "article":
+            found = re.fullmatch(r"comment-(\d+)", dict(attrs).get("id") or "")
+            if found and self.open_items:
+                comment_id = int(found.group(1))
+                self.open_items[-1] = comment_id
+                enclosing = [item for item in self.open_items[:-1] if item is not None]
+                self.parents[comment_id] = enclosing[-1] if enclosing else None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "li" and self.open_items:
+            self.open_items.pop()
+
+
+def thread_parents(html: str) -> dict[int, int | None]:
+    """{comment id: id of the comment it is shown under, or None at the top level} as the page nests them."""
+    parser = _ThreadParser()
+    parser.feed(html)
+    parser.close()
+    return parser.parents

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fedblog.models import Comment, Post
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.services.posts import PostInput, PostService
-from tests.interop.conftest import HttpsBlog, deliver, eventually
+from tests.interop.conftest import HttpsBlog, deliver, eventually, thread_parents
 from tests.interop.peer_process import PeerProcess
 
 
@@ -56,6 +56,7 @@ async def test_fediverse_reply__appears_on_the_post_page_after_approval_with_its
     assert "Nice post, author!" in html
     assert "Alice Peer" in html
     assert peer.handle in html
+    assert thread_parents(html) == {comment.id: None}
 
 
 async def test_fediverse_reply_to_a_reply__is_nested_under_it(peer: PeerProcess, blog: HttpsBlog) -> None:
@@ -68,11 +69,9 @@ async def test_fediverse_reply_to_a_reply__is_nested_under_it(peer: PeerProcess,
     assert second.post_id == post.id
     assert second.parent_id == first.id
     await CommentService(blog.ctx).approve(second.id)
-    thread = await CommentService(blog.ctx).thread_for_post(post)
-    assert [node.comment.id for node in thread] == [first.id]
-    assert [child.comment.id for child in thread[0].children] == [second.id]
     html = await _post_page(blog, post)
-    assert html.index("First thought.") < html.index("And a second thought.")
+    assert "And a second thought." in html
+    assert thread_parents(html) == {first.id: None, second.id: first.id}
 
 
 async def test_author_reply__reaches_fedify_in_reply_to_its_note_and_mentioning_it(
@@ -98,8 +97,7 @@ async def test_author_reply__reaches_fedify_in_reply_to_its_note_and_mentioning_
     assert peer.actor in note["to"] + note["cc"]
     assert {"type": "Mention", "name": peer.handle, "href": peer.actor} in note["tags"]
     # The blog page shows the answer under the question.
-    thread = await CommentService(blog.ctx).thread_for_post(post)
-    assert [child.comment.id for child in thread[0].children] == [reply.id]
+    assert thread_parents(await _post_page(blog, post)) == {comment.id: None, reply.id: comment.id}
 
 
 async def test_web_comment_answering_fedify__reaches_it_under_the_visitors_name(
@@ -130,8 +128,10 @@ async def test_web_comment_answering_fedify__reaches_it_under_the_visitors_name(
     assert note["id"] == urls.comment_object(web_comment.id)
     assert "Me too, Alice: I read it twice." in note["content"]
     assert peer.actor in note["to"] + note["cc"]
-    # It shows who wrote it, so it never reads as the blog author's own words.
+    # It names its writer before the words, so it never reads as the blog author's own.
     assert "Vera Visitor" in note["content"]
+    assert note["content"].index("Vera Visitor") < note["content"].index("Me too, Alice")
     assert "vera@example.org" not in str(create["raw"])  # the visitor's email never leaves the blog
     html = await _post_page(blog, post)
-    assert html.index("Anyone else?") < html.index("Me too, Alice: I read it twice.")
+    assert thread_parents(html) == {comment.id: None, web_comment.id: comment.id}
+    assert "Vera Visitor" in html
