@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fedblog.web import activitypub, admin, blog, comments, inbox, interaction, static, wellknown, worker
+from fedblog.web import (
+    activitypub,
+    admin,
+    admin_federation,
+    blog,
+    comments,
+    inbox,
+    interaction,
+    static,
+    wellknown,
+    worker,
+)
 
 
 def setup(app: web.Application) -> None:
     # Order matters only where paths overlap: AP endpoints negotiate on the same URLs as pages.
-    for module in (static, wellknown, activitypub, inbox, admin, comments, interaction, blog, worker):
+    for module in (static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, blog, worker):
         module.setup(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -41,3 +42,17 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: still not true after {timeout:.0f} s")
         await asyncio.sleep(0.05)
+
+
+async def admin_session(site: Any) -> tuple[aiohttp.ClientSession, str]:
+    """A logged-in admin browser session and its CSRF token (the caller closes the session)."""
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.integration.blog_support import get, new_session, post_form
+
+    session = new_session()
+    login = await post_form(site, "/admin/login", {"password": ADMIN_PASSWORD}, session)
+    assert login.status == 303
+    page = await get(site, "/admin", session)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match
+    return session, match.group(1)

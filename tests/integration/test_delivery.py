@@ -240,3 +240,49 @@ async def test_delivery__restart_in_the_middle_of_a_fan_out(tmp_path: Path, remo
     in_flight = claimed[0].inbox.rsplit("/", 2)[-2]
     assert per_inbox == {name: 2 if name == in_flight else 1 for name in names}
     assert all(r.verified for r in remote.received)
+
+
+async def test_queue_status__cli_and_admin_show_pending_retrying_failed_by_host(
+    site: LiveSite, remotes: list[FakeRemote]
+) -> None:
+    import asyncio
+    import sys
+
+    from tests.integration.blog_support import get
+    from tests.integration.fed_support import admin_session
+
+    remote = await start_remote(remotes, site.ctx, "127.0.0.1", shared_inbox=False)
+    remote.answers["/users/flaky/inbox"] = 500
+    remote.answers["/users/gone/inbox"] = 410
+    for name in ("flaky", "gone"):
+        await add_follower(site.ctx, remote, name)
+    await publish(site.ctx)
+    host = f"127.0.0.1:{remote.port}"
+    await eventually(lambda: _jobs_settled(site.ctx), "both attempts recorded")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fedblog",
+        "--config",
+        str(site.settings.root / "fedblog.toml"),
+        "queue",
+        "status",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out = (await process.communicate())[0].decode()
+    assert "pending 0, retrying 1, failed 1" in out
+    line = next(line for line in out.splitlines() if line.startswith(host))
+    assert line.split()[1:4] == ["0", "1", "1"]
+    session, _ = await admin_session(site)
+    try:
+        page = await get(site, "/admin/queue", session)
+    finally:
+        await session.close()
+    assert page.status == 200
+    assert host in page.text
+    assert '<dd class="count-retrying">1</dd>' in page.text and '<dd class="count-failed">1</dd>' in page.text
+
+
+async def _jobs_settled(ctx: Context) -> bool:
+    rows = await jobs(ctx)
+    return len(rows) == 2 and all(row["attempts"] == 1 and row["locked_until"] is None for row in rows)

@@ -271,3 +271,39 @@ async def test_authorized_fetch__notes_and_collections_need_a_signed_get(site_fa
                 assert response.status == 200
     finally:
         await remote.close()
+
+
+async def test_admin_followers__approve_and_reject_from_the_admin(site_factory: SiteFactory) -> None:
+    from tests.integration.blog_support import get, post_form
+    from tests.integration.fed_support import admin_session
+
+    site = await site_factory(overrides={"federation": {"manually_approves_followers": True}})
+    remote = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+    session, csrf = await admin_session(site)
+    try:
+        for n, name in enumerate(("cleo", "dan")):
+            follow = follow_activity(remote, name, f"{site.url}/actor", n)
+            assert (await remote.post_signed(name, f"{site.url}/actor/inbox", follow))[0] == 202
+            await eventually(lambda n=name: follower(site, remote.actor_id(n)), f"{name}'s request")
+        page = await get(site, "/admin/followers", session)
+        assert page.status == 200
+        assert remote.actor_id("cleo") in page.text and "Follow requests (2)" in page.text
+        # Without the CSRF token nothing happens
+        refused = await post_form(site, "/admin/followers/approve", {"actor": remote.actor_id("cleo")}, session)
+        assert refused.status == 403
+        assert (await follower(site, remote.actor_id("cleo"))).status == "pending"
+        done = await post_form(
+            site, "/admin/followers/approve", {"actor": remote.actor_id("cleo"), "csrf_token": csrf}, session
+        )
+        assert done.status == 303
+        await post_form(site, "/admin/followers/reject", {"actor": remote.actor_id("dan"), "csrf_token": csrf}, session)
+        await DeliveryWorker(site.ctx).run_once()
+        assert (await answers(remote, "cleo", "Accept"))[0]["object"]["actor"] == remote.actor_id("cleo")
+        assert (await answers(remote, "dan", "Reject"))[0]["object"]["actor"] == remote.actor_id("dan")
+        page = await get(site, "/admin/followers", session)
+        assert "Follow requests (0)" in page.text and "Followers (1)" in page.text
+        # Logged out visitors are sent to the login page
+        assert (await get(site, "/admin/followers")).status in (302, 303)
+    finally:
+        await session.close()
+        await remote.close()
