@@ -99,6 +99,14 @@ async def test_author_reply__reaches_fedify_in_reply_to_its_note_and_mentioning_
     # The blog page shows the answer under the question.
     assert thread_parents(await _post_page(blog, post)) == {comment.id: None, reply.id: comment.id}
 
+    # The peer answers the author's reply by its ActivityPub id: the thread goes one level deeper.
+    sent = await peer.reply(blog.handle, urls.comment_object(reply.id), "<p>Got it, thanks.</p>", (blog.handle,))
+    answer = await _remote_comment(blog, sent["noteId"])
+    assert answer.status.value == "approved"  # Alice has an approved comment: trusted now
+    html = await _post_page(blog, post)
+    assert "Got it, thanks." in html
+    assert thread_parents(html) == {comment.id: None, reply.id: comment.id, answer.id: reply.id}
+
 
 async def test_web_comment_answering_fedify__reaches_it_under_the_visitors_name(
     peer: PeerProcess, blog: HttpsBlog
@@ -135,3 +143,27 @@ async def test_web_comment_answering_fedify__reaches_it_under_the_visitors_name(
     html = await _post_page(blog, post)
     assert thread_parents(html) == {comment.id: None, web_comment.id: comment.id}
     assert "Vera Visitor" in html
+
+
+async def test_fediverse_edit_and_delete__change_the_comment_on_the_page(peer: PeerProcess, blog: HttpsBlog) -> None:
+    post = await _publish(blog)
+    note_id, comment = await _peer_replies(peer, blog, blog.ctx.urls.note(post.slug), "<p>Frist!</p>")
+
+    await peer.edit(blog.handle, note_id, "<p>First, spelled right.</p>")
+
+    async def edited() -> bool:
+        html = await _post_page(blog, post)
+        return "First, spelled right." in html and "Frist!" not in html
+
+    await eventually(edited, "the peer's Update(Note) never changed the comment on the page")
+    html = await _post_page(blog, post)
+    assert thread_parents(html) == {comment.id: None}
+    assert '<span class="edited"' in html
+
+    await peer.delete(blog.handle, note_id)
+
+    async def removed() -> bool:
+        return "First, spelled right." not in await _post_page(blog, post)
+
+    await eventually(removed, "the peer's Delete never removed the comment from the page")
+    assert thread_parents(await _post_page(blog, post)) == {}
