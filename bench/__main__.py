@@ -10,7 +10,7 @@ from pathlib import Path
 from bench import runner
 from bench.machine import LOAD_CPU, pin_self
 from bench.results import markdown_checks, markdown_table
-from bench.sizes import FULL, SMOKE
+from bench.sizes import FULL, SMOKE, override
 
 
 def main() -> int:
@@ -18,11 +18,17 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes; checks correctness, writes no results")
     parser.add_argument("--only", action="append", choices=list(runner.BENCHMARKS), help="run only these")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (site, logs) for inspection")
+    parser.add_argument(
+        "--profile", action="append", default=[], metavar="PROCESS",
+        help="run this child under py-spy (fedblog, read-ceiling, fanout-ceiling, …); implies --keep",
+    )  # fmt: skip
+    parser.add_argument("--set", action="append", default=[], metavar="SIZE=VALUE", help="override a size")
     parser.add_argument("--out", type=Path, default=None, help="write results here (default bench/results/)")
     args = parser.parse_args()
-    sizes = SMOKE if args.smoke else FULL
+    sizes = override(SMOKE if args.smoke else FULL, args.set)
     pin_self(LOAD_CPU)  # the driver polls and seeds from the load core, never the server's
-    report, results = asyncio.run(runner.run(sizes, args.only, args.keep))
+    profile = frozenset(args.profile)
+    report, results = asyncio.run(runner.run(sizes, args.only, args.keep or bool(profile), profile))
     print(markdown_table(results))
     print()
     print(markdown_checks(results))

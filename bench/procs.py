@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -95,9 +96,11 @@ class Child:
 class Children:
     """Every child started through it is stopped when the block ends, whatever happened."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, profile: frozenset[str] = frozenset()) -> None:
         self.workdir = workdir
         self.started: list[Child] = []
+        # Children named here run under py-spy; their folded stacks land in <workdir>/profiles/<name>.txt.
+        self.profile = profile
 
     async def start(
         self, name: str, role: str, args: list[str], cpu: int | None, env: dict[str, str] | None = None
@@ -106,6 +109,10 @@ class Children:
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / f"{name}.log"
         argv = pinned([sys.executable, "-m", f"bench.roles.{role}", *args], cpu)
+        if name in self.profile:
+            (self.workdir / "profiles").mkdir(exist_ok=True)
+            output = self.workdir / "profiles" / f"{name}.txt"
+            argv = [py_spy(), "record", "--rate", "250", "--format", "raw", "--output", str(output), "--", *argv]
         environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
         with open(log_path, "ab") as log:
             process = await asyncio.create_subprocess_exec(
@@ -133,9 +140,16 @@ class Children:
         self.started.clear()
 
 
+def py_spy() -> str:
+    found = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(found).exists():
+        raise ChildError("--profile needs py-spy (pip install py-spy)")
+    return found
+
+
 @contextlib.asynccontextmanager
-async def children(workdir: Path) -> AsyncIterator[Children]:
-    group = Children(workdir)
+async def children(workdir: Path, profile: frozenset[str] = frozenset()) -> AsyncIterator[Children]:
+    group = Children(workdir, profile)
     try:
         yield group
     finally:

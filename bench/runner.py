@@ -47,7 +47,9 @@ async def seed(site: bench_site.BenchSite, sizes: Sizes) -> tuple[dict[int, str]
     return read_posts, "inbox-target"
 
 
-async def run(sizes: Sizes, only: list[str] | None = None, keep: bool = False) -> tuple[dict[str, Any], list]:
+async def run(
+    sizes: Sizes, only: list[str] | None = None, keep: bool = False, profile: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], list[BenchResult]]:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="fedblog-bench-"))
     results: list[BenchResult] = []
@@ -56,7 +58,7 @@ async def run(sizes: Sizes, only: list[str] | None = None, keep: bool = False) -
         port = common.free_port()
         site = bench_site.create_site(workdir / "site", port)
         read_posts, inbox_post = await seed(site, sizes)
-        async with children(workdir) as group:
+        async with children(workdir, profile) as group:
             server = await group.start(
                 "fedblog", "fedblog_server", ["--config", str(site.config), "--port", str(port)], SERVER_CPU,
                 env=bench_site.SITE_ENV,

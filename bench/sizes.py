@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,19 @@ SMOKE = Sizes(
     repeats=1,
     client_concurrency=8,
 )
+
+
+def override(sizes: Sizes, assignments: list[str]) -> Sizes:
+    """`--set fanout_hosts=1000 --set repeats=1`: a quicker run of one size while profiling."""
+    changes: dict[str, object] = {}
+    kinds = {spec.name: type(getattr(sizes, spec.name)) for spec in fields(sizes)}
+    for assignment in assignments:
+        name, _, text = assignment.partition("=")
+        if name not in kinds:
+            raise SystemExit(f"--set: unknown size {name!r} (known: {', '.join(kinds)})")
+        kind = kinds[name]
+        if kind is tuple:
+            changes[name] = tuple(int(part) for part in text.split(","))
+        else:
+            changes[name] = kind(text)
+    return replace(sizes, **changes)  # type: ignore[arg-type]

@@ -101,17 +101,22 @@ async def run(env: Env) -> BenchResult:
             runs: dict[str, list[dict[str, object]]] = {"fedblog": [], "ceiling": []}
             for repeat in range(sizes.repeats):
                 await reset(sinks)
+                cpu_before = (await env.server.call("cpu"))["cpu_seconds"]
                 published = await env.server.call(
                     "publish", slug=f"fanout-{hosts}-{repeat}", title=f"Fan-out to {hosts} hosts ({repeat})",
                     body=bench_site.POST_MARKDOWN,
                 )  # fmt: skip
-                runs["fedblog"].append(await wait_for_deliveries(sinks, len(inboxes), published["started"]))
+                tally = await wait_for_deliveries(sinks, len(inboxes), published["started"])
+                tally["cpu_seconds"] = (await env.server.call("cpu"))["cpu_seconds"] - cpu_before
+                runs["fedblog"].append(tally)
                 body = await sample_body(sinks)
                 await reset(sinks)
                 sent = await ceiling.call(
                     "run", timeout=DELIVERY_TIMEOUT, inboxes=inboxes, body=body, concurrency=sizes.client_concurrency
                 )
-                runs["ceiling"].append(await wait_for_deliveries(sinks, len(inboxes), sent["started"]))
+                tally = await wait_for_deliveries(sinks, len(inboxes), sent["started"])
+                tally["cpu_seconds"] = sent["cpu_seconds"]
+                runs["ceiling"].append(tally)
             for who, done in runs.items():
                 for n, tally in enumerate(done):
                     result.checks.append(
@@ -136,6 +141,10 @@ async def run(env: Env) -> BenchResult:
             else:
                 result.rows.append(info(f"{label}: deliveries/s", rate["fedblog"], "deliveries/s", rate["ceiling"]))
             result.rows.append(info(f"{label}: time to last delivery", seconds["fedblog"], "s", seconds["ceiling"]))
+            cpu = {
+                who: median([float(t["cpu_seconds"]) for t in done]) * 1000 / len(inboxes) for who, done in runs.items()
+            }
+            result.rows.append(info(f"{label}: sender CPU per delivery", cpu["fedblog"], "ms", cpu["ceiling"]))
         result.rows.append(flatness(per_host))
         result.details["ms_per_host"] = per_host
     finally:

@@ -30,9 +30,13 @@ async def main() -> None:
         concurrency = request["concurrency"]
         statuses: dict[str, int] = {}
         slots = asyncio.Semaphore(concurrency)
-        connector = aiohttp.TCPConnector(limit=concurrency)
-        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
-            started = time.monotonic()
+        # The semaphore bounds concurrency; no cookie jar (a fediverse sender keeps no cookies).
+        connector = aiohttp.TCPConnector(limit=0)
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
+        ) as session:
+            started, cpu = time.monotonic(), time.process_time()
 
             async def deliver(inbox: str) -> None:
                 async with slots:
@@ -50,7 +54,8 @@ async def main() -> None:
 
             await asyncio.gather(*(deliver(inbox) for inbox in inboxes))
             finished = time.monotonic()
-        return {"started": started, "finished": finished, "statuses": statuses}
+        cpu = time.process_time() - cpu
+        return {"started": started, "finished": finished, "cpu_seconds": cpu, "statuses": statuses}
 
     await serve_commands({"run": run}, {})
 

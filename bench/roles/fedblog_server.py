@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -37,12 +38,14 @@ async def main() -> None:
         return {"started": started, "committed": time.monotonic(), "url": ctx.urls.post(post.slug)}
 
     async def memory(_request: dict[str, Any]) -> dict[str, Any]:
-        import os
-
         return {"rss_kib": rss_kib(os.getpid())}
 
+    async def cpu(_request: dict[str, Any]) -> dict[str, Any]:
+        """CPU seconds used so far by every thread of this process (the aiosqlite thread too)."""
+        return {"cpu_seconds": time.process_time()}
+
     try:
-        await serve_commands({"publish": publish, "memory": memory}, {"url": settings.site.base_url})
+        await serve_commands({"publish": publish, "memory": memory, "cpu": cpu}, {"url": settings.site.base_url})
     finally:
         await runner.cleanup()
 
