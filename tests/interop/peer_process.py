@@ -136,6 +136,13 @@ class PeerProcess:
         """A signed Create(Note) to any inbox: lets a test see Fedify's signatures on its own server."""
         return await self.call("POST", "/control/send-note", {"inbox": inbox, "content": content})
 
+    async def react(self, recipient: str, kind: str, object_id: str) -> dict[str, Any]:
+        """Like or Announce (boost) an object; `undo` takes the returned id back."""
+        return await self.call("POST", "/control/react", {"recipient": recipient, "type": kind, "object": object_id})
+
+    async def undo(self, recipient: str, activity_id: str) -> dict[str, Any]:
+        return await self.call("POST", "/control/undo", {"recipient": recipient, "id": activity_id})
+
     async def edit(self, recipient: str, note_id: str, content: str) -> dict[str, Any]:
         return await self.call("POST", "/control/edit", {"recipient": recipient, "noteId": note_id, "content": content})
 

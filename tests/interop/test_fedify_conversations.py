@@ -167,3 +167,28 @@ async def test_fediverse_edit_and_delete__change_the_comment_on_the_page(peer: P
 
     await eventually(removed, "the peer's Delete never removed the comment from the page")
     assert thread_parents(await _post_page(blog, post)) == {}
+
+
+async def test_fediverse_like_and_boost__show_under_the_post_until_undone(peer: PeerProcess, blog: HttpsBlog) -> None:
+    post = await _publish(blog)
+    note = blog.ctx.urls.note(post.slug)
+
+    like = await peer.react(blog.handle, "Like", note)
+    boost = await peer.react(blog.handle, "Announce", note)
+
+    async def shown() -> str | None:
+        html = await _post_page(blog, post)
+        return html if "1 like" in html and "1 boost" in html else None
+
+    html = await eventually(shown, "the peer's Like and Announce never showed under the post")
+    assert 'title="Alice Peer"' in html
+
+    await peer.undo(blog.handle, like["id"])
+    await peer.undo(blog.handle, boost["id"])
+
+    async def gone() -> bool:
+        html = await _post_page(blog, post)
+        return "1 like" not in html and "1 boost" not in html
+
+    await eventually(gone, "the peer's Undo never removed its reactions")
+    assert 'title="Alice Peer"' not in await _post_page(blog, post)

@@ -19,10 +19,12 @@ import { createFederation, generateCryptoKeyPair, MemoryKvStore } from "@fedify/
 import {
   Accept,
   Activity,
+  Announce,
   Create,
   Delete,
   Endpoints,
   Follow,
+  Like,
   Link,
   Mention,
   Note,
@@ -65,6 +67,7 @@ const state = {
   following: new Map(), // followed actor id -> { followId, accepted, rejected }
   followers: new Map(), // follower actor id -> follower Person's inbox
   notes: new Map(), // our notes, served at their ids
+  reactions: new Map(), // our Likes and Announces, by id, for Undo
 };
 
 function signatureScheme(headers) {
@@ -359,6 +362,31 @@ const control = {
     const inbox = new URL(body.inbox);
     await ctx.sendActivity({ identifier: USERNAME }, { id: inbox, inboxId: inbox }, create, { immediate: true });
     return { noteId: noteId.href, createId: create.id.href };
+  },
+
+  // Like or Announce (boost) an object, as Mastodon sends them: the Announce to Public, cc the object's author.
+  "POST /control/react": async (ctx, body) => {
+    const recipient = await lookupActor(ctx, body.recipient);
+    const kind = body.type === "Announce" ? Announce : Like;
+    const reaction = new kind({
+      id: newId(ctx, body.type === "Announce" ? "announces" : "likes"),
+      actor: ctx.getActorUri(USERNAME),
+      object: new URL(body.object),
+      ...(kind === Announce ? { to: new URL(PUBLIC), ccs: [recipient.id, ctx.getFollowersUri(USERNAME)] } : {}),
+    });
+    state.reactions.set(reaction.id.href, reaction);
+    await ctx.sendActivity({ identifier: USERNAME }, recipient, reaction, { immediate: true });
+    return { id: reaction.id.href };
+  },
+
+  "POST /control/undo": async (ctx, body) => {
+    const recipient = await lookupActor(ctx, body.recipient);
+    const reaction = state.reactions.get(body.id);
+    if (reaction == null) throw new ControlError(404, `no reaction ${body.id}`);
+    const undo = new Undo({ id: newId(ctx, "undos"), actor: ctx.getActorUri(USERNAME), object: reaction });
+    await ctx.sendActivity({ identifier: USERNAME }, recipient, undo, { immediate: true });
+    state.reactions.delete(body.id);
+    return { undoId: undo.id.href };
   },
 
   "POST /control/edit": async (ctx, body) => {
