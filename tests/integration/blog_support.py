@@ -75,9 +75,7 @@ async def get(site: LiveSite, path: str, session: aiohttp.ClientSession | None =
             await session.close()
 
 
-async def post_form(
-    site: LiveSite, path: str, data: dict[str, str] | bytes, session: aiohttp.ClientSession, **kwargs: Any
-) -> Page:
+async def post_form(site: LiveSite, path: str, data: Any, session: aiohttp.ClientSession, **kwargs: Any) -> Page:
     async with session.post(site.url + path, data=data, allow_redirects=False, **kwargs) as response:
         return Page(response.status, await response.text(), response.headers)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
-from fedblog.models import CommentStatus
+from fedblog.models import Attachment, CommentOrigin, CommentStatus
 from fedblog.services.comments import CommentService
+from fedblog.store.comments import NewComment
 from tests.conftest import LiveSite, SiteFactory
 from tests.integration.blog_support import (
     add_comment,
@@ -274,10 +276,7 @@ async def test_thread__remote_author_and_author_badge_are_shown(site_factory: Si
             "https://social.example/avatars/zoe.png",
             "https://social.example/@zoe",
         )
-        from fedblog.models import CommentOrigin
-        from fedblog.store.comments import NewComment
-
-        await site.ctx.comments.insert_comment(
+        remote_id = await site.ctx.comments.insert_comment(
             conn,
             NewComment(
                 post_id=post.id,
@@ -290,6 +289,25 @@ async def test_thread__remote_author_and_author_badge_are_shown(site_factory: Si
                 language="fr",
             ),
         )
+        await site.ctx.comments.update_content(
+            conn, remote_id, "<p>From the fediverse, edited</p>", "Spoilers", True, (), "2025-06-01T10:00:00Z"
+        )
+        await site.ctx.comments.insert_comment(
+            conn,
+            NewComment(
+                post_id=post.id,
+                parent_id=None,
+                author_id=author_id,
+                origin=CommentOrigin.FEDIVERSE,
+                status=CommentStatus.APPROVED,
+                content_html="<p>With pictures</p>",
+                attachments=(
+                    Attachment("https://social.example/media/cat.jpg", "image/jpeg", "A sleeping cat"),
+                    Attachment("https://social.example/media/talk.pdf", "application/pdf", "Slides"),
+                    Attachment("javascript:alert(1)", "image/png", "evil"),
+                ),
+            ),
+        )
     page = await get(site, "/posts/post")
     assert '<span class="badge">Author</span>' in page.text
     assert "<em>answer</em>" in page.text
@@ -297,4 +315,29 @@ async def test_thread__remote_author_and_author_badge_are_shown(site_factory: Si
     assert '<span class="handle">@zoe@social.example</span>' in page.text
     assert 'src="https://social.example/avatars/zoe.png" alt="Avatar of Zoé"' in page.text
     assert re.search(r'<details class="content-warning">\s*<summary>Spoilers</summary>', page.text)
-    assert 'lang="fr"' in page.text and "3 comments" in page.text
+    assert 'lang="fr"' in page.text and "4 comments" in page.text
+    assert "From the fediverse, edited" in page.text and '<span class="edited"' in page.text
+    assert '<img src="https://social.example/media/cat.jpg" alt="A sleeping cat" loading="lazy">' in page.text
+    assert '<a href="https://social.example/media/talk.pdf" rel="nofollow ugc noopener">Slides</a>' in page.text
+    assert "javascript:alert(1)" not in page.text
+
+
+async def test_form__chunked_body_over_64_kib_is_413_too(site: LiveSite) -> None:
+    # Given a body sent without Content-Length (chunked): the limit holds while reading
+    await publish(site, "Post", slug="post")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"name=A&email=a%40example.org&message="
+        for _ in range(70):
+            yield b"x" * 1024
+
+    async with new_session() as session:
+        answer = await post_form(
+            site,
+            "/posts/post/comments",
+            chunks(),
+            session,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert answer.status == 413
+    assert await stored_comments(site) == []
