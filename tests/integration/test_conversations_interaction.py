@@ -158,3 +158,9 @@ def test_parse_handle__accepts_the_usual_spellings() -> None:
 def test_interaction_url__refuses_javascript_templates() -> None:
     jrd = {"links": [{"rel": "http://ostatus.org/schema/1.0/subscribe", "template": "javascript:alert({uri})"}]}
     assert interaction_url(jrd, "reply", "https://b.example/posts/x") is None
+
+
+async def test_profile_page__links_to_the_follow_form(site: LiveSite) -> None:
+    profile = await get(site, "/@author", headers={"Accept": "text/html"})
+    assert profile.status == 200
+    assert 'href="' + site.ctx.urls.interact() + '"' in profile.text
