@@ -1,16 +1,20 @@
-"""`fedblog init` and `fedblog serve`."""
+"""`fedblog init`, `fedblog serve` and `fedblog hash-password`."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import signal
+import sys
 from pathlib import Path
 
 from fedblog.cli import CommandError, add_command
 from fedblog.config import LANGUAGES, ConfigError, Settings, load_settings, render_config
 from fedblog.passwords import generate_password, hash_password
 from fedblog.protocol.keys import generate_private_key_pem
+
+MIN_PASSWORD = 8
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -22,6 +26,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     init.add_argument("--language", choices=LANGUAGES, default="en")
     init.add_argument("--admin-password-file", help="read the admin password from this file")
     init.add_argument("--demo", action="store_true", help="also add a welcome post and a comment thread")
+
+    hasher = add_command(
+        commands,
+        "hash-password",
+        run_hash_password,
+        "print the argon2 hash of a new admin password, for [admin] password_hash or FEDBLOG_ADMIN_PASSWORD_HASH",
+        needs_settings=False,
+    )
+    hasher.add_argument("--password-file", help="read the password from this file (default: ask, or read stdin)")
 
     serve = add_command(commands, "serve", run_serve, "serve the blog (and deliver to followers)")
     serve.add_argument("--host", default=None, help="default: $HOST or 127.0.0.1")
@@ -41,12 +54,7 @@ async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
         raise CommandError(f"{database_path} already exists: refusing to overwrite an existing database")
     printed_password = None
     if args.admin_password_file:
-        try:
-            password = Path(args.admin_password_file).read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise CommandError(f"--admin-password-file: {error.strerror}") from None
-        if len(password) < 8:
-            raise CommandError("--admin-password-file: the password needs at least 8 characters")
+        password = read_password_file(args.admin_password_file, "--admin-password-file")
     else:
         password = printed_password = generate_password()
     text = render_config(
@@ -89,6 +97,31 @@ async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
     if printed_password:
         print(f"Admin password (shown once): {printed_password}")
         print(f"Log in at {settings.site.base_url}/admin")
+    return 0
+
+
+def read_password_file(path: str, option: str) -> str:
+    try:
+        password = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise CommandError(f"{option}: {error.strerror}") from None
+    if len(password) < MIN_PASSWORD:
+        raise CommandError(f"{option}: the password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+async def run_hash_password(args: argparse.Namespace, _settings: Settings | None) -> int:
+    if args.password_file:
+        password = read_password_file(args.password_file, "--password-file")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("New admin password: ")
+        if getpass.getpass("Once more: ") != password:
+            raise CommandError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().strip()
+    if len(password) < MIN_PASSWORD:
+        raise CommandError(f"the password needs at least {MIN_PASSWORD} characters")
+    print(hash_password(password))
     return 0
 
 

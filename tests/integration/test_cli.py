@@ -45,15 +45,16 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env | extra
 
 
-async def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+async def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdin: str = "") -> Result:
     process = await asyncio.create_subprocess_exec(
         *args,
         cwd=cwd,
         env=env or clean_env(),
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=60)
     assert process.returncode is not None
     return Result(process.returncode, out.decode(), err.decode())
 
@@ -149,6 +150,17 @@ async def test_init__demo_site_has_a_welcome_post_and_a_thread(tmp_path: Path) -
     listing = await fedblog("--config", str(site_dir / "fedblog.toml"), "comments", "list")
     lines = listing.out.splitlines()
     assert len(lines) == 2 and all("approved" in line and "welcome" in line for line in lines)
+
+
+async def test_hash_password__prints_a_hash_the_login_accepts() -> None:
+    result = await fedblog("hash-password", stdin="a brand new password\n")
+    assert result.code == 0, result.err
+    assert verify_password(result.out.strip(), "a brand new password")
+    assert not verify_password(result.out.strip(), "another password")
+
+
+async def test_hash_password__too_short_is_one_line() -> None:
+    assert_one_line_error(await fedblog("hash-password", stdin="short\n"), "at least 8 characters")
 
 
 # serve + post publish against the running server
