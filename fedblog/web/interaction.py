@@ -42,15 +42,21 @@ async def interaction_target(request: web.Request, object_url: str) -> tuple[str
 
 
 def render_form(
-    request: web.Request, target: tuple[str, str, Post | None], handle: str = "", error: str = "", status: int = 200
+    request: web.Request,
+    target: tuple[str, str, Post | None],
+    form_object: str,
+    handle: str = "",
+    error: str = "",
+    status: int = 200,
 ) -> web.Response:
-    action, object_url, post = target
+    """The form again; `form_object` is the URL it was asked for (ours), posted back as is."""
+    action, _, post = target
     response = render_html(
         request,
         "blog/interaction.html",
         status=status,
         action=action,
-        object_url=object_url,
+        object_url=form_object,
         target_post=post,
         handle=handle,
         error=error,
@@ -64,7 +70,7 @@ async def interaction_page(request: web.Request) -> web.Response:
     target = await interaction_target(request, object_url)
     if target is None:
         raise web.HTTPNotFound()
-    return render_form(request, target)
+    return render_form(request, target, object_url)
 
 
 def limiter(request: web.Request) -> RateLimiter:
@@ -87,13 +93,13 @@ async def interaction_submit(request: web.Request) -> web.Response:
     key = client_ip(request)
     if not limiter(request).allow(key):
         message = ctx.i18n.gettext("Too many lookups: please wait a minute and try again.")
-        response = render_form(request, target, handle, message, status=429)
+        response = render_form(request, target, object_url, handle, message, status=429)
         response.headers["Retry-After"] = str(limiter(request).retry_after(key))
         return response
     try:
         url = await remote_interaction_url(ctx, handle, target[0], target[1])
     except InteractionError as error:
-        return render_form(request, target, handle, str(error), status=400)
+        return render_form(request, target, object_url, handle, str(error), status=400)
     # Set as is: HTTPSeeOther would re-normalise the URL and undo the template's percent-encoding.
     return web.Response(status=303, headers={"Location": url, "Cache-Control": "no-store"})
 

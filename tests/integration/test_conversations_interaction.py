@@ -164,3 +164,23 @@ async def test_profile_page__links_to_the_follow_form(site: LiveSite) -> None:
     profile = await get(site, "/@author", headers={"Accept": "text/html"})
     assert profile.status == 200
     assert 'href="' + site.ctx.urls.interact() + '"' in profile.text
+
+
+async def test_reply_to_a_fediverse_comment__hands_over_its_own_id(site: LiveSite, remote: Mastodon) -> None:
+    remote.webfinger[f"acct:bob@{remote.host}:{remote.port}"] = mastodon_jrd(remote, "bob")
+    post = await publish(site)
+    note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>From Mastodon</p>")
+    await remote.send("alice", remote.create("alice", note))
+    comment = await site.ctx.comments.get_comment_by_remote_id(note["id"])
+    assert comment is not None
+    link = site.ctx.urls.interact(site.ctx.urls.comment_object(comment.id))
+    assert link in await page(site, post)
+    form_page = await get(site, link.removeprefix(site.url))
+    assert form_page.status == 200
+    assert f'name="object" value="{site.ctx.urls.comment_object(comment.id)}"' in form_page.text  # posted back as is
+
+    status, location, _ = await submit(
+        site, {"object": site.ctx.urls.comment_object(comment.id), "handle": remote.address("bob")}
+    )
+
+    assert status == 303 and location.endswith(quote(note["id"], safe=""))
