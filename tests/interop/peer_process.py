@@ -119,8 +119,12 @@ class PeerProcess:
     async def state(self) -> dict[str, Any]:
         return await self.call("GET", "/control/state")
 
-    async def lookup(self, uri: str) -> dict[str, Any]:
-        return await self.call("POST", "/control/lookup", {"uri": uri})
+    async def lookup(self, uri: str, signed: bool = False) -> dict[str, Any]:
+        return await self.call("POST", "/control/lookup", {"uri": uri, "signed": signed})
+
+    async def traverse(self, uri: str, signed: bool = False) -> dict[str, Any]:
+        """Walk a collection page by page as Fedify does: its type, totalItems and item ids."""
+        return await self.call("POST", "/control/traverse", {"uri": uri, "signed": signed})
 
     async def follow(self, target: str) -> dict[str, Any]:
         return await self.call("POST", "/control/follow", {"target": target})

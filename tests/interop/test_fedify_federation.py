@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.followers import FollowerStore
 from tests.interop.conftest import HttpsBlog, HttpsBlogFactory, deliver, follow_blog
-from tests.interop.peer_process import PeerProcess
+from tests.interop.peer_process import PeerError, PeerProcess
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
@@ -150,3 +152,44 @@ async def test_edit_and_delete__reach_fedify_as_update_then_delete(peer: PeerPro
     # The post's URL now answers as gone, for servers that fetch it again.
     status, _ = await blog.get(f"/posts/{post.slug}", accept="application/activity+json")
     assert status == 410
+
+
+async def test_collections__fedify_walks_the_outbox_and_reads_the_note_at_the_post_url(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    urls = blog.ctx.urls
+    service = PostService(blog.ctx)
+    posts = [await service.publish(PostInput(title=f"Entry {n}", body_markdown=f"Body {n}.")) for n in (1, 2)]
+    await follow_blog(peer, blog)
+
+    outbox = await peer.traverse(urls.outbox())
+
+    assert outbox["type"] == "OrderedCollection"
+    assert outbox["totalItems"] == 2
+    assert {(item["type"], item["objectId"]) for item in outbox["items"]} == {
+        ("Create", urls.note(post.slug)) for post in posts
+    }
+    followers = await peer.traverse(urls.followers())
+    assert followers["totalItems"] == 1
+    # The post's web address answers ActivityPub clients with the Note itself, under the same id.
+    note = await peer.lookup(urls.post(posts[0].slug))
+    assert note["type"] == "Note"
+    assert note["id"] == urls.note(posts[0].slug)
+    assert "Body 1." in note["object"]["content"]
+
+
+async def test_authorized_fetch__fedify_signed_get_is_served_and_unsigned_refused(
+    peer: PeerProcess, https_blog_factory: HttpsBlogFactory
+) -> None:
+    blog = await https_blog_factory(overrides={"federation": {"authorized_fetch": True}})
+    urls = blog.ctx.urls
+    post = await PostService(blog.ctx).publish(PostInput(title="Members only?", body_markdown="Signed readers."))
+
+    # Fedify fetches the blog's key without signing to verify the Accept: the actor stays public.
+    await follow_blog(peer, blog)
+
+    signed = await peer.lookup(urls.note(post.slug), signed=True)
+    assert signed["type"] == "Note"
+    assert "Signed readers." in signed["object"]["content"]
+    with pytest.raises(PeerError, match=r"-> 401"):
+        await peer.lookup(urls.note(post.slug))

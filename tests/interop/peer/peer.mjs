@@ -256,6 +256,10 @@ async function diagnose(target) {
   }
 }
 
+async function loaderOptions(ctx, body) {
+  return body.signed ? { documentLoader: await ctx.getDocumentLoader({ identifier: USERNAME }) } : {};
+}
+
 class ControlError extends Error {
   constructor(status, message) {
     super(message);
@@ -273,8 +277,9 @@ const control = {
     followers: [...state.followers.keys()],
   }),
 
+  // `signed: true` fetches with alice's key, as servers in authorized-fetch mode require.
   "POST /control/lookup": async (ctx, body) => {
-    const object = await ctx.lookupObject(body.uri);
+    const object = await ctx.lookupObject(body.uri, await loaderOptions(ctx, body));
     if (object == null) throw new ControlError(404, `lookup failed for ${body.uri}: ${await diagnose(body.uri)}`);
     const keys = [];
     for await (const key of object.getPublicKeys?.() ?? []) {
@@ -291,6 +296,20 @@ const control = {
       object: await describeObject(object).catch(() => null),
       json: await object.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader }),
     };
+  },
+
+  // The ids of a collection's items, page after page, as Fedify walks it (at most `limit`).
+  "POST /control/traverse": async (ctx, body) => {
+    const options = await loaderOptions(ctx, body);
+    const collection = await ctx.lookupObject(body.uri, options);
+    if (collection == null) throw new ControlError(404, `lookup failed for ${body.uri}: ${await diagnose(body.uri)}`);
+    const items = [];
+    for await (const item of ctx.traverseCollection(collection, options)) {
+      const object = item instanceof Activity ? { id: item.id?.href, objectId: item.objectId?.href } : null;
+      items.push({ type: item.constructor.name, id: item.id?.href ?? item.href?.href ?? null, ...object });
+      if (items.length >= (body.limit ?? 100)) break;
+    }
+    return { type: collection.constructor.name, totalItems: collection.totalItems ?? null, items };
   },
 
   "POST /control/follow": async (ctx, body) => {
