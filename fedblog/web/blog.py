@@ -115,19 +115,27 @@ async def archive_month(request: web.Request) -> web.Response:
     return await serve_public(request, f"/archive/{year:04d}/{month:02d}", build)
 
 
-async def post_page(request: web.Request) -> web.StreamResponse:
-    ctx = get_context(request)
-    post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
+async def load_post(request: web.Request) -> Post:
+    post = await get_context(request).posts.get_post_by_slug(request.match_info["slug"])
     if post is None:
         raise web.HTTPNotFound()
+    return post
+
+
+async def post_page(request: web.Request) -> web.StreamResponse:
     if wants_activity_json(request):
-        note = await activitypub.note_response(request, post)
+        note = await activitypub.note_response(request, await load_post(request))
         if not note.prepared:
             note.headers["Vary"] = "Accept"
         return note
     if "replyto" in request.query or "held" in request.query:
-        return await personal_post_page(request, post)
-    return await serve_public(request, f"/posts/{post.slug}", lambda: render_post_page(request, post))
+        return await personal_post_page(request, await load_post(request))
+
+    # Cache first: a hit needs no query but the data version (a deleted post changes it too).
+    async def build() -> web.Response:
+        return await render_post_page(request, await load_post(request))
+
+    return await serve_public(request, f"/posts/{request.match_info['slug']}", build)
 
 
 async def personal_post_page(request: web.Request, post: Post) -> web.Response:
