@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from fedblog.services.followers import FollowerService
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.followers import FollowerStore
-from tests.interop.conftest import HttpsBlog, HttpsBlogFactory, deliver, follow_blog
+from tests.interop.conftest import HttpsBlog, HttpsBlogFactory, deliver, eventually, follow_blog
 from tests.interop.peer_process import PeerError, PeerProcess
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -193,3 +194,40 @@ async def test_authorized_fetch__fedify_signed_get_is_served_and_unsigned_refuse
     assert "Signed readers." in signed["object"]["content"]
     with pytest.raises(PeerError, match=r"-> 401"):
         await peer.lookup(urls.note(post.slug))
+
+
+async def test_manual_approval__fedify_waits_then_gets_the_authors_accept_or_reject(
+    peer: PeerProcess, https_blog_factory: HttpsBlogFactory
+) -> None:
+    blog = await https_blog_factory(overrides={"federation": {"manually_approves_followers": True}})
+    assert (await peer.lookup(blog.handle))["json"].get("manuallyApprovesFollowers") is True
+
+    sent = await peer.follow(blog.handle)
+
+    followers = FollowerService(blog.ctx)
+    pending = await eventually(lambda: FollowerStore(blog.ctx.db).get(peer.actor), "the follow request was not stored")
+    assert pending.status == "pending"
+    await deliver(blog)
+    assert (await peer.state())["following"][blog.actor]["accepted"] is False
+
+    await followers.approve(peer.actor)
+
+    await peer.wait_for_activity(
+        lambda a: a["type"] == "Accept" and a["actor"] == blog.actor and a["objectId"] == sent["followId"],
+        "the Accept sent when the author approved",
+        tick=lambda: deliver(blog),
+    )
+    assert (await peer.state())["following"][blog.actor]["accepted"] is True
+
+    # Following again and being turned down: the peer gets a verified Reject.
+    await peer.unfollow(blog.handle)
+    again = await peer.follow(blog.handle)
+    await eventually(lambda: FollowerStore(blog.ctx.db).get(peer.actor), "the second follow request was not stored")
+    await followers.reject(peer.actor)
+    await peer.wait_for_activity(
+        lambda a: a["type"] == "Reject" and a["actor"] == blog.actor and a["objectId"] == again["followId"],
+        "the Reject sent when the author declined",
+        tick=lambda: deliver(blog),
+    )
+    assert (await peer.state())["following"][blog.actor]["rejected"] is True
+    assert (await FollowerStore(blog.ctx.db).get(peer.actor)) is None
