@@ -156,6 +156,16 @@ async def test_login__form_posted_from_another_site_is_refused(site: LiveSite) -
         assert set_cookie_header(page) == ""
 
 
+async def test_login__without_a_password_hash_nobody_gets_in(site_factory: SiteFactory) -> None:
+    site = await site_factory(overrides={"admin": {"password_hash": ""}})
+    async with new_session() as session:
+        login = await get(site, "/admin/login", session)
+        assert "No admin password is set yet" in login.text
+        for password in ("", ADMIN_PASSWORD):
+            page = await log_in(site, session, password=password)
+            assert page.status == 401 and set_cookie_header(page) == ""
+
+
 @pytest.mark.parametrize(
     "target",
     ["//evil.example/", "https://evil.example/admin", "/\\evil.example", "http:/evil.example", "evil.example", "/\t/x"],
