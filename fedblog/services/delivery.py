@@ -255,7 +255,7 @@ class DeliveryWorker:
             body = await self._body(job.activity_id)
             if body is None:  # withdrawn (its object was deleted): nothing to send
                 return
-            async with self._slots, self._host_slot(job.host):
+            async with self._host_slot(job.host), self._slots:  # host first: a busy host holds no global slot
                 try:
                     result = await self.http.post_activity(job.inbox, body)
                 except FetchError as error:

@@ -6,13 +6,20 @@ followers: the listener runs inside PostService's transaction and the server's w
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from fedblog.clock import utcnow
 from fedblog.models import Post
-from fedblog.protocol.activitystreams import create_activity, delete_activity, post_to_note, update_activity
+from fedblog.protocol.activitystreams import (
+    actor_document,
+    create_activity,
+    delete_activity,
+    post_to_note,
+    update_activity,
+)
 from fedblog.services import followers
 from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
 from fedblog.services.inbox import wait_for_processing
@@ -46,6 +53,36 @@ class PostFederation:
         await OutboxStore(self.ctx.db).forget_object(conn, note_id)
         activity = delete_activity(self.ctx.urls, new_activity_id(self.ctx, "delete"), note_id)
         await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))
+
+
+async def blog_actor(ctx: Context) -> dict[str, Any]:
+    """The blog author's Person document, from the config and the site key."""
+    author = ctx.settings.author
+    return actor_document(
+        ctx.urls,
+        name=author.display_name,
+        bio=author.bio,
+        avatar=author.avatar,
+        header_image=author.header_image,
+        links=author.links,
+        public_key_pem=ctx.public_key_pem,
+        manually_approves_followers=ctx.settings.federation.manually_approves_followers,
+        discoverable=ctx.settings.federation.discoverable,
+        published=await OutboxStore(ctx.db).site_created_at(),
+    )
+
+
+async def announce_profile_changes(ctx: Context) -> bool:
+    """At start: if the profile or the key changed since the last Update(Person), send a new one to the
+    followers (peers only refetch a cached actor after a day or a key failure). True when one was queued."""
+    actor = {key: value for key, value in (await blog_actor(ctx)).items() if key != "@context"}
+    last = await OutboxStore(ctx.db).latest_body("Update", ctx.urls.actor())
+    if last is not None and json.loads(last).get("object") == actor:
+        return False
+    activity = update_activity(ctx.urls, new_activity_id(ctx, "update"), actor, utcnow())
+    async with ctx.db.transaction() as conn:
+        await enqueue(ctx, conn, activity, await follower_inboxes(ctx, conn))
+    return True
 
 
 def install(ctx: Any) -> None:

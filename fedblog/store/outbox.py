@@ -40,6 +40,13 @@ class OutboxStore:
         rows = await self.db.fetch_all(f"SELECT id, body FROM outbox WHERE id IN ({marks})", activity_ids)
         return {row[0]: row[1] for row in rows}
 
+    async def latest_body(self, kind: str, object_id: str) -> str | None:
+        value = await self.db.fetch_value(
+            "SELECT body FROM outbox WHERE type = ? AND object_id = ? ORDER BY published_at DESC, rowid DESC LIMIT 1",
+            (kind, object_id),
+        )
+        return None if value is None else str(value)
+
     async def count_public_creates(self) -> int:
         return int(await self.db.fetch_value("SELECT COUNT(*) FROM outbox WHERE public = 1 AND type = 'Create'"))
 

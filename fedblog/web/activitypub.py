@@ -17,6 +17,7 @@ from aiohttp import web
 from fedblog.models import Post
 from fedblog.protocol import activitystreams as as2
 from fedblog.protocol.webfinger import subject
+from fedblog.services.federation import blog_actor
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.blocks import BlockStore
 from fedblog.store.followers import FollowerStore
@@ -70,20 +71,7 @@ async def note_response(request: web.Request, post: Post) -> web.StreamResponse:
 
 
 async def actor_json(request: web.Request) -> dict[str, Any]:
-    ctx = get_context(request)
-    author = ctx.settings.author
-    return as2.actor_document(
-        ctx.urls,
-        name=author.display_name,
-        bio=author.bio,
-        avatar=author.avatar,
-        header_image=author.header_image,
-        links=author.links,
-        public_key_pem=ctx.public_key_pem,
-        manually_approves_followers=ctx.settings.federation.manually_approves_followers,
-        discoverable=ctx.settings.federation.discoverable,
-        published=await OutboxStore(ctx.db).site_created_at(),
-    )
+    return await blog_actor(get_context(request))
 
 
 async def profile_page(request: web.Request) -> web.Response:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from fedblog.services.delivery import DeliveryWorker
+from fedblog.services.federation import announce_profile_changes
 from fedblog.services.inbox import process_unprocessed
 from fedblog.web.keys import CONTEXT_KEY
 
@@ -25,6 +26,10 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
             await process_unprocessed(ctx)
         except Exception:
             log.exception("processing the inbox left over from the last run failed")
+        try:
+            await announce_profile_changes(ctx)
+        except Exception:
+            log.exception("announcing the profile change failed")
         while True:
             try:
                 await DeliveryWorker(ctx).run()

@@ -18,6 +18,7 @@ from fedblog.services.inbox import note_contact
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.followers import FollowerStore
+from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, make_site
 from tests.integration.fake_remote import FakeRemote
 from tests.integration.fed_support import eventually
@@ -85,7 +86,10 @@ async def jobs(ctx: Context) -> list[Any]:
 
 
 async def test_delivery__publish_sends_one_signed_create_per_server(site: LiveSite, remotes: list[FakeRemote]) -> None:
-    # Given two followers on one server with a shared inbox, and one on a server without
+    # Given a started blog (its profile recorded at start), two followers on one server with a shared inbox,
+    # and one on a server without
+    outbox = OutboxStore(site.ctx.db)
+    await eventually(lambda: outbox.latest_body("Update", f"{site.url}/actor"), "the profile recorded at start")
     mastodon = await start_remote(remotes, site.ctx, "127.0.0.1")
     other = await start_remote(remotes, site.ctx, "127.0.0.2", shared_inbox=False)
     for remote, name in ((mastodon, "alice"), (mastodon, "bob"), (other, "carol")):
@@ -251,6 +255,8 @@ async def test_queue_status__cli_and_admin_show_pending_retrying_failed_by_host(
     from tests.integration.blog_support import get
     from tests.integration.fed_support import admin_session
 
+    outbox = OutboxStore(site.ctx.db)
+    await eventually(lambda: outbox.latest_body("Update", f"{site.url}/actor"), "the profile recorded at start")
     remote = await start_remote(remotes, site.ctx, "127.0.0.1", shared_inbox=False)
     remote.answers["/users/flaky/inbox"] = 500
     remote.answers["/users/gone/inbox"] = 410
@@ -286,3 +292,27 @@ async def test_queue_status__cli_and_admin_show_pending_retrying_failed_by_host(
 async def _jobs_settled(ctx: Context) -> bool:
     rows = await jobs(ctx)
     return len(rows) == 2 and all(row["attempts"] == 1 and row["locked_until"] is None for row in rows)
+
+
+async def test_profile_change__followers_get_an_update_person(offline_ctx: Context, remotes: list[FakeRemote]) -> None:
+    import dataclasses
+
+    from fedblog.services.federation import announce_profile_changes
+
+    remote = await start_remote(remotes, offline_ctx, "127.0.0.1")
+    await add_follower(offline_ctx, remote, "gil")
+    # The first start records the profile (and tells the followers); an unchanged profile sends nothing more
+    assert await announce_profile_changes(offline_ctx)
+    assert not await announce_profile_changes(offline_ctx)
+    # After the author edits the config and restarts, the new profile goes out as Update(Person)
+    author = dataclasses.replace(offline_ctx.settings.author, display_name="Gilda's new name")
+    settings = dataclasses.replace(offline_ctx.settings, author=author)
+    restarted = dataclasses.replace(offline_ctx, settings=settings)
+    assert await announce_profile_changes(restarted)
+    await DeliveryWorker(restarted).run_once()
+    updates = [r.activity for r in remote.received]
+    assert [u["type"] for u in updates] == ["Update", "Update"]
+    assert updates[-1]["object"]["id"] == "https://blog.example/actor"
+    assert updates[-1]["object"]["type"] == "Person"
+    assert updates[-1]["object"]["name"] == "Gilda's new name"
+    assert all(r.verified for r in remote.received)
