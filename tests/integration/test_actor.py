@@ -90,3 +90,11 @@ async def test_collections__featured_and_following_are_empty(site: LiveSite) -> 
     assert following["totalItems"] == 0
     page = await fetch_json(following["first"])
     assert page["type"] == "OrderedCollectionPage" and page["orderedItems"] == []
+
+
+async def test_profile__in_french_for_a_french_site(site_factory: SiteFactory) -> None:
+    site = await site_factory(language="fr")
+    status, _, text = await fetch(f"{site.url}/@author", "text/html")
+    assert status == 200
+    assert "Suivre ce blog depuis le fédivers" in text
+    assert "0 abonné" in text
