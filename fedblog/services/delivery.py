@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -203,13 +204,10 @@ class DeliveryWorker:
                 free = 2 * self.concurrency - len(tasks)
                 claimed = 0
                 if free > 0:
-                    jobs = [
-                        job
-                        for job in await self.store.claim_due(
-                            self.clock(), self.clock() + LOCK_DURATION, free, self.per_host
-                        )
-                        if job.id not in self._in_flight
-                    ]
+                    busy = Counter(self._in_flight.values())
+                    now = self.clock()
+                    claimed_jobs = await self.store.claim_due(now, now + LOCK_DURATION, free, self.per_host, busy)
+                    jobs = [job for job in claimed_jobs if job.id not in self._in_flight]
                     claimed = len(jobs)
                     for job in jobs:
                         self._in_flight[job.id] = job.host

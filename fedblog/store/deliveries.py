@@ -5,7 +5,7 @@ Times are ISO 8601 UTC text, compared as strings; the caller passes `now`, so th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -68,27 +68,40 @@ class DeliveryStore:
             [(activity_id, inbox, host, host, stamp, stamp, stamp) for inbox, host in targets],
         )
 
-    async def claim_due(self, now: datetime, lock_until: datetime, limit: int, per_host: int) -> list[Job]:
-        """Lock up to `limit` due jobs, at most `per_host` per host (fair across hosts), for this worker."""
+    async def claim_due(
+        self,
+        now: datetime,
+        lock_until: datetime,
+        limit: int,
+        per_host: int,
+        busy: Mapping[str, int] | None = None,
+    ) -> list[Job]:
+        """Lock up to `limit` due jobs for this worker, oldest first, at most `per_host` per host counting the
+        `busy` ones it already has in flight. Reads a bounded window of the due index, never the whole queue."""
         stamp = to_text(now)
+        taken: dict[str, int] = dict(busy or {})
+        chosen: list[Job] = []
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT id, activity_id, inbox, host, attempts, created_at FROM ("
-                " SELECT d.*, ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt_at, id) AS rank"
-                " FROM deliveries d WHERE status = 'pending' AND next_attempt_at <= ?"
-                " AND (locked_until IS NULL OR locked_until <= ?)"
-                ") WHERE rank <= ? ORDER BY next_attempt_at, id LIMIT ?",
-                (stamp, stamp, per_host, limit),
+                "SELECT id, activity_id, inbox, host, attempts, created_at FROM deliveries "
+                "WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) "
+                "ORDER BY next_attempt_at, id LIMIT ?",
+                (stamp, stamp, max(limit * 8, 512)),
             ) as cursor:
-                rows = list(await cursor.fetchall())
-            if rows:
+                async for r in cursor:
+                    if taken.get(r[3], 0) >= per_host:
+                        continue
+                    taken[r[3]] = taken.get(r[3], 0) + 1
+                    chosen.append(
+                        Job(id=r[0], activity_id=r[1], inbox=r[2], host=r[3], attempts=r[4], created_at=from_text(r[5]))  # type: ignore[arg-type]
+                    )
+                    if len(chosen) >= limit:
+                        break
+            if chosen:
                 await conn.executemany(
-                    "UPDATE deliveries SET locked_until = ? WHERE id = ?", [(to_text(lock_until), r[0]) for r in rows]
+                    "UPDATE deliveries SET locked_until = ? WHERE id = ?", [(to_text(lock_until), j.id) for j in chosen]
                 )
-        return [
-            Job(id=r[0], activity_id=r[1], inbox=r[2], host=r[3], attempts=r[4], created_at=from_text(r[5]))  # type: ignore[arg-type]
-            for r in rows
-        ]
+        return chosen
 
     async def save_results(self, conn: aiosqlite.Connection, results: Iterable[Result], now: datetime) -> None:
         stamp = to_text(now)

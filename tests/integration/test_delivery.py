@@ -316,3 +316,22 @@ async def test_profile_change__followers_get_an_update_person(offline_ctx: Conte
     assert updates[-1]["object"]["type"] == "Person"
     assert updates[-1]["object"]["name"] == "Gilda's new name"
     assert all(r.verified for r in remote.received)
+
+
+async def test_claim__bounded_per_host_so_one_big_server_does_not_starve_others(
+    offline_ctx: Context, remotes: list[FakeRemote]
+) -> None:
+    big = await start_remote(remotes, offline_ctx, "127.0.0.1", shared_inbox=False)
+    small = await start_remote(remotes, offline_ctx, "127.0.0.2", shared_inbox=False)
+    for n in range(6):
+        await add_follower(offline_ctx, big, f"b{n}")
+    await add_follower(offline_ctx, small, "s0")
+    await publish(offline_ctx)
+    clock = Clock()
+    store = DeliveryStore(offline_ctx.db)
+    claimed = await store.claim_due(clock.now, clock.now + LOCK_DURATION, 3, per_host=2)
+    assert sorted(job.host for job in claimed) == sorted([f"127.0.0.1:{big.port}"] * 2 + [f"127.0.0.2:{small.port}"])
+    # Claimed jobs are locked: another claim (another worker) does not get them
+    again = await store.claim_due(clock.now, clock.now + LOCK_DURATION, 10, per_host=10)
+    assert {job.id for job in again}.isdisjoint({job.id for job in claimed})
+    assert len(again) == 4
