@@ -140,3 +140,34 @@ async def test_like_of_an_unknown_object__is_ignored(site: LiveSite, remote: Mas
     await remote.send("alice", activity)
 
     assert reactions_block(await page(site, post)) == ""
+
+
+async def test_undo_by_id_only__removes_the_reaction(site: LiveSite, remote: Mastodon) -> None:
+    post = await publish(site)
+    liked = like(remote, post)
+    await remote.send("alice", liked)
+    undo_like = remote.sample("undo-like", "alice", post)
+    undo_like["object"] = liked["id"]  # some servers send the undone activity by id
+
+    await remote.send("alice", undo_like)
+
+    assert reactions_block(await page(site, post)) == ""
+
+
+async def test_undo_follow_by_id__still_reaches_the_followers_handler(site: LiveSite, remote: Mastodon) -> None:
+    from fedblog.store.followers import FollowerStore
+
+    follow = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{remote.base}/follow-7",
+        "type": "Follow",
+        "actor": remote.actor_id("alice"),
+        "object": site.ctx.urls.actor(),
+    }
+    await remote.send("alice", follow)
+    assert await FollowerStore(site.ctx.db).get(remote.actor_id("alice")) is not None
+    undo_follow = {**remote.sample("undo-like", "alice"), "id": f"{remote.base}/follow-7/undo", "object": follow["id"]}
+
+    await remote.send("alice", undo_follow)
+
+    assert await FollowerStore(site.ctx.db).get(remote.actor_id("alice")) is None
