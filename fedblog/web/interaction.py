@@ -109,7 +109,31 @@ async def reactions_extra(request: web.Request, post: Post) -> dict[str, Any]:
     return {"reactions": await reactions_for_post(get_context(request), post.id)}
 
 
+async def authorize_interaction(request: web.Request) -> web.Response:
+    """The WebFinger subscribe template's target. Our own objects open their page; a remote one is explained,
+    never redirected to (no open redirect): this blog has one author and does not follow or reply from here."""
+    ctx = get_context(request)
+    uri = request.query.get("uri", "").strip()[:2000]
+    if not uri:
+        raise web.HTTPBadRequest(text="missing ?uri=")
+    place = await local_place(ctx, uri) if ctx.urls.is_local(uri) else None
+    if place is not None:
+        post = await ctx.posts.get_post_by_id(place.post_id)
+        if post is not None:
+            target = ctx.urls.post(post.slug)
+            if place.parent_id is not None:
+                target = ctx.urls.comment_anchor(post.slug, place.parent_id)
+            raise web.HTTPSeeOther(target)
+    if uri == ctx.urls.actor() or uri.removeprefix("acct:").lstrip("@") == ctx.urls.handle().lstrip("@"):
+        raise web.HTTPSeeOther(ctx.urls.profile())
+    link = uri if uri.startswith(("https://", "http://")) else None
+    response = render_html(request, "blog/authorize_interaction.html", status=404, uri=uri, link=link)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def setup(app: web.Application) -> None:
+    app.router.add_get("/authorize_interaction", authorize_interaction)
     app.router.add_get("/interact", interaction_page)
     app.router.add_post("/interact", interaction_submit)
     post_page_extras(app).append(reactions_extra)
