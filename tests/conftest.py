@@ -123,7 +123,10 @@ async def site_factory(tmp_path: Path) -> AsyncIterator[SiteFactory]:
     async def start(language: str = "en", overrides: dict[str, dict[str, Any]] | None = None) -> LiveSite:
         nonlocal counter
         counter += 1
-        port = free_port()
+        # Bind first and hand the socket to aiohttp: no window for another process to take the port.
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
         base_url = f"http://127.0.0.1:{port}"
         merged = {"federation": {"allow_private_addresses": True}}
         for section, values in (overrides or {}).items():
@@ -132,7 +135,7 @@ async def site_factory(tmp_path: Path) -> AsyncIterator[SiteFactory]:
         settings = load_settings(config, environ={})
         runner = web.AppRunner(create_app(settings), access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await web.SockSite(runner, sock).start()
         runners.append(runner)
         return LiveSite(settings, runner, port)
 
