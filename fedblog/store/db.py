@@ -59,6 +59,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, serialised within this process."""
         async with self._write_lock:
+            changes_before = self.connection.total_changes
             await self.connection.execute("BEGIN IMMEDIATE")
             try:
                 yield self.connection
@@ -67,7 +68,10 @@ class Database:
                 raise
             else:
                 await self.connection.execute("COMMIT")
-                self.version += 1
+                # Only a commit that changed rows invalidates caches: the delivery worker's idle polls
+                # (an empty claim every few seconds) must not throw away every cached page.
+                if self.connection.total_changes != changes_before:
+                    self.version += 1
 
     async def data_version(self) -> int:
         """Changes when any connection (the CLI too) commits; lets caches notice outside writes."""

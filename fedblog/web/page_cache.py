@@ -10,6 +10,7 @@ errors) bypass the cache entirely.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class PageCache:
     max_bytes: int = MAX_BYTES
     _entries: OrderedDict[CacheKey, CachedPage] = field(default_factory=OrderedDict)
     _bytes: int = 0
+    # Pages being rendered right now: concurrent misses of one key wait for that render instead of each
+    # rendering the page again (after a publish or a new comment, hundreds of requests miss at once).
+    in_flight: dict[CacheKey, asyncio.Future[CachedPage | None]] = field(default_factory=dict)
 
     def get(self, key: CacheKey) -> CachedPage | None:
         page = self._entries.get(key)
@@ -101,12 +105,22 @@ async def cached(
     key: CacheKey = (key_path, ctx.i18n.language, await ctx.db.data_version())
     cache = page_cache(request.app)
     page = cache.get(key)
+    if page is None and key in cache.in_flight:
+        page = await asyncio.shield(cache.in_flight[key])  # None: that render was not cacheable, render here
     if page is None:
-        response = await build()
-        if response.status != 200:
+        mine: asyncio.Future[CachedPage | None] = asyncio.get_running_loop().create_future()
+        cache.in_flight.setdefault(key, mine)
+        try:
+            response = await build()
+            if response.status == 200:
+                page = page_from_response(response)
+                cache.put(key, page)
+        finally:
+            if cache.in_flight.get(key) is mine:
+                del cache.in_flight[key]
+            mine.set_result(page)
+        if page is None:
             return personalize(response, csrf_token)
-        page = page_from_response(response)
-        cache.put(key, page)
     return response_from_page(page, csrf_token)
 
 

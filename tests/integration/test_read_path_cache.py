@@ -1,0 +1,63 @@
+"""The read path stays cached under load: concurrent misses render a page once, and commits that change
+nothing (the delivery worker's idle polls) do not throw cached pages away. Found by the read-path benchmark."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from fedblog.web import blog
+from tests.conftest import LiveSite
+from tests.integration.blog_support import add_comment, get, new_session, publish
+
+
+@pytest.fixture
+def counted_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every post-page render, slowed a little so that concurrent requests really overlap."""
+    renders: list[str] = []
+    original = blog.render_post_page
+
+    async def counting(request: Any, post: Any, **kwargs: Any) -> Any:
+        renders.append(post.slug)
+        await asyncio.sleep(0.05)
+        return await original(request, post, **kwargs)
+
+    monkeypatch.setattr(blog, "render_post_page", counting)
+    return renders
+
+
+async def test_page_cache__concurrent_misses_render_the_page_once(site: LiveSite, counted_renders: list[str]) -> None:
+    # Given a post with a comment, not yet in the cache
+    post = await publish(site, "Everybody reads this", slug="popular")
+    await add_comment(site, post, "First!")
+    counted_renders.clear()
+    # When 20 readers ask for it at the same moment
+    async with new_session() as session:
+        pages = await asyncio.gather(*(get(site, "/posts/popular", session) for _ in range(20)))
+    # Then every reader gets the full page, and it was rendered once
+    assert [page.status for page in pages] == [200] * 20
+    assert all("Everybody reads this" in page.text and "First!" in page.text for page in pages)
+    assert counted_renders == ["popular"]
+
+
+async def test_database_transaction__without_changes_keeps_cached_pages(
+    site: LiveSite, counted_renders: list[str]
+) -> None:
+    # Given a cached post page
+    await publish(site, "Cached", slug="cached")
+    assert (await get(site, "/posts/cached")).status == 200
+    rendered = len(counted_renders)
+    # When a transaction commits without changing anything (as an idle delivery worker's poll does)
+    async with site.ctx.db.transaction() as conn:
+        await conn.execute("SELECT 1")
+    # Then the page is served from the cache, and a real change still shows at once
+    assert (await get(site, "/posts/cached")).status == 200
+    assert len(counted_renders) == rendered
+    post = await site.ctx.posts.get_post_by_slug("cached")
+    assert post is not None
+    await add_comment(site, post, "A new comment")
+    page = await get(site, "/posts/cached")
+    assert "A new comment" in page.text
+    assert len(counted_renders) == rendered + 1
