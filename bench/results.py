@@ -139,12 +139,18 @@ def write_results(directory: Path, stamp: str, report: dict[str, Any], results: 
         "Every ceiling was measured in the same run, on the same cores, with the same load generator.\n\n"
     )
     notes = "".join(f"- {note}\n" for note in report.get("notes", []))
+    fixes = "".join(
+        f"- {fix['date']}, {fix['benchmark']}: {fix['hot_spot']} Fix: {fix['fix']} "
+        f"Before: {fix['before']}. After: {fix['after']}.\n"
+        for fix in report.get("fixes", [])
+    )
     text = (
         header
         + markdown_table(results)
         + "\n\n## Correctness\n\n"
         + markdown_checks(results)
         + ("\n\n## Notes\n\n" + notes if notes else "\n")
+        + ("\n## Hot spots fixed (before and after)\n\n" + fixes if fixes else "")
     )
     path = directory / f"{stamp}.md"
     path.write_text(text, encoding="utf-8")

@@ -13,6 +13,7 @@ from typing import Any
 
 from bench import site as bench_site
 from bench.benchmarks import common, fanout, inbox, memory, readpath, stampede
+from bench.fixes import FIXES
 from bench.machine import SERVER_CPU, describe
 from bench.procs import children
 from bench.results import BenchResult, write_results
@@ -87,6 +88,7 @@ async def run(
         "machine": describe(),
         "elapsed_seconds": time.monotonic() - started,
         "notes": notes,
+        "fixes": list(FIXES),
     }
     return report, results
 
