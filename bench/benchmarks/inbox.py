@@ -71,8 +71,12 @@ async def run(env: Env) -> BenchResult:
         baseline = await count_comments(env)
         await load.call("prepare", inbox=f"{env.site.base_url}/inbox", count=total, first=0,
                         post_url=post_url, blog_actor=blog_actor)  # fmt: skip
+        await env.server.call("trace_start")
+        cpu_before = (await env.server.call("cpu"))["cpu_seconds"]
         sent = await load.call("run", timeout=STORE_TIMEOUT, concurrency=sizes.client_concurrency)
         stored, stored_at = await wait_for_comments(env, baseline + total)
+        cpu_ms = ((await env.server.call("cpu"))["cpu_seconds"] - cpu_before) * 1000 / total
+        statements = (await env.server.call("trace_stop"))["statements"]
         fedblog_seconds = max(stored_at, sent["finished"]) - sent["started"]
         result.checks.append(Check("fedblog: activities answered 202", total, sent["statuses"].get("202", 0)))
         result.checks.append(Check("fedblog: replies stored as comments", total, stored - baseline))
@@ -80,6 +84,7 @@ async def run(env: Env) -> BenchResult:
         result.details.update(
             fedblog_statuses=sent["statuses"], fedblog_seconds=fedblog_seconds, ceiling_seconds=ceiling_seconds,
             key_server_fetches=fetches, answered_seconds=sent["finished"] - sent["started"],
+            sql_statements=statements,
         )  # fmt: skip
         ceiling_rate = total / median(ceiling_seconds)
         label = f"{total:,} replies from {sizes.inbox_actors} accounts"
@@ -88,6 +93,10 @@ async def run(env: Env) -> BenchResult:
             info(f"{label}: answered/s", total / (sent["finished"] - sent["started"]), "activities/s", ceiling_rate)
         )
         result.rows.append(info("remote actor documents fetched", fetches["actor"], "fetches", sizes.inbox_actors))
+        # What the ceiling does per activity: BEGIN, INSERT, COMMIT.
+        result.rows.append(info("SQL statements per reply", sum(statements.values()) / total, "statements", 3))
+        result.rows.append(info("commits per reply", statements.get("COMMIT", 0) / total, "commits", 1))
+        result.rows.append(info("server CPU per reply", cpu_ms, "ms"))
     finally:
         await env.group.stop(load)
         await env.group.stop(keyserver)

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import os
 import time
+from collections import Counter
 from typing import Any
 
 from aiohttp import web
@@ -44,8 +45,24 @@ async def main() -> None:
         """CPU seconds used so far by every thread of this process (the aiosqlite thread too)."""
         return {"cpu_seconds": time.process_time()}
 
+    statements: Counter[str] = Counter()
+
+    def count_statement(sql: str) -> None:  # runs in aiosqlite's thread; Counter updates are atomic enough here
+        statements[sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "?"] += 1
+
+    async def trace_start(_request: dict[str, Any]) -> dict[str, Any]:
+        """Count the SQL statements fedblog runs from now on (by verb: SELECT, INSERT, COMMIT, …)."""
+        statements.clear()
+        await ctx.db.connection.set_trace_callback(count_statement)
+        return {}
+
+    async def trace_stop(_request: dict[str, Any]) -> dict[str, Any]:
+        await ctx.db.connection.set_trace_callback(None)
+        return {"statements": dict(statements)}
+
+    commands = {"publish": publish, "memory": memory, "cpu": cpu, "trace_start": trace_start, "trace_stop": trace_stop}
     try:
-        await serve_commands({"publish": publish, "memory": memory, "cpu": cpu}, {"url": settings.site.base_url})
+        await serve_commands(commands, {"url": settings.site.base_url})
     finally:
         await runner.cleanup()
 
