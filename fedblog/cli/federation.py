@@ -9,9 +9,8 @@ from fedblog.clock import to_text
 from fedblog.config import Settings
 from fedblog.context import open_context
 from fedblog.models import Follower
-from fedblog.services.followers import FollowerError, FollowerService
-from fedblog.store.deliveries import DeliveryStore
-from fedblog.store.followers import ACCEPTED, PENDING
+from fedblog.services.delivery import queue_report
+from fedblog.services.followers import ACCEPTED, PENDING, FollowerError, FollowerService
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -74,13 +73,11 @@ async def run_reject(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_queue_status(args: argparse.Namespace, settings: Settings) -> int:
     async with open_context(settings) as ctx:
-        store = DeliveryStore(ctx.db)
-        counts = await store.counts()
+        counts, hosts = await queue_report(ctx)
         print(
             f"pending {counts.get('pending', 0)}, retrying {counts.get('retrying', 0)}, "
             f"failed {counts.get('failed', 0)}, delivered {counts.get('delivered', 0)}"
         )
-        hosts = await store.status_by_host()
         if hosts:
             print(f"{'host':40} {'pending':>7} {'retrying':>8} {'failed':>6}  state")
         for host in hosts:

@@ -22,7 +22,7 @@ import aiosqlite
 
 from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import first_id, is_public
-from fedblog.store.deliveries import DELIVERED, FAILED, PENDING, DeliveryStore, Job, Result
+from fedblog.store.deliveries import DELIVERED, FAILED, PENDING, DeliveryStore, HostStatus, Job, Result
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
 
@@ -144,6 +144,12 @@ def wakeup_event(ctx: Context) -> asyncio.Event:
 
 def wake_worker(ctx: Context) -> None:
     wakeup_event(ctx).set()
+
+
+async def queue_report(ctx: Context) -> tuple[dict[str, int], list[HostStatus]]:
+    """Counts by state (pending, retrying, failed, delivered) and the state of each host, for the CLI and admin."""
+    store = DeliveryStore(ctx.db)
+    return await store.counts(), await store.status_by_host()
 
 
 # --- the worker ----------------------------------------------------------------------------------------

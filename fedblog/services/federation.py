@@ -85,6 +85,22 @@ async def announce_profile_changes(ctx: Context) -> bool:
     return True
 
 
+async def outbox_size(ctx: Context) -> int:
+    return await OutboxStore(ctx.db).count_public_creates()
+
+
+async def outbox_items(ctx: Context, limit: int, offset: int) -> list[dict[str, Any]]:
+    """The public Create activities, newest first, as collection items (without their @context)."""
+    bodies = await OutboxStore(ctx.db).list_public_creates(limit, offset)
+    return [{key: value for key, value in json.loads(body).items() if key != "@context"} for body in bodies]
+
+
+async def sent_activity(ctx: Context, activity_id: str) -> dict[str, Any] | None:
+    """An activity the blog sent, by id (so that every id we mint dereferences)."""
+    body = await OutboxStore(ctx.db).get_body(activity_id)
+    return None if body is None else json.loads(body)
+
+
 def install(ctx: Any) -> None:
     """Attach the post listener and the Follow handlers to the context."""
     ctx.post_listeners.append(PostFederation(ctx))

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+__all__ = ["ACCEPTED", "PENDING", "FollowerError", "FollowerService", "on_follow", "on_undo_follow"]
+
 
 class FollowerError(LookupError):
     """No such follower, or not in a state that allows the action."""
@@ -114,6 +116,13 @@ class FollowerService:
 
     async def list(self, status: str | None = None, limit: int = 1000) -> list[Follower]:
         return await self.store.list_by_status(status, limit)
+
+    async def count(self) -> int:
+        """Accepted followers."""
+        return await self.store.count(ACCEPTED)
+
+    async def accepted_ids(self, limit: int, offset: int) -> list[str]:
+        return await self.store.list_accepted_ids(limit, offset)
 
     async def _get(self, actor_id: str) -> Follower:
         follower = await self.store.get(actor_id)

@@ -17,11 +17,10 @@ from aiohttp import web
 from fedblog.models import Post
 from fedblog.protocol import activitystreams as as2
 from fedblog.protocol.webfinger import subject
-from fedblog.services.federation import blog_actor
+from fedblog.services.blocks import is_blocked
+from fedblog.services.federation import blog_actor, outbox_items, outbox_size, sent_activity
+from fedblog.services.followers import FollowerService
 from fedblog.services.verification import Rejected, verify_inbound
-from fedblog.store.blocks import BlockStore
-from fedblog.store.followers import FollowerStore
-from fedblog.store.outbox import OutboxStore
 from fedblog.web.keys import get_context
 from fedblog.web.negotiation import AS2_CONTENT_TYPE, wants_activity_json
 from fedblog.web.render import render_html
@@ -47,7 +46,7 @@ async def signed_fetch_refusal(request: web.Request) -> web.Response | None:
     verdict = await verify_inbound(ctx, method="GET", path_qs=request.path_qs, headers=request.headers, body=None)
     if isinstance(verdict, Rejected):
         return json_error(401 if verdict.status != 403 else 403, verdict.reason)
-    if await BlockStore(ctx.db).is_blocked(verdict.actor_id, verdict.key_id):
+    if await is_blocked(ctx, verdict.actor_id) or await is_blocked(ctx, verdict.key_id):
         return json_error(403, "blocked")
     return None
 
@@ -87,7 +86,7 @@ async def profile_page(request: web.Request) -> web.Response:
         links=[(f["name"], f["value"]) for f in as2.profile_fields(author.links)],
         rel_me=[line.partition("=")[2].strip() for line in author.links],
         recent_posts=await ctx.posts.list_published(RECENT_POSTS),
-        followers_count=await FollowerStore(ctx.db).count(),
+        followers_count=await FollowerService(ctx).count(),
         manual=ctx.settings.federation.manually_approves_followers,
     )
     response.headers["Vary"] = "Accept"
@@ -155,18 +154,17 @@ async def paged_collection(
 
 async def outbox(request: web.Request) -> web.Response:
     ctx = get_context(request)
-    store = OutboxStore(ctx.db)
 
     async def load(limit: int, offset: int) -> list[Any]:
-        return [_strip_context(json.loads(body)) for body in await store.list_public_creates(limit, offset)]
+        return await outbox_items(ctx, limit, offset)
 
-    return await paged_collection(request, ctx.urls.outbox(), await store.count_public_creates(), load)
+    return await paged_collection(request, ctx.urls.outbox(), await outbox_size(ctx), load)
 
 
 async def followers(request: web.Request) -> web.Response:
     ctx = get_context(request)
-    store = FollowerStore(ctx.db)
-    return await paged_collection(request, ctx.urls.followers(), await store.count(), store.list_accepted_ids)
+    service = FollowerService(ctx)
+    return await paged_collection(request, ctx.urls.followers(), await service.count(), service.accepted_ids)
 
 
 async def following(request: web.Request) -> web.Response:
@@ -207,14 +205,10 @@ async def activity(request: web.Request) -> web.Response:
     """Every activity the blog sent dereferences at its id."""
     ctx = get_context(request)
     activity_id = ctx.urls.activity(request.match_info["kind"], request.match_info["token"])
-    body = await OutboxStore(ctx.db).get_body(activity_id)
-    if body is None:
+    found = await sent_activity(ctx, activity_id)
+    if found is None:
         raise web.HTTPNotFound()
-    return as2_response(json.loads(body))
-
-
-def _strip_context(value: dict[str, Any]) -> dict[str, Any]:
-    return {key: item for key, item in value.items() if key != "@context"}
+    return as2_response(found)
 
 
 @web.middleware

@@ -6,8 +6,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from fedblog.services.delivery import queue_report
 from fedblog.services.followers import FollowerError, FollowerService
-from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.followers import ACCEPTED, PENDING
 from fedblog.web.admin_base import admin_form, admin_session, form_text, render_admin
 from fedblog.web.keys import get_context
@@ -46,14 +46,8 @@ async def follower_action(request: web.Request) -> web.Response:
 
 async def queue_page(request: web.Request) -> web.Response:
     await admin_session(request)
-    store = DeliveryStore(get_context(request).db)
-    return render_admin(
-        request,
-        "admin/federation_queue.html",
-        section="queue",
-        counts=await store.counts(),
-        hosts=await store.status_by_host(),
-    )
+    counts, hosts = await queue_report(get_context(request))
+    return render_admin(request, "admin/federation_queue.html", section="queue", counts=counts, hosts=hosts)
 
 
 def setup(app: web.Application) -> None:

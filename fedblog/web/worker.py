@@ -26,10 +26,6 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
             await process_unprocessed(ctx)
         except Exception:
             log.exception("processing the inbox left over from the last run failed")
-        try:
-            await announce_profile_changes(ctx)
-        except Exception:
-            log.exception("announcing the profile change failed")
         while True:
             try:
                 await DeliveryWorker(ctx).run()
@@ -39,6 +35,11 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
                 log.exception("the delivery worker stopped; restarting it")
                 await asyncio.sleep(5)
 
+    try:
+        # Before serving: a quick read (and at most one insert), so that pages cached later stay valid.
+        await announce_profile_changes(ctx)
+    except Exception:
+        log.exception("announcing the profile change failed")
     task = asyncio.create_task(catch_up_then_deliver())
     yield
     task.cancel()
