@@ -214,7 +214,7 @@ async def test_inbox__manual_approval_waits_then_accepts_or_rejects(site_factory
         await DeliveryWorker(site.ctx).run_once()
         accept = (await eventually(lambda: answers(remote, "ann", "Accept"), "ann's Accept"))[0]
         assert accept["object"]["id"] == follows["ann"]["id"]
-        reject = (await answers(remote, "ben", "Reject"))[0]
+        reject = (await eventually(lambda: answers(remote, "ben", "Reject"), "ben's Reject"))[0]
         assert reject["object"]["id"] == follows["ben"]["id"]
         assert all(r.verified for r in remote.received)
         assert (await follower(site, remote.actor_id("ann"))).status == "accepted"
@@ -298,8 +298,10 @@ async def test_admin_followers__approve_and_reject_from_the_admin(site_factory: 
         assert done.status == 303
         await post_form(site, "/admin/followers/reject", {"actor": remote.actor_id("dan"), "csrf_token": csrf}, session)
         await DeliveryWorker(site.ctx).run_once()
-        assert (await answers(remote, "cleo", "Accept"))[0]["object"]["actor"] == remote.actor_id("cleo")
-        assert (await answers(remote, "dan", "Reject"))[0]["object"]["actor"] == remote.actor_id("dan")
+        accept = (await eventually(lambda: answers(remote, "cleo", "Accept"), "cleo's Accept"))[0]
+        assert accept["object"]["actor"] == remote.actor_id("cleo")
+        reject = (await eventually(lambda: answers(remote, "dan", "Reject"), "dan's Reject"))[0]
+        assert reject["object"]["actor"] == remote.actor_id("dan")
         page = await get(site, "/admin/followers", session)
         assert "Follow requests (0)" in page.text and "Followers (1)" in page.text
         # Logged out visitors are sent to the login page
@@ -307,3 +309,39 @@ async def test_admin_followers__approve_and_reject_from_the_admin(site_factory: 
     finally:
         await session.close()
         await remote.close()
+
+
+def mastodon_sample(name: str, remote: FakeRemote, site: LiveSite) -> dict[str, Any]:
+    """A captured Mastodon 4 payload with its hosts pointed at the loopback servers."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "fixtures" / "samples" / name).read_text()
+    return json.loads(text.replace("https://mastodon.example", remote.base).replace("https://blog.example", site.url))
+
+
+async def test_inbox__mastodon_follow_and_undo_fixtures_are_handled(site: LiveSite, remote: FakeRemote) -> None:
+    follow = mastodon_sample("follow.json", remote, site)
+    assert (await remote.post_signed("alice", f"{site.url}/inbox", follow))[0] == 202
+    await eventually(lambda: answers(remote, "alice", "Accept"), "the Accept")
+    assert (await follower(site, remote.actor_id("alice"))).follow_activity_id == follow["id"]
+    undo = mastodon_sample("undo-follow.json", remote, site)
+    assert (await remote.post_signed("alice", f"{site.url}/inbox", undo))[0] == 202
+    await eventually(lambda: _gone(site, remote.actor_id("alice")), "alice removed by the Undo")
+
+
+async def test_inbox__activities_left_unprocessed_are_processed_at_start(site: LiveSite, remote: FakeRemote) -> None:
+    from fedblog.services.inbox import process_unprocessed
+    from fedblog.store.inbox import InboxStore
+
+    # Given a Follow recorded by a previous run that died before processing it
+    follow = follow_activity(remote, "alice", f"{site.url}/actor")
+    async with site.ctx.db.transaction() as conn:
+        await InboxStore(site.ctx.db).record(
+            conn, follow["id"], follow["actor"], "Follow", follow["object"], json.dumps(follow)
+        )
+    # When the server starts again (it finishes what is left over)
+    assert await process_unprocessed(site.ctx) == 1
+    # Then the follow is handled once, and nothing is left to do
+    assert (await follower(site, remote.actor_id("alice"))).status == "accepted"
+    assert [row["status"] for row in await stored_activities(site)] == ["processed"]
+    assert await process_unprocessed(site.ctx) == 0
