@@ -402,30 +402,3 @@ def ordered_collection_page(
     if prev_page:
         found["prev"] = prev_page
     return found
-
-
-def parse_json_object(body: bytes, max_depth: int = 32) -> dict[str, Any] | None:
-    """A JSON object from untrusted bytes, or None (not JSON, not an object, or nested too deep)."""
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(value, dict) or _depth(value, max_depth) > max_depth:
-        return None
-    return value
-
-
-def _depth(value: Any, limit: int) -> int:
-    # Iterative, so a hostile document cannot blow the stack; stops counting past the limit.
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return deepest

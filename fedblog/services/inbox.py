@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fedblog.clock import utcnow
-from fedblog.protocol.activitystreams import first_id, parse_json_object
+from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.httpsig import SignatureError, key_id_of
+from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.services.delivery import host_of
 from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import IncomingActivity, get_dispatcher
@@ -61,9 +62,10 @@ async def receive(
         return InboxAnswer.error(413, "body larger than 1 MiB")
     if not is_activity_content_type(content_type):
         return InboxAnswer.error(415, "expected Content-Type application/activity+json")
-    activity = parse_json_object(body)
-    if activity is None:
-        return InboxAnswer.error(400, "body is not a JSON object")
+    try:
+        activity = parse_json_object(body, max_bytes=MAX_BODY_BYTES)
+    except UnsafeJSON as error:
+        return InboxAnswer.error(400, str(error) or "body is not a JSON object")
     activity_id, kind, actor_id = activity.get("id"), activity.get("type"), first_id(activity.get("actor"))
     if not isinstance(activity_id, str) or not isinstance(kind, str) or not actor_id:
         return InboxAnswer.error(400, "an activity needs string id, type and actor")
