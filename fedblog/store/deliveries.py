@@ -19,6 +19,12 @@ DELIVERED = "delivered"
 FAILED = "failed"
 
 
+_ANY_DUE = (
+    "SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
+    "AND (locked_until IS NULL OR locked_until <= ?) LIMIT 1"
+)
+
+
 @dataclass(frozen=True)
 class Job:
     id: int
@@ -79,6 +85,8 @@ class DeliveryStore:
         """Lock up to `limit` due jobs for this worker, oldest first, at most `per_host` per host counting the
         `busy` ones it already has in flight. Reads a bounded window of the due index, never the whole queue."""
         stamp = to_text(now)
+        if not await self.db.fetch_value(_ANY_DUE, (stamp, stamp)):
+            return []  # idle: no write transaction (an idle worker polls every few seconds)
         taken: dict[str, int] = dict(busy or {})
         chosen: list[Job] = []
         async with self.db.transaction() as conn:
