@@ -208,20 +208,16 @@ class DeliveryWorker:
                 progress.clear()
                 await self.flush()
                 free = 2 * self.concurrency - len(tasks)
-                claimed = 0
                 if free > 0:
                     busy = Counter(self._in_flight.values())
                     now = self.clock()
                     claimed_jobs = await self.store.claim_due(now, now + LOCK_DURATION, free, self.per_host, busy)
-                    jobs = [job for job in claimed_jobs if job.id not in self._in_flight]
-                    claimed = len(jobs)
-                    for job in jobs:
+                    for job in (job for job in claimed_jobs if job.id not in self._in_flight):
                         self._in_flight[job.id] = job.host
                         task = asyncio.create_task(self._attempt(job))
                         tasks.add(task)
                         task.add_done_callback(lambda t: (tasks.discard(t), progress.set()))
-                if claimed and free - claimed > 0:
-                    continue  # there may be more due work right now
+                # Wait for a finished delivery (free capacity), new work, or the poll (jobs enqueued by the CLI).
                 waiters = [asyncio.create_task(wakeup.wait()), asyncio.create_task(progress.wait())]
                 try:
                     await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
