@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SITE ?= site
+SITE ?= .
 HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	test -f $(SITE)/fedblog.toml || $(BIN)/fedblog init --dir $(SITE) --base-url http://$(HOST):$(PORT) --username author --demo
-	$(BIN)/fedblog --config $(SITE)/fedblog.toml serve --host $(HOST) --port $(PORT)
+	@# The demo site lives at the top of the checkout: fedblog.toml, keys/private.pem (0600), fedblog.sqlite3.
+	@test -f $(SITE)/fedblog.toml || $(BIN)/fedblog init --dir $(SITE) --base-url http://$(HOST):$(PORT) \
+		--username author --title "fedblog demo" --demo
+	FEDBLOG_SITE_BASE_URL=$${FEDBLOG_SITE_BASE_URL:-http://$(HOST):$(PORT)} \
+		$(BIN)/fedblog --config $(SITE)/fedblog.toml serve --host $(HOST) --port $(PORT)
 
 browser-deps:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
@@ -46,4 +49,4 @@ bench-smoke: $(STAMP)
 
 
 clean:
-	rm -rf $(VENV) $(SITE)
+	rm -rf $(VENV) fedblog.toml fedblog.sqlite3* keys/private.pem
