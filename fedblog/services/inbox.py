@@ -37,6 +37,8 @@ TASKS_KEY = "inbox_tasks"
 # The inbox answers 202 within this time even when processing (fetching a thread…) takes longer.
 INLINE_SECONDS = 3.0
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+# Activity types accepted when signed by another server than the actor's (forwarding); see receive().
+FORWARDABLE_TYPES = frozenset({"Create", "Update", "Delete"})
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,13 @@ async def receive(
         if verdict.key_gone and kind == "Delete" and first_id(activity.get("object")) == actor_id:
             return InboxAnswer(202)  # a deleted account announcing itself: its key is gone too; nothing to do
         return InboxAnswer.error(verdict.status, verdict.reason)
-    if verdict.actor_id != actor_id:
-        # Forwarded or relayed (signer ≠ actor): the embedded data can't be trusted; refused until a conversation
-        # handler refetches such objects from their origin.
+    if verdict.actor_id != actor_id and kind not in FORWARDABLE_TYPES:
         return InboxAnswer.error(401, "the signature's key does not belong to the activity's actor")
+    # A forwarded Create/Update/Delete (Mastodon forwards replies in a thread, signed by the forwarder) goes on:
+    # its handlers see signer ≠ actor, trust nothing embedded and refetch the object from its origin.
     if verdict.replayed:
         return InboxAnswer(202)
-    await note_contact(ctx, actor_id)
+    await note_contact(ctx, verdict.actor_id)
     async with ctx.db.transaction() as conn:
         fresh = await InboxStore(ctx.db).record(
             conn, activity_id, actor_id, kind, first_id(activity.get("object")), body.decode("utf-8", "replace")

@@ -118,14 +118,30 @@ async def test_delete_of_someone_elses_comment__changes_nothing(site: LiveSite, 
     assert "Still here" in await page(site, post)
 
 
-async def test_activity_signed_by_another_key__is_refused(site: LiveSite, remote: Mastodon) -> None:
+async def test_forwarded_create__embedded_copy_ignored_note_refetched_from_origin(
+    site: LiveSite, remote: Mastodon
+) -> None:
+    # Given Alice's real reply, served by her server
     post = await publish(site)
-    note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>Signed by Mallory</p>")
+    note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>What Alice really wrote</p>")
+    # When Mallory's server forwards Alice's Create with a tampered embedded copy, signed with Mallory's key
+    tampered = dict(note, content="<p>Forged by Mallory</p>", contentMap={"fr": "<p>Forged by Mallory</p>"})
+    status = await remote.send("alice", remote.create("alice", tampered), key_name="mallory")
+    # Then it is accepted as a forward, and the page shows the Note as fetched from Alice's origin
+    assert status == 202
+    html = await page(site, post)
+    assert "What Alice really wrote" in html
+    assert "Forged by Mallory" not in html
 
-    status = await remote.send("alice", remote.create("alice", note), key_name="mallory")
+
+async def test_like_signed_by_another_key__is_refused(site: LiveSite, remote: Mastodon) -> None:
+    post = await publish(site)
+    like = remote.sample("like", "alice", post)
+
+    status = await remote.send("alice", like, key_name="mallory")
 
     assert status == 401
-    assert "Signed by Mallory" not in await page(site, post)
+    assert "1 like" not in await page(site, post)
 
 
 async def test_blocked_domain__its_replies_are_dropped_and_follows_refused(site: LiveSite, remote: Mastodon) -> None:
