@@ -24,7 +24,7 @@ from fedblog.config import load_settings
 from tests.conftest import LiveSite, free_port, make_site
 from tests.interop.peer_process import WAIT_TIMEOUT, PeerProcess
 from tests.interop.tls import TlsFiles, make_tls_files
-from tests.interop.tls_proxy import TlsProxy
+from tests.interop.tls_proxy import TlsProxy, close_tls_runner
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -102,6 +102,7 @@ async def https_blog_factory(tmp_path: Path, tls_files: TlsFiles) -> AsyncIterat
             cleanups.append(proxy.close)
             await proxy.start(public_port, tls_files.server_context())
         else:
+            cleanups[-1] = lambda: close_tls_runner(runner)
             await web.TCPSite(runner, "127.0.0.1", public_port, ssl_context=tls_files.server_context()).start()
         return HttpsBlog(LiveSite(settings, runner, public_port), tls_files)
 

@@ -44,7 +44,7 @@ class TlsProxy:
 
     async def close(self) -> None:
         if self.runner is not None:
-            await self.runner.cleanup()
+            await close_tls_runner(self.runner)
         if self.session is not None:
             await self.session.close()
 
@@ -69,3 +69,14 @@ class TlsProxy:
                 if name.lower() not in _DROP:
                     response.headers.add(name, value)
             return response
+
+
+async def close_tls_runner(runner: web.BaseRunner) -> None:
+    """Stop a TLS server without leaking sockets: abort idle keep-alive connections (Node keeps them open)
+    first, since a graceful TLS close waits for the client's close_notify, which may come after the test's loop
+    is gone."""
+    if runner.server is not None:
+        for handler in runner.server.connections:
+            if handler.transport is not None:
+                handler.transport.abort()
+    await runner.cleanup()
