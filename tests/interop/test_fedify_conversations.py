@@ -182,6 +182,8 @@ async def test_fediverse_like_and_boost__show_under_the_post_until_undone(peer: 
 
     html = await eventually(shown, "the peer's Like and Announce never showed under the post")
     assert 'title="Alice Peer"' in html
+    shared = [r for r in (await peer.state())["outgoing"] if r["url"] == blog.ctx.urls.shared_inbox()]
+    assert shared and shared[-1]["status"] == 202, shared  # they came through the shared inbox
 
     await peer.undo(blog.handle, like["id"])
     await peer.undo(blog.handle, boost["id"])
@@ -192,3 +194,24 @@ async def test_fediverse_like_and_boost__show_under_the_post_until_undone(peer: 
 
     await eventually(gone, "the peer's Undo never removed its reactions")
     assert 'title="Alice Peer"' not in await _post_page(blog, post)
+
+
+async def test_thread_crawl__fedify_walks_the_replies_and_dereferences_each_comment(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    urls = blog.ctx.urls
+    post = await _publish(blog)
+    note_id, comment = await _peer_replies(peer, blog, urls.note(post.slug), "<p>Top-level remark.</p>")
+    reply = await CommentService(blog.ctx).reply_as_author(comment.id, "An answer from the author.")
+
+    top = await peer.traverse(urls.replies(post.slug))
+    nested = await peer.traverse(urls.comment_replies(comment.id))
+
+    # The post's collection lists the whole thread (crawlers see every comment); a comment's, its children.
+    assert {item["id"] for item in top["items"]} == {note_id, urls.comment_object(reply.id)}
+    assert [item["id"] for item in nested["items"]] == [urls.comment_object(reply.id)]
+    answer = await peer.lookup(urls.comment_object(reply.id))
+    assert answer["type"] == "Note"
+    assert answer["object"]["inReplyTo"] == note_id
+    assert answer["object"]["attributedTo"] == urls.actor()
+    assert "An answer from the author." in answer["object"]["content"]

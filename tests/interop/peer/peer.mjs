@@ -394,7 +394,8 @@ const control = {
       ...(kind === Announce ? { to: new URL(PUBLIC), ccs: [recipient.id, ctx.getFollowersUri(USERNAME)] } : {}),
     });
     state.reactions.set(reaction.id.href, reaction);
-    await ctx.sendActivity({ identifier: USERNAME }, recipient, reaction, { immediate: true });
+    // Through the shared inbox, as Mastodon delivers to servers it knows.
+    await ctx.sendActivity({ identifier: USERNAME }, recipient, reaction, { immediate: true, preferSharedInbox: true });
     return { id: reaction.id.href };
   },
 
@@ -403,7 +404,7 @@ const control = {
     const reaction = state.reactions.get(body.id);
     if (reaction == null) throw new ControlError(404, `no reaction ${body.id}`);
     const undo = new Undo({ id: newId(ctx, "undos"), actor: ctx.getActorUri(USERNAME), object: reaction });
-    await ctx.sendActivity({ identifier: USERNAME }, recipient, undo, { immediate: true });
+    await ctx.sendActivity({ identifier: USERNAME }, recipient, undo, { immediate: true, preferSharedInbox: true });
     state.reactions.delete(body.id);
     return { undoId: undo.id.href };
   },
