@@ -31,6 +31,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from fedblog.protocol.structured_fields import Item, StructuredFieldError, parse_dictionary, serialize_inner_list
+
 CLOCK_SKEW = timedelta(hours=1)
 DEFAULT_EXPIRY = timedelta(minutes=5)
 EXPIRY_CAP = timedelta(hours=12)
@@ -329,16 +331,11 @@ def _rsa_verifies(key: rsa.RSAPublicKey, signature: bytes, message: bytes) -> bo
 # -- verification: RFC 9421 ---------------------------------------------------------------------------------------
 
 
-class _Token(str):
-    """An RFC 8941 token: serialized bare, unlike a string."""
-
-
-@dataclass(frozen=True)
-class _Item:
-    """An RFC 8941 item or inner list with its parameters."""
-
-    value: Any
-    params: dict[str, Any]
+def _dictionary(text: str) -> dict[str, Item]:
+    try:
+        return parse_dictionary(text)
+    except StructuredFieldError:
+        raise SignatureError("malformed structured header") from None
 
 
 def _verify_rfc9421(
@@ -351,7 +348,7 @@ def _verify_rfc9421(
     scheme: str | None,
 ) -> SignatureParams:
     label, params, inner = _parse_rfc9421(lowered)
-    signatures = _parse_dictionary(lowered.get("signature", ""))
+    signatures = _dictionary(lowered.get("signature", ""))
     entry = signatures.get(label)
     if entry is None or not isinstance(entry.value, bytes):
         raise SignatureError("Signature has no entry for the Signature-Input label")
@@ -370,7 +367,7 @@ def _verify_rfc9421(
     if "content-digest" in components:
         _check_content_digest(lowered.get("content-digest"), body or b"")
     key = _load_public_key(public_key_pem)
-    tail = f'"@signature-params": {_serialize_inner_list(inner)}'
+    tail = f'"@signature-params": {serialize_inner_list(inner)}'
     for candidate in [scheme] if scheme else ["https", "http"]:
         base = _signature_base(components, method, path_qs, candidate, lowered) + tail
         if _rsa_verifies(key, entry.value, base.encode("utf-8")):
@@ -380,8 +377,8 @@ def _verify_rfc9421(
     raise SignatureMismatch("signature does not match")
 
 
-def _parse_rfc9421(lowered: dict[str, str]) -> tuple[str, SignatureParams, _Item]:
-    inputs = _parse_dictionary(lowered["signature-input"])
+def _parse_rfc9421(lowered: dict[str, str]) -> tuple[str, SignatureParams, Item]:
+    inputs = _dictionary(lowered["signature-input"])
     if len(inputs) != 1:
         raise SignatureError("exactly one signature is supported")
     label, inner = next(iter(inputs.items()))
@@ -408,7 +405,7 @@ def _parse_rfc9421(lowered: dict[str, str]) -> tuple[str, SignatureParams, _Item
 def _check_content_digest(header: str | None, body: bytes) -> None:
     if not header:
         raise SignatureError("Content-Digest header missing")
-    entry = _parse_dictionary(header).get("sha-256")
+    entry = _dictionary(header).get("sha-256")
     if entry is None or not isinstance(entry.value, bytes):
         raise SignatureError("Content-Digest has no sha-256 entry")
     if not hmac.compare_digest(entry.value, hashlib.sha256(body).digest()):
@@ -438,161 +435,3 @@ def _signature_base(components: list[str], method: str, path_qs: str, scheme: st
         else:
             raise SignatureError(f"signed header {name[:40]!r} is missing")
     return "".join(line + "\n" for line in lines)
-
-
-# -- a small RFC 8941 structured-field parser (dictionaries of items and inner lists) ----------------------------
-
-_KEY = re.compile(r"[a-z*][a-z0-9_.*-]*")
-_TOKEN = re.compile(r"[A-Za-z*][A-Za-z0-9:/!#$%&'*+.^_`|~-]*")
-_NUMBER = re.compile(r"-?\d{1,15}(?:\.\d{1,3})?")
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-
-    def fail(self) -> SignatureError:
-        return SignatureError("malformed structured header")
-
-    def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def skip_spaces(self) -> None:
-        while self.peek() in (" ", "\t") and self.peek():
-            self.pos += 1
-
-    def key(self) -> str:
-        match = _KEY.match(self.text, self.pos)
-        if not match:
-            raise self.fail()
-        self.pos = match.end()
-        return match.group()
-
-    def dictionary(self) -> dict[str, _Item]:
-        out: dict[str, _Item] = {}
-        self.skip_spaces()
-        while self.pos < len(self.text):
-            name = self.key()
-            if self.peek() == "=":
-                self.pos += 1
-                member = self.inner_list() if self.peek() == "(" else self.item()
-            else:
-                member = _Item(True, self.params())
-            out[name] = member
-            self.skip_spaces()
-            if self.pos >= len(self.text):
-                break
-            if self.peek() != ",":
-                raise self.fail()
-            self.pos += 1
-            self.skip_spaces()
-            if self.pos >= len(self.text):
-                raise self.fail()
-        return out
-
-    def inner_list(self) -> _Item:
-        self.pos += 1
-        items: list[_Item] = []
-        while True:
-            self.skip_spaces()
-            if self.peek() == ")":
-                self.pos += 1
-                return _Item(items, self.params())
-            if not self.peek():
-                raise self.fail()
-            items.append(self.item())
-            if self.peek() not in (" ", ")"):
-                raise self.fail()
-
-    def item(self) -> _Item:
-        return _Item(self.bare_item(), self.params())
-
-    def params(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        while self.peek() == ";":
-            self.pos += 1
-            self.skip_spaces()
-            name = self.key()
-            value: Any = True
-            if self.peek() == "=":
-                self.pos += 1
-                value = self.bare_item()
-            out[name] = value
-        return out
-
-    def bare_item(self) -> Any:
-        char = self.peek()
-        if char == '"':
-            return self.string()
-        if char == ":":
-            end = self.text.find(":", self.pos + 1)
-            if end < 0:
-                raise self.fail()
-            encoded = self.text[self.pos + 1 : end]
-            self.pos = end + 1
-            return _b64decode(encoded, "byte sequence")
-        if char == "?":
-            value = self.text[self.pos + 1 : self.pos + 2]
-            if value not in ("0", "1"):
-                raise self.fail()
-            self.pos += 2
-            return value == "1"
-        number = _NUMBER.match(self.text, self.pos)
-        if number:
-            self.pos = number.end()
-            text = number.group()
-            return float(text) if "." in text else int(text)
-        token = _TOKEN.match(self.text, self.pos)
-        if token:
-            self.pos = token.end()
-            return _Token(token.group())
-        raise self.fail()
-
-    def string(self) -> str:
-        self.pos += 1
-        chars: list[str] = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            self.pos += 1
-            if char == "\\":
-                if self.pos >= len(self.text) or self.text[self.pos] not in '"\\':
-                    raise self.fail()
-                chars.append(self.text[self.pos])
-                self.pos += 1
-            elif char == '"':
-                return "".join(chars)
-            elif not " " <= char <= "~":
-                raise self.fail()
-            else:
-                chars.append(char)
-        raise self.fail()
-
-
-def _parse_dictionary(text: str) -> dict[str, _Item]:
-    return _Parser(text.strip()).dictionary()
-
-
-def _serialize_bare(value: Any) -> str:
-    if isinstance(value, bool):
-        return "?1" if value else "?0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, _Token):
-        return str.__str__(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, bytes):
-        return ":" + base64.b64encode(value).decode("ascii") + ":"
-    raise SignatureError("unsupported parameter value")
-
-
-def _serialize_params(params: dict[str, Any]) -> str:
-    return "".join(
-        f";{name}" if value is True else f";{name}={_serialize_bare(value)}" for name, value in params.items()
-    )
-
-
-def _serialize_inner_list(inner: _Item) -> str:
-    members = " ".join(_serialize_bare(item.value) + _serialize_params(item.params) for item in inner.value)
-    return f"({members}){_serialize_params(inner.params)}"
