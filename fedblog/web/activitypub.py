@@ -23,6 +23,7 @@ from fedblog.services.followers import FollowerService
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.web.keys import get_context
 from fedblog.web.negotiation import AS2_CONTENT_TYPE, wants_activity_json
+from fedblog.web.page_cache import cached
 from fedblog.web.render import render_html
 
 PAGE_SIZE = 20
@@ -58,12 +59,22 @@ def protected(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -
     return wrapper
 
 
+def no_csrf_token() -> str:
+    return ""  # AS2 documents carry no form, so no per-visitor token
+
+
 async def note_response(request: web.Request, post: Post) -> web.StreamResponse:
-    """The post as an AS2 Note; the blog's post handler calls this when the client wants activity+json."""
+    """The post as an AS2 Note; the blog's post handler calls this when the client wants activity+json.
+    Cached like the pages: right after publishing, every follower's server fetches it at once."""
     refusal = await signed_fetch_refusal(request)
     if refusal is not None:
         return refusal
-    return as2_response(as2.post_to_note(get_context(request).urls, post))
+    urls = get_context(request).urls
+
+    async def build() -> web.Response:
+        return as2_response(as2.post_to_note(urls, post))
+
+    return await cached(request, f"{urls.note(post.slug)}#as2", build, no_csrf_token)
 
 
 # --- the actor and its profile page --------------------------------------------------------------------
@@ -96,7 +107,11 @@ async def profile_page(request: web.Request) -> web.Response:
 async def actor(request: web.Request) -> web.StreamResponse:
     """/actor: the Person for servers, the profile page for browsers (never a redirect)."""
     if wants_activity_json(request):
-        return as2_response(await actor_json(request))
+
+        async def build() -> web.Response:
+            return as2_response(await actor_json(request))
+
+        return await cached(request, "/actor#as2", build, no_csrf_token)
     return await profile_page(request)
 
 
