@@ -32,4 +32,23 @@ FIXES: tuple[dict[str, str], ...] = (
         "before": "0.812 s",
         "after": "0.649 s",
     },
+    {
+        "date": "2026-11-26",
+        "benchmark": "Stampede (1,000 connections, Note + actor + page, 4 s)",
+        "hot_spot": (
+            "fedblog/web/activitypub.py note_response() and actor() rebuilt the Note (protocol/activitystreams.py "
+            "post_to_note, which parses the body HTML for images) and the actor (services/federation.py "
+            "blog_actor, one SQL query) on every request; fedblog/store/db.py fetch_one/fetch_all took three "
+            "trips to aiosqlite's thread per query (execute, fetch, close), each a thread wake-up."
+        ),
+        "fix": (
+            "The Note and the actor document go through the page cache (same key and invalidation as pages); "
+            "reads use execute_fetchall (one trip)."
+        ),
+        "before": "3,781 req/s vs ceiling 20,460 req/s (18 %), p99 491 ms vs 99 ms (one run, under py-spy)",
+        "after": (
+            "AS2 cached: 6,260 req/s vs 23,127 (27 %); plus one-trip reads: 8,223 req/s vs 24,374 (34 %), "
+            "p99 225 ms vs 109 ms (medians of 3)"
+        ),
+    },
 )

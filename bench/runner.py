@@ -14,7 +14,7 @@ from typing import Any
 from bench import site as bench_site
 from bench.benchmarks import common, fanout, inbox, memory, readpath, stampede
 from bench.fixes import FIXES
-from bench.machine import SERVER_CPU, describe
+from bench.machine import SERVER_CPU, describe, rss_kib
 from bench.procs import children
 from bench.results import BenchResult, write_results
 from bench.sizes import Sizes
@@ -55,6 +55,7 @@ async def run(
     workdir = Path(tempfile.mkdtemp(prefix="fedblog-bench-"))
     results: list[BenchResult] = []
     notes: list[str] = []
+    rss_at_start: float | None = None
     try:
         port = common.free_port()
         site = bench_site.create_site(workdir / "site", port)
@@ -65,6 +66,7 @@ async def run(
                 env=bench_site.SITE_ENV,
             )  # fmt: skip
             env = common.Env(sizes, site, group, server, workdir, read_posts, inbox_post, notes)
+            rss_at_start = round(rss_kib(server.pid) / 1024, 1)
             for name, benchmark in BENCHMARKS.items():
                 if only and name not in only:
                     continue
@@ -76,6 +78,8 @@ async def run(
                     traceback.print_exc()
                     result = BenchResult(name, error=f"{type(error).__name__}: {error}")
                 result.details["seconds"] = round(time.monotonic() - bench_started, 1)
+                if server.process.returncode is None:  # where the server's memory went, benchmark by benchmark
+                    result.details["server_rss_mb_after"] = round(rss_kib(server.pid) / 1024, 1)
                 results.append(result)
     finally:
         if keep:
@@ -89,6 +93,7 @@ async def run(
         "elapsed_seconds": time.monotonic() - started,
         "notes": notes,
         "fixes": list(FIXES),
+        "server_rss_mb_at_start": rss_at_start,
     }
     return report, results
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from fedblog.services.posts import PostInput, PostService
 from fedblog.web import blog
 from tests.conftest import LiveSite
 from tests.integration.blog_support import add_comment, get, new_session, publish
@@ -61,3 +62,20 @@ async def test_database_transaction__without_changes_keeps_cached_pages(
     page = await get(site, "/posts/cached")
     assert "A new comment" in page.text
     assert len(counted_renders) == rendered + 1
+
+
+async def test_note__cached_and_an_edit_shows_at_once(site: LiveSite) -> None:
+    # Given a published post whose Note a server has fetched (and the cache now holds)
+    await publish(site, "First title", slug="noted")
+    as2 = {"Accept": "application/activity+json"}
+    first = await get(site, "/posts/noted", headers=as2)
+    assert first.status == 200 and "First title" in first.text
+    assert first.headers["Content-Type"].startswith("application/activity+json")
+    assert "Accept" in first.headers["Vary"]
+    # When the author edits it
+    await PostService(site.ctx).edit("noted", PostInput(title="Second title", body_markdown="New body."))
+    # Then the next fetch gets the edited Note, and browsers still get the page
+    second = await get(site, "/posts/noted", headers=as2)
+    assert "Second title" in second.text and "First title" not in second.text
+    page = await get(site, "/posts/noted", headers={"Accept": "text/html"})
+    assert page.headers["Content-Type"].startswith("text/html") and "Second title" in page.text
