@@ -1,0 +1,56 @@
+"""Imports point downward: web → services → store and protocol. Read from the source with ast."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "fedblog"
+
+# For each layer, the fedblog packages it must never import (directly, even lazily inside a function).
+FORBIDDEN = {
+    "protocol": ("fedblog.store", "fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.context"),
+    "store": ("fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.protocol"),
+    "services": ("fedblog.web", "fedblog.cli", "fedblog.app"),
+}
+# Pure protocol code does no I/O: no network or database library.
+PROTOCOL_IO_MODULES = ("aiohttp", "aiosqlite", "sqlite3", "socket", "asyncio", "urllib.request", "requests")
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def modules_of(layer: str) -> list[Path]:
+    return sorted((PACKAGE / layer).glob("*.py"))
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layering__lower_layers_never_import_upper_ones(layer: str) -> None:
+    offenders = [
+        f"{path.name} imports {name}"
+        for path in modules_of(layer)
+        for name in imported_modules(path)
+        if name.startswith(FORBIDDEN[layer])
+    ]
+    assert modules_of(layer), f"no modules found in fedblog/{layer}"
+    assert offenders == []
+
+
+def test_layering__protocol_code_does_no_io() -> None:
+    offenders = [
+        f"{path.name} imports {name}"
+        for path in modules_of("protocol")
+        for name in imported_modules(path)
+        if name.split(".")[0] in PROTOCOL_IO_MODULES or name in PROTOCOL_IO_MODULES
+    ]
+    assert offenders == []
