@@ -56,10 +56,10 @@ def describe() -> dict[str, object]:
     }
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process, from /proc (VmRSS, KiB)."""
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of a process from /proc, KiB: VmRSS now, or VmHWM (the peak so far)."""
     with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {field} for pid {pid}")

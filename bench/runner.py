@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -80,6 +81,8 @@ async def run(
                 result.details["seconds"] = round(time.monotonic() - bench_started, 1)
                 if server.process.returncode is None:  # where the server's memory went, benchmark by benchmark
                     result.details["server_rss_mb_after"] = round(rss_kib(server.pid) / 1024, 1)
+                    if os.environ.get("BENCH_TRACEMALLOC"):
+                        result.details["server_heap"] = await server.call("heap")
                 results.append(result)
     finally:
         if keep:

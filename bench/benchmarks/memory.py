@@ -65,6 +65,7 @@ async def run(env: Env) -> BenchResult:
     result = BenchResult(NAME)
     followers, comments = await counts(env)
     resident_mb = rss_kib(env.server.pid) / 1024
+    peak_mb = rss_kib(env.server.pid, "VmHWM") / 1024
     await env.group.stop(env.server)  # the start measurement gets the server core to itself
     starts = []
     fresh_mb = []
@@ -77,6 +78,7 @@ async def run(env: Env) -> BenchResult:
         below(f"resident memory after 1–4, {followers:,} followers, {comments:,} comments", resident_mb, "MB",
               MEMORY_LIMIT_MB)
     )  # fmt: skip
+    result.rows.append(info("peak resident memory of that server during 1–4", peak_mb, "MB"))
     result.rows.append(info("resident memory of a fresh `fedblog serve`, first answer", median(fresh_mb), "MB"))
     result.rows.append(below("`fedblog serve` to first answered request", median(starts), "s", START_LIMIT_S))
     result.details.update(followers=followers, comments=comments, start_seconds=starts, fresh_rss_mb=fresh_mb)

@@ -25,6 +25,10 @@ async def main() -> None:
     parser.add_argument("--config", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    if os.environ.get("BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        tracemalloc.start(8)
     settings = load_settings(args.config)
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
@@ -60,7 +64,31 @@ async def main() -> None:
         await ctx.db.connection.set_trace_callback(None)
         return {"statements": dict(statements)}
 
-    commands = {"publish": publish, "memory": memory, "cpu": cpu, "trace_start": trace_start, "trace_stop": trace_stop}
+    async def heap(request: dict[str, Any]) -> dict[str, Any]:
+        """Where Python memory is (BENCH_TRACEMALLOC=1 in the environment): the largest allocation sites."""
+        import gc
+        import tracemalloc
+
+        gc.collect()
+        if not tracemalloc.is_tracing():
+            return {"tracing": False, "rss_kib": rss_kib(os.getpid())}
+        snapshot = tracemalloc.take_snapshot()
+        top = snapshot.statistics(request.get("group_by", "lineno"))[: request.get("limit", 25)]
+        return {
+            "tracing": True,
+            "rss_kib": rss_kib(os.getpid()),
+            "traced_kib": sum(stat.size for stat in snapshot.statistics("filename")) // 1024,
+            "top": [f"{stat.size // 1024} KiB in {stat.count} blocks: {stat.traceback}" for stat in top],
+        }
+
+    commands = {
+        "heap": heap,
+        "publish": publish,
+        "memory": memory,
+        "cpu": cpu,
+        "trace_start": trace_start,
+        "trace_stop": trace_stop,
+    }
     try:
         await serve_commands(commands, {"url": settings.site.base_url})
     finally:
