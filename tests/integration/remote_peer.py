@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fedblog.protocol.httpsig import sign_request
 from tests.conftest import free_port
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 SAMPLE_HOST = "https://mastodon.example"
 AS2 = "application/activity+json"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

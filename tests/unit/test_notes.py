@@ -20,7 +20,7 @@ from fedblog.protocol.notes import (
 )
 from fedblog.urls import Urls
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 FOLLOWERS = "https://mastodon.example/users/alice/followers"
 
 

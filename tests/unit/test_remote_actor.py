@@ -18,7 +18,9 @@ from fedblog.protocol.remote_actor import (
     pick_public_key,
 )
 
-SAMPLE = json.loads((Path("/work/shared/samples") / "actor-mastodon-person.json").read_text())
+SAMPLE = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "actor-mastodon-person.json").read_text()
+)
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 ALICE = "https://mastodon.example/users/alice"
 
