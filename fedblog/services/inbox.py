@@ -1,9 +1,13 @@
 """The inbox: check, verify, record by id, process through the dispatch table, answer 202.
 
 Order of checks (cheapest and least revealing first): content type → JSON → blocked source → HTTP signature
-→ signer is the actor → record (a duplicate id stops here) → process (in a task: the answer waits for it at
-most INLINE_SECONDS, then processing goes on after the answer). Nothing is stored
-unless the signature verified. Rows still `received` (a crash mid-processing) are processed again at start.
+→ signer is the actor → a duplicate id stops here → process (in a task: the answer waits for it at most
+INLINE_SECONDS, then processing goes on after the answer). Nothing is stored unless the signature verified.
+
+No activity is lost: 202 is sent only once the activity is recorded. Processing that finishes in time records
+the activity with its final status in the same commit as its effects (one commit per reply, instead of record,
+effects, status); processing that takes longer has the activity recorded `received` before the answer. Rows
+still `received` (a crash mid-processing) are processed again at start.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from fedblog.services.inbox_dispatch import IncomingActivity, get_dispatcher
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.blocks import BlockStore
 from fedblog.store.deliveries import DeliveryStore
-from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, InboxStore
+from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, RECEIVED, InboxRecord, InboxStore
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 TASKS_KEY = "inbox_tasks"
+IN_FLIGHT_KEY = "inbox_in_flight"  # ids being processed and not yet recorded: a concurrent duplicate stops here
 # The inbox answers 202 within this time even when processing (fetching a thread…) takes longer.
 INLINE_SECONDS = 3.0
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
@@ -85,13 +90,18 @@ async def receive(
     if verdict.replayed:
         return InboxAnswer(202)
     await note_contact(ctx, verdict.actor_id)
-    async with ctx.db.transaction() as conn:
-        fresh = await InboxStore(ctx.db).record(
-            conn, activity_id, actor_id, kind, first_id(activity.get("object")), body.decode("utf-8", "replace")
-        )
-    if fresh:
-        # Quick handlers finish before the answer (a peer sees their effect at once); slow ones go on after it.
-        await asyncio.wait({schedule(ctx, activity, verdict.actor_id)}, timeout=INLINE_SECONDS)
+    store = InboxStore(ctx.db)
+    in_flight: set[str] = ctx.extras.setdefault(IN_FLIGHT_KEY, set())
+    if activity_id in in_flight or await store.is_recorded(activity_id):
+        return InboxAnswer(202)  # a duplicate: processed once only
+    record = InboxRecord(activity_id, actor_id, kind, first_id(activity.get("object")), body.decode("utf-8", "replace"))
+    # Quick handlers finish before the answer (a peer sees their effect at once); slow ones go on after it.
+    task = schedule(ctx, activity, verdict.actor_id, record)
+    await asyncio.wait({task}, timeout=INLINE_SECONDS)
+    if not task.done() or task.cancelled() or task.exception() is not None:
+        # Not recorded yet (still running, or its final write failed): record it now, before the answer.
+        async with ctx.db.transaction() as conn:
+            await store.record(conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body)
     return InboxAnswer(202)
 
 
@@ -111,17 +121,24 @@ async def note_contact(ctx: Context, actor_id: str) -> None:
             await store.resume_host(conn, host, utcnow())
 
 
-def schedule(ctx: Context, activity: dict[str, Any], signer_id: str) -> asyncio.Task[str]:
+def schedule(ctx: Context, activity: dict[str, Any], signer_id: str, record: InboxRecord) -> asyncio.Task[str]:
     """Process in a task of its own, kept (and awaited on close) so none is lost silently."""
     tasks: set[asyncio.Task[str]] = ctx.extras.setdefault(TASKS_KEY, set())
-    task = asyncio.create_task(process(ctx, activity, signer_id))
+    in_flight: set[str] = ctx.extras.setdefault(IN_FLIGHT_KEY, set())
+    in_flight.add(record.activity_id)
+    task = asyncio.create_task(process(ctx, activity, signer_id, record))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
+    task.add_done_callback(lambda _: in_flight.discard(record.activity_id))
     return task
 
 
-async def process(ctx: Context, activity: dict[str, Any], signer_id: str) -> str:
-    """Run the activity's handler; record processed / ignored (no handler) / failed. Returns the status."""
+async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record: InboxRecord | None = None) -> str:
+    """Run the activity's handler; record processed / ignored (no handler) / failed. Returns the status.
+
+    `record`: the activity is not recorded yet; it is written with its status (by the handler's own commit
+    when the handler supports it, see IncomingActivity.record). None: already recorded, its status is updated.
+    """
     incoming = IncomingActivity(
         id=activity["id"],
         type=activity["type"],
@@ -129,6 +146,7 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str) -> str
         object=activity.get("object"),
         raw=activity,
         signer_id=signer_id,
+        record=record,
     )
     handler = get_dispatcher(ctx).find(incoming)
     status, error = PROCESSED, ""
@@ -142,11 +160,17 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str) -> str
         except Exception as exc:
             if isinstance(exc, FetchError):
                 log.info("activity %r: fetch failed (%s); will retry at next start", incoming.id, exc)
-                return "received"
-            log.exception("activity %r (%s) failed", incoming.id, incoming.type)
-            status, error = FAILED, f"{type(exc).__name__}: {exc}"
-    async with ctx.db.transaction() as conn:
-        await InboxStore(ctx.db).set_status(conn, incoming.id, status, error)
+                status = RECEIVED
+            else:
+                log.exception("activity %r (%s) failed", incoming.id, incoming.type)
+                status, error = FAILED, f"{type(exc).__name__}: {exc}"
+    store = InboxStore(ctx.db)
+    if record is None:
+        if status != RECEIVED:
+            async with ctx.db.transaction() as conn:
+                await store.set_status(conn, incoming.id, status, error)
+    elif not (record.settled and status == PROCESSED):
+        await store.settle(record, status, error)
     return status
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fedblog.context import Context
+    from fedblog.store.inbox import InboxRecord
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class IncomingActivity:
     raw: dict[str, Any]
     # The actor whose key signed the request (may differ from actor_id for forwarded activities).
     signer_id: str
+    # Set when the activity is not recorded yet: a handler may write it (InboxStore.settle_sync, status processed)
+    # in the commit that stores its effects and mark it settled; otherwise the inbox records it afterwards.
+    record: InboxRecord | None = None
 
     @property
     def object_id(self) -> str | None:

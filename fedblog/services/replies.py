@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -26,6 +26,7 @@ from fedblog.services.comments import moderation_decision
 from fedblog.services.inbox_dispatch import IncomingActivity
 from fedblog.store.comments import NewComment
 from fedblog.store.followers import FollowerStore
+from fedblog.store.inbox import PROCESSED, InboxRecord, InboxStore
 from fedblog.store.reactions import ReactionStore
 from fedblog.store.remote_objects import RemoteObjectStore
 
@@ -182,8 +183,13 @@ async def author_fields(ctx: Context, actor_id: str) -> AuthorFields | None:
     return AuthorFields(actor_id, name, handle, avatar, profile)
 
 
-async def store_note(ctx: Context, note: ParsedNote, author_id: str, budget: ChainBudget) -> Comment | None:
-    """Store a remote Note as a comment in its thread (or find it already stored); None if it has no place."""
+async def store_note(
+    ctx: Context, note: ParsedNote, author_id: str, budget: ChainBudget, record: InboxRecord | None = None
+) -> Comment | None:
+    """Store a remote Note as a comment in its thread (or find it already stored); None if it has no place.
+
+    `record`: the inbox activity that brought the Note, written (processed) in the same commit as the comment.
+    """
     existing = await ctx.comments.get_comment_by_remote_id(note.id)
     if existing is not None:
         return existing
@@ -200,30 +206,30 @@ async def store_note(ctx: Context, note: ParsedNote, author_id: str, budget: Cha
     author = await author_fields(ctx, author_id)  # before the transaction: it may need a request
     if author is None:
         return None
+    new = NewComment(
+        post_id=place.post_id,
+        parent_id=place.parent_id,
+        author_id=0,  # the author row's id, known inside the transaction
+        origin=CommentOrigin.FEDIVERSE,
+        status=status,
+        content_html=note.content_html,
+        visibility=note.visibility,
+        summary=note.summary,
+        sensitive=note.sensitive,
+        language=note.language,
+        attachments=note.attachments,
+        remote_id=note.id,
+        remote_url=note.url,
+        created_at=to_text(created),
+    )
+    if status != CommentStatus.APPROVED:
+        return await _store_held(ctx, new, author, record)
     async with ctx.db.transaction() as conn:
         author_row = await ctx.comments.upsert_remote_author(
             conn, author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url
         )
         try:
-            comment_id = await ctx.comments.insert_comment(
-                conn,
-                NewComment(
-                    post_id=place.post_id,
-                    parent_id=place.parent_id,
-                    author_id=author_row,
-                    origin=CommentOrigin.FEDIVERSE,
-                    status=status,
-                    content_html=note.content_html,
-                    visibility=note.visibility,
-                    summary=note.summary,
-                    sensitive=note.sensitive,
-                    language=note.language,
-                    attachments=note.attachments,
-                    remote_id=note.id,
-                    remote_url=note.url,
-                    created_at=to_text(created),
-                ),
-            )
+            comment_id = await ctx.comments.insert_comment(conn, replace(new, author_id=author_row))
         except sqlite3.IntegrityError:
             # The same Note arrived twice at once (a duplicate Create, or an ancestor fetched meanwhile).
             return await ctx.comments.get_comment_by_remote_id(note.id)
@@ -232,6 +238,30 @@ async def store_note(ctx: Context, note: ParsedNote, author_id: str, budget: Cha
         if status == CommentStatus.APPROVED:
             for listener in ctx.comment_listeners:
                 await listener.comment_approved(conn, comment)
+    return comment
+
+
+async def _store_held(
+    ctx: Context, new: NewComment, author: AuthorFields, record: InboxRecord | None
+) -> Comment | None:
+    """A comment no listener hears of (held for moderation): author, comment and inbox record in one trip."""
+
+    def write(raw: sqlite3.Connection) -> Comment:
+        comment = ctx.comments.insert_remote_comment_sync(
+            raw, new, actor_id=author.actor_id, name=author.name, handle=author.handle,
+            avatar_url=author.avatar_url, profile_url=author.profile_url,
+        )  # fmt: skip
+        if record is not None:
+            InboxStore.settle_sync(raw, record, PROCESSED)
+        return comment
+
+    try:
+        comment = await ctx.db.run_transaction(write)
+    except sqlite3.IntegrityError:
+        # The same Note arrived twice at once (a duplicate Create, or an ancestor fetched meanwhile).
+        return await ctx.comments.get_comment_by_remote_id(new.remote_id or "")
+    if record is not None:
+        record.settled = True
     return comment
 
 
@@ -244,7 +274,7 @@ async def on_create(ctx: Context, activity: IncomingActivity) -> bool:
     note = _parse(obj) if obj is not None else None
     if note is None:
         return False
-    await store_note(ctx, note, activity.actor_id, ChainBudget())
+    await store_note(ctx, note, activity.actor_id, ChainBudget(), activity.record)
     return True
 
 

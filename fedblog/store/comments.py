@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import sqlite3
+from dataclasses import dataclass, field, replace
 
 import aiosqlite
 
@@ -86,6 +87,40 @@ def row_to_comment(row: Row) -> Comment:
     )
 
 
+_UPSERT_REMOTE_AUTHOR = (
+    "INSERT INTO comment_authors (kind, name, actor_id, handle, avatar_url, profile_url, created_at) "
+    "VALUES ('remote', ?, ?, ?, ?, ?, ?) ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, "
+    "handle = excluded.handle, avatar_url = excluded.avatar_url, profile_url = excluded.profile_url"
+)
+_INSERT_COMMENT = (
+    "INSERT INTO comments (post_id, parent_id, author_id, origin, status, visibility, content_html, summary, "
+    "sensitive, language, attachments_json, remote_id, remote_url, ip, created_at, approved_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _comment_params(new: NewComment) -> tuple[object, ...]:
+    now = to_text(utcnow())
+    return (
+        new.post_id,
+        new.parent_id,
+        new.author_id,
+        new.origin.value,
+        new.status.value,
+        new.visibility.value,
+        new.content_html,
+        new.summary,
+        int(new.sensitive),
+        new.language,
+        attachments_to_json(new.attachments),
+        new.remote_id,
+        new.remote_url,
+        new.ip,
+        new.created_at or now,
+        now if new.status == CommentStatus.APPROVED else None,
+    )
+
+
 def attachments_to_json(attachments: tuple[Attachment, ...]) -> str:
     return json.dumps([{"url": a.url, "media_type": a.media_type, "name": a.name} for a in attachments])
 
@@ -122,12 +157,7 @@ class CommentStore:
         avatar_url: str | None,
         profile_url: str | None,
     ) -> int:
-        await conn.execute(
-            "INSERT INTO comment_authors (kind, name, actor_id, handle, avatar_url, profile_url, created_at) "
-            "VALUES ('remote', ?, ?, ?, ?, ?, ?) ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, "
-            "handle = excluded.handle, avatar_url = excluded.avatar_url, profile_url = excluded.profile_url",
-            (name, actor_id, handle, avatar_url, profile_url, to_text(utcnow())),
-        )
+        await conn.execute(_UPSERT_REMOTE_AUTHOR, (name, actor_id, handle, avatar_url, profile_url, to_text(utcnow())))
         async with conn.execute("SELECT id FROM comment_authors WHERE actor_id = ?", (actor_id,)) as cursor:
             row = await cursor.fetchone()
         assert row is not None
@@ -191,31 +221,29 @@ class CommentStore:
 
     # Comments
     async def insert_comment(self, conn: aiosqlite.Connection, new: NewComment) -> int:
-        now = to_text(utcnow())
-        cursor = await conn.execute(
-            "INSERT INTO comments (post_id, parent_id, author_id, origin, status, visibility, content_html, summary, "
-            "sensitive, language, attachments_json, remote_id, remote_url, ip, created_at, approved_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                new.post_id,
-                new.parent_id,
-                new.author_id,
-                new.origin.value,
-                new.status.value,
-                new.visibility.value,
-                new.content_html,
-                new.summary,
-                int(new.sensitive),
-                new.language,
-                attachments_to_json(new.attachments),
-                new.remote_id,
-                new.remote_url,
-                new.ip,
-                new.created_at or now,
-                now if new.status == CommentStatus.APPROVED else None,
-            ),
-        )
+        cursor = await conn.execute(_INSERT_COMMENT, _comment_params(new))
         return int(cursor.lastrowid or 0)
+
+    @staticmethod
+    def insert_remote_comment_sync(
+        raw: sqlite3.Connection,
+        new: NewComment,
+        *,
+        actor_id: str,
+        name: str,
+        handle: str | None,
+        avatar_url: str | None,
+        profile_url: str | None,
+    ) -> Comment:
+        """Upsert the remote author, insert the comment by them (new.author_id is ignored), read it back.
+
+        Plain sqlite3 on aiosqlite's thread, for Database.run_transaction: the inbox stores a reply in one trip.
+        Raises sqlite3.IntegrityError when a comment with that remote id exists already.
+        """
+        raw.execute(_UPSERT_REMOTE_AUTHOR, (name, actor_id, handle, avatar_url, profile_url, to_text(utcnow())))
+        author_id = raw.execute("SELECT id FROM comment_authors WHERE actor_id = ?", (actor_id,)).fetchone()[0]
+        cursor = raw.execute(_INSERT_COMMENT, _comment_params(replace(new, author_id=int(author_id))))
+        return row_to_comment(raw.execute(f"{_SELECT} WHERE c.id = ?", (cursor.lastrowid,)).fetchone())
 
     async def get_comment(self, comment_id: int) -> Comment | None:
         row = await self.db.fetch_one(f"{_SELECT} WHERE c.id = ?", (comment_id,))

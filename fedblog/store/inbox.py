@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import dataclass
+
 import aiosqlite
 
 from fedblog.clock import to_text, utcnow
@@ -11,6 +14,24 @@ RECEIVED = "received"
 PROCESSED = "processed"
 FAILED = "failed"
 IGNORED = "ignored"
+
+
+@dataclass
+class InboxRecord:
+    """An activity not yet recorded: written with its final status in the commit that processes it."""
+
+    activity_id: str
+    actor_id: str
+    kind: str
+    object_id: str | None
+    body: str
+    settled: bool = False  # written (processed) by the handler's own commit
+
+
+_SETTLE = (
+    "INSERT INTO inbox_activities (id, actor_id, type, object_id, body, status, error, received_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, error = excluded.error"
+)
 
 
 class InboxStore:
@@ -27,6 +48,22 @@ class InboxStore:
             (activity_id, actor_id, kind, object_id, body, to_text(utcnow())),
         )
         return cursor.rowcount > 0
+
+    async def is_recorded(self, activity_id: str) -> bool:
+        return await self.db.fetch_value("SELECT 1 FROM inbox_activities WHERE id = ?", (activity_id,)) is not None
+
+    @staticmethod
+    def settle_sync(raw: sqlite3.Connection, record: InboxRecord, status: str, error: str = "") -> None:
+        """Record the activity with its final status (or update it when already recorded `received`).
+        Plain sqlite3, for Database.run_transaction: inside the transaction that stored its effects."""
+        raw.execute(
+            _SETTLE,
+            (record.activity_id, record.actor_id, record.kind, record.object_id, record.body, status,
+             error[:500] or None, to_text(utcnow())),
+        )  # fmt: skip
+
+    async def settle(self, record: InboxRecord, status: str, error: str = "") -> None:
+        await self.db.run_transaction(lambda raw: self.settle_sync(raw, record, status, error))
 
     async def set_status(self, conn: aiosqlite.Connection, activity_id: str, status: str, error: str = "") -> None:
         await conn.execute(

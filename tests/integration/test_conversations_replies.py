@@ -3,6 +3,7 @@ what the post page (or the admin) then shows."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,7 +12,7 @@ from fedblog.models import CommentStatus
 from fedblog.services.comments import CommentForm, CommentService
 from tests.conftest import LiveSite, SiteFactory
 from tests.integration.blog_support import get
-from tests.integration.conversation_support import PUBLIC, Mastodon, page, publish
+from tests.integration.conversation_support import PUBLIC, Mastodon, page, publish, wait_for_processing
 from tests.integration.test_admin import log_in, thread_parents
 
 OPEN = {"comments": {"moderation": "open"}}
@@ -72,6 +73,26 @@ async def test_reply_to_post__first_time_author_is_held_then_trusted(
 
     html = await page(site, post)
     assert "First words" in html and "Second words" in html
+
+
+async def test_held_reply__sent_twice_at_once_is_stored_and_recorded_once(
+    site_factory: SiteFactory, remote: Mastodon
+) -> None:
+    site = await site_factory()  # first_time: held, so the reply and its inbox record share one commit
+    remote.site = site
+    post = await publish(site)
+    note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>Said twice</p>")
+    create = remote.create("alice", note)
+    resent = {**create, "cc": [*create["cc"], PUBLIC]}  # the same activity id, other bytes: another signature
+
+    statuses = await asyncio.gather(remote.send("alice", create, wait=False), remote.send("alice", resent))
+    await wait_for_processing(site.ctx)
+
+    assert statuses == [202, 202]
+    queue = await site.ctx.comments.list_by_status(CommentStatus.PENDING)
+    assert [c.remote_id for c in queue] == [note["id"]]
+    records = await site.ctx.db.fetch_all("SELECT status FROM inbox_activities WHERE id = ?", (create["id"],))
+    assert [row["status"] for row in records] == ["processed"]
 
 
 async def test_reply_to_a_reply__is_nested_under_it(open_site: LiveSite, remote: Mastodon) -> None:
