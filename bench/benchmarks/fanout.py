@@ -13,7 +13,7 @@ import math
 import time
 
 from bench import site as bench_site
-from bench.benchmarks.common import Env, free_port, median, write_json
+from bench.benchmarks.common import Env, free_port, summary, write_json
 from bench.hosts import host_address
 from bench.machine import LOAD_CPU, SERVER_CPU
 from bench.procs import Child
@@ -130,7 +130,9 @@ async def run(env: Env) -> BenchResult:
                         Check(f"{who}, {hosts} hosts, run {n + 1}: rejected signatures", 0, int(tally["rejected"]))
                     )  # type: ignore[call-overload]
             result.details[f"runs_{hosts}"] = runs
-            seconds = {who: median([float(t["seconds"] or math.inf) for t in done]) for who, done in runs.items()}
+            seconds = {
+                who: summary(who, [float(t["seconds"] or math.inf) for t in done], False) for who, done in runs.items()
+            }
             rate = {who: len(inboxes) / s for who, s in seconds.items()}
             for who, s in seconds.items():
                 per_host[who][hosts] = s / len(inboxes) * 1000
@@ -142,7 +144,8 @@ async def run(env: Env) -> BenchResult:
                 result.rows.append(info(f"{label}: deliveries/s", rate["fedblog"], "deliveries/s", rate["ceiling"]))
             result.rows.append(info(f"{label}: time to last delivery", seconds["fedblog"], "s", seconds["ceiling"]))
             cpu = {
-                who: median([float(t["cpu_seconds"]) for t in done]) * 1000 / len(inboxes) for who, done in runs.items()
+                who: summary(who, [float(t["cpu_seconds"]) for t in done], False) * 1000 / len(inboxes)
+                for who, done in runs.items()
             }
             result.rows.append(info(f"{label}: sender CPU per delivery", cpu["fedblog"], "ms", cpu["ceiling"]))
         result.rows.append(flatness(per_host))

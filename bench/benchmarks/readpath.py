@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from bench.benchmarks.common import Env, fetch, free_port, median, write_json
+from bench.benchmarks.common import Env, fetch, free_port, summary, write_json
 from bench.load import LoadResult, Target, closed_loop
 from bench.machine import SERVER_CPU
 from bench.results import BenchResult, Check, at_least, at_most, info
@@ -46,9 +46,9 @@ async def run(env: Env) -> BenchResult:
                               load.bad_status + load.socket_errors)
                     )  # fmt: skip
             result.details[f"runs_{count}"] = {who: [r.as_dict() for r in loads] for who, loads in runs.items()}
-            rps = {who: median([r.rps for r in loads]) for who, loads in runs.items()}
-            p50 = {who: median([r.p50_ms for r in loads]) for who, loads in runs.items()}
-            p99 = {who: median([r.p99_ms for r in loads]) for who, loads in runs.items()}
+            rps = {who: summary(who, [r.rps for r in loads], True) for who, loads in runs.items()}
+            p50 = {who: summary(who, [r.p50_ms for r in loads], False) for who, loads in runs.items()}
+            p99 = {who: summary(who, [r.p99_ms for r in loads], False) for who, loads in runs.items()}
             label = f"{count:,} comments"
             if count == env.sizes.read_headline_comments:
                 result.rows.append(at_least(f"{label}: requests/s", rps["fedblog"], rps["ceiling"], "req/s", 0.5))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bench import site as bench_site
-from bench.benchmarks.common import AS2_ACCEPT, Env, fetch, free_port, median, write_json
+from bench.benchmarks.common import AS2_ACCEPT, Env, fetch, free_port, summary, write_json
 from bench.load import LoadResult, Target, closed_loop
 from bench.machine import SERVER_CPU
 from bench.results import BenchResult, Check, at_least, info
@@ -63,8 +63,8 @@ async def run(env: Env) -> BenchResult:
         for n, load in enumerate(loads):
             result.checks.append(Check(f"{who}, run {n + 1}: failed requests", 0, load.bad_status + load.socket_errors))
     result.details["runs"] = {who: [r.as_dict() for r in loads] for who, loads in runs.items()}
-    rps = {who: median([r.rps for r in loads]) for who, loads in runs.items()}
-    p99 = {who: median([r.p99_ms for r in loads]) for who, loads in runs.items()}
+    rps = {who: summary(who, [r.rps for r in loads], True) for who, loads in runs.items()}
+    p99 = {who: summary(who, [r.p99_ms for r in loads], False) for who, loads in runs.items()}
     label = f"{sizes.stampede_clients:,} clients fetching Note, actor and page"
     result.rows.append(at_least(f"{label}: requests/s", rps["fedblog"], rps["ceiling"], "req/s", 0.5))
     result.rows.append(info(f"{label}: p99 latency", p99["fedblog"], "ms", p99["ceiling"]))
