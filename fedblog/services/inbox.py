@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from fedblog.clock import utcnow
@@ -38,7 +40,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 TASKS_KEY = "inbox_tasks"
-IN_FLIGHT_KEY = "inbox_in_flight"  # ids being processed and not yet recorded: a concurrent duplicate stops here
+SEEN_KEY = "inbox_seen_ids"  # ids taken for processing (insertion-ordered, oldest dropped first)
+SEEN_MAX_ENTRIES = 20_000
 # The inbox answers 202 within this time even when processing (fetching a thread…) takes longer.
 INLINE_SECONDS = 3.0
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
@@ -76,9 +79,14 @@ async def receive(
     activity_id, kind, actor_id = activity.get("id"), activity.get("type"), first_id(activity.get("actor"))
     if not isinstance(activity_id, str) or not isinstance(kind, str) or not actor_id:
         return InboxAnswer.error(400, "an activity needs string id, type and actor")
-    if await BlockStore(ctx.db).is_blocked(actor_id, _key_id(headers)):
+    key_id = _key_id(headers)
+    # One trip to the database for the three lookups (each trip costs a thread wake-up): is the source blocked,
+    # is the signer's host one our deliveries are waiting for (the key's host is its owner's, see remote.py),
+    # was this id recorded already.
+    blocked, troubled, recorded = await ctx.db.run(partial(_preflight, actor_id, key_id, activity_id))
+    if blocked:
         return InboxAnswer.error(403, "blocked")
-    verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body)
+    verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id)
     if isinstance(verdict, Rejected):
         if verdict.key_gone and kind == "Delete" and first_id(activity.get("object")) == actor_id:
             return InboxAnswer(202)  # a deleted account announcing itself: its key is gone too; nothing to do
@@ -89,20 +97,45 @@ async def receive(
     # its handlers see signer ≠ actor, trust nothing embedded and refetch the object from its origin.
     if verdict.replayed:
         return InboxAnswer(202)
-    await note_contact(ctx, verdict.actor_id)
-    store = InboxStore(ctx.db)
-    in_flight: set[str] = ctx.extras.setdefault(IN_FLIGHT_KEY, set())
-    if activity_id in in_flight or await store.is_recorded(activity_id):
+    if host_of(verdict.actor_id) != host_of(key_id):
+        await note_contact(ctx, verdict.actor_id)
+    elif troubled:
+        await _resume_host(ctx, host_of(key_id))
+    seen: dict[str, None] = ctx.extras.setdefault(SEEN_KEY, {})
+    if recorded or activity_id in seen:
         return InboxAnswer(202)  # a duplicate: processed once only
+    _remember(seen, activity_id)  # no await between the check and this: a concurrent duplicate sees it
     record = InboxRecord(activity_id, actor_id, kind, first_id(activity.get("object")), body.decode("utf-8", "replace"))
     # Quick handlers finish before the answer (a peer sees their effect at once); slow ones go on after it.
     task = schedule(ctx, activity, verdict.actor_id, record)
     await asyncio.wait({task}, timeout=INLINE_SECONDS)
     if not task.done() or task.cancelled() or task.exception() is not None:
         # Not recorded yet (still running, or its final write failed): record it now, before the answer.
-        async with ctx.db.transaction() as conn:
-            await store.record(conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body)
+        try:
+            async with ctx.db.transaction() as conn:
+                await InboxStore(ctx.db).record(
+                    conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body
+                )
+        except BaseException:
+            seen.pop(activity_id, None)  # not recorded: the sender's retry must be processed
+            raise
     return InboxAnswer(202)
+
+
+def _preflight(actor_id: str, key_id: str, activity_id: str, raw: sqlite3.Connection) -> tuple[bool, bool, bool]:
+    return (
+        BlockStore.is_blocked_sync(raw, actor_id, key_id),
+        bool(key_id) and DeliveryStore.host_is_troubled_sync(raw, host_of(key_id)),
+        InboxStore.is_recorded_sync(raw, activity_id),
+    )
+
+
+def _remember(seen: dict[str, None], activity_id: str) -> None:
+    """Ids taken for processing, kept well after they are recorded: between the lookup by id (before the
+    signature check) and here, a duplicate may have been processed and recorded; it is still in `seen`."""
+    seen[activity_id] = None
+    while len(seen) > SEEN_MAX_ENTRIES:
+        del seen[next(iter(seen))]
 
 
 def _key_id(headers: Mapping[str, str]) -> str:
@@ -115,21 +148,21 @@ def _key_id(headers: Mapping[str, str]) -> str:
 async def note_contact(ctx: Context, actor_id: str) -> None:
     """A verified request from a host proves it is alive: end its pause and retry its deliveries now."""
     host = host_of(actor_id)
-    store = DeliveryStore(ctx.db)
-    if await store.host_is_troubled(host):
-        async with ctx.db.transaction() as conn:
-            await store.resume_host(conn, host, utcnow())
+    if await DeliveryStore(ctx.db).host_is_troubled(host):
+        await _resume_host(ctx, host)
+
+
+async def _resume_host(ctx: Context, host: str) -> None:
+    async with ctx.db.transaction() as conn:
+        await DeliveryStore(ctx.db).resume_host(conn, host, utcnow())
 
 
 def schedule(ctx: Context, activity: dict[str, Any], signer_id: str, record: InboxRecord) -> asyncio.Task[str]:
     """Process in a task of its own, kept (and awaited on close) so none is lost silently."""
     tasks: set[asyncio.Task[str]] = ctx.extras.setdefault(TASKS_KEY, set())
-    in_flight: set[str] = ctx.extras.setdefault(IN_FLIGHT_KEY, set())
-    in_flight.add(record.activity_id)
     task = asyncio.create_task(process(ctx, activity, signer_id, record))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
-    task.add_done_callback(lambda _: in_flight.discard(record.activity_id))
     return task
 
 

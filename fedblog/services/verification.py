@@ -42,13 +42,16 @@ class Rejected:
 
 
 async def verify_inbound(
-    ctx: Any, *, method: str, path_qs: str, headers: Mapping[str, str], body: bytes | None
+    ctx: Any, *, method: str, path_qs: str, headers: Mapping[str, str], body: bytes | None, key_id: str = ""
 ) -> Verified | Rejected:
-    """Authenticate a request by its HTTP signature (draft-cavage or RFC 9421)."""
-    try:
-        key_id = key_id_of(headers)
-    except SignatureError as error:
-        return Rejected(401, str(error))
+    """Authenticate a request by its HTTP signature (draft-cavage or RFC 9421).
+
+    `key_id`: key_id_of(headers) when the caller has it already (parsing the header is not free)."""
+    if not key_id:
+        try:
+            key_id = key_id_of(headers)
+        except SignatureError as error:
+            return Rejected(401, str(error))
     remote = RemoteActors(ctx)
     check = _Check(method, path_qs, headers, body, urlsplit(ctx.urls.base).scheme)
     try:

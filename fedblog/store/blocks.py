@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from urllib.parse import urlsplit
 
 import aiosqlite
@@ -14,27 +15,38 @@ def domain_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+def _blocked_query(urls: tuple[str, ...]) -> tuple[str, list[str]] | None:
+    """The query finding a block of any of these actor/key URLs or their domains; None when there is no URL."""
+    actors = [url for url in urls if url]
+    domains: set[str] = set()
+    for url in actors:
+        parts = domain_of(url).split(".")
+        domains.update(".".join(parts[i:]) for i in range(len(parts)) if parts[i:])
+    if not actors:
+        return None
+    actor_marks = ",".join("?" * len(actors))
+    domain_marks = ",".join("?" * len(domains)) or "NULL"
+    sql = (
+        f"SELECT 1 FROM blocks WHERE (kind = 'actor' AND value IN ({actor_marks})) "
+        f"OR (kind = 'domain' AND value IN ({domain_marks})) LIMIT 1"
+    )
+    return sql, [*actors, *sorted(domains)]
+
+
 class BlockStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def is_blocked(self, *urls: str) -> bool:
         """True if any of these actor/key URLs, or its domain (or a parent domain), is blocked."""
-        actors = [url for url in urls if url]
-        domains: set[str] = set()
-        for url in actors:
-            parts = domain_of(url).split(".")
-            domains.update(".".join(parts[i:]) for i in range(len(parts)) if parts[i:])
-        if not actors:
-            return False
-        actor_marks = ",".join("?" * len(actors))
-        domain_marks = ",".join("?" * len(domains)) or "NULL"
-        value = await self.db.fetch_value(
-            f"SELECT 1 FROM blocks WHERE (kind = 'actor' AND value IN ({actor_marks})) "
-            f"OR (kind = 'domain' AND value IN ({domain_marks})) LIMIT 1",
-            [*actors, *sorted(domains)],
-        )
-        return value is not None
+        query = _blocked_query(urls)
+        return query is not None and await self.db.fetch_value(*query) is not None
+
+    @staticmethod
+    def is_blocked_sync(raw: sqlite3.Connection, *urls: str) -> bool:
+        """is_blocked() with the raw connection, for Database.run (several reads in one trip)."""
+        query = _blocked_query(urls)
+        return query is not None and raw.execute(*query).fetchone() is not None
 
     async def add(self, conn: aiosqlite.Connection, kind: str, value: str) -> None:
         await conn.execute(

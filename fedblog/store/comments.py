@@ -87,6 +87,10 @@ def row_to_comment(row: Row) -> Comment:
     )
 
 
+_ACTOR_TRUSTED = (
+    "SELECT 1 FROM comments c JOIN comment_authors a ON a.id = c.author_id "
+    "WHERE a.actor_id = ? AND c.status = 'approved' LIMIT 1"
+)
 _UPSERT_REMOTE_AUTHOR = (
     "INSERT INTO comment_authors (kind, name, actor_id, handle, avatar_url, profile_url, created_at) "
     "VALUES ('remote', ?, ?, ?, ?, ?, ?) ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, "
@@ -188,12 +192,12 @@ class CommentStore:
         return value is not None
 
     async def actor_is_trusted(self, actor_id: str) -> bool:
-        value = await self.db.fetch_value(
-            "SELECT 1 FROM comments c JOIN comment_authors a ON a.id = c.author_id "
-            "WHERE a.actor_id = ? AND c.status = 'approved' LIMIT 1",
-            (actor_id,),
-        )
-        return value is not None
+        return await self.db.fetch_value(_ACTOR_TRUSTED, (actor_id,)) is not None
+
+    @staticmethod
+    def actor_is_trusted_sync(raw: sqlite3.Connection, actor_id: str) -> bool:
+        """actor_is_trusted() with the raw connection, for Database.run (several reads in one trip)."""
+        return raw.execute(_ACTOR_TRUSTED, (actor_id,)).fetchone() is not None
 
     async def list_approved_commenters(self) -> list[tuple[CommentAuthor, int]]:
         """Every author with an approved comment and how many, most active first."""
@@ -251,6 +255,12 @@ class CommentStore:
 
     async def get_comment_by_remote_id(self, remote_id: str) -> Comment | None:
         row = await self.db.fetch_one(f"{_SELECT} WHERE c.remote_id = ?", (remote_id,))
+        return None if row is None else row_to_comment(row)
+
+    @staticmethod
+    def get_comment_by_remote_id_sync(raw: sqlite3.Connection, remote_id: str) -> Comment | None:
+        """get_comment_by_remote_id() with the raw connection, for Database.run (several reads in one trip)."""
+        row = raw.execute(f"{_SELECT} WHERE c.remote_id = ?", (remote_id,)).fetchone()
         return None if row is None else row_to_comment(row)
 
     async def list_visible_for_post(self, post_id: int) -> list[Comment]:

@@ -77,6 +77,11 @@ class Database:
                 if self.connection.total_changes != changes_before:
                     self.version += 1
 
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(raw sqlite3 connection)` in one trip to aiosqlite's thread: several reads for the price of one.
+        Plain sqlite3 calls only; writes go through run_transaction() or transaction()."""
+        return await self.connection._execute(work, self.connection._conn)
+
     async def run_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(raw sqlite3 connection)` inside BEGIN IMMEDIATE … COMMIT, in ONE trip to aiosqlite's thread.
 

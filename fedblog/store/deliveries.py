@@ -5,6 +5,7 @@ Times are ISO 8601 UTC text, compared as strings; the caller passes `now`, so th
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,9 @@ _ANY_DUE = (
     "SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
     "AND (locked_until IS NULL OR locked_until <= ?) LIMIT 1"
 )
+
+
+_TROUBLED = "SELECT 1 FROM hosts WHERE host = ? AND (consecutive_failures > 0 OR paused_until IS NOT NULL)"
 
 
 @dataclass(frozen=True)
@@ -168,10 +172,12 @@ class DeliveryStore:
         )
 
     async def host_is_troubled(self, host: str) -> bool:
-        value = await self.db.fetch_value(
-            "SELECT 1 FROM hosts WHERE host = ? AND (consecutive_failures > 0 OR paused_until IS NOT NULL)", (host,)
-        )
-        return value is not None
+        return await self.db.fetch_value(_TROUBLED, (host,)) is not None
+
+    @staticmethod
+    def host_is_troubled_sync(raw: sqlite3.Connection, host: str) -> bool:
+        """host_is_troubled() with the raw connection, for Database.run (several reads in one trip)."""
+        return raw.execute(_TROUBLED, (host,)).fetchone() is not None
 
     async def resume_host(self, conn: aiosqlite.Connection, host: str, now: datetime) -> None:
         """The host contacted us: it is alive, so its waiting jobs are due now."""

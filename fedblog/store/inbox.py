@@ -53,6 +53,11 @@ class InboxStore:
         return await self.db.fetch_value("SELECT 1 FROM inbox_activities WHERE id = ?", (activity_id,)) is not None
 
     @staticmethod
+    def is_recorded_sync(raw: sqlite3.Connection, activity_id: str) -> bool:
+        """is_recorded() with the raw connection, for Database.run (several reads in one trip)."""
+        return raw.execute("SELECT 1 FROM inbox_activities WHERE id = ?", (activity_id,)).fetchone() is not None
+
+    @staticmethod
     def settle_sync(raw: sqlite3.Connection, record: InboxRecord, status: str, error: str = "") -> None:
         """Record the activity with its final status (or update it when already recorded `received`).
         Plain sqlite3, for Database.run_transaction: inside the transaction that stored its effects."""

@@ -6,6 +6,8 @@ the actor who sent them) and consulted before anything is stored.
 
 from __future__ import annotations
 
+import sqlite3
+
 import aiosqlite
 
 from fedblog.clock import to_text, utcnow
@@ -25,6 +27,11 @@ class RemoteObjectStore:
     async def is_tombstoned(self, object_id: str) -> bool:
         value = await self.db.fetch_value("SELECT 1 FROM remote_tombstones WHERE object_id = ?", (object_id,))
         return value is not None
+
+    @staticmethod
+    def is_tombstoned_sync(raw: sqlite3.Connection, object_id: str) -> bool:
+        """is_tombstoned() with the raw connection, for Database.run (several reads in one trip)."""
+        return raw.execute("SELECT 1 FROM remote_tombstones WHERE object_id = ?", (object_id,)).fetchone() is not None
 
     async def add_undone(self, conn: aiosqlite.Connection, activity_id: str, actor_id: str) -> None:
         await conn.execute(
