@@ -52,21 +52,25 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# Built once: nh3.clean() builds a new cleaner from its options on every call (a third of its time per Note).
+_NOTE_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags={"script", "style", "template", "iframe", "object", "embed", "svg", "math"},
+    attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+    attribute_filter=_filter_attribute,
+    link_rel=LINK_REL,
+    url_schemes={"http", "https"},
+    url_relative="deny",
+    strip_comments=True,
+)
+_TEXT_CLEANER = nh3.Cleaner(tags=set())
+
+
 def sanitize_html(fragment: str) -> str:
     """Remote HTML (a Note's content) reduced to the safe allowlist."""
     if not fragment:
         return ""
-    return nh3.clean(
-        fragment[:MAX_INPUT_CHARS],
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags={"script", "style", "template", "iframe", "object", "embed", "svg", "math"},
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        attribute_filter=_filter_attribute,
-        link_rel=LINK_REL,
-        url_schemes={"http", "https"},
-        url_relative="deny",
-        strip_comments=True,
-    ).strip()
+    return _NOTE_CLEANER.clean(fragment[:MAX_INPUT_CHARS]).strip()
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -78,7 +82,7 @@ def plain_text(value: object, limit: int = 100) -> str:
     if not isinstance(value, str):
         return ""
     # Tags are dropped (script and style with their content), not interpreted; templates escape what remains.
-    text = html.unescape(nh3.clean(value[:MAX_INPUT_CHARS], tags=set()))
+    text = html.unescape(_TEXT_CLEANER.clean(value[:MAX_INPUT_CHARS]))
     text = _TAG_RE.sub("", text)
     text = _CONTROL_RE.sub("", text)
     text = " ".join(text.split())
