@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import re
@@ -118,6 +119,8 @@ def _host_header(scheme: str, hostname: str, port: int | None) -> str:
 _PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^",\s]*))\s*(?:,|$)')
 
 
+# The inbox reads the key id before the signature check, which parses the header again: one parse serves both.
+@functools.lru_cache(maxsize=256)
 def parse_signature_header(value: str) -> SignatureParams:
     """Parse a draft-cavage `Signature` header (keyId, algorithm, headers, signature, created, expires)."""
     params: dict[str, str] = {}
@@ -130,7 +133,7 @@ def parse_signature_header(value: str) -> SignatureParams:
         if not match or match.end() == position:
             raise SignatureError("malformed Signature header")
         raw = match.group(2) if match.group(2) is not None else match.group(3)
-        params[match.group(1)] = re.sub(r"\\(.)", r"\1", raw)
+        params[match.group(1)] = re.sub(r"\\(.)", r"\1", raw) if "\\" in raw else raw
         position = match.end()
     key_id = params.get("keyId", "")
     encoded = params.get("signature", "")
