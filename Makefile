@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench bench-smoke install browser-deps interop-deps clean
+.PHONY: run test test-fast lint bench bench-smoke bench-deps install browser-deps interop-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,11 +27,15 @@ run: $(STAMP)
 browser-deps:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# wrk drives the read-path ceiling hard enough; without it the benchmarks fall back to a Python load generator.
+bench-deps:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
 interop-deps:
 	@if [ -f tests/interop/peer/package-lock.json ] && [ ! -d tests/interop/peer/node_modules ]; then \
 		cd tests/interop/peer && npm ci --no-audit --no-fund --silent; fi
 
-test: $(STAMP) browser-deps interop-deps
+test: $(STAMP) browser-deps interop-deps bench-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -p no:cacheprovider
 
@@ -42,10 +46,10 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
+bench: $(STAMP) bench-deps
 	$(BIN)/python -m bench
 
-bench-smoke: $(STAMP)
+bench-smoke: $(STAMP) bench-deps
 
 
 clean:
