@@ -26,6 +26,9 @@ class Database:
         self.connection = connection
         self._write_lock = asyncio.Lock()
         self.version = 0  # bumped after every committed write: caches key on it
+        # run_transaction's group commit: work waiting for the next shared transaction, and the task running them.
+        self._queued: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -87,14 +90,46 @@ class Database:
 
         For hot write paths (the inbox): each awaited statement is a thread wake-up, a dozen per reply were
         more than the SQL itself. `work` runs on that thread: plain sqlite3 calls only, no awaits, no I/O.
+        Group commit: works queued while a transaction is under way share the next one (one trip, one commit),
+        each in a savepoint of its own: one that raises is undone alone and raises to its caller. Returns once
+        committed.
         """
-        async with self._write_lock:
-            changes_before = self.connection.total_changes
-            # aiosqlite has no public "run this on your thread"; _execute is how its own methods do it.
-            result = await self.connection._execute(_in_transaction, self.connection._conn, work)
-            if self.connection.total_changes != changes_before:
-                self.version += 1
-            return result
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((work, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        batch: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        try:
+            while self._queued:
+                async with self._write_lock:
+                    batch, self._queued = self._queued, []
+                    changes_before = self.connection.total_changes
+                    try:
+                        # aiosqlite has no public "run this on your thread"; _execute is how its own methods do it.
+                        outcomes = await self.connection._execute(
+                            _in_group_transaction, self.connection._conn, [work for work, _ in batch]
+                        )
+                    except Exception as error:  # BEGIN or COMMIT failed: none of the batch is committed
+                        outcomes = [(False, error)] * len(batch)
+                    finally:
+                        if self.connection.total_changes != changes_before:
+                            self.version += 1
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue  # its caller was cancelled (the work was committed all the same)
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+                batch = []
+        except BaseException:  # cancelled (shutdown): nobody may wait forever
+            for _, future in [*batch, *self._queued]:
+                future.cancel()
+            self._queued = []
+            raise
 
     async def data_version(self) -> int:
         """Changes when any connection (the CLI too) commits; lets caches notice outside writes."""
@@ -124,15 +159,31 @@ class Database:
         return int(await self.fetch_value("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
 
 
-def _in_transaction(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+def _in_group_transaction(raw: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]) -> list[Any]:
+    """One transaction for all; [(True, result) or (False, exception)] in order."""
+    outcomes: list[tuple[bool, Any]] = []
     raw.execute("BEGIN IMMEDIATE")
     try:
-        result = work(raw)
+        if len(works) == 1:
+            try:
+                outcomes.append((True, works[0](raw)))
+            except Exception as error:
+                raw.execute("ROLLBACK")
+                return [(False, error)]
+        else:
+            for work in works:
+                raw.execute("SAVEPOINT work")
+                try:
+                    outcomes.append((True, work(raw)))
+                except Exception as error:
+                    raw.execute("ROLLBACK TO work")
+                    outcomes.append((False, error))
+                raw.execute("RELEASE work")
     except BaseException:
         raw.execute("ROLLBACK")
         raise
     raw.execute("COMMIT")
-    return result
+    return outcomes
 
 
 def available_migrations() -> list[tuple[int, str]]:

@@ -1,0 +1,60 @@
+"""Database.run_transaction: concurrent writes share one commit, and one that fails is undone alone."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from fedblog.store.db import Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "group.sqlite3")
+    await database.connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT UNIQUE)")
+    yield database
+    await database.close()
+
+
+def insert(text: str) -> Callable[[sqlite3.Connection], int]:
+    def work(raw: sqlite3.Connection) -> int:
+        return int(raw.execute("INSERT INTO notes (text) VALUES (?)", (text,)).lastrowid or 0)
+
+    return work
+
+
+def insert_then_fail(raw: sqlite3.Connection) -> None:
+    raw.execute("INSERT INTO notes (text) VALUES ('half done')")
+    raise ValueError("failed midway")
+
+
+async def stored(db: Database) -> list[str]:
+    return [row[0] for row in await db.fetch_all("SELECT text FROM notes ORDER BY id")]
+
+
+async def test_run_transaction__concurrent_writes_all_commit(db: Database) -> None:
+    ids = await asyncio.gather(*(db.run_transaction(insert(f"note {n}")) for n in range(20)))
+
+    assert sorted(ids) == list(range(1, 21))
+    assert await stored(db) == [f"note {n}" for n in range(20)]
+
+
+async def test_run_transaction__a_failing_write_is_undone_alone(db: Database) -> None:
+    outcomes = await asyncio.gather(
+        db.run_transaction(insert("first")),
+        db.run_transaction(insert_then_fail),
+        db.run_transaction(insert("first")),  # a duplicate: IntegrityError
+        db.run_transaction(insert("last")),
+        return_exceptions=True,
+    )
+
+    assert isinstance(outcomes[1], ValueError) and isinstance(outcomes[2], sqlite3.IntegrityError)
+    assert await stored(db) == ["first", "last"]
+    with pytest.raises(sqlite3.IntegrityError):  # alone, too
+        await db.run_transaction(insert("last"))
+    assert await stored(db) == ["first", "last"]
+    assert not db.connection.in_transaction
