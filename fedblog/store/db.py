@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from importlib import resources
@@ -26,6 +27,10 @@ class Database:
         self.connection = connection
         self._write_lock = asyncio.Lock()
         self.version = 0  # bumped after every committed write: caches key on it
+        # Set by open(): the WAL file whose changes reveal commits by other processes (the CLI).
+        self.wal_path: Path | None = None
+        self._wal_stamp: tuple[int, int, bytes] | None = None
+        self._external_version = 0
         # run_transaction's group commit: work waiting for the next shared transaction, and the task running them.
         self._queued: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -42,6 +47,7 @@ class Database:
         ):
             await connection.execute(pragma)
         database = cls(connection)
+        database.wal_path = Path(f"{path}-wal")
         await database.migrate()
         return database
 
@@ -132,8 +138,27 @@ class Database:
             raise
 
     async def data_version(self) -> int:
-        """Changes when any connection (the CLI too) commits; lets caches notice outside writes."""
-        return int(await self.fetch_value("PRAGMA data_version")) * 1_000_003 + self.version
+        """Changes when any connection (the CLI too) commits; lets caches notice outside writes.
+
+        Asking SQLite (`PRAGMA data_version`) costs a trip to aiosqlite's thread on every cached page, so it is asked
+        only when the WAL file changed: every commit in WAL mode appends to it (size, mtime) or restarts it (new salt
+        in its header). Our own commits bump `self.version` as well."""
+        stamp = self._read_wal_stamp()
+        if stamp is None or stamp != self._wal_stamp:
+            self._external_version = int(await self.fetch_value("PRAGMA data_version"))
+            self._wal_stamp = stamp
+        return self._external_version * 1_000_003 + self.version
+
+    def _read_wal_stamp(self) -> tuple[int, int, bytes] | None:
+        if self.wal_path is None:
+            return None
+        try:
+            with open(self.wal_path, "rb") as wal:
+                info = os.fstat(wal.fileno())
+                header = wal.read(32)  # the checkpoint sequence and salts change when the WAL restarts
+        except OSError:
+            return None
+        return (info.st_size, info.st_mtime_ns, header)
 
     async def migrate(self) -> int:
         """Apply every numbered migration not yet applied; return the schema version."""
