@@ -3,32 +3,15 @@ found by WebFinger on a loopback server (http is allowed only because the test s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import pytest
 
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.services.interaction import interaction_url, parse_handle
-from tests.conftest import LiveSite, SiteFactory
+from tests.conftest import LiveSite
 from tests.integration.blog_support import get, new_session, post_form
 from tests.integration.conversation_support import Mastodon, page, publish
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[Mastodon]:
-    server = await Mastodon().start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
-    created = await site_factory(overrides={"comments": {"moderation": "open"}})
-    remote.site = created
-    return created
 
 
 def mastodon_jrd(remote: Mastodon, name: str) -> dict:

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from tests.conftest import LiveSite, SiteFactory
 from tests.integration.conversation_support import Mastodon, page, publish
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[Mastodon]:
-    server = await Mastodon().start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 @pytest.fixture

@@ -2,30 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from tests.conftest import LiveSite, SiteFactory
+from tests.conftest import LiveSite
 from tests.integration.conversation_support import Mastodon, page, publish
-
-OPEN = {"comments": {"moderation": "open"}}
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[Mastodon]:
-    server = await Mastodon().start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
-    created = await site_factory(overrides=OPEN)
-    remote.site = created
-    return created
 
 
 async def test_hostile_content__scripts_javascript_links_and_handlers_never_reach_the_page(

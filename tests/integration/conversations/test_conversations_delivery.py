@@ -4,10 +4,7 @@ replies collections serve."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from fedblog.models import Comment, Post
 from fedblog.protocol.activitystreams import PUBLIC
@@ -16,22 +13,6 @@ from tests.conftest import LiveSite, SiteFactory
 from tests.integration.conversation_support import Mastodon, page, publish
 from tests.integration.fed_support import AS2, eventually, fetch, fetch_json
 from tests.integration.test_admin import thread_parents
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[Mastodon]:
-    server = await Mastodon().start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
-    created = await site_factory(overrides={"comments": {"moderation": "open"}})
-    remote.site = created
-    return created
 
 
 async def fediverse_comment(site: LiveSite, remote: Mastodon, post: Post, text: str = "<p>Question?</p>") -> Comment:

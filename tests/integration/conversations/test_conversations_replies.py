@@ -4,9 +4,6 @@ what the post page (or the admin) then shows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from fedblog.models import CommentStatus
 from fedblog.services.comments import CommentForm, CommentService
@@ -14,24 +11,6 @@ from tests.conftest import LiveSite, SiteFactory
 from tests.integration.blog_support import get
 from tests.integration.conversation_support import PUBLIC, Mastodon, page, publish, wait_for_processing
 from tests.integration.test_admin import log_in, thread_parents
-
-OPEN = {"comments": {"moderation": "open"}}
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[Mastodon]:
-    server = await Mastodon().start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def open_site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
-    site = await site_factory(overrides=OPEN)
-    remote.site = site
-    return site
 
 
 async def test_reply_to_post__shows_the_comment_with_its_remote_author(open_site: LiveSite, remote: Mastodon) -> None:

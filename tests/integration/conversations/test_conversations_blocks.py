@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
 
-import pytest
-
-from tests.conftest import LiveSite, SiteFactory
+from tests.conftest import LiveSite
 from tests.integration.blog_support import get, new_session
 from tests.integration.conversation_support import Mastodon, page, publish
 from tests.integration.test_admin import ADMIN_CSRF_RE, log_in
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[Mastodon]:
-    server = await Mastodon().start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
-    created = await site_factory(overrides={"comments": {"moderation": "open"}})
-    remote.site = created
-    return created
 
 
 async def fedblog(site: LiveSite, *args: str) -> tuple[int, str, str]:

@@ -1,0 +1,34 @@
+"""Fixtures shared by the conversation tests: a loopback "remote Mastodon" and a blog that talks to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.conftest import LiveSite, SiteFactory
+from tests.integration.conversation_support import Mastodon
+
+OPEN = {"comments": {"moderation": "open"}}
+
+
+@pytest.fixture
+async def remote() -> AsyncIterator[Mastodon]:
+    server = await Mastodon().start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def open_site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
+    """A blog whose moderation is open, so replies show at once; `remote` knows it."""
+    created = await site_factory(overrides=OPEN)
+    remote.site = created
+    return created
+
+
+@pytest.fixture
+async def site(open_site: LiveSite) -> LiveSite:
+    return open_site
