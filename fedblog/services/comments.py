@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from fedblog.context import Context
 from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post, Visibility
-from fedblog.rendering import plain_text_to_html
+from fedblog.rendering import plain_text_to_html, render_markdown
 from fedblog.store.comments import NewComment
 
 MAX_NAME = 100
@@ -154,8 +154,6 @@ class CommentService:
 
     async def reply_as_author(self, parent_id: int, message_markdown: str) -> Comment:
         """The author answers a comment: approved at once, and federated by the listeners."""
-        from fedblog.rendering import render_markdown
-
         parent = await self.store.get_comment(parent_id)
         if parent is None:
             raise LookupError(f"no comment {parent_id}")
