@@ -63,18 +63,21 @@ def no_csrf_token() -> str:
     return ""  # AS2 documents carry no form, so no per-visitor token
 
 
-async def note_response(request: web.Request, post: Post) -> web.StreamResponse:
+async def note_response(
+    request: web.Request, slug: str, load_post: Callable[[], Awaitable[Post]]
+) -> web.StreamResponse:
     """The post as an AS2 Note; the blog's post handler calls this when the client wants activity+json.
-    Cached like the pages: right after publishing, every follower's server fetches it at once."""
+    Cached like the pages, and looked up in the cache before the post is loaded: right after publishing, every
+    follower's server fetches it at once."""
     refusal = await signed_fetch_refusal(request)
     if refusal is not None:
         return refusal
     urls = get_context(request).urls
 
     async def build() -> web.Response:
-        return as2_response(as2.post_to_note(urls, post))
+        return as2_response(as2.post_to_note(urls, await load_post()))
 
-    return await cached(request, f"{urls.note(post.slug)}#as2", build, no_csrf_token)
+    return await cached(request, f"{urls.note(slug)}#as2", build, no_csrf_token)
 
 
 # --- the actor and its profile page --------------------------------------------------------------------

@@ -6,6 +6,7 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from aiohttp import web
 
@@ -124,7 +125,7 @@ async def load_post(request: web.Request) -> Post:
 
 async def post_page(request: web.Request) -> web.StreamResponse:
     if wants_activity_json(request):
-        note = await activitypub.note_response(request, await load_post(request))
+        note = await activitypub.note_response(request, request.match_info["slug"], partial(load_post, request))
         if not note.prepared:
             note.headers["Vary"] = "Accept"
         return note

@@ -3,14 +3,18 @@
 Keys carry the database's data_version: any commit (this process, the CLI, another server process) changes
 it, so the next request renders afresh and an edit shows at once. Stale entries simply age out of the LRU.
 
-Per-visitor parts never go into the cache: pages are rendered with CSRF_PLACEHOLDER where the comment form's
-token goes, and each response gets its own token by a bytes replace. Personal views (?replyto, ?held, form
-errors) bypass the cache entirely.
+The comment form's token is not part of the cached render: pages are rendered with CSRF_PLACEHOLDER where it
+goes, and the cached entry puts in a token of its own, renewed every TOKEN_RENEWAL_SECONDS. Visitors of the same
+page within that window share a token; that gives nothing away, because the form is anonymous: the token binds no
+visitor (anyone can fetch the page and get one), it proves the form came from this site and when (see web/csrf.py).
+A fresh token per response meant a new 113 KB body per request, a third of a cache hit. Personal views (?replyto,
+?held, form errors) bypass the cache entirely and get a token of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,11 +28,13 @@ _PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 _STATE_NAME = "page_cache"
 MAX_ENTRIES = 512
 MAX_BYTES = 64 * 1024 * 1024
+# Well under the token's lifetime (a day, web/csrf.py): a page read just before a renewal still has hours.
+TOKEN_RENEWAL_SECONDS = 600.0
 
 CacheKey = tuple[str, str, int]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class CachedPage:
     body: bytes
     content_type: str
@@ -36,11 +42,29 @@ class CachedPage:
     has_placeholder: bool = False
     # The body cut at each placeholder, made once: joining the parts around a token costs ~1 µs for a 113 KB
     # page where bytes.replace, which scans the whole body on every response, cost ~37 µs (a fifth of a request).
-    parts: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
+    parts: tuple[bytes, ...] = field(default=(), repr=False)
+    # The body with the current token in place, and when that token is due for renewal (time.monotonic()).
+    served: bytes = field(default=b"", repr=False)
+    renew_at: float = field(default=0.0, repr=False)
+    response_headers: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.has_placeholder and not self.parts:
-            object.__setattr__(self, "parts", tuple(self.body.split(_PLACEHOLDER_BYTES)))
+            self.parts = tuple(self.body.split(_PLACEHOLDER_BYTES))
+        self.response_headers = {**dict(self.headers), "Content-Type": self.content_type}
+
+    @property
+    def size(self) -> int:
+        """Bytes held: the body, and for a page with a form its parts and its served copy as well."""
+        return len(self.body) * (3 if self.has_placeholder else 1)
+
+    def body_to_serve(self, csrf_token: Callable[[], str], now: float) -> bytes:
+        if not self.has_placeholder:
+            return self.body
+        if not self.served or now >= self.renew_at:
+            self.served = csrf_token().encode().join(self.parts)
+            self.renew_at = now + TOKEN_RENEWAL_SECONDS
+        return self.served
 
 
 @dataclass
@@ -62,16 +86,16 @@ class PageCache:
         return page
 
     def put(self, key: CacheKey, page: CachedPage) -> None:
-        if len(page.body) > self.max_bytes:
+        if page.size > self.max_bytes:
             return
         old = self._entries.pop(key, None)
         if old is not None:
-            self._bytes -= len(old.body)
+            self._bytes -= old.size
         self._entries[key] = page
-        self._bytes += len(page.body)
+        self._bytes += page.size
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
-            self._bytes -= len(evicted.body)
+            self._bytes -= evicted.size
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -92,13 +116,9 @@ def page_from_response(response: web.Response) -> CachedPage:
     return CachedPage(body=body, content_type=content_type, headers=headers, has_placeholder=_PLACEHOLDER_BYTES in body)
 
 
-def response_from_page(page: CachedPage, csrf_token: Callable[[], str]) -> web.Response:
-    body = page.body
-    if page.has_placeholder:
-        body = csrf_token().encode().join(page.parts)
-    response = web.Response(body=body, headers=dict(page.headers))
-    response.headers["Content-Type"] = page.content_type
-    return response
+def response_from_page(page: CachedPage, csrf_token: Callable[[], str], now: float | None = None) -> web.Response:
+    body = page.body_to_serve(csrf_token, time.monotonic() if now is None else now)
+    return web.Response(body=body, headers=page.response_headers)
 
 
 async def cached(

@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 
 from fedblog.models import AuthorKind, Comment, CommentAuthor, CommentOrigin, CommentStatus, Visibility
 from fedblog.services.comments import build_thread
-from fedblog.web.page_cache import CSRF_PLACEHOLDER, CachedPage, PageCache, response_from_page
+from fedblog.web.page_cache import (
+    CSRF_PLACEHOLDER,
+    TOKEN_RENEWAL_SECONDS,
+    CachedPage,
+    PageCache,
+    response_from_page,
+)
 from fedblog.web.post_page import thread_steps
 
 
@@ -39,14 +45,27 @@ def test_page_cache__new_data_version_is_a_different_entry() -> None:
     assert cache.get(("/", "en", 2)) is None
 
 
-def test_response_from_page__puts_a_fresh_token_in_place_of_the_placeholder() -> None:
+def test_response_from_page__puts_a_token_in_place_of_the_placeholder_and_renews_it() -> None:
     cached = CachedPage(
-        body=f'<input value="{CSRF_PLACEHOLDER}">'.encode(), content_type="text/html", has_placeholder=True
+        body=f'<input value="{CSRF_PLACEHOLDER}"><p>after</p>'.encode(), content_type="text/html", has_placeholder=True
     )
     tokens = iter(["one", "two"])
-    first = response_from_page(cached, lambda: next(tokens))
-    second = response_from_page(cached, lambda: next(tokens))
-    assert first.body == b'<input value="one">' and second.body == b'<input value="two">'
+
+    first = response_from_page(cached, lambda: next(tokens), now=1000.0)
+    within = response_from_page(cached, lambda: next(tokens), now=1000.0 + TOKEN_RENEWAL_SECONDS - 1)
+    renewed = response_from_page(cached, lambda: next(tokens), now=1000.0 + TOKEN_RENEWAL_SECONDS)
+
+    assert first.body == within.body == b'<input value="one"><p>after</p>'
+    assert renewed.body == b'<input value="two"><p>after</p>'
+    assert first.headers["Content-Type"] == "text/html"
+
+
+def test_page_cache__a_page_with_a_form_counts_its_served_copy() -> None:
+    cache = PageCache(max_entries=100, max_bytes=100)
+    with_form = CachedPage(body=CSRF_PLACEHOLDER.encode() + b"x" * 10, content_type="text/html", has_placeholder=True)
+    cache.put(("/form", "en", 1), with_form)
+    cache.put(("/plain", "en", 1), page(40))
+    assert len(cache) == 1 and cache.get(("/plain", "en", 1)) is not None  # 3 × 32 + 40 > 100: /form went
 
 
 def comment(comment_id: int, parent_id: int | None) -> Comment:
