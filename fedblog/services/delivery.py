@@ -8,11 +8,12 @@ loses nothing, and re-sends at most the jobs that were in flight. Concurrency is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -163,6 +164,32 @@ class Attempt:
     error: str | None
 
 
+class HostSlots:
+    """At most `per_host` deliveries at once to each host. A host's entry lives only while deliveries to it are
+    running or waiting: a worker that delivered to 10,000 hosts over its life holds none of them afterwards."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}  # host → (its slots, deliveries using them)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, host: str) -> AsyncIterator[None]:
+        slots, users = self._hosts.get(host) or (asyncio.Semaphore(self.per_host), 0)
+        self._hosts[host] = (slots, users + 1)
+        try:
+            async with slots:
+                yield
+        finally:
+            slots, users = self._hosts[host]
+            if users == 1:
+                del self._hosts[host]
+            else:
+                self._hosts[host] = (slots, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+
 class DeliveryWorker:
     """Drains the queue. `run()` is the long-lived loop inside `fedblog serve`; `run_once()` does one pass
     (tests, tools). The clock is injectable so tests can move time forward past backoffs and locks."""
@@ -177,7 +204,7 @@ class DeliveryWorker:
         self.per_host = settings.delivery_per_host
         self._http = http
         self._slots = asyncio.Semaphore(self.concurrency)
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self.host_slots = HostSlots(self.per_host)
         self._in_flight: dict[int, str] = {}  # job id → host
         self._done: list[Attempt] = []
         self._bodies: dict[str, bytes] = {}
@@ -242,12 +269,6 @@ class DeliveryWorker:
             body = self._bodies[activity_id] = text.encode()
         return body
 
-    def _host_slot(self, host: str) -> asyncio.Semaphore:
-        slot = self._host_slots.get(host)
-        if slot is None:
-            slot = self._host_slots[host] = asyncio.Semaphore(self.per_host)
-        return slot
-
     async def _attempt(self, job: Job) -> None:
         from fedblog.services.http import FetchError
 
@@ -255,7 +276,7 @@ class DeliveryWorker:
             body = await self._body(job.activity_id)
             if body is None:  # withdrawn (its object was deleted): nothing to send
                 return
-            async with self._host_slot(job.host), self._slots:  # host first: a busy host holds no global slot
+            async with self.host_slots.turn(job.host), self._slots:  # host first: a busy host holds no global slot
                 try:
                     result = await self.http.post_activity(job.inbox, body)
                 except FetchError as error:
