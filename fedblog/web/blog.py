@@ -10,13 +10,13 @@ from functools import partial
 
 from aiohttp import web
 
-from fedblog.models import Post
+from fedblog.models import CommentStatus, Post
 from fedblog.rendering import excerpt
 from fedblog.web import activitypub, feed
 from fedblog.web.keys import get_context
 from fedblog.web.negotiation import wants_activity_json
 from fedblog.web.page_cache import cached, personalize
-from fedblog.web.post_page import csrf_token_factory, load_held_preview, render_post_page
+from fedblog.web.post_page import csrf_token_factory, held_comment_id, load_held_preview, render_post_page
 from fedblog.web.render import render_html
 
 
@@ -129,22 +129,38 @@ async def post_page(request: web.Request) -> web.StreamResponse:
         if not note.prepared:
             note.headers["Vary"] = "Accept"
         return note
-    if "replyto" in request.query or "held" in request.query:
-        return await personal_post_page(request, await load_post(request))
+    slug = request.match_info["slug"]
+    held = request.query.get("held", "")
+    if held.isdigit() and held_comment_id(request) == int(held):
+        return await held_preview_page(request, await load_post(request))
+    # Anything else is the same for every visitor, so it is served from the cache: a ?held= without its cookie
+    # is the public page, and a ?replyto=<id> page is cached per comment (a crawler following every "Reply"
+    # link, or a flood of them, costs one render per comment, not one per request).
+    reply_to_id = await reply_target(request, request.query.get("replyto", ""))
 
-    # Cache first: a hit needs no query but the data version (a deleted post changes it too).
     async def build() -> web.Response:
-        return await render_post_page(request, await load_post(request))
+        return await render_post_page(request, await load_post(request), reply_to_id=reply_to_id)
 
-    return await serve_public(request, f"/posts/{request.match_info['slug']}", build)
+    key = f"/posts/{slug}" if reply_to_id is None else f"/posts/{slug}?replyto={reply_to_id}"
+    return await serve_public(request, key, build)
 
 
-async def personal_post_page(request: web.Request, post: Post) -> web.Response:
-    """?replyto / ?held views depend on the visitor: rendered every time, never cached."""
-    reply_text = request.query.get("replyto", "")
-    reply_to_id = int(reply_text) if reply_text.isdigit() else None
+async def reply_target(request: web.Request, reply_text: str) -> int | None:
+    """The id of ?replyto when it names a published comment of this post; None (the plain page) otherwise,
+    so that made-up ids cannot fill the cache."""
+    if not reply_text.isdigit() or len(reply_text) > 18:
+        return None
+    comment = await get_context(request).comments.get_comment(int(reply_text))
+    if comment is None or comment.status != CommentStatus.APPROVED:
+        return None
+    post = await load_post(request)
+    return comment.id if comment.post_id == post.id else None
+
+
+async def held_preview_page(request: web.Request, post: Post) -> web.Response:
+    """The visitor's own held comment, shown under the thread: private to them, rendered every time."""
     held = await load_held_preview(request, post)
-    response = await render_post_page(request, post, reply_to_id=reply_to_id, held=held)
+    response = await render_post_page(request, post, held=held)
     response.headers["Cache-Control"] = "private, no-store"
     return personalize(response, csrf_token_factory(request.app))
 

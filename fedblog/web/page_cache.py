@@ -100,6 +100,9 @@ class PageCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def keys(self) -> list[CacheKey]:
+        return list(self._entries)
+
 
 def page_cache(app: web.Application) -> PageCache:
     state = app[STATE_KEY]

@@ -244,13 +244,19 @@ async def test_post_page__activitypub_clients_get_the_note(site: LiveSite) -> No
     assert "<html" not in page.text
 
 
-async def test_page_cache__personal_views_are_never_cached(site: LiveSite) -> None:
+async def test_page_cache__reply_view_is_cached_per_comment_and_never_leaks(site: LiveSite) -> None:
     post = await publish(site, "Reply here", slug="reply-here")
     comment = await add_comment(site, post, "Parent", name="Ana")
 
-    personal = await get(site, f"/posts/reply-here?replyto={comment.id}")
+    replying = [await get(site, f"/posts/reply-here?replyto={comment.id}") for _ in range(2)]
     public = await get(site, "/posts/reply-here")
+    made_up = await get(site, "/posts/reply-here?replyto=987654")
 
-    assert "Replying to" in personal.text and personal.headers["Cache-Control"] == "private, no-store"
-    assert "Replying to" not in public.text
-    assert 'name="parent_id" value=""' in public.text
+    assert all(
+        "Replying to" in page.text and f'name="parent_id" value="{comment.id}"' in page.text for page in replying
+    )
+    assert "Replying to" not in public.text and 'name="parent_id" value=""' in public.text
+    assert "Replying to" not in made_up.text and 'name="parent_id" value=""' in made_up.text
+    keys = {key[0] for key in page_cache(site.app).keys()}
+    assert keys >= {"/posts/reply-here", f"/posts/reply-here?replyto={comment.id}"}
+    assert not any("987654" in key for key in keys)
