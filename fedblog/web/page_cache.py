@@ -100,7 +100,7 @@ class PageCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def keys(self) -> list[CacheKey]:
+    def cached_keys(self) -> list[CacheKey]:
         return list(self._entries)
 
 

@@ -150,6 +150,10 @@ async def render_post_page(
     if reply_to_id is None and form.values.parent_id.isdigit():
         reply_to_id = int(form.values.parent_id)
     reply_to = next((node.comment for node in walk(thread) if node.comment.id == reply_to_id), None)
+    # A held reply is previewed under its parent when the parent is on the page, else after the thread.
+    held_parent = None
+    if held is not None and held.parent_id is not None:
+        held_parent = next((node.comment.id for node in walk(thread) if node.comment.id == held.parent_id), None)
     values: dict[str, Any] = {
         "post": post,
         "thread": thread,
@@ -160,6 +164,7 @@ async def render_post_page(
         "form_message": form.message,
         "reply_to": reply_to,
         "held": held,
+        "held_parent": held_parent,
         "csrf_token": CSRF_PLACEHOLDER,
         "honeypot_field": HONEYPOT_FIELD,
         "reactions": None,

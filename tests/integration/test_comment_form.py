@@ -341,3 +341,24 @@ async def test_form__chunked_body_over_64_kib_is_413_too(site: LiveSite) -> None
         )
     assert answer.status == 413
     assert await stored_comments(site) == []
+
+
+async def test_held_preview__a_held_reply_shows_under_its_parent(site_factory: SiteFactory) -> None:
+    site = await site_factory(overrides=LENIENT)
+    post = await publish(site, "Post", slug="post")
+    parent = await add_comment(site, post, "Parent words", name="Parent Person")
+    later = await add_comment(site, post, "A later comment", name="Someone Else")
+    async with new_session() as writer:
+        answer = await submit_comment(
+            site, "post", writer, **{**VALID, "message": "My held reply", "parent_id": str(parent.id)}
+        )
+        held = next(comment for comment in await stored_comments(site) if comment.status == CommentStatus.PENDING)
+        landing = await get(site, answer.headers["Location"].removeprefix(site.url).split("#")[0], writer)
+    under_parent = re.search(
+        rf'id="comment-{parent.id}".*?<ol class="comment-replies">\s*<li class="comment-item">'
+        rf'.*?awaiting moderation.*?id="comment-{held.id}".*?</ol>.*?id="comment-{later.id}"',
+        landing.text,
+        flags=re.DOTALL,
+    )
+    assert under_parent, "the held reply is previewed inside its parent's replies, before the next comment"
+    assert landing.text.count("awaiting moderation") == 1
