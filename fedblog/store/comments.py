@@ -293,12 +293,18 @@ class CommentStore:
             )
         )
 
-    async def list_by_status(self, status: CommentStatus | None = None, limit: int = 500) -> list[Comment]:
+    async def list_by_status(
+        self, status: CommentStatus | None = None, limit: int = 500, offset: int = 0
+    ) -> list[Comment]:
+        """Newest first; one page of `limit` comments from `offset`."""
         if status is None:
-            rows = await self.db.fetch_all(f"{_SELECT} ORDER BY c.created_at DESC, c.id DESC LIMIT ?", (limit,))
+            rows = await self.db.fetch_all(
+                f"{_SELECT} ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?", (limit, offset)
+            )
         else:
             rows = await self.db.fetch_all(
-                f"{_SELECT} WHERE c.status = ? ORDER BY c.created_at DESC, c.id DESC LIMIT ?", (status.value, limit)
+                f"{_SELECT} WHERE c.status = ? ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?",
+                (status.value, limit, offset),
             )
         return [row_to_comment(row) for row in rows]
 

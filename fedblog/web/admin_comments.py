@@ -3,6 +3,7 @@ author, and the list of approved commenters. Every change goes through CommentSe
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -15,14 +16,24 @@ from fedblog.web.keys import get_context
 TABS = (CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.SPAM)
 ACTIONS = ("approve", "spam", "delete", "reply")
 MAX_REPLY = 20_000
+PER_PAGE = 50  # a queue after a spam wave has thousands: one page at a time, newest first
 
 
 def tab_from(text: str) -> CommentStatus:
     return CommentStatus(text) if text in {tab.value for tab in TABS} else CommentStatus.PENDING
 
 
-def queue_url(tab: CommentStatus, done: str = "", comment_id: int | None = None, error: str = "") -> str:
-    query = {"status": tab.value} | ({"done": done} if done else {}) | ({"error": error} if error else {})
+def page_from(text: str) -> int:
+    return int(text) if text.isdigit() and 1 <= int(text) <= 1_000_000 else 1
+
+
+def queue_url(tab: CommentStatus, done: str = "", comment_id: int | None = None, error: str = "", page: int = 1) -> str:
+    query = (
+        {"status": tab.value}
+        | ({"page": str(page)} if page > 1 else {})
+        | ({"done": done} if done else {})
+        | ({"error": error} if error else {})
+    )
     anchor = f"#comment-{comment_id}" if comment_id is not None else ""
     return f"/admin/comments?{urlencode(query)}{anchor}"
 
@@ -32,6 +43,8 @@ async def moderation_queue(request: web.Request) -> web.Response:
     ctx = get_context(request)
     tab = tab_from(request.query.get("status", ""))
     counts = await ctx.comments.count_by_status()
+    pages = max(1, math.ceil(counts.get(tab.value, 0) / PER_PAGE))
+    page = min(page_from(request.query.get("page", "1")), pages)  # after moderating the last items of a page
     return render_admin(
         request,
         "admin/comments.html",
@@ -39,7 +52,10 @@ async def moderation_queue(request: web.Request) -> web.Response:
         tab=tab,
         tabs=TABS,
         counts=counts,
-        comments=await ctx.comments.list_by_status(tab),
+        comments=await ctx.comments.list_by_status(tab, PER_PAGE, (page - 1) * PER_PAGE),
+        page=page,
+        pages=pages,
+        page_url=lambda number: queue_url(tab, page=number),
         done=request.query.get("done", "") if request.query.get("done", "") in ACTIONS else "",
         error=request.query.get("error", "") == "empty",
     )
@@ -52,6 +68,7 @@ async def moderate(request: web.Request) -> web.Response:
     comment_id = int(request.match_info["id"])
     action = request.match_info["action"]
     tab = tab_from(form_text(form, "tab", 20))
+    page = page_from(form_text(form, "page", 10))
     comment = await get_context(request).comments.get_comment(comment_id)
     if comment is None:
         raise web.HTTPNotFound()
@@ -61,17 +78,17 @@ async def moderate(request: web.Request) -> web.Response:
         await service.mark_spam(comment_id)
     elif action == "delete":
         await service.delete(comment_id)
-        raise web.HTTPSeeOther(queue_url(tab, done=action))
+        raise web.HTTPSeeOther(queue_url(tab, done=action, page=page))
     else:
         message = form_text(form, "message", MAX_REPLY)
         if not message.strip():
-            raise web.HTTPSeeOther(queue_url(tab, comment_id=comment_id, error="empty"))
+            raise web.HTTPSeeOther(queue_url(tab, comment_id=comment_id, error="empty", page=page))
         # Answering a held comment approves it first, as WordPress does: a reply under a hidden comment
         # would otherwise float to the top of the thread.
         if comment.status != CommentStatus.APPROVED:
             await service.approve(comment_id)
         await service.reply_as_author(comment_id, message)
-    raise web.HTTPSeeOther(queue_url(tab, done=action, comment_id=comment_id))
+    raise web.HTTPSeeOther(queue_url(tab, done=action, comment_id=comment_id, page=page))
 
 
 async def commenters(request: web.Request) -> web.Response:

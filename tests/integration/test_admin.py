@@ -389,6 +389,26 @@ async def test_queue__empty_reply_publishes_nothing(admin: Admin) -> None:
     assert len(await admin.site.ctx.comments.list_visible_for_post(post.id)) == 1
 
 
+async def test_queue__pages_of_fifty_newest_first_and_moderation_stays_on_its_page(admin: Admin) -> None:
+    # Given 55 held comments (a spam wave)
+    post = await publish(admin.site, "Hello")
+    held = [await add_comment(admin.site, post, f"Held number {n}.", approve=False) for n in range(55)]
+    # Then the queue shows the newest 50, and the 5 oldest on page 2
+    first = await admin.get("/admin/comments?status=pending")
+    second = await admin.get("/admin/comments?status=pending&page=2")
+    assert "Held number 54." in first.text and "Held number 5." in first.text and "Held number 4." not in first.text
+    assert "Page 1 of 2" in first.text and 'href="/admin/comments?status=pending&amp;page=2"' in first.text
+    assert [f"Held number {n}." in second.text for n in (4, 0, 5)] == [True, True, False]
+    assert "Page 2 of 2" in second.text and "Pending (55)" in second.text
+    # When one is approved from page 2, the admin comes back to page 2
+    answer = await admin.post(f"/admin/comments/{held[0].id}/approve", {"tab": "pending", "page": "2"})
+    assert answer.headers["Location"] == f"/admin/comments?status=pending&page=2&done=approve#comment-{held[0].id}"
+    after = await admin.get("/admin/comments?status=pending&page=2")
+    assert "Held number 0." not in after.text and "Held number 1." in after.text
+    # A page past the end shows the last one
+    assert "Page 2 of 2" in (await admin.get("/admin/comments?status=pending&page=9")).text
+
+
 async def test_queue__unknown_comment_is_404(admin: Admin) -> None:
     assert (await admin.post("/admin/comments/999/approve", {})).status == 404
 
