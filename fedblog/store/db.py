@@ -80,6 +80,10 @@ class Database:
                 yield self.connection
             except BaseException:
                 await self.connection.execute("ROLLBACK")
+                # Reads share this connection: a page rendered meanwhile may show the rows just undone, and
+                # was cached under the current version. A new version retires it.
+                if self.connection.total_changes != changes_before:
+                    self.version += 1
                 raise
             else:
                 await self.connection.execute("COMMIT")

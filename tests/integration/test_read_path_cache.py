@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from fedblog.models import CommentOrigin, CommentStatus
 from fedblog.services.posts import PostInput, PostService
+from fedblog.store.comments import NewComment
 from fedblog.web import blog
 from tests.conftest import LiveSite
 from tests.integration.blog_support import add_comment, get, new_session, publish
@@ -79,3 +81,33 @@ async def test_note__cached_and_an_edit_shows_at_once(site: LiveSite) -> None:
     assert "Second title" in second.text and "First title" not in second.text
     page = await get(site, "/posts/noted", headers={"Accept": "text/html"})
     assert page.headers["Content-Type"].startswith("text/html") and "Second title" in page.text
+
+
+class Undone(Exception):
+    pass
+
+
+async def test_page_cache__a_page_read_during_a_rolled_back_write_is_not_served_again(site: LiveSite) -> None:
+    # Given a post with one comment
+    post = await publish(site, "Careful", slug="careful")
+    first = await add_comment(site, post, "A real comment")
+    # When a write that fails half-way is open while a reader fetches the page (reads share the connection)
+    with pytest.raises(Undone):
+        async with site.ctx.db.transaction() as conn:
+            await site.ctx.comments.insert_comment(
+                conn,
+                NewComment(
+                    post_id=post.id,
+                    parent_id=None,
+                    author_id=first.author.id,
+                    origin=CommentOrigin.WEB,
+                    status=CommentStatus.APPROVED,
+                    content_html="<p>A phantom comment</p>",
+                ),
+            )
+            during = await get(site, "/posts/careful")
+            raise Undone()
+    # Then once it is rolled back, readers never see the undone comment again
+    after = await get(site, "/posts/careful")
+    assert "A phantom comment" in during.text  # the race this test is about did happen
+    assert "A phantom comment" not in after.text and "A real comment" in after.text
