@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +16,19 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedblog.models import Post
-from fedblog.protocol.httpsig import SignatureError, sign_request, verify_request
-from fedblog.protocol.keys import generate_private_key_pem, load_private_key, public_key_pem
+from fedblog.protocol.httpsig import sign_request
 from fedblog.services.inbox import wait_for_processing
 from fedblog.services.posts import PostInput, PostService
 from tests.conftest import LiveSite, free_port
+from tests.integration.fake_remote import check_signature, person_document, remote_key
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "samples"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-_KEYS: dict[str, rsa.RSAPrivateKey] = {}
 
 
 def actor_key(name: str) -> rsa.RSAPrivateKey:
     """One RSA key per actor name per session (generating keys is slow)."""
-    if name not in _KEYS:
-        _KEYS[name] = load_private_key(generate_private_key_pem())
-    return _KEYS[name]
+    return remote_key(f"conversation:{name}")
 
 
 @dataclass
@@ -81,31 +77,14 @@ class Mastodon:
         return f"{self.actor_id(name)}/statuses/{self._counter}"
 
     def actor_document(self, name: str) -> dict[str, Any]:
-        actor_id = self.actor_id(name)
         profile = self.profiles.get(name, {})
-        return {
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": actor_id,
-            "type": "Person",
-            "preferredUsername": name,
-            "name": profile.get("name", name.capitalize()),
-            "url": f"{self.base}/@{name}",
-            "inbox": f"{actor_id}/inbox",
-            "outbox": f"{actor_id}/outbox",
-            "followers": f"{actor_id}/followers",
-            "following": f"{actor_id}/following",
-            "endpoints": {"sharedInbox": f"{self.base}/inbox"},
-            "icon": {
-                "type": "Image",
-                "mediaType": "image/png",
-                "url": profile.get("icon", f"{self.base}/a/{name}.png"),
-            },
-            "publicKey": {
-                "id": f"{actor_id}#main-key",
-                "owner": actor_id,
-                "publicKeyPem": public_key_pem(actor_key(name)),
-            },
-        }
+        return person_document(
+            self.base,
+            name,
+            actor_key(name),
+            display_name=profile.get("name"),
+            icon=profile.get("icon", f"{self.base}/a/{name}.png"),
+        )
 
     async def start(self) -> Mastodon:
         app = web.Application()
@@ -139,20 +118,9 @@ class Mastodon:
         return as2(document) if document is not None else web.Response(status=404)
 
     async def _inbox(self, request: web.Request) -> web.Response:
+        assert self.site is not None
         body = await request.read()
-        verified, reason = True, ""
-        try:
-            assert self.site is not None
-            verify_request(
-                method="POST",
-                path_qs=request.path_qs,
-                headers=request.headers,
-                body=body,
-                public_key_pem=self.site.ctx.public_key_pem,
-                now=datetime.now(UTC),
-            )
-        except SignatureError as error:
-            verified, reason = False, str(error)
+        verified, reason = check_signature(request, body, self.site.ctx.public_key_pem)
         self.deliveries.append(Delivery(request.path, body, verified, reason))
         return web.Response(status=202)
 

@@ -27,6 +27,53 @@ def remote_key(name: str = "remote") -> rsa.RSAPrivateKey:
     return _KEYS[name]
 
 
+def person_document(
+    base: str,
+    name: str,
+    key: rsa.RSAPrivateKey,
+    *,
+    display_name: str | None = None,
+    icon: str | None = None,
+    shared_inbox: bool = True,
+) -> dict[str, Any]:
+    """A Person shaped like Mastodon's (ids under <base>/users/<name>), with the public half of `key`."""
+    actor_id = f"{base}/users/{name}"
+    document: dict[str, Any] = {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": actor_id,
+        "type": "Person",
+        "preferredUsername": name,
+        "name": display_name or name.capitalize(),
+        "url": f"{base}/@{name}",
+        "inbox": f"{actor_id}/inbox",
+        "outbox": f"{actor_id}/outbox",
+        "followers": f"{actor_id}/followers",
+        "following": f"{actor_id}/following",
+        "publicKey": {"id": f"{actor_id}#main-key", "owner": actor_id, "publicKeyPem": public_key_pem(key)},
+    }
+    if shared_inbox:
+        document["endpoints"] = {"sharedInbox": f"{base}/inbox"}
+    if icon:
+        document["icon"] = {"type": "Image", "mediaType": "image/png", "url": icon}
+    return document
+
+
+def check_signature(request: web.Request, body: bytes, public_key_pem: str) -> tuple[bool, str]:
+    """(verified, why not) for a request the blog signed, checked with the blog's public key."""
+    try:
+        verify_request(
+            method=request.method,
+            path_qs=request.path_qs,
+            headers=request.headers,
+            body=body,
+            public_key_pem=public_key_pem,
+            now=datetime.now(UTC),
+        )
+    except SignatureError as error:
+        return False, str(error)
+    return True, ""
+
+
 @dataclass
 class Received:
     path: str
@@ -69,27 +116,7 @@ class FakeRemote:
         return remote_key(f"{self.host}:{name}")
 
     def actor_document(self, name: str) -> dict[str, Any]:
-        actor_id = self.actor_id(name)
-        document: dict[str, Any] = {
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": actor_id,
-            "type": "Person",
-            "preferredUsername": name,
-            "name": name.capitalize(),
-            "inbox": self.inbox(name),
-            "outbox": f"{actor_id}/outbox",
-            "followers": f"{actor_id}/followers",
-            "following": f"{actor_id}/following",
-            "url": f"{self.base}/@{name}",
-            "publicKey": {
-                "id": f"{actor_id}#main-key",
-                "owner": actor_id,
-                "publicKeyPem": public_key_pem(self.key(name)),
-            },
-        }
-        if self.shared_inbox:
-            document["endpoints"] = {"sharedInbox": f"{self.base}/inbox"}
-        return document
+        return person_document(self.base, name, self.key(name), shared_inbox=self.shared_inbox)
 
     async def start(self) -> FakeRemote:
         app = web.Application()
@@ -116,18 +143,7 @@ class FakeRemote:
 
     async def _inbox(self, request: web.Request) -> web.Response:
         body = await request.read()
-        verified, reason = True, ""
-        try:
-            verify_request(
-                method="POST",
-                path_qs=request.path_qs,
-                headers=request.headers,
-                body=body,
-                public_key_pem=self.blog_public_key_pem,
-                now=datetime.now(UTC),
-            )
-        except SignatureError as error:
-            verified, reason = False, str(error)
+        verified, reason = check_signature(request, body, self.blog_public_key_pem)
         self.received.append(Received(request.path, dict(request.headers), body, verified, reason))
         status = self.answers.get(request.path, 202)
         return web.Response(status=status, headers=self.answer_headers.get(request.path, {}))
