@@ -69,6 +69,13 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class WebmentionSettings:
+    # Webmention (W3C): tell the pages a post links to, and take mentions from other sites as comments.
+    send: bool = True
+    receive: bool = True
+
+
+@dataclass(frozen=True)
 class AdminSettings:
     password_hash: str = ""
 
@@ -82,6 +89,7 @@ class Settings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    webmention: WebmentionSettings = field(default_factory=WebmentionSettings)
     # The directory of the config file: relative paths (database, keys) are resolved against it.
     root: Path = Path()
 
@@ -106,6 +114,7 @@ SECTIONS: dict[str, type] = {
     "federation": FederationSettings,
     "admin": AdminSettings,
     "server": ServerSettings,
+    "webmention": WebmentionSettings,
 }
 
 
@@ -265,6 +274,11 @@ discoverable = true
 [server]
 # true when a reverse proxy (nginx, Caddy) forwards to fedblog: client addresses come from X-Forwarded-For
 behind_proxy = false
+
+[webmention]
+# send: notify the pages a post links to; receive: accept mentions from other sites (moderated like comments)
+send = true
+receive = true
 
 [admin]
 password_hash = {q(password_hash)}

@@ -57,6 +57,10 @@ class Urls:
         """Where the remote-interaction forms are POSTed."""
         return self.absolute("/interact")
 
+    def webmention(self) -> str:
+        """The Webmention endpoint (advertised by every post page)."""
+        return self.absolute("/webmention")
+
     def feed(self) -> str:
         return self.absolute("/feed.xml")
 

@@ -10,6 +10,6 @@ from typing import Any
 
 
 def installers() -> list[Callable[[Any], None]]:
-    from fedblog.services import conversations, federation
+    from fedblog.services import conversations, federation, webmention_send
 
-    return [federation.install, conversations.install]
+    return [federation.install, conversations.install, webmention_send.install]

@@ -19,6 +19,7 @@ from fedblog.models import (
     Visibility,
 )
 from fedblog.store.db import Database, Row
+from fedblog.store.webmentions import NOT_A_MENTION
 
 _SELECT = """SELECT c.*, a.kind AS a_kind, a.name AS a_name, a.email AS a_email, a.website AS a_website,
     a.actor_id AS a_actor_id, a.handle AS a_handle, a.avatar_url AS a_avatar_url,
@@ -264,10 +265,11 @@ class CommentStore:
         return None if row is None else row_to_comment(row)
 
     async def list_visible_for_post(self, post_id: int) -> list[Comment]:
-        """Approved comments shown on the post page (public and unlisted), oldest first."""
+        """Approved comments shown in the post page's thread (public and unlisted), oldest first; likes and other
+        webmentions that are not replies are listed apart (store/webmentions.py)."""
         rows = await self.db.fetch_all(
             f"{_SELECT} WHERE c.post_id = ? AND c.status = 'approved' AND c.visibility IN {PUBLIC_VISIBILITIES} "
-            "ORDER BY c.created_at, c.id",
+            f"AND {NOT_A_MENTION} ORDER BY c.created_at, c.id",
             (post_id,),
         )
         return [row_to_comment(row) for row in rows]

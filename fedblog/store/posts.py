@@ -11,13 +11,14 @@ import aiosqlite
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import Post
 from fedblog.store.db import Database, Row
+from fedblog.store.webmentions import NOT_A_MENTION
 
-_COLUMNS = """p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
+_COLUMNS = f"""p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
     p.published_at, p.updated_at,
     (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM post_tags t WHERE t.post_id = p.id ORDER BY tag))
         AS tags,
     (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'approved'
-        AND c.visibility IN ('public', 'unlisted')) AS comment_count"""
+        AND c.visibility IN ('public', 'unlisted') AND {NOT_A_MENTION}) AS comment_count"""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from fedblog.web import (
     inbox,
     interaction,
     static,
+    webmention,
     wellknown,
     worker,
 )
@@ -20,5 +21,6 @@ from fedblog.web import (
 
 def setup(app: web.Application) -> None:
     # Order matters only where paths overlap: AP endpoints negotiate on the same URLs as pages.
-    for module in (static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, blog, worker):
+    modules = (static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, blog, worker)
+    for module in (*modules, webmention):
         module.setup(app)

@@ -1,0 +1,91 @@
+"""The two HTTP exchanges of Webmention, through the blog's SSRF-guarded client (services/http.py): reading a page
+(a source to verify, a target whose endpoint we discover) and POSTing a form to an endpoint.
+
+Every hop of a redirect is checked by the client's guard again; bodies are capped, and only text types are read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urljoin
+
+import aiohttp
+
+from fedblog.services.http import MAX_REDIRECTS, REDIRECT_STATUSES, FetchError, HttpClient, _describe, parse_retry_after
+
+MAX_PAGE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str  # after redirects: relative URLs of the page resolve against it
+    status: int
+    content_type: str
+    link_headers: tuple[str, ...]
+    text: str | None  # None unless 2xx and of a type asked for
+    retry_after: float | None = None
+
+
+async def fetch_page(http: HttpClient, url: str, *, accept: str, types: frozenset[str], truncate: bool = False) -> Page:
+    """GET a page, following at most MAX_REDIRECTS redirects. Any HTTP answer is a Page; no answer, a refused
+    address, a body over MAX_PAGE_BYTES (unless `truncate`: then its beginning) raise FetchError."""
+    current = url
+    try:
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = await http._open("GET", current, {"Accept": accept}, None)
+            async with response:
+                location = response.headers.get("Location")
+                if response.status in REDIRECT_STATUSES and location:
+                    current = urljoin(current, location)
+                    continue
+                content_type = response.content_type.lower()
+                text = None
+                if 200 <= response.status < 300 and content_type in types:
+                    data = await _read(response, truncate)
+                    text = _decode(data, response.charset)
+                return Page(
+                    url=current,
+                    status=response.status,
+                    content_type=content_type,
+                    link_headers=tuple(response.headers.getall("Link", [])),
+                    text=text,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
+                )
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise FetchError(_describe(error, current)) from None
+    raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+
+async def post_form(http: HttpClient, endpoint: str, fields: dict[str, str]) -> int:
+    """POST application/x-www-form-urlencoded fields (the endpoint's own query string stays); the HTTP status."""
+    body = urlencode(fields).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "*/*"}
+    try:
+        async with await http._open("POST", endpoint, headers, body) as response:
+            await response.content.read(2048)
+            return response.status
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise FetchError(_describe(error, endpoint)) from None
+
+
+async def _read(response: aiohttp.ClientResponse, truncate: bool) -> bytes:
+    if not truncate and response.content_length is not None and response.content_length > MAX_PAGE_BYTES:
+        raise FetchError("response too large", status=response.status)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        chunks.append(chunk)
+        if size > MAX_PAGE_BYTES:
+            if not truncate:
+                raise FetchError("response too large", status=response.status)
+            break
+    return b"".join(chunks)[:MAX_PAGE_BYTES]
+
+
+def _decode(data: bytes, charset: str | None) -> str:
+    try:
+        return data.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # an unknown charset name
+        return data.decode("utf-8", errors="replace")

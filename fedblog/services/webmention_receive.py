@@ -1,0 +1,229 @@
+"""Receiving webmentions: check and queue synchronously (the endpoint answers 202), verify in a worker.
+
+The queue is the `webmentions_received` table (state, next attempt, lock): a restart loses nothing. The worker
+verifies a bounded batch at a time: it fetches the source through the SSRF-guarded client, checks that it really
+links to the target, reads the author and the text (microformats2, off the event loop), and keeps one comment of
+origin `webmention` per (source, target), moderated like a first-time commenter's. A source that answers 410 (or
+another final error) or no longer links removes that comment; a source that cannot be reached is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+import aiosqlite
+
+from fedblog.clock import to_text, utcnow
+from fedblog.models import Comment, CommentOrigin, CommentStatus, Post
+from fedblog.protocol import webmention as wm
+from fedblog.services.comments import moderation_decision
+from fedblog.services.http import FetchError, get_http
+from fedblog.services.webmention_http import fetch_page
+from fedblog.store.blocks import BlockStore
+from fedblog.store.comments import NewComment
+from fedblog.store.webmentions import ReceivedJob, ReceivedOutcome, WebmentionStore
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY = 4  # verifications at once
+MAX_PENDING_PER_HOST = 50  # queued verifications per source host: a flood waits for its backlog
+LOCK_DURATION = timedelta(minutes=5)
+POLL_SECONDS = 5.0
+WAKEUP_KEY = "webmention_verify_wakeup"
+_POST_PATH = re.compile(r"^/posts/([^/]+)$")
+
+
+class QueueFull(Exception):
+    """Too many verifications already queued for this source host (429)."""
+
+
+# --- accepting --------------------------------------------------------------------------------------------------
+
+
+async def post_for_target(ctx: Context, target: str) -> Post | None:
+    """The published post a target URL names (query ignored), or None."""
+    wanted, base = urlsplit(wm.normalize_url(target)), urlsplit(wm.normalize_url(ctx.urls.base))
+    if (wanted.scheme, wanted.netloc) != (base.scheme, base.netloc):
+        return None
+    match = _POST_PATH.match(wanted.path)
+    return await ctx.posts.get_post_by_slug(unquote(match.group(1))) if match else None
+
+
+async def accept_webmention(ctx: Context, source: str, target: str, ip: str | None) -> None:
+    """§3.2.1: validate, then queue the verification. Raises wm.InvalidRequest (400) or QueueFull (429)."""
+    source, target = source.strip(), target.strip()
+    wm.check_request(source, target)
+    post = await post_for_target(ctx, target)
+    if post is None:
+        raise wm.InvalidRequest("'target' is not a published post of this blog.")
+    if await BlockStore(ctx.db).is_blocked(source):
+        raise wm.InvalidRequest("Mentions from this source are not accepted.")
+    store = WebmentionStore(ctx.db)
+    if await store.count_pending_from(wm.host_of(source)) >= MAX_PENDING_PER_HOST:
+        raise QueueFull()
+    async with ctx.db.transaction() as conn:
+        await store.queue_received(conn, source, wm.normalize_url(target), post.id, ip, utcnow())
+    wakeup_event(ctx).set()
+
+
+def wakeup_event(ctx: Context) -> asyncio.Event:
+    event = ctx.extras.get(WAKEUP_KEY)
+    if event is None:
+        event = ctx.extras[WAKEUP_KEY] = asyncio.Event()
+    return event
+
+
+# --- verifying --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a fetch of the source says: keep (with the mention), drop (final), or retry."""
+
+    action: str  # keep | drop | retry
+    reason: str = ""
+    mention: wm.Mention | None = None
+    retry_after: float | None = None
+
+
+class WebmentionVerifier:
+    """Drains the verification queue. `run()` lives inside `fedblog serve`; `run_once()` does one batch."""
+
+    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow) -> None:
+        self.ctx = ctx
+        self.clock = clock
+        self.store = WebmentionStore(ctx.db)
+
+    async def run_once(self) -> int:
+        now = self.clock()
+        jobs = await self.store.claim_received(now, now + LOCK_DURATION, CONCURRENCY)
+        await asyncio.gather(*(self.process(job) for job in jobs))
+        return len(jobs)
+
+    async def run(self) -> None:
+        wakeup = wakeup_event(self.ctx)
+        while True:
+            wakeup.clear()
+            if await self.run_once():
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), POLL_SECONDS)
+
+    async def process(self, job: ReceivedJob) -> None:
+        try:
+            verdict = await self.verify(job)
+            await self.record(job, verdict)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not stop the worker; the lock expires and the job is tried again
+            log.exception("verifying the webmention from %r failed", job.source[:200])
+
+    async def verify(self, job: ReceivedJob) -> Verdict:
+        if await BlockStore(self.ctx.db).is_blocked(job.source):
+            return Verdict("drop", "source blocked")
+        try:
+            page = await fetch_page(
+                get_http(self.ctx), job.source, accept=wm.ACCEPT, types=wm.HTML_TYPES | wm.TEXT_TYPES
+            )
+        except FetchError as error:
+            # No answer: try again later; an answer we refuse (too large) or an address the SSRF guard refuses: final.
+            retry = error.status is None and not str(error).startswith("refused")
+            return Verdict("retry" if retry else "drop", str(error))
+        if not 200 <= page.status < 300:
+            action = "retry" if wm.is_retryable(page.status) else "drop"
+            return Verdict(action, f"HTTP {page.status}", retry_after=page.retry_after)
+        if page.text is None:
+            return Verdict("drop", f"not a text document ({page.content_type[:60]})")
+        if not wm.source_links_to(page.text, page.content_type, page.url, job.target):
+            return Verdict("drop", "the source does not link to the target")
+        mention = await asyncio.to_thread(wm.parse_mention, page.text, page.content_type, job.source, job.target)
+        return Verdict("keep", mention=mention)
+
+    async def record(self, job: ReceivedJob, verdict: Verdict) -> None:
+        now = self.clock()
+        attempts = job.attempts + 1
+        existing = await self.ctx.comments.get_comment(job.comment_id) if job.comment_id else None
+        if verdict.action == "retry":
+            delay = wm.retry_delay(attempts, verdict.retry_after)
+            state = "pending" if delay is not None else "failed"
+            outcome = ReceivedOutcome(
+                state, attempts, now + delay if delay else None, verdict.reason, comment_id=job.comment_id
+            )
+            async with self.ctx.db.transaction() as conn:
+                await self.store.save_received(conn, job.id, outcome, now)
+            return
+        if verdict.action == "drop" or verdict.mention is None:
+            log.info("webmention from %r dropped: %s", job.source[:200], verdict.reason)
+            async with self.ctx.db.transaction() as conn:
+                if existing is not None:
+                    await self._remove(conn, existing)
+                await self.store.save_received(
+                    conn, job.id, ReceivedOutcome("rejected", attempts, None, verdict.reason), now
+                )
+            return
+        await self._keep(job, verdict.mention, existing, attempts, now)
+
+    async def _keep(
+        self, job: ReceivedJob, mention: wm.Mention, existing: Comment | None, attempts: int, now: datetime
+    ) -> None:
+        content = wm.excerpt_html(mention.excerpt)
+        # Without an h-card URL the author is the source's site: its name is the host, its link the site's root.
+        mention = replace(mention, author_url=mention.author_url or wm.site_root(job.source))
+        key = wm.author_key(mention.author_url, job.source)
+        status = moderation_decision(self.ctx.settings.comments.moderation, await self.store.author_is_trusted(key))
+        async with self.ctx.db.transaction() as conn:
+            if existing is not None and existing.post_id == job.post_id:
+                comment_id = existing.id
+                who = existing.author
+                if (who.name, who.profile_url, who.avatar_url) != (
+                    mention.author_name,
+                    mention.author_url,
+                    mention.author_photo,
+                ):
+                    await self.store.update_author(
+                        conn, who.id, mention.author_name, mention.author_url, mention.author_photo
+                    )
+                if existing.content_html != content:
+                    await self.ctx.comments.update_content(conn, comment_id, content, "", False, (), to_text(now))
+                approved = None
+            else:
+                author_id = await self.store.insert_author(
+                    conn, mention.author_name, mention.author_url, mention.author_photo, now
+                )
+                comment_id = await self.ctx.comments.insert_comment(
+                    conn,
+                    NewComment(
+                        post_id=job.post_id,
+                        parent_id=None,
+                        author_id=author_id,
+                        origin=CommentOrigin.WEBMENTION,
+                        status=status,
+                        content_html=content,
+                        remote_url=job.source,
+                    ),
+                )
+                approved = comment_id if status == CommentStatus.APPROVED else None
+            outcome = ReceivedOutcome("verified", attempts, None, None, mention.kind, key, comment_id)
+            await self.store.save_received(conn, job.id, outcome, now)
+            if approved is not None:
+                comment = await self.ctx.comments.get_comment(approved)
+                assert comment is not None
+                for listener in self.ctx.comment_listeners:
+                    await listener.comment_approved(conn, comment)
+
+    async def _remove(self, conn: aiosqlite.Connection, comment: Comment) -> None:
+        if comment.status == CommentStatus.APPROVED:
+            for listener in self.ctx.comment_listeners:
+                await listener.comment_removed(conn, comment)
+        await self.ctx.comments.delete_comment(conn, comment.id)

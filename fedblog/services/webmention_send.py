@@ -1,0 +1,153 @@
+"""Sending webmentions: a post listener queues one job per external link, a worker discovers and notifies.
+
+The listener runs inside PostService's transaction (publish, edit, delete from the admin or the CLI), so the
+jobs commit with the change and the server's worker sends them: publishing never waits on another site. On an
+edit or a deletion the links sent before are notified again, so their pages can update or drop the mention
+(§3.1.3, §3.1.4). Failures are logged, retried a few times (protocol.webmention.retry_delay), then left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from fedblog.clock import utcnow
+from fedblog.models import Post
+from fedblog.protocol import webmention as wm
+from fedblog.services.http import FetchError, get_http
+from fedblog.services.webmention_http import fetch_page, post_form
+from fedblog.store.webmentions import SentJob, WebmentionStore
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY = 4
+LOCK_DURATION = timedelta(minutes=5)
+POLL_SECONDS = 5.0
+WAKEUP_KEY = "webmention_send_wakeup"
+DISCOVERY_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+
+
+def wakeup_event(ctx: Context) -> asyncio.Event:
+    event = ctx.extras.get(WAKEUP_KEY)
+    if event is None:
+        event = ctx.extras[WAKEUP_KEY] = asyncio.Event()
+    return event
+
+
+class WebmentionQueue:
+    """A PostListener: queues the webmentions a post change calls for, atomically with the change."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.store = WebmentionStore(ctx.db)
+
+    def targets(self, post: Post) -> list[str]:
+        source = self.ctx.urls.post(post.slug)
+        return [url for url in wm.outbound_links(post.body_html, source) if not self.ctx.urls.is_local(url)]
+
+    async def _queue(self, conn: aiosqlite.Connection, post: Post, targets: list[str]) -> None:
+        if targets:
+            await self.store.queue_sent(conn, self.ctx.urls.post(post.slug), targets, utcnow())
+            wakeup_event(self.ctx).set()
+
+    async def post_published(self, conn: aiosqlite.Connection, post: Post) -> None:
+        await self._queue(conn, post, self.targets(post))
+
+    async def post_updated(self, conn: aiosqlite.Connection, post: Post) -> None:
+        before = await self.store.sent_targets(conn, self.ctx.urls.post(post.slug))
+        await self._queue(conn, post, list(dict.fromkeys([*self.targets(post), *before])))
+
+    async def post_deleted(self, conn: aiosqlite.Connection, post: Post) -> None:
+        await self._queue(conn, post, await self.store.sent_targets(conn, self.ctx.urls.post(post.slug)))
+
+
+class WebmentionSender:
+    """Drains the sending queue, a bounded batch at a time. `run()` lives inside `fedblog serve`."""
+
+    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow) -> None:
+        self.ctx = ctx
+        self.clock = clock
+        self.store = WebmentionStore(ctx.db)
+
+    async def run_once(self) -> int:
+        now = self.clock()
+        jobs = await self.store.claim_sent(now, now + LOCK_DURATION, CONCURRENCY)
+        await asyncio.gather(*(self.process(job) for job in jobs))
+        return len(jobs)
+
+    async def run(self) -> None:
+        wakeup = wakeup_event(self.ctx)
+        while True:
+            wakeup.clear()
+            if await self.run_once():
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), POLL_SECONDS)
+
+    async def process(self, job: SentJob) -> None:
+        try:
+            await self.send(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not stop the worker; the lock expires and the job is tried again
+            log.exception("sending the webmention for %r failed", job.target[:200])
+
+    async def send(self, job: SentJob) -> None:
+        http = get_http(self.ctx)
+        endpoint: str | None = None
+        try:
+            page = await fetch_page(http, job.target, accept=DISCOVERY_ACCEPT, types=wm.HTML_TYPES, truncate=True)
+            if not 200 <= page.status < 300:
+                await self._failed(job, None, page.status, f"target answered HTTP {page.status}", page.retry_after)
+                return
+            endpoint = wm.discover_endpoint(list(page.link_headers), page.text, page.url)
+            if endpoint is None:
+                await self._save(job, "no_endpoint", None, None, None)
+                return
+            status = await post_form(http, endpoint, {"source": job.source, "target": job.target})
+        except FetchError as error:
+            await self._failed(job, endpoint, error.status, str(error), error.retry_after)
+            return
+        if 200 <= status < 300:
+            await self._save(job, "sent", endpoint, status, None)
+        else:
+            await self._failed(job, endpoint, status, f"endpoint answered HTTP {status}", None)
+
+    async def _failed(
+        self, job: SentJob, endpoint: str | None, status: int | None, reason: str, retry_after: float | None
+    ) -> None:
+        retryable = wm.is_retryable(status) and not reason.startswith("refused")  # the SSRF guard's answer is final
+        delay = wm.retry_delay(job.attempts + 1, retry_after) if retryable else None
+        log.info("webmention to %r not sent: %s", job.target[:200], reason)
+        if delay is None:
+            await self._save(job, "failed", endpoint, status, reason)
+        else:
+            await self._save(job, "pending", endpoint, status, reason, self.clock() + delay)
+
+    async def _save(
+        self,
+        job: SentJob,
+        state: str,
+        endpoint: str | None,
+        status: int | None,
+        error: str | None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        await self.store.save_sent(
+            job.id, state, job.attempts + 1, next_attempt_at, endpoint, status, error, self.clock()
+        )
+
+
+def install(ctx: Any) -> None:
+    """Queue webmentions for post changes (when `webmention.send` is on), from the server, the CLI or tests."""
+    if ctx.settings.webmention.send:
+        ctx.post_listeners.append(WebmentionQueue(ctx))

@@ -1,0 +1,252 @@
+"""Webmentions received (the verification queue and what each became) and sent (the sending queue).
+
+Times are ISO 8601 UTC text compared as strings; the caller passes `now`, so the worker's clock rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import aiosqlite
+
+from fedblog.clock import from_text, to_text
+from fedblog.store.db import Database
+
+# A comment that a like, repost, bookmark or plain mention became: listed under "Mentions", not in the thread nor
+# in the comment count. For queries over `comments c`.
+NOT_A_MENTION = "NOT EXISTS (SELECT 1 FROM webmentions_received w WHERE w.comment_id = c.id AND w.kind != 'reply')"
+
+
+@dataclass(frozen=True)
+class ReceivedJob:
+    id: int
+    source: str
+    target: str
+    post_id: int
+    source_host: str
+    attempts: int
+    comment_id: int | None
+
+
+@dataclass(frozen=True)
+class ReceivedOutcome:
+    """What to write back after a verification attempt."""
+
+    state: str  # pending (retry) | verified | rejected | failed
+    attempts: int
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+    kind: str | None = None
+    author_key: str | None = None
+    comment_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ShownMention:
+    """An approved like/repost/bookmark/mention, as the post page lists it."""
+
+    comment_id: int
+    kind: str
+    source: str
+    source_host: str
+    author_name: str
+    author_url: str | None
+    author_photo: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SentJob:
+    id: int
+    source: str
+    target: str
+    attempts: int
+
+
+_RECEIVED_DUE = (
+    "SELECT id, source, target, post_id, source_host, attempts, comment_id FROM webmentions_received "
+    "WHERE state = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) "
+    "ORDER BY next_attempt_at, id LIMIT ?"
+)
+_SENT_DUE = (
+    "SELECT id, source, target, attempts FROM webmentions_sent "
+    "WHERE state = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) "
+    "ORDER BY next_attempt_at, id LIMIT ?"
+)
+
+
+class WebmentionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- received ------------------------------------------------------------------------------------------------
+
+    async def queue_received(
+        self, conn: aiosqlite.Connection, source: str, target: str, post_id: int, ip: str | None, now: datetime
+    ) -> None:
+        """Queue a verification; a re-sent (source, target) is verified again (update or removal)."""
+        stamp = to_text(now)
+        await conn.execute(
+            "INSERT INTO webmentions_received (source, target, post_id, source_host, state, ip, next_attempt_at, "
+            "received_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (source, target) DO UPDATE SET "
+            "state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, locked_until = NULL, "
+            "last_error = NULL, ip = excluded.ip, post_id = excluded.post_id, received_at = excluded.received_at",
+            (source, target, post_id, _host(source), ip, stamp, stamp),
+        )
+
+    async def count_pending_from(self, source_host: str) -> int:
+        return int(
+            await self.db.fetch_value(
+                "SELECT COUNT(*) FROM webmentions_received WHERE source_host = ? AND state = 'pending'",
+                (source_host,),
+            )
+        )
+
+    async def claim_received(self, now: datetime, lock_until: datetime, limit: int) -> list[ReceivedJob]:
+        stamp = to_text(now)
+        if not await self.db.fetch_value(_RECEIVED_DUE, (stamp, stamp, 1)):
+            return []  # idle: no write transaction
+        async with self.db.transaction() as conn:
+            async with conn.execute(_RECEIVED_DUE, (stamp, stamp, limit)) as cursor:
+                jobs = [ReceivedJob(*row) for row in await cursor.fetchall()]
+            await conn.executemany(
+                "UPDATE webmentions_received SET locked_until = ? WHERE id = ?",
+                [(to_text(lock_until), job.id) for job in jobs],
+            )
+        return jobs
+
+    async def save_received(
+        self, conn: aiosqlite.Connection, job_id: int, outcome: ReceivedOutcome, now: datetime
+    ) -> None:
+        await conn.execute(
+            "UPDATE webmentions_received SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
+            "locked_until = NULL, last_error = ?, kind = COALESCE(?, kind), author_key = COALESCE(?, author_key), "
+            "comment_id = ?, verified_at = CASE WHEN ? = 'verified' THEN ? ELSE verified_at END WHERE id = ?",
+            (
+                outcome.state,
+                outcome.attempts,
+                to_text(outcome.next_attempt_at) if outcome.next_attempt_at else None,
+                outcome.error,
+                outcome.kind,
+                outcome.author_key,
+                outcome.comment_id,
+                outcome.state,
+                to_text(now),
+                job_id,
+            ),
+        )
+
+    async def author_is_trusted(self, author_key: str) -> bool:
+        """True once a webmention from this author (see protocol.webmention.author_key) was approved."""
+        value = await self.db.fetch_value(
+            "SELECT 1 FROM webmentions_received w JOIN comments c ON c.id = w.comment_id "
+            "WHERE w.author_key = ? AND c.status = 'approved' LIMIT 1",
+            (author_key,),
+        )
+        return value is not None
+
+    async def insert_author(
+        self, conn: aiosqlite.Connection, name: str, url: str | None, photo: str | None, now: datetime
+    ) -> int:
+        """A webmention's author: a remote person known by their page (no fediverse actor id)."""
+        cursor = await conn.execute(
+            "INSERT INTO comment_authors (kind, name, avatar_url, profile_url, created_at) "
+            "VALUES ('remote', ?, ?, ?, ?)",
+            (name, photo, url, to_text(now)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def update_author(
+        self, conn: aiosqlite.Connection, author_id: int, name: str, url: str | None, photo: str | None
+    ) -> None:
+        await conn.execute(
+            "UPDATE comment_authors SET name = ?, avatar_url = ?, profile_url = ? WHERE id = ? AND actor_id IS NULL",
+            (name, photo, url, author_id),
+        )
+
+    async def list_shown_mentions(self, post_id: int) -> list[ShownMention]:
+        """Approved likes, reposts, bookmarks and plain mentions of a post, oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT c.id, w.kind, w.source, w.source_host, a.name, a.profile_url, a.avatar_url, c.created_at "
+            "FROM webmentions_received w JOIN comments c ON c.id = w.comment_id "
+            "JOIN comment_authors a ON a.id = c.author_id "
+            "WHERE w.post_id = ? AND w.kind != 'reply' AND c.status = 'approved' ORDER BY c.created_at, c.id",
+            (post_id,),
+        )
+        return [ShownMention(*row[:7], created_at=from_text(row[7])) for row in rows]  # type: ignore[arg-type]
+
+    async def received_state(self, source: str, target: str) -> tuple[str, int | None] | None:
+        """(state, comment id) of a received webmention, for tools and tests."""
+        row = await self.db.fetch_one(
+            "SELECT state, comment_id FROM webmentions_received WHERE source = ? AND target = ?", (source, target)
+        )
+        return None if row is None else (row[0], row[1])
+
+    # -- sent ----------------------------------------------------------------------------------------------------
+
+    async def queue_sent(self, conn: aiosqlite.Connection, source: str, targets: list[str], now: datetime) -> None:
+        """One pending job per target; a target already known is sent again (the post changed)."""
+        stamp = to_text(now)
+        await conn.executemany(
+            "INSERT INTO webmentions_sent (source, target, state, next_attempt_at, created_at) "
+            "VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (source, target) DO UPDATE SET state = 'pending', "
+            "attempts = 0, next_attempt_at = excluded.next_attempt_at, locked_until = NULL, updated_at = ?",
+            [(source, target, stamp, stamp, stamp) for target in targets],
+        )
+
+    async def sent_targets(self, conn: aiosqlite.Connection, source: str) -> list[str]:
+        async with conn.execute("SELECT target FROM webmentions_sent WHERE source = ? ORDER BY id", (source,)) as cur:
+            return [row[0] for row in await cur.fetchall()]
+
+    async def claim_sent(self, now: datetime, lock_until: datetime, limit: int) -> list[SentJob]:
+        stamp = to_text(now)
+        if not await self.db.fetch_value(_SENT_DUE, (stamp, stamp, 1)):
+            return []
+        async with self.db.transaction() as conn:
+            async with conn.execute(_SENT_DUE, (stamp, stamp, limit)) as cursor:
+                jobs = [SentJob(*row) for row in await cursor.fetchall()]
+            await conn.executemany(
+                "UPDATE webmentions_sent SET locked_until = ? WHERE id = ?",
+                [(to_text(lock_until), job.id) for job in jobs],
+            )
+        return jobs
+
+    async def save_sent(
+        self,
+        job_id: int,
+        state: str,
+        attempts: int,
+        next_attempt_at: datetime | None,
+        endpoint: str | None,
+        status: int | None,
+        error: str | None,
+        now: datetime,
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE webmentions_sent SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
+                "locked_until = NULL, endpoint = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                (
+                    state,
+                    attempts,
+                    to_text(next_attempt_at) if next_attempt_at else None,
+                    endpoint,
+                    status,
+                    error,
+                    to_text(now),
+                    job_id,
+                ),
+            )
+
+    async def sent_state(self, source: str, target: str) -> tuple[str, int, str | None] | None:
+        """(state, attempts, last error) of a webmention sent, for tools and tests."""
+        row = await self.db.fetch_one(
+            "SELECT state, attempts, last_error FROM webmentions_sent WHERE source = ? AND target = ?", (source, target)
+        )
+        return None if row is None else (row[0], row[1], row[2])
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()

@@ -1,0 +1,124 @@
+"""Webmention on the web side: the endpoint (POST /webmention → 202), its advertisement on post pages (Link
+header; the <link> is in templates/blog/post.html), the "Mentions" list of the post page, and the two workers
+(verification, sending) tied to the app's life."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from fedblog.models import Post
+from fedblog.protocol.webmention import InvalidRequest, host_of
+from fedblog.services.webmention_receive import QueueFull, WebmentionVerifier, accept_webmention
+from fedblog.services.webmention_send import WebmentionSender
+from fedblog.store.webmentions import WebmentionStore
+from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
+from fedblog.web.post_page import post_page_extras
+from fedblog.web.ratelimit import RateLimiter, client_ip
+
+log = logging.getLogger(__name__)
+
+PER_IP_PER_MINUTE = 30
+PER_SOURCE_HOST_PER_MINUTE = 10
+MAX_FIELD_CHARS = 2048
+_POST_PAGE = re.compile(r"^/posts/[^/]+$")
+_LIMITER_NAME = "webmention_limits"
+
+
+def _limiters(app: web.Application) -> tuple[RateLimiter, RateLimiter]:
+    state = app[STATE_KEY]
+    if _LIMITER_NAME not in state:
+        state[_LIMITER_NAME] = (RateLimiter(PER_IP_PER_MINUTE, 60.0), RateLimiter(PER_SOURCE_HOST_PER_MINUTE, 60.0))
+    limiters: tuple[RateLimiter, RateLimiter] = state[_LIMITER_NAME]
+    return limiters
+
+
+def _plain(status: int, text: str, retry_after: int | None = None) -> web.Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return web.Response(status=status, text=text + "\n", content_type="text/plain", headers=headers)
+
+
+async def receive(request: web.Request) -> web.Response:
+    """POST /webmention (form-encoded source, target): checked now, verified later (§3.2)."""
+    ctx = get_context(request)
+    if not ctx.settings.webmention.receive:
+        raise web.HTTPNotFound()
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return _plain(400, "Send 'source' and 'target' as application/x-www-form-urlencoded.")
+    form = await request.post()
+    source, target = form.get("source"), form.get("target")
+    if not isinstance(source, str) or not isinstance(target, str):
+        return _plain(400, "Both 'source' and 'target' are required.")
+    if len(source) > MAX_FIELD_CHARS or len(target) > MAX_FIELD_CHARS:
+        return _plain(400, "'source' and 'target' must be URLs of at most 2048 characters.")
+    by_ip, by_host = _limiters(request.app)
+    ip = client_ip(request)
+    host = host_of(source.strip())
+    for limiter, key in ((by_ip, ip), (by_host, host)):
+        if not limiter.allow(key):
+            return _plain(429, "Too many webmentions; try again later.", limiter.retry_after(key))
+    try:
+        await accept_webmention(ctx, source, target, ip)
+    except InvalidRequest as error:
+        return _plain(400, str(error))
+    except QueueFull:
+        return _plain(429, "Too many webmentions from this site are waiting; try again later.", 600)
+    return _plain(202, "Accepted: the mention will be verified, then moderated.")
+
+
+async def advertise_endpoint(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: the Link header of §3.1.2 on every post page (cached or not)."""
+    if (
+        request.method in ("GET", "HEAD")
+        and response.status == 200
+        and response.content_type == "text/html"
+        and _POST_PAGE.match(request.path)
+    ):
+        ctx = request.app[CONTEXT_KEY]
+        if ctx.settings.webmention.receive and 'rel="webmention"' not in ",".join(response.headers.getall("Link", [])):
+            response.headers.add("Link", f'<{ctx.urls.webmention()}>; rel="webmention"')
+
+
+async def mentions_extra(request: web.Request, post: Post) -> dict[str, Any]:
+    """The post page's "Mentions": approved likes, reposts, bookmarks and plain mentions."""
+    return {"mentions": await WebmentionStore(get_context(request).db).list_shown_mentions(post.id)}
+
+
+async def background_work(app: web.Application) -> AsyncIterator[None]:
+    ctx = app[CONTEXT_KEY]
+    workers = []
+    if ctx.settings.webmention.receive:
+        workers.append(("verification", WebmentionVerifier(ctx).run))
+    if ctx.settings.webmention.send:
+        workers.append(("sending", WebmentionSender(ctx).run))
+
+    async def keep_running(name: str, run: Any) -> None:
+        while True:
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the webmention %s worker stopped; restarting it", name)
+                await asyncio.sleep(5)
+
+    tasks = [asyncio.create_task(keep_running(name, run)) for name, run in workers]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/webmention", receive)
+    app.on_response_prepare.append(advertise_endpoint)
+    post_page_extras(app).append(mentions_extra)
+    app.cleanup_ctx.append(background_work)

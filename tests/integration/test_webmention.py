@@ -1,0 +1,370 @@
+"""Webmention, received and sent, on the real app with a real SQLite file. The other sites are aiohttp servers on
+127.0.0.1 started here: pages that mention a post (sources) and pages that advertise an endpoint (targets)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from fedblog.app import create_app
+from fedblog.config import load_settings
+from fedblog.context import open_context
+from fedblog.models import CommentOrigin, CommentStatus, Post
+from fedblog.services.blocks import add_block
+from fedblog.services.comments import CommentService
+from fedblog.services.posts import PostInput, PostService
+from fedblog.services.webmention_receive import accept_webmention
+from fedblog.store.webmentions import WebmentionStore
+from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory, free_port, make_site
+from tests.integration.blog_support import get, new_session, post_form, publish
+
+WAIT_SECONDS = 20.0
+
+
+@dataclass
+class Served:
+    status: int = 200
+    body: str = ""
+    content_type: str = "text/html"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class OtherSite:
+    """A loopback web site: pages by path, and every POST it receives (an endpoint)."""
+
+    pages: dict[str, Served] = field(default_factory=dict)
+    posts: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    gets: list[str] = field(default_factory=list)
+    base: str = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.method == "POST":
+            form = await request.post()
+            self.posts.append((request.path_qs, {k: str(v) for k, v in form.items()}))
+            return web.Response(status=202, text="accepted")
+        self.gets.append(request.path)
+        page = self.pages.get(request.path)
+        if page is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(status=page.status, text=page.body, content_type=page.content_type, headers=page.headers)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@pytest.fixture
+async def other_site() -> AsyncIterator[OtherSite]:
+    site = OtherSite()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", site.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    site.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    await web.SockSite(runner, sock).start()
+    yield site
+    await runner.cleanup()
+
+
+def h_entry(target: str, text: str, kind: str = "u-in-reply-to", author: str = "Ann Example") -> str:
+    """A source page in the IndieWeb style: an h-entry with its p-author h-card and a link to the target."""
+    return f"""<!doctype html><html><head><title>A post</title></head><body>
+    <article class="h-entry">
+      <span class="p-author h-card"><img class="u-photo" src="https://photos.example/ann.jpg" alt="">
+        <a class="u-url p-name" href="/about">{html.escape(author)}</a></span>
+      <a class="{kind}" href="{html.escape(target)}">the post</a>
+      <div class="e-content"><p>{html.escape(text)}</p></div>
+    </article></body></html>"""
+
+
+async def send_webmention(site: LiveSite, source: str, target: str) -> tuple[int, str]:
+    data = {"source": source, "target": target}
+    async with aiohttp.ClientSession() as session, session.post(f"{site.url}/webmention", data=data) as response:
+        return response.status, await response.text()
+
+
+async def wait_until(check: Callable[[], Awaitable[object]]) -> object:
+    """Poll until `check()` is truthy: the background workers take their time (no timing asserted)."""
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert asyncio.get_running_loop().time() < deadline, "the background worker did not get there"
+        await asyncio.sleep(0.05)
+
+
+async def verified(site: LiveSite, source: str, target: str, state: str = "verified") -> tuple[str, int | None]:
+    store = WebmentionStore(site.ctx.db)
+
+    async def done() -> tuple[str, int | None] | None:
+        found = await store.received_state(source, target)
+        return found if found is not None and found[0] == state else None
+
+    return await wait_until(done)  # type: ignore[return-value]
+
+
+async def post_page(site: LiveSite, post: Post) -> str:
+    page = await get(site, f"/posts/{post.slug}")
+    assert page.status == 200
+    return page.text
+
+
+def thread_html(page: str) -> str:
+    match = re.search(r'<ol class="comment-list">.*?</section>', page, re.S)
+    return match.group(0) if match else ""
+
+
+# --- receiving --------------------------------------------------------------------------------------------------
+
+
+async def test_webmention__post_page_advertises_the_endpoint(site: LiveSite) -> None:
+    post = await publish(site, "Hello")
+    page = await get(site, f"/posts/{post.slug}")
+    again = await get(site, f"/posts/{post.slug}")  # served from the page cache
+    endpoint = f"{site.url}/webmention"
+    assert f'<link rel="webmention" href="{endpoint}">' in page.text
+    for answer in (page, again):
+        assert answer.headers.getall("Link") == [f'<{endpoint}>; rel="webmention"']
+
+
+async def test_webmention__reply_from_a_linking_page_is_threaded_after_moderation(
+    site: LiveSite, other_site: OtherSite
+) -> None:
+    # Given a post and a page that replies to it with an h-entry and its author's h-card
+    post = await publish(site, "Hello")
+    target = site.ctx.urls.post(post.slug)
+    other_site.pages["/reply"] = Served(body=h_entry(target, "What a lovely post, thank you."))
+    source = other_site.url("/reply")
+    # When the page's site sends a webmention
+    status, text = await send_webmention(site, source, target)
+    assert status == 202, text
+    _, comment_id = await verified(site, source, target)
+    # Then it waits in the moderation queue, labelled webmention, with its author from the h-card
+    assert "lovely post" not in await post_page(site, post)
+    session = new_session()
+    try:
+        assert (await post_form(site, "/admin/login", {"password": ADMIN_PASSWORD}, session)).status == 303
+        queue = await get(site, "/admin/comments?status=pending", session)
+    finally:
+        await session.close()
+    assert "Ann Example" in queue.text and "<dd>webmention</dd>" in queue.text and "lovely post" in queue.text
+    # And once approved it is a comment of the thread, linked to its source
+    assert comment_id is not None
+    await CommentService(site.ctx).approve(comment_id)
+    page = await post_page(site, post)
+    thread = thread_html(page)
+    assert "Ann Example" in thread and "What a lovely post, thank you." in thread
+    assert f'href="{other_site.url("/about")}"' in thread
+    assert 'src="https://photos.example/ann.jpg"' in thread
+    assert f'<a href="{source}" rel="nofollow ugc noopener">Replied on {other_site.base.split("/")[2]}</a>' in thread
+    assert "1 comment" in page
+
+
+async def test_webmention__like_is_listed_under_mentions_not_counted_as_a_comment(
+    site_factory: SiteFactory, other_site: OtherSite
+) -> None:
+    site = await site_factory(overrides={"comments": {"moderation": "open"}})
+    post = await publish(site, "Hello")
+    target = site.ctx.urls.post(post.slug)
+    other_site.pages["/like"] = Served(body=h_entry(target, "", kind="u-like-of", author="Bea"))
+    assert (await send_webmention(site, other_site.url("/like"), target))[0] == 202
+    await verified(site, other_site.url("/like"), target)
+    page = await post_page(site, post)
+    mentions = page[page.index('<section id="mentions"') :]
+    host = other_site.base.split("/")[2]
+    assert re.search(
+        r'class="mention-author"[^>]*>Bea</a> liked this on <a class="mention-source" href="'
+        + re.escape(other_site.url("/like"))
+        + r'"[^>]*>'
+        + re.escape(host.split(":")[0]),
+        mentions,
+    )
+    assert "0 comments" in page and "Bea" not in thread_html(page)
+
+
+async def test_webmention__in_french_the_mentions_list_is_translated(
+    site_factory: SiteFactory, other_site: OtherSite
+) -> None:
+    site = await site_factory(language="fr", overrides={"comments": {"moderation": "open"}})
+    post = await publish(site, "Bonjour")
+    target = site.ctx.urls.post(post.slug)
+    other_site.pages["/repost"] = Served(body=h_entry(target, "", kind="u-repost-of", author="Chloé"))
+    await send_webmention(site, other_site.url("/repost"), target)
+    await verified(site, other_site.url("/repost"), target)
+    page = await post_page(site, post)
+    assert "Chloé</a> a partagé ceci sur" in page
+
+
+async def test_webmention__page_without_a_link_to_the_post_is_dropped(site: LiveSite, other_site: OtherSite) -> None:
+    post = await publish(site, "Hello")
+    target = site.ctx.urls.post(post.slug)
+    # Mentions the URL in text and in a near-miss link, but links nowhere to it
+    other_site.pages["/spam"] = Served(
+        body=f"<p>{html.escape(target)}</p><a href='{html.escape(target)}-other'>x</a><!-- <a href='{target}'> -->"
+    )
+    assert (await send_webmention(site, other_site.url("/spam"), target))[0] == 202
+    _, comment_id = await verified(site, other_site.url("/spam"), target, state="rejected")
+    assert comment_id is None
+    assert await site.ctx.comments.list_by_status(None) == []
+
+
+async def test_webmention__resent_mention_updates_and_a_gone_source_removes_it(
+    site_factory: SiteFactory, other_site: OtherSite
+) -> None:
+    site = await site_factory(overrides={"comments": {"moderation": "open"}})
+    post = await publish(site, "Hello")
+    target = site.ctx.urls.post(post.slug)
+    source = other_site.url("/reply")
+    other_site.pages["/reply"] = Served(body=h_entry(target, "First version."))
+    await send_webmention(site, source, target)
+    _, first_id = await verified(site, source, target)
+    assert "First version." in await post_page(site, post)
+    # The source is edited and the webmention sent again: the same comment shows the new text
+    other_site.pages["/reply"] = Served(body=h_entry(target, "Second version.", author="Ann Edited"))
+    await send_webmention(site, source, target)
+    _, second_id = await verified(site, source, target)
+    page = await post_page(site, post)
+    assert second_id == first_id
+    assert "Second version." in page and "First version." not in page and "Ann Edited" in page
+    assert "1 comment" in page
+    # The source is deleted (410) and the webmention sent again: the comment goes
+    other_site.pages["/reply"] = Served(status=410, body="gone")
+    await send_webmention(site, source, target)
+    await verified(site, source, target, state="rejected")
+    page = await post_page(site, post)
+    assert "Second version." not in page and await site.ctx.comments.get_comment(first_id or 0) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "message"),
+    [
+        ("https://elsewhere.example/a", "{blog}/posts/no-such-post", "not a published post"),
+        ("https://elsewhere.example/a", "https://elsewhere.example/b", "not a published post"),
+        ("{post}", "{post}", "must be different"),
+        ("ftp://elsewhere.example/a", "{post}", "'source' must be an http"),
+        ("https://elsewhere.example/a", "javascript:alert(1)", "'target' must be an http"),
+        ("", "{post}", "required"),
+        ("https://spam.blocked.example/a", "{post}", "not accepted"),
+    ],
+)
+async def test_webmention__bad_requests_get_400_and_store_nothing(
+    site: LiveSite, source: str, target: str, message: str
+) -> None:
+    post = await publish(site, "Hello")
+    await add_block(site.ctx, "blocked.example")
+    values = {"blog": site.url, "post": site.ctx.urls.post(post.slug)}
+    status, text = await send_webmention(site, source.format(**values), target.format(**values))
+    assert status == 400 and message in text
+    assert await site.ctx.db.fetch_value("SELECT COUNT(*) FROM webmentions_received") == 0
+
+
+async def test_webmention__not_a_form_or_too_many_from_one_host(site: LiveSite) -> None:
+    body = {"source": "x", "target": "y"}
+    async with aiohttp.ClientSession() as session, session.post(f"{site.url}/webmention", json=body) as response:
+        assert response.status == 400
+    answers = [(await send_webmention(site, f"https://flood.example/{n}", f"{site.url}/posts/x"))[0] for n in range(11)]
+    assert answers[:10] == [400] * 10 and answers[10] == 429
+
+
+async def test_webmention__source_on_a_private_address_is_refused_without_the_test_switch(
+    site_factory: SiteFactory, other_site: OtherSite
+) -> None:
+    site = await site_factory(overrides={"federation": {"allow_private_addresses": False}})
+    post = await publish(site, "Hello")
+    target = site.ctx.urls.post(post.slug)
+    other_site.pages["/reply"] = Served(body=h_entry(target, "From inside the network."))
+    assert (await send_webmention(site, other_site.url("/reply"), target))[0] == 202
+    await verified(site, other_site.url("/reply"), target, state="rejected")
+    assert other_site.gets == []  # never connected
+    assert await site.ctx.comments.list_by_status(None) == []
+
+
+# --- sending ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("advertised_by", ["header", "link-element"])
+async def test_webmention__publishing_notifies_the_endpoint_of_a_linked_page(
+    site_factory: SiteFactory, other_site: OtherSite, advertised_by: str
+) -> None:
+    site = await site_factory(overrides={"webmention": {"send": True}})
+    if advertised_by == "header":
+        page = Served(body="<p>An article</p>", headers={"Link": '</endpoint>; rel="webmention"'})
+    else:  # relative, with a query string that must be kept (webmention.rocks discovery tests)
+        page = Served(body='<html><head><link rel="webmention" href="endpoint?via=link"></head><body>An article</body>')
+    other_site.pages["/article"] = page
+    target = other_site.url("/article")
+    post = await publish(site, "Linking out", body=f"I read [this article]({target}) and [that one]({site.url}/).")
+    received = await wait_until(lambda: _first_post(other_site))
+    path, form = received  # type: ignore[misc]
+    assert path == ("/endpoint" if advertised_by == "header" else "/endpoint?via=link")
+    assert form == {"source": site.ctx.urls.post(post.slug), "target": target}
+    assert len(other_site.posts) == 1  # the link to the blog itself is not notified
+
+
+async def _first_post(other_site: OtherSite) -> tuple[str, dict[str, str]] | None:
+    return other_site.posts[0] if other_site.posts else None
+
+
+async def test_webmention__a_page_without_endpoint_is_not_retried(
+    site_factory: SiteFactory, other_site: OtherSite
+) -> None:
+    site = await site_factory(overrides={"webmention": {"send": True}})
+    other_site.pages["/plain"] = Served(body="<p>No endpoint here</p>")
+    target = other_site.url("/plain")
+    post = await publish(site, "Linking out", body=f"See [this]({target}).")
+    store = WebmentionStore(site.ctx.db)
+
+    async def settled() -> tuple[str, int, str | None] | None:
+        state = await store.sent_state(site.ctx.urls.post(post.slug), target)
+        return state if state is not None and state[0] != "pending" else None
+
+    assert (await wait_until(settled))[0] == "no_endpoint"  # type: ignore[index]
+    assert other_site.posts == []
+
+
+async def test_webmention__comment_origin_is_webmention(site_factory: SiteFactory, other_site: OtherSite) -> None:
+    site = await site_factory(overrides={"comments": {"moderation": "hold_all"}})
+    post = await publish(site, "Hello")
+    target = site.ctx.urls.post(post.slug)
+    other_site.pages["/m"] = Served(body=f'<p>Plain page, <a href="{target}">a link</a>.</p>', content_type="text/html")
+    await send_webmention(site, other_site.url("/m"), target)
+    await verified(site, other_site.url("/m"), target)
+    [comment] = await site.ctx.comments.list_by_status(CommentStatus.PENDING)
+    assert comment.origin == CommentOrigin.WEBMENTION
+    assert comment.author.name == "127.0.0.1" and comment.remote_url == other_site.url("/m")
+
+
+async def test_webmention__queued_before_a_restart_is_verified_after_it(tmp_path: Path, other_site: OtherSite) -> None:
+    # Given a webmention accepted by a process that stopped before verifying it (the CLI's context has no worker)
+    port = free_port()
+    overrides = {"comments": {"moderation": "open"}, "federation": {"allow_private_addresses": True}}
+    config = make_site(tmp_path / "blog", f"http://127.0.0.1:{port}", overrides=overrides)
+    settings = load_settings(config, environ={})
+    async with open_context(settings) as ctx:
+        post = await PostService(ctx).publish(PostInput(title="Hello", body_markdown="Text."))
+        target = ctx.urls.post(post.slug)
+        other_site.pages["/reply"] = Served(body=h_entry(target, "Written while you were away."))
+        await accept_webmention(ctx, other_site.url("/reply"), target, ip=None)
+    # When the server starts on that database
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        site = LiveSite(settings, runner, port)
+        await verified(site, other_site.url("/reply"), target)
+        # Then the mention is on the post page
+        assert "Written while you were away." in await post_page(site, post)
+    finally:
+        await runner.cleanup()
