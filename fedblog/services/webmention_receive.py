@@ -227,3 +227,4 @@ class WebmentionVerifier:
             for listener in self.ctx.comment_listeners:
                 await listener.comment_removed(conn, comment)
         await self.ctx.comments.delete_comment(conn, comment.id)
+        await self.store.forget_author(conn, comment.author.id)

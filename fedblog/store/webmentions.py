@@ -166,6 +166,14 @@ class WebmentionStore:
             (name, photo, url, author_id),
         )
 
+    async def forget_author(self, conn: aiosqlite.Connection, author_id: int) -> None:
+        """Drop a webmention author's row once no comment is theirs (a removed mention leaves no trace)."""
+        await conn.execute(
+            "DELETE FROM comment_authors WHERE id = ? AND kind = 'remote' AND actor_id IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM comments WHERE author_id = ?)",
+            (author_id, author_id),
+        )
+
     async def list_shown_mentions(self, post_id: int) -> list[ShownMention]:
         """Approved likes, reposts, bookmarks and plain mentions of a post, oldest first."""
         rows = await self.db.fetch_all(

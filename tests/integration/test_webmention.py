@@ -245,6 +245,7 @@ async def test_webmention__resent_mention_updates_and_a_gone_source_removes_it(
     await verified(site, source, target, state="rejected")
     page = await post_page(site, post)
     assert "Second version." not in page and await site.ctx.comments.get_comment(first_id or 0) is None
+    assert await site.ctx.db.fetch_value("SELECT COUNT(*) FROM comment_authors WHERE name = 'Ann Edited'") == 0
 
 
 @pytest.mark.parametrize(
@@ -368,3 +369,22 @@ async def test_webmention__queued_before_a_restart_is_verified_after_it(tmp_path
         assert "Written while you were away." in await post_page(site, post)
     finally:
         await runner.cleanup()
+
+
+async def test_webmention__editing_a_post_notifies_its_links_again_even_a_removed_one(
+    site_factory: SiteFactory, other_site: OtherSite
+) -> None:
+    site = await site_factory(overrides={"webmention": {"send": True}})
+    other_site.pages["/article"] = Served(body="<p>An article</p>", headers={"Link": '</endpoint>; rel="webmention"'})
+    target = other_site.url("/article")
+    post = await publish(site, "Linking out", body=f"I read [this article]({target}).")
+    await wait_until(lambda: _first_post(other_site))
+    # When the author edits the post and the link goes away
+    await PostService(site.ctx).edit(post.slug, PostInput(title="Linking out", body_markdown="No link any more."))
+
+    async def second() -> bool:
+        return len(other_site.posts) >= 2
+
+    await wait_until(second)
+    # Then the page that was linked is told again, so that it can drop the mention
+    assert other_site.posts[1] == ("/endpoint", {"source": site.ctx.urls.post(post.slug), "target": target})
