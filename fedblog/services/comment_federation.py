@@ -32,6 +32,11 @@ def ap_id(ctx: Context, comment: Comment) -> str:
     return comment.remote_id or ctx.urls.comment_object(comment.id)
 
 
+def has_ap_object(comment: Comment) -> bool:
+    """Webmentions are pages on the web, not ActivityPub objects: no id to list or to answer."""
+    return comment.origin != CommentOrigin.WEBMENTION
+
+
 def is_public_local(comment: Comment) -> bool:
     return (
         comment.origin in LOCAL_ORIGINS
@@ -50,7 +55,9 @@ class NotePlan:
 async def plan_note(ctx: Context, comment: Comment) -> NotePlan:
     """The Note of a local comment and who it is for (the remote author it answers, the followers)."""
     parent = await ctx.comments.get_comment(comment.parent_id) if comment.parent_id else None
-    in_reply_to = ap_id(ctx, parent) if parent is not None else ctx.urls.note(comment.post_slug)
+    in_reply_to = (
+        ap_id(ctx, parent) if parent is not None and has_ap_object(parent) else ctx.urls.note(comment.post_slug)
+    )
     recipients: list[Recipient] = []
     if parent is not None and parent.author.kind == AuthorKind.REMOTE and parent.author.actor_id:
         who = parent.author
@@ -133,14 +140,16 @@ class CommentFederation:
 
 async def post_reply_ids(ctx: Context, post_id: int) -> list[str]:
     """Every approved public comment of a post (the whole thread, oldest first), as AP ids."""
-    return [ap_id(ctx, comment) for comment in await ctx.comments.list_visible_for_post(post_id)]
+    return [
+        ap_id(ctx, comment) for comment in await ctx.comments.list_visible_for_post(post_id) if has_ap_object(comment)
+    ]
 
 
 async def comment_reply_ids(ctx: Context, comment: Comment) -> list[str]:
     """The approved public direct replies to a comment, as AP ids."""
     total = await ctx.comments.count_visible_replies(comment.post_id, comment.id)
     children = await ctx.comments.list_visible_replies(comment.post_id, comment.id, total, 0)
-    return [ap_id(ctx, child) for child in children]
+    return [ap_id(ctx, child) for child in children if has_ap_object(child)]
 
 
 def collection_document(collection_id: str, page_url: Any, items: list[str], page: int | None) -> dict[str, Any]:

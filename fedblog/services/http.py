@@ -127,7 +127,14 @@ class HttpClient:
                     body_excerpt=_clean_excerpt(excerpt),
                 )
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise FetchError(_describe(error, inbox)) from None
+            raise FetchError(describe_failure(error, inbox)) from None
+
+    async def request(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None = None
+    ) -> aiohttp.ClientResponse:
+        """An unsigned request through the address guard, redirects not followed (the caller follows them, so that
+        each hop goes through the guard again). For exchanges that are not ActivityPub (Webmention)."""
+        return await self._open(method, url, headers, body)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -165,7 +172,7 @@ class HttpClient:
                     except UnsafeJSON as error:
                         raise FetchError(str(error), status=response.status) from None
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise FetchError(_describe(error, current)) from None
+            raise FetchError(describe_failure(error, current)) from None
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
     async def _get(self, url: str, *, accept: str, signed: bool) -> aiohttp.ClientResponse:
@@ -276,7 +283,7 @@ def _host(url: str) -> str:
     return repr(urlsplit(url).hostname or "")
 
 
-def _describe(error: BaseException, url: str) -> str:
+def describe_failure(error: BaseException, url: str) -> str:
     """A short reason without remote-controlled text beyond the host name."""
     if isinstance(error, aiohttp.ClientConnectorError) and isinstance(error.os_error, BlockedAddress):
         return f"refused: {_host(url)} resolves to a non-public address"

@@ -12,7 +12,14 @@ from urllib.parse import urlencode, urljoin
 
 import aiohttp
 
-from fedblog.services.http import MAX_REDIRECTS, REDIRECT_STATUSES, FetchError, HttpClient, _describe, parse_retry_after
+from fedblog.services.http import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    FetchError,
+    HttpClient,
+    describe_failure,
+    parse_retry_after,
+)
 
 MAX_PAGE_BYTES = 1024 * 1024
 
@@ -33,7 +40,7 @@ async def fetch_page(http: HttpClient, url: str, *, accept: str, types: frozense
     current = url
     try:
         for _hop in range(MAX_REDIRECTS + 1):
-            response = await http._open("GET", current, {"Accept": accept}, None)
+            response = await http.request("GET", current, {"Accept": accept}, None)
             async with response:
                 location = response.headers.get("Location")
                 if response.status in REDIRECT_STATUSES and location:
@@ -53,7 +60,7 @@ async def fetch_page(http: HttpClient, url: str, *, accept: str, types: frozense
                     retry_after=parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
                 )
     except (aiohttp.ClientError, TimeoutError) as error:
-        raise FetchError(_describe(error, current)) from None
+        raise FetchError(describe_failure(error, current)) from None
     raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
@@ -62,11 +69,11 @@ async def post_form(http: HttpClient, endpoint: str, fields: dict[str, str]) -> 
     body = urlencode(fields).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "*/*"}
     try:
-        async with await http._open("POST", endpoint, headers, body) as response:
+        async with await http.request("POST", endpoint, headers, body) as response:
             await response.content.read(2048)
             return response.status
     except (aiohttp.ClientError, TimeoutError) as error:
-        raise FetchError(_describe(error, endpoint)) from None
+        raise FetchError(describe_failure(error, endpoint)) from None
 
 
 async def _read(response: aiohttp.ClientResponse, truncate: bool) -> bytes:

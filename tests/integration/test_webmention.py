@@ -160,6 +160,7 @@ async def test_webmention__reply_from_a_linking_page_is_threaded_after_moderatio
     finally:
         await session.close()
     assert "Ann Example" in queue.text and "<dd>webmention</dd>" in queue.text and "lovely post" in queue.text
+    assert f'<dd class="source"><a href="{source}" rel="nofollow noopener noreferrer">' in queue.text
     # And once approved it is a comment of the thread, linked to its source
     assert comment_id is not None
     await CommentService(site.ctx).approve(comment_id)
@@ -170,6 +171,12 @@ async def test_webmention__reply_from_a_linking_page_is_threaded_after_moderatio
     assert 'src="https://photos.example/ann.jpg"' in thread
     assert f'<a href="{source}" rel="nofollow ugc noopener">Replied on {other_site.base.split("/")[2]}</a>' in thread
     assert "1 comment" in page
+    # A webmention is a web page, not an ActivityPub object: the post's replies collection does not list it
+    async with aiohttp.ClientSession() as client:
+        replies_url = f"{site.url}/posts/{post.slug}/replies?page=1"
+        async with client.get(replies_url, headers={"Accept": "application/activity+json"}) as answer:
+            assert answer.status == 200
+            assert (await answer.json())["orderedItems"] == []
 
 
 async def test_webmention__like_is_listed_under_mentions_not_counted_as_a_comment(
