@@ -32,6 +32,7 @@ from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.blocks import BlockStore
 from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, RECEIVED, InboxRecord, InboxStore
+from fedblog.store.read_batch import ReadBatch
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -42,6 +43,7 @@ MAX_BODY_BYTES = 1024 * 1024
 TASKS_KEY = "inbox_tasks"
 SEEN_KEY = "inbox_seen_ids"  # ids taken for processing (insertion-ordered, oldest dropped first)
 SEEN_MAX_ENTRIES = 20_000
+READ_BATCH_KEY = "inbox_read_batch"
 # The inbox answers 202 within this time even when processing (fetching a thread…) takes longer.
 INLINE_SECONDS = 3.0
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
@@ -80,10 +82,10 @@ async def receive(
     if not isinstance(activity_id, str) or not isinstance(kind, str) or not actor_id:
         return InboxAnswer.error(400, "an activity needs string id, type and actor")
     key_id = _key_id(headers)
-    # One trip to the database for the three lookups (each trip costs a thread wake-up): is the source blocked,
-    # is the signer's host one our deliveries are waiting for (the key's host is its owner's, see remote.py),
-    # was this id recorded already.
-    blocked, troubled, recorded = await ctx.db.run(partial(_preflight, actor_id, key_id, activity_id))
+    # One trip to the database for the three lookups, shared with concurrent requests (each trip costs a thread
+    # wake-up): is the source blocked, is the signer's host one our deliveries are waiting for (the key's host is
+    # its owner's, see remote.py), was this id recorded already.
+    blocked, troubled, recorded = await read_batch(ctx).run(partial(_preflight, actor_id, key_id, activity_id))
     if blocked:
         return InboxAnswer.error(403, "blocked")
     verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id)
@@ -120,6 +122,13 @@ async def receive(
             seen.pop(activity_id, None)  # not recorded: the sender's retry must be processed
             raise
     return InboxAnswer(202)
+
+
+def read_batch(ctx: Context) -> ReadBatch:
+    batch: ReadBatch | None = ctx.extras.get(READ_BATCH_KEY)
+    if batch is None or batch.db is not ctx.db:
+        batch = ctx.extras[READ_BATCH_KEY] = ReadBatch(ctx.db)
+    return batch
 
 
 def _preflight(actor_id: str, key_id: str, activity_id: str, raw: sqlite3.Connection) -> tuple[bool, bool, bool]:

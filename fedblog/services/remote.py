@@ -71,11 +71,11 @@ class RemoteActors:
 
     async def get_public_key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
         """(owner actor id, PEM) for a key id, after the two-way owner check. Raises FetchError (RemoteError)."""
-        _check_shape(key_id)
         if not refresh:
             cached = await self._cached_key(key_id)
             if cached is not None:
-                return cached
+                return cached  # its shape was checked before it was fetched
+        _check_shape(key_id)
         async with self._lock(key_id):
             refreshes: dict[str, float] = self.ctx.extras.setdefault(REFRESHES_KEY, {})
             if refresh and time.monotonic() - refreshes.get(key_id, -KEY_REFRESH_INTERVAL) < KEY_REFRESH_INTERVAL:

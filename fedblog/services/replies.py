@@ -23,7 +23,9 @@ from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.notes import NoteError, ParsedNote, is_http_url, parse_note, same_origin
 from fedblog.protocol.sanitize import plain_text
 from fedblog.services.comments import moderation_decision
+from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import IncomingActivity
+from fedblog.services.remote import RemoteActors
 from fedblog.store import threads
 from fedblog.store.blocks import BlockStore
 from fedblog.store.comments import CommentStore, NewComment
@@ -57,25 +59,13 @@ class ChainBudget:
     visited: set[str] = field(default_factory=set)
 
 
-def _remote():  # type: ignore[no-untyped-def]
-    from fedblog.services.remote import RemoteActors
-
-    return RemoteActors
-
-
-def _fetch_error() -> type[Exception]:
-    from fedblog.services.http import FetchError
-
-    return FetchError
-
-
 async def fetch_object(ctx: Context, url: str) -> dict[str, Any] | None:
     """A remote object fetched from its origin (signed GET, SSRF-guarded), or None if it can't be had."""
     if not is_http_url(url) or ctx.urls.is_local(url):
         return None
     try:
-        found = await _remote()(ctx).fetch_object(url)
-    except _fetch_error() as error:
+        found = await RemoteActors(ctx).fetch_object(url)
+    except FetchError as error:
         log.info("could not fetch %r: %s", url[:200], error)
         return None
     return found if isinstance(found, dict) and found.get("id") == url else None
@@ -203,8 +193,8 @@ AUTHOR_FIELDS_KEY = "reply_author_fields"
 async def author_fields(ctx: Context, actor_id: str) -> AuthorFields | None:
     """The remote author as shown: display name as text, @user@host, http(s) avatar, profile on its host."""
     try:
-        actor = await _remote()(ctx).get_actor(actor_id)
-    except _fetch_error() as error:
+        actor = await RemoteActors(ctx).get_actor(actor_id)
+    except FetchError as error:
         log.info("could not fetch the actor %r: %s", actor_id[:200], error)
         return None
     # Made once per actor document (remote.py keeps the same object until it is fetched again): sanitizing
@@ -237,10 +227,6 @@ async def store_note(
 
     `record`: the inbox activity that brought the Note, written (processed) in the same commit as the comment.
     """
-    if record is not None:
-        stored = await _store_in_one_trip(ctx, note, author_id, record)
-        if stored is not NEEDS_MORE:
-            return stored
     existing, gone, trusted = await ctx.db.run(partial(_note_facts, note.id, author_id))
     if existing is not None:
         return existing
@@ -295,67 +281,58 @@ def _new_comment(note: ParsedNote, place: ThreadPlace, status: CommentStatus) ->
     )
 
 
-class _NeedsMore:
-    """store_note's one-trip attempt could not finish: an ancestor must be fetched, or listeners must hear."""
-
-
-NEEDS_MORE = _NeedsMore()
-APPROVED = CommentStatus.APPROVED
-
-
-async def _store_in_one_trip(
-    ctx: Context, note: ParsedNote, author_id: str, record: InboxRecord
-) -> Comment | _NeedsMore | None:
+async def store_reply_in_one_trip(ctx: Context, note: ParsedNote, author_id: str, record: InboxRecord) -> bool:
     """The usual reply (to a post or comment stored here, held for moderation) in ONE trip to the database
     thread, inside the group commit: the duplicate, tombstone, block and trust checks, its place, the author,
-    the comment and the inbox record. Each trip was a thread wake-up, three per reply a tenth of the inbox's time.
+    the comment and the inbox record (settled). Each trip was a thread wake-up, and three per reply were a tenth
+    of the inbox's time. False, with nothing written, when store_note() must do it: an ancestor to fetch, or an
+    approved comment (the listeners federating it run in a transaction of their own).
 
     The author is looked up first: the inbox checked the activity's actor (the Note's author) is not blocked."""
     ref = thread_ref(ctx, note.in_reply_to) if note.in_reply_to else None
     if ref is None:
-        return NEEDS_MORE
+        return False
     author = await author_fields(ctx, author_id)
     if author is None:
-        return None
+        return True  # no author to show: nothing stored, as store_note() would
     policy = ctx.settings.comments.moderation
     pending = _new_comment(note, ThreadPlace(0, None), CommentStatus.PENDING)
 
-    def work(raw: sqlite3.Connection) -> Comment | _NeedsMore | None:
-        stored, gone, _ = _note_facts(note.id, author_id, raw, trust=False)
-        if stored is None and not gone:
+    def work(raw: sqlite3.Connection) -> bool:
+        known = threads.remote_comment_place_sync(raw, note.id) is not None
+        if not known and not (
+            RemoteObjectStore.is_tombstoned_sync(raw, note.id) or BlockStore.is_blocked_sync(raw, author_id)
+        ):
             place = find_place_sync(ref, raw)
             if place is None and ref.kind == "remote":
-                return NEEDS_MORE  # an unknown ancestor: the caller fetches it
+                return False  # an unknown ancestor, to fetch
             if place is not None:
-                if moderation_decision(policy, CommentStore.actor_is_trusted_sync(raw, author_id)) == APPROVED:
-                    return NEEDS_MORE  # the comment listeners (federation) hear of it in a transaction of theirs
-                stored = ctx.comments.insert_remote_comment_sync(
+                trusted = CommentStore.actor_is_trusted_sync(raw, author_id)
+                if moderation_decision(policy, trusted) == CommentStatus.APPROVED:
+                    return False
+                ctx.comments.insert_remote_comment_id_sync(
                     raw, replace(pending, post_id=place.post_id, parent_id=place.parent_id),
                     actor_id=author.actor_id, name=author.name, handle=author.handle,
                     avatar_url=author.avatar_url, profile_url=author.profile_url,
                 )  # fmt: skip
         InboxStore.settle_sync(raw, record, PROCESSED)
-        return stored
+        return True
 
     try:
-        stored = await ctx.db.run_transaction(work)
+        done = await ctx.db.run_transaction(work)
     except sqlite3.IntegrityError:
-        # The same Note arrived twice at once (a duplicate Create, or an ancestor fetched meanwhile).
-        return await ctx.comments.get_comment_by_remote_id(note.id)
-    if stored is not NEEDS_MORE:
-        record.settled = True
-    return stored
+        return False  # the same Note arrived twice at once: store_note() finds the other copy
+    record.settled = done
+    return done
 
 
-def _note_facts(
-    note_id: str, author_id: str, raw: sqlite3.Connection, *, trust: bool = True
-) -> tuple[Comment | None, bool, bool]:
+def _note_facts(note_id: str, author_id: str, raw: sqlite3.Connection) -> tuple[Comment | None, bool, bool]:
     """(the comment already made of this Note, deleted before it came or its author blocked, author trusted):
-    three lookups in one trip to the database thread (the last only when `trust`)."""
+    three lookups in one trip to the database thread."""
     return (
         CommentStore.get_comment_by_remote_id_sync(raw, note_id),
         RemoteObjectStore.is_tombstoned_sync(raw, note_id) or BlockStore.is_blocked_sync(raw, author_id),
-        trust and CommentStore.actor_is_trusted_sync(raw, author_id),
+        CommentStore.actor_is_trusted_sync(raw, author_id),
     )
 
 
@@ -392,7 +369,9 @@ async def on_create(ctx: Context, activity: IncomingActivity) -> bool:
     note = _parse(obj) if obj is not None else None
     if note is None:
         return False
-    await store_note(ctx, note, activity.actor_id, ChainBudget(), activity.record)
+    record = activity.record
+    if record is None or not await store_reply_in_one_trip(ctx, note, activity.actor_id, record):
+        await store_note(ctx, note, activity.actor_id, ChainBudget(), record)
     return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from urllib.parse import urlsplit
 
@@ -15,8 +16,24 @@ def domain_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-def _blocked_query(urls: tuple[str, ...]) -> tuple[str, list[str]] | None:
+def _blocked_query(urls: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
     """The query finding a block of any of these actor/key URLs or their domains; None when there is no URL."""
+    # The same actors send again and again: their query (the parent domains parsed from each URL) is made once.
+    # Only for URLs of a usual length: they come from requests not yet verified, the cache must stay small.
+    if sum(len(url) for url in urls) <= _CACHED_URLS_MAX_CHARS:
+        return _cached_blocked_query(urls)
+    return _make_blocked_query(urls)
+
+
+_CACHED_URLS_MAX_CHARS = 1024
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_blocked_query(urls: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    return _make_blocked_query(urls)
+
+
+def _make_blocked_query(urls: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
     actors = [url for url in urls if url]
     domains: set[str] = set()
     for url in actors:
@@ -30,7 +47,7 @@ def _blocked_query(urls: tuple[str, ...]) -> tuple[str, list[str]] | None:
         f"SELECT 1 FROM blocks WHERE (kind = 'actor' AND value IN ({actor_marks})) "
         f"OR (kind = 'domain' AND value IN ({domain_marks})) LIMIT 1"
     )
-    return sql, [*actors, *sorted(domains)]
+    return sql, (*actors, *sorted(domains))
 
 
 class BlockStore:

@@ -245,10 +245,27 @@ class CommentStore:
         Plain sqlite3 on aiosqlite's thread, for Database.run_transaction: the inbox stores a reply in one trip.
         Raises sqlite3.IntegrityError when a comment with that remote id exists already.
         """
+        comment_id = CommentStore.insert_remote_comment_id_sync(
+            raw, new, actor_id=actor_id, name=name, handle=handle, avatar_url=avatar_url, profile_url=profile_url
+        )
+        return row_to_comment(raw.execute(f"{_SELECT} WHERE c.id = ?", (comment_id,)).fetchone())
+
+    @staticmethod
+    def insert_remote_comment_id_sync(
+        raw: sqlite3.Connection,
+        new: NewComment,
+        *,
+        actor_id: str,
+        name: str,
+        handle: str | None,
+        avatar_url: str | None,
+        profile_url: str | None,
+    ) -> int:
+        """insert_remote_comment_sync() without reading the comment back (a third of its time): its id."""
         raw.execute(_UPSERT_REMOTE_AUTHOR, (name, actor_id, handle, avatar_url, profile_url, to_text(utcnow())))
         author_id = raw.execute("SELECT id FROM comment_authors WHERE actor_id = ?", (actor_id,)).fetchone()[0]
         cursor = raw.execute(_INSERT_COMMENT, _comment_params(replace(new, author_id=int(author_id))))
-        return row_to_comment(raw.execute(f"{_SELECT} WHERE c.id = ?", (cursor.lastrowid,)).fetchone())
+        return int(cursor.lastrowid or 0)
 
     async def get_comment(self, comment_id: int) -> Comment | None:
         row = await self.db.fetch_one(f"{_SELECT} WHERE c.id = ?", (comment_id,))
