@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 MODERATION_POLICIES = ("open", "first_time", "hold_all")
 LANGUAGES = ("en", "fr")
+NOTIFICATION_EVENTS = ("held", "approved", "followers")
 
 
 class ConfigError(Exception):
@@ -50,6 +51,8 @@ class CommentSettings:
     moderation: str = "first_time"
     max_length: int = 5000
     rate_limit_per_minute: int = 5
+    # Close every post's comments this many days after publication (0: never), as WordPress's discussion setting.
+    close_after_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,20 @@ class WebmentionSettings:
 
 
 @dataclass(frozen=True)
+class NotificationSettings:
+    # One e-mail digest per period to the author: comments held, comments published, new followers. Empty: off.
+    email: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = ""  # better given as FEDBLOG_NOTIFICATIONS_SMTP_PASSWORD; never logged nor shown
+    from_address: str = ""  # empty: the author's address
+    on: tuple[str, ...] = NOTIFICATION_EVENTS
+    interval_seconds: int = 60
+
+
+@dataclass(frozen=True)
 class AdminSettings:
     password_hash: str = ""
 
@@ -90,6 +107,7 @@ class Settings:
     admin: AdminSettings = field(default_factory=AdminSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     webmention: WebmentionSettings = field(default_factory=WebmentionSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
     # The directory of the config file: relative paths (database, keys) are resolved against it.
     root: Path = Path()
 
@@ -115,6 +133,7 @@ SECTIONS: dict[str, type] = {
     "admin": AdminSettings,
     "server": ServerSettings,
     "webmention": WebmentionSettings,
+    "notifications": NotificationSettings,
 }
 
 
@@ -224,12 +243,43 @@ def validate(settings: Settings) -> None:
         )
     if settings.comments.max_length < 1:
         raise ConfigError("comments.max_length: must be at least 1")
+    if settings.comments.close_after_days < 0:
+        raise ConfigError("comments.close_after_days: must be 0 (never) or a number of days")
     for link in settings.author.links:
         label, sep, url = link.partition("=")
         if not sep or not label.strip() or not url.strip().startswith(("http://", "https://")):
             raise ConfigError(f"author.links: expected 'Label = https://…', got {link!r}")
     if settings.federation.delivery_concurrency < 1 or settings.federation.delivery_per_host < 1:
         raise ConfigError("federation.delivery_concurrency: must be at least 1")
+    validate_notifications(settings.notifications)
+
+
+def validate_notifications(notifications: NotificationSettings) -> None:
+    for key in ("email", "from_address"):
+        value = getattr(notifications, key)
+        if value and not looks_like_address(value):
+            raise ConfigError(f"notifications.{key}: expected an e-mail address such as me@example.org, got {value!r}")
+    for event in notifications.on:
+        if event not in NOTIFICATION_EVENTS:
+            raise ConfigError(f"notifications.on: expected some of {', '.join(NOTIFICATION_EVENTS)}, got {event!r}")
+    if notifications.interval_seconds < 1:
+        raise ConfigError("notifications.interval_seconds: must be at least 1")
+    if not 0 < notifications.smtp_port < 65536:
+        raise ConfigError(f"notifications.smtp_port: expected a port number, got {notifications.smtp_port}")
+    if not notifications.email:
+        return
+    if not notifications.smtp_host:
+        raise ConfigError("notifications.smtp_host: required when notifications.email is set")
+    in_clear = not notifications.smtp_starttls and notifications.smtp_port != 465
+    loopback = notifications.smtp_host in ("127.0.0.1", "::1", "localhost")
+    if notifications.smtp_password and in_clear and not loopback:
+        raise ConfigError("notifications.smtp_starttls: must be true to send smtp_password to a server not on loopback")
+
+
+def looks_like_address(value: str) -> bool:
+    """One plain address (no display name, no line breaks: it goes into mail headers)."""
+    local, at, domain = value.rpartition("@")
+    return bool(at and local and "." in domain) and not any(char.isspace() or char in '<>,;"' for char in value)
 
 
 def render_config(base_url: str, username: str, title: str, language: str, password_hash: str, database: str) -> str:
@@ -262,6 +312,8 @@ path = {q(database)}
 moderation = "first_time"
 max_length = 5000
 rate_limit_per_minute = 5
+# close comments this many days after a post is published (0: never)
+close_after_days = 0
 
 [federation]
 manually_approves_followers = false
@@ -279,6 +331,19 @@ behind_proxy = false
 # send: notify the pages a post links to; receive: accept mentions from other sites (moderated like comments)
 send = true
 receive = true
+
+[notifications]
+# e-mail the author one digest per interval: "held" comments, "approved" (published) comments, new "followers".
+# email empty = off. Give the password as FEDBLOG_NOTIFICATIONS_SMTP_PASSWORD rather than here.
+# `fedblog notifications test` sends a test message with these settings.
+email = ""
+smtp_host = ""
+smtp_port = 587
+smtp_starttls = true
+smtp_username = ""
+from_address = ""
+on = ["held", "approved", "followers"]
+interval_seconds = 60
 
 [admin]
 password_hash = {q(password_hash)}

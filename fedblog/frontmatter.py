@@ -8,6 +8,7 @@ language: fr
 summary: optional content warning / summary
 date: 2026-02-21
 draft: false
+comments: open
 ---
 Body in Markdown.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KNOWN_KEYS = ("title", "slug", "tags", "language", "summary", "date", "draft")
+KNOWN_KEYS = ("title", "slug", "tags", "language", "summary", "date", "draft", "comments")
 
 
 class FrontMatterError(ValueError):
@@ -63,6 +64,13 @@ def _parse_value(key: str, value: str, number: int) -> object:
         if lowered in ("false", "no", "0", ""):
             return False
         raise FrontMatterError(f"line {number}: draft must be true or false, got {value!r}")
+    if key == "comments":
+        lowered = value.lower()
+        if lowered in ("open", "true", "yes", "1", ""):
+            return True
+        if lowered in ("closed", "false", "no", "0"):
+            return False
+        raise FrontMatterError(f"line {number}: comments must be open or closed, got {value!r}")
     return _unquote(value)
 
 

@@ -51,6 +51,7 @@ class Post:
     updated_at: datetime | None
     tags: tuple[str, ...] = ()
     comment_count: int = 0
+    comments_open: bool = True  # the author's choice for this post; see services/comments.accepts_comments
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from fedblog.clock import utcnow
 from fedblog.context import Context
 from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post, Visibility
 from fedblog.rendering import plain_text_to_html, render_markdown
@@ -47,6 +49,17 @@ def moderation_decision(policy: str, trusted: bool) -> CommentStatus:
     if policy == "first_time" and trusted:
         return CommentStatus.APPROVED
     return CommentStatus.PENDING
+
+
+class CommentsClosed(Exception):
+    """The post takes no new comments (closed by the author, or older than comments.close_after_days)."""
+
+
+def accepts_comments(post: Post, close_after_days: int, now: datetime) -> bool:
+    """Open unless the author closed this post, or the site closes posts `close_after_days` after publication."""
+    if not post.comments_open:
+        return False
+    return close_after_days == 0 or now < post.published_at + timedelta(days=close_after_days)
 
 
 def clean_line(text: str) -> str:
@@ -114,7 +127,12 @@ class CommentService:
             errors["message"] = _("Your message is too long (at most %(max)d characters).") % {"max": max_length}
         return errors
 
+    def accepts_comments(self, post: Post) -> bool:
+        return accepts_comments(post, self.ctx.settings.comments.close_after_days, utcnow())
+
     async def submit_web_comment(self, post: Post, form: CommentForm, ip: str | None) -> SubmitResult:
+        if not self.accepts_comments(post):
+            raise CommentsClosed(post.slug)
         errors = self.validate(form)
         parent_id: int | None = None
         if form.parent_id:

@@ -34,6 +34,7 @@ class PostInput:
     summary: str = ""
     published_at: datetime | None = None
     draft: bool = False
+    comments_open: bool = True
 
 
 def slugify(text: str) -> str:
@@ -62,6 +63,7 @@ def input_from_document(document: Document) -> PostInput:
         summary=str(meta.get("summary", "")),
         published_at=published,
         draft=bool(meta.get("draft", False)),
+        comments_open=bool(meta.get("comments", True)),
     )
 
 
@@ -94,6 +96,7 @@ class PostService:
             draft=data.draft,
             published_at=published_at,
             tags=tags,
+            comments_open=data.comments_open,
         )
 
     async def publish(self, data: PostInput) -> Post:

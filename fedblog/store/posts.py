@@ -14,7 +14,7 @@ from fedblog.store.db import Database, Row
 from fedblog.store.webmentions import NOT_A_MENTION
 
 _COLUMNS = f"""p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
-    p.published_at, p.updated_at,
+    p.published_at, p.updated_at, p.comments_open,
     (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM post_tags t WHERE t.post_id = p.id ORDER BY tag))
         AS tags,
     (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'approved'
@@ -32,6 +32,7 @@ class PostFields:
     draft: bool
     published_at: datetime
     tags: tuple[str, ...]
+    comments_open: bool = True
 
 
 def row_to_post(row: Row) -> Post:
@@ -49,6 +50,7 @@ def row_to_post(row: Row) -> Post:
         updated_at=from_text(row["updated_at"]),
         tags=tags,
         comment_count=row["comment_count"],
+        comments_open=bool(row["comments_open"]),
     )
 
 
@@ -128,7 +130,7 @@ class PostStore:
     async def insert_post(self, conn: aiosqlite.Connection, fields: PostFields) -> int:
         cursor = await conn.execute(
             "INSERT INTO posts (slug, title, body_markdown, body_html, summary, language, draft, published_at, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, comments_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 fields.slug,
                 fields.title,
@@ -139,6 +141,7 @@ class PostStore:
                 int(fields.draft),
                 to_text(fields.published_at),
                 to_text(utcnow()),
+                int(fields.comments_open),
             ),
         )
         post_id = int(cursor.lastrowid or 0)
@@ -150,7 +153,7 @@ class PostStore:
     ) -> None:
         await conn.execute(
             "UPDATE posts SET slug = ?, title = ?, body_markdown = ?, body_html = ?, summary = ?, language = ?, "
-            "draft = ?, published_at = ?, updated_at = ? WHERE id = ?",
+            "draft = ?, published_at = ?, updated_at = ?, comments_open = ? WHERE id = ?",
             (
                 fields.slug,
                 fields.title,
@@ -161,6 +164,7 @@ class PostStore:
                 int(fields.draft),
                 to_text(fields.published_at),
                 to_text(updated_at) if updated_at else None,
+                int(fields.comments_open),
                 post_id,
             ),
         )

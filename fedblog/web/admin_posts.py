@@ -32,6 +32,7 @@ class PostFormValues:
     date: str = ""
     body: str = ""
     draft: bool = False
+    comments_open: bool = True
 
     @classmethod
     def from_post(cls, post: Post) -> PostFormValues:
@@ -44,12 +45,13 @@ class PostFormValues:
             date=post.published_at.astimezone(UTC).strftime(DATE_FORMAT),
             body=post.body_markdown,
             draft=post.draft,
+            comments_open=post.comments_open,
         )
 
     @classmethod
     def from_form(cls, form: MultiDictProxy[object]) -> PostFormValues:
         values = {name: form_text(form, name) for name in FIELDS}  # type: ignore[arg-type]
-        return cls(**values, draft=form.get("draft") == "on")
+        return cls(**values, draft=form.get("draft") == "on", comments_open=form.get("comments_open") == "on")
 
     def to_input(self, current: Post | None = None) -> PostInput:
         return PostInput(
@@ -61,6 +63,7 @@ class PostFormValues:
             summary=self.summary,
             published_at=self.published_at(current),
             draft=self.draft,
+            comments_open=self.comments_open,
         )
 
     def published_at(self, current: Post | None) -> datetime | None:

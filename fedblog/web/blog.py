@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -142,6 +143,10 @@ async def post_page(request: web.Request) -> web.StreamResponse:
         return await render_post_page(request, await load_post(request), reply_to_id=reply_to_id)
 
     key = f"/posts/{slug}" if reply_to_id is None else f"/posts/{slug}?replyto={reply_to_id}"
+    if get_context(request).settings.comments.close_after_days:
+        # Comments close with time, not with a commit: cached copies are renewed hourly (the form may show up to
+        # an hour after closing; a comment sent then is refused on time, see web/comments.py).
+        key += f"#hour{int(time.time() // 3600)}"
     return await serve_public(request, key, build)
 
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from aiohttp import web
 
 from fedblog.models import Post
-from fedblog.services.comments import CommentForm, CommentService
+from fedblog.services.comments import CommentForm, CommentsClosed, CommentService
 from fedblog.web.csrf import check_token
 from fedblog.web.keys import SETTINGS_KEY, STATE_KEY, get_context
 from fedblog.web.page_cache import personalize
@@ -80,6 +80,11 @@ def too_many_requests(request: web.Request, retry_after: int) -> web.Response:
     return response
 
 
+def comments_closed(request: web.Request) -> web.Response:
+    message = get_context(request).i18n.gettext("Comments are closed on this post: your comment was not sent.")
+    return render_html(request, "errors/error.html", status=403, error=web.HTTPForbidden(), message=message)
+
+
 async def form_again(request: web.Request, post: Post, state: FormState, status: int) -> web.Response:
     response = await render_post_page(request, post, form=state, status=status)
     response.headers["Cache-Control"] = "private, no-store"
@@ -93,6 +98,8 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
     post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
     if post is None:
         raise web.HTTPNotFound()
+    if not CommentService(ctx).accepts_comments(post):
+        return comments_closed(request)
     ip = client_ip(request)
     limiter = comment_limiter(request.app)
     if not limiter.allow(ip):
@@ -107,7 +114,10 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
     if data.get(HONEYPOT_FIELD):
         raise web.HTTPSeeOther(ctx.urls.post(post.slug) + "#comments")
 
-    result = await CommentService(ctx).submit_web_comment(post, values, ip)
+    try:
+        result = await CommentService(ctx).submit_web_comment(post, values, ip)
+    except CommentsClosed:
+        return comments_closed(request)
     if result.errors or result.comment is None:
         return await form_again(request, post, FormState(values=values, errors=result.errors), status=400)
     comment = result.comment

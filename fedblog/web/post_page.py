@@ -168,6 +168,7 @@ async def render_post_page(
         "csrf_token": CSRF_PLACEHOLDER,
         "honeypot_field": HONEYPOT_FIELD,
         "reactions": None,
+        "comments_open": CommentService(ctx).accepts_comments(post),
     }
     for extra in post_page_extras(request.app):
         values.update(await extra(request, post))

@@ -262,6 +262,18 @@ async def test_posts__new_post_is_published_on_the_public_page(admin: Admin) -> 
     assert "From the admin" in listing.text
 
 
+async def test_posts__allow_comments_is_checked_by_default_and_unchecking_closes_them(admin: Admin) -> None:
+    form = await admin.get("/admin/posts/new")
+    assert '<input id="post-comments-open" name="comments_open" type="checkbox" checked>' in form.text
+    await admin.post("/admin/posts/new", post_fields(title="Open", body="x", comments_open="on") | {"action": "save"})
+    await admin.post("/admin/posts/new", post_fields(title="Closed", body="x") | {"action": "save"})  # unchecked
+    assert 'class="comment-form"' in (await get(admin.site, "/posts/open")).text
+    closed = await get(admin.site, "/posts/closed")
+    assert "Comments are closed." in closed.text and 'class="comment-form"' not in closed.text
+    edit = await admin.get("/admin/posts/closed/edit")
+    assert '<input id="post-comments-open" name="comments_open" type="checkbox">' in edit.text
+
+
 async def test_posts__draft_is_listed_in_admin_but_not_public(admin: Admin) -> None:
     await admin.post("/admin/posts/new", post_fields(title="Secret plan", body="x", draft="on") | {"action": "save"})
     assert (await get(admin.site, "/posts/secret-plan")).status == 404
