@@ -64,6 +64,22 @@ class Urls:
     def feed(self) -> str:
         return self.absolute("/feed.xml")
 
+    def comments_feed(self) -> str:
+        """The latest comments across the blog (Atom); /comments/<id> are comment objects, ids are digits only."""
+        return self.absolute("/comments/feed.xml")
+
+    def post_comments_feed(self, slug: str) -> str:
+        return f"{self.post(slug)}/comments.xml"
+
+    def search(self, query: str = "", page: int = 1) -> str:
+        if not query:
+            return self.absolute("/search")
+        params: dict[str, str | int] = {"q": query} if page <= 1 else {"q": query, "page": page}
+        return self.absolute(f"/search?{urlencode(params)}")
+
+    def sitemap(self) -> str:
+        return self.absolute("/sitemap.xml")
+
     def profile(self) -> str:
         return self.absolute(f"/@{self.username}")
 

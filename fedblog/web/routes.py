@@ -9,9 +9,12 @@ from fedblog.web import (
     admin,
     admin_federation,
     blog,
+    comment_feeds,
     comments,
     inbox,
     interaction,
+    search,
+    seo,
     static,
     webmention,
     wellknown,
@@ -22,5 +25,5 @@ from fedblog.web import (
 def setup(app: web.Application) -> None:
     # Order matters only where paths overlap: AP endpoints negotiate on the same URLs as pages.
     modules = (static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, blog, worker)
-    for module in (*modules, webmention):
+    for module in (*modules, webmention, search, seo, comment_feeds):
         module.setup(app)
