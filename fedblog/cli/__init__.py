@@ -21,7 +21,7 @@ class CommandError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fedblog.cli import blocks, comments, federation, posts, site
+    from fedblog.cli import blocks, comments, federation, notifications, posts, site
 
     parser = argparse.ArgumentParser(prog="fedblog", description="A blog for one author, on the fediverse.")
     parser.add_argument("--version", action="version", version=f"fedblog {__version__}")
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the site's fedblog.toml (default: $FEDBLOG_CONFIG or ./fedblog.toml)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (site, posts, comments, federation, blocks):
+    for module in (site, posts, comments, federation, blocks, notifications):
         module.register(commands)
     return parser
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from fedblog.models import CommentStatus
 from fedblog.passwords import verify_password
+from fedblog.services.notifications import notification_summary
 from fedblog.web import admin_comments, admin_posts
 from fedblog.web.admin_base import admin_form, admin_session, form_text, no_store_for_admin, render_admin
 from fedblog.web.auth import current_session, end_session, start_session
@@ -123,6 +124,7 @@ async def dashboard(request: web.Request) -> web.Response:
         published=len(posts) - drafts,
         drafts=drafts,
         recent_posts=posts[:5],
+        notifications=await notification_summary(ctx),
     )
 
 

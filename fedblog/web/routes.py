@@ -13,6 +13,7 @@ from fedblog.web import (
     comments,
     inbox,
     interaction,
+    notifier,
     search,
     seo,
     static,
@@ -25,5 +26,5 @@ from fedblog.web import (
 def setup(app: web.Application) -> None:
     # Order matters only where paths overlap: AP endpoints negotiate on the same URLs as pages.
     modules = (static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, blog, worker)
-    for module in (*modules, webmention, search, seo, comment_feeds):
+    for module in (*modules, webmention, search, seo, comment_feeds, notifier):
         module.setup(app)

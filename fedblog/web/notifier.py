@@ -1,0 +1,40 @@
+"""The e-mail notifier inside `fedblog serve`: marks set before serving, then one digest per period."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from fedblog.services.notifications import Notifier
+from fedblog.web.keys import CONTEXT_KEY
+
+log = logging.getLogger(__name__)
+
+NOTIFIER_KEY = web.AppKey("notifier", Notifier)
+
+
+async def notifier_lifetime(app: web.Application) -> AsyncIterator[None]:
+    """Started after the context exists (cleanup_ctx order), stopped before it closes."""
+    notifier = Notifier(app[CONTEXT_KEY])
+    app[NOTIFIER_KEY] = notifier
+    try:
+        # Before serving, like the worker's profile check: at most one small write, so cached pages stay valid.
+        await notifier.start()
+    except Exception:
+        log.exception("preparing the e-mail notifier failed")
+    if not notifier.enabled:
+        yield
+        return
+    task = asyncio.create_task(notifier.run_forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(notifier_lifetime)
