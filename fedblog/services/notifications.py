@@ -94,10 +94,6 @@ class Snapshot:
     digest: Digest
     marks: dict[str, Mark]  # where the marks go once the digest is accepted
 
-    @property
-    def moved(self) -> bool:
-        return any(mark.last_id for mark in self.marks.values())
-
 
 class Notifier:
     """One per `fedblog serve`; `run_once()` is one period's work (tests call it with their own clock)."""
