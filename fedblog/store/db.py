@@ -240,6 +240,17 @@ def available_migrations() -> list[tuple[int, str]]:
 
 
 def split_statements(sql: str) -> list[str]:
-    """Split a migration file on ';' at line ends (our migrations hold no triggers)."""
-    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";\n") if part.strip().rstrip(";")]
+    """Split a migration file into statements, line by line, where SQLite itself says one is complete
+    (`sqlite3.complete_statement`): a trigger's body, with its inner ';', stays one statement."""
+    statements: list[str] = []
+    pending = ""
+    for line in sql.splitlines(keepends=True):
+        if not pending and (not line.strip() or line.strip().startswith("--")):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())  # a last statement without ';': SQLite reports it if it is wrong
+    return statements
