@@ -98,9 +98,13 @@ def _autolink_escaped(text: str) -> str:
     return "<br>\n".join("".join(pieces).split("\n"))
 
 
+# Block-level boundaries become spaces, or "<p>one</p><p>two</p>" would read "onetwo".
+_BLOCK_BOUNDARY = re.compile(r"<(?:/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|tr|td|th|figure)\b[^>]*|br\s*/?)>", re.I)
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (excerpts, feed summaries, OpenGraph descriptions)."""
-    without_tags = nh3.clean(fragment, tags=set())
+    without_tags = nh3.clean(_BLOCK_BOUNDARY.sub(" ", fragment), tags=set())
     return re.sub(r"\s+", " ", html.unescape(without_tags)).strip()
 
 

@@ -45,3 +45,8 @@ def test_excerpt__cuts_on_a_word_with_an_ellipsis() -> None:
 
 def test_html_to_text__collapses_whitespace() -> None:
     assert html_to_text("<h1>Title</h1>\n\n<p>Body   text</p>") == "Title Body text"
+
+
+def test_excerpt__paragraphs_and_line_breaks_are_separated_by_a_space() -> None:
+    text = excerpt("<p>First paragraph.</p><p>Second<br>line</p><ul><li>one</li><li>two</li></ul>")
+    assert text == "First paragraph. Second line one two"
