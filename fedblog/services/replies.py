@@ -283,12 +283,13 @@ def _new_comment(note: ParsedNote, place: ThreadPlace, status: CommentStatus) ->
 
 async def store_reply_in_one_trip(ctx: Context, note: ParsedNote, author_id: str, record: InboxRecord) -> bool:
     """The usual reply (to a post or comment stored here, held for moderation) in ONE trip to the database
-    thread, inside the group commit: the duplicate, tombstone, block and trust checks, its place, the author,
+    thread, inside the group commit: the duplicate, tombstone and trust checks, its place, the author,
     the comment and the inbox record (settled). Each trip was a thread wake-up, and three per reply were a tenth
     of the inbox's time. False, with nothing written, when store_note() must do it: an ancestor to fetch, or an
     approved comment (the listeners federating it run in a transaction of their own).
 
-    The author is looked up first: the inbox checked the activity's actor (the Note's author) is not blocked."""
+    Only for the inbox's own activity (`record`), whose actor (the Note's author, see trusted_object) the inbox
+    checked against the blocklist before the signature: the author may be looked up (fetched) first."""
     ref = thread_ref(ctx, note.in_reply_to) if note.in_reply_to else None
     if ref is None:
         return False
@@ -299,10 +300,10 @@ async def store_reply_in_one_trip(ctx: Context, note: ParsedNote, author_id: str
     pending = _new_comment(note, ThreadPlace(0, None), CommentStatus.PENDING)
 
     def work(raw: sqlite3.Connection) -> bool:
+        # Not asked again here: whether the author is blocked (they are the activity's actor, checked by the
+        # inbox before the signature, in this request).
         known = threads.remote_comment_place_sync(raw, note.id) is not None
-        if not known and not (
-            RemoteObjectStore.is_tombstoned_sync(raw, note.id) or BlockStore.is_blocked_sync(raw, author_id)
-        ):
+        if not known and not RemoteObjectStore.is_tombstoned_sync(raw, note.id):
             place = find_place_sync(ref, raw)
             if place is None and ref.kind == "remote":
                 return False  # an unknown ancestor, to fetch
