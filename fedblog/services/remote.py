@@ -189,6 +189,8 @@ class RemoteActors:
             await self.store.upsert_actor(actor)
         finally:
             self._forget(actor)  # a read during the write may have cached the old row
+        # What was just written: the request that fetched it, and the next ones, find it without a trip.
+        self._remember(actor, actor.public_key_id)
         return actor
 
     def _fresh(self, actor: RemoteActor) -> bool:

@@ -1,0 +1,94 @@
+"""Replies held for moderation (the default first_time policy) take the inbox's one-trip path: checks, place,
+comment and inbox record in one commit. What the admin's queue and the inbox records then show."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedblog.models import CommentStatus
+from fedblog.services.blocks import add_block
+from tests.conftest import LiveSite, SiteFactory
+from tests.integration.conversation_support import Mastodon, publish
+
+
+@pytest.fixture
+async def held_site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
+    created = await site_factory()  # default policy: first_time, so a new author's replies are held
+    remote.site = created
+    return created
+
+
+async def queue(site: LiveSite) -> dict[str, int | None]:
+    """The moderation queue: remote id → parent comment id."""
+    return {c.remote_id or "": c.parent_id for c in await site.ctx.comments.list_by_status(CommentStatus.PENDING)}
+
+
+async def record_status(site: LiveSite, activity_id: str) -> list[str]:
+    rows = await site.ctx.db.fetch_all("SELECT status FROM inbox_activities WHERE id = ?", (activity_id,))
+    return [row["status"] for row in rows]
+
+
+async def test_held_reply_to_a_comment__is_queued_under_it(held_site: LiveSite, remote: Mastodon) -> None:
+    post = await publish(held_site)
+    first = remote.note("alice", held_site.ctx.urls.note(post.slug), "<p>Top</p>")
+    await remote.send("alice", remote.create("alice", first))
+    parent = await held_site.ctx.comments.get_comment_by_remote_id(first["id"])
+    assert parent is not None
+    by_url = remote.note("bob", held_site.ctx.urls.comment_object(parent.id), "<p>To the comment's own URL</p>")
+    by_id = remote.note("carol", first["id"], "<p>To the Note's id</p>")
+
+    for name, note in (("bob", by_url), ("carol", by_id)):
+        create = remote.create(name, note)
+        assert await remote.send(name, create) == 202
+        assert await record_status(held_site, create["id"]) == ["processed"]
+
+    assert await queue(held_site) == {first["id"]: None, by_url["id"]: parent.id, by_id["id"]: parent.id}
+
+
+async def test_held_reply_to_an_unknown_parent__fetches_the_chain(held_site: LiveSite, remote: Mastodon) -> None:
+    post = await publish(held_site)
+    carol = remote.note("carol", held_site.ctx.urls.note(post.slug), "<p>Carol starts</p>")
+    dave = remote.note("dave", carol["id"], "<p>Dave answers</p>")
+    create = remote.create("dave", dave)
+
+    assert await remote.send("dave", create) == 202
+
+    stored = await queue(held_site)
+    assert set(stored) == {carol["id"], dave["id"]} and stored[carol["id"]] is None
+    assert stored[dave["id"]] is not None
+    assert await record_status(held_site, create["id"]) == ["processed"]
+
+
+async def test_held_reply_to_a_draft_or_missing_post__stores_nothing(held_site: LiveSite, remote: Mastodon) -> None:
+    note = remote.note("alice", held_site.ctx.urls.note("no-such-post"), "<p>Into the void</p>")
+    create = remote.create("alice", note)
+
+    assert await remote.send("alice", create) == 202
+
+    assert await queue(held_site) == {}
+    assert await record_status(held_site, create["id"]) == ["processed"]
+
+
+async def test_held_reply_after_its_delete__stores_nothing(held_site: LiveSite, remote: Mastodon) -> None:
+    post = await publish(held_site)
+    note = remote.note("alice", held_site.ctx.urls.note(post.slug), "<p>Deleted first</p>")
+    delete = {**remote.create("alice", note), "id": f"{note['id']}#delete", "type": "Delete", "object": note["id"]}
+    assert await remote.send("alice", delete) == 202
+
+    assert await remote.send("alice", remote.create("alice", note)) == 202
+
+    assert await queue(held_site) == {}
+
+
+async def test_held_reply__block_added_after_the_author_is_known_takes_effect_at_once(
+    held_site: LiveSite, remote: Mastodon
+) -> None:
+    post = await publish(held_site)
+    first = remote.note("alice", held_site.ctx.urls.note(post.slug), "<p>Before the block</p>")
+    assert await remote.send("alice", remote.create("alice", first)) == 202  # alice's key and actor now cached
+
+    await add_block(held_site.ctx, remote.actor_id("alice"))
+    second = remote.note("alice", held_site.ctx.urls.note(post.slug), "<p>After the block</p>")
+
+    assert await remote.send("alice", remote.create("alice", second)) == 403
+    assert await queue(held_site) == {first["id"]: None}
