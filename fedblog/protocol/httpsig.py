@@ -313,7 +313,9 @@ def _cavage_signing_string(params: SignatureParams, method: str, target: str, lo
     return "\n".join(lines).encode("utf-8")
 
 
+@functools.lru_cache(maxsize=1024)
 def _load_public_key(pem: str) -> rsa.RSAPublicKey:
+    """Parsed once per distinct PEM (a sender signs thousands of requests with one key); a bad PEM raises every time."""
     try:
         key = serialization.load_pem_public_key(pem.encode("ascii"))
     except (ValueError, TypeError, UnicodeEncodeError):
