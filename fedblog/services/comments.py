@@ -57,9 +57,13 @@ class CommentsClosed(Exception):
 
 def accepts_comments(post: Post, close_after_days: int, now: datetime) -> bool:
     """Open unless the author closed this post, or the site closes posts `close_after_days` after publication."""
-    if not post.comments_open:
+    return comments_are_open(post.comments_open, post.published_at, close_after_days, now)
+
+
+def comments_are_open(open_by_author: bool, published_at: datetime, close_after_days: int, now: datetime) -> bool:
+    if not open_by_author:
         return False
-    return close_after_days == 0 or now < post.published_at + timedelta(days=close_after_days)
+    return close_after_days == 0 or now < published_at + timedelta(days=close_after_days)
 
 
 def clean_line(text: str) -> str:

@@ -17,12 +17,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from fedblog.clock import to_text, utcnow
+from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus, RemoteActor
 from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.notes import NoteError, ParsedNote, is_http_url, parse_note, same_origin
 from fedblog.protocol.sanitize import plain_text
-from fedblog.services.comments import moderation_decision
+from fedblog.services.comments import comments_are_open, moderation_decision
 from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import IncomingActivity
 from fedblog.services.remote import RemoteActors
@@ -237,6 +237,8 @@ async def store_note(
     if place is None:
         return None
     status = moderation_decision(ctx.settings.comments.moderation, trusted)
+    if status == CommentStatus.APPROVED and await ctx.db.run(partial(_closed_sync, ctx, place.post_id)):
+        status = CommentStatus.PENDING  # comments closed: the author decides (nothing from the fediverse is lost)
     author = await author_fields(ctx, author_id)  # before the transaction: it may need a request
     if author is None:
         return None
@@ -309,7 +311,8 @@ async def store_reply_in_one_trip(ctx: Context, note: ParsedNote, author_id: str
                 return False  # an unknown ancestor, to fetch
             if place is not None:
                 trusted = CommentStore.actor_is_trusted_sync(raw, author_id)
-                if moderation_decision(policy, trusted) == CommentStatus.APPROVED:
+                approved = moderation_decision(policy, trusted) == CommentStatus.APPROVED
+                if approved and not _closed_sync(ctx, place.post_id, raw):
                     return False
                 ctx.comments.insert_remote_comment_id_sync(
                     raw, replace(pending, post_id=place.post_id, parent_id=place.parent_id),
@@ -325,6 +328,17 @@ async def store_reply_in_one_trip(ctx: Context, note: ParsedNote, author_id: str
         return False  # the same Note arrived twice at once: store_note() finds the other copy
     record.settled = done
     return done
+
+
+def _closed_sync(ctx: Context, post_id: int, raw: sqlite3.Connection) -> bool:
+    """The post takes no new comments (services/comments.comments_are_open): a fediverse reply to it is held."""
+    state = threads.post_comments_state_sync(raw, post_id)
+    if state is None:
+        return False
+    open_by_author, published_at = state
+    published = from_text(published_at)
+    assert published is not None
+    return not comments_are_open(open_by_author, published, ctx.settings.comments.close_after_days, utcnow())
 
 
 def _note_facts(note_id: str, author_id: str, raw: sqlite3.Connection) -> tuple[Comment | None, bool, bool]:

@@ -15,6 +15,12 @@ def post_id_by_slug_sync(raw: sqlite3.Connection, slug: str) -> int | None:
     return None if row is None else int(row[0])
 
 
+def post_comments_state_sync(raw: sqlite3.Connection, post_id: int) -> tuple[bool, str] | None:
+    """(comments open by the author's choice, published_at as stored) of a post."""
+    row = raw.execute("SELECT comments_open, published_at FROM posts WHERE id = ?", (post_id,)).fetchone()
+    return None if row is None else (bool(row[0]), str(row[1]))
+
+
 def comment_place_sync(raw: sqlite3.Connection, comment_id: int) -> tuple[int, int] | None:
     """(post id, comment id) of a comment of any status."""
     row = raw.execute("SELECT post_id, id FROM comments WHERE id = ?", (comment_id,)).fetchone()
