@@ -11,7 +11,7 @@ from fedblog.config import Settings
 from fedblog.context import open_context
 from fedblog.web import routes
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, STATE_KEY
-from fedblog.web.middleware import error_pages, security_headers
+from fedblog.web.middleware import site_middleware
 from fedblog.web.render import create_environment, site_globals
 
 # Inbound bodies above this are refused with 413 (Mastodon's MAX_JSON_SIZE).
@@ -19,7 +19,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[security_headers, error_pages], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[site_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS_KEY] = settings
     state: dict[str, Any] = {}
     app[STATE_KEY] = state

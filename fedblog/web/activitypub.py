@@ -22,6 +22,7 @@ from fedblog.services.federation import blog_actor, outbox_items, outbox_size, s
 from fedblog.services.followers import FollowerService
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.web.keys import get_context
+from fedblog.web.middleware import not_found_answers
 from fedblog.web.negotiation import AS2_CONTENT_TYPE, wants_activity_json
 from fedblog.web.page_cache import cached
 from fedblog.web.render import render_html
@@ -229,25 +230,21 @@ async def activity(request: web.Request) -> web.Response:
     return as2_response(found)
 
 
-@web.middleware
-async def tombstones(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Any:
+async def tombstone_answer(request: web.Request) -> web.StreamResponse | None:
     """An AS2 GET of a deleted object's id answers 410 Gone with a Tombstone instead of 404."""
-    try:
-        return await handler(request)
-    except web.HTTPNotFound:
-        if request.method not in ("GET", "HEAD") or not wants_activity_json(request):
-            raise
-        ctx = get_context(request)
-        object_id = ctx.urls.absolute(request.rel_url.raw_path)
-        found = await ctx.posts.get_tombstone(object_id)
-        if found is None:
-            raise
-        former_type, deleted_at = found
-        return as2_response({"@context": as2.AS_CONTEXT, **as2.tombstone(object_id, former_type, deleted_at)}, 410)
+    if request.method not in ("GET", "HEAD") or not wants_activity_json(request):
+        return None
+    ctx = get_context(request)
+    object_id = ctx.urls.absolute(request.rel_url.raw_path)
+    found = await ctx.posts.get_tombstone(object_id)
+    if found is None:
+        return None
+    former_type, deleted_at = found
+    return as2_response({"@context": as2.AS_CONTEXT, **as2.tombstone(object_id, former_type, deleted_at)}, 410)
 
 
 def setup(app: web.Application) -> None:
-    app.middlewares.append(tombstones)
+    not_found_answers(app).append(tombstone_answer)
     app.router.add_get("/actor", actor, name="actor")
     app.router.add_get("/@{username}", profile, name="profile")
     app.router.add_get("/actor/outbox", protected(outbox), name="outbox")

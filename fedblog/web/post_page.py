@@ -174,4 +174,6 @@ async def render_post_page(
         values.update(await extra(request, post))
     response = render_html(request, "blog/post.html", status=status, **values)
     response.headers["Vary"] = "Accept"
+    if ctx.settings.webmention.receive:  # Webmention §3.1.2 discovery; kept by the page cache with the page
+        response.headers["Link"] = f'<{ctx.urls.webmention()}>; rel="webmention"'
     return response

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,7 +26,6 @@ log = logging.getLogger(__name__)
 PER_IP_PER_MINUTE = 30
 PER_SOURCE_HOST_PER_MINUTE = 10
 MAX_FIELD_CHARS = 2048
-_POST_PAGE = re.compile(r"^/posts/[^/]+$")
 _LIMITER_NAME = "webmention_limits"
 
 
@@ -72,19 +70,6 @@ async def receive(request: web.Request) -> web.Response:
     return _plain(202, "Accepted: the mention will be verified, then moderated.")
 
 
-async def advertise_endpoint(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: the Link header of §3.1.2 on every post page (cached or not)."""
-    if (
-        request.method in ("GET", "HEAD")
-        and response.status == 200
-        and response.content_type == "text/html"
-        and _POST_PAGE.match(request.path)
-    ):
-        ctx = request.app[CONTEXT_KEY]
-        if ctx.settings.webmention.receive and 'rel="webmention"' not in ",".join(response.headers.getall("Link", [])):
-            response.headers.add("Link", f'<{ctx.urls.webmention()}>; rel="webmention"')
-
-
 async def mentions_extra(request: web.Request, post: Post) -> dict[str, Any]:
     """The post page's "Mentions": approved likes, reposts, bookmarks and plain mentions."""
     return {"mentions": await WebmentionStore(get_context(request).db).list_shown_mentions(post.id)}
@@ -119,6 +104,5 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
 
 def setup(app: web.Application) -> None:
     app.router.add_post("/webmention", receive)
-    app.on_response_prepare.append(advertise_endpoint)
     post_page_extras(app).append(mentions_extra)
     app.cleanup_ctx.append(background_work)
