@@ -16,7 +16,7 @@ from fedblog.models import CommentStatus
 from fedblog.passwords import verify_password
 from fedblog.services.notifications import notification_summary
 from fedblog.web import admin_comments, admin_posts
-from fedblog.web.admin_base import admin_form, admin_session, form_text, no_store_for_admin, render_admin
+from fedblog.web.admin_base import admin_form, admin_session, form_text, render_admin
 from fedblog.web.auth import current_session, end_session, start_session
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.ratelimit import RateLimiter, client_ip
@@ -133,7 +133,6 @@ async def stylesheet(_request: web.Request) -> web.FileResponse:
 
 
 def setup(app: web.Application) -> None:
-    app.on_response_prepare.append(no_store_for_admin)
     router = app.router
     router.add_get("/admin", dashboard, name="admin")
     router.add_get("/admin/", dashboard)

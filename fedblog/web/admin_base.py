@@ -20,8 +20,6 @@ from multidict import MultiDictProxy
 from fedblog.web.auth import ADMIN_SESSION_KEY, AdminSession, check_admin_csrf, require_admin
 from fedblog.web.render import render_html
 
-ADMIN_PREFIX = "/admin"
-
 
 async def admin_session(request: web.Request) -> AdminSession:
     return await require_admin(request)
@@ -46,11 +44,3 @@ def form_text(form: MultiDictProxy[Any], name: str, limit: int = 200_000) -> str
     """A text field of a posted form ('' when missing or a file), cut to a bound."""
     value = form.get(name, "")
     return value[:limit] if isinstance(value, str) else ""
-
-
-async def no_store_for_admin(request: web.Request, response: web.StreamResponse) -> None:
-    """Admin answers (pages, redirects, errors) are private: no browser or proxy may keep them."""
-    path = request.path
-    is_admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
-    if is_admin and not path.endswith(".css"):
-        response.headers["Cache-Control"] = "no-store"

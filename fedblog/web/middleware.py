@@ -22,7 +22,9 @@ CSP = (
 # Answers a module can give instead of a plain 404 (a deleted post's id answers 410 with a Tombstone).
 NotFoundAnswer = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
 _NOT_FOUND_ANSWERS = "not_found_answers"
-_HTML_HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"}
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+HTML_SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"}
+ADMIN_PREFIX = "/admin"
 
 
 def not_found_answers(app: web.Application) -> list[NotFoundAnswer]:
@@ -34,18 +36,38 @@ def not_found_answers(app: web.Application) -> list[NotFoundAnswer]:
 async def site_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
     """What every answer needs, in one middleware (each is a coroutine layer on every request, and the cached
     read path is a few dozen microseconds): a better answer than 404 where a module has one, error pages in the
-    site language, security headers."""
+    site language, security headers, and no caching of admin answers."""
     try:
-        response = await handler(request)
+        response = await _answer(request, handler)
+    except web.HTTPException as error:  # answered as it is: redirects, errors for non-browsers
+        finish(request, error)
+        raise
+    finish(request, response)
+    return response
+
+
+async def _answer(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
     except web.HTTPNotFound as error:
-        response = await _better_than_404(request) or error_page(request, error)
+        return await _better_than_404(request) or error_page(request, error)
     except web.HTTPException as error:
-        response = error_page(request, error)
+        return error_page(request, error)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        response = render_html(request, "errors/error.html", status=500, error=web.HTTPInternalServerError())
+        return render_html(request, "errors/error.html", status=500, error=web.HTTPInternalServerError())
+
+
+def finish(request: web.Request, response: web.StreamResponse) -> None:
     add_security_headers(response)
-    return response
+    if is_private_admin_path(request.path):
+        response.headers["Cache-Control"] = "no-store"  # admin pages, redirects and errors are private
+
+
+def is_private_admin_path(path: str) -> bool:
+    if not path.startswith(ADMIN_PREFIX) or path.endswith(".css"):
+        return False
+    return path == ADMIN_PREFIX or path[len(ADMIN_PREFIX)] == "/"
 
 
 async def _better_than_404(request: web.Request) -> web.StreamResponse | None:
@@ -65,10 +87,11 @@ def error_page(request: web.Request, error: web.HTTPException) -> web.StreamResp
 
 def add_security_headers(response: web.StreamResponse) -> None:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if response.content_type == "text/html":
-        for name, value in _HTML_HEADERS.items():
+    if "X-Content-Type-Options" in headers:
+        return  # a cached page carries its security headers already
+    headers.update(SECURITY_HEADERS)
+    if headers.get("Content-Type", "").startswith("text/html"):
+        for name, value in HTML_SECURITY_HEADERS.items():
             headers.setdefault(name, value)
 
 

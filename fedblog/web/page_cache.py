@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from fedblog.web.keys import STATE_KEY, get_context
+from fedblog.web.middleware import HTML_SECURITY_HEADERS, SECURITY_HEADERS
 
 CSRF_PLACEHOLDER = "__fedblog_csrf_token__"
 _PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
@@ -51,7 +52,9 @@ class CachedPage:
     def __post_init__(self) -> None:
         if self.has_placeholder and not self.parts:
             self.parts = tuple(self.body.split(_PLACEHOLDER_BYTES))
-        self.response_headers = {**dict(self.headers), "Content-Type": self.content_type}
+        # With the site's security headers (the middleware then finds them there and adds nothing).
+        security = {**SECURITY_HEADERS, **(HTML_SECURITY_HEADERS if self.content_type.startswith("text/html") else {})}
+        self.response_headers = {**dict(self.headers), "Content-Type": self.content_type, **security}
 
     @property
     def size(self) -> int:
