@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from bench.benchmarks.common import Env, fetch, free_port, summary, write_json
+from bench.benchmarks.common import Env, fetch, free_port, median, summary, with_cpu, write_json
 from bench.load import LoadResult, Target, closed_loop
 from bench.machine import SERVER_CPU
 from bench.results import BenchResult, Check, at_least, at_most, info
@@ -35,12 +35,15 @@ async def run(env: Env) -> BenchResult:
         for count, slug in env.read_posts.items():
             target = [Target(f"/posts/{slug}")]
             runs: dict[str, list[LoadResult]] = {"fedblog": [], "ceiling": []}
+            cpu_us: dict[str, list[float]] = {"fedblog": [], "ceiling": []}
+            servers = (("fedblog", env.site.base_url, env.server.pid), ("ceiling", ceiling.ready["url"], ceiling.pid))
             for _ in range(env.sizes.repeats):
-                for who, base in (("fedblog", env.site.base_url), ("ceiling", ceiling.ready["url"])):
-                    load = await closed_loop(
-                        env.group, base, target, env.sizes.read_connections, env.sizes.read_seconds
+                for who, base, pid in servers:
+                    load, cpu = await with_cpu(
+                        pid, closed_loop(env.group, base, target, env.sizes.read_connections, env.sizes.read_seconds)
                     )
                     runs[who].append(load)
+                    cpu_us[who].append(cpu * 1e6 / max(1, load.requests))
                     result.checks.append(
                         Check(f"{who}, {count} comments: answers other than 200", 0,
                               load.bad_status + load.socket_errors)
@@ -57,6 +60,8 @@ async def run(env: Env) -> BenchResult:
                 result.rows.append(info(f"{label}: requests/s", rps["fedblog"], "req/s", rps["ceiling"]))
                 result.rows.append(info(f"{label}: p99 latency", p99["fedblog"], "ms", p99["ceiling"]))
             result.rows.append(info(f"{label}: p50 latency", p50["fedblog"], "ms", p50["ceiling"]))
+            cpu = {who: median(values) for who, values in cpu_us.items()}
+            result.rows.append(info(f"{label}: server CPU per request", cpu["fedblog"], "µs", cpu["ceiling"]))
     finally:
         await env.group.stop(ceiling)
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bench import site as bench_site
-from bench.benchmarks.common import AS2_ACCEPT, Env, fetch, free_port, summary, write_json
+from bench.benchmarks.common import AS2_ACCEPT, Env, fetch, free_port, median, summary, with_cpu, write_json
 from bench.load import LoadResult, Target, closed_loop
 from bench.machine import SERVER_CPU
 from bench.results import BenchResult, Check, at_least, info
@@ -30,6 +30,7 @@ async def run(env: Env) -> BenchResult:
     sizes = env.sizes
     seconds = max(1.0, sizes.read_seconds / 2)
     runs: dict[str, list[LoadResult]] = {"fedblog": [], "ceiling": []}
+    cpu_us: dict[str, list[float]] = {"fedblog": [], "ceiling": []}
     post_path = ""
     for repeat in range(sizes.repeats):
         published = await env.server.call(
@@ -37,8 +38,12 @@ async def run(env: Env) -> BenchResult:
             body=bench_site.POST_MARKDOWN,
         )  # fmt: skip
         post_path = urlsplit(published["url"]).path
-        load = await closed_loop(env.group, env.site.base_url, targets_for(post_path), sizes.stampede_clients, seconds)
+        load, cpu = await with_cpu(
+            env.server.pid,
+            closed_loop(env.group, env.site.base_url, targets_for(post_path), sizes.stampede_clients, seconds),
+        )
         runs["fedblog"].append(load)
+        cpu_us["fedblog"].append(cpu * 1e6 / max(1, load.requests))
     pages = []
     for n, target in enumerate(targets_for(post_path)):
         accept = dict(target.headers)["Accept"]
@@ -54,9 +59,12 @@ async def run(env: Env) -> BenchResult:
                                     ["--spec", str(spec), "--port", str(free_port())], SERVER_CPU)  # fmt: skip
     try:
         for _ in range(sizes.repeats):
-            load = await closed_loop(env.group, ceiling.ready["url"], targets_for(post_path), sizes.stampede_clients,
-                                     seconds)  # fmt: skip
+            load, cpu = await with_cpu(
+                ceiling.pid,
+                closed_loop(env.group, ceiling.ready["url"], targets_for(post_path), sizes.stampede_clients, seconds),
+            )
             runs["ceiling"].append(load)
+            cpu_us["ceiling"].append(cpu * 1e6 / max(1, load.requests))
     finally:
         await env.group.stop(ceiling)
     for who, loads in runs.items():
@@ -68,6 +76,10 @@ async def run(env: Env) -> BenchResult:
     label = f"{sizes.stampede_clients:,} clients fetching Note, actor and page"
     result.rows.append(at_least(f"{label}: requests/s", rps["fedblog"], rps["ceiling"], "req/s", 0.5))
     result.rows.append(info(f"{label}: p99 latency", p99["fedblog"], "ms", p99["ceiling"]))
+    cpu_per_request = {who: median(values) for who, values in cpu_us.items()}
+    result.rows.append(
+        info(f"{label}: server CPU per request", cpu_per_request["fedblog"], "µs", cpu_per_request["ceiling"])
+    )
     errors = sum(r.bad_status + r.socket_errors for r in runs["fedblog"])
     result.rows.append(info("failed requests (target 0)", errors, "requests"))
     return result

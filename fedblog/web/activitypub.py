@@ -78,7 +78,7 @@ async def note_response(
     async def build() -> web.Response:
         return as2_response(as2.post_to_note(urls, await load_post()))
 
-    return await cached(request, f"{urls.note(slug)}#as2", build, no_csrf_token)
+    return await cached(request, f"/posts/{slug}#as2", build, no_csrf_token)
 
 
 # --- the actor and its profile page --------------------------------------------------------------------

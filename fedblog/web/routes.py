@@ -24,7 +24,8 @@ from fedblog.web import (
 
 
 def setup(app: web.Application) -> None:
-    # Order matters only where paths overlap: AP endpoints negotiate on the same URLs as pages.
-    modules = (static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, blog, worker)
+    # No two routes match the same path (AP endpoints negotiate on the pages' own URLs, in their handlers), so the
+    # order only decides which patterns aiohttp tries first: the blog's, the most requested, come first.
+    modules = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
     for module in (*modules, webmention, search, seo, comment_feeds, notifier):
         module.setup(app)
