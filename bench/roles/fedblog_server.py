@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bench.machine import rss_kib
 from bench.roles.child import serve_commands
-from fedblog.app import create_app
+from fedblog.app import create_app, settle_garbage_collector
 from fedblog.config import load_settings
 from fedblog.services.posts import PostInput, PostService
 from fedblog.web.keys import CONTEXT_KEY
@@ -33,6 +33,7 @@ async def main() -> None:
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.port).start()
+    settle_garbage_collector()  # as `fedblog serve` does once started
     ctx = runner.app[CONTEXT_KEY]
 
     async def publish(request: dict[str, Any]) -> dict[str, Any]:

@@ -131,7 +131,7 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
 
     from aiohttp import web
 
-    from fedblog.app import create_app
+    from fedblog.app import create_app, settle_garbage_collector
 
     assert settings is not None
     host = args.host or os.environ.get("HOST") or "127.0.0.1"
@@ -148,6 +148,7 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
     except OSError as error:
         await runner.cleanup()
         raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    settle_garbage_collector()
     logging.getLogger("fedblog").info("serving %s on http://%s:%s", settings.site.base_url, host, port)
     print(
         f"fedblog is serving {settings.site.title!r} on http://{host}:{port}/ (public URL {settings.site.base_url})",
