@@ -17,6 +17,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+import nh3
+
 from fedblog.protocol.sanitize import plain_text
 
 MAX_URL_LENGTH = 2048
@@ -113,6 +115,10 @@ def check_request(source: str, target: str) -> None:
 # --- HTML scanning ----------------------------------------------------------------------------------------------
 
 
+_SCAN_TAGS = {*_URL_ATTRIBUTES, "base"}
+_SCAN_ATTRIBUTES = {tag: {attribute, "rel"} for tag, attribute in _URL_ATTRIBUTES.items()} | {"base": {"href"}}
+
+
 class _LinkScanner(HTMLParser):
     """Collects URL attributes (resolved against <base href> or the page URL) and rel=webmention endpoints."""
 
@@ -147,10 +153,17 @@ class _LinkScanner(HTMLParser):
         self.handle_starttag(tag, attrs)
 
 
+def _well_formed(document: str) -> str:
+    """Only the tags and attributes the scan reads, rewritten by html5ever (through nh3) as plain well-formed markup.
+    html5ever parses anything in linear time; Python 3.11's html.parser is quadratic on some broken markup (64 KiB of
+    unclosed attribute quotes took 6 s, a megabyte of unclosed comments minutes) and a source page is anyone's."""
+    return nh3.clean(document, tags=_SCAN_TAGS, attributes=_SCAN_ATTRIBUTES, link_rel=None, strip_comments=True)
+
+
 def _scan(document: str, page_url: str) -> _LinkScanner:
     scanner = _LinkScanner(page_url)
     try:
-        scanner.feed(document)
+        scanner.feed(_well_formed(document))
         scanner.close()
     except (AssertionError, ValueError):  # html.parser gives up on some broken markup: keep what it read
         pass
@@ -302,6 +315,10 @@ def _author(entry: dict[str, Any] | None, parsed: dict[str, Any], source: str) -
         text = _text_value(author)
         url = text if is_http_url(text) else None
         name = "" if url else plain_text(text, NAME_CHARS)
+    if url is not None and host_of(url) != host_of(source):
+        # A page speaks for its own site only (as Mastodon drops an actor `url` on another host): a claimed author
+        # elsewhere would borrow their profile link, avatar and trust. The name stays, as a web commenter's does.
+        url, photo = None, None
     return name or host_of(url or source), url, photo
 
 

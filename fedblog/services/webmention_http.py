@@ -91,8 +91,18 @@ async def _read(response: aiohttp.ClientResponse, truncate: bool) -> bytes:
     return b"".join(chunks)[:MAX_PAGE_BYTES]
 
 
+# Text encodings web pages use. The sender names the codec: Python also has codecs such as punycode (quadratic
+# time) and idna (raises) that no page uses; anything not listed here is read as UTF-8.
+TEXT_ENCODINGS = frozenset(
+    {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252",
+     "iso-8859-15", "windows-1251", "koi8-r", "iso-8859-2", "windows-1250", "shift_jis", "euc-jp", "iso-2022-jp",
+     "gb2312", "gbk", "gb18030", "big5", "euc-kr", "utf-16", "utf-16le", "utf-16be"}
+)  # fmt: skip
+
+
 def _decode(data: bytes, charset: str | None) -> str:
+    encoding = (charset or "utf-8").strip().lower()
     try:
-        return data.decode(charset or "utf-8", errors="replace")
-    except LookupError:  # an unknown charset name
+        return data.decode(encoding if encoding in TEXT_ENCODINGS else "utf-8", errors="replace")
+    except (LookupError, UnicodeError):
         return data.decode("utf-8", errors="replace")

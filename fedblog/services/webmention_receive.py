@@ -24,7 +24,7 @@ import aiosqlite
 from fedblog.clock import to_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus, Post
 from fedblog.protocol import webmention as wm
-from fedblog.services.comments import moderation_decision
+from fedblog.services.comments import CommentService, moderation_decision
 from fedblog.services.http import FetchError, get_http
 from fedblog.services.webmention_http import fetch_page
 from fedblog.store.blocks import BlockStore
@@ -126,8 +126,10 @@ class WebmentionVerifier:
             await self.record(job, verdict)
         except asyncio.CancelledError:
             raise
-        except Exception:  # a bug must not stop the worker; the lock expires and the job is tried again
+        except Exception as error:  # a bug, or a page no parser survives: a failed attempt, retried up to the limit
             log.exception("verifying the webmention from %r failed", job.source[:200])
+            with contextlib.suppress(Exception):  # else the lock expires and the job is tried again
+                await self.record(job, Verdict("retry", f"{type(error).__name__} while verifying"))
 
     async def verify(self, job: ReceivedJob) -> Verdict:
         if await BlockStore(self.ctx.db).is_blocked(job.source):
@@ -182,6 +184,9 @@ class WebmentionVerifier:
         mention = replace(mention, author_url=mention.author_url or wm.site_root(job.source))
         key = wm.author_key(mention.author_url, job.source)
         status = moderation_decision(self.ctx.settings.comments.moderation, await self.store.author_is_trusted(key))
+        post = await self.ctx.posts.get_post_by_id(job.post_id)
+        if post is not None and not CommentService(self.ctx).accepts_comments(post):
+            status = CommentStatus.PENDING  # comments closed: the author decides, as for fediverse replies
         async with self.ctx.db.transaction() as conn:
             if existing is not None and existing.post_id == job.post_id:
                 comment_id = existing.id
@@ -194,8 +199,14 @@ class WebmentionVerifier:
                     await self.store.update_author(
                         conn, who.id, mention.author_name, mention.author_url, mention.author_photo
                     )
+                changed = existing.content_html != content or who.profile_url != mention.author_url
                 if existing.content_html != content:
                     await self.ctx.comments.update_content(conn, comment_id, content, "", False, (), to_text(now))
+                if changed and existing.status == CommentStatus.APPROVED and status != CommentStatus.APPROVED:
+                    # An approved mention whose text or author changed is moderated again, like a new one.
+                    await self.ctx.comments.set_status(conn, comment_id, CommentStatus.PENDING)
+                    for listener in self.ctx.comment_listeners:
+                        await listener.comment_removed(conn, existing)
                 approved = None
             else:
                 author_id = await self.store.insert_author(

@@ -48,12 +48,13 @@ async def site_middleware(request: web.Request, handler: web.Handler) -> web.Str
 
 async def _answer(request: web.Request, handler: web.Handler) -> web.StreamResponse:
     try:
-        return await handler(request)
-    except web.HTTPNotFound as error:
-        return await _better_than_404(request) or error_page(request, error)
+        try:
+            return await handler(request)
+        except web.HTTPNotFound as error:
+            return await _better_than_404(request) or error_page(request, error)
     except web.HTTPException as error:
         return error_page(request, error)
-    except Exception:
+    except Exception:  # from the handler, or from a 404 hook (a database error looking for a Tombstone)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_html(request, "errors/error.html", status=500, error=web.HTTPInternalServerError())
 

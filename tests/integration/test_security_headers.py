@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fedblog.web.middleware import CSP
+from fedblog.web.middleware import CSP, not_found_answers
 from tests.conftest import LiveSite
 from tests.integration.blog_support import get, publish
 
@@ -38,3 +38,16 @@ async def test_admin_answers__never_stored_but_the_admin_stylesheet_is(site: Liv
     assert login.status == 200 and login.headers["Cache-Control"] == "no-store"
     assert stylesheet.status == 200 and stylesheet.headers["Cache-Control"] == "public, max-age=3600"
     assert (await get(site, "/administrator")).headers.get("Cache-Control") != "no-store"
+
+
+async def test_error_page__a_failing_404_hook_gives_the_500_page_with_its_headers(site: LiveSite) -> None:
+    async def broken(_request: object) -> None:
+        raise RuntimeError("database is locked")
+
+    not_found_answers(site.app).insert(0, broken)
+    try:
+        page = await get(site, "/posts/absent")
+    finally:
+        not_found_answers(site.app).remove(broken)
+    assert page.status == 500 and "<html" in page.text and "database is locked" not in page.text
+    assert page.headers["Content-Security-Policy"] == CSP

@@ -395,3 +395,44 @@ async def test_webmention__editing_a_post_notifies_its_links_again_even_a_remove
     await wait_until(second)
     # Then the page that was linked is told again, so that it can drop the mention
     assert other_site.posts[1] == ("/endpoint", {"source": site.ctx.urls.post(post.slug), "target": target})
+
+
+async def test_webmention__to_a_post_with_closed_comments_is_held(
+    site_factory: SiteFactory, other_site: OtherSite
+) -> None:
+    site = await site_factory(overrides={"comments": {"moderation": "open"}})
+    post = await publish(site, "Closed")
+    await PostService(site.ctx).edit(
+        post.slug, PostInput(title=post.title, body_markdown=post.body_markdown, comments_open=False)
+    )
+    target = site.ctx.urls.post(post.slug)
+    other_site.pages["/reply"] = Served(body=h_entry(target, "Replying after closing."))
+    await send_webmention(site, other_site.url("/reply"), target)
+    _, comment_id = await verified(site, other_site.url("/reply"), target)
+    held = await site.ctx.comments.get_comment(comment_id or 0)
+    assert held is not None and held.status == CommentStatus.PENDING
+    assert "Replying after closing." not in await post_page(site, post)
+
+
+async def test_webmention__an_approved_mention_changed_at_its_source_is_moderated_again(
+    site_factory: SiteFactory, other_site: OtherSite
+) -> None:
+    # hold_all: every comment is moderated (with first_time, an approved source is trusted, edits included)
+    site = await site_factory(overrides={"comments": {"moderation": "hold_all"}})
+    post = await publish(site, "Hello")
+    target = site.ctx.urls.post(post.slug)
+    source = other_site.url("/reply")
+    other_site.pages["/reply"] = Served(body=h_entry(target, "A kind reply."))
+    await send_webmention(site, source, target)
+    _, comment_id = await verified(site, source, target)
+    await CommentService(site.ctx).approve(comment_id or 0)
+    assert "A kind reply." in await post_page(site, post)
+    # When the source is edited into something else and sent again
+    other_site.pages["/reply"] = Served(body=h_entry(target, "Buy cheap things at spam.example."))
+    await send_webmention(site, source, target)
+    await verified(site, source, target)
+    # Then the new text waits for the author instead of replacing the approved one on the page
+    page = await post_page(site, post)
+    assert "Buy cheap things" not in page and "A kind reply." not in page
+    changed = await site.ctx.comments.get_comment(comment_id or 0)
+    assert changed is not None and changed.status == CommentStatus.PENDING

@@ -160,3 +160,22 @@ def test_retry_delay__a_few_tries_then_give_up() -> None:
     assert wm.retry_delay(2, retry_after=3600) == timedelta(hours=1)
     assert wm.retry_delay(len(wm.RETRY_DELAYS) + 1) is None
     assert wm.is_retryable(None) and wm.is_retryable(503) and not wm.is_retryable(404)
+
+
+def test_source_links_to__hostile_markup_is_read_in_linear_time() -> None:
+    # Python 3.11's html.parser took minutes over these (quadratic); the scan reads html5ever's rewrite of them.
+    unclosed_comments = "<!--" * 250_000 + f'<a href="{TARGET}">x</a>'
+    unclosed_quotes = "<a b='" * 60_000
+    real_link_after_junk = "<a b='" * 20_000 + f'\'>\n<p><a href="{TARGET}">the post</a></p>'
+    assert not wm.source_links_to(unclosed_comments, "text/html", PAGE, TARGET)  # all of it is one comment
+    assert not wm.source_links_to(unclosed_quotes, "text/html", PAGE, TARGET)
+    assert wm.source_links_to(f'<p><a href="{TARGET}">ok</a></p>' + real_link_after_junk, "text/html", PAGE, TARGET)
+
+
+def test_parse_mention__an_author_on_another_host_keeps_only_the_name() -> None:
+    card = (
+        '<span class="p-author h-card"><a class="u-url p-name" href="https://mastodon.example/@famous">Famous</a>'
+        '<img class="u-photo" src="https://mastodon.example/famous.png"></span>'
+    )
+    mention = wm.parse_mention(entry("u-in-reply-to", card), "text/html", PAGE, TARGET)
+    assert (mention.author_name, mention.author_url, mention.author_photo) == ("Famous", None, None)
