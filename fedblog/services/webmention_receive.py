@@ -64,6 +64,8 @@ async def accept_webmention(ctx: Context, source: str, target: str, ip: str | No
     """§3.2.1: validate, then queue the verification. Raises wm.InvalidRequest (400) or QueueFull (429)."""
     source, target = source.strip(), target.strip()
     wm.check_request(source, target)
+    if ctx.urls.is_local(source):  # the blog's own pages (its search, another post) would speak in its name
+        raise wm.InvalidRequest("'source' must be a page of another site.")
     post = await post_for_target(ctx, target)
     if post is None:
         raise wm.InvalidRequest("'target' is not a published post of this blog.")

@@ -261,6 +261,7 @@ async def test_webmention__resent_mention_updates_and_a_gone_source_removes_it(
         ("https://elsewhere.example/a", "{blog}/posts/no-such-post", "not a published post"),
         ("https://elsewhere.example/a", "https://elsewhere.example/b", "not a published post"),
         ("{post}", "{post}", "must be different"),
+        ("{blog}/search?q=hello", "{post}", "must be a page of another site"),
         ("ftp://elsewhere.example/a", "{post}", "'source' must be an http"),
         ("https://elsewhere.example/a", "javascript:alert(1)", "'target' must be an http"),
         ("", "{post}", "required"),
