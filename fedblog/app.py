@@ -21,10 +21,11 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def settle_garbage_collector() -> None:
     """For a server process, once its app is started (`fedblog serve`; not in tests, which make many apps in one
-    process). The tens of thousands of objects made by imports, templates and the context live as long as
-    the process: frozen, the collector stops walking them again and again. Under a stampede of 1,000 connections
-    the default thresholds ran 29 full collections in 15 s, about 6 µs of every request (bench, stampede). A larger
-    first threshold lets the many short-lived objects of a request die before they are promoted."""
+    process). Measured in the stampede (1,000 connections; gc.callbacks in the server): with CPython's thresholds
+    the collector took 1.47 s for 252,000 requests, ~6 µs each, and it is the young collections that cost
+    (freezing alone: 1.61 s; rare full collections alone: 1.33 s). A first threshold of 10,000 lets the objects of
+    a request die before a collection sees them: 0.03 s. What exists at start lives as long as the process and
+    is frozen, so the rarer full collections do not walk it."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
