@@ -155,6 +155,10 @@ def actor_from_document(doc: dict[str, Any], *, key_id: str | None, fetched_at: 
     key = pick_public_key(doc, key_id)
     if key_id is not None and key is None:
         raise InvalidActor("actor does not list that key")
+    if key_id is None and key is not None and not same_host(str(key.get("id", actor_id)), actor_id):
+        # Fetched as a reply's author, not for a signature: a key id on another host would be recorded as this
+        # actor's and displace the real owner's key (a key fetched for a signature is checked both ways).
+        key = None
     name = clean_display_name(doc.get("name")) or clean_display_name(doc.get("preferredUsername"))
     return RemoteActor(
         id=actor_id,

@@ -46,6 +46,14 @@ def test_actor_from_document__unknown_key_id_is_refused():
         actor_from_document(SAMPLE, key_id=ALICE + "#other-key", fetched_at=NOW)
 
 
+def test_actor_from_document__a_key_claimed_on_another_host_is_not_recorded():
+    # An actor fetched as a reply's author (no key id asked for) claiming someone else's key id
+    claimer = {**SAMPLE, "publicKey": {**SAMPLE["publicKey"], "id": "https://victim.example/users/v#main-key"}}
+    assert actor_from_document(claimer, key_id=None, fetched_at=NOW).public_key_id is None
+    # Its own key, on its own host, is kept
+    assert actor_from_document(SAMPLE, key_id=None, fetched_at=NOW).public_key_id == ALICE + "#main-key"
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [({"type": "Note"}, "not an actor"), ({"inbox": "javascript:alert(1)"}, "inbox"), ({"id": None}, "no id")],
