@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from fedblog.protocol import webmention as wm
 from fedblog.services.comments import CommentService, moderation_decision
 from fedblog.services.http import FetchError, get_http
 from fedblog.services.webmention_http import fetch_page
+from fedblog.services.webmention_worker import QueueWorker
 from fedblog.store.blocks import BlockStore
 from fedblog.store.comments import NewComment
 from fedblog.store.webmentions import ReceivedJob, ReceivedOutcome, WebmentionStore
@@ -99,28 +99,18 @@ class Verdict:
     retry_after: float | None = None
 
 
-class WebmentionVerifier:
+class WebmentionVerifier(QueueWorker[ReceivedJob]):
     """Drains the verification queue. `run()` lives inside `fedblog serve`; `run_once()` does one batch."""
 
-    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow) -> None:
-        self.ctx = ctx
-        self.clock = clock
-        self.store = WebmentionStore(ctx.db)
+    concurrency = CONCURRENCY
+    lock_duration = LOCK_DURATION
+    poll_seconds = POLL_SECONDS
 
-    async def run_once(self) -> int:
-        now = self.clock()
-        jobs = await self.store.claim_received(now, now + LOCK_DURATION, CONCURRENCY)
-        await asyncio.gather(*(self.process(job) for job in jobs))
-        return len(jobs)
+    async def claim(self, now: datetime, locked_until: datetime, limit: int) -> list[ReceivedJob]:
+        return await self.store.claim_received(now, locked_until, limit)
 
-    async def run(self) -> None:
-        wakeup = wakeup_event(self.ctx)
-        while True:
-            wakeup.clear()
-            if await self.run_once():
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), POLL_SECONDS)
+    def wakeup(self) -> asyncio.Event:
+        return wakeup_event(self.ctx)
 
     async def process(self, job: ReceivedJob) -> None:
         try:

@@ -9,9 +9,7 @@ edit or a deletion the links sent before are notified again, so their pages can 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +20,7 @@ from fedblog.models import Post
 from fedblog.protocol import webmention as wm
 from fedblog.services.http import FetchError, get_http
 from fedblog.services.webmention_http import fetch_page, post_form
+from fedblog.services.webmention_worker import QueueWorker
 from fedblog.store.webmentions import SentJob, WebmentionStore
 
 if TYPE_CHECKING:
@@ -70,28 +69,18 @@ class WebmentionQueue:
         await self._queue(conn, post, await self.store.sent_targets(conn, self.ctx.urls.post(post.slug)))
 
 
-class WebmentionSender:
+class WebmentionSender(QueueWorker[SentJob]):
     """Drains the sending queue, a bounded batch at a time. `run()` lives inside `fedblog serve`."""
 
-    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow) -> None:
-        self.ctx = ctx
-        self.clock = clock
-        self.store = WebmentionStore(ctx.db)
+    concurrency = CONCURRENCY
+    lock_duration = LOCK_DURATION
+    poll_seconds = POLL_SECONDS
 
-    async def run_once(self) -> int:
-        now = self.clock()
-        jobs = await self.store.claim_sent(now, now + LOCK_DURATION, CONCURRENCY)
-        await asyncio.gather(*(self.process(job) for job in jobs))
-        return len(jobs)
+    async def claim(self, now: datetime, locked_until: datetime, limit: int) -> list[SentJob]:
+        return await self.store.claim_sent(now, locked_until, limit)
 
-    async def run(self) -> None:
-        wakeup = wakeup_event(self.ctx)
-        while True:
-            wakeup.clear()
-            if await self.run_once():
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), POLL_SECONDS)
+    def wakeup(self) -> asyncio.Event:
+        return wakeup_event(self.ctx)
 
     async def process(self, job: SentJob) -> None:
         try:

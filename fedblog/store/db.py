@@ -130,13 +130,7 @@ class Database:
                     finally:
                         if self.connection.total_changes != changes_before:
                             self.version += 1
-                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                    if future.done():
-                        continue  # its caller was cancelled (the work was committed all the same)
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
+                settle(batch, outcomes)  # a cancelled caller's work was committed all the same
                 batch = []
         except BaseException:  # cancelled (shutdown): nobody may wait forever
             for _, future in [*batch, *self._queued]:
@@ -248,6 +242,17 @@ def available_migrations() -> list[tuple[int, str]]:
         if name.endswith(".sql") and name[:3].isdigit():
             found.append((int(name[:3]), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def settle(batch: list[tuple[Any, asyncio.Future[Any]]], outcomes: list[tuple[bool, Any]]) -> None:
+    """Hand each caller of a batch its own outcome (ok, result or exception); a cancelled caller gets nothing."""
+    for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 def split_statements(sql: str) -> list[str]:

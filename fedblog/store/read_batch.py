@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from fedblog.store.db import Database
+from fedblog.store.db import Database, settle
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
@@ -44,13 +44,7 @@ class ReadBatch:
                     outcomes = await self.db.run(partial(_run_each, [work for work, _ in batch]))
                 except Exception as error:  # the connection is closed or broken: every read of the batch fails
                     outcomes = [(False, error)] * len(batch)
-                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                    if future.done():
-                        continue  # its caller was cancelled
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
+                settle(batch, outcomes)
                 batch = []
         except BaseException:  # cancelled (shutdown): nobody may wait forever
             for _, future in [*batch, *self._queued]:
