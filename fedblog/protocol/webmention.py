@@ -120,13 +120,15 @@ _SCAN_ATTRIBUTES = {tag: {attribute, "rel"} for tag, attribute in _URL_ATTRIBUTE
 
 
 class _LinkScanner(HTMLParser):
-    """Collects URL attributes (resolved against <base href> or the page URL) and rel=webmention endpoints."""
+    """Collects URL attributes (resolved against <base href> or the page URL), the rel=webmention endpoint and the
+    <link rel=pingback> server."""
 
     def __init__(self, page_url: str) -> None:
         super().__init__(convert_charrefs=True)
         self.base = page_url
         self.urls: list[str] = []
         self.endpoint: str | None = None
+        self.pingback: str | None = None
         self._seen_base = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -148,6 +150,13 @@ class _LinkScanner(HTMLParser):
         ):
             # An empty href is the page itself (webmention.rocks test 15).
             self.endpoint = urljoin(self.base, values["href"].strip())
+        if (
+            self.pingback is None
+            and tag == "link"
+            and values.get("href", "").strip()
+            and "pingback" in values.get("rel", "").lower().split()
+        ):
+            self.pingback = urljoin(self.base, values["href"].strip())
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -212,6 +221,12 @@ def discover_endpoint(link_headers: list[str], document: str | None, page_url: s
     if endpoint is None and document is not None:
         endpoint = _scan(document, page_url).endpoint
     return endpoint if endpoint is not None and is_http_url(endpoint) else None
+
+
+def pingback_link(document: str, page_url: str) -> str | None:
+    """The first <link rel="pingback" href> of a page (Pingback 1.0 autodiscovery), resolved, or None."""
+    server = _scan(document, page_url).pingback
+    return server if server is not None and is_http_url(server) else None
 
 
 class _OutboundLinks(HTMLParser):
