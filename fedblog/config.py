@@ -79,6 +79,19 @@ class WebmentionSettings:
 
 
 @dataclass(frozen=True)
+class PingbackSettings:
+    # Pingback 1.0 (XML-RPC, as WordPress): ping the pages without a Webmention endpoint, take pings at /xmlrpc.php.
+    send: bool = True
+    receive: bool = True
+
+
+@dataclass(frozen=True)
+class TrackbackSettings:
+    # Trackback pings at /posts/SLUG/trackback: the most spammed channel of old blogs, so off unless asked for.
+    receive: bool = False
+
+
+@dataclass(frozen=True)
 class NotificationSettings:
     # One e-mail digest per period to the author: comments held, comments published, new followers. Empty: off.
     email: str = ""
@@ -107,6 +120,8 @@ class Settings:
     admin: AdminSettings = field(default_factory=AdminSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     webmention: WebmentionSettings = field(default_factory=WebmentionSettings)
+    pingback: PingbackSettings = field(default_factory=PingbackSettings)
+    trackback: TrackbackSettings = field(default_factory=TrackbackSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     # The directory of the config file: relative paths (database, keys) are resolved against it.
     root: Path = Path()
@@ -133,6 +148,8 @@ SECTIONS: dict[str, type] = {
     "admin": AdminSettings,
     "server": ServerSettings,
     "webmention": WebmentionSettings,
+    "pingback": PingbackSettings,
+    "trackback": TrackbackSettings,
     "notifications": NotificationSettings,
 }
 
@@ -331,6 +348,15 @@ behind_proxy = false
 # send: notify the pages a post links to; receive: accept mentions from other sites (moderated like comments)
 send = true
 receive = true
+
+[pingback]
+# send: ping the pages a post links to that have no Webmention endpoint; receive: accept pings at /xmlrpc.php
+send = true
+receive = true
+
+[trackback]
+# accept trackbacks at /posts/SLUG/trackback (verified and moderated; the channel spammers love: off by default)
+receive = false
 
 [notifications]
 # e-mail the author one digest per interval: "held" comments, "approved" (published) comments, new "followers".

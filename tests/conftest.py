@@ -129,7 +129,11 @@ async def site_factory(tmp_path: Path) -> AsyncIterator[SiteFactory]:
         port = int(sock.getsockname()[1])
         base_url = f"http://127.0.0.1:{port}"
         # Webmentions are sent only by the tests that ask for it: the others' posts link to real sites.
-        merged = {"federation": {"allow_private_addresses": True}, "webmention": {"send": False}}
+        merged = {
+            "federation": {"allow_private_addresses": True},
+            "webmention": {"send": False},
+            "pingback": {"send": False},
+        }
         for section, values in (overrides or {}).items():
             merged.setdefault(section, {}).update(values)
         config = make_site(tmp_path / f"site{counter}", base_url, language, merged)

@@ -58,8 +58,5 @@ def parse_trackback(fields: Mapping[str, object]) -> Trackback:
 
 def response_xml(error: str | None = None) -> bytes:
     """The answer: success without an error message, else error 1 and the message."""
-    if error is None:
-        body = "<error>0</error>"
-    else:
-        body = f"<error>1</error>\n<message>{escape(error)}</message>"
+    body = "<error>0</error>" if error is None else f"<error>1</error>\n<message>{escape(error)}</message>"
     return f'<?xml version="1.0" encoding="utf-8"?>\n<response>\n{body}\n</response>\n'.encode()

@@ -1,5 +1,6 @@
-"""The two HTTP exchanges of Webmention, through the blog's SSRF-guarded client (services/http.py): reading a page
-(a source to verify, a target whose endpoint we discover) and POSTing a form to an endpoint.
+"""The HTTP exchanges of Webmention and Pingback, through the blog's SSRF-guarded client (services/http.py): reading
+a page (a source to verify, a target whose endpoint we discover), POSTing a form to an endpoint and an XML-RPC call
+to a pingback server.
 
 Every hop of a redirect is checked by the client's guard again; bodies are capped, and only text types are read.
 """
@@ -32,6 +33,7 @@ class Page:
     link_headers: tuple[str, ...]
     text: str | None  # None unless 2xx and of a type asked for
     retry_after: float | None = None
+    x_pingback: str | None = None  # the page's pingback server, when it advertises one (Pingback 1.0 §2)
 
 
 async def fetch_page(http: HttpClient, url: str, *, accept: str, types: frozenset[str], truncate: bool = False) -> Page:
@@ -58,6 +60,7 @@ async def fetch_page(http: HttpClient, url: str, *, accept: str, types: frozense
                     link_headers=tuple(response.headers.getall("Link", [])),
                     text=text,
                     retry_after=parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
+                    x_pingback=response.headers.get("X-Pingback"),
                 )
     except (aiohttp.ClientError, TimeoutError) as error:
         raise FetchError(describe_failure(error, current)) from None
@@ -74,6 +77,25 @@ async def post_form(http: HttpClient, endpoint: str, fields: dict[str, str]) -> 
             return response.status
     except (aiohttp.ClientError, TimeoutError) as error:
         raise FetchError(describe_failure(error, endpoint)) from None
+
+
+async def post_xml(http: HttpClient, server: str, body: bytes, limit: int) -> tuple[int, bytes | None]:
+    """POST an XML-RPC call; the HTTP status and, for a 2xx answer of at most `limit` bytes, its body."""
+    headers = {"Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml, application/xml"}
+    try:
+        async with await http.request("POST", server, headers, body) as response:
+            if not 200 <= response.status < 300:
+                await response.content.read(2048)
+                return response.status, None
+            data = b""
+            while len(data) <= limit:
+                chunk = await response.content.read(limit + 1 - len(data))
+                if not chunk:
+                    break
+                data += chunk
+            return response.status, data if len(data) <= limit else None
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise FetchError(describe_failure(error, server)) from None
 
 
 async def _read(response: aiohttp.ClientResponse, truncate: bool) -> bytes:

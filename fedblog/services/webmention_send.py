@@ -1,5 +1,8 @@
 """Sending webmentions: a post listener queues one job per external link, a worker discovers and notifies.
 
+A target without a Webmention endpoint that advertises a pingback server (X-Pingback, <link rel="pingback">) gets
+a `pingback.ping` instead, the way WordPress notifies the pages its posts link to.
+
 The listener runs inside PostService's transaction (publish, edit, delete from the admin or the CLI), so the
 jobs commit with the change and the server's worker sends them: publishing never waits on another site. On an
 edit or a deletion the links sent before are notified again, so their pages can update or drop the mention
@@ -17,9 +20,10 @@ import aiosqlite
 
 from fedblog.clock import utcnow
 from fedblog.models import Post
+from fedblog.protocol import pingback, xmlrpc
 from fedblog.protocol import webmention as wm
 from fedblog.services.http import FetchError, get_http
-from fedblog.services.webmention_http import fetch_page, post_form
+from fedblog.services.webmention_http import Page, fetch_page, post_form, post_xml
 from fedblog.services.webmention_worker import QueueWorker
 from fedblog.store.webmentions import SentJob, WebmentionStore
 
@@ -33,6 +37,7 @@ LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 5.0
 WAKEUP_KEY = "webmention_send_wakeup"
 DISCOVERY_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+WEBMENTION, PINGBACK = "webmention", "pingback"
 
 
 def wakeup_event(ctx: Context) -> asyncio.Event:
@@ -98,9 +103,10 @@ class WebmentionSender(QueueWorker[SentJob]):
             if not 200 <= page.status < 300:
                 await self._failed(job, None, page.status, f"target answered HTTP {page.status}", page.retry_after)
                 return
-            endpoint = wm.discover_endpoint(list(page.link_headers), page.text, page.url)
+            if self.ctx.settings.webmention.send:
+                endpoint = wm.discover_endpoint(list(page.link_headers), page.text, page.url)
             if endpoint is None:
-                await self._save(job, "no_endpoint", None, None, None)
+                await self._ping_or_give_up(job, page)
                 return
             status = await post_form(http, endpoint, {"source": job.source, "target": job.target})
         except FetchError as error:
@@ -111,16 +117,51 @@ class WebmentionSender(QueueWorker[SentJob]):
         else:
             await self._failed(job, endpoint, status, f"endpoint answered HTTP {status}", None)
 
+    async def _ping_or_give_up(self, job: SentJob, page: Page) -> None:
+        """No Webmention endpoint: a pingback.ping when the page names a pingback server, else nothing to send."""
+        server = pingback.discover_server(page.x_pingback, page.text, page.url)
+        if server is None or not self.ctx.settings.pingback.send:
+            await self._save(job, "no_endpoint", None, None, None)
+            return
+        call = xmlrpc.dump_method_call(pingback.METHOD, (job.source, job.target))  # the URL our post links to
+        try:
+            status, body = await post_xml(get_http(self.ctx), server, call, xmlrpc.MAX_BODY_BYTES)
+        except FetchError as error:
+            await self._failed(job, server, error.status, str(error), error.retry_after, PINGBACK)
+            return
+        if not 200 <= status < 300:
+            await self._failed(job, server, status, f"pingback server answered HTTP {status}", None, PINGBACK)
+            return
+        try:
+            answer = xmlrpc.parse_method_response(body or b"")
+        except xmlrpc.XmlRpcError as error:
+            await self._save(job, "failed", server, status, f"pingback server answered: {error}", protocol=PINGBACK)
+            return
+        if not isinstance(answer, xmlrpc.Fault) or answer.code == pingback.ALREADY_REGISTERED:
+            await self._save(job, "sent", server, status, None, protocol=PINGBACK)
+        elif answer.code == pingback.UPSTREAM_ERROR:  # the server could not reach us: worth another try
+            reason = f"pingback fault {answer.code}: {answer.message[:200]}"
+            await self._failed(job, server, None, reason, None, PINGBACK)
+        else:
+            reason = f"pingback fault {answer.code}: {answer.message[:200]}"
+            await self._save(job, "failed", server, status, reason, protocol=PINGBACK)
+
     async def _failed(
-        self, job: SentJob, endpoint: str | None, status: int | None, reason: str, retry_after: float | None
+        self,
+        job: SentJob,
+        endpoint: str | None,
+        status: int | None,
+        reason: str,
+        retry_after: float | None,
+        protocol: str = WEBMENTION,
     ) -> None:
         retryable = wm.is_retryable(status) and not reason.startswith("refused")  # the SSRF guard's answer is final
         delay = wm.retry_delay(job.attempts + 1, retry_after) if retryable else None
-        log.info("webmention to %r not sent: %s", job.target[:200], reason)
+        log.info("%s to %r not sent: %s", protocol, job.target[:200], reason)
         if delay is None:
-            await self._save(job, "failed", endpoint, status, reason)
+            await self._save(job, "failed", endpoint, status, reason, protocol=protocol)
         else:
-            await self._save(job, "pending", endpoint, status, reason, self.clock() + delay)
+            await self._save(job, "pending", endpoint, status, reason, self.clock() + delay, protocol)
 
     async def _save(
         self,
@@ -130,13 +171,19 @@ class WebmentionSender(QueueWorker[SentJob]):
         status: int | None,
         error: str | None,
         next_attempt_at: datetime | None = None,
+        protocol: str = WEBMENTION,
     ) -> None:
         await self.store.save_sent(
-            job.id, state, job.attempts + 1, next_attempt_at, endpoint, status, error, self.clock()
+            job.id, state, job.attempts + 1, next_attempt_at, endpoint, status, error, self.clock(), protocol
         )
 
 
+def sending_enabled(ctx: Any) -> bool:
+    return bool(ctx.settings.webmention.send or ctx.settings.pingback.send)
+
+
 def install(ctx: Any) -> None:
-    """Queue webmentions for post changes (when `webmention.send` is on), from the server, the CLI or tests."""
-    if ctx.settings.webmention.send:
+    """Queue webmentions (and pingbacks) for post changes when `webmention.send` or `pingback.send` is on, from the
+    server, the CLI or tests."""
+    if sending_enabled(ctx):
         ctx.post_listeners.append(WebmentionQueue(ctx))

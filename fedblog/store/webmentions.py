@@ -28,6 +28,19 @@ class ReceivedJob:
     source_host: str
     attempts: int
     comment_id: int | None
+    protocol: str = "webmention"  # webmention | pingback | trackback
+    claimed_title: str | None = None  # a trackback's own title, excerpt and blog name
+    claimed_excerpt: str | None = None
+    claimed_blog_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a trackback's sender says of its page, kept until verification shows it."""
+
+    title: str = ""
+    excerpt: str = ""
+    blog_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,8 @@ class SentJob:
 
 
 _RECEIVED_DUE = (
-    "SELECT id, source, target, post_id, source_host, attempts, comment_id FROM webmentions_received "
+    "SELECT id, source, target, post_id, source_host, attempts, comment_id, protocol, claimed_title, "
+    "claimed_excerpt, claimed_blog_name FROM webmentions_received "
     "WHERE state = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) "
     "ORDER BY next_attempt_at, id LIMIT ?"
 )
@@ -84,17 +98,38 @@ class WebmentionStore:
     # -- received ------------------------------------------------------------------------------------------------
 
     async def queue_received(
-        self, conn: aiosqlite.Connection, source: str, target: str, post_id: int, ip: str | None, now: datetime
+        self,
+        conn: aiosqlite.Connection,
+        source: str,
+        target: str,
+        post_id: int,
+        ip: str | None,
+        now: datetime,
+        protocol: str = "webmention",
+        claims: Claims | None = None,
     ) -> None:
         """Queue a verification; a re-sent (source, target) is verified again (update or removal)."""
         stamp = to_text(now)
+        claimed = (claims.title, claims.excerpt, claims.blog_name) if claims is not None else (None, None, None)
         await conn.execute(
             "INSERT INTO webmentions_received (source, target, post_id, source_host, state, ip, next_attempt_at, "
-            "received_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (source, target) DO UPDATE SET "
+            "received_at, protocol, claimed_title, claimed_excerpt, claimed_blog_name) "
+            "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, target) DO UPDATE SET "
             "state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, locked_until = NULL, "
-            "last_error = NULL, ip = excluded.ip, post_id = excluded.post_id, received_at = excluded.received_at",
-            (source, target, post_id, _host(source), ip, stamp, stamp),
+            "last_error = NULL, ip = excluded.ip, post_id = excluded.post_id, received_at = excluded.received_at, "
+            "protocol = excluded.protocol, claimed_title = excluded.claimed_title, "
+            "claimed_excerpt = excluded.claimed_excerpt, claimed_blog_name = excluded.claimed_blog_name",
+            (source, target, post_id, _host(source), ip, stamp, stamp, protocol, *claimed),
         )
+
+    async def is_registered(self, source: str, target: str) -> bool:
+        """True when this (source, target) was verified and its comment is still there (a ping sent again)."""
+        value = await self.db.fetch_value(
+            "SELECT 1 FROM webmentions_received w JOIN comments c ON c.id = w.comment_id "
+            "WHERE w.source = ? AND w.target = ? AND w.state = 'verified'",
+            (source, target),
+        )
+        return value is not None
 
     async def count_pending_from(self, source_host: str) -> int:
         return int(
@@ -231,11 +266,13 @@ class WebmentionStore:
         status: int | None,
         error: str | None,
         now: datetime,
+        protocol: str = "webmention",
     ) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE webmentions_sent SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
-                "locked_until = NULL, endpoint = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                "locked_until = NULL, endpoint = ?, last_status = ?, last_error = ?, updated_at = ?, protocol = ? "
+                "WHERE id = ?",
                 (
                     state,
                     attempts,
@@ -244,9 +281,17 @@ class WebmentionStore:
                     status,
                     error,
                     to_text(now),
+                    protocol,
                     job_id,
                 ),
             )
+
+    async def sent_protocol(self, source: str, target: str) -> str | None:
+        """By which protocol the last try of a mention sent went (webmention, pingback), for tools and tests."""
+        value = await self.db.fetch_value(
+            "SELECT protocol FROM webmentions_sent WHERE source = ? AND target = ?", (source, target)
+        )
+        return None if value is None else str(value)
 
     async def sent_state(self, source: str, target: str) -> tuple[str, int, str | None] | None:
         """(state, attempts, last error) of a webmention sent, for tools and tests."""

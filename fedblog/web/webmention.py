@@ -15,7 +15,7 @@ from aiohttp import web
 from fedblog.models import Post
 from fedblog.protocol.webmention import InvalidRequest, host_of
 from fedblog.services.webmention_receive import QueueFull, WebmentionVerifier, accept_webmention
-from fedblog.services.webmention_send import WebmentionSender
+from fedblog.services.webmention_send import WebmentionSender, sending_enabled
 from fedblog.store.webmentions import WebmentionStore
 from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.post_page import post_page_extras
@@ -80,7 +80,7 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
     workers = []
     if ctx.settings.webmention.receive:
         workers.append(("verification", WebmentionVerifier(ctx).run))
-    if ctx.settings.webmention.send:
+    if sending_enabled(ctx):
         workers.append(("sending", WebmentionSender(ctx).run))
 
     async def keep_running(name: str, run: Any) -> None:
