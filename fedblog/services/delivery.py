@@ -1,8 +1,9 @@
 """Outbound delivery: a durable queue in SQLite, a pure retry policy, and the worker that drains it.
 
 `enqueue` runs inside the caller's transaction (a post change, a follow answer, a comment), so a change and
-its deliveries commit together. The worker claims due jobs with a lock (`locked_until`): a crash or a restart
-loses nothing, and re-sends at most the jobs that were in flight. Concurrency is bounded overall and per host.
+its deliveries commit together. The worker claims due jobs with a lease (`locked_until`, `locked_by` its worker
+id, kept alive by a heartbeat): a crash or a restart loses nothing, re-sends at most the jobs that were in flight,
+and the restarted process takes over the dead one's leases at once. Concurrency is bounded overall and per host.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -23,6 +25,13 @@ import aiosqlite
 
 from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import first_id, is_public
+from fedblog.services.delivery_workers import (
+    HEARTBEAT_EVERY,
+    alive_since,
+    gone_workers,
+    new_worker,
+    process_is_running,
+)
 from fedblog.store.deliveries import DELIVERED, FAILED, PENDING, DeliveryStore, HostStatus, Job, Result
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
@@ -44,7 +53,8 @@ SCHEDULE = (
 )
 GIVE_UP_AFTER = timedelta(days=3)
 MAX_RETRY_AFTER = timedelta(days=1)
-# After this many consecutive failures a host is paused (on the same schedule) instead of hammered.
+# After this many consecutive failures (attempt windows, see counts_as_host_failure) a host is paused (on the same
+# schedule) instead of hammered.
 PAUSE_AFTER_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 2.0
@@ -91,6 +101,16 @@ def decide(
     if when - created_at > GIVE_UP_AFTER:
         return Decision(FAILED, host_failure=not throttled)
     return Decision(PENDING, next_attempt_at=when, host_failure=not throttled)
+
+
+def counts_as_host_failure(consecutive_failures: int, last_counted_at: datetime | None, now: datetime) -> bool:
+    """Whether a failed attempt at a host is one more consecutive failure of that host, or part of an attempt window
+    already counted. A window lasts as long as a single job would wait before its next try (1 min after the first
+    failure, then 5 min, 30 min…): the six inboxes of a host that was down for a minute fail together and count
+    once, so the host is retried with everything at the first retry instead of being paused for hours."""
+    if consecutive_failures <= 0 or last_counted_at is None:
+        return True
+    return now - last_counted_at >= next_delay(consecutive_failures)
 
 
 def pause_for(consecutive_failures: int) -> timedelta | None:
@@ -208,6 +228,32 @@ class DeliveryWorker:
         self._in_flight: dict[int, str] = {}  # job id → host
         self._done: list[Attempt] = []
         self._bodies: dict[str, bytes] = {}
+        self.worker = new_worker(clock())  # the name on this worker's leases
+        self._last_beat = 0.0  # time.monotonic() of the last heartbeat written
+
+    async def _claim(self, limit: int, per_host: int, busy: Counter[str] | None = None) -> list[Job]:
+        now = self.clock()
+        jobs = await self.store.claim_due(
+            now, now + LOCK_DURATION, limit, per_host, busy, worker=self.worker, alive_since=alive_since(now)
+        )
+        if jobs:
+            self._last_beat = time.monotonic()
+        return jobs
+
+    async def _heartbeat_if_due(self) -> None:
+        """While it holds leases (a slow host can keep a delivery for its whole timeout), say it is alive."""
+        if self._in_flight and time.monotonic() - self._last_beat >= HEARTBEAT_EVERY.total_seconds():
+            self._last_beat = time.monotonic()
+            async with self.ctx.db.transaction() as conn:
+                await self.store.heartbeat(conn, self.worker, self.clock())
+
+    async def forget_gone_workers(self) -> list[str]:
+        """Free at once the leases of workers of this machine whose process has ended (a crash, a kill -9)."""
+        gone = gone_workers(await self.store.workers_on(self.worker.machine), self.worker, process_is_running)
+        await self.store.forget_workers(gone)
+        if gone:
+            log.info("freed the deliveries leased by %d stopped worker(s)", len(gone))
+        return gone
 
     @property
     def http(self) -> Any:
@@ -219,7 +265,7 @@ class DeliveryWorker:
 
     async def run_once(self, limit: int = 10_000) -> int:
         """Claim every due job (up to limit), deliver them, record the outcomes; return how many were tried."""
-        jobs = await self.store.claim_due(self.clock(), self.clock() + LOCK_DURATION, limit, limit)
+        jobs = await self._claim(limit, limit)
         await asyncio.gather(*(self._attempt(job) for job in jobs))
         await self.flush()
         return len(jobs)
@@ -229,16 +275,17 @@ class DeliveryWorker:
         wakeup = wakeup_event(self.ctx)
         tasks: set[asyncio.Task[None]] = set()
         progress = asyncio.Event()
+        await self.forget_gone_workers()
         try:
             while True:
                 wakeup.clear()
                 progress.clear()
                 await self.flush()
+                await self._heartbeat_if_due()
                 free = 2 * self.concurrency - len(tasks)
                 if free > 0:
                     busy = Counter(self._in_flight.values())
-                    now = self.clock()
-                    claimed_jobs = await self.store.claim_due(now, now + LOCK_DURATION, free, self.per_host, busy)
+                    claimed_jobs = await self._claim(free, self.per_host, busy)
                     for job in (job for job in claimed_jobs if job.id not in self._in_flight):
                         self._in_flight[job.id] = job.host
                         task = asyncio.create_task(self._attempt(job))
@@ -255,8 +302,9 @@ class DeliveryWorker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            # Outcomes already known are worth keeping; the rest stay locked and are retried after the lock.
+            # Outcomes already known are worth keeping; the jobs not finished are free for the next worker at once.
             await self.flush()
+            await self.store.release_worker(self.worker.id)
 
     async def _body(self, activity_id: str) -> bytes | None:
         body = self._bodies.get(activity_id)
@@ -301,7 +349,7 @@ class DeliveryWorker:
         now = self.clock()
         results: list[Result] = []
         succeeded: set[str] = set()
-        failed_hosts: list[str] = []
+        failed_hosts: set[str] = set()
         gone: set[str] = set()
         for attempt in done:
             job = attempt.job
@@ -310,16 +358,17 @@ class DeliveryWorker:
             if decision.host_success:
                 succeeded.add(job.host)
             if decision.host_failure:
-                failed_hosts.append(job.host)
+                failed_hosts.add(job.host)
             if decision.gone:
                 gone.add(job.inbox)
         followers = FollowerStore(self.ctx.db)
         async with self.ctx.db.transaction() as conn:
             await self.store.save_results(conn, results, now)
             await self.store.host_succeeded(conn, succeeded, now)
-            for host in failed_hosts:
-                if host in succeeded:
-                    continue
+            for host in sorted(failed_hosts - succeeded):
+                health = await self.store.host_health(conn, host)
+                if not counts_as_host_failure(health.consecutive_failures, health.last_counted_failure_at, now):
+                    continue  # the same attempt window as a failure already counted
                 pause = pause_for(await self.store.host_failed(conn, host, now))
                 if pause is not None:
                     await self.store.pause_host(conn, host, now + pause)

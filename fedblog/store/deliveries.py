@@ -20,9 +20,16 @@ DELIVERED = "delivered"
 FAILED = "failed"
 
 
-_ANY_DUE = (
-    "SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
-    "AND (locked_until IS NULL OR locked_until <= ?) LIMIT 1"
+# A job is free when it holds no lease, its lease ran out, or the worker holding it has no fresh heartbeat
+# (parameters: now, now, the oldest heartbeat still alive).
+_FREE = (
+    "(locked_until IS NULL OR locked_until <= ? OR (locked_by IS NOT NULL AND locked_by NOT IN "
+    "(SELECT id FROM delivery_workers WHERE heartbeat_at > ?)))"
+)
+_ANY_DUE = f"SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? AND {_FREE} LIMIT 1"
+_UPSERT_WORKER = (
+    "INSERT INTO delivery_workers (id, machine, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at"
 )
 
 
@@ -37,6 +44,22 @@ class Job:
     host: str
     attempts: int
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkerRecord:
+    """A delivery worker as the database knows it: where it runs and when it last said it was alive."""
+
+    id: str
+    machine: str
+    pid: int
+    heartbeat_at: datetime
+
+
+@dataclass(frozen=True)
+class HostHealth:
+    consecutive_failures: int
+    last_counted_failure_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -85,20 +108,24 @@ class DeliveryStore:
         limit: int,
         per_host: int,
         busy: Mapping[str, int] | None = None,
+        worker: WorkerRecord | None = None,
+        alive_since: datetime | None = None,
     ) -> list[Job]:
-        """Lock up to `limit` due jobs for this worker, oldest first, at most `per_host` per host counting the
-        `busy` ones it already has in flight. Reads a bounded window of the due index, never the whole queue."""
+        """Lease up to `limit` due jobs, oldest first, at most `per_host` per host counting the `busy` ones already
+        in flight. A lease ends at `lock_until`, or as soon as its `worker`'s heartbeat is older than `alive_since`
+        (the claim itself is a heartbeat). Reads a bounded window of the due index, never the whole queue."""
         stamp = to_text(now)
-        if not await self.db.fetch_value(_ANY_DUE, (stamp, stamp)):
+        alive = to_text(alive_since) if alive_since else ""  # "": every known worker counts as alive
+        if not await self.db.fetch_value(_ANY_DUE, (stamp, stamp, alive)):
             return []  # idle: no write transaction (an idle worker polls every few seconds)
         taken: dict[str, int] = dict(busy or {})
         chosen: list[Job] = []
         async with self.db.transaction() as conn:
             async with conn.execute(
                 "SELECT id, activity_id, inbox, host, attempts, created_at FROM deliveries "
-                "WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?) "
+                f"WHERE status = 'pending' AND next_attempt_at <= ? AND {_FREE} "
                 "ORDER BY next_attempt_at, id LIMIT ?",
-                (stamp, stamp, max(limit * 8, 512)),
+                (stamp, stamp, alive, max(limit * 8, 512)),
             ) as cursor:
                 async for r in cursor:
                     if taken.get(r[3], 0) >= per_host:
@@ -110,16 +137,53 @@ class DeliveryStore:
                     if len(chosen) >= limit:
                         break
             if chosen:
+                if worker is not None:
+                    await self._beat(conn, worker, now)
                 await conn.executemany(
-                    "UPDATE deliveries SET locked_until = ? WHERE id = ?", [(to_text(lock_until), j.id) for j in chosen]
+                    "UPDATE deliveries SET locked_until = ?, locked_by = ? WHERE id = ?",
+                    [(to_text(lock_until), worker.id if worker else None, j.id) for j in chosen],
                 )
         return chosen
+
+    # Workers
+    @staticmethod
+    async def _beat(conn: aiosqlite.Connection, worker: WorkerRecord, now: datetime) -> None:
+        stamp = to_text(now)
+        await conn.execute(_UPSERT_WORKER, (worker.id, worker.machine, worker.pid, stamp, stamp))
+
+    async def heartbeat(self, conn: aiosqlite.Connection, worker: WorkerRecord, now: datetime) -> None:
+        """The worker is alive at `now` (its leases hold)."""
+        await self._beat(conn, worker, now)
+
+    async def workers_on(self, machine: str) -> list[WorkerRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT id, machine, pid, heartbeat_at FROM delivery_workers WHERE machine = ?", (machine,)
+        )
+        return [WorkerRecord(r[0], r[1], r[2], from_text(r[3])) for r in rows]  # type: ignore[arg-type]
+
+    async def forget_workers(self, worker_ids: Iterable[str]) -> None:
+        """These workers are gone: their leases are free at once (claims skip only leases of known workers)."""
+        ids = [(worker_id,) for worker_id in worker_ids]
+        if ids:
+            async with self.db.transaction() as conn:
+                await conn.executemany("DELETE FROM delivery_workers WHERE id = ?", ids)
+
+    async def release_worker(self, worker_id: str) -> None:
+        """A worker stopping cleanly: the jobs it leased and did not finish are free, and it is forgotten."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE deliveries SET locked_until = NULL, locked_by = NULL "
+                "WHERE locked_by = ? AND status = 'pending'",
+                (worker_id,),
+            )
+            await conn.execute("DELETE FROM delivery_workers WHERE id = ?", (worker_id,))
 
     async def save_results(self, conn: aiosqlite.Connection, results: Iterable[Result], now: datetime) -> None:
         stamp = to_text(now)
         await conn.executemany(
             "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
-            "locked_until = NULL, last_error = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
+            "locked_until = NULL, locked_by = NULL, last_error = ?, "
+            "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
             [
                 (
                     r.status,
@@ -136,7 +200,7 @@ class DeliveryStore:
 
     async def fail_pending_for_inbox(self, conn: aiosqlite.Connection, inbox: str, error: str) -> None:
         await conn.execute(
-            "UPDATE deliveries SET status = 'failed', locked_until = NULL, last_error = ? "
+            "UPDATE deliveries SET status = 'failed', locked_until = NULL, locked_by = NULL, last_error = ? "
             "WHERE inbox = ? AND status = 'pending'",
             (error, inbox),
         )
@@ -150,8 +214,18 @@ class DeliveryStore:
             [(host, to_text(now)) for host in hosts],
         )
 
+    async def host_health(self, conn: aiosqlite.Connection, host: str) -> HostHealth:
+        async with conn.execute(
+            "SELECT consecutive_failures, last_failure_at FROM hosts WHERE host = ?", (host,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return HostHealth(0, None)
+        return HostHealth(int(row[0]), from_text(row[1]))
+
     async def host_failed(self, conn: aiosqlite.Connection, host: str, now: datetime) -> int:
-        """Count one more consecutive failure; return the count."""
+        """Count one more consecutive failure (of an attempt window: `last_failure_at` is when the last counted
+        failure happened); return the count."""
         await conn.execute(
             "INSERT INTO hosts (host, consecutive_failures, last_failure_at) VALUES (?, 1, ?) "
             "ON CONFLICT (host) DO UPDATE SET consecutive_failures = consecutive_failures + 1, "

@@ -189,7 +189,10 @@ async def test_delivery__gone_follower_is_dropped(offline_ctx: Context, remotes:
     assert len(await jobs(ctx)) == 3
 
 
-async def test_delivery__host_paused_after_repeated_failures(offline_ctx: Context, remotes: list[FakeRemote]) -> None:
+async def test_delivery__host_paused_after_failing_in_five_attempt_windows(
+    offline_ctx: Context, remotes: list[FakeRemote]
+) -> None:
+    # Given a host with five inboxes that answers 503 to everything
     ctx, clock = offline_ctx, Clock()
     remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
     names = [f"u{n}" for n in range(5)]
@@ -198,17 +201,33 @@ async def test_delivery__host_paused_after_repeated_failures(offline_ctx: Contex
         await add_follower(ctx, remote, name)
     await publish(ctx)
     worker = DeliveryWorker(ctx, clock=clock)
+    host_name = f"127.0.0.1:{remote.port}"
+
+    async def host() -> Any:
+        return await ctx.db.fetch_one("SELECT * FROM hosts WHERE host = ?", (host_name,))
+
+    # When its five inboxes fail together, that is one failure of the host (one attempt window), not five
     assert await worker.run_once() == 5
-    host = await ctx.db.fetch_one("SELECT * FROM hosts WHERE host = ?", (f"127.0.0.1:{remote.port}",))
-    assert host["consecutive_failures"] == 5
-    paused_until = from_text(host["paused_until"])
+    assert (await host())["consecutive_failures"] == 1
+    # And each retry window that fails again counts one more: 1 min, 5 min, 30 min, 2 h later
+    for wait, expected in ((timedelta(minutes=1), 2), (timedelta(minutes=5), 3), (timedelta(minutes=30), 4)):
+        clock.advance(wait)
+        assert await worker.run_once() == 5
+        row = await host()
+        assert row["consecutive_failures"] == expected and row["paused_until"] is None
+    clock.advance(timedelta(hours=2))
+    assert await worker.run_once() == 5
+    row = await host()
+    # Then after the fifth window the host is paused for 30 minutes
+    assert row["consecutive_failures"] == 5
+    paused_until = from_text(row["paused_until"])
     assert paused_until == clock.now + timedelta(minutes=30)
-    # While paused, neither the retries (due in 1 minute otherwise) nor a new post's jobs are sent
+    # While paused, a new post's jobs are not sent
     await publish(ctx, "Another")
     clock.advance(timedelta(minutes=10))
     assert await worker.run_once() == 0
-    assert len(remote.received) == 5
-    status = {h.host: h for h in await DeliveryStore(ctx.db).status_by_host()}[f"127.0.0.1:{remote.port}"]
+    assert len(remote.received) == 25
+    status = {h.host: h for h in await DeliveryStore(ctx.db).status_by_host()}[host_name]
     assert status.retrying == 5 and status.pending == 5 and status.paused_until == paused_until
     # When the host contacts us (a verified inbound request), it is resumed and everything goes out
     remote.answers.clear()

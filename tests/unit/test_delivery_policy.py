@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from fedblog.services.delivery import GIVE_UP_AFTER, decide, next_delay, pause_for
+from fedblog.services.delivery import GIVE_UP_AFTER, counts_as_host_failure, decide, next_delay, pause_for
+from fedblog.services.delivery_workers import HEARTBEAT_STALE, alive_since, gone_workers
+from fedblog.store.deliveries import WorkerRecord
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -55,3 +57,46 @@ def test_pause_for__only_after_repeated_failures() -> None:
     assert pause_for(5) == timedelta(minutes=30)
     assert pause_for(6) == timedelta(hours=2)
     assert pause_for(50) == timedelta(days=1)
+
+
+def test_counts_as_host_failure__once_per_attempt_window() -> None:
+    # A host never failed (or recovered: count 0) counts at once
+    assert counts_as_host_failure(0, None, T0)
+    assert counts_as_host_failure(0, T0, T0)
+    # The other inboxes failing in the same minute are the same attempt
+    assert not counts_as_host_failure(1, T0, T0)
+    assert not counts_as_host_failure(1, T0, T0 + timedelta(seconds=59))
+    # The first retry (1 min later) failing is a second failure; then the window follows a job's schedule
+    assert counts_as_host_failure(1, T0, T0 + timedelta(minutes=1))
+    assert not counts_as_host_failure(2, T0, T0 + timedelta(minutes=4))
+    assert counts_as_host_failure(2, T0, T0 + timedelta(minutes=5))
+    assert not counts_as_host_failure(4, T0, T0 + timedelta(hours=1))
+
+
+def test_counts_as_host_failure__nine_inboxes_down_for_a_minute_never_pause_the_host() -> None:
+    # Given nine inboxes of one host failing one after another within a minute, counted as the worker does
+    count, last = 0, None
+    for second in range(0, 60, 6):
+        now = T0 + timedelta(seconds=second)
+        if counts_as_host_failure(count, last, now):
+            count, last = count + 1, now
+    # Then the host has one failure: no pause, everything goes at the first retry
+    assert count == 1 and pause_for(count) is None
+
+
+def _worker(worker_id: str, pid: int, machine: str = "m1") -> WorkerRecord:
+    return WorkerRecord(worker_id, machine, pid, T0)
+
+
+def test_gone_workers__only_ended_processes_of_this_machine() -> None:
+    me = _worker("me", 100)
+    workers = [me, _worker("dead", 101), _worker("alive", 102), _worker("elsewhere", 101, "m2"), _worker("twin", 100)]
+    # A worker of another machine is judged by its heartbeat only; one of this process (another worker object in
+    # the same process) is alive by definition
+    assert gone_workers(workers, me, running=lambda pid: pid == 102) == ["dead"]
+    assert gone_workers(workers, me, running=lambda pid: True) == []
+
+
+def test_alive_since__heartbeats_older_than_the_stale_limit_are_gone() -> None:
+    assert alive_since(T0) == T0 - HEARTBEAT_STALE
+    assert HEARTBEAT_STALE <= timedelta(seconds=15)
