@@ -62,6 +62,8 @@ class FederationSettings:
     allow_private_addresses: bool = False
     delivery_concurrency: int = 32
     delivery_per_host: int = 4
+    # A delivery that gets no complete answer in this time is a failed attempt (retried), and frees its slot.
+    delivery_timeout_seconds: int = 15
     discoverable: bool = True
 
 
@@ -268,6 +270,8 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"author.links: expected 'Label = https://…', got {link!r}")
     if settings.federation.delivery_concurrency < 1 or settings.federation.delivery_per_host < 1:
         raise ConfigError("federation.delivery_concurrency: must be at least 1")
+    if not 1 <= settings.federation.delivery_timeout_seconds <= 300:
+        raise ConfigError("federation.delivery_timeout_seconds: expected 1 to 300 seconds")
     validate_notifications(settings.notifications)
 
 
@@ -338,6 +342,7 @@ authorized_fetch = false
 allow_private_addresses = false
 delivery_concurrency = 32
 delivery_per_host = 4
+delivery_timeout_seconds = 15
 discoverable = true
 
 [server]

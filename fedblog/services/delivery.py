@@ -230,6 +230,8 @@ class DeliveryWorker:
         self._bodies: dict[str, bytes] = {}
         self.worker = new_worker(clock())  # the name on this worker's leases
         self._last_beat = 0.0  # time.monotonic() of the last heartbeat written
+        self._flush_lock = asyncio.Lock()
+        self.flushes = 0
 
     async def _claim(self, limit: int, per_host: int, busy: Counter[str] | None = None) -> list[Job]:
         now = self.clock()
@@ -250,10 +252,15 @@ class DeliveryWorker:
     async def forget_gone_workers(self) -> list[str]:
         """Free at once the leases of workers of this machine whose process has ended (a crash, a kill -9)."""
         gone = gone_workers(await self.store.workers_on(self.worker.machine), self.worker, process_is_running)
-        await self.store.forget_workers(gone)
+        await self.store.forget_workers(gone, silent_since=alive_since(self.clock()))
         if gone:
             log.info("freed the deliveries leased by %d stopped worker(s)", len(gone))
         return gone
+
+    @property
+    def deliveries_in_flight(self) -> int:
+        """Deliveries claimed and not finished (holding, or waiting for, a slot)."""
+        return len(self._in_flight)
 
     @property
     def http(self) -> Any:
@@ -318,34 +325,60 @@ class DeliveryWorker:
         return body
 
     async def _attempt(self, job: Job) -> None:
-        from fedblog.services.http import FetchError
-
         try:
             body = await self._body(job.activity_id)
             if body is None:  # withdrawn (its object was deleted): nothing to send
                 return
             async with self.host_slots.turn(job.host), self._slots:  # host first: a busy host holds no global slot
-                try:
-                    result = await self.http.post_activity(job.inbox, body)
-                except FetchError as error:
-                    attempt = Attempt(job, error.status, error.retry_after, str(error) or "network error")
-                else:
-                    excerpt = None if 200 <= result.status < 300 else f"HTTP {result.status} {result.body_excerpt}"
-                    attempt = Attempt(job, result.status, result.retry_after, excerpt)
+                attempt = await self._send(job, body)  # (not inside append(): flush swaps the list meanwhile)
+                self._done.append(attempt)
+                # The slot is free only once the outcome is recorded: whatever the moment of a crash, at most
+                # `concurrency` deliveries were sent and not recorded, so at most that many are sent twice.
+                await self._record_outcomes()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the outbox could not be read: retry later, never lose the job
+            log.warning("delivery of %r to %r failed: %s", job.activity_id, job.inbox, type(error).__name__)
+            self._done.append(Attempt(job, None, None, f"{type(error).__name__}"))
+        finally:
+            self._in_flight.pop(job.id, None)
+
+    async def _send(self, job: Job, body: bytes) -> Attempt:
+        from fedblog.services.http import FetchError
+
+        try:
+            result = await self.http.post_activity(job.inbox, body)
+        except FetchError as error:
+            return Attempt(job, error.status, error.retry_after, str(error) or "network error")
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug or an unexpected client error: retry later, never lose the job
             log.exception("delivery of %r to %r failed", job.activity_id, job.inbox)
-            attempt = Attempt(job, None, None, f"{type(error).__name__}")
-        finally:
-            self._in_flight.pop(job.id, None)
-        self._done.append(attempt)
+            return Attempt(job, None, None, f"{type(error).__name__}")
+        excerpt = None if 200 <= result.status < 300 else f"HTTP {result.status} {result.body_excerpt}"
+        return Attempt(job, result.status, result.retry_after, excerpt)
+
+    async def _record_outcomes(self) -> None:
+        try:
+            await self.flush()
+        except Exception as error:  # the database refused the write (disk full…): the outcomes wait for the next one
+            log.warning("recording delivery outcomes failed (%s); they are kept for the next try", error)
 
     async def flush(self) -> None:
-        """Write every known outcome in one transaction: job states, host health, gone followers."""
-        if not self._done:
-            return
-        done, self._done = self._done, []
+        """Write every known outcome in one transaction: job states, host health, gone followers. When it returns,
+        every outcome known when it was called is written (or, on an error, kept for the next flush)."""
+        async with self._flush_lock:
+            if not self._done:
+                return
+            self.flushes += 1
+            done, self._done = self._done, []
+            try:
+                await self._write_outcomes(done)
+            except BaseException:
+                self._done[:0] = done
+                raise
+
+    async def _write_outcomes(self, done: list[Attempt]) -> None:
         now = self.clock()
         results: list[Result] = []
         succeeded: set[str] = set()
@@ -361,9 +394,20 @@ class DeliveryWorker:
                 failed_hosts.add(job.host)
             if decision.gone:
                 gone.add(job.inbox)
+        beat_due = time.monotonic() - self._last_beat >= HEARTBEAT_EVERY.total_seconds()
+        beat = self.worker if self._in_flight and beat_due else None  # leases still held: say it is alive
+        if beat is not None:
+            self._last_beat = time.monotonic()
+        if not failed_hosts and not gone:  # the common case, in one trip (shared with other writers' commit)
+            await self.ctx.db.run_transaction(
+                lambda raw: DeliveryStore.save_outcomes_sync(raw, results, succeeded, now, beat)
+            )
+            return
         followers = FollowerStore(self.ctx.db)
         async with self.ctx.db.transaction() as conn:
             await self.store.save_results(conn, results, now)
+            if beat is not None:
+                await self.store.heartbeat(conn, beat, now)
             await self.store.host_succeeded(conn, succeeded, now)
             for host in sorted(failed_hosts - succeeded):
                 health = await self.store.host_health(conn, host)

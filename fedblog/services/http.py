@@ -118,8 +118,10 @@ class HttpClient:
     async def post_activity(self, inbox: str, body: bytes) -> DeliveryResult:
         """POST a signed activity; any HTTP answer is a result, only no answer at all raises FetchError."""
         headers = self._signed_headers("POST", inbox, body=body, extra={"Content-Type": AS2_CONTENT_TYPE})
+        limit = float(self.ctx.settings.federation.delivery_timeout_seconds)
+        timeout = aiohttp.ClientTimeout(total=limit, connect=min(5.0, limit), sock_read=min(10.0, limit))
         try:
-            async with await self._open("POST", inbox, headers, body) as response:
+            async with await self._open("POST", inbox, headers, body, timeout) as response:
                 excerpt = await response.content.read(EXCERPT_BYTES)
                 return DeliveryResult(
                     status=response.status,
@@ -200,10 +202,19 @@ class HttpClient:
             headers=extra,
         )
 
-    async def _open(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> aiohttp.ClientResponse:
+    async def _open(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        timeout: aiohttp.ClientTimeout | None = None,
+    ) -> aiohttp.ClientResponse:
         self._check_target(url)
         session = await self._get_session()
-        return await session.request(method, url, headers=headers, data=body, allow_redirects=False)
+        return await session.request(
+            method, url, headers=headers, data=body, allow_redirects=False, timeout=timeout or TIMEOUT
+        )
 
     def _check_target(self, url: str) -> None:
         try:

@@ -36,6 +36,18 @@ _UPSERT_WORKER = (
 _TROUBLED = "SELECT 1 FROM hosts WHERE host = ? AND (consecutive_failures > 0 OR paused_until IS NOT NULL)"
 
 
+_SAVE_RESULT = (
+    "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
+    "locked_until = NULL, locked_by = NULL, last_error = ?, "
+    "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?"
+)
+_HOST_SUCCEEDED = (
+    "INSERT INTO hosts (host, consecutive_failures, last_success_at) VALUES (?, 0, ?) "
+    "ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, paused_until = NULL, "
+    "last_success_at = excluded.last_success_at"
+)
+
+
 @dataclass(frozen=True)
 class Job:
     id: int
@@ -83,6 +95,22 @@ class Result:
     attempts: int
     next_attempt_at: datetime | None = None
     error: str | None = None
+
+
+def _result_rows(results: Iterable[Result], now: datetime) -> list[tuple[object, ...]]:
+    stamp = to_text(now)
+    return [
+        (
+            r.status,
+            r.attempts,
+            to_text(r.next_attempt_at) if r.next_attempt_at else None,
+            r.error[:300] if r.error else None,
+            r.status,
+            stamp,
+            r.job_id,
+        )
+        for r in results
+    ]
 
 
 class DeliveryStore:
@@ -161,12 +189,12 @@ class DeliveryStore:
         )
         return [WorkerRecord(r[0], r[1], r[2], from_text(r[3])) for r in rows]  # type: ignore[arg-type]
 
-    async def forget_workers(self, worker_ids: Iterable[str]) -> None:
-        """These workers are gone: their leases are free at once (claims skip only leases of known workers)."""
-        ids = [(worker_id,) for worker_id in worker_ids]
-        if ids:
-            async with self.db.transaction() as conn:
-                await conn.executemany("DELETE FROM delivery_workers WHERE id = ?", ids)
+    async def forget_workers(self, worker_ids: Iterable[str], silent_since: datetime) -> None:
+        """These workers are gone, and so is every worker silent since `silent_since`: their leases are free (claims
+        skip only the leases of known, live workers), and the table keeps only live workers."""
+        async with self.db.transaction() as conn:
+            await conn.executemany("DELETE FROM delivery_workers WHERE id = ?", [(w,) for w in worker_ids])
+            await conn.execute("DELETE FROM delivery_workers WHERE heartbeat_at < ?", (to_text(silent_since),))
 
     async def release_worker(self, worker_id: str) -> None:
         """A worker stopping cleanly: the jobs it leased and did not finish are free, and it is forgotten."""
@@ -179,24 +207,23 @@ class DeliveryStore:
             await conn.execute("DELETE FROM delivery_workers WHERE id = ?", (worker_id,))
 
     async def save_results(self, conn: aiosqlite.Connection, results: Iterable[Result], now: datetime) -> None:
+        await conn.executemany(_SAVE_RESULT, _result_rows(results, now))
+
+    @staticmethod
+    def save_outcomes_sync(
+        raw: sqlite3.Connection,
+        results: Iterable[Result],
+        healthy_hosts: Iterable[str],
+        now: datetime,
+        worker: WorkerRecord | None = None,
+    ) -> None:
+        """save_results(), host_succeeded() and a heartbeat of `worker` in plain sqlite3, for
+        Database.run_transaction: the common outcome (deliveries that worked) recorded in one trip."""
         stamp = to_text(now)
-        await conn.executemany(
-            "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
-            "locked_until = NULL, locked_by = NULL, last_error = ?, "
-            "delivered_at = CASE WHEN ? = 'delivered' THEN ? END WHERE id = ?",
-            [
-                (
-                    r.status,
-                    r.attempts,
-                    to_text(r.next_attempt_at) if r.next_attempt_at else None,
-                    r.error[:300] if r.error else None,
-                    r.status,
-                    stamp,
-                    r.job_id,
-                )
-                for r in results
-            ],
-        )
+        raw.executemany(_SAVE_RESULT, _result_rows(results, now))
+        raw.executemany(_HOST_SUCCEEDED, [(host, stamp) for host in healthy_hosts])
+        if worker is not None:
+            raw.execute(_UPSERT_WORKER, (worker.id, worker.machine, worker.pid, stamp, stamp))
 
     async def fail_pending_for_inbox(self, conn: aiosqlite.Connection, inbox: str, error: str) -> None:
         await conn.execute(
@@ -207,12 +234,7 @@ class DeliveryStore:
 
     # Hosts
     async def host_succeeded(self, conn: aiosqlite.Connection, hosts: Iterable[str], now: datetime) -> None:
-        await conn.executemany(
-            "INSERT INTO hosts (host, consecutive_failures, last_success_at) VALUES (?, 0, ?) "
-            "ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, paused_until = NULL, "
-            "last_success_at = excluded.last_success_at",
-            [(host, to_text(now)) for host in hosts],
-        )
+        await conn.executemany(_HOST_SUCCEEDED, [(host, to_text(now)) for host in hosts])
 
     async def host_health(self, conn: aiosqlite.Connection, host: str) -> HostHealth:
         async with conn.execute(

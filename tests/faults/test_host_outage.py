@@ -1,0 +1,98 @@
+"""Hosts in trouble: one down for a minute gets everything at the first retry (its inboxes failing together are
+one failure of the host, not one each), and one that never answers holds no worker slot past the timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from fedblog.context import Context, open_context
+from fedblog.services.delivery import DeliveryWorker, next_delay
+from fedblog.services.posts import PostInput, PostService
+from tests.conftest import free_port
+from tests.faults.support import InboxFarm, add_followers, fault_site, wait_until
+
+
+class Clock:
+    """The worker's clock, moved by hand: a minute of outage without waiting a minute."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def farm() -> AsyncIterator[InboxFarm]:
+    farm = await InboxFarm(hosts=2).start()
+    yield farm
+    await farm.close()
+
+
+async def _site(tmp_path: Path, farm: InboxFarm, per_host: int, **federation: int) -> AsyncIterator[Context]:
+    settings = fault_site(tmp_path / "site", free_port(), federation)
+    await add_followers(settings, farm.inboxes(per_host))
+    async with open_context(settings) as ctx:
+        yield ctx
+
+
+@pytest.mark.parametrize("inboxes", [6, 9])
+async def test_host_down_for_a_minute__gets_everything_at_the_first_retry(
+    tmp_path: Path, farm: InboxFarm, inboxes: int
+) -> None:
+    async for ctx in _site(tmp_path, farm, inboxes):
+        # Given a host that is down (503) when the author publishes
+        clock = Clock()
+        farm.status = 503
+        await PostService(ctx).publish(PostInput(title="Outage", body_markdown="Body"))
+        worker = DeliveryWorker(ctx, clock=clock)
+        assert await worker.run_once() == 2 * inboxes
+        # When it is back a minute later (the first retry of the schedule)
+        farm.status = 202
+        clock.now += next_delay(1)
+        assert next_delay(1) == timedelta(minutes=1)
+        # Then every inbox gets the post at that retry: the host was not paused for hours
+        assert await worker.run_once() == 2 * inboxes
+        states = await ctx.db.fetch_all("SELECT status, attempts FROM deliveries WHERE activity_id LIKE '%/create/%'")
+        assert {(row[0], row[1]) for row in states} == {("delivered", 2)}
+        hosts = await ctx.db.fetch_all("SELECT consecutive_failures, paused_until FROM hosts")
+        assert {(row[0], row[1]) for row in hosts} == {(0, None)}
+
+
+async def test_hanging_host__holds_no_worker_slot_past_the_delivery_timeout(tmp_path: Path, farm: InboxFarm) -> None:
+    # Given a worker with ONE slot, and a host that accepts requests and never answers
+    async for ctx in _site(tmp_path, farm, 3, delivery_concurrency=1, delivery_timeout_seconds=1):
+        farm.hang.add(farm.host(0))
+        await PostService(ctx).publish(PostInput(title="Hang", body_markdown="Body"))
+        worker = DeliveryWorker(ctx)
+        running = asyncio.create_task(worker.run())
+        try:
+            # When the worker runs, the healthy host still gets its three posts: the hanging one gave its slot back
+            # at each timeout (1 s) instead of holding it
+            await wait_until(lambda: len(farm.arrivals) == 3, "the healthy host's three deliveries", timeout=30)
+            assert {a.inbox.split("/")[2] for a in farm.arrivals} == {farm.host(1)}
+
+            async def hung_jobs_recorded() -> bool:
+                rows = await ctx.db.fetch_all(
+                    "SELECT status, attempts, last_error, locked_until FROM deliveries WHERE host = ?",
+                    (farm.host(0),),
+                )
+                return len(rows) == 3 and all(r[0] == "pending" and r[1] == 1 and r[3] is None for r in rows)
+
+            for _ in range(200):
+                if await hung_jobs_recorded():
+                    break
+                await asyncio.sleep(0.05)
+            # Then each hanging delivery is a failed attempt, retried later, naming the timeout
+            assert await hung_jobs_recorded()
+            errors = await ctx.db.fetch_all("SELECT last_error FROM deliveries WHERE host = ?", (farm.host(0),))
+            assert all("timeout" in (row[0] or "") for row in errors)
+            assert worker.deliveries_in_flight == 0
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
