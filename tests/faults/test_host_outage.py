@@ -4,6 +4,7 @@ one failure of the host, not one each), and one that never answers holds no work
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +35,7 @@ async def farm() -> AsyncIterator[InboxFarm]:
     await farm.close()
 
 
+@contextlib.asynccontextmanager
 async def _site(tmp_path: Path, farm: InboxFarm, per_host: int, **federation: int) -> AsyncIterator[Context]:
     settings = fault_site(tmp_path / "site", free_port(), federation)
     await add_followers(settings, farm.inboxes(per_host))
@@ -45,7 +47,7 @@ async def _site(tmp_path: Path, farm: InboxFarm, per_host: int, **federation: in
 async def test_host_down_for_a_minute__gets_everything_at_the_first_retry(
     tmp_path: Path, farm: InboxFarm, inboxes: int
 ) -> None:
-    async for ctx in _site(tmp_path, farm, inboxes):
+    async with _site(tmp_path, farm, inboxes) as ctx:
         # Given a host that is down (503) when the author publishes
         clock = Clock()
         farm.status = 503
@@ -66,7 +68,7 @@ async def test_host_down_for_a_minute__gets_everything_at_the_first_retry(
 
 async def test_hanging_host__holds_no_worker_slot_past_the_delivery_timeout(tmp_path: Path, farm: InboxFarm) -> None:
     # Given a worker with ONE slot, and a host that accepts requests and never answers
-    async for ctx in _site(tmp_path, farm, 3, delivery_concurrency=1, delivery_timeout_seconds=1):
+    async with _site(tmp_path, farm, 3, delivery_concurrency=1, delivery_timeout_seconds=1) as ctx:
         farm.hang.add(farm.host(0))
         await PostService(ctx).publish(PostInput(title="Hang", body_markdown="Body"))
         worker = DeliveryWorker(ctx)
