@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench bench-smoke bench-deps install browser-deps interop-deps clean
+.PHONY: run test test-fast fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: $(STAMP) browser-deps interop-deps bench-deps
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not interop"
+
+# The property tests of the parsers with many more inputs than CI tries, fresh each run (see docs/HARDENING.md).
+fuzz: $(STAMP)
+	FEDBLOG_FUZZ_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider -q tests/fuzz --timeout 3600
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
