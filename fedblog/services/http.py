@@ -73,8 +73,8 @@ class BlockedAddress(OSError):
 class GuardedResolver(AbstractResolver):
     """Resolves with the default resolver, then refuses names with any non-public address."""
 
-    def __init__(self, allowed: Callable[[str], bool]) -> None:
-        self._inner = DefaultResolver()
+    def __init__(self, allowed: Callable[[str], bool], inner: AbstractResolver | None = None) -> None:
+        self._inner = inner or DefaultResolver()
         self._allowed = allowed
 
     async def resolve(
@@ -96,8 +96,16 @@ def _allow_all(_ip: str) -> bool:
 class HttpClient:
     """Every outbound request of fedblog. `address_allowed` decides which IPs may be connected to."""
 
-    def __init__(self, ctx: Any, *, address_allowed: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Any,
+        *,
+        address_allowed: Callable[[str], bool] | None = None,
+        name_resolver: AbstractResolver | None = None,
+    ) -> None:
+        """`name_resolver` answers DNS questions instead of the system's (tests: answers that change)."""
         self.ctx = ctx
+        self._name_resolver = name_resolver
         if address_allowed is None:
             address_allowed = _allow_all if ctx.settings.federation.allow_private_addresses else is_public_address
         self._allowed = address_allowed
@@ -228,7 +236,7 @@ class HttpClient:
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._resolver = GuardedResolver(self._allowed)
+            self._resolver = GuardedResolver(self._allowed, self._name_resolver)
             connector = aiohttp.TCPConnector(resolver=self._resolver, ttl_dns_cache=60)
             self._session = aiohttp.ClientSession(
                 connector=connector,

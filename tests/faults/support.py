@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -94,9 +95,15 @@ class InboxFarm:
         return web.Response(status=self.status)
 
 
-def fault_site(directory: Path, port: int, federation: dict[str, Any] | None = None) -> Settings:
+def fault_site(
+    directory: Path, port: int, federation: dict[str, Any] | None = None, comments: dict[str, Any] | None = None
+) -> Settings:
     """A site on 127.0.0.1:port whose deliveries may go to loopback servers."""
-    overrides = {"federation": {"allow_private_addresses": True, **(federation or {})}, "webmention": {"send": False}}
+    overrides = {
+        "federation": {"allow_private_addresses": True, **(federation or {})},
+        "webmention": {"send": False},
+        "comments": comments or {},
+    }
     return load_settings(make_site(directory, f"http://127.0.0.1:{port}", overrides=overrides), environ={})
 
 
@@ -135,9 +142,9 @@ async def delivery_states(settings: Settings) -> Counter[str]:
 class ServedBlog:
     """`fedblog serve` in its own process, as a site runs it."""
 
-    def __init__(self, settings: Settings, port: int) -> None:
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
         self.settings = settings
-        self.port = port
+        self.port = port or int(urlsplit(settings.site.base_url).port or 80)
         self.process: asyncio.subprocess.Process | None = None
 
     @property
@@ -197,3 +204,17 @@ async def wait_until(check: Any, what: str, timeout: float) -> float:
             raise AssertionError(f"{what}: not true after {timeout:.0f} s")
         await asyncio.sleep(0.02)
     return time.monotonic() - start
+
+
+async def run_cli(settings: Settings, *args: str) -> tuple[int, str]:
+    """`fedblog --config … ARGS` in its own process: (exit code, output)."""
+    process = await asyncio.create_subprocess_exec(
+        FEDBLOG,
+        "--config",
+        str(settings.root / "fedblog.toml"),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode()

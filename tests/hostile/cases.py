@@ -80,6 +80,14 @@ class Redirect:
 
 
 @dataclass(frozen=True)
+class Rebind:
+    """A fetch of http://rebind.test/, whose DNS answers (from a resolver the case controls) change from one question
+    to the next: 127.0.0.2 stands for a public address, 127.0.0.1 (the counting server) for a private one."""
+
+    answers: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class Login:
     """The admin login with the right password and this `next`."""
 
@@ -305,6 +313,10 @@ SSRF += [Case("ssrf-address", name, Address(url), safe(0, refused=True)) for nam
 SSRF += [
     Case("ssrf-redirect", "to-loopback", Redirect("http://127.0.0.1:{port}/actor"), safe(0, no_fetch=True)),
     Case("ssrf-redirect", "to-file", Redirect("file:///etc/passwd"), safe(0, no_fetch=True)),
+    Case("ssrf-dns", "public-then-private", Rebind((("127.0.0.2",), ("127.0.0.1",), ("127.0.0.1",))),
+         safe(0, no_fetch=True)),
+    Case("ssrf-dns", "public-and-private-at-once", Rebind((("127.0.0.2", "127.0.0.1"),)), safe(0, no_fetch=True)),
+    Case("ssrf-dns", "private-first", Rebind((("127.0.0.1",), ("127.0.0.2",))), safe(0, no_fetch=True)),
     Case("ssrf-redirect", "too-many-hops", Redirect("http://127.0.0.2:{public_port}/actor", hops=5),
          safe(0, no_fetch=True)),
 ]

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address
@@ -20,7 +23,19 @@ from fedblog.services.http import FetchError, HttpClient
 from fedblog.services.inbox import wait_for_processing
 from tests.conftest import ADMIN_PASSWORD
 from tests.hostile.active import active_content
-from tests.hostile.cases import CASES, POST_PAGE, Address, Case, Comment, KeyAt, Login, Profile, Raw, Redirect
+from tests.hostile.cases import (
+    CASES,
+    POST_PAGE,
+    Address,
+    Case,
+    Comment,
+    KeyAt,
+    Login,
+    Profile,
+    Raw,
+    Rebind,
+    Redirect,
+)
 from tests.hostile.cases import Signed as SignedProbe
 from tests.hostile.signing import signed_post
 from tests.hostile.world import World, as_json, open_world
@@ -148,6 +163,43 @@ async def run_redirect(world: World, probe: Redirect, token: str) -> Answer:
     return Answer(0, "fetched")
 
 
+class ChangingResolver(AbstractResolver):
+    """Answers each question about rebind.test with the next of `answers` (the last one again when they run out)."""
+
+    def __init__(self, answers: tuple[tuple[str, ...], ...]) -> None:
+        self.answers = list(answers)
+        self.asked = 0
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[Any]:
+        addresses = self.answers[min(self.asked, len(self.answers) - 1)]
+        self.asked += 1
+        return [
+            {"hostname": host, "host": ip, "port": port, "family": socket.AF_INET, "proto": 0, "flags": 0}
+            for ip in addresses
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def run_rebind(world: World, probe: Rebind, token: str) -> Answer:
+    resolver = ChangingResolver(probe.answers)
+    url = f"http://rebind.test:{world.counter.port}/actor"  # 127.0.0.2 and 127.0.0.1 both listen on that port
+    public_before = len(world.counter.public_hits)
+    refused = 0
+    for _ in range(3):  # a new client each time: the name is resolved again, and each answer is checked
+        client = HttpClient(world.guarded.ctx, address_allowed=lambda ip: ip == "127.0.0.2", name_resolver=resolver)
+        try:
+            await client.get_json(url, signed=False)
+        except FetchError as error:
+            refused += error.status is None  # refused before any answer (a 404 from 127.0.0.2 is an answer)
+        finally:
+            await client.close()
+    if probe.answers[0] == ("127.0.0.2",):
+        assert len(world.counter.public_hits) > public_before, "the public answer was not the address connected to"
+    return Answer(0, "refused" if refused else "fetched")
+
+
 async def run_login(world: World, probe: Login, token: str) -> Answer:
     body = urlencode({"password": ADMIN_PASSWORD, "next": probe.next}).encode()
     return await _post(world.site.url + "/admin/login", body, {"Content-Type": "application/x-www-form-urlencoded"})
@@ -161,6 +213,7 @@ RUNNERS = {
     KeyAt: run_key_at,
     Address: run_address,
     Redirect: run_redirect,
+    Rebind: run_rebind,
     Login: run_login,
 }
 

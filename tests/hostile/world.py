@@ -35,6 +35,7 @@ class Counter:
     """Counts requests; a probe that reaches it has escaped the guard."""
 
     hits: list[str] = field(default_factory=list)
+    public_hits: list[str] = field(default_factory=list)
     port: int = 0
     public_port: int = 0
     runners: list[web.AppRunner] = field(default_factory=list)
@@ -46,8 +47,8 @@ class Counter:
         self.port = await self._serve(counting, [("127.0.0.1", 0), ("::1", None)])
         public = web.Application()
         public.router.add_get("/r/{hops}", self._redirect)
-        public.router.add_get("/{tail:.*}", self._count)
-        self.public_port = await self._serve(public, [("127.0.0.2", 0)])
+        public.router.add_get("/{tail:.*}", self._count_public)
+        self.public_port = await self._serve(public, [("127.0.0.2", 0), ("127.0.0.2", self.port)])
         return self
 
     async def _serve(self, app: web.Application, binds: list[tuple[str, int | None]]) -> int:
@@ -69,6 +70,10 @@ class Counter:
 
     async def _count(self, request: web.Request) -> web.Response:
         self.hits.append(request.path_qs)
+        return web.Response(status=404)
+
+    async def _count_public(self, request: web.Request) -> web.Response:
+        self.public_hits.append(request.path_qs)
         return web.Response(status=404)
 
     async def _redirect(self, request: web.Request) -> web.Response:
