@@ -234,6 +234,8 @@ class DeliveryWorker:
         self.flushes = 0
 
     async def _claim(self, limit: int, per_host: int, busy: Counter[str] | None = None) -> list[Job]:
+        if limit <= 0:
+            return []
         now = self.clock()
         jobs = await self.store.claim_due(
             now, now + LOCK_DURATION, limit, per_host, busy, worker=self.worker, alive_since=alive_since(now)
@@ -287,17 +289,21 @@ class DeliveryWorker:
             while True:
                 wakeup.clear()
                 progress.clear()
-                await self.flush()
-                await self._heartbeat_if_due()
-                free = 2 * self.concurrency - len(tasks)
-                if free > 0:
-                    busy = Counter(self._in_flight.values())
-                    claimed_jobs = await self._claim(free, self.per_host, busy)
-                    for job in (job for job in claimed_jobs if job.id not in self._in_flight):
-                        self._in_flight[job.id] = job.host
-                        task = asyncio.create_task(self._attempt(job))
-                        tasks.add(task)
-                        task.add_done_callback(lambda t: (tasks.discard(t), progress.set()))
+                try:
+                    await self.flush()
+                    await self._heartbeat_if_due()
+                    free = 2 * self.concurrency - len(tasks)
+                    claimed_jobs = await self._claim(free, self.per_host, Counter(self._in_flight.values()))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # the database refused a write (disk full…): outcomes stay in memory
+                    log.warning("the delivery queue cannot be written (%s); trying again soon", error)
+                    claimed_jobs = []
+                for job in (job for job in claimed_jobs if job.id not in self._in_flight):
+                    self._in_flight[job.id] = job.host
+                    task = asyncio.create_task(self._attempt(job))
+                    tasks.add(task)
+                    task.add_done_callback(lambda t: (tasks.discard(t), progress.set()))
                 # Wait for a finished delivery (free capacity), new work, or the poll (jobs enqueued by the CLI).
                 waiters = [asyncio.create_task(wakeup.wait()), asyncio.create_task(progress.wait())]
                 try:

@@ -96,14 +96,20 @@ class InboxFarm:
 
 
 def fault_site(
-    directory: Path, port: int, federation: dict[str, Any] | None = None, comments: dict[str, Any] | None = None
+    directory: Path,
+    port: int,
+    federation: dict[str, Any] | None = None,
+    comments: dict[str, Any] | None = None,
+    database: Path | None = None,
 ) -> Settings:
-    """A site on 127.0.0.1:port whose deliveries may go to loopback servers."""
-    overrides = {
+    """A site on 127.0.0.1:port whose deliveries may go to loopback servers (its database at `database`)."""
+    overrides: dict[str, dict[str, Any]] = {
         "federation": {"allow_private_addresses": True, **(federation or {})},
         "webmention": {"send": False},
         "comments": comments or {},
     }
+    if database is not None:
+        overrides["database"] = {"path": str(database)}
     return load_settings(make_site(directory, f"http://127.0.0.1:{port}", overrides=overrides), environ={})
 
 
@@ -151,7 +157,7 @@ class ServedBlog:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> ServedBlog:
+    async def start(self, stderr: Any = asyncio.subprocess.DEVNULL) -> ServedBlog:
         env = {name: value for name, value in os.environ.items() if not name.startswith("FEDBLOG_")}
         env.pop("HOST", None)
         env.pop("PORT", None)
@@ -166,7 +172,7 @@ class ServedBlog:
             str(self.port),
             env=env,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=stderr,
         )
         async with aiohttp.ClientSession() as session:
             for _ in range(300):  # up to ~30 s on a loaded machine
