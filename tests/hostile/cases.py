@@ -51,10 +51,12 @@ class Comment:
 
 @dataclass(frozen=True)
 class Profile:
-    """alice's actor document carries these fields; she replies to the post (a Note with `note` fields)."""
+    """A new actor (p{token}) whose document carries these fields replies to the post (a Note with `note` fields),
+    or sends `activity` instead."""
 
     actor: dict[str, Any]
     note: dict[str, Any] = field(default_factory=dict)
+    activity: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -429,6 +431,50 @@ REDIRECTS += [
          safe(200, 400, 404, local_location=True)),
     Case("open-redirect", "authorize-interaction", Raw("GET", "/authorize_interaction?uri=https%3A%2F%2Fevil.example"),
          safe(200, 303, 400, 404, local_location=True)),
+]
+
+# The defects found by the hardening review (issue 11), each fixed, each a row.
+SURROGATE = b'{"id":"{alice}/s/{token}","type":"Note","actor":"{alice}","content":"\\ud800"}'
+HARDENED = [
+    Case("inbox-signature", "unsigned-echo-request", Raw("POST", "/inbox", b'{"type":"EchoRequest"}',
+         {"Content-Type": "application/activity+json"}), safe(401)),
+    Case("inbox-signature", "unsigned-not-an-activity", Raw("POST", "/actor/inbox", b'{"hello":"world"}',
+         {"Content-Type": "application/activity+json"}), safe(401)),
+    Case("inbox-signature", "request-target-not-signed", Signed(follow(), tweak="target-unsigned"), REFUSED_401),
+    Case("inbox-signature", "host-not-signed", Signed(follow(), tweak="host-unsigned"), REFUSED_401),
+    Case("inbox-signature", "signed-for-another-host", Signed(follow(), tweak="host-evil"), REFUSED_401),
+    Case("inbox-body", "lone-surrogate-unsigned", Raw("POST", "/actor/inbox", b'{"id":"\\ud800","type":"Follow"}',
+         {"Content-Type": "application/activity+json"}), safe(400)),
+    Case("inbox-body", "lone-surrogate-in-actor", Raw("POST", "/inbox", b'{"id":"x","actor":"\\udfff","type":"Like"}',
+         {"Content-Type": "application/activity+json"}), safe(400)),
+    Case("inbox-body", "lone-surrogate-in-signed-content", Signed(body=SURROGATE), safe(400)),
+    Case("inbox-body", "lone-surrogate-in-a-key", Signed(body=b'{"\\ud83d":1,"type":"Like"}'), safe(400)),
+    Case("inbox-authority", "activity-id-on-another-origin",
+         Signed({**activity("Like", "{post}"), "id": "http://127.0.0.9:9/users/carol/likes/{token}"}),
+         safe(400, recorded=False)),
+    Case("inbox-authority", "created-object-on-another-origin",
+         Signed(create_note("squat {token}", id="http://127.0.0.9:9/users/carol/statuses/{token}")),
+         safe(400, recorded=False, page=POST_PAGE, lacks=("squat {token}",))),
+    Case("inbox-authority", "follow-naming-the-blogs-inbox",
+         Profile({"inbox": "{blog}/actor/inbox", "endpoints": {"sharedInbox": "{blog}/inbox"}}, activity=follow()),
+         safe(202, 400, 403, page="/actor/followers?page=1", lacks=("p{token}",))),
+    Case("inbox-authority", "follow-with-a-non-http-inbox",
+         Profile({"inbox": "ftp://127.0.0.1/inbox", "endpoints": {}}, activity=follow()),
+         safe(202, 400, 403, page="/actor/followers?page=1", lacks=("p{token}",))),
+    Case("inbox-authority", "follow-with-an-inbox-on-another-origin",
+         Profile({"inbox": "http://127.0.0.9:9/inbox", "endpoints": {}}, activity=follow()),
+         safe(202, 400, 403, page="/actor/followers?page=1", lacks=("p{token}",))),
+    Case("inbox-authority", "follow-with-credentials-in-the-inbox",
+         Profile({"inbox": "http://user:secret@127.0.0.1:9/inbox", "endpoints": {}}, activity=follow()),
+         safe(202, 400, 403, page="/actor/followers?page=1", lacks=("p{token}",))),
+    Case("form", "parent-id-of-400-nines", Comment({"parent_id": "9" * 400}), safe(400)),
+    Case("form", "parent-id-superscript-digit", Comment({"parent_id": "\u00b2"}), safe(400, 404)),
+    Case("form", "name-is-the-authors", Comment({"name": "author"}), safe(400)),
+    Case("form", "name-with-a-cyrillic-letter", Comment({"name": "\u0430uthor"}), safe(400)),
+    Case("form", "name-with-a-zero-width-space", Comment({"name": "auth\u200bor"}), safe(400)),
+    Case("form", "name-of-invisible-characters", Comment({"name": "\u200b\u200d\u2060"}), safe(400)),
+    Case("path-traversal", "comment-id-of-23-digits", Raw("GET", "/comments/99999999999999999999999"), safe(404)),
+    Case("path-traversal", "comment-id-superscript", Raw("GET", "/comments/%C2%B2"), safe(404)),
 ]
 
 CASES: list[Case] = [*SIGNATURE, *BODY, *AUTHORITY, *SSRF, *XSS, *FORM, *TRAVERSAL, *REDIRECTS]

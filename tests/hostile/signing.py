@@ -38,6 +38,12 @@ def signed_post(
         names = ["(request-target)", "host", "date"]
     elif tweak == "date-unsigned":
         names = ["(request-target)", "host", "digest"]
+    elif tweak == "target-unsigned":
+        names = ["host", "date", "digest"]
+    elif tweak == "host-unsigned":
+        names = ["(request-target)", "date", "digest"]
+    if tweak == "host-evil":
+        values["host"] = "evil.example"
     algorithm = {"hmac": "hmac-sha256", "algorithm-rot13": "rot13"}.get(tweak, "rsa-sha256")
     signature = _signature(key, names, values, target)
     if tweak == "garbage":

@@ -88,14 +88,19 @@ async def _post(url: str, body: bytes, headers: dict[str, str], session: aiohttp
 async def run_raw(world: World, probe: Raw, token: str) -> Answer:
     if probe.method == "GET":
         return await _get(world, world.fill(probe.path, token))
-    return await _post(world.site.url + probe.path, probe.body, probe.headers)
+    body = world.fill(probe.body.decode(), token).encode()
+    return await _post(world.site.url + probe.path, body, probe.headers)
 
 
 async def run_signed(world: World, probe: SignedProbe, token: str, actor: str = "alice") -> Answer:
     url = world.site.url + probe.path
     for before in probe.before:
         assert await world.remote.send(actor, world.fill(before, token, actor), wait=True) == 202
-    body = probe.body if probe.body is not None else as_json(world.fill(probe.activity, token, actor))
+    if probe.body is not None:
+        text = world.fill(probe.body.decode("utf-8", "surrogateescape"), token, actor)
+        body = text.encode("utf-8", "surrogateescape")
+    else:
+        body = as_json(world.fill(probe.activity, token, actor))
     key = actor_key("bob" if probe.tweak == "bobs-key" else actor)
     key_id = world.fill(probe.key_id, token, actor) or f"{world.remote.actor_id(actor)}#main-key"
     headers, body = signed_post(key, key_id, url, body, probe.content_type, probe.tweak)
@@ -129,7 +134,7 @@ async def run_profile(world: World, probe: Profile, token: str) -> Answer:
     world.remote.extra[actor] = world.fill(probe.actor, token, actor)
     from tests.hostile.cases import create_note
 
-    activity = create_note(**{"content": f"reply {token}", **probe.note})
+    activity = probe.activity or create_note(**{"content": f"reply {token}", **probe.note})
     return await run_signed(world, SignedProbe(activity, path="/inbox"), token, actor)
 
 
