@@ -60,6 +60,14 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """A webmention of the post from a loopback page: an h-entry whose author h-card and content are these."""
+
+    card: str
+    content: str = "<p>mention {token}</p>"
+
+
+@dataclass(frozen=True)
 class KeyAt:
     """A signed POST whose keyId is this URL, to a blog that refuses private addresses (the SSRF guard on)."""
 
@@ -372,6 +380,24 @@ XSS += [
                       "tag": [{"type": "Emoji", "name": ':blob:" onerror="alert(1)',
                                "icon": {"type": "Image", "url": "javascript:alert(1)"}}]}),
          safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
+    Case("xss-webmention", "h-card-name-markup",
+         Mention('<a class="u-url p-name" href="/about"><img src=x onerror=alert(1)>Ann {token}</a>'),
+         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
+    Case("xss-webmention", "h-card-name-escaped-markup",
+         Mention('<a class="u-url p-name" href="/about">&lt;script&gt;alert(1)&lt;/script&gt; {token}</a>'),
+         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
+    Case("xss-webmention", "h-card-url-javascript",
+         Mention('<a class="u-url p-name" href="javascript:alert(1)">Ann {token}</a>'),
+         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
+    Case("xss-webmention", "h-card-photo-javascript",
+         Mention('<img class="u-photo" src="javascript:alert(1)" alt=""><a class="p-name" href="/a">Ann</a>'),
+         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
+    Case("xss-webmention", "content-script",
+         Mention('<a class="p-name" href="/a">Ann</a>', "<p>mention {token}</p><script>alert(1)</script>"),
+         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
+    Case("xss-webmention", "content-img-onerror",
+         Mention('<a class="p-name" href="/a">Ann</a>', '<p>mention {token}<img src=x onerror="alert(1)"></p>'),
+         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
     Case("xss-search", "query-script", Raw("GET", "/search?q=%3Cscript%3Ealert(1)%3C/script%3E"),
          safe(200, lacks=("<script>alert",))),
     Case("xss-search", "query-attribute-breakout", Raw("GET", "/search?q=%22%3E%3Csvg%20onload%3Dalert(1)%3E"),

@@ -21,6 +21,7 @@ from yarl import URL
 from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address
 from fedblog.services.http import FetchError, HttpClient
 from fedblog.services.inbox import wait_for_processing
+from fedblog.store.webmentions import WebmentionStore
 from tests.conftest import ADMIN_PASSWORD
 from tests.hostile.active import active_content
 from tests.hostile.cases import (
@@ -31,6 +32,7 @@ from tests.hostile.cases import (
     Comment,
     KeyAt,
     Login,
+    Mention,
     Profile,
     Raw,
     Rebind,
@@ -138,6 +140,30 @@ async def run_profile(world: World, probe: Profile, token: str) -> Answer:
     return await run_signed(world, SignedProbe(activity, path="/inbox"), token, actor)
 
 
+async def run_mention(world: World, probe: Mention, token: str) -> Answer:
+    target = world.site.ctx.urls.post(world.post.slug)
+    source = f"{world.pages.base}/mention/{token}"
+    world.pages.pages[f"/mention/{token}"] = world.fill(
+        '<!doctype html><html><body><article class="h-entry">'
+        f'<span class="p-author h-card">{probe.card}</span>'
+        f'<a class="u-in-reply-to" href="{target}">the post</a>'
+        f'<div class="e-content">{probe.content}</div></article></body></html>',
+        token,
+    )
+    answer = await _post(
+        world.site.url + "/webmention",
+        urlencode({"source": source, "target": target}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    store = WebmentionStore(world.site.ctx.db)
+    for _ in range(400):  # the worker verifies it in the background (bounded: 20 s)
+        state = await store.received_state(source, target)
+        if state is not None and state[0] != "pending":
+            break
+        await asyncio.sleep(0.05)
+    return answer
+
+
 async def run_key_at(world: World, probe: KeyAt, token: str) -> Answer:
     url = world.guarded.url + "/actor/inbox"
     activity = world.fill({"id": "{alice}/ssrf/{token}", "type": "Follow", "actor": "{alice}",
@@ -215,6 +241,7 @@ RUNNERS = {
     SignedProbe: run_signed,
     Comment: run_comment,
     Profile: run_profile,
+    Mention: run_mention,
     KeyAt: run_key_at,
     Address: run_address,
     Redirect: run_redirect,

@@ -87,12 +87,43 @@ class Counter:
 
 
 @dataclass
+class Pages:
+    """A loopback web site serving the pages cases put in `pages` (path → HTML)."""
+
+    pages: dict[str, str] = field(default_factory=dict)
+    base: str = ""
+    runner: web.AppRunner | None = None
+
+    async def start(self) -> Pages:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._page)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        await web.SockSite(self.runner, sock).start()
+        return self
+
+    async def _page(self, request: web.Request) -> web.Response:
+        page = self.pages.get(request.path)
+        if page is None:
+            return web.Response(status=404)
+        return web.Response(text=page, content_type="text/html")
+
+    async def close(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+@dataclass
 class World:
     site: LiveSite
     guarded: LiveSite
     remote: HostileMastodon
     counter: Counter
     post: Post
+    pages: Pages
     baseline: int = 0  # the most active-content markers any of the blog's own pages has, per marker
     markers: dict[str, int] = field(default_factory=dict)
 
@@ -140,10 +171,11 @@ async def open_world(directory: Path) -> AsyncIterator[World]:
     remote.extra = {}
     await remote.start()
     counter = await Counter().start()
+    pages = await Pages().start()
     post = await PostService(site.ctx).publish(
         PostInput(title="Target", body_markdown="Original words.", slug="target")
     )
-    world = World(site, guarded, remote, counter, post)
+    world = World(site, guarded, remote, counter, post, pages)
     # bob follows the blog (a case tries to undo his Follow in his name)
     follow = {
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -156,6 +188,7 @@ async def open_world(directory: Path) -> AsyncIterator[World]:
     try:
         yield world
     finally:
+        await pages.close()
         await counter.close()
         await remote.close()
         for live in (guarded, site):
