@@ -53,7 +53,9 @@ lint: $(STAMP)
 bench: $(STAMP) bench-deps
 	$(BIN)/python -m bench
 
+# Every benchmark at its smoke size: correctness checks only, no timing, no results written (about a minute).
 bench-smoke: $(STAMP) bench-deps
+	$(BIN)/python -m bench --smoke
 
 
 clean:

@@ -5,6 +5,7 @@ Every problem is reported as a ConfigError naming the key, so the CLI can print 
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -174,7 +175,32 @@ def load_settings(path: str | os.PathLike[str], environ: dict[str, str] | None =
     return settings_from_mapping(raw, environ, root=config_path.resolve().parent)
 
 
+# FEDBLOG_* variables that are not a key: the config file's path (read by the CLI).
+OTHER_VARIABLES = ("FEDBLOG_CONFIG",)
+
+
+def environment_names() -> dict[str, str]:
+    """Every FEDBLOG_<SECTION>_<KEY> there is, with the key it sets."""
+    return {
+        f"FEDBLOG_{section.upper()}_{spec.name.upper()}": f"{section}.{spec.name}"
+        for section, cls in SECTIONS.items()
+        for spec in fields(cls)
+    }
+
+
+def check_environment(environ: dict[str, str]) -> None:
+    """A misspelt FEDBLOG_ variable is refused as a misspelt key in the file is: silently ignoring it would run
+    the site with a setting the author believes changed."""
+    known = environment_names()
+    for name in sorted(environ):
+        if name.startswith("FEDBLOG_") and name not in known and name not in OTHER_VARIABLES:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]}?" if close else "no such key; see the README's table"
+            raise ConfigError(f"{name}: unknown environment variable ({hint})")
+
+
 def settings_from_mapping(raw: dict[str, Any], environ: dict[str, str], root: Path) -> Settings:
+    check_environment(environ)
     sections: dict[str, Any] = {}
     for name in raw:
         if name not in SECTIONS:

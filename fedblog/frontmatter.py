@@ -1,4 +1,4 @@
-"""Markdown files with a front matter block, as `fedblog post publish` reads them.
+"""Markdown files with a YAML front matter block, as `fedblog post publish` reads them.
 
 ---
 title: Hello
@@ -11,13 +11,21 @@ draft: false
 comments: open
 ---
 Body in Markdown.
+
+The block is YAML read by PyYAML's safe loader (no tags that build objects), so `title: [unclosed` is an error
+naming its line rather than a post titled "[unclosed". Values come out as the plain types the post service
+expects: strings, a list of tags, a boolean draft flag and comments flag, the date as ISO 8601 text.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+import yaml
+
 KNOWN_KEYS = ("title", "slug", "tags", "language", "summary", "date", "draft", "comments")
+_TEXT_KEYS = ("title", "slug", "language", "summary")
 
 
 class FrontMatterError(ValueError):
@@ -39,42 +47,90 @@ def parse_document(text: str) -> Document:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
     except StopIteration:
         raise FrontMatterError("the front matter block is not closed by '---'") from None
-    meta: dict[str, object] = {}
-    for number, line in enumerate(lines[1:end], start=2):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, sep, value = line.partition(":")
-        key = key.strip().lower()
-        if not sep:
-            raise FrontMatterError(f"line {number}: expected 'key: value', got {line.strip()!r}")
-        if key not in KNOWN_KEYS:
-            raise FrontMatterError(f"line {number}: unknown key {key!r} (known: {', '.join(KNOWN_KEYS)})")
-        meta[key] = _parse_value(key, value.strip(), number)
+    meta = parse_block("\n".join(lines[1:end]), first_line=2)
     return Document(meta=meta, body="\n".join(lines[end + 1 :]).strip() + "\n")
 
 
-def _parse_value(key: str, value: str, number: int) -> object:
+def parse_block(block: str, first_line: int) -> dict[str, object]:
+    """The YAML mapping of the block, checked key by key; errors name the line in the file."""
+    loader = yaml.SafeLoader(block)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return {}
+        if not isinstance(root, yaml.MappingNode):
+            got = block.splitlines()[root.start_mark.line].strip()
+            raise FrontMatterError(f"line {root.start_mark.line + first_line}: expected 'key: value', got {got!r}")
+        meta: dict[str, object] = {}
+        for key_node, value_node in root.value:
+            line = key_node.start_mark.line + first_line
+            key = str(loader.construct_object(key_node, deep=True)).strip().lower()
+            if key not in KNOWN_KEYS:
+                raise FrontMatterError(f"line {line}: unknown key {key!r} (known: {', '.join(KNOWN_KEYS)})")
+            if key in meta:
+                raise FrontMatterError(f"line {line}: {key!r} is given twice")
+            meta[key] = convert_value(key, loader.construct_object(value_node, deep=True), line)
+        return meta
+    except yaml.MarkedYAMLError as error:
+        raise FrontMatterError(yaml_error_message(error, first_line)) from None
+    except yaml.YAMLError as error:
+        raise FrontMatterError(f"the front matter is not valid YAML ({error})") from None
+    finally:
+        loader.dispose()
+
+
+def yaml_error_message(error: yaml.MarkedYAMLError, first_line: int) -> str:
+    mark = error.problem_mark or error.context_mark
+    where = f"line {mark.line + first_line}: " if mark is not None else ""
+    problem = error.problem or error.context or "not valid YAML"
+    hint = ""
+    if "mapping values are not allowed" in problem:
+        hint = ' (put a value that contains ": " in quotes, e.g. title: "Hello: world")'
+    return f"{where}{problem}{hint}"
+
+
+def convert_value(key: str, value: object, line: int) -> object:
     if key == "tags":
-        inner = value[1:-1] if value.startswith("[") and value.endswith("]") else value
-        return [_unquote(part.strip()) for part in inner.split(",") if part.strip()]
+        return _tags(value, line)
     if key == "draft":
-        lowered = value.lower()
-        if lowered in ("true", "yes", "1"):
-            return True
-        if lowered in ("false", "no", "0", ""):
-            return False
-        raise FrontMatterError(f"line {number}: draft must be true or false, got {value!r}")
+        return _flag(value, line, "draft must be true or false", empty=False)
     if key == "comments":
-        lowered = value.lower()
-        if lowered in ("open", "true", "yes", "1", ""):
-            return True
-        if lowered in ("closed", "false", "no", "0"):
-            return False
-        raise FrontMatterError(f"line {number}: comments must be open or closed, got {value!r}")
-    return _unquote(value)
+        if isinstance(value, str) and value.strip().lower() in ("open", "closed"):
+            return value.strip().lower() == "open"
+        return _flag(value, line, "comments must be open or closed", empty=True)
+    if key == "date":
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return _text(key, value, line)
+    assert key in _TEXT_KEYS
+    return _text(key, value, line)
 
 
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
+def _text(key: str, value: object, line: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        raise FrontMatterError(f"line {line}: {key} must be text, got a {'list' if isinstance(value, list) else 'map'}")
+    return str(value)
+
+
+def _tags(value: object, line: int) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and all(not isinstance(item, list | dict) for item in value):
+        return [str(item).strip() for item in value if item is not None and str(item).strip()]
+    raise FrontMatterError(f"line {line}: tags must be a list such as [python, fediverse]")
+
+
+def _flag(value: object, line: int, message: str, empty: bool) -> bool:
+    if value is None:
+        return empty
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise FrontMatterError(f"line {line}: {message}, got {value!r}")

@@ -17,7 +17,11 @@ Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 
 class CommandError(Exception):
-    """A user error in a command: printed as one line, exit code 1."""
+    """A user error in a command: printed as one line, exit code 1 (2 for a bad option, as argparse does)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,15 +46,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(args.config) if getattr(args, "needs_settings", True) else None
-        return int(asyncio.run(args.handler(args, settings)) or 0)
+        code = int(asyncio.run(args.handler(args, settings)) or 0)
+        sys.stdout.flush()  # inside the try: a reader that went away (`| head`) is noticed here, not at exit
+        return code
     except ConfigError as error:
         print(f"fedblog: configuration error: {error}", file=sys.stderr)
         return 2
     except CommandError as error:
         print(f"fedblog: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code
+    except BrokenPipeError:
+        return quiet_after_broken_pipe()
     except KeyboardInterrupt:
         return 130
+
+
+def quiet_after_broken_pipe() -> int:
+    """The reader of a listing stopped early (`fedblog post list | head -1`): exit quietly, as `ls | head` does.
+    What is still buffered can never be written; stdout now points at /dev/null so the flush at exit is silent."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 def add_command(commands: Any, name: str, handler: Handler, help_text: str, needs_settings: bool = True) -> Any:

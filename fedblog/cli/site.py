@@ -38,7 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     serve = add_command(commands, "serve", run_serve, "serve the blog (and deliver to followers)")
     serve.add_argument("--host", default=None, help="default: $HOST or 127.0.0.1")
-    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8080")
+    serve.add_argument("--port", default=None, help="default: $PORT or 8080")
 
 
 async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
@@ -125,6 +125,14 @@ async def run_hash_password(args: argparse.Namespace, _settings: Settings | None
     return 0
 
 
+def parse_port(option: str, text: str) -> int:
+    """A TCP port, 1 to 65535, checked before anything starts (a bad one is a usage error: exit 2)."""
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise CommandError(f"{option}: expected a port number from 1 to 65535, got {text!r}", exit_code=2)
+    return int(value)
+
+
 async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
     import asyncio
     import logging
@@ -135,19 +143,20 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
 
     assert settings is not None
     host = args.host or os.environ.get("HOST") or "127.0.0.1"
-    try:
-        port = args.port or int(os.environ.get("PORT") or 8080)
-    except ValueError:
-        raise CommandError(f"PORT: expected a number, got {os.environ.get('PORT')!r}") from None
+    if args.port is not None:
+        port = parse_port("--port", args.port)
+    else:
+        port = parse_port("PORT", os.environ.get("PORT") or "8080")
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
         await site.start()
-    except OSError as error:
+    except (OSError, OverflowError, UnicodeError) as error:
         await runner.cleanup()
-        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        reason = getattr(error, "strerror", None) or str(error)
+        raise CommandError(f"cannot listen on {host}:{port}: {reason}", exit_code=2) from None
     settle_garbage_collector()
     logging.getLogger("fedblog").info("serving %s on http://%s:%s", settings.site.base_url, host, port)
     print(

@@ -78,6 +78,9 @@ class PostService:
             raise PostError("title: required")
         if len(title) > MAX_TITLE:
             raise PostError(f"title: at most {MAX_TITLE} characters")
+        if not data.draft and not data.body_markdown.strip():
+            # A half-typed post must never reach the followers; a draft may stay empty while it is written.
+            raise PostError("body: required to publish (save it as a draft to finish it later)")
         if len(data.body_markdown) > MAX_BODY:
             raise PostError(f"body: at most {MAX_BODY} characters")
         language = data.language or self.ctx.settings.site.language

@@ -262,6 +262,9 @@ async def test_post_publish__draft_front_matter_is_not_public(site: LiveSite, tm
         ("---\ntitle: x\nauthor: me\n---\nbody\n", ("unknown key", "author")),
         ("---\ntitle: x\ndate: someday\n---\nbody\n", ("date",)),
         ("---\nslug: x\n---\nbody\n", ("title",)),
+        ("---\ntitle: [unclosed\n---\nbody\n", ("line 2", "expected ',' or ']'")),
+        ("---\ntitle: Front matter only\n---\n", ("body", "required")),
+        ("---\ntitle: Spaces only\n---\n  \n\n", ("body", "required")),
     ],
 )
 async def test_post_publish__bad_file_is_one_line(site: LiveSite, tmp_path: Path, text: str, words: tuple) -> None:
@@ -365,6 +368,8 @@ def break_config(directory: Path, problem: str) -> tuple[Path, dict[str, str]]:
         env["FEDBLOG_DATABASE_PATH"] = str(directory / "no" / "such" / "folder" / "db.sqlite3")
     elif problem == "bad toml":
         config.write_text(text + "\n[site\n")
+    elif problem == "unknown environment variable":
+        env["FEDBLOG_SITE_LANGUAGEE"] = "fr"
     return config, env
 
 
@@ -380,6 +385,7 @@ def break_config(directory: Path, problem: str) -> tuple[Path, dict[str, str]]:
         ("missing key", ("keys", "missing")),
         ("database folder", ("database.path",)),
         ("bad toml", ("not valid TOML",)),
+        ("unknown environment variable", ("FEDBLOG_SITE_LANGUAGEE", "did you mean FEDBLOG_SITE_LANGUAGE")),
     ],
 )
 async def test_config_errors__one_clear_line_and_nonzero_exit(tmp_path: Path, problem: str, words: tuple) -> None:
@@ -393,3 +399,68 @@ async def test_serve__bad_config_is_one_line_too(tmp_path: Path) -> None:
     config, env = break_config(tmp_path / "site", "bad value")
     result = await fedblog("--config", str(config), "serve", "--port", str(free_port()), env=env)
     assert_one_line_error(result, "site.language")
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (("--port", "99999"), ("--port", "1 to 65535", "99999")),
+        (("--port", "-1"), ("--port", "1 to 65535", "-1")),
+        (("--port", "http"), ("--port", "'http'")),
+        (("--host", "192.0.2.1", "--port", "PORT"), ("cannot listen on 192.0.2.1",)),
+        (("--host", "no-such-host.invalid", "--port", "PORT"), ("cannot listen on no-such-host.invalid",)),
+    ],
+)
+async def test_serve__a_port_or_host_it_cannot_use_is_one_line_and_exit_2(
+    tmp_path: Path, options: tuple[str, ...], words: tuple[str, ...]
+) -> None:
+    # 192.0.2.1 (TEST-NET-1) is on no interface here: binding it fails without sending anything anywhere.
+    config = make_site(tmp_path / "site", "http://127.0.0.1:9")
+    options = tuple(str(free_port()) if option == "PORT" else option for option in options)
+    result = await fedblog("--config", str(config), "serve", *options)
+    assert_one_line_error(result, *words)
+    assert result.code == 2
+    assert "asyncio" not in result.err and "Exception" not in result.err
+
+
+async def test_serve__a_bad_port_variable_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = make_site(tmp_path / "site", "http://127.0.0.1:9")
+    result = await fedblog("--config", str(config), "serve", env=clean_env(PORT="0"))
+    assert_one_line_error(result, "PORT", "'0'")
+    assert result.code == 2
+
+
+def fill_listings(database: Path, count: int) -> None:
+    """More than a pipe buffer (64 KiB) of lines in each listing, so that the writer meets the closed pipe."""
+    with sqlite3.connect(database) as db:
+        when = "2026-01-01T00:00:00+00:00"
+        db.executemany(
+            "INSERT INTO posts (slug, title, body_markdown, body_html, language, published_at, created_at) "
+            "VALUES (?, ?, 'b', '<p>b</p>', 'en', ?, ?)",
+            [(f"post-{i}", f"A title long enough to fill a pipe, number {i}", when, when) for i in range(count)],
+        )
+        db.execute("INSERT INTO comment_authors (id, kind, name, created_at) VALUES (1, 'visitor', 'Ana', ?)", (when,))
+        db.executemany(
+            "INSERT INTO comments (post_id, author_id, origin, status, content_html, created_at) "
+            "VALUES (1, 1, 'web', 'approved', ?, ?)",
+            [(f"<p>A comment long enough to fill a pipe quickly, number {i}</p>", when) for i in range(count)],
+        )
+        db.executemany(
+            "INSERT INTO followers (actor_id, inbox, handle, follow_activity_id, follow_json, status, created_at) "
+            "VALUES (?, ?, ?, ?, '{}', 'accepted', ?)",
+            [
+                (f"https://remote.test/users/u{i}", "https://remote.test/inbox", f"@u{i}@remote.test", f"f{i}", when)
+                for i in range(count)
+            ],
+        )
+
+
+async def test_listings__piped_to_a_reader_that_stops_early_exit_quietly(site: LiveSite) -> None:
+    fill_listings(site.settings.database_path, 1500)
+    for command in (("post", "list"), ("comments", "list"), ("followers", "list")):
+        # `fedblog … | head -1`, with fedblog's own exit status and error output.
+        pipeline = '"$@" | head -1; exit "${PIPESTATUS[0]}"'
+        result = await run("bash", "-c", pipeline, "sh", FEDBLOG, "--config", config_of(site), *command)
+        assert len(result.out.splitlines()) == 1
+        assert result.err == "", result.err
+        assert result.code == 0

@@ -11,7 +11,7 @@ from fedblog.frontmatter import FrontMatterError, parse_document
 from fedblog.services.posts import PostError, input_from_document
 
 FULL = """---
-title: Hello: a post with a colon
+title: "Hello: a post with a colon"
 slug: hello
 tags: [python, "fédivers", 'blog']
 language: fr
@@ -72,6 +72,12 @@ def test_parse_document__dots_also_close_the_block_and_later_dashes_stay_in_the_
         ("---\ntitle: t\nauthor: me\n---\n", "line 3: unknown key 'author'"),
         ("---\njust words\n---\n", "line 2: expected 'key: value'"),
         ("---\ntitle: t\ndraft: maybe\n---\n", "line 3: draft must be true or false"),
+        ("---\ntitle: [unclosed\n---\n", "line 2: expected ',' or ']'"),
+        ("---\nslug: s\ntitle: Hello: world\n---\n", 'line 3: mapping values are not allowed here (put a value'),
+        ("---\ntitle: t\ntitle: u\n---\n", "line 3: 'title' is given twice"),
+        ("---\ntitle: t\ntags: {a: 1}\n---\n", "line 3: tags must be a list"),
+        ("---\ntitle: [a, b]\n---\n", "line 2: title must be text, got a list"),
+        ("---\ntitle: !!python/object:os.system x\n---\n", "line 2: could not determine a constructor"),
     ],
 )
 def test_parse_document__errors_name_the_line_and_the_problem(text: str, message: str) -> None:
