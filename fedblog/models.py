@@ -37,6 +37,22 @@ class Visibility(enum.StrEnum):
         return self in (Visibility.PUBLIC, Visibility.UNLISTED)
 
 
+class PostState(enum.StrEnum):
+    """Where a post stands. Only a PUBLISHED post is on the site (pages, feeds, sitemap, search), served as a Note,
+    in the outbox and delivered; a SCHEDULED one becomes PUBLISHED when its date comes (the worker does it)."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+
+
+def post_state(draft: bool, published_at: datetime, now: datetime) -> PostState:
+    """The one rule: the author's draft flag first, then a date still to come means scheduled."""
+    if draft:
+        return PostState.DRAFT
+    return PostState.SCHEDULED if published_at > now else PostState.PUBLISHED
+
+
 @dataclass(frozen=True)
 class Post:
     id: int
@@ -52,6 +68,19 @@ class Post:
     tags: tuple[str, ...] = ()
     comment_count: int = 0
     comments_open: bool = True  # the author's choice for this post; see services/comments.accepts_comments
+    # `draft` above means "not on the site" (a draft or a scheduled post); `state` says which.
+    state: PostState = PostState.PUBLISHED
+    # Set when the post first goes public; until then its slug may change (it becomes the Note's id).
+    first_published_at: datetime | None = None
+    created_at: datetime | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.state is PostState.PUBLISHED
+
+    @property
+    def slug_is_editable(self) -> bool:
+        return self.first_published_at is None and not self.is_public
 
 
 @dataclass(frozen=True)

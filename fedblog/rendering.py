@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import markdown
 import nh3
@@ -109,7 +111,82 @@ def html_to_text(fragment: str) -> str:
 
 
 def excerpt(fragment: str, limit: int = 280) -> str:
-    text = html_to_text(fragment)
+    return excerpt_of_text(html_to_text(fragment), limit)
+
+
+# What an excerpt leaves out: headings (the title is already above it), code blocks, tables, footnotes.
+_LEFT_OUT_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "script", "style", "template"}
+_LEFT_OUT_CLASSES = {"footnote", "footnote-ref", "footnotes"}
+_VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "blockquote", "tr", "td", "th", "figure", "figcaption", "dd", "dt", "br"}
+
+
+class _ReadingText(HTMLParser):
+    """The running text of a post's HTML, without the parts an excerpt leaves out (see post_excerpt)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping: list[str] = []  # the open elements inside a left-out subtree, outermost first
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID_TAGS:
+            if tag == "br" and not self.skipping:
+                self.parts.append(" ")
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        if self.skipping or tag in _LEFT_OUT_TAGS or classes & _LEFT_OUT_CLASSES or _is_footnote_mark(tag, attrs):
+            self.skipping.append(tag)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skipping:
+            if tag in self.skipping:
+                del self.skipping[len(self.skipping) - 1 - self.skipping[::-1].index(tag) :]
+            return
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        return re.sub(r"\s+", " ", "".join(self.parts)).strip()
+
+
+def _is_footnote_mark(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    """Python-Markdown's footnote reference: <sup id="fnref:1">…</sup>."""
+    return tag == "sup" and (dict(attrs).get("id") or "").startswith("fnref")
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    text: str
+    shortened: bool  # True when the post has more than the excerpt shows: "Continue reading" is worth a link
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def reading_text(fragment: str) -> str:
+    """The text a reader reads through: the HTML without headings, code blocks, tables and footnotes."""
+    parser = _ReadingText()
+    parser.feed(fragment)
+    parser.close()
+    return parser.text()
+
+
+def post_excerpt(body_html: str, limit: int = 280) -> Excerpt:
+    """The opening of a post for lists and feeds, cut at a word; `shortened` when anything of the post is not in
+    it (the text goes on, or a heading, code block, table or footnote was left out)."""
+    text = reading_text(body_html)
+    cut = excerpt_of_text(text, limit)
+    return Excerpt(cut, shortened=cut != text or len(text) < len(html_to_text(body_html)))
+
+
+def excerpt_of_text(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"

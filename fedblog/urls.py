@@ -21,6 +21,10 @@ class Urls:
     def post(self, slug: str) -> str:
         return self.absolute(f"/posts/{quote(slug)}")
 
+    def post_preview(self, token: str) -> str:
+        """A draft's private preview (web/preview.py makes the token)."""
+        return self.absolute(f"/preview/{quote(token)}")
+
     def tag(self, tag: str) -> str:
         return self.absolute(f"/tags/{quote(tag)}")
 

@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 
 from fedblog.cli import CommandError, add_command
+from fedblog.clock import to_text
 from fedblog.config import Settings
 from fedblog.context import open_context
 from fedblog.frontmatter import FrontMatterError, parse_document
+from fedblog.models import Post, PostState
 from fedblog.services.posts import PostError, PostInput, PostService, input_from_document
 
 
@@ -21,6 +23,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     edit = add_command(actions, "edit", run_edit, "replace a post with a Markdown file")
     edit.add_argument("slug")
     edit.add_argument("file")
+    unpublish = add_command(
+        actions, "unpublish", run_unpublish, "take a published post back to draft (followers get a Delete)"
+    )
+    unpublish.add_argument("slug")
     delete = add_command(actions, "delete", run_delete, "delete a post (followers get a Delete)")
     delete.add_argument("slug")
 
@@ -45,16 +51,23 @@ async def run_publish(args: argparse.Namespace, settings: Settings) -> int:
             post = await PostService(ctx).publish(data)
         except PostError as error:
             raise CommandError(f"{args.file}: {error}") from None
-        print(ctx.urls.post(post.slug) + (" (draft)" if post.draft else ""))
+        print(ctx.urls.post(post.slug) + state_note(post))
     return 0
+
+
+def state_note(post: Post) -> str:
+    if post.state is PostState.SCHEDULED:
+        return f" (scheduled for {to_text(post.published_at)})"
+    return " (draft)" if post.state is PostState.DRAFT else ""
 
 
 async def run_list(args: argparse.Namespace, settings: Settings) -> int:
     async with open_context(settings) as ctx:
         for post in await ctx.posts.list_all():
-            state = "draft" if post.draft else "published"
+            # A scheduled post shows the minute it goes out; the others their day.
+            when = f"{post.published_at:%Y-%m-%d %H:%M}" if post.state is PostState.SCHEDULED else ""
             print(
-                f"{post.published_at:%Y-%m-%d}  {state:9}  {post.slug:30}  "
+                f"{when or f'{post.published_at:%Y-%m-%d}':16}  {post.state.value:9}  {post.slug:30}  "
                 f"{post.comment_count:3} comments  {post.title}"
             )
     return 0
@@ -67,7 +80,17 @@ async def run_edit(args: argparse.Namespace, settings: Settings) -> int:
             post = await PostService(ctx).edit(args.slug, data)
         except PostError as error:
             raise CommandError(str(error)) from None
-        print(ctx.urls.post(post.slug))
+        print(ctx.urls.post(post.slug) + state_note(post))
+    return 0
+
+
+async def run_unpublish(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_context(settings) as ctx:
+        try:
+            post = await PostService(ctx).unpublish(args.slug)
+        except PostError as error:
+            raise CommandError(str(error)) from None
+        print(f"unpublished {post.slug} (now a draft; its address answers 410 Gone until it is published again)")
     return 0
 
 

@@ -7,11 +7,13 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import aiosqlite
+
 from fedblog.clock import parse_date, utcnow
 from fedblog.config import LANGUAGES
 from fedblog.context import Context
 from fedblog.frontmatter import Document
-from fedblog.models import Post
+from fedblog.models import Post, PostState, post_state
 from fedblog.rendering import render_markdown
 from fedblog.store.posts import PostFields
 
@@ -68,11 +70,17 @@ def input_from_document(document: Document) -> PostInput:
 
 
 class PostService:
+    """Every change of a post's state goes through here, so the site, the feeds and the followers agree:
+    draft -> published sends a Create, published -> published an Update, published -> draft (unpublish) a Delete
+    and a 410 for its URL, a scheduled post is published (and sent) by `publish_due` when its time comes."""
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.store = ctx.posts
 
-    def _fields(self, data: PostInput, slug: str, published_at: datetime) -> PostFields:
+    def _fields(
+        self, data: PostInput, slug: str, published_at: datetime, first_published_at: datetime | None = None
+    ) -> PostFields:
         title = data.title.strip()
         if not title:
             raise PostError("title: required")
@@ -89,6 +97,10 @@ class PostService:
         tags = tuple(dict.fromkeys(t for t in (normalize_tag(tag) for tag in data.tags) if t))
         if len(tags) > MAX_TAGS:
             raise PostError(f"tags: at most {MAX_TAGS}")
+        now = utcnow()
+        state = post_state(data.draft, published_at, now)
+        if state is PostState.PUBLISHED and first_published_at is None:
+            first_published_at = now
         return PostFields(
             slug=slug,
             title=title,
@@ -96,62 +108,131 @@ class PostService:
             body_html=render_markdown(data.body_markdown),
             summary=data.summary.strip(),
             language=language,
-            draft=data.draft,
+            state=state,
             published_at=published_at,
             tags=tags,
             comments_open=data.comments_open,
+            first_published_at=first_published_at,
         )
 
-    async def publish(self, data: PostInput) -> Post:
+    async def _new_slug(self, data: PostInput, current: Post | None = None) -> str:
         slug = slugify(data.slug or data.title)
         if data.slug and slugify(data.slug) != data.slug:
             raise PostError(f"slug: lowercase letters, digits and '-' only, e.g. {slugify(data.slug)!r}")
-        if await self.store.slug_exists(slug):
+        if (current is None or slug != current.slug) and await self.store.slug_exists(slug):
             raise PostError(f"slug: a post {slug!r} already exists (use `post edit`)")
+        return slug
+
+    async def publish(self, data: PostInput) -> Post:
+        """A new post: a draft, scheduled (its date is to come) or published now."""
+        slug = await self._new_slug(data)
         fields = self._fields(data, slug, data.published_at or utcnow())
         async with self.ctx.db.transaction() as conn:
             post_id = await self.store.insert_post(conn, fields)
-            await self.store.remove_tombstone(conn, self.ctx.urls.note(slug))
             post = await self._load(post_id)
-            if not post.draft:
-                for listener in self.ctx.post_listeners:
-                    await listener.post_published(conn, post)
+            if post.is_public:
+                await self._went_public(conn, post)
         return post
 
     async def edit(self, slug: str, data: PostInput) -> Post:
         current = await self.store.get_post_by_slug(slug, include_drafts=True)
         if current is None:
             raise PostError(f"no post with slug {slug!r}")
-        # The slug is the post's URL and its ActivityPub id: it never changes once published.
-        published_at = data.published_at or current.published_at
-        fields = self._fields(data, current.slug, published_at)
-        was_public = not current.draft
+        fields = await self._edited_fields(current, data)
         async with self.ctx.db.transaction() as conn:
-            await self.store.update_post(conn, current.id, fields, utcnow() if was_public else None)
+            await self.store.update_post(conn, current.id, fields, utcnow() if current.is_public else None)
             post = await self._load(current.id)
-            for listener in self.ctx.post_listeners:
-                if was_public and post.draft:
-                    await listener.post_deleted(conn, post)
-                elif was_public:
+            if current.is_public and post.is_public:
+                for listener in self.ctx.post_listeners:
                     await listener.post_updated(conn, post)
-                elif not post.draft:
-                    await listener.post_published(conn, post)
+            elif current.is_public:
+                await self._went_private(conn, current)
+            elif post.is_public:
+                await self._went_public(conn, post)
         return post
+
+    async def _edited_fields(self, current: Post, data: PostInput) -> PostFields:
+        # The slug is the post's URL and its ActivityPub id: it never changes once the post has been public.
+        new_slug = await self._new_slug(data, current) if current.slug_is_editable and data.slug else current.slug
+        if data.published_at is not None:
+            published_at = data.published_at
+        elif current.first_published_at is None:
+            # Never public and no date given: the post goes out "now" when it is published, not when it was begun;
+            # a draft keeps its creation time, which the editor shows as "no date chosen".
+            published_at = (current.created_at or current.published_at) if data.draft else utcnow()
+        else:
+            published_at = current.published_at
+        return self._fields(data, new_slug, published_at, current.first_published_at)
+
+    async def planned_state(self, data: PostInput, current: Post | None = None) -> PostState:
+        """What saving `data` would make of the post, checked as saving checks it (PostError), without saving:
+        the editor asks for a confirmation before a post reaches the followers."""
+        if current is None:
+            fields = self._fields(data, await self._new_slug(data), data.published_at or utcnow())
+        else:
+            fields = await self._edited_fields(current, data)
+        return fields.state
+
+    async def unpublish(self, slug: str) -> Post:
+        """Back to draft: the page answers 410 and followers get a Delete of the Note, until it is published again."""
+        current = await self.store.get_post_by_slug(slug, include_drafts=True)
+        if current is None:
+            raise PostError(f"no post with slug {slug!r}")
+        if not current.is_public:
+            raise PostError(f"the post {slug!r} is not published")
+        return await self.edit(slug, replace(input_from_post(current), draft=True))
 
     async def delete(self, slug: str) -> Post:
         post = await self.store.get_post_by_slug(slug, include_drafts=True)
         if post is None:
             raise PostError(f"no post with slug {slug!r}")
         async with self.ctx.db.transaction() as conn:
-            if not post.draft:
-                await self.store.add_tombstone(conn, self.ctx.urls.note(post.slug), "Note")
-                for listener in self.ctx.post_listeners:
-                    await listener.post_deleted(conn, post)
+            if post.is_public:
+                await self._went_private(conn, post)
             await self.store.delete_post(conn, post.id)
-        return replace(post, draft=True)
+        return replace(post, draft=True, state=PostState.DRAFT)
+
+    async def publish_due(self) -> list[Post]:
+        """Publish the scheduled posts whose time has come (the worker calls this; safe to run twice at once:
+        a post goes public in one transaction only)."""
+        published = []
+        for scheduled in await self.store.list_due_scheduled(utcnow()):
+            async with self.ctx.db.transaction() as conn:
+                if not await self.store.mark_published(conn, scheduled.id, utcnow()):
+                    continue
+                post = await self._load(scheduled.id)
+                await self._went_public(conn, post)
+            published.append(post)
+        return published
+
+    async def _went_public(self, conn: aiosqlite.Connection, post: Post) -> None:
+        await self.store.remove_tombstone(conn, self.ctx.urls.note(post.slug))
+        for listener in self.ctx.post_listeners:
+            await listener.post_published(conn, post)
+
+    async def _went_private(self, conn: aiosqlite.Connection, post: Post) -> None:
+        """Unpublished or deleted: its URL answers 410 Gone, and followers are told to delete the Note."""
+        await self.store.add_tombstone(conn, self.ctx.urls.note(post.slug), "Note")
+        for listener in self.ctx.post_listeners:
+            await listener.post_deleted(conn, post)
 
     async def _load(self, post_id: int) -> Post:
         # Read through the transaction's own connection: the store shares it, so the row is visible.
         post = await self.store.get_post_by_id(post_id)
         assert post is not None
         return post
+
+
+def input_from_post(post: Post) -> PostInput:
+    """A stored post as the input that would save it unchanged."""
+    return PostInput(
+        title=post.title,
+        body_markdown=post.body_markdown,
+        slug=post.slug,
+        tags=post.tags,
+        language=post.language,
+        summary=post.summary,
+        published_at=post.published_at,
+        draft=post.state is PostState.DRAFT,
+        comments_open=post.comments_open,
+    )

@@ -9,12 +9,13 @@ from datetime import datetime
 import aiosqlite
 
 from fedblog.clock import from_text, to_text, utcnow
-from fedblog.models import Post
+from fedblog.models import Post, PostState
+from fedblog.rendering import html_to_text
 from fedblog.store.db import Database, Row
 from fedblog.store.webmentions import NOT_A_MENTION
 
 _COLUMNS = f"""p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
-    p.published_at, p.updated_at, p.comments_open,
+    p.published_at, p.updated_at, p.comments_open, p.state, p.first_published_at, p.created_at,
     (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM post_tags t WHERE t.post_id = p.id ORDER BY tag))
         AS tags,
     (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'approved'
@@ -29,10 +30,16 @@ class PostFields:
     body_html: str
     summary: str
     language: str
-    draft: bool
+    state: PostState
     published_at: datetime
     tags: tuple[str, ...]
     comments_open: bool = True
+    first_published_at: datetime | None = None
+
+    @property
+    def draft(self) -> bool:
+        """The stored `draft` column: 1 unless the post is on the site (see migration 030)."""
+        return self.state is not PostState.PUBLISHED
 
 
 def row_to_post(row: Row) -> Post:
@@ -51,6 +58,9 @@ def row_to_post(row: Row) -> Post:
         tags=tags,
         comment_count=row["comment_count"],
         comments_open=bool(row["comments_open"]),
+        state=PostState(row["state"]),
+        first_published_at=from_text(row["first_published_at"]),
+        created_at=from_text(row["created_at"]),
     )
 
 
@@ -130,7 +140,8 @@ class PostStore:
     async def insert_post(self, conn: aiosqlite.Connection, fields: PostFields) -> int:
         cursor = await conn.execute(
             "INSERT INTO posts (slug, title, body_markdown, body_html, summary, language, draft, published_at, "
-            "created_at, comments_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, comments_open, state, first_published_at, body_text) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 fields.slug,
                 fields.title,
@@ -142,6 +153,9 @@ class PostStore:
                 to_text(fields.published_at),
                 to_text(utcnow()),
                 int(fields.comments_open),
+                fields.state.value,
+                to_text(fields.first_published_at) if fields.first_published_at else None,
+                html_to_text(fields.body_html),
             ),
         )
         post_id = int(cursor.lastrowid or 0)
@@ -153,7 +167,8 @@ class PostStore:
     ) -> None:
         await conn.execute(
             "UPDATE posts SET slug = ?, title = ?, body_markdown = ?, body_html = ?, summary = ?, language = ?, "
-            "draft = ?, published_at = ?, updated_at = ?, comments_open = ? WHERE id = ?",
+            "draft = ?, published_at = ?, updated_at = ?, comments_open = ?, state = ?, first_published_at = ?, "
+            "body_text = ? WHERE id = ?",
             (
                 fields.slug,
                 fields.title,
@@ -165,10 +180,45 @@ class PostStore:
                 to_text(fields.published_at),
                 to_text(updated_at) if updated_at else None,
                 int(fields.comments_open),
+                fields.state.value,
+                to_text(fields.first_published_at) if fields.first_published_at else None,
+                html_to_text(fields.body_html),
                 post_id,
             ),
         )
         await self._set_tags(conn, post_id, fields.tags)
+
+    async def list_due_scheduled(self, now: datetime) -> list[Post]:
+        """Scheduled posts whose time has come, oldest first."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_COLUMNS} FROM posts p WHERE p.state = 'scheduled' AND p.published_at <= ? "
+            "ORDER BY p.published_at, p.id",
+            (to_text(now),),
+        )
+        return [row_to_post(row) for row in rows]
+
+    async def next_scheduled_at(self) -> datetime | None:
+        value = await self.db.fetch_value("SELECT MIN(published_at) FROM posts WHERE state = 'scheduled'")
+        return from_text(value) if value else None
+
+    async def mark_published(self, conn: aiosqlite.Connection, post_id: int, now: datetime) -> bool:
+        """A scheduled post goes public; False when it is no longer scheduled (published or edited meanwhile)."""
+        cursor = await conn.execute(
+            "UPDATE posts SET state = 'published', draft = 0, first_published_at = COALESCE(first_published_at, ?) "
+            "WHERE id = ? AND state = 'scheduled'",
+            (to_text(now), post_id),
+        )
+        return cursor.rowcount == 1
+
+    async def fill_missing_text(self) -> int:
+        """Posts written before body_text existed (migration 031) get it, so search snippets read as the page does."""
+        rows = await self.db.fetch_all("SELECT id, body_html FROM posts WHERE body_text IS NULL")
+        if rows:
+            async with self.db.transaction() as conn:
+                await conn.executemany(
+                    "UPDATE posts SET body_text = ? WHERE id = ?", [(html_to_text(row[1]), row[0]) for row in rows]
+                )
+        return len(rows)
 
     async def delete_post(self, conn: aiosqlite.Connection, post_id: int) -> None:
         await conn.execute("DELETE FROM posts WHERE id = ?", (post_id,))

@@ -22,7 +22,7 @@ from fedblog.services.federation import blog_actor, outbox_items, outbox_size, s
 from fedblog.services.followers import FollowerService
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.web.keys import get_context
-from fedblog.web.middleware import not_found_answers
+from fedblog.web.middleware import error_page, not_found_answers
 from fedblog.web.negotiation import AS2_CONTENT_TYPE, wants_activity_json
 from fedblog.web.page_cache import cached
 from fedblog.web.render import render_html
@@ -231,14 +231,17 @@ async def activity(request: web.Request) -> web.Response:
 
 
 async def tombstone_answer(request: web.Request) -> web.StreamResponse | None:
-    """An AS2 GET of a deleted object's id answers 410 Gone with a Tombstone instead of 404."""
-    if request.method not in ("GET", "HEAD") or not wants_activity_json(request):
+    """A GET of a deleted or unpublished post's address answers 410 Gone instead of 404: a Tombstone for AS2
+    clients, the "gone" page for browsers (a post published again answers 200: its tombstone is removed)."""
+    if request.method not in ("GET", "HEAD"):
         return None
     ctx = get_context(request)
     object_id = ctx.urls.absolute(request.rel_url.raw_path)
     found = await ctx.posts.get_tombstone(object_id)
     if found is None:
         return None
+    if not wants_activity_json(request):
+        return error_page(request, web.HTTPGone())
     former_type, deleted_at = found
     return as2_response({"@context": as2.AS_CONTEXT, **as2.tombstone(object_id, former_type, deleted_at)}, 410)
 

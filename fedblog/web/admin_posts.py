@@ -1,20 +1,30 @@
-"""Admin posts: the list (drafts included), the Markdown form for new and existing posts with a server-side
-preview, and deletion after a confirmation page. Saving goes through PostService, so followers hear of it."""
+"""Admin posts: the list (scheduled, drafts, published), the Markdown form for new and existing posts with a
+server-side preview, and deletion once the title is typed. Saving goes through PostService, so followers hear of it.
+
+Publishing is deliberate: the form's first (default) button, the one Enter presses, is "Save draft" ("Preview" for a
+published post); "Publish" and "Update" are explicit, and when followers will receive the post the form comes back
+once with the number of followers and a button that confirms."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from fedblog.models import Post
+from fedblog.models import Post, PostState
 from fedblog.rendering import render_markdown
+from fedblog.services.followers import FollowerService
 from fedblog.services.posts import PostError, PostInput, PostService
 from fedblog.web.admin_base import admin_form, admin_session, form_text, render_admin
 from fedblog.web.keys import get_context
+from fedblog.web.preview import preview_url
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows (UTC here)
 FIELDS = ("title", "slug", "tags", "language", "summary", "date", "body")
@@ -31,7 +41,7 @@ class PostFormValues:
     summary: str = ""
     date: str = ""
     body: str = ""
-    draft: bool = False
+    draft: bool = True
     comments_open: bool = True
 
     @classmethod
@@ -42,16 +52,16 @@ class PostFormValues:
             tags=", ".join(post.tags),
             language=post.language,
             summary=post.summary,
-            date=post.published_at.astimezone(UTC).strftime(DATE_FORMAT),
+            date="" if no_date_chosen(post) else post.published_at.astimezone(UTC).strftime(DATE_FORMAT),
             body=post.body_markdown,
-            draft=post.draft,
+            draft=post.state is PostState.DRAFT,
             comments_open=post.comments_open,
         )
 
     @classmethod
-    def from_form(cls, form: MultiDictProxy[object]) -> PostFormValues:
+    def from_form(cls, form: MultiDictProxy[object], draft: bool) -> PostFormValues:
         values = {name: form_text(form, name) for name in FIELDS}  # type: ignore[arg-type]
-        return cls(**values, draft=form.get("draft") == "on", comments_open=form.get("comments_open") == "on")
+        return cls(**values, draft=draft, comments_open=form.get("comments_open") == "on")
 
     def to_input(self, current: Post | None = None) -> PostInput:
         return PostInput(
@@ -79,6 +89,13 @@ class PostFormValues:
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def no_date_chosen(post: Post) -> bool:
+    """A draft never published whose date is its creation time: the author has not chosen one (it goes out "now")."""
+    if post.first_published_at is not None or post.state is not PostState.DRAFT or post.created_at is None:
+        return False
+    return abs((post.published_at - post.created_at).total_seconds()) < 2
+
+
 def error_by_field(gettext: Callable[[str], str], message: str) -> dict[str, str]:
     """PostError says 'field: problem'; show the problem next to its field (or above the form)."""
     field, sep, problem = message.partition(":")
@@ -90,11 +107,18 @@ def error_by_field(gettext: Callable[[str], str], message: str) -> dict[str, str
 async def list_posts(request: web.Request) -> web.Response:
     await admin_session(request)
     ctx = get_context(request)
+    posts = await ctx.posts.list_all()
+    scheduled = sorted((post for post in posts if post.state is PostState.SCHEDULED), key=lambda p: p.published_at)
     return render_admin(
         request,
         "admin/posts.html",
         section="posts",
-        posts=await ctx.posts.list_all(),
+        posts=posts,
+        groups=[
+            ("scheduled", ctx.i18n.gettext("Scheduled"), scheduled),
+            ("drafts", ctx.i18n.gettext("Drafts"), [post for post in posts if post.state is PostState.DRAFT]),
+            ("published", ctx.i18n.gettext("Published"), [post for post in posts if post.is_public]),
+        ],
         deleted=request.query.get("deleted", "")[:100],
     )
 
@@ -106,6 +130,7 @@ def post_form(
     errors: dict[str, str] | None = None,
     preview_html: str | None = None,
     status: int = 200,
+    confirm: Confirmation | None = None,
 ) -> web.Response:
     return render_admin(
         request,
@@ -116,8 +141,20 @@ def post_form(
         post=post,
         errors=errors or {},
         preview_html=preview_html,
-        saved=request.query.get("saved") == "1",
+        confirm=confirm,
+        saved=request.query.get("saved", "")[:20],
+        private_preview=preview_url(request, post) if post is not None and not post.is_public else None,
+        slug_editable=post is None or post.slug_is_editable,
     )
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Asked once before a post reaches followers: how many, and when (a scheduled post goes out later)."""
+
+    followers: int
+    state: PostState
+    when: datetime | None
 
 
 async def new_post(request: web.Request) -> web.Response:
@@ -140,23 +177,55 @@ async def load_post(request: web.Request) -> Post:
 
 
 async def save_post(request: web.Request) -> web.Response:
-    """POST of the new or edit form: 'preview' re-renders it with the HTML, 'save' publishes or updates."""
+    """POST of the new or edit form. The button says what to do: 'draft' saves without publishing (Enter presses
+    it), 'preview' re-renders with the HTML, 'publish' publishes, schedules or updates, once 'publish-confirmed'
+    when followers will receive it, 'unpublish' takes a published post back to draft."""
     form = await admin_form(request)
     ctx = get_context(request)
     current = await load_post(request) if "slug" in request.match_info else None
-    values = PostFormValues.from_form(form)
-    if current is not None:
-        values = replace(values, slug=current.slug)  # the slug never changes
-    if form.get("action") == "preview":
+    action = str(form.get("action", ""))
+    publishing = action in ("publish", "publish-confirmed")
+    if not publishing and action != "unpublish" and current is not None and current.is_public:
+        action = "preview"  # nothing but the explicit buttons changes a published post
+    if action == "preview":
+        values = PostFormValues.from_form(form, draft=current is None or not current.is_public)
+        values = keep_fixed_slug(values, current)
         return post_form(request, values, post=current, preview_html=render_markdown(values.body))
+    values = keep_fixed_slug(PostFormValues.from_form(form, draft=not publishing), current)
     service = PostService(ctx)
     try:
         data = values.to_input(current)
+        if action == "publish":
+            confirmation = await confirmation_needed(ctx, service, data, current)
+            if confirmation is not None:
+                return post_form(request, values, post=current, confirm=confirmation)
         post = await service.publish(data) if current is None else await service.edit(current.slug, data)
     except PostError as error:
         errors = error_by_field(ctx.i18n.gettext, str(error))
         return post_form(request, values, post=current, errors=errors, status=400)
-    raise web.HTTPSeeOther(f"/admin/posts/{post.slug}/edit?saved=1")
+    raise web.HTTPSeeOther(f"/admin/posts/{post.slug}/edit?saved={post.state.value}")
+
+
+def keep_fixed_slug(values: PostFormValues, current: Post | None) -> PostFormValues:
+    """Once a post has been public its slug is its address and its Note id: whatever the form says, it stays."""
+    if current is not None and not current.slug_is_editable:
+        return replace(values, slug=current.slug)
+    return values
+
+
+async def confirmation_needed(
+    ctx: Context, service: PostService, data: PostInput, current: Post | None
+) -> Confirmation | None:
+    """A confirmation to ask for when saving would send the post to followers; None when nobody would receive it.
+    The input is checked first, so a refused post shows its errors rather than a question."""
+    state = await service.planned_state(data, current)
+    if state is PostState.DRAFT:
+        return None
+    followers = await FollowerService(ctx).count()
+    if followers == 0:
+        return None
+    when = data.published_at if state is PostState.SCHEDULED else None
+    return Confirmation(followers=followers, state=state, when=when)
 
 
 async def confirm_delete(request: web.Request) -> web.Response:
@@ -166,8 +235,15 @@ async def confirm_delete(request: web.Request) -> web.Response:
 
 
 async def delete_post(request: web.Request) -> web.Response:
-    await admin_form(request)
+    """Deleting cannot be undone: the author types the title first (as GitHub asks for a repository's name)."""
+    form = await admin_form(request)
     post = await load_post(request)
+    typed = form_text(form, "confirm_title")
+    if " ".join(typed.split()) != " ".join(post.title.split()):
+        error = get_context(request).i18n.gettext("Type the title exactly as it is shown to delete the post.")
+        return render_admin(
+            request, "admin/post_delete.html", status=400, section="posts", post=post, error=error, typed=typed
+        )
     await PostService(get_context(request)).delete(post.slug)
     raise web.HTTPSeeOther(f"/admin/posts?deleted={post.slug}")
 

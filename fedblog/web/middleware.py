@@ -90,7 +90,8 @@ def add_security_headers(response: web.StreamResponse) -> None:
     headers = response.headers
     if "X-Content-Type-Options" in headers:
         return  # a cached page carries its security headers already
-    headers.update(SECURITY_HEADERS)
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)  # a page may ask for stricter (a draft's preview: no referrer at all)
     if headers.get("Content-Type", "").startswith("text/html"):
         for name, value in HTML_SECURITY_HEADERS.items():
             headers.setdefault(name, value)

@@ -19,7 +19,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 
 from fedblog.models import Comment, CommentNode, CommentStatus, Post
-from fedblog.rendering import excerpt
+from fedblog.rendering import post_excerpt
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.web.csrf import derive_secret, make_token
 from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
@@ -158,7 +158,7 @@ async def render_post_page(
         "post": post,
         "thread": thread,
         "thread_steps": thread_steps,
-        "description": post.summary or excerpt(post.body_html, 200),
+        "description": post.summary or post_excerpt(post.body_html, 200).text,
         "form": form.values,
         "errors": form.errors,
         "form_message": form.message,

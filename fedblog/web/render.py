@@ -10,6 +10,7 @@ from aiohttp import web
 
 from fedblog import __version__
 from fedblog.i18n import I18n
+from fedblog.rendering import post_excerpt
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -29,6 +30,7 @@ def create_environment(i18n: I18n, globals_: dict[str, Any]) -> jinja2.Environme
     env.filters["date"] = i18n.date
     env.filters["datetime"] = i18n.datetime
     env.filters["month"] = i18n.month
+    env.globals["post_excerpt"] = post_excerpt  # lists and feeds: the opening of a post, and whether there is more
     env.globals.update(globals_, i18n=i18n, lang=i18n.language, version=__version__)
     return env
 

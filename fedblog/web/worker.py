@@ -12,6 +12,7 @@ from aiohttp import web
 from fedblog.services.delivery import DeliveryWorker
 from fedblog.services.federation import announce_profile_changes
 from fedblog.services.inbox import process_unprocessed
+from fedblog.services.scheduling import publish_scheduled_posts
 from fedblog.web.keys import CONTEXT_KEY
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,17 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
         await announce_profile_changes(ctx)
     except Exception:
         log.exception("announcing the profile change failed")
-    task = asyncio.create_task(catch_up_then_deliver())
+    try:
+        await ctx.posts.fill_missing_text()  # once, after the upgrade that added it (search snippets)
+    except Exception:
+        log.exception("filling the posts' plain text failed")
+    tasks = [asyncio.create_task(catch_up_then_deliver()), asyncio.create_task(publish_scheduled_posts(ctx))]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def setup(app: web.Application) -> None:

@@ -218,7 +218,7 @@ async def test_logout__ends_the_session(admin: Admin) -> None:
 
 
 async def test_csrf__missing_token_is_403_and_no_post_is_created(admin: Admin) -> None:
-    page = await admin.post("/admin/posts/new", {"title": "Forged", "body": "x", "action": "save"}, with_csrf=False)
+    page = await admin.post("/admin/posts/new", {"title": "Forged", "body": "x", "action": "publish"}, with_csrf=False)
     assert page.status == 403
     assert (await get(admin.site, "/posts/forged")).status == 404
     assert await admin.site.ctx.posts.list_all() == []
@@ -250,9 +250,9 @@ async def test_posts__new_post_is_published_on_the_public_page(admin: Admin) -> 
     page = await admin.post(
         "/admin/posts/new",
         post_fields(title="From the admin", tags="python, fediverse", body="Hello **world**", date="2026-02-21T10:30")
-        | {"action": "save"},
+        | {"action": "publish"},
     )
-    assert page.status == 303 and page.headers["Location"] == "/admin/posts/from-the-admin/edit?saved=1"
+    assert page.status == 303 and page.headers["Location"] == "/admin/posts/from-the-admin/edit?saved=published"
     public = await get(admin.site, "/posts/from-the-admin")
     assert public.status == 200
     assert "From the admin" in public.text and "<strong>world</strong>" in public.text
@@ -265,8 +265,9 @@ async def test_posts__new_post_is_published_on_the_public_page(admin: Admin) -> 
 async def test_posts__allow_comments_is_checked_by_default_and_unchecking_closes_them(admin: Admin) -> None:
     form = await admin.get("/admin/posts/new")
     assert '<input id="post-comments-open" name="comments_open" type="checkbox" checked>' in form.text
-    await admin.post("/admin/posts/new", post_fields(title="Open", body="x", comments_open="on") | {"action": "save"})
-    await admin.post("/admin/posts/new", post_fields(title="Closed", body="x") | {"action": "save"})  # unchecked
+    opened = post_fields(title="Open", body="x", comments_open="on")
+    await admin.post("/admin/posts/new", opened | {"action": "publish"})
+    await admin.post("/admin/posts/new", post_fields(title="Closed", body="x") | {"action": "publish"})  # unchecked
     assert 'class="comment-form"' in (await get(admin.site, "/posts/open")).text
     closed = await get(admin.site, "/posts/closed")
     assert "Comments are closed." in closed.text and 'class="comment-form"' not in closed.text
@@ -275,7 +276,7 @@ async def test_posts__allow_comments_is_checked_by_default_and_unchecking_closes
 
 
 async def test_posts__draft_is_listed_in_admin_but_not_public(admin: Admin) -> None:
-    await admin.post("/admin/posts/new", post_fields(title="Secret plan", body="x", draft="on") | {"action": "save"})
+    await admin.post("/admin/posts/new", post_fields(title="Secret plan", body="x") | {"action": "draft"})
     assert (await get(admin.site, "/posts/secret-plan")).status == 404
     listing = await admin.get("/admin/posts")
     assert "Secret plan" in listing.text and "Draft" in listing.text
@@ -294,7 +295,7 @@ async def test_posts__preview_renders_markdown_and_saves_nothing(admin: Admin) -
 
 
 async def test_posts__invalid_post_keeps_input_and_shows_the_error(admin: Admin) -> None:
-    page = await admin.post("/admin/posts/new", post_fields(title="", body="Kept body") | {"action": "save"})
+    page = await admin.post("/admin/posts/new", post_fields(title="", body="Kept body") | {"action": "draft"})
     assert page.status == 400
     assert "Kept body" in page.text
     assert 'id="post-title-error"' in page.text
@@ -307,7 +308,7 @@ async def test_posts__edit_changes_the_public_page_and_keeps_the_slug(admin: Adm
     assert "Old text" in form.text
     page = await admin.post(
         f"/admin/posts/{post.slug}/edit",
-        post_fields(title="New title", slug="hijacked", body="New text") | {"action": "save"},
+        post_fields(title="New title", slug="hijacked", body="New text") | {"action": "publish"},
     )
     assert page.status == 303
     public = await get(admin.site, f"/posts/{post.slug}")
@@ -320,7 +321,7 @@ async def test_posts__delete_asks_first_then_removes_the_post(admin: Admin) -> N
     confirm = await admin.get(f"/admin/posts/{post.slug}/delete")
     assert confirm.status == 200 and "Delete for good" in confirm.text
     assert (await get(admin.site, "/posts/doomed")).status == 200  # asking deletes nothing
-    page = await admin.post(f"/admin/posts/{post.slug}/delete", {})
+    page = await admin.post(f"/admin/posts/{post.slug}/delete", {"confirm_title": "Doomed"})
     assert page.status == 303 and page.headers["Location"] == "/admin/posts?deleted=doomed"
     assert (await get(admin.site, "/posts/doomed")).status == 404
 

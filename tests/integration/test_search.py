@@ -140,18 +140,36 @@ async def test_search__hostile_queries_get_a_normal_page(site: LiveSite) -> None
 
 
 async def test_search__snippet_escapes_the_post_and_marks_the_words(site: LiveSite) -> None:
-    # Given a post whose Markdown holds raw HTML and whose title has markup characters
-    body = 'Raw HTML: <script>alert("owned")</script> and <img src=x onerror=alert(1)> near the **dragon** cave.'
+    # Given a post whose Markdown holds raw HTML and markup characters, and whose title has some too
+    body = 'Raw HTML: <script>alert("owned")</script> and <img src=x onerror=alert(1)> near the **dragon** cave, 1 < 2.'
     await publish(site, "Tags <em> & dragons", body)
     # When a visitor searches one of its words
     page = await search(site, "dragon")
-    # Then the snippet and the title show the text escaped, with only the matched words marked
+    # Then the snippet is the rendered text (the sanitizer dropped the script; no Markdown marks), escaped,
+    # with only the matched words marked
     main = page.text.split('<main id="main">', 1)[1]
-    assert "<script>alert" not in main and "<img" not in main and "<em>" not in main
-    assert "&lt;script&gt;alert(&#34;owned&#34;)&lt;/script&gt;" in main
-    assert "&lt;img src=x onerror=alert(1)&gt;" in main
-    assert "near the <mark>dragon</mark> cave." in main
+    assert "<script>alert" not in main and "<img" not in main and "<em>" not in main and "owned" not in main
+    assert "near the <mark>dragon</mark> cave, 1 &lt; 2." in main
     assert "Tags &lt;em&gt; &amp; <mark>dragons</mark>" in main
+
+
+async def test_search__snippets_are_the_rendered_text_not_the_markdown(site: LiveSite) -> None:
+    body = "## A heading\n\nSee [the zeppelin page](https://example.org/z) and *emphasis* with `code`.\n\n> quoted"
+    await publish(site, "Markdown source", body)
+    page = await search(site, "zeppelin")
+    main = page.text.split('<main id="main">', 1)[1]
+    assert "See the <mark>zeppelin</mark> page and emphasis with code." in main
+    assert "](" not in main and "##" not in main and "https://example.org/z" not in main
+
+
+async def test_search__posts_written_before_the_rendered_text_get_it_at_start(site: LiveSite) -> None:
+    post = await publish(site, "Old post", "An *old* [kraken](https://example.org/k) story")
+    async with site.ctx.db.transaction() as conn:  # as a row written before migration 031 reads
+        await conn.execute("UPDATE posts SET body_text = NULL WHERE id = ?", (post.id,))
+    assert "](https://example.org/k)" in (await search(site, "kraken")).text  # the Markdown, until it is filled
+    assert await site.ctx.posts.fill_missing_text() == 1
+    page = await search(site, "kraken")
+    assert "An old <mark>kraken</mark> story" in page.text and "](https://example.org/k)" not in page.text
 
 
 async def test_search__no_results_page(site: LiveSite) -> None:
