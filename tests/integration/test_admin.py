@@ -323,7 +323,7 @@ async def test_posts__delete_asks_first_then_removes_the_post(admin: Admin) -> N
     assert (await get(admin.site, "/posts/doomed")).status == 200  # asking deletes nothing
     page = await admin.post(f"/admin/posts/{post.slug}/delete", {"confirm_title": "Doomed"})
     assert page.status == 303 and page.headers["Location"] == "/admin/posts?deleted=doomed"
-    assert (await get(admin.site, "/posts/doomed")).status == 404
+    assert (await get(admin.site, "/posts/doomed")).status == 410  # gone, not "never existed"
 
 
 # Moderation

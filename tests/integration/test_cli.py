@@ -8,11 +8,13 @@ import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from fedblog.clock import utcnow
 from fedblog.config import load_settings
 from fedblog.models import CommentStatus
 from fedblog.passwords import verify_password
@@ -464,3 +466,30 @@ async def test_listings__piped_to_a_reader_that_stops_early_exit_quietly(site: L
         assert len(result.out.splitlines()) == 1
         assert result.err == "", result.err
         assert result.code == 0
+
+
+async def test_post_publish__a_future_date_schedules_and_post_list_shows_the_state(
+    site: LiveSite, tmp_path: Path
+) -> None:
+    later = (utcnow() + timedelta(days=2)).replace(second=0)
+    (tmp_path / "later.md").write_text(POST_MD.replace("date: 2026-02-21", f"date: {later.isoformat()}"))
+    await publish(site, "Out already")
+    await publish(site, "Not yet", draft=True)
+    result = await fedblog("--config", config_of(site), "post", "publish", str(tmp_path / "later.md"))
+    assert result.code == 0, result.err
+    assert result.out.strip().endswith(f"(scheduled for {later.strftime('%Y-%m-%dT%H:%M')}:00Z)")
+    assert (await get(site, "/posts/from-the-cli")).status == 404
+    listing = (await fedblog("--config", config_of(site), "post", "list")).out.splitlines()
+    [scheduled] = [line for line in listing if "from-the-cli" in line]
+    assert scheduled.startswith(later.strftime("%Y-%m-%d %H:%M")) and " scheduled " in scheduled
+    assert any(" published " in line and "out-already" in line for line in listing)
+    assert any(" draft " in line and "not-yet" in line for line in listing)
+
+
+async def test_post_unpublish__back_to_draft_and_its_address_answers_410(site: LiveSite) -> None:
+    await publish(site, "Spoke too soon")
+    result = await fedblog("--config", config_of(site), "post", "unpublish", "spoke-too-soon")
+    assert result.code == 0 and result.out.startswith("unpublished spoke-too-soon"), result.err
+    assert (await get(site, "/posts/spoke-too-soon")).status == 410
+    again = await fedblog("--config", config_of(site), "post", "unpublish", "spoke-too-soon")
+    assert_one_line_error(again, "not published")

@@ -292,3 +292,22 @@ async def test_closed_post_without_comments__says_only_that_comments_are_closed(
     assert "0 comments" not in page.text and 'id="comments"' not in page.text
     open_post = await publish(site, "Chatty")
     assert "Be the first to reply!" in (await get(site, f"/posts/{open_post.slug}")).text
+
+
+async def test_home__excerpts_leave_out_headings_and_code_and_continue_reading_only_when_there_is_more(
+    site: LiveSite,
+) -> None:
+    await publish(site, "Short note", body="All of it, in *one* line.")
+    tutorial = "# Setup\n\nFirst, the idea.\n\n```\nmake install\n```\n\n| a |\n|---|\n| b |\n"
+    await publish(site, "Tutorial", body=tutorial)
+    home = await get(site, "/")
+    articles = {
+        title: home.text.split(f">{title}</a></h2>", 1)[1].split("</article>", 1)[0]
+        for title in ("Short note", "Tutorial")
+    }
+    assert "All of it, in one line." in articles["Short note"] and "Continue reading" not in articles["Short note"]
+    assert '<p class="p-summary">First, the idea.</p>' in articles["Tutorial"]
+    assert "Continue reading" in articles["Tutorial"]
+    assert "make install" not in articles["Tutorial"] and "Setup" not in articles["Tutorial"]
+    feed = await get(site, "/feed.xml")
+    assert "<summary>First, the idea.</summary>" in feed.text

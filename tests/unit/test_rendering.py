@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fedblog.rendering import excerpt, html_to_text, plain_text_to_html, render_markdown
+from fedblog.rendering import excerpt, html_to_text, plain_text_to_html, post_excerpt, render_markdown
 
 
 def test_plain_text_to_html__escapes_markup() -> None:
@@ -50,3 +50,48 @@ def test_html_to_text__collapses_whitespace() -> None:
 def test_excerpt__paragraphs_and_line_breaks_are_separated_by_a_space() -> None:
     text = excerpt("<p>First paragraph.</p><p>Second<br>line</p><ul><li>one</li><li>two</li></ul>")
     assert text == "First paragraph. Second line one two"
+
+
+LONG_POST = """# A heading that is not the opening
+
+The opening paragraph, with a note[^1] and `inline code`.
+
+```python
+print("a code block")
+```
+
+| column | other |
+|--------|-------|
+| cell   | cell  |
+
+## Another heading
+
+The closing paragraph.
+
+[^1]: The footnote text.
+"""
+
+
+def test_post_excerpt__leaves_out_headings_code_blocks_tables_and_footnotes() -> None:
+    opening = post_excerpt(render_markdown(LONG_POST))
+    assert opening.text == "The opening paragraph, with a note and inline code. The closing paragraph."
+    assert opening.shortened  # the post has more than its excerpt: its heading, code, table and footnote
+
+
+def test_post_excerpt__a_short_post_shown_whole_is_not_shortened() -> None:
+    opening = post_excerpt(render_markdown("Just *one* short paragraph.\n\nAnd a second."))
+    assert opening.text == "Just one short paragraph. And a second."
+    assert not opening.shortened
+
+
+def test_post_excerpt__a_long_post_is_cut_on_a_word() -> None:
+    opening = post_excerpt(render_markdown("word " * 100), limit=30)
+    assert opening.text == "word word word word word word…" and opening.shortened
+
+
+def test_post_excerpt__nested_markup_inside_left_out_parts_is_left_out_whole() -> None:
+    html = (
+        '<div class="footnote"><div><p>inner <b>bold</b></p></div></div>'
+        "<p>kept</p><table><tr><td><p>x</p></td></tr></table>"
+    )
+    assert post_excerpt(html).text == "kept"
