@@ -77,7 +77,6 @@ def test_parse_document__dots_also_close_the_block_and_later_dashes_stay_in_the_
         ("---\ntitle: t\ntitle: u\n---\n", "line 3: 'title' is given twice"),
         ("---\ntitle: t\ntags: {a: 1}\n---\n", "line 3: tags must be a list"),
         ("---\ntitle: [a, b]\n---\n", "line 2: title must be text, got a list"),
-        ("---\ntitle: !!python/object:os.system x\n---\n", "line 2: could not determine a constructor"),
     ],
 )
 def test_parse_document__errors_name_the_line_and_the_problem(text: str, message: str) -> None:
@@ -105,3 +104,16 @@ def test_input_from_document__date_with_time_and_zone() -> None:
 def test_input_from_document__bad_date_names_the_field() -> None:
     with pytest.raises(PostError, match=r"^date: "):
         input_from_document(parse_document("---\ntitle: t\ndate: next tuesday\n---\nx\n"))
+
+
+def test_parse_document__text_is_kept_as_written_and_yaml_tags_build_nothing() -> None:
+    text = "---\ntitle: yes\nslug: 0x1F\nsummary: !!python/object/apply:os.system [echo owned]\ndate: 2026-02-21\n---\nx\n"
+    with pytest.raises(FrontMatterError, match=r"line 4: summary must be text, got a list"):
+        parse_document(text)
+    meta = parse_document("---\ntitle: yes\nslug: 0x1F\nsummary: !!python/name:os.system\nlanguage: 1.10\n---\nx\n").meta
+    assert meta == {"title": "yes", "slug": "0x1F", "summary": "", "language": "1.10"}
+
+
+def test_parse_document__deep_nesting_is_one_error() -> None:
+    with pytest.raises(FrontMatterError, match="nested too deeply|expected"):
+        parse_document("---\ntitle: " + "[" * 5000 + "\n---\nx\n")
