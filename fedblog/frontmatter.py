@@ -14,12 +14,12 @@ Body in Markdown.
 
 The block is YAML read by PyYAML's safe loader (no tags that build objects), so `title: [unclosed` is an error
 naming its line rather than a post titled "[unclosed". Values come out as the plain types the post service
-expects: strings, a list of tags, a boolean draft flag and comments flag, the date as ISO 8601 text.
+expects: text as written (a title "yes" stays "yes"), a list of tags, a boolean draft flag and comments flag, the
+date as the text written (ISO 8601, read by the post service).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import yaml
@@ -59,22 +59,25 @@ def parse_block(block: str, first_line: int) -> dict[str, object]:
         if root is None:
             return {}
         if not isinstance(root, yaml.MappingNode):
-            got = block.splitlines()[root.start_mark.line].strip()
+            got = block.splitlines()[root.start_mark.line].strip() if block.strip() else ""
             raise FrontMatterError(f"line {root.start_mark.line + first_line}: expected 'key: value', got {got!r}")
         meta: dict[str, object] = {}
         for key_node, value_node in root.value:
             line = key_node.start_mark.line + first_line
-            key = str(loader.construct_object(key_node, deep=True)).strip().lower()
+            key = str(key_node.value).strip().lower() if isinstance(key_node, yaml.ScalarNode) else ""
             if key not in KNOWN_KEYS:
-                raise FrontMatterError(f"line {line}: unknown key {key!r} (known: {', '.join(KNOWN_KEYS)})")
+                shown = key or block.splitlines()[key_node.start_mark.line].strip()
+                raise FrontMatterError(f"line {line}: unknown key {shown!r} (known: {', '.join(KNOWN_KEYS)})")
             if key in meta:
                 raise FrontMatterError(f"line {line}: {key!r} is given twice")
-            meta[key] = convert_value(key, loader.construct_object(value_node, deep=True), line)
+            meta[key] = convert_value(loader, key, value_node, line)
         return meta
     except yaml.MarkedYAMLError as error:
         raise FrontMatterError(yaml_error_message(error, first_line)) from None
     except yaml.YAMLError as error:
         raise FrontMatterError(f"the front matter is not valid YAML ({error})") from None
+    except RecursionError:
+        raise FrontMatterError("the front matter is nested too deeply") from None
     finally:
         loader.dispose()
 
@@ -89,40 +92,32 @@ def yaml_error_message(error: yaml.MarkedYAMLError, first_line: int) -> str:
     return f"{where}{problem}{hint}"
 
 
-def convert_value(key: str, value: object, line: int) -> object:
+def convert_value(loader: yaml.SafeLoader, key: str, node: yaml.Node, line: int) -> object:
+    """Text fields keep the text as written (`title: yes` is "yes", `title: 1.10` is "1.10", not a boolean or a
+    number); the flags are YAML booleans."""
     if key == "tags":
-        return _tags(value, line)
-    if key == "draft":
-        return _flag(value, line, "draft must be true or false", empty=False)
-    if key == "comments":
-        if isinstance(value, str) and value.strip().lower() in ("open", "closed"):
-            return value.strip().lower() == "open"
-        return _flag(value, line, "comments must be open or closed", empty=True)
-    if key == "date":
-        if isinstance(value, dt.datetime):
-            return value.isoformat()
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        return _text(key, value, line)
-    assert key in _TEXT_KEYS
-    return _text(key, value, line)
+        return _tags(node, line)
+    if key in ("draft", "comments"):
+        if key == "comments" and isinstance(node, yaml.ScalarNode) and node.value.strip().lower() in ("open", "closed"):
+            return node.value.strip().lower() == "open"
+        message = "draft must be true or false" if key == "draft" else "comments must be open or closed"
+        return _flag(loader.construct_object(node, deep=True), line, message, empty=key == "comments")
+    assert key in _TEXT_KEYS or key == "date"
+    return _text(key, node, line)
 
 
-def _text(key: str, value: object, line: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        raise FrontMatterError(f"line {line}: {key} must be text, got a {'list' if isinstance(value, list) else 'map'}")
-    return str(value)
+def _text(key: str, node: yaml.Node, line: int) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    kind = "list" if isinstance(node, yaml.SequenceNode) else "map"
+    raise FrontMatterError(f"line {line}: {key} must be text, got a {kind}")
 
 
-def _tags(value: object, line: int) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list) and all(not isinstance(item, list | dict) for item in value):
-        return [str(item).strip() for item in value if item is not None and str(item).strip()]
+def _tags(node: yaml.Node, line: int) -> list[str]:
+    if isinstance(node, yaml.ScalarNode):
+        return [part.strip() for part in str(node.value).split(",") if part.strip()]
+    if isinstance(node, yaml.SequenceNode) and all(isinstance(item, yaml.ScalarNode) for item in node.value):
+        return [str(item.value).strip() for item in node.value if str(item.value).strip()]
     raise FrontMatterError(f"line {line}: tags must be a list such as [python, fediverse]")
 
 

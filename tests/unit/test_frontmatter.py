@@ -107,13 +107,14 @@ def test_input_from_document__bad_date_names_the_field() -> None:
 
 
 def test_parse_document__text_is_kept_as_written_and_yaml_tags_build_nothing() -> None:
-    text = "---\ntitle: yes\nslug: 0x1F\nsummary: !!python/object/apply:os.system [echo owned]\ndate: 2026-02-21\n---\nx\n"
+    text = "---\ntitle: yes\nslug: 0x1F\nsummary: !!python/object/apply:os.system [echo owned]\n---\nx\n"
     with pytest.raises(FrontMatterError, match=r"line 4: summary must be text, got a list"):
         parse_document(text)
-    meta = parse_document("---\ntitle: yes\nslug: 0x1F\nsummary: !!python/name:os.system\nlanguage: 1.10\n---\nx\n").meta
+    tagged = "---\ntitle: yes\nslug: 0x1F\nsummary: !!python/name:os.system\nlanguage: 1.10\n---\nx\n"
+    meta = parse_document(tagged).meta
     assert meta == {"title": "yes", "slug": "0x1F", "summary": "", "language": "1.10"}
 
 
 def test_parse_document__deep_nesting_is_one_error() -> None:
-    with pytest.raises(FrontMatterError, match="nested too deeply|expected"):
+    with pytest.raises(FrontMatterError, match=r"nested too deeply|expected"):
         parse_document("---\ntitle: " + "[" * 5000 + "\n---\nx\n")
