@@ -432,22 +432,25 @@ async def test_serve__a_bad_port_variable_is_one_line_and_exit_2(tmp_path: Path)
     assert result.code == 2
 
 
-def fill_listings(database: Path, count: int) -> None:
-    """More than a pipe buffer (64 KiB) of lines in each listing, so that the writer meets the closed pipe."""
-    with sqlite3.connect(database) as db:
-        when = "2026-01-01T00:00:00+00:00"
-        db.executemany(
+async def fill_listings(site: LiveSite, count: int) -> None:
+    """More than a pipe buffer (64 KiB) of lines in each listing, so that the writer meets the closed pipe.
+    Written through the running site's own connection (its write path), so no second writer waits on a lock."""
+    when = "2026-01-01T00:00:00+00:00"
+    async with site.ctx.db.transaction() as db:
+        await db.executemany(
             "INSERT INTO posts (slug, title, body_markdown, body_html, language, published_at, created_at) "
             "VALUES (?, ?, 'b', '<p>b</p>', 'en', ?, ?)",
             [(f"post-{i}", f"A title long enough to fill a pipe, number {i}", when, when) for i in range(count)],
         )
-        db.execute("INSERT INTO comment_authors (id, kind, name, created_at) VALUES (1, 'visitor', 'Ana', ?)", (when,))
-        db.executemany(
+        await db.execute(
+            "INSERT INTO comment_authors (id, kind, name, created_at) VALUES (1, 'visitor', 'Ana', ?)", (when,)
+        )
+        await db.executemany(
             "INSERT INTO comments (post_id, author_id, origin, status, content_html, created_at) "
             "VALUES (1, 1, 'web', 'approved', ?, ?)",
             [(f"<p>A comment long enough to fill a pipe quickly, number {i}</p>", when) for i in range(count)],
         )
-        db.executemany(
+        await db.executemany(
             "INSERT INTO followers (actor_id, inbox, handle, follow_activity_id, follow_json, status, created_at) "
             "VALUES (?, ?, ?, ?, '{}', 'accepted', ?)",
             [
@@ -458,7 +461,7 @@ def fill_listings(database: Path, count: int) -> None:
 
 
 async def test_listings__piped_to_a_reader_that_stops_early_exit_quietly(site: LiveSite) -> None:
-    fill_listings(site.settings.database_path, 1500)
+    await fill_listings(site, 1500)
     for command in (("post", "list"), ("comments", "list"), ("followers", "list")):
         # `fedblog … | head -1`, with fedblog's own exit status and error output.
         pipeline = '"$@" | head -1; exit "${PIPESTATUS[0]}"'
