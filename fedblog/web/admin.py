@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from fedblog.models import CommentStatus
+from fedblog.models import CommentStatus, PostState
 from fedblog.passwords import verify_password
 from fedblog.services.notifications import notification_summary
 from fedblog.web import admin_comments, admin_posts
@@ -113,7 +113,7 @@ async def dashboard(request: web.Request) -> web.Response:
     ctx = get_context(request)
     counts = await ctx.comments.count_by_status()
     posts = await ctx.posts.list_all()
-    drafts = sum(1 for post in posts if post.draft)
+    drafts = sum(1 for post in posts if post.state is PostState.DRAFT)
     return render_admin(
         request,
         "admin/dashboard.html",
@@ -121,7 +121,7 @@ async def dashboard(request: web.Request) -> web.Response:
         pending=counts.get(CommentStatus.PENDING.value, 0),
         approved=counts.get(CommentStatus.APPROVED.value, 0),
         spam=counts.get(CommentStatus.SPAM.value, 0),
-        published=len(posts) - drafts,
+        published=sum(1 for post in posts if post.is_public),
         drafts=drafts,
         recent_posts=posts[:5],
         notifications=await notification_summary(ctx),

@@ -311,3 +311,14 @@ async def test_home__excerpts_leave_out_headings_and_code_and_continue_reading_o
     assert "make install" not in articles["Tutorial"] and "Setup" not in articles["Tutorial"]
     feed = await get(site, "/feed.xml")
     assert "<summary>First, the idea.</summary>" in feed.text
+
+
+async def test_dashboard__a_scheduled_post_is_neither_a_draft_nor_published(admin: Admin) -> None:
+    later = utcnow() + timedelta(days=1)
+    await PostService(admin.site.ctx).publish(PostInput(title="Queued up", body_markdown="x", published_at=later))
+    await publish(admin.site, "Idea", draft=True)
+    await publish(admin.site, "Out")
+    page = await admin.get("/admin")
+    assert '<strong id="count-drafts">1</strong>' in page.text
+    assert '<strong id="count-published">1</strong>' in page.text
+    assert '>Queued up</a> <span class="badge">Scheduled</span>' in page.text
