@@ -68,6 +68,13 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Burst:
+    """`count` actors never seen before, on a second loopback server, each Like the second post at once."""
+
+    count: int
+
+
+@dataclass(frozen=True)
 class KeyAt:
     """A signed POST whose keyId is this URL, to a blog that refuses private addresses (the SSRF guard on)."""
 
@@ -499,6 +506,7 @@ HARDENED = [
     Case("form", "name-with-a-cyrillic-letter", Comment({"name": "\u0430uthor"}), safe(400)),
     Case("form", "name-with-a-zero-width-space", Comment({"name": "auth\u200bor"}), safe(400)),
     Case("form", "name-of-invisible-characters", Comment({"name": "\u200b\u200d\u2060"}), safe(400)),
+    Case("inbox-limits", "40-likes-from-new-actors", Burst(40), safe(429)),
     Case("path-traversal", "comment-id-of-23-digits", Raw("GET", "/comments/99999999999999999999999"), safe(404)),
     Case("path-traversal", "comment-id-superscript", Raw("GET", "/comments/%C2%B2"), safe(404)),
 ]

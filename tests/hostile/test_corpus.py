@@ -28,6 +28,7 @@ from tests.hostile.cases import (
     CASES,
     POST_PAGE,
     Address,
+    Burst,
     Case,
     Comment,
     KeyAt,
@@ -164,6 +165,32 @@ async def run_mention(world: World, probe: Mention, token: str) -> Answer:
     return answer
 
 
+async def run_burst(world: World, probe: Burst, token: str) -> Answer:
+    crowd, note = world.crowd, world.site.ctx.urls.note(world.second_post.slug)
+
+    async def like(number: int) -> tuple[int, str]:
+        actor = f"b{token}{number}"
+        activity = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{crowd.actor_id(actor)}#likes/{token}",
+            "type": "Like",
+            "actor": crowd.actor_id(actor),
+            "object": note,
+        }
+        url = world.site.ctx.urls.shared_inbox()
+        headers, body = signed_post(actor_key(actor), f"{crowd.actor_id(actor)}#main-key", url, as_json(activity),
+                                    "application/activity+json")
+        async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as response:
+            return response.status, response.headers.get("Retry-After", "")
+
+    answers = await asyncio.gather(*(like(n) for n in range(probe.count)))
+    await wait_for_processing(world.site.ctx)
+    statuses = [status for status, _ in answers]
+    assert set(statuses) <= {202, 429}, statuses
+    assert all(retry.isdigit() and int(retry) > 0 for status, retry in answers if status == 429)
+    return Answer(429 if 429 in statuses else 202, str(statuses))
+
+
 async def run_key_at(world: World, probe: KeyAt, token: str) -> Answer:
     url = world.guarded.url + "/actor/inbox"
     activity = world.fill({"id": "{alice}/ssrf/{token}", "type": "Follow", "actor": "{alice}",
@@ -242,6 +269,7 @@ RUNNERS = {
     Comment: run_comment,
     Profile: run_profile,
     Mention: run_mention,
+    Burst: run_burst,
     KeyAt: run_key_at,
     Address: run_address,
     Redirect: run_redirect,

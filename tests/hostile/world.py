@@ -124,6 +124,8 @@ class World:
     counter: Counter
     post: Post
     pages: Pages
+    crowd: HostileMastodon  # a second server, whose new actors come in a crowd
+    second_post: Post
     baseline: int = 0  # the most active-content markers any of the blog's own pages has, per marker
     markers: dict[str, int] = field(default_factory=dict)
 
@@ -172,10 +174,16 @@ async def open_world(directory: Path) -> AsyncIterator[World]:
     await remote.start()
     counter = await Counter().start()
     pages = await Pages().start()
+    crowd = HostileMastodon(host="127.0.0.3", site=site)
+    crowd.extra = {}
+    await crowd.start()
     post = await PostService(site.ctx).publish(
         PostInput(title="Target", body_markdown="Original words.", slug="target")
     )
-    world = World(site, guarded, remote, counter, post, pages)
+    second_post = await PostService(site.ctx).publish(
+        PostInput(title="Popular", body_markdown="Liked.", slug="popular")
+    )
+    world = World(site, guarded, remote, counter, post, pages, crowd, second_post)
     # bob follows the blog (a case tries to undo his Follow in his name)
     follow = {
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -188,6 +196,7 @@ async def open_world(directory: Path) -> AsyncIterator[World]:
     try:
         yield world
     finally:
+        await crowd.close()
         await pages.close()
         await counter.close()
         await remote.close()
