@@ -120,6 +120,7 @@ async def list_posts(request: web.Request) -> web.Response:
             ("published", ctx.i18n.gettext("Published"), [post for post in posts if post.is_public]),
         ],
         deleted=request.query.get("deleted", "")[:100],
+        previews={post.id: preview_url(request, post) for post in posts if not post.is_public},
     )
 
 

@@ -254,6 +254,7 @@ async def test_draft__private_preview_is_signed_unguessable_and_not_indexed(admi
     assert match
     link = match.group(1)
     assert re.fullmatch(re.escape(admin.site.url) + r"/preview/\d+-[A-Za-z0-9_-]{32}", link)
+    assert f'<a href="{link}" rel="nofollow">Preview</a>' in (await admin.get("/admin/posts")).text
     # Anyone with the link (no admin cookie) sees the draft, marked as a preview, kept out of indexes and caches
     status, headers, text = await fetch(link, "text/html")
     assert status == 200 and "Sneak peek" in text and "<em>yet</em>" in text

@@ -53,6 +53,8 @@ def test_load_settings__environment_overrides_each_key(tmp_path: Path) -> None:
         (("posts_per_page = 10", "posts_per_page = 'ten'"), {}, "site.posts_per_page: expected an integer"),
         (("", ""), {"FEDBLOG_FEDERATION_AUTHORIZED_FETCH": "maybe"}, "federation.authorized_fetch"),
         (('base_url = "https://blog.example"', 'base_url = "ftp://blog.example"'), {}, "site.base_url"),
+        (("", ""), {"FEDBLOG_SITE_LANGUAGEE": "fr"}, "FEDBLOG_SITE_LANGUAGEE: unknown environment variable (did you"),
+        (("", ""), {"FEDBLOG_NOPE": "1"}, "FEDBLOG_NOPE: unknown environment variable"),
     ],
 )
 def test_load_settings__bad_value_names_the_key(tmp_path: Path, text_change, env, message) -> None:
@@ -66,3 +68,8 @@ def test_load_settings__bad_value_names_the_key(tmp_path: Path, text_change, env
 def test_load_settings__invalid_toml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(write_config(tmp_path, "[site\n"), environ={})
+
+
+def test_load_settings__other_variables_are_not_fedblog_keys(tmp_path: Path) -> None:
+    env = {"FEDBLOG_CONFIG": "elsewhere.toml", "FEDBLOG_FUZZ_PROFILE": "ci", "FEDBLOGGER": "x", "HOME": "/root"}
+    assert load_settings(write_config(tmp_path, default_text()), environ=env).site.language == "en"
