@@ -109,6 +109,13 @@ class NotificationSettings:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    # Uploaded images: the folder (relative to the config file) served at /media/, and the largest upload.
+    path: str = "media"
+    max_upload_mb: int = 10
+
+
+@dataclass(frozen=True)
 class AdminSettings:
     password_hash: str = ""
 
@@ -126,12 +133,17 @@ class Settings:
     pingback: PingbackSettings = field(default_factory=PingbackSettings)
     trackback: TrackbackSettings = field(default_factory=TrackbackSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
     # The directory of the config file: relative paths (database, keys) are resolved against it.
     root: Path = Path()
 
     @property
     def database_path(self) -> Path:
         return resolve_path(self.root, self.database.path)
+
+    @property
+    def media_path(self) -> Path:
+        return resolve_path(self.root, self.media.path)
 
     @property
     def key_path(self) -> Path:
@@ -154,6 +166,7 @@ SECTIONS: dict[str, type] = {
     "pingback": PingbackSettings,
     "trackback": TrackbackSettings,
     "notifications": NotificationSettings,
+    "media": MediaSettings,
 }
 
 
@@ -299,6 +312,10 @@ def validate(settings: Settings) -> None:
     if not 1 <= settings.federation.delivery_timeout_seconds <= 300:
         raise ConfigError("federation.delivery_timeout_seconds: expected 1 to 300 seconds")
     validate_notifications(settings.notifications)
+    if not settings.media.path.strip():
+        raise ConfigError("media.path: must name a folder")
+    if not 1 <= settings.media.max_upload_mb <= 100:
+        raise ConfigError(f"media.max_upload_mb: expected 1 to 100 (megabytes), got {settings.media.max_upload_mb}")
 
 
 def validate_notifications(notifications: NotificationSettings) -> None:
@@ -401,6 +418,11 @@ smtp_username = ""
 from_address = ""
 on = ["held", "approved", "followers"]
 interval_seconds = 60
+
+[media]
+# uploaded images live in this folder (beside this file unless absolute), served at /media/
+path = "media"
+max_upload_mb = 10
 
 [admin]
 password_hash = {q(password_hash)}

@@ -166,3 +166,28 @@ class Follower:
     @property
     def delivery_inbox(self) -> str:
         return self.shared_inbox or self.inbox
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """An uploaded image: its file in the media folder and what the fediverse and the pages need to show it."""
+
+    id: int
+    file_name: str
+    original_name: str
+    media_type: str
+    width: int
+    height: int
+    size_bytes: int
+    alt_text: str
+    blurhash: str
+    variant_widths: tuple[int, ...]
+    created_at: datetime
+
+    def variant_name(self, width: int) -> str:
+        stem, dot, extension = self.file_name.rpartition(".")
+        return f"{stem}-{width}{dot}{extension}"
+
+    @property
+    def file_names(self) -> tuple[str, ...]:
+        return (self.file_name, *(self.variant_name(width) for width in self.variant_widths))

@@ -93,6 +93,9 @@ class Urls:
     def static(self, name: str) -> str:
         return self.absolute(f"/static/{name}")
 
+    def media(self, file_name: str) -> str:
+        return self.absolute(f"/media/{file_name}")
+
     # ActivityPub
     def actor(self) -> str:
         return self.absolute("/actor")

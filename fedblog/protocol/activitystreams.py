@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -36,6 +37,7 @@ NOTE_CONTEXT: list[Any] = [
         "sensitive": "as:sensitive",
         "Hashtag": "as:Hashtag",
         "toot": "http://joinmastodon.org/ns#",
+        "blurhash": "toot:blurhash",
     },
 ]
 ACTOR_CONTEXT: list[Any] = [
@@ -147,13 +149,40 @@ def media_type_of(url: str) -> str | None:
     return guessed
 
 
-def image_attachments(urls: Urls, body_html: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ImageFacts:
+    """What the blog knows of one of its own uploaded images (Mastodon shows the BlurHash while loading)."""
+
+    media_type: str
+    width: int
+    height: int
+    blurhash: str
+
+
+def image_urls(urls: Urls, body_html: str) -> list[str]:
+    """The absolute URLs of a post's images, in order, without repeats."""
+    found: list[str] = []
+    for src, _alt in images_in_html(body_html):
+        url = absolute_url(urls, src)
+        if url is not None and url not in found:
+            found.append(url)
+    return found
+
+
+def image_attachments(
+    urls: Urls, body_html: str, known: Mapping[str, ImageFacts] | None = None
+) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for src, alt in images_in_html(body_html):
         url = absolute_url(urls, src)
         if url is None or any(item["url"] == url for item in found):
             continue
         item: dict[str, Any] = {"type": "Image", "url": url, "name": alt}
+        facts = (known or {}).get(url)
+        if facts is not None:
+            item.update(mediaType=facts.media_type, width=facts.width, height=facts.height, blurhash=facts.blurhash)
+            found.append(item)
+            continue
         media_type = media_type_of(url)
         if media_type:
             item["mediaType"] = media_type
@@ -178,8 +207,11 @@ def note_content(urls: Urls, post: Post, body_html: str | None = None) -> str:
     return title + (post.body_html if body_html is None else body_html) + hashtag_links(urls, post.tags)
 
 
-def post_to_note(urls: Urls, post: Post, with_context: bool = True) -> dict[str, Any]:
-    """A published post as the Note at its own HTML URL, kept under Misskey's 64 KiB limit."""
+def post_to_note(
+    urls: Urls, post: Post, with_context: bool = True, images: Mapping[str, ImageFacts] | None = None
+) -> dict[str, Any]:
+    """A published post as the Note at its own HTML URL, kept under Misskey's 64 KiB limit; `images` gives the
+    size and BlurHash of the blog's own uploads among the post's images."""
     note_id = urls.note(post.slug)
     note: dict[str, Any] = {}
     if with_context:
@@ -198,7 +230,7 @@ def post_to_note(urls: Urls, post: Post, with_context: bool = True) -> dict[str,
             "content": note_content(urls, post),
             "contentMap": {},
             "tag": [{"type": "Hashtag", "href": urls.tag(tag), "name": f"#{tag}"} for tag in post.tags],
-            "attachment": image_attachments(urls, post.body_html),
+            "attachment": image_attachments(urls, post.body_html, images),
             "replies": {
                 "id": urls.replies(post.slug),
                 "type": "OrderedCollection",

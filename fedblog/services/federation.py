@@ -24,6 +24,7 @@ from fedblog.services import followers
 from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
 from fedblog.services.inbox import wait_for_processing
 from fedblog.services.inbox_dispatch import get_dispatcher
+from fedblog.services.media import MediaService
 from fedblog.store.outbox import OutboxStore
 
 if TYPE_CHECKING:
@@ -37,12 +38,12 @@ class PostFederation:
         self.ctx = ctx
 
     async def post_published(self, conn: aiosqlite.Connection, post: Post) -> None:
-        note = post_to_note(self.ctx.urls, post)
+        note = post_to_note(self.ctx.urls, post, images=await MediaService(self.ctx).image_facts(post))
         activity = create_activity(self.ctx.urls, new_activity_id(self.ctx, "create"), note)
         await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))
 
     async def post_updated(self, conn: aiosqlite.Connection, post: Post) -> None:
-        note = post_to_note(self.ctx.urls, post)
+        note = post_to_note(self.ctx.urls, post, images=await MediaService(self.ctx).image_facts(post))
         when = post.updated_at or utcnow()
         activity = update_activity(self.ctx.urls, new_activity_id(self.ctx, "update"), note, when)
         await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))

@@ -20,6 +20,7 @@ from fedblog.protocol.webfinger import subject
 from fedblog.services.blocks import is_blocked
 from fedblog.services.federation import blog_actor, outbox_items, outbox_size, sent_activity
 from fedblog.services.followers import FollowerService
+from fedblog.services.media import MediaService
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.web.keys import get_context
 from fedblog.web.middleware import error_page, not_found_answers
@@ -73,10 +74,12 @@ async def note_response(
     refusal = await signed_fetch_refusal(request)
     if refusal is not None:
         return refusal
-    urls = get_context(request).urls
+    ctx = get_context(request)
 
     async def build() -> web.Response:
-        return as2_response(as2.post_to_note(urls, await load_post()))
+        post = await load_post()
+        images = await MediaService(ctx).image_facts(post)
+        return as2_response(as2.post_to_note(ctx.urls, post, images=images))
 
     return await cached(request, f"/posts/{slug}#as2", build, no_csrf_token)
 
