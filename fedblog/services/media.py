@@ -181,7 +181,7 @@ class MediaService:
     async def upload(self, data: bytes, original_name: str, alt_text: str) -> MediaItem:
         alt = clean_alt_text(alt_text)
         if not alt:
-            raise MediaError("alt: describe the image for people who cannot see it")
+            raise MediaError("describe the image in the alt text, for people who cannot see it")
         if len(data) > self.max_bytes:
             raise MediaError("the file is larger than %(size)d MB", size=self.ctx.settings.media.max_upload_mb)
         if not data:
