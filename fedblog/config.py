@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -427,3 +427,50 @@ max_upload_mb = 10
 [admin]
 password_hash = {q(password_hash)}
 """
+
+
+# What the author may change from the admin's settings page; kept in the database, they win over the file.
+EDITABLE_KEYS = (
+    "site.title",
+    "site.description",
+    "site.language",
+    "site.posts_per_page",
+    "author.display_name",
+    "author.bio",
+    "author.avatar",
+    "author.header_image",
+    "author.links",
+    "comments.moderation",
+    "comments.close_after_days",
+    "federation.manually_approves_followers",
+    "notifications.email",
+    "notifications.on",
+)
+# Kept with them but never shown in the form: the password changed from the admin.
+PRIVATE_KEYS = ("admin.password_hash",)
+
+
+def apply_overrides(settings: Settings, overrides: dict[str, Any]) -> Settings:
+    """The settings with the database's values put over the file's, checked like the file (ConfigError naming the
+    key); keys the admin cannot set are refused, so a stray row never changes the database path or the key."""
+    by_section: dict[str, dict[str, Any]] = {}
+    for dotted, value in overrides.items():
+        if dotted not in EDITABLE_KEYS and dotted not in PRIVATE_KEYS:
+            raise ConfigError(f"{dotted}: cannot be set from the admin")
+        section, key = dotted.split(".", 1)
+        default = getattr(SECTIONS[section](), key)
+        by_section.setdefault(section, {})[key] = check_type(dotted, value, default)
+    changed = {section: replace(getattr(settings, section), **values) for section, values in by_section.items()}
+    result = replace(settings, **changed)
+    validate(result)
+    return result
+
+
+def editable_values(settings: Settings) -> dict[str, Any]:
+    """The current value of every editable key (lists as lists, as TOML and JSON have them)."""
+    values: dict[str, Any] = {}
+    for dotted in EDITABLE_KEYS:
+        section, key = dotted.split(".", 1)
+        value = getattr(getattr(settings, section), key)
+        values[dotted] = list(value) if isinstance(value, tuple) else value
+    return values

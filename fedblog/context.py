@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from fedblog.config import ConfigError, Settings
+from fedblog.config import ConfigError, Settings, apply_overrides
 from fedblog.i18n import I18n
 from fedblog.protocol.keys import load_private_key, public_key_pem
 from fedblog.store.comments import CommentStore
 from fedblog.store.db import Database
 from fedblog.store.posts import PostStore
+from fedblog.store.settings import SettingsStore
 from fedblog.urls import Urls
 
 if TYPE_CHECKING:
@@ -67,12 +68,21 @@ async def open_database(settings: Settings) -> Database:
         raise ConfigError(f"database.path: cannot open {str(path)!r} ({error})") from None
 
 
+async def with_saved_settings(db: Database, settings: Settings) -> Settings:
+    """The file's settings with those saved from the admin put over them (see config.apply_overrides)."""
+    try:
+        return apply_overrides(settings, await SettingsStore(db).load())
+    except ConfigError as error:
+        raise ConfigError(f"settings saved in the admin: {error}") from None
+
+
 @contextlib.asynccontextmanager
 async def open_context(settings: Settings) -> AsyncIterator[Context]:
     """Open the database and load the key; the same for `serve`, the CLI and tests."""
     key = read_site_key(settings)
     db = await open_database(settings)
     try:
+        settings = await with_saved_settings(db, settings)
         ctx = Context(
             settings=settings,
             db=db,

@@ -15,7 +15,7 @@ from aiohttp import web
 from fedblog.models import CommentStatus, PostState
 from fedblog.passwords import verify_password
 from fedblog.services.notifications import notification_summary
-from fedblog.web import admin_comments, admin_posts
+from fedblog.web import admin_comments, admin_posts, admin_settings
 from fedblog.web.admin_base import admin_form, admin_session, form_text, render_admin
 from fedblog.web.auth import current_session, end_session, start_session
 from fedblog.web.keys import STATE_KEY, get_context
@@ -142,3 +142,4 @@ def setup(app: web.Application) -> None:
     router.add_get("/admin/admin.css", stylesheet, name="admin_css")
     admin_posts.setup(app)
     admin_comments.setup(app)
+    admin_settings.setup(app)

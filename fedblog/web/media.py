@@ -49,21 +49,42 @@ async def read_part(part: BodyPartReader, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_upload(request: web.Request, max_bytes: int) -> UploadForm:
-    form = UploadForm()
+@dataclass
+class MultipartForm:
+    texts: dict[str, str]
+    files: dict[str, tuple[str, bytes]]  # field -> (file name, bytes); empty file fields left out
+
+
+async def read_multipart(request: web.Request, max_file_bytes: int, file_fields: tuple[str, ...]) -> MultipartForm:
+    """A multipart form read as a stream: text fields bounded, files up to max_file_bytes (UploadTooLarge)."""
+    form = MultipartForm({}, {})
+    if request.content_type != "multipart/form-data":  # a form without files may come urlencoded
+        posted = await request.post()
+        form.texts = {name: value for name, value in posted.items() if isinstance(value, str)}
+        return form
     try:
         reader = await request.multipart()
     except (AssertionError, ValueError, KeyError):
         raise web.HTTPBadRequest(text="expected a multipart form") from None
+    fields = 0
     while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
+        fields += 1
+        if not isinstance(part, BodyPartReader) or not part.name or fields > 100:
             continue
-        if part.name == "file":
-            form.file_name = part.filename or ""
-            form.data = await read_part(part, max_bytes)
-        elif part.name in ("csrf_token", "alt"):
-            setattr(form, part.name, (await read_part(part, MAX_FIELD)).decode("utf-8", "replace"))
+        if part.name in file_fields:
+            data = await read_part(part, max_file_bytes)
+            if data:
+                form.files[part.name] = (part.filename or "", data)
+        else:
+            form.texts.setdefault(part.name, (await read_part(part, MAX_FIELD)).decode("utf-8", "replace"))
     return form
+
+
+async def read_upload(request: web.Request, max_bytes: int) -> UploadForm:
+    form = await read_multipart(request, max_bytes, ("file",))
+    file_name, data = form.files.get("file", ("", b""))
+    texts = form.texts
+    return UploadForm(csrf_token=texts.get("csrf_token", ""), alt=texts.get("alt", ""), file_name=file_name, data=data)
 
 
 def media_url(request: web.Request, item: MediaItem) -> str:

@@ -9,11 +9,26 @@ import jinja2
 from aiohttp import web
 
 from fedblog import __version__
+from fedblog.context import Context
 from fedblog.i18n import I18n
 from fedblog.rendering import post_excerpt
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def install_language(env: jinja2.Environment, i18n: I18n) -> None:
+    env.install_gettext_translations(i18n.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["date"] = i18n.date
+    env.filters["datetime"] = i18n.datetime
+    env.filters["month"] = i18n.month
+    env.globals.update(i18n=i18n, lang=i18n.language)
+
+
+def refresh_environment(env: jinja2.Environment, ctx: Context) -> None:
+    """After the settings changed from the admin: the templates see the new settings and language."""
+    install_language(env, ctx.i18n)
+    env.globals.update(settings=ctx.settings, site=ctx.settings.site, author=ctx.settings.author)
 
 
 def create_environment(i18n: I18n, globals_: dict[str, Any]) -> jinja2.Environment:
@@ -26,12 +41,9 @@ def create_environment(i18n: I18n, globals_: dict[str, Any]) -> jinja2.Environme
         lstrip_blocks=True,
         auto_reload=False,
     )
-    env.install_gettext_translations(i18n.translations, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["date"] = i18n.date
-    env.filters["datetime"] = i18n.datetime
-    env.filters["month"] = i18n.month
     env.globals["post_excerpt"] = post_excerpt  # lists and feeds: the opening of a post, and whether there is more
-    env.globals.update(globals_, i18n=i18n, lang=i18n.language, version=__version__)
+    env.globals.update(globals_, version=__version__)
+    install_language(env, i18n)
     return env
 
 

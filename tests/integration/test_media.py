@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -14,9 +15,16 @@ from PIL import Image
 from fedblog.services.media import MediaService
 from tests.conftest import LiveSite, SiteFactory
 from tests.integration.blog_support import get, publish
-from tests.integration.test_admin import Admin, admin  # noqa: F401 (fixture)
+from tests.integration.studio_support import logged_in
+from tests.integration.test_admin import Admin
 
 GPS_IFD = 0x8825
+
+
+@pytest.fixture
+async def admin(site: LiveSite) -> AsyncIterator[Admin]:
+    async with logged_in(site) as session:
+        yield session
 
 
 def photo_with_location(width: int = 2000, height: int = 1200) -> bytes:
@@ -42,7 +50,11 @@ def small_png() -> bytes:
 
 
 async def upload(
-    admin: Admin, data: bytes, name: str = "photo.jpg", alt: str = "A blue and yellow flag", as_json: bool = True,
+    admin: Admin,
+    data: bytes,
+    name: str = "photo.jpg",
+    alt: str = "A blue and yellow flag",
+    as_json: bool = True,
     csrf: str | None = None,
 ) -> tuple[int, str]:
     form = aiohttp.FormData()
@@ -108,16 +120,8 @@ async def test_upload__refused_with_a_clear_message_and_nothing_kept(
 
 async def test_upload__larger_than_the_limit_is_refused(site_factory: SiteFactory) -> None:
     site = await site_factory(overrides={"media": {"max_upload_mb": 1}})
-    from tests.integration.test_admin import ADMIN_CSRF_RE, log_in
-    from tests.integration.blog_support import new_session
-
-    async with new_session() as session:
-        await log_in(site, session)
-        page = await get(site, "/admin/media", session)
-        match = ADMIN_CSRF_RE.search(page.text)
-        assert match
-        admin_session = Admin(site, session, match.group(1))
-        status, text = await upload(admin_session, b"\xff\xd8" + b"\x00" * (1024 * 1024 + 10))
+    async with logged_in(site) as admin:
+        status, text = await upload(admin, b"\xff\xd8" + b"\x00" * (1024 * 1024 + 10))
     assert status == 400 and "larger than 1 MB" in json.loads(text)["error"]
     assert media_files(site) == []
 
@@ -164,8 +168,12 @@ async def test_post__images_go_out_as_attachments_with_blurhash_and_the_first_is
     assert own["type"] == "Image" and own["url"] == answer["url"] and own["name"] == "A blue and yellow flag"
     assert own["mediaType"] == "image/jpeg" and (own["width"], own["height"]) == (1600, 960)
     assert re.fullmatch(r"[0-9A-Za-z#$%*+,\-.:;=?@\[\]^_{|}~]{28}", own["blurhash"])
-    assert other == {"type": "Image", "url": "https://images.example/tree.png", "name": "A distant tree",
-                     "mediaType": "image/png"}
+    assert other == {
+        "type": "Image",
+        "url": "https://images.example/tree.png",
+        "name": "A distant tree",
+        "mediaType": "image/png",
+    }
     assert any(isinstance(entry, dict) and entry.get("blurhash") == "toot:blurhash" for entry in note["@context"])
     # The Create sent to followers carries the same attachment.
     page = await get(admin.site, f"/posts/{post.slug}")
