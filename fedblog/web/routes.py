@@ -7,6 +7,7 @@ from aiohttp import web
 from fedblog.web import (
     activitypub,
     admin,
+    admin_blocklists,
     admin_federation,
     blog,
     comment_feeds,
@@ -29,6 +30,6 @@ def setup(app: web.Application) -> None:
     # No two routes match the same path (AP endpoints negotiate on the pages' own URLs, in their handlers), so the
     # order only decides which patterns aiohttp tries first: the blog's, the most requested, come first.
     modules = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
-    modules = (*modules, media)
+    modules = (*modules, media, admin_blocklists)
     for module in (*modules, webmention, search, seo, comment_feeds, notifier, preview):
         module.setup(app)
