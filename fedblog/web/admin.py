@@ -18,6 +18,7 @@ from fedblog.services.notifications import notification_summary
 from fedblog.web import admin_comments, admin_posts, admin_settings
 from fedblog.web.admin_base import admin_form, admin_session, form_text, render_admin
 from fedblog.web.auth import current_session, end_session, start_session
+from fedblog.web.dashboard_stats import dashboard_values
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.ratelimit import RateLimiter, client_ip
 from fedblog.web.render import TEMPLATES_DIR, render_html
@@ -125,6 +126,7 @@ async def dashboard(request: web.Request) -> web.Response:
         drafts=drafts,
         recent_posts=posts[:5],
         notifications=await notification_summary(ctx),
+        **await dashboard_values(request),
     )
 
 

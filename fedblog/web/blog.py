@@ -14,6 +14,7 @@ from aiohttp import web
 from fedblog.models import CommentStatus, Post
 from fedblog.rendering import excerpt
 from fedblog.web import activitypub, feed
+from fedblog.web.dashboard_stats import count_view
 from fedblog.web.keys import get_context
 from fedblog.web.negotiation import wants_activity_json
 from fedblog.web.page_cache import cached, personalize
@@ -147,7 +148,9 @@ async def post_page(request: web.Request) -> web.StreamResponse:
         # Comments close with time, not with a commit: cached copies are renewed hourly (the form may show up to
         # an hour after closing; a comment sent then is refused on time, see web/comments.py).
         key += f"#hour{int(time.time() // 3600)}"
-    return await serve_public(request, key, build)
+    response = await serve_public(request, key, build)
+    count_view(request, slug, response.status)
+    return response
 
 
 async def reply_target(request: web.Request, reply_text: str) -> int | None:
