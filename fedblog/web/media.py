@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from fedblog.models import MediaItem, Post
-from fedblog.protocol.activitystreams import image_urls
+from fedblog.models import MediaItem
 from fedblog.services.media import MediaError, MediaService, display_name, markdown_for, original_file_name
 from fedblog.web.admin_base import admin_form, admin_session, render_admin
 from fedblog.web.keys import get_context
-from fedblog.web.post_page import post_page_extras
 
 MAX_FIELD = 4000
 LIBRARY_PAGE = 60
@@ -172,14 +169,7 @@ async def serve(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Cache-Control": IMMUTABLE, "Content-Type": MEDIA_TYPES[extension]})
 
 
-async def first_image_extra(request: web.Request, post: Post) -> dict[str, Any]:
-    """The post page's og:image: its first image (the author's avatar otherwise, in the template)."""
-    images = image_urls(get_context(request).urls, post.body_html)
-    return {"og_image": images[0] if images else ""}
-
-
 def setup(app: web.Application) -> None:
-    post_page_extras(app).append(first_image_extra)
     router = app.router
     router.add_get("/media/{name}", serve, name="media")
     router.add_get("/admin/media", show_library, name="admin_media")
