@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps clean
+.PHONY: run test test-fast fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench: $(STAMP) bench-deps
 bench-smoke: $(STAMP) bench-deps
 	$(BIN)/python -m bench --smoke
 
+
+# docs/screenshots/: home, a post with a thread and the admin, light and dark, desktop and phone (loopback only).
+screenshots: $(STAMP) browser-deps
+	$(BIN)/python -m tools.screenshots
 
 clean:
 	rm -rf $(VENV) fedblog.toml fedblog.sqlite3* keys/private.pem

@@ -9,8 +9,8 @@ from markupsafe import Markup, escape
 
 from fedblog.services.dashboard import DailySeries
 
-WIDTH, HEIGHT = 600, 140
-AXIS = 18  # room under the bars for the first and last dates
+WIDTH, HEIGHT = 600, 160
+AXIS = 30  # room under the bars for the first and last dates
 
 
 def nice_ceiling(value: int) -> int:
@@ -52,10 +52,10 @@ def stacked_bars(chart_id: str, data: DailySeries, title: str, labels: Mapping[s
                 f"<title>{escape(day)} · {escape(labels[kind])}: {value}</title></rect>"
             )
     if data.days:
-        parts.append(f'<text class="chart-label" x="0" y="{HEIGHT - 4}">{escape(data.days[0])}</text>')
+        parts.append(f'<text class="chart-label" x="0" y="{HEIGHT - 6}">{escape(data.days[0])}</text>')
         parts.append(
-            f'<text class="chart-label" x="{WIDTH}" y="{HEIGHT - 4}" text-anchor="end">{escape(data.days[-1])}</text>'
+            f'<text class="chart-label" x="{WIDTH}" y="{HEIGHT - 6}" text-anchor="end">{escape(data.days[-1])}</text>'
         )
-        parts.append(f'<text class="chart-label" x="0" y="12">{top}</text>')
+        parts.append(f'<text class="chart-label" x="0" y="18">{top}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text and attribute above is escaped or a number)
