@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import secrets
 import socket
 import sys
 import tempfile
@@ -28,7 +29,7 @@ from fedblog.web.keys import CONTEXT_KEY
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-PASSWORD = "screenshots only, thrown away"
+PASSWORD = secrets.token_urlsafe(16)  # the throwaway site's admin, logged in by the script itself
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 POST = """A walk along the old railway line, from the viaduct to the lake, on a grey morning that turned blue.
@@ -63,7 +64,8 @@ def landscape() -> bytes:
     draw = ImageDraw.Draw(image)
     for band, colour in enumerate(((164, 196, 226), (190, 212, 232))):
         draw.rectangle((0, band * 120, 1600, band * 120 + 120), fill=colour)
-    draw.polygon([(0, 620), (380, 360), (760, 600), (1120, 330), (1600, 640), (1600, 900), (0, 900)], fill=(74, 110, 88))
+    hills = [(0, 620), (380, 360), (760, 600), (1120, 330), (1600, 640), (1600, 900), (0, 900)]
+    draw.polygon(hills, fill=(74, 110, 88))
     draw.polygon([(0, 760), (520, 640), (1600, 720), (1600, 900), (0, 900)], fill=(52, 84, 66))
     draw.rectangle((0, 800, 1600, 900), fill=(88, 128, 170))
     buffer = io.BytesIO()
@@ -89,7 +91,8 @@ def make_site(folder: Path, base_url: str) -> Path:
 
 async def fill(ctx: Context) -> str:
     posts, comments = PostService(ctx), CommentService(ctx)
-    await posts.publish(PostInput(title="Maps I trust", body_markdown="Old paper maps, and why they still win.\n\n" * 3))
+    maps = "Old paper maps, and why they still win.\n\n" * 3
+    await posts.publish(PostInput(title="Maps I trust", body_markdown=maps))
     item = await MediaService(ctx).upload(landscape(), "lake.jpg", "The lake under green hills, seen from the path")
     image = markdown_for(ctx.urls.media(display_name(item)), item.alt_text)
     post = await posts.publish(
