@@ -100,13 +100,17 @@ class Notifier:
 
     def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow, send: Sender = send_with_smtp) -> None:
         self.ctx = ctx
-        self.settings = ctx.settings.notifications
         self.store = NotificationStore(ctx.db)
         self.clock = clock
         self.send = send
         self.failures = 0
         self.next_attempt: datetime | None = None
         self._lock = asyncio.Lock()
+
+    @property
+    def settings(self) -> NotificationSettings:
+        """Read at each use: the address and events can change from the admin's settings page."""
+        return self.ctx.settings.notifications
 
     @property
     def enabled(self) -> bool:

@@ -15,6 +15,7 @@ from fedblog.services.site_settings import PasswordError, SiteSettingsService
 from fedblog.web.admin_base import admin_form, admin_session, form_text, render_admin
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, get_context
 from fedblog.web.media import UploadTooLarge, read_multipart
+from fedblog.web.notifier import NOTIFIER_KEY
 from fedblog.web.render import refresh_environment
 
 INTEGER_KEYS = ("site.posts_per_page", "comments.close_after_days")
@@ -97,6 +98,7 @@ async def save_settings(request: web.Request) -> web.Response:
     if not hmac.compare_digest(form.texts.get("csrf_token", ""), session.csrf_token):
         raise web.HTTPForbidden(text="The form has expired: reload the page and try again.")
     values, errors = values_from_form(form.texts)
+    notifications_before = ctx.settings.notifications
     if not errors:
         for field, key in IMAGE_FIELDS.items():
             if field in form.files:
@@ -117,6 +119,8 @@ async def save_settings(request: web.Request) -> web.Response:
     if errors:
         return await settings_page(request, values=values, errors=errors, status=400)
     refresh_environment(request.app[JINJA_KEY], request.app[CONTEXT_KEY])
+    if NOTIFIER_KEY in request.app and (ctx.settings.notifications != notifications_before):
+        await request.app[NOTIFIER_KEY].start()  # marks set (on) or cleared (off), as at a start
     raise web.HTTPSeeOther("/admin/settings?saved=1")
 
 

@@ -26,9 +26,8 @@ async def notifier_lifetime(app: web.Application) -> AsyncIterator[None]:
         await notifier.start()
     except Exception:
         log.exception("preparing the e-mail notifier failed")
-    if not notifier.enabled:
-        yield
-        return
+    # Running even when off: notifications can be turned on from the admin's settings page without a restart
+    # (a period with them off is one sleep and one check).
     task = asyncio.create_task(notifier.run_forever())
     yield
     task.cancel()
