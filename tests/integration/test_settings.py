@@ -172,3 +172,29 @@ async def test_password__changed_with_the_current_one_and_the_old_one_stops_work
         assert (await log_in(site, session)).status == 401
         assert (await log_in(site, session, password="a much better secret")).status == 303
     assert "a much better secret" not in str(await SettingsStore(site.ctx.db).load())
+
+
+async def test_settings__notifications_turned_on_from_the_admin_send_without_a_restart(site_factory: Any) -> None:
+    from fedblog.services.notifications import Outcome
+    from fedblog.web.notifier import NOTIFIER_KEY
+    from tests.conftest import free_port
+    from tests.integration.blog_support import add_comment, publish
+    from tests.integration.test_notifications import SmtpInbox
+
+    smtp = SmtpInbox(free_port())
+    await smtp.start()
+    try:
+        # The mail server is in the file; the address is off until the author sets it in the admin.
+        site = await site_factory(
+            overrides={"notifications": {"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_starttls": False}}
+        )
+        async with logged_in(site) as admin:
+            status, text, _location = await save(admin, current_form(site, notifications__email="me@camille.example"))
+            assert status == 303, text
+        post = await publish(site, "Hello")
+        await add_comment(site, post, "A first comment", name="Visitor", email="v@example.org", approve=False)
+        assert await site.app[NOTIFIER_KEY].run_once() == Outcome.SENT
+        [message] = smtp.messages
+        assert message["To"] == "me@camille.example" and "1 comment awaiting moderation" in message["Subject"]
+    finally:
+        await smtp.stop()
