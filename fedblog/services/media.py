@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from fedblog.models import MediaItem, Post
 from fedblog.protocol.activitystreams import ImageFacts, image_urls
 from fedblog.protocol.blurhash import encode_blurhash
 from fedblog.store.media import MediaStore, NewMedia
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from fedblog.context import Context
 
 # What Pillow must recognise in the bytes: format -> (extension, media type).
@@ -64,6 +64,9 @@ def media_store(ctx: Context) -> MediaStore:
 
 def process_image(data: bytes) -> ProcessedImage:
     """Decode, check, strip and resize one image (pure CPU; raises MediaError with the reason)."""
+    # Pillow is imported on the first upload, not at start (a third of a second of `fedblog serve`'s start).
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -107,6 +110,8 @@ def normalise_mode(image: Image.Image, kind: str) -> Image.Image:
 
 
 def scaled_to_width(image: Image.Image, width: int) -> Image.Image:
+    from PIL import Image
+
     height = max(1, round(image.height * width / image.width))
     return image.resize((width, height), Image.Resampling.LANCZOS)
 
