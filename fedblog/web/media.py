@@ -17,7 +17,7 @@ from fedblog.services.media import MediaError, MediaService, display_name, markd
 from fedblog.web.admin_base import admin_form, admin_session, render_admin
 from fedblog.web.keys import get_context
 
-MAX_FIELD = 4000
+MAX_FIELD = 20_000  # a text field (the bio, the profile links); files have their own limit
 LIBRARY_PAGE = 60
 IMMUTABLE = "public, max-age=31536000, immutable"  # a file name is random and never reused
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
