@@ -27,14 +27,18 @@ EXAMPLE = re.compile(r"[\w@./:-]*\bexample\.\w+[\w@./:-]*")
 # Words spelt the same in French: a translation equal to its English is accepted for these only.
 SAME_IN_FRENCH = {
     "Actions",
+    "Avatar",
     "Date",
     "Date (UTC)",
+    "Description",
+    "Image",
     "Mentions",
     "Message",
     "ok",
     "Original",
     "Page %(page)d",
     "Pages",
+    "Site",
     "webmention",
 }
 
