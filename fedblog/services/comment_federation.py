@@ -59,9 +59,9 @@ async def plan_note(ctx: Context, comment: Comment) -> NotePlan:
         ap_id(ctx, parent) if parent is not None and has_ap_object(parent) else ctx.urls.note(comment.post_slug)
     )
     recipients: list[Recipient] = []
-    if parent is not None and parent.author.kind == AuthorKind.REMOTE and parent.author.actor_id:
-        who = parent.author
-        recipients.append(Recipient(who.actor_id, who.handle, who.profile_url))  # type: ignore[arg-type]
+    answered = answered_actor(parent)
+    if parent is not None and answered is not None:
+        recipients.append(Recipient(answered, parent.author.handle, parent.author.profile_url))
     by_author = comment.origin == CommentOrigin.AUTHOR
     attribution = None
     if not by_author:
@@ -71,20 +71,41 @@ async def plan_note(ctx: Context, comment: Comment) -> NotePlan:
     return NotePlan(note=note, recipients=recipients, to_followers=by_author and comment.visibility.is_shown_publicly)
 
 
-async def recipient_inboxes(ctx: Context, recipients: list[Recipient]) -> list[str]:
-    """The remote authors' inboxes (shared when they have one), from the actor cache."""
+def answered_actor(parent: Comment | None) -> str | None:
+    """The remote author a local comment answering `parent` is delivered to."""
+    if parent is not None and parent.author.kind == AuthorKind.REMOTE and parent.author.actor_id:
+        return parent.author.actor_id
+    return None
+
+
+async def refresh_recipient(ctx: Context, parent: Comment | None) -> None:
+    """Before the transaction: the answered author's actor, refetched when stale (its inbox may have moved)."""
     from fedblog.services.blocks import is_blocked
     from fedblog.services.http import FetchError
+    from fedblog.services.remote import RemoteActors
+
+    actor_id = answered_actor(parent)
+    if actor_id is None or await is_blocked(ctx, actor_id):
+        return
+    try:
+        await RemoteActors(ctx).get_actor(actor_id)
+    except FetchError as error:
+        log.info("no inbox for %r: %s", actor_id[:200], error)
+
+
+async def recipient_inboxes(ctx: Context, recipients: list[Recipient]) -> list[str]:
+    """The remote authors' inboxes (shared when they have one), from the actor cache only: this runs inside
+    the transaction, after refresh_recipient; an actor never fetched has no inbox to deliver to."""
+    from fedblog.services.blocks import is_blocked
     from fedblog.services.remote import RemoteActors
 
     inboxes = []
     for recipient in recipients:
         if await is_blocked(ctx, recipient.actor_id):
             continue
-        try:
-            actor = await RemoteActors(ctx).get_actor(recipient.actor_id)
-        except FetchError as error:
-            log.info("no inbox for %r: %s", recipient.actor_id[:200], error)
+        actor = await RemoteActors(ctx).known_actor(recipient.actor_id)
+        if actor is None:
+            log.info("no inbox for %r: its actor could not be fetched", recipient.actor_id[:200])
             continue
         inboxes.append(actor.shared_inbox or actor.inbox)
     return inboxes
@@ -95,6 +116,10 @@ class CommentFederation:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    async def prepare(self, origin: CommentOrigin, parent: Comment | None) -> None:
+        if origin in LOCAL_ORIGINS:
+            await refresh_recipient(self.ctx, parent)
 
     async def _audience(self, comment: Comment) -> tuple[NotePlan, list[str]] | None:
         from fedblog.services.delivery import follower_inboxes

@@ -139,6 +139,7 @@ class CommentService:
             raise CommentsClosed(post.slug)
         errors = self.validate(form)
         parent_id: int | None = None
+        parent: Comment | None = None
         if form.parent_id:
             parent = await self.store.get_comment(int(form.parent_id)) if form.parent_id.isdigit() else None
             if parent is None or parent.post_id != post.id or parent.status != CommentStatus.APPROVED:
@@ -150,6 +151,8 @@ class CommentService:
         email = form.email.strip().lower()
         trusted = await self.store.email_is_trusted(email)
         status = moderation_decision(self.ctx.settings.comments.moderation, trusted)
+        if status == CommentStatus.APPROVED:
+            await self._prepare(CommentOrigin.WEB, parent)
         async with self.ctx.db.transaction() as conn:
             author_id = await self.store.get_or_create_visitor(
                 conn, clean_line(form.name), email, form.website.strip() or None
@@ -182,6 +185,7 @@ class CommentService:
         if not message_markdown.strip():
             raise ValueError("the reply is empty")
         settings = self.ctx.settings
+        await self._prepare(CommentOrigin.AUTHOR, parent)
         async with self.ctx.db.transaction() as conn:
             author_id = await self.store.get_or_create_owner(
                 conn,
@@ -213,6 +217,8 @@ class CommentService:
         comment = await self.store.get_comment(comment_id)
         if comment is None:
             raise LookupError(f"no comment {comment_id}")
+        if (status == CommentStatus.APPROVED) != (comment.status == CommentStatus.APPROVED):
+            await self._prepare_for(comment)
         async with self.ctx.db.transaction() as conn:
             await self.store.set_status(conn, comment_id, status)
             updated = await self.store.get_comment(comment_id)
@@ -234,12 +240,23 @@ class CommentService:
         comment = await self.store.get_comment(comment_id)
         if comment is None:
             raise LookupError(f"no comment {comment_id}")
+        if comment.status == CommentStatus.APPROVED:
+            await self._prepare_for(comment)
         async with self.ctx.db.transaction() as conn:
             if comment.status == CommentStatus.APPROVED:
                 for listener in self.ctx.comment_listeners:
                     await listener.comment_removed(conn, comment)
             await self.store.delete_comment(conn, comment_id)
         return comment
+
+    async def _prepare(self, origin: CommentOrigin, parent: Comment | None) -> None:
+        """The listeners' network work, before the transaction (none may happen inside it)."""
+        for listener in self.ctx.comment_listeners:
+            await listener.prepare(origin, parent)
+
+    async def _prepare_for(self, comment: Comment) -> None:
+        parent = await self.store.get_comment(comment.parent_id) if comment.parent_id else None
+        await self._prepare(comment.origin, parent)
 
     async def thread_for_post(self, post: Post) -> list[CommentNode]:
         return build_thread(await self.store.list_visible_for_post(post.id))

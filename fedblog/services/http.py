@@ -29,6 +29,7 @@ from fedblog import SOFTWARE_NAME, __version__
 from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address
 from fedblog.protocol.httpsig import sign_request
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
+from fedblog.store.db import in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,10 @@ class FetchError(Exception):
         super().__init__(reason)
         self.status = status
         self.retry_after = retry_after
+
+
+class NetworkInTransaction(RuntimeError):
+    """A request started inside a database transaction: every writer would wait for a remote server."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,8 @@ class HttpClient:
         body: bytes | None,
         timeout: aiohttp.ClientTimeout | None = None,
     ) -> aiohttp.ClientResponse:
+        if in_transaction():
+            raise NetworkInTransaction(f"{method} {_host(url)} inside a database transaction: fetch before it")
         self._check_target(url)
         session = await self._get_session()
         return await session.request(

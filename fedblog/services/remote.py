@@ -69,6 +69,10 @@ class RemoteActors:
                     return cached
             return await self._fetch_actor(actor_id, key_id=None)
 
+    async def known_actor(self, actor_id: str) -> RemoteActor | None:
+        """The cached actor, however old, without fetching (for code inside a transaction)."""
+        return await self._cached_actor(actor_id)
+
     async def get_public_key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
         """(owner actor id, PEM) for a key id, after the two-way owner check. Raises FetchError (RemoteError)."""
         if not refresh:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +21,20 @@ import aiosqlite
 
 Row = aiosqlite.Row
 T = TypeVar("T")
+
+
+class NestedWrite(RuntimeError):
+    """The write path was entered from inside one of its own transactions: it would wait for itself."""
+
+
+# The database whose transaction the running code is inside (set for the body of transaction()): a second
+# write from there would wait for the lock its own caller holds, and network I/O there would hold every writer.
+_writing: ContextVar[Database | None] = ContextVar("fedblog_writing", default=None)
+
+
+def in_transaction() -> bool:
+    """True inside the body of a transaction(): no network I/O, no other write may start from here."""
+    return _writing.get() is not None
 
 
 class Database:
@@ -73,10 +88,12 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, serialised within this process."""
+        """BEGIN IMMEDIATE … COMMIT, serialised within this process. Raises NestedWrite inside another."""
+        self._refuse_nested("transaction()")
         async with self._write_lock:
             changes_before = self.connection.total_changes
             await self.connection.execute("BEGIN IMMEDIATE")
+            writing = _writing.set(self)
             try:
                 yield self.connection
             except BaseException:
@@ -92,6 +109,15 @@ class Database:
                 # (an empty claim every few seconds) must not throw away every cached page.
                 if self.connection.total_changes != changes_before:
                     self.version += 1
+            finally:
+                _writing.reset(writing)
+
+    def _refuse_nested(self, what: str) -> None:
+        if _writing.get() is self:
+            raise NestedWrite(
+                f"{what} called inside a transaction of the same database: it would wait for the write lock its"
+                " own caller holds (do that work before the transaction, or as a job after the commit)"
+            )
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(raw sqlite3 connection)` in one trip to aiosqlite's thread: several reads for the price of one.
@@ -107,6 +133,7 @@ class Database:
         each in a savepoint of its own: one that raises is undone alone and raises to its caller. Returns once
         committed.
         """
+        self._refuse_nested("run_transaction()")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queued.append((work, future))
         if self._flusher is None or self._flusher.done():
