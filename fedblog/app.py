@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from fedblog.assembly import open_context
 from fedblog.config import Settings
-from fedblog.context import open_context
 from fedblog.web import routes
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, STATE_KEY
 from fedblog.web.middleware import site_middleware

@@ -84,7 +84,7 @@ async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
     settings = load_settings(config_path, environ={})
-    from fedblog.context import open_context
+    from fedblog.assembly import open_context
 
     async with open_context(settings) as ctx:
         # Commenters' emails and addresses live here: readable by the site's owner only.

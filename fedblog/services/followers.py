@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from fedblog.models import Follower
 from fedblog.protocol.activitystreams import accept_follow, first_id, id_of, reject_follow, type_of
 from fedblog.services.delivery import enqueue, new_activity_id
-from fedblog.services.inbox_dispatch import IncomingActivity
+from fedblog.services.incoming import IncomingActivity
 from fedblog.store.blocks import BlockStore
 from fedblog.store.followers import ACCEPTED, PENDING, FollowerStore
 

@@ -27,7 +27,8 @@ from fedblog.protocol.httpsig import SignatureError, key_id_of
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.services.delivery import host_of
 from fedblog.services.http import FetchError
-from fedblog.services.inbox_dispatch import IncomingActivity, get_dispatcher
+from fedblog.services.inbox_dispatch import find_handler
+from fedblog.services.incoming import IncomingActivity
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.blocks import BlockStore
 from fedblog.store.deliveries import DeliveryStore
@@ -190,7 +191,7 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record
         signer_id=signer_id,
         record=record,
     )
-    handler = get_dispatcher(ctx).find(incoming)
+    handler = find_handler(incoming)
     status, error = PROCESSED, ""
     if handler is None:
         status = IGNORED

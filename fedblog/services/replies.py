@@ -24,7 +24,7 @@ from fedblog.protocol.notes import NoteError, ParsedNote, is_http_url, parse_not
 from fedblog.protocol.sanitize import plain_text
 from fedblog.services.comments import comments_are_open, moderation_decision
 from fedblog.services.http import FetchError
-from fedblog.services.inbox_dispatch import IncomingActivity
+from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
 from fedblog.store import threads
 from fedblog.store.blocks import BlockStore

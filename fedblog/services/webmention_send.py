@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -178,12 +178,7 @@ class WebmentionSender(QueueWorker[SentJob]):
         )
 
 
-def sending_enabled(ctx: Any) -> bool:
+def sending_enabled(ctx: Context) -> bool:
+    """Post changes queue webmentions (and pingbacks) when `webmention.send` or `pingback.send` is on."""
     return bool(ctx.settings.webmention.send or ctx.settings.pingback.send)
 
-
-def install(ctx: Any) -> None:
-    """Queue webmentions (and pingbacks) for post changes when `webmention.send` or `pingback.send` is on, from the
-    server, the CLI or tests."""
-    if sending_enabled(ctx):
-        ctx.post_listeners.append(WebmentionQueue(ctx))

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from fedblog.assembly import open_context
 from fedblog.clock import from_text
 from fedblog.config import load_settings
-from fedblog.context import Context, open_context
+from fedblog.context import Context
 from fedblog.services.delivery import LOCK_DURATION, DeliveryWorker
 from fedblog.services.inbox import note_contact
 from fedblog.services.posts import PostInput, PostService

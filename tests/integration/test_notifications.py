@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from fedblog.context import open_context
+from fedblog.assembly import open_context
 from fedblog.models import CommentOrigin, CommentStatus
 from fedblog.services.comments import CommentService
 from fedblog.services.notifications import Notifier, Outcome

@@ -11,10 +11,23 @@ PACKAGE = Path(__file__).resolve().parents[2] / "fedblog"
 
 # For each layer, the fedblog packages it must never import (directly, even lazily inside a function).
 FORBIDDEN = {
-    "protocol": ("fedblog.store", "fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.context"),
-    "store": ("fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.protocol"),
-    "services": ("fedblog.web", "fedblog.cli", "fedblog.app"),
+    "protocol": (
+        "fedblog.store",
+        "fedblog.services",
+        "fedblog.web",
+        "fedblog.cli",
+        "fedblog.app",
+        "fedblog.context",
+        "fedblog.assembly",
+    ),
+    "store": ("fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.protocol", "fedblog.assembly"),
+    "services": ("fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.assembly"),
+    "web": ("fedblog.cli", "fedblog.assembly"),
 }
+# The one wiring module (fedblog/assembly.py) knows every service; only the entry points open contexts through it.
+ASSEMBLY_USERS = {"app.py", "cli"}
+# Shared top-level modules the layers build on: they know no layer above the store.
+FOUNDATIONS = ("context.py", "events.py", "models.py", "config.py", "urls.py", "clock.py", "i18n.py", "rendering.py")
 # Pure protocol code does no I/O: no network or database library.
 PROTOCOL_IO_MODULES = ("aiohttp", "aiosqlite", "sqlite3", "socket", "asyncio", "urllib.request", "requests")
 
@@ -54,3 +67,22 @@ def test_layering__protocol_code_does_no_io() -> None:
         if name.split(".")[0] in PROTOCOL_IO_MODULES or name in PROTOCOL_IO_MODULES
     ]
     assert offenders == []
+
+
+def test_layering__only_the_entry_points_use_the_wiring_module() -> None:
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "assembly.py"
+        and path.relative_to(PACKAGE).parts[0] not in ASSEMBLY_USERS
+        and any(name.startswith("fedblog.assembly") for name in imported_modules(path))
+    ]
+    assert (PACKAGE / "assembly.py").is_file()
+    assert offenders == []
+
+
+@pytest.mark.parametrize("name", FOUNDATIONS)
+def test_layering__the_context_and_shared_modules_import_no_layer_above_the_store(name: str) -> None:
+    upper = ("fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.assembly")
+    imported = imported_modules(PACKAGE / name)
+    assert [module for module in imported if module.startswith(upper)] == []
