@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import web
 
 from fedblog.assembly import open_context
 from fedblog.config import Settings
 from fedblog.web import routes
-from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, STATE_KEY
+from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, STATE_KEY, WebState
 from fedblog.web.middleware import site_middleware
 from fedblog.web.render import create_environment, site_globals
 
@@ -34,8 +33,7 @@ def settle_garbage_collector() -> None:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[site_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS_KEY] = settings
-    state: dict[str, Any] = {}
-    app[STATE_KEY] = state
+    app[STATE_KEY] = WebState()
 
     async def context_lifetime(app: web.Application) -> AsyncIterator[None]:
         async with open_context(settings) as ctx:

@@ -2,21 +2,53 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedblog.config import Settings
 from fedblog.i18n import I18n
+from fedblog.models import RemoteActor
 from fedblog.store.comments import CommentStore
 from fedblog.store.db import Database
 from fedblog.store.posts import PostStore
+from fedblog.store.read_batch import ReadBatch
 from fedblog.urls import Urls
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the types of what services keep here; nothing is imported from services at run time
     from fedblog.events import CommentListener, PostListener
+    from fedblog.services.http import HttpClient
+    from fedblog.services.replies import AuthorFields
+
+
+@dataclass
+class Runtime:
+    """What the process keeps between requests, for one context: typed, owned by the module named beside each."""
+
+    # services/http.py: the outbound client, made on first use and closed with the context.
+    http: HttpClient | None = None
+    # services/inbox.py: activities being processed (awaited on close), ids taken for processing (oldest
+    # first), and the read batch its preflight lookups share.
+    inbox_tasks: set[asyncio.Task[str]] = field(default_factory=set)
+    inbox_seen: dict[str, None] = field(default_factory=dict)
+    inbox_reads: ReadBatch | None = None
+    # services/verification.py: (key id, signature) → expiry, for the replay check.
+    replay_cache: OrderedDict[tuple[str, bytes], float] = field(default_factory=OrderedDict)
+    # services/remote.py: actors by id and by key id, one lock per actor or key fetched, last key refetches.
+    actors_by_id: dict[str, RemoteActor] = field(default_factory=dict)
+    actors_by_key: dict[str, RemoteActor] = field(default_factory=dict)
+    actor_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    key_refreshes: dict[str, float] = field(default_factory=dict)
+    # services/replies.py: a remote author as shown, made once per actor document.
+    author_fields: dict[str, tuple[RemoteActor, AuthorFields]] = field(default_factory=dict)
+    # Wake-ups of the background workers, set when work is queued for them.
+    delivery_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    webmention_verify_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    webmention_send_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -31,7 +63,6 @@ class Context:
     comments: CommentStore
     post_listeners: list[PostListener] = field(default_factory=list)
     comment_listeners: list[CommentListener] = field(default_factory=list)
-    # Filled by the modules that own them (federation stores, http client…), looked up by name.
-    extras: dict[str, Any] = field(default_factory=dict)
+    runtime: Runtime = field(default_factory=Runtime)
     # Called in reverse order when the context closes (http sessions, background tasks).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

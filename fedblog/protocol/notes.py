@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from fedblog.clock import from_text, to_text
@@ -51,7 +51,7 @@ class ParsedNote:
     updated: datetime | None
 
 
-def is_http_url(value: Any) -> bool:
+def is_http_url(value: Any) -> TypeGuard[str]:
     if not isinstance(value, str) or len(value) > 2000:
         return False
     parts = urlsplit(value)
@@ -105,8 +105,8 @@ def attachments_of(obj: dict[str, Any]) -> tuple[Attachment, ...]:
             url = next((u for u in (first_id(x) for x in as_list(url)) if is_http_url(u)), None)
         if not is_http_url(url):
             continue
-        media_type = item.get("mediaType") if isinstance(item.get("mediaType"), str) else ""
-        if not re.match(r"^[\w.+-]+/[\w.+-]+$", media_type or ""):
+        media_type = item.get("mediaType")
+        if not isinstance(media_type, str) or not re.match(r"^[\w.+-]+/[\w.+-]+$", media_type):
             media_type = ""
         found.append(Attachment(url=url, media_type=media_type, name=plain_text(item.get("name"), MAX_ALT_TEXT)))
         if len(found) == MAX_ATTACHMENTS:

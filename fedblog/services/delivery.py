@@ -58,7 +58,6 @@ MAX_RETRY_AFTER = timedelta(days=1)
 PAUSE_AFTER_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 2.0
-WAKEUP_KEY = "delivery_wakeup"
 
 
 # --- the pure policy -----------------------------------------------------------------------------------
@@ -157,10 +156,7 @@ async def enqueue(ctx: Context, conn: aiosqlite.Connection, activity: dict[str, 
 
 
 def wakeup_event(ctx: Context) -> asyncio.Event:
-    event = ctx.extras.get(WAKEUP_KEY)
-    if event is None:
-        event = ctx.extras[WAKEUP_KEY] = asyncio.Event()
-    return event
+    return ctx.runtime.delivery_wakeup
 
 
 def wake_worker(ctx: Context) -> None:
@@ -303,7 +299,8 @@ class DeliveryWorker:
                     self._in_flight[job.id] = job.host
                     task = asyncio.create_task(self._attempt(job))
                     tasks.add(task)
-                    task.add_done_callback(lambda t: (tasks.discard(t), progress.set()))
+                    task.add_done_callback(tasks.discard)
+                    task.add_done_callback(lambda _: progress.set())
                 # Wait for a finished delivery (free capacity), new work, or the poll (jobs enqueued by the CLI).
                 waiters = [asyncio.create_task(wakeup.wait()), asyncio.create_task(progress.wait())]
                 try:

@@ -6,6 +6,7 @@ through the delivery queue in the same transaction that changes the follower.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -121,7 +122,7 @@ class FollowerService:
         """Accepted followers."""
         return await self.store.count(ACCEPTED)
 
-    async def accepted_ids(self, limit: int, offset: int) -> list[str]:
+    async def accepted_ids(self, limit: int, offset: int) -> builtins.list[str]:
         return await self.store.list_accepted_ids(limit, offset)
 
     async def _get(self, actor_id: str) -> Follower:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
@@ -30,6 +30,9 @@ from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_add
 from fedblog.protocol.httpsig import sign_request
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.store.db import in_transaction
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +106,7 @@ class HttpClient:
 
     def __init__(
         self,
-        ctx: Any,
+        ctx: Context,
         *,
         address_allowed: Callable[[str], bool] | None = None,
         name_resolver: AbstractResolver | None = None,
@@ -255,14 +258,11 @@ class HttpClient:
         return self._session
 
 
-HTTP_KEY = "http"
-
-
-def get_http(ctx: Any) -> HttpClient:
+def get_http(ctx: Context) -> HttpClient:
     """The context's client, made on first use and closed with the context."""
-    client = ctx.extras.get(HTTP_KEY)
+    client = ctx.runtime.http
     if client is None:
-        client = ctx.extras[HTTP_KEY] = HttpClient(ctx)
+        client = ctx.runtime.http = HttpClient(ctx)
         ctx.closers.append(client.close)
     return client
 

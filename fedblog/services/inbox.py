@@ -41,10 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-TASKS_KEY = "inbox_tasks"
-SEEN_KEY = "inbox_seen_ids"  # ids taken for processing (insertion-ordered, oldest dropped first)
 SEEN_MAX_ENTRIES = 20_000
-READ_BATCH_KEY = "inbox_read_batch"
 # The inbox answers 202 within this time even when processing (fetching a thread…) takes longer.
 INLINE_SECONDS = 3.0
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
@@ -104,7 +101,7 @@ async def receive(
         await note_contact(ctx, verdict.actor_id)
     elif troubled:
         await _resume_host(ctx, host_of(key_id))
-    seen: dict[str, None] = ctx.extras.setdefault(SEEN_KEY, {})
+    seen = ctx.runtime.inbox_seen
     if recorded or activity_id in seen:
         return InboxAnswer(202)  # a duplicate: processed once only
     _remember(seen, activity_id)  # no await between the check and this: a concurrent duplicate sees it
@@ -126,9 +123,9 @@ async def receive(
 
 
 def read_batch(ctx: Context) -> ReadBatch:
-    batch: ReadBatch | None = ctx.extras.get(READ_BATCH_KEY)
+    batch = ctx.runtime.inbox_reads
     if batch is None or batch.db is not ctx.db:
-        batch = ctx.extras[READ_BATCH_KEY] = ReadBatch(ctx.db)
+        batch = ctx.runtime.inbox_reads = ReadBatch(ctx.db)
     return batch
 
 
@@ -169,7 +166,7 @@ async def _resume_host(ctx: Context, host: str) -> None:
 
 def schedule(ctx: Context, activity: dict[str, Any], signer_id: str, record: InboxRecord) -> asyncio.Task[str]:
     """Process in a task of its own, kept (and awaited on close) so none is lost silently."""
-    tasks: set[asyncio.Task[str]] = ctx.extras.setdefault(TASKS_KEY, set())
+    tasks = ctx.runtime.inbox_tasks
     task = asyncio.create_task(process(ctx, activity, signer_id, record))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
@@ -231,6 +228,6 @@ async def process_unprocessed(ctx: Context) -> int:
 
 async def wait_for_processing(ctx: Context) -> None:
     """Let in-flight processing finish (on close, and in tests)."""
-    tasks: set[asyncio.Task[str]] = ctx.extras.get(TASKS_KEY, set())
+    tasks = ctx.runtime.inbox_tasks
     while tasks:
         await asyncio.gather(*list(tasks), return_exceptions=True)

@@ -187,9 +187,6 @@ class AuthorFields:
     profile_url: str
 
 
-AUTHOR_FIELDS_KEY = "reply_author_fields"
-
-
 async def author_fields(ctx: Context, actor_id: str) -> AuthorFields | None:
     """The remote author as shown: display name as text, @user@host, http(s) avatar, profile on its host."""
     try:
@@ -199,7 +196,7 @@ async def author_fields(ctx: Context, actor_id: str) -> AuthorFields | None:
         return None
     # Made once per actor document (remote.py keeps the same object until it is fetched again): sanitizing
     # the name and handle for every reply was a few percent of the inbox's time.
-    made: dict[str, tuple[RemoteActor, AuthorFields]] = ctx.extras.setdefault(AUTHOR_FIELDS_KEY, {})
+    made = ctx.runtime.author_fields
     cached = made.get(actor_id)
     if cached is not None and cached[0] is actor:
         return cached[1]

@@ -40,7 +40,6 @@ CONCURRENCY = 4  # verifications at once
 MAX_PENDING_PER_HOST = 50  # queued verifications per source host: a flood waits for its backlog
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 5.0
-WAKEUP_KEY = "webmention_verify_wakeup"
 _POST_PATH = re.compile(r"^/posts/([^/]+)$")
 
 
@@ -80,10 +79,7 @@ async def accept_webmention(ctx: Context, source: str, target: str, ip: str | No
 
 
 def wakeup_event(ctx: Context) -> asyncio.Event:
-    event = ctx.extras.get(WAKEUP_KEY)
-    if event is None:
-        event = ctx.extras[WAKEUP_KEY] = asyncio.Event()
-    return event
+    return ctx.runtime.webmention_verify_wakeup
 
 
 # --- verifying --------------------------------------------------------------------------------------------------

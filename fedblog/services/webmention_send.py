@@ -35,16 +35,12 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 4
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 5.0
-WAKEUP_KEY = "webmention_send_wakeup"
 DISCOVERY_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 WEBMENTION, PINGBACK = "webmention", "pingback"
 
 
 def wakeup_event(ctx: Context) -> asyncio.Event:
-    event = ctx.extras.get(WAKEUP_KEY)
-    if event is None:
-        event = ctx.extras[WAKEUP_KEY] = asyncio.Event()
-    return event
+    return ctx.runtime.webmention_send_wakeup
 
 
 class WebmentionQueue:

@@ -293,7 +293,7 @@ class CommentStore:
 
     async def list_visible_replies(self, post_id: int, parent_id: int | None, limit: int, offset: int) -> list[Comment]:
         parent_clause = "c.parent_id IS NULL" if parent_id is None else "c.parent_id = ?"
-        params: list[object] = [post_id] + ([] if parent_id is None else [parent_id]) + [limit, offset]
+        params: list[object] = [post_id, *([] if parent_id is None else [parent_id]), limit, offset]
         rows = await self.db.fetch_all(
             f"{_SELECT} WHERE c.post_id = ? AND {parent_clause} AND c.status = 'approved' "
             f"AND c.visibility IN {PUBLIC_VISIBILITIES} ORDER BY c.created_at, c.id LIMIT ? OFFSET ?",
@@ -303,7 +303,7 @@ class CommentStore:
 
     async def count_visible_replies(self, post_id: int, parent_id: int | None) -> int:
         parent_clause = "parent_id IS NULL" if parent_id is None else "parent_id = ?"
-        params: list[object] = [post_id] + ([] if parent_id is None else [parent_id])
+        params: list[object] = [post_id, *([] if parent_id is None else [parent_id])]
         return int(
             await self.db.fetch_value(
                 f"SELECT COUNT(*) FROM comments WHERE post_id = ? AND {parent_clause} AND status = 'approved' "

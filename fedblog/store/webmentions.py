@@ -218,7 +218,10 @@ class WebmentionStore:
             "WHERE w.post_id = ? AND w.kind != 'reply' AND c.status = 'approved' ORDER BY c.created_at, c.id",
             (post_id,),
         )
-        return [ShownMention(*row[:7], created_at=from_text(row[7])) for row in rows]  # type: ignore[arg-type]
+        return [
+            ShownMention(row[0], row[1], row[2], row[3], row[4], row[5], row[6], from_text(row[7]))  # type: ignore[arg-type]
+            for row in rows
+        ]
 
     async def received_state(self, source: str, target: str) -> tuple[str, int | None] | None:
         """(state, comment id) of a received webmention, for tools and tests."""

@@ -31,10 +31,9 @@ ADMIN_CSS = TEMPLATES_DIR / "admin" / "admin.css"
 
 def login_limiter(app: web.Application) -> RateLimiter:
     state = app[STATE_KEY]
-    if "admin_login_limiter" not in state:
-        state["admin_login_limiter"] = RateLimiter(LOGIN_ATTEMPTS, LOGIN_WINDOW)
-    limiter: RateLimiter = state["admin_login_limiter"]
-    return limiter
+    if state.login_limiter is None:
+        state.login_limiter = RateLimiter(LOGIN_ATTEMPTS, LOGIN_WINDOW)
+    return state.login_limiter
 
 
 def safe_next(target: str) -> str:

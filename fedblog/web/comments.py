@@ -35,10 +35,9 @@ FORM_FIELDS = ("name", "email", "website", "message", "parent_id")
 
 def comment_limiter(app: web.Application) -> RateLimiter:
     state = app[STATE_KEY]
-    if "comment_limiter" not in state:
-        state["comment_limiter"] = RateLimiter(app[SETTINGS_KEY].comments.rate_limit_per_minute, 60)
-    limiter: RateLimiter = state["comment_limiter"]
-    return limiter
+    if state.comment_limiter is None:
+        state.comment_limiter = RateLimiter(app[SETTINGS_KEY].comments.rate_limit_per_minute, 60)
+    return state.comment_limiter
 
 
 async def read_form(request: web.Request) -> dict[str, str]:

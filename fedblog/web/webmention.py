@@ -26,15 +26,14 @@ log = logging.getLogger(__name__)
 PER_IP_PER_MINUTE = 30
 PER_SOURCE_HOST_PER_MINUTE = 10
 MAX_FIELD_CHARS = 2048
-_LIMITER_NAME = "webmention_limits"
 
 
 def _limiters(app: web.Application) -> tuple[RateLimiter, RateLimiter]:
     state = app[STATE_KEY]
-    if _LIMITER_NAME not in state:
-        state[_LIMITER_NAME] = (RateLimiter(PER_IP_PER_MINUTE, 60.0), RateLimiter(PER_SOURCE_HOST_PER_MINUTE, 60.0))
-    limiters: tuple[RateLimiter, RateLimiter] = state[_LIMITER_NAME]
-    return limiters
+    if state.webmention_limiters is None:
+        by_ip, by_host = RateLimiter(PER_IP_PER_MINUTE, 60.0), RateLimiter(PER_SOURCE_HOST_PER_MINUTE, 60.0)
+        state.webmention_limiters = (by_ip, by_host)
+    return state.webmention_limiters
 
 
 def _plain(status: int, text: str, retry_after: int | None = None) -> web.Response:

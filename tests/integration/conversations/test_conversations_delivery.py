@@ -186,8 +186,8 @@ async def age_actor(site: LiveSite, actor_id: str) -> None:
     actor = await ActorStore(site.ctx.db).get_actor(actor_id)
     assert actor is not None
     await ActorStore(site.ctx.db).upsert_actor(replace(actor, fetched_at=utcnow() - timedelta(days=2)))
-    for memory in site.ctx.extras.get("remote_actor_memory", ({}, {})):
-        memory.clear()
+    site.ctx.runtime.actors_by_id.clear()
+    site.ctx.runtime.actors_by_key.clear()
 
 
 async def test_stale_remote_author__approving_replying_and_publishing_to_them_never_hang(
