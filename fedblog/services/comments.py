@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -11,7 +13,8 @@ from fedblog.clock import utcnow
 from fedblog.context import Context
 from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post, Visibility
 from fedblog.rendering import plain_text_to_html, render_markdown
-from fedblog.store.comments import NewComment
+from fedblog.store.comments import NewAuthor, NewComment, OwnerAuthor, VisitorAuthor
+from fedblog.store.db import Connection
 
 MAX_NAME = 100
 MAX_EMAIL = 254
@@ -91,6 +94,62 @@ def build_thread(comments: list[Comment]) -> list[CommentNode]:
     return roots
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A new comment from any source, before moderation (its `new.status` is decided by admit())."""
+
+    new: NewComment
+    author: NewAuthor
+    trusted: bool = False  # the author had a comment approved before (first_time moderation)
+    parent: Comment | None = None
+    by_owner: bool = False  # the author's own reply: approved at once, never held
+
+
+# Work of the comment's source in the transaction that stores it (its own record), given the comment.
+AlsoInTransaction = Callable[[Connection, Comment], Awaitable[None]]
+
+
+async def moderated_status(ctx: Context, post_id: int, trusted: bool) -> CommentStatus:
+    """The moderation policy, then the closed-comments hold: a comment that would be published on a closed post
+    waits for the author (nothing from the fediverse or the web is lost)."""
+    status = moderation_decision(ctx.settings.comments.moderation, trusted)
+    if status == CommentStatus.APPROVED:
+        post = await ctx.posts.get_post_by_id(post_id)
+        if post is not None and not accepts_comments(post, ctx.settings.comments.close_after_days, utcnow()):
+            status = CommentStatus.PENDING
+    return status
+
+
+async def admit(ctx: Context, admission: Admission, *, also: AlsoInTransaction | None = None) -> Comment | None:
+    """The one way a comment comes in, whatever its source (the form, the author's replies, fediverse replies,
+    webmentions): the moderation decision and the closed hold, the listeners' network work before the
+    transaction, then in one transaction the author's row, the comment, `also` and the listeners.
+
+    None when a comment with the same remote id was stored meanwhile (a duplicate arriving at once): the caller
+    looks that one up."""
+    if admission.by_owner:
+        status = CommentStatus.APPROVED  # the author's own reply: never held
+    else:
+        status = await moderated_status(ctx, admission.new.post_id, admission.trusted)
+    approved = status == CommentStatus.APPROVED
+    if approved:
+        for listener in ctx.comment_listeners:
+            await listener.prepare(admission.new.origin, admission.parent)
+    try:
+        async with ctx.db.transaction() as conn:
+            comment = await ctx.comments.add_comment(conn, replace(admission.new, status=status), admission.author)
+            if also is not None:
+                await also(conn, comment)
+            if approved:
+                for listener in ctx.comment_listeners:
+                    await listener.comment_approved(conn, comment)
+    except sqlite3.IntegrityError:
+        if admission.new.remote_id is None:
+            raise
+        return None
+    return comment
+
+
 class CommentService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -149,32 +208,19 @@ class CommentService:
         if errors:
             return SubmitResult(errors=errors)
         email = form.email.strip().lower()
+        new = NewComment(
+            post_id=post.id,
+            parent_id=parent_id,
+            author_id=0,
+            origin=CommentOrigin.WEB,
+            status=CommentStatus.PENDING,
+            content_html=plain_text_to_html(form.message),
+            language=None,
+            ip=ip,
+        )
+        author = VisitorAuthor(clean_line(form.name), email, form.website.strip() or None)
         trusted = await self.store.email_is_trusted(email)
-        status = moderation_decision(self.ctx.settings.comments.moderation, trusted)
-        if status == CommentStatus.APPROVED:
-            await self._prepare(CommentOrigin.WEB, parent)
-        async with self.ctx.db.transaction() as conn:
-            author_id = await self.store.get_or_create_visitor(
-                conn, clean_line(form.name), email, form.website.strip() or None
-            )
-            comment_id = await self.store.insert_comment(
-                conn,
-                NewComment(
-                    post_id=post.id,
-                    parent_id=parent_id,
-                    author_id=author_id,
-                    origin=CommentOrigin.WEB,
-                    status=status,
-                    content_html=plain_text_to_html(form.message),
-                    language=None,
-                    ip=ip,
-                ),
-            )
-            comment = await self.store.get_comment(comment_id)
-            assert comment is not None
-            if status == CommentStatus.APPROVED:
-                for listener in self.ctx.comment_listeners:
-                    await listener.comment_approved(conn, comment)
+        comment = await admit(self.ctx, Admission(new, author, trusted=trusted, parent=parent))
         return SubmitResult(comment=comment)
 
     async def reply_as_author(self, parent_id: int, message_markdown: str) -> Comment:
@@ -185,32 +231,21 @@ class CommentService:
         if not message_markdown.strip():
             raise ValueError("the reply is empty")
         settings = self.ctx.settings
-        await self._prepare(CommentOrigin.AUTHOR, parent)
-        async with self.ctx.db.transaction() as conn:
-            author_id = await self.store.get_or_create_owner(
-                conn,
-                settings.author.display_name or settings.author.username,
-                self.ctx.urls.actor(),
-                self.ctx.urls.profile(),
-            )
-            comment_id = await self.store.insert_comment(
-                conn,
-                NewComment(
-                    post_id=parent.post_id,
-                    parent_id=parent.id,
-                    author_id=author_id,
-                    origin=CommentOrigin.AUTHOR,
-                    status=CommentStatus.APPROVED,
-                    content_html=render_markdown(message_markdown),
-                    language=settings.site.language,
-                    # An answer to a private mention stays private (conversations: sent to that person only).
-                    visibility=parent.visibility if not parent.visibility.is_shown_publicly else Visibility.PUBLIC,
-                ),
-            )
-            comment = await self.store.get_comment(comment_id)
-            assert comment is not None
-            for listener in self.ctx.comment_listeners:
-                await listener.comment_approved(conn, comment)
+        new = NewComment(
+            post_id=parent.post_id,
+            parent_id=parent.id,
+            author_id=0,
+            origin=CommentOrigin.AUTHOR,
+            status=CommentStatus.APPROVED,
+            content_html=render_markdown(message_markdown),
+            language=settings.site.language,
+            # An answer to a private mention stays private (conversations: sent to that person only).
+            visibility=parent.visibility if not parent.visibility.is_shown_publicly else Visibility.PUBLIC,
+        )
+        name = settings.author.display_name or settings.author.username
+        owner = OwnerAuthor(name, self.ctx.urls.actor(), self.ctx.urls.profile())
+        comment = await admit(self.ctx, Admission(new, owner, parent=parent, by_owner=True))
+        assert comment is not None  # no remote id: never a duplicate
         return comment
 
     async def set_status(self, comment_id: int, status: CommentStatus) -> Comment:

@@ -20,6 +20,9 @@ from typing import Any, TypeVar
 import aiosqlite
 
 Row = aiosqlite.Row
+# What repositories' write methods take: the connection inside transaction(). Services name this type, never
+# the driver's.
+Connection = aiosqlite.Connection
 T = TypeVar("T")
 
 

@@ -182,17 +182,6 @@ class WebmentionStore:
         )
         return value is not None
 
-    async def insert_author(
-        self, conn: aiosqlite.Connection, name: str, url: str | None, photo: str | None, now: datetime
-    ) -> int:
-        """A webmention's author: a remote person known by their page (no fediverse actor id)."""
-        cursor = await conn.execute(
-            "INSERT INTO comment_authors (kind, name, avatar_url, profile_url, created_at) "
-            "VALUES ('remote', ?, ?, ?, ?)",
-            (name, photo, url, to_text(now)),
-        )
-        return int(cursor.lastrowid or 0)
-
     async def update_author(
         self, conn: aiosqlite.Connection, author_id: int, name: str, url: str | None, photo: str | None
     ) -> None:
