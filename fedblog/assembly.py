@@ -31,7 +31,7 @@ from fedblog.urls import Urls
 
 
 def compose(ctx: Context) -> None:
-    """Attach every listener and closer, so that a context made by `serve`, the CLI or a test is complete."""
+    """Attach every listener, so that a context made by `serve`, the CLI or a test is complete."""
     # A post published from the admin, the CLI or anywhere reaches the followers: its Create is queued in the
     # same transaction, and the server's delivery worker sends it.
     ctx.post_listeners.append(PostFederation(ctx))
@@ -39,11 +39,6 @@ def compose(ctx: Context) -> None:
         ctx.post_listeners.append(WebmentionQueue(ctx))
     # A local comment answering a fediverse one goes to its author; a removed one is deleted there.
     ctx.comment_listeners.append(CommentFederation(ctx))
-
-    async def finish_inbox_tasks() -> None:
-        await wait_for_processing(ctx)
-
-    ctx.closers.append(finish_inbox_tasks)
 
 
 @contextlib.asynccontextmanager
@@ -67,6 +62,8 @@ async def open_context(settings: Settings) -> AsyncIterator[Context]:
         try:
             yield ctx
         finally:
+            # The inbox's tasks first: they may still need what the closers close (the HTTP client).
+            await wait_for_processing(ctx)
             for close in reversed(ctx.closers):
                 await close()
     finally:
