@@ -4,8 +4,6 @@ header; the <link> is in templates/blog/post.html), the "Mentions" list of the p
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,6 +12,7 @@ from aiohttp import web
 
 from fedblog.models import Post
 from fedblog.protocol.webmention import InvalidRequest, host_of
+from fedblog.services.supervision import Loop, supervised
 from fedblog.services.webmention_receive import QueueFull, WebmentionVerifier, accept_webmention
 from fedblog.services.webmention_send import WebmentionSender, sending_enabled
 from fedblog.store.webmentions import WebmentionStore
@@ -76,29 +75,14 @@ async def mentions_extra(request: web.Request, post: Post) -> dict[str, Any]:
 
 async def background_work(app: web.Application) -> AsyncIterator[None]:
     ctx = app[CONTEXT_KEY]
-    workers = []
+    workers: list[Loop] = []
     if ctx.settings.webmention.receive:
-        workers.append(("verification", WebmentionVerifier(ctx).run))
+        workers.append(("webmention verification worker", WebmentionVerifier(ctx).run))
     if sending_enabled(ctx):
-        workers.append(("sending", WebmentionSender(ctx).run))
+        workers.append(("webmention sending worker", WebmentionSender(ctx).run))
 
-    async def keep_running(name: str, run: Any) -> None:
-        while True:
-            try:
-                await run()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the webmention %s worker stopped; restarting it", name)
-                await asyncio.sleep(5)
-
-    tasks = [asyncio.create_task(keep_running(name, run)) for name, run in workers]
-    yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async with supervised(*workers):
+        yield
 
 
 def setup(app: web.Application) -> None:
