@@ -25,6 +25,7 @@ import aiosqlite
 
 from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import first_id, is_public
+from fedblog.protocol.addresses import host_of
 from fedblog.services.delivery_workers import (
     HEARTBEAT_EVERY,
     alive_since,
@@ -118,10 +119,6 @@ def pause_for(consecutive_failures: int) -> timedelta | None:
     if consecutive_failures < PAUSE_AFTER_FAILURES:
         return None
     return next_delay(consecutive_failures - PAUSE_AFTER_FAILURES + 3)
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
 
 
 # --- enqueueing ----------------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import first_id
+from fedblog.protocol.addresses import host_of
 from fedblog.protocol.httpsig import SignatureError, key_id_of
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
-from fedblog.services.delivery import host_of
 from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import find_handler
 from fedblog.services.incoming import IncomingActivity

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from fedblog.models import Post
 from fedblog.protocol.activitystreams import first_id, type_of
-from fedblog.protocol.notes import same_origin
+from fedblog.protocol.addresses import same_origin
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.replies import local_place
 from fedblog.store.reactions import Reaction, ReactionStore

@@ -20,7 +20,8 @@ from urllib.parse import unquote
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus, RemoteActor
 from fedblog.protocol.activitystreams import first_id
-from fedblog.protocol.notes import NoteError, ParsedNote, is_http_url, parse_note, same_origin
+from fedblog.protocol.addresses import is_http_url, same_origin
+from fedblog.protocol.notes import NoteError, ParsedNote, parse_note
 from fedblog.protocol.sanitize import plain_text
 from fedblog.services.comments import Admission, admit, comments_are_open, moderation_decision
 from fedblog.services.http import FetchError

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from fedblog.clock import to_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus, Post
 from fedblog.protocol import webmention as wm
+from fedblog.protocol.addresses import hostname_of
 from fedblog.services.comments import Admission, admit, moderated_status
 from fedblog.services.http import FetchError, get_http
 from fedblog.services.webmention_http import fetch_page
@@ -70,7 +71,7 @@ async def accept_webmention(ctx: Context, source: str, target: str, ip: str | No
     if await BlockStore(ctx.db).is_blocked(source):
         raise wm.InvalidRequest("Mentions from this source are not accepted.")
     store = WebmentionStore(ctx.db)
-    if await store.count_pending_from(wm.host_of(source)) >= MAX_PENDING_PER_HOST:
+    if await store.count_pending_from(hostname_of(source)) >= MAX_PENDING_PER_HOST:
         raise QueueFull()
     async with ctx.db.transaction() as conn:
         await store.queue_received(conn, source, wm.normalize_url(target), post.id, ip, utcnow())

@@ -11,7 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from fedblog.models import Post
-from fedblog.protocol.webmention import InvalidRequest, host_of
+from fedblog.protocol.addresses import hostname_of
+from fedblog.protocol.webmention import InvalidRequest
 from fedblog.services.supervision import Loop, supervised
 from fedblog.services.webmention_receive import QueueFull, WebmentionVerifier, accept_webmention
 from fedblog.services.webmention_send import WebmentionSender, sending_enabled
@@ -55,7 +56,7 @@ async def receive(request: web.Request) -> web.Response:
         return _plain(400, "'source' and 'target' must be URLs of at most 2048 characters.")
     by_ip, by_host = _limiters(request.app)
     ip = client_ip(request)
-    host = host_of(source.strip())
+    host = hostname_of(source.strip())
     for limiter, key in ((by_ip, ip), (by_host, host)):
         if not limiter.allow(key):
             return _plain(429, "Too many webmentions; try again later.", limiter.retry_after(key))
