@@ -22,6 +22,11 @@ async def keep_running(name: str, run: Callable[[], Awaitable[object]], delay: f
         except asyncio.CancelledError:
             raise
         except Exception:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled, and the loop's own clean-up failed: stop, as asked, rather than restart.
+                log.exception("the %s failed while stopping", name)
+                raise asyncio.CancelledError from None
             log.exception("the %s stopped; restarting it", name)
             await asyncio.sleep(delay)
 

@@ -95,7 +95,7 @@ class Database:
         self._refuse_nested("transaction()")
         async with self._write_lock:
             changes_before = self.connection.total_changes
-            await self.connection.execute("BEGIN IMMEDIATE")
+            await self._begin()
             writing = _writing.set(self)
             try:
                 yield self.connection
@@ -114,6 +114,19 @@ class Database:
                     self.version += 1
             finally:
                 _writing.reset(writing)
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE, even when cancelled meanwhile: the statement runs on the database thread all the same,
+        so a cancelled caller waits for it and rolls it back (else the connection stays inside a transaction that
+        nobody ends, and every later BEGIN fails)."""
+        begin = asyncio.ensure_future(self.connection.execute("BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(begin)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await begin
+                await self.connection.execute("ROLLBACK")
+            raise
 
     def _refuse_nested(self, what: str) -> None:
         if _writing.get() is self:

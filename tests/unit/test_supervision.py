@@ -43,3 +43,20 @@ async def test_supervised__cancels_and_awaits_its_loops_when_the_body_ends() -> 
         await asyncio.wait_for(started.wait(), timeout=5)
         assert not stopped.is_set()
     assert stopped.is_set()
+
+
+async def test_keep_running__stops_when_cancelled_even_if_the_loop_fails_while_stopping() -> None:
+    running = asyncio.Event()
+
+    async def fails_on_the_way_out() -> None:
+        try:
+            running.set()
+            await asyncio.Event().wait()
+        finally:
+            raise RuntimeError("clean-up failed")
+
+    task = asyncio.create_task(keep_running("test loop", fails_on_the_way_out, delay=0))
+    await asyncio.wait_for(running.wait(), timeout=5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=5)  # before: restarted, and never stopped
