@@ -21,8 +21,8 @@ from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, make_site
+from tests.helpers import eventually
 from tests.integration.fake_remote import FakeRemote
-from tests.integration.fed_support import eventually
 
 
 class Clock:

@@ -21,9 +21,9 @@ from fedblog.services.remote import RemoteActors
 from fedblog.store.actors import ActorStore
 from fedblog.store.db import NestedWrite
 from tests.conftest import LiveSite, SiteFactory
+from tests.helpers import eventually, thread_parents
 from tests.integration.conversation_support import Mastodon, page, publish
-from tests.integration.fed_support import AS2, eventually, fetch, fetch_json
-from tests.integration.test_admin import thread_parents
+from tests.integration.fed_support import AS2, fetch, fetch_json
 
 
 async def fediverse_comment(site: LiveSite, remote: Mastodon, post: Post, text: str = "<p>Question?</p>") -> Comment:
