@@ -13,9 +13,9 @@ from pathlib import Path
 from aiohttp import web
 
 from fedblog.app import create_app
+from fedblog.assembly import open_context
 from fedblog.clock import utcnow
 from fedblog.config import load_settings
-from fedblog.context import open_context
 from fedblog.models import PostState, post_state
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.outbox import OutboxStore
