@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextvars import ContextVar
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 Row = aiosqlite.Row
+Work = Callable[["sqlite3.Connection"], Any]
 # What repositories' write methods take: the connection inside transaction(). Services name this type, never
 # the driver's.
 Connection = aiosqlite.Connection
@@ -51,9 +53,8 @@ class Database:
         self._wal_fd: int | None = None  # kept open: an open() per cached page was a tenth of a page hit
         self._external_version = 0
         self._wal_checked_this_turn = False
-        # run_transaction's group commit: work waiting for the next shared transaction, and the task running them.
-        self._queued: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        # run_transaction's group commit: works queued while a transaction runs share the next one.
+        self._group_commit = Batcher(self._commit_batch, held=self._write_lock)
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -138,6 +139,11 @@ class Database:
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(raw sqlite3 connection)` in one trip to aiosqlite's thread: several reads for the price of one.
         Plain sqlite3 calls only; writes go through run_transaction() or transaction()."""
+        return await self._on_database_thread(work)
+
+    async def _on_database_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """The one call of aiosqlite's private API (its own methods run this way; it has no public "run this on
+        your thread"): pinned in pyproject.toml to the versions tested."""
         return await self.connection._execute(work, self.connection._conn)
 
     async def run_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -150,36 +156,18 @@ class Database:
         committed.
         """
         self._refuse_nested("run_transaction()")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queued.append((work, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        return await future
+        return await self._group_commit.submit(work)
 
-    async def _flush(self) -> None:
-        batch: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+    async def _commit_batch(self, works: list[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
+        """One transaction for the batch, run by the Batcher under the write lock."""
+        changes_before = self.connection.total_changes
         try:
-            while self._queued:
-                async with self._write_lock:
-                    batch, self._queued = self._queued, []
-                    changes_before = self.connection.total_changes
-                    try:
-                        # aiosqlite has no public "run this on your thread"; _execute is how its own methods do it.
-                        outcomes = await self.connection._execute(
-                            _in_group_transaction, self.connection._conn, [work for work, _ in batch]
-                        )
-                    except Exception as error:  # BEGIN or COMMIT failed: none of the batch is committed
-                        outcomes = [(False, error)] * len(batch)
-                    finally:
-                        if self.connection.total_changes != changes_before:
-                            self.version += 1
-                settle(batch, outcomes)  # a cancelled caller's work was committed all the same
-                batch = []
-        except BaseException:  # cancelled (shutdown): nobody may wait forever
-            for _, future in [*batch, *self._queued]:
-                future.cancel()
-            self._queued = []
-            raise
+            return await self._on_database_thread(partial(_in_group_transaction, works=works))
+        except Exception as error:  # BEGIN or COMMIT failed: none of the batch is committed
+            return [(False, error)] * len(works)
+        finally:
+            if self.connection.total_changes != changes_before:
+                self.version += 1
 
     async def data_version(self) -> int:
         """Changes when any connection (the CLI too) commits; lets caches notice outside writes.
@@ -248,6 +236,44 @@ class Database:
                     raise
                 await self.connection.execute("COMMIT")
         return int(await self.fetch_value("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+
+class Batcher:
+    """The queue-and-settle of the group commit and the read batch: works submitted while a batch runs go
+    together in the next one (one trip to the database thread), and each caller gets its own outcome."""
+
+    def __init__(
+        self,
+        run_batch: Callable[[list[Work]], Awaitable[list[tuple[bool, Any]]]],
+        held: contextlib.AbstractAsyncContextManager[Any] | None = None,
+    ) -> None:
+        self._run_batch = run_batch  # [(True, result) or (False, exception)], one per work, in order
+        # Held while a batch is taken and run (the write lock): works queued while waiting for it join the batch.
+        self._held = held if held is not None else contextlib.nullcontext()
+        self._queued: list[tuple[Work, asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((work, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        batch: list[tuple[Work, asyncio.Future[Any]]] = []
+        try:
+            while self._queued:
+                async with self._held:
+                    batch, self._queued = self._queued, []
+                    outcomes = await self._run_batch([work for work, _ in batch])
+                settle(batch, outcomes)  # a cancelled caller's work was done all the same
+                batch = []
+        except BaseException:  # cancelled (shutdown): nobody may wait forever
+            for _, future in [*batch, *self._queued]:
+                future.cancel()
+            self._queued = []
+            raise
 
 
 def _in_group_transaction(raw: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]) -> list[Any]:
