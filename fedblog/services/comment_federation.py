@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from fedblog.models import AuthorKind, Comment, CommentOrigin, CommentStatus
+from fedblog.protocol.activitystreams import (
+    create_activity,
+    delete_activity,
+    ordered_collection,
+    ordered_collection_page,
+)
 from fedblog.protocol.notes import Recipient, attribution_line, comment_to_note
+from fedblog.services.blocks import is_blocked
+from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
+from fedblog.services.http import FetchError
+from fedblog.services.remote import RemoteActors
+from fedblog.store.outbox import OutboxStore
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -80,9 +91,6 @@ def answered_actor(parent: Comment | None) -> str | None:
 
 async def refresh_recipient(ctx: Context, parent: Comment | None) -> None:
     """Before the transaction: the answered author's actor, refetched when stale (its inbox may have moved)."""
-    from fedblog.services.blocks import is_blocked
-    from fedblog.services.http import FetchError
-    from fedblog.services.remote import RemoteActors
 
     actor_id = answered_actor(parent)
     if actor_id is None or await is_blocked(ctx, actor_id):
@@ -96,8 +104,6 @@ async def refresh_recipient(ctx: Context, parent: Comment | None) -> None:
 async def recipient_inboxes(ctx: Context, recipients: list[Recipient]) -> list[str]:
     """The remote authors' inboxes (shared when they have one), from the actor cache only: this runs inside
     the transaction, after refresh_recipient; an actor never fetched has no inbox to deliver to."""
-    from fedblog.services.blocks import is_blocked
-    from fedblog.services.remote import RemoteActors
 
     inboxes = []
     for recipient in recipients:
@@ -122,8 +128,6 @@ class CommentFederation:
             await refresh_recipient(self.ctx, parent)
 
     async def _audience(self, comment: Comment) -> tuple[NotePlan, list[str]] | None:
-        from fedblog.services.delivery import follower_inboxes
-
         if comment.origin not in LOCAL_ORIGINS:
             return None
         plan = await plan_note(self.ctx, comment)
@@ -133,9 +137,6 @@ class CommentFederation:
         return (plan, inboxes) if inboxes else None
 
     async def comment_approved(self, conn: aiosqlite.Connection, comment: Comment) -> None:
-        from fedblog.protocol.activitystreams import create_activity
-        from fedblog.services.delivery import enqueue, new_activity_id
-
         audience = await self._audience(comment)
         if audience is None:
             return
@@ -144,10 +145,6 @@ class CommentFederation:
         await enqueue(self.ctx, conn, activity, inboxes)
 
     async def comment_removed(self, conn: aiosqlite.Connection, comment: Comment) -> None:
-        from fedblog.protocol.activitystreams import delete_activity
-        from fedblog.services.delivery import enqueue, new_activity_id
-        from fedblog.store.outbox import OutboxStore
-
         audience = await self._audience(comment)
         if audience is None:
             return
@@ -179,7 +176,6 @@ async def comment_reply_ids(ctx: Context, comment: Comment) -> list[str]:
 
 def collection_document(collection_id: str, page_url: Any, items: list[str], page: int | None) -> dict[str, Any]:
     """An OrderedCollection of ids, or its page `page` (1-based) of PAGE_SIZE items."""
-    from fedblog.protocol.activitystreams import ordered_collection, ordered_collection_page
 
     pages = max(1, -(-len(items) // PAGE_SIZE))
     if page is None:

@@ -33,6 +33,7 @@ from fedblog.services.delivery_workers import (
     new_worker,
     process_is_running,
 )
+from fedblog.services.http import FetchError, get_http
 from fedblog.store.deliveries import DELIVERED, FAILED, PENDING, DeliveryStore, HostStatus, Job, Result
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
@@ -260,8 +261,6 @@ class DeliveryWorker:
     @property
     def http(self) -> Any:
         if self._http is None:
-            from fedblog.services.http import get_http
-
             self._http = get_http(self.ctx)
         return self._http
 
@@ -344,8 +343,6 @@ class DeliveryWorker:
             self._in_flight.pop(job.id, None)
 
     async def _send(self, job: Job, body: bytes) -> Attempt:
-        from fedblog.services.http import FetchError
-
         try:
             result = await self.http.post_activity(job.inbox, body)
         except FetchError as error:

@@ -15,6 +15,7 @@ from fedblog.models import Follower
 from fedblog.protocol.activitystreams import accept_follow, first_id, id_of, reject_follow, type_of
 from fedblog.services.delivery import enqueue, new_activity_id
 from fedblog.services.incoming import IncomingActivity
+from fedblog.services.remote import RemoteActors
 from fedblog.store.blocks import BlockStore
 from fedblog.store.followers import ACCEPTED, PENDING, FollowerStore
 
@@ -48,7 +49,6 @@ class FollowerService:
         if await BlockStore(self.ctx.db).is_blocked(activity.actor_id):
             log.info("ignoring Follow %r from a blocked source", activity.id)
             return
-        from fedblog.services.remote import RemoteActors
 
         actor = await RemoteActors(self.ctx).get_actor(activity.actor_id)
         existing = await self.store.get(activity.actor_id)

@@ -102,3 +102,26 @@ def test_layering__the_context_and_shared_modules_import_no_layer_above_the_stor
     upper = ("fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.assembly")
     imported = runtime_imports(PACKAGE / name) if name == "context.py" else imported_modules(PACKAGE / name)
     assert [module for module in imported if module.startswith(upper)] == []
+
+
+IMPORT_WORDS = ("import ", "from ")
+
+
+def test_layering__imports_inside_functions_say_why() -> None:
+    """An import inside a function is for a measured start-up cost or a real cycle: a comment says which, on its
+    line or in the comment lines just above it (a group of imports shares one)."""
+    unexplained = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for inner in ast.walk(node):
+                if not isinstance(inner, ast.Import | ast.ImportFrom):
+                    continue
+                above = inner.lineno - 2
+                while above >= 0 and (not lines[above].strip() or lines[above].lstrip().startswith(IMPORT_WORDS)):
+                    above -= 1
+                if "#" not in lines[inner.lineno - 1] and not lines[above].lstrip().startswith("#"):
+                    unexplained.append(f"{path.relative_to(PACKAGE)}:{inner.lineno}")
+    assert unexplained == []
