@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from fedblog.assembly import open_context
 from fedblog.config import editable_values
-from fedblog.context import open_context
 from fedblog.store.settings import SettingsStore
 from tests.conftest import ADMIN_PASSWORD, LiveSite
 from tests.integration.blog_support import get, new_session
