@@ -114,6 +114,24 @@ async def show_library(request: web.Request) -> web.Response:
     )
 
 
+async def recent_json(request: web.Request) -> web.Response:
+    """The latest uploads for the editor's "already uploaded" list (its script asks when the list is opened)."""
+    await admin_session(request)
+    ctx = get_context(request)
+    items = await MediaService(ctx).store.list_recent(24)
+    return web.json_response(
+        [
+            {
+                "id": item.id,
+                "alt": item.alt_text,
+                "thumbnail": ctx.urls.media(item.variant_name(480) if 480 in item.variant_widths else item.file_name),
+                "markdown": markdown_for(media_url(request, item), item.alt_text),
+            }
+            for item in items
+        ]
+    )
+
+
 async def upload(request: web.Request) -> web.Response:
     session = await admin_session(request)
     ctx = get_context(request)
@@ -173,5 +191,6 @@ def setup(app: web.Application) -> None:
     router = app.router
     router.add_get("/media/{name}", serve, name="media")
     router.add_get("/admin/media", show_library, name="admin_media")
+    router.add_get("/admin/media/recent.json", recent_json, name="admin_media_recent")
     router.add_post("/admin/media", upload)
     router.add_post(r"/admin/media/{media_id:\d{1,12}}/delete", delete, name="admin_delete_media")

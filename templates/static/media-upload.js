@@ -59,6 +59,34 @@
     if (alt.value.trim()) { upload(); } else { say(box.dataset.needAlt); alt.focus(); }
   }
 
+  // Reuse: the latest uploads, fetched when the list is opened; a click inserts the image's Markdown.
+  var recent = document.getElementById("media-recent");
+  if (recent) {
+    recent.addEventListener("toggle", function () {
+      if (!recent.open || recent.dataset.loaded) { return; }
+      recent.dataset.loaded = "1";
+      var list = recent.querySelector("ul");
+      fetch(recent.dataset.url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (items) {
+          if (!items.length) { var none = document.createElement("li"); none.textContent = recent.dataset.empty; list.appendChild(none); }
+          items.forEach(function (item) {
+            var entry = document.createElement("li");
+            var button = document.createElement("button");
+            button.type = "button";
+            button.className = "media-recent-item";
+            var image = document.createElement("img");
+            image.src = item.thumbnail; image.alt = item.alt; image.loading = "lazy";
+            button.appendChild(image);
+            button.addEventListener("click", function () { insert(item.markdown); say(box.dataset.inserted); });
+            entry.appendChild(button);
+            list.appendChild(entry);
+          });
+        })
+        .catch(function () { say(box.dataset.failed); });
+    });
+  }
+
   fileInput.addEventListener("change", function () { choose(fileInput.files[0]); });
   insertButton.addEventListener("click", upload);
   alt.addEventListener("keydown", function (event) {

@@ -70,3 +70,23 @@ async def test_editor__chosen_and_dropped_images_are_inserted_as_markdown(site: 
     await page.goto(site.url + "/admin/media")
     await expect(page.locator(".media-entry")).to_have_count(2)
     await expect(page.locator(".media-entry img").first).to_have_attribute("alt", "A green field")
+
+
+async def test_editor__an_image_uploaded_in_the_library_is_reused_from_the_editor(site: LiveSite, page: Page) -> None:
+    # Given an image uploaded with the library's own form (no script involved)
+    await log_in(page, site, "/admin/media")
+    await page.get_by_label("Image", exact=True).set_input_files(
+        files=[{"name": "dunes.png", "mimeType": "image/png", "buffer": png_bytes((200, 170, 90))}]
+    )
+    await page.get_by_label("Alt text").fill("Sand dunes at noon")
+    await page.get_by_role("button", name="Upload").click()
+    markdown = await page.locator(".media-markdown").first.input_value()
+    assert markdown.startswith("![Sand dunes at noon](" + site.url + "/media/")
+    # When the author opens the editor's list of uploads and picks it
+    await page.goto(site.url + "/admin/posts/new")
+    body = page.get_by_label("Text (Markdown)")
+    await body.fill("Look:")
+    await page.get_by_text("Insert an image already uploaded").click()
+    await page.get_by_role("button", name="Sand dunes at noon").click()
+    # Then its Markdown is in the text
+    await expect(body).to_have_value("Look:\n\n" + markdown + "\n")
