@@ -303,6 +303,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError("comments.max_length: must be at least 1")
     if settings.comments.close_after_days < 0:
         raise ConfigError("comments.close_after_days: must be 0 (never) or a number of days")
+    for key in ("avatar", "header_image"):
+        image = getattr(settings.author, key)
+        if image and (urlsplit(image).scheme not in ("http", "https") or not urlsplit(image).hostname):
+            raise ConfigError(f"author.{key}: expected an image URL (https://…), got {image!r}")
     for link in settings.author.links:
         label, sep, url = link.partition("=")
         if not sep or not label.strip() or not url.strip().startswith(("http://", "https://")):

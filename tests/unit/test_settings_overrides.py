@@ -21,6 +21,7 @@ def test_apply_overrides__values_win_over_the_file_and_lists_become_tuples() -> 
         ({"site.posts_per_page": 0}, "site.posts_per_page: must be at least 1"),
         ({"site.posts_per_page": "ten"}, "site.posts_per_page: expected an integer"),
         ({"site.language": "de"}, "site.language: expected one of en, fr"),
+        ({"author.avatar": "javascript:alert(1)"}, "author.avatar: expected an image URL"),
     ],
 )
 def test_apply_overrides__refuses_what_the_file_would_refuse(overrides: dict[str, object], message: str) -> None:
