@@ -305,8 +305,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError("comments.close_after_days: must be 0 (never) or a number of days")
     for key in ("avatar", "header_image"):
         image = getattr(settings.author, key)
-        if image and (urlsplit(image).scheme not in ("http", "https") or not urlsplit(image).hostname):
-            raise ConfigError(f"author.{key}: expected an image URL (https://…), got {image!r}")
+        on_site = image.startswith("/") and not image.startswith("//")
+        if image and not on_site and (urlsplit(image).scheme not in ("http", "https") or not urlsplit(image).hostname):
+            raise ConfigError(f"author.{key}: expected an image URL (https://… or /path on this site), got {image!r}")
     for link in settings.author.links:
         label, sep, url = link.partition("=")
         if not sep or not label.strip() or not url.strip().startswith(("http://", "https://")):
