@@ -132,6 +132,11 @@ class Urls:
         path = f"/posts/{quote(slug)}/replies"
         return self.absolute(path if page is None else f"{path}?{urlencode({'page': page})}")
 
+    def conversation(self, slug: str, page: int | None = None) -> str:
+        """The post's conversation (FEP-7888 `context`): the post's Note and every public comment of its thread."""
+        path = f"/posts/{quote(slug)}/context"
+        return self.absolute(path if page is None else f"{path}?{urlencode({'page': page})}")
+
     def comment_replies(self, comment_id: int, page: int | None = None) -> str:
         path = f"/comments/{comment_id}/replies"
         return self.absolute(path if page is None else f"{path}?{urlencode({'page': page})}")

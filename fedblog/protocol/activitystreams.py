@@ -226,6 +226,7 @@ def post_to_note(
             "contentMap": {},
             "tag": [{"type": "Hashtag", "href": urls.tag(tag), "name": f"#{tag}"} for tag in post.tags],
             "attachment": image_attachments(urls, post.body_html, images),
+            "context": urls.conversation(post.slug),
             "replies": {
                 "id": urls.replies(post.slug),
                 "type": "OrderedCollection",

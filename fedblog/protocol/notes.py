@@ -225,6 +225,7 @@ def comment_to_note(
             "sensitive": False,
             "content": content,
             "tag": [{"type": "Mention", "href": r.actor_id, "name": mention_name(r)} for r in recipients],
+            "context": urls.conversation(comment.post_slug),
             "replies": {
                 "id": urls.comment_replies(comment.id),
                 "type": "OrderedCollection",

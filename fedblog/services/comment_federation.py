@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from fedblog.models import AuthorKind, Comment, CommentOrigin, CommentStatus
+from fedblog.models import AuthorKind, Comment, CommentOrigin, CommentStatus, Post
 from fedblog.protocol.activitystreams import (
     create_activity,
     delete_activity,
@@ -165,6 +165,11 @@ async def post_reply_ids(ctx: Context, post_id: int) -> list[str]:
     return [
         ap_id(ctx, comment) for comment in await ctx.comments.list_visible_for_post(post_id) if has_ap_object(comment)
     ]
+
+
+async def conversation_ids(ctx: Context, post: Post) -> list[str]:
+    """The post's conversation (FEP-7888): its Note first, then every approved public comment, oldest first."""
+    return [ctx.urls.note(post.slug), *await post_reply_ids(ctx, post.id)]
 
 
 async def comment_reply_ids(ctx: Context, comment: Comment) -> list[str]:

@@ -18,7 +18,7 @@ from fedblog.models import Post
 from fedblog.protocol import activitystreams as as2
 from fedblog.protocol.webfinger import subject
 from fedblog.services.blocks import is_blocked
-from fedblog.services.comment_federation import post_reply_ids
+from fedblog.services.comment_federation import conversation_ids, post_reply_ids
 from fedblog.services.federation import blog_actor, outbox_items, outbox_size, sent_activity
 from fedblog.services.followers import FollowerService
 from fedblog.services.media import MediaService
@@ -152,14 +152,19 @@ async def paged_collection(
     collection_id: str,
     total: int,
     load: Callable[[int, int], Awaitable[list[Any]]],
+    owner: str | None = None,
 ) -> web.Response:
-    """The collection (totalItems, first, last) without ?page, one OrderedCollectionPage with ?page=N."""
+    """The collection (totalItems, first, last) without ?page, one OrderedCollectionPage with ?page=N; `owner`,
+    when given, is the collection's `attributedTo` (who answers for a conversation, FEP-7888)."""
     page = page_of(request)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page is None:
-        return as2_response(
-            as2.ordered_collection(collection_id, total, with_page(collection_id, 1), with_page(collection_id, pages))
+        collection = as2.ordered_collection(
+            collection_id, total, with_page(collection_id, 1), with_page(collection_id, pages)
         )
+        if owner is not None:
+            collection["attributedTo"] = owner
+        return as2_response(collection)
     if page > pages:
         raise web.HTTPNotFound()
     items = await load(PAGE_SIZE, (page - 1) * PAGE_SIZE)
@@ -223,6 +228,21 @@ async def replies(request: web.Request) -> web.Response:
     return await paged_collection(request, ctx.urls.replies(post.slug), total, load)
 
 
+async def conversation(request: web.Request) -> web.Response:
+    """The post's conversation, the `context` of its Note and of every comment Note (FEP-7888): the post, then
+    every approved public comment in order, so that another server can backfill the whole thread from it."""
+    ctx = get_context(request)
+    post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
+    if post is None:
+        raise web.HTTPNotFound()
+    ids = await conversation_ids(ctx, post)
+
+    async def load(limit: int, offset: int) -> list[Any]:
+        return list(ids[offset : offset + limit])
+
+    return await paged_collection(request, ctx.urls.conversation(post.slug), len(ids), load, owner=ctx.urls.actor())
+
+
 async def activity(request: web.Request) -> web.Response:
     """Every activity the blog sent dereferences at its id."""
     ctx = get_context(request)
@@ -258,4 +278,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/actor/following", protected(following), name="following")
     app.router.add_get("/actor/featured", protected(featured), name="featured")
     app.router.add_get("/posts/{slug}/replies", protected(replies), name="replies")
+    app.router.add_get("/posts/{slug}/context", protected(conversation), name="conversation")
     app.router.add_get("/activities/{kind}/{token}", protected(activity), name="activity")
