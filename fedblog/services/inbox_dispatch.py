@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fedblog.protocol.notes import NOTE_TYPES
-from fedblog.services import followers, reactions, replies
+from fedblog.services import followers, reactions, replies, reports
 from fedblog.services.incoming import Handler, IncomingActivity
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ HANDLERS: Mapping[tuple[str, str | None], Handler] = {
     ("Delete", None): replies.on_delete,  # by id: a Note, or the actor itself
     ("Like", None): reactions.on_reaction,
     ("Announce", None): reactions.on_reaction,
+    ("Flag", None): reports.on_flag,
 }
 
 

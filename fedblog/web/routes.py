@@ -9,6 +9,7 @@ from fedblog.web import (
     admin,
     admin_blocklists,
     admin_federation,
+    admin_reports,
     blog,
     comment_feeds,
     comments,
@@ -32,6 +33,6 @@ def setup(app: web.Application) -> None:
     # No two routes match the same path (AP endpoints negotiate on the pages' own URLs, in their handlers), so the
     # order only decides which patterns aiohttp tries first: the blog's, the most requested, come first.
     first = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
-    modules = (*first, media, admin_blocklists, dashboard_stats, reading)
+    modules = (*first, media, admin_blocklists, admin_reports, dashboard_stats, reading)
     for module in (*modules, webmention, search, seo, comment_feeds, notifier, preview):
         module.setup(app)

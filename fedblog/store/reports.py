@@ -1,0 +1,59 @@
+"""Reports (Flag activities) about the blog's comments or the blog itself: kept for the admin, never shown publicly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fedblog.clock import from_text, to_text, utcnow
+from fedblog.store.db import Connection, Database
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    activity_id: str
+    reporter_id: str
+    reason: str
+    subject_id: str
+    comment_id: int | None
+    received_at: datetime
+
+
+class ReportStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self, conn: Connection, activity_id: str, reporter_id: str, reason: str, subject_id: str, comment_id: int | None
+    ) -> bool:
+        """One reported subject of a Flag; False when this Flag already reported it (a redelivery)."""
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO reports (activity_id, reporter_id, reason, subject_id, comment_id, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (activity_id, reporter_id, reason, subject_id, comment_id, to_text(utcnow())),
+        )
+        return cursor.rowcount > 0
+
+    async def list_recent(self, limit: int) -> list[Report]:
+        rows = await self.db.fetch_all(
+            "SELECT id, activity_id, reporter_id, reason, subject_id, comment_id, received_at FROM reports "
+            "ORDER BY received_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            Report(
+                id=row["id"],
+                activity_id=row["activity_id"],
+                reporter_id=row["reporter_id"],
+                reason=row["reason"],
+                subject_id=row["subject_id"],
+                comment_id=row["comment_id"],
+                received_at=from_text(row["received_at"]) or utcnow(),
+            )
+            for row in rows
+        ]
+
+    async def dismiss(self, conn: Connection, report_id: int) -> bool:
+        cursor = await conn.execute("DELETE FROM reports WHERE id = ?", (report_id,))
+        return cursor.rowcount > 0
