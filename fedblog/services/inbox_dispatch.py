@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fedblog.protocol.notes import NOTE_TYPES
-from fedblog.services import followers, reactions, replies, reports
+from fedblog.services import followers, moves, reactions, replies, reports
 from fedblog.services.incoming import Handler, IncomingActivity
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ HANDLERS: Mapping[tuple[str, str | None], Handler] = {
     ("Like", None): reactions.on_reaction,
     ("Announce", None): reactions.on_reaction,
     ("Flag", None): reports.on_flag,
+    ("Move", None): moves.on_move,
 }
 
 

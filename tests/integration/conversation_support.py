@@ -78,13 +78,16 @@ class Mastodon:
 
     def actor_document(self, name: str) -> dict[str, Any]:
         profile = self.profiles.get(name, {})
-        return person_document(
+        document = person_document(
             self.base,
             name,
             actor_key(name),
             display_name=profile.get("name"),
             icon=profile.get("icon", f"{self.base}/a/{name}.png"),
         )
+        if "alsoKnownAs" in profile:
+            document["alsoKnownAs"] = profile["alsoKnownAs"]
+        return document
 
     async def start(self) -> Mastodon:
         app = web.Application()

@@ -1,0 +1,72 @@
+"""Move: a follower whose account moved to another server is kept as a follower at the new address, once the new
+account confirms the move (its `alsoKnownAs` lists the old one); the old follow ends, nothing is delivered twice."""
+
+from __future__ import annotations
+
+from fedblog.store.followers import FollowerStore
+from tests.conftest import LiveSite
+from tests.integration.conversation_support import Mastodon, deliver_all, publish
+
+
+def follow(remote: Mastodon, name: str, blog_actor: str) -> dict[str, object]:
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{remote.actor_id(name)}#follows/1",
+        "type": "Follow",
+        "actor": remote.actor_id(name),
+        "object": blog_actor,
+    }
+
+
+def move(remote: Mastodon, name: str, target: str, number: int = 1) -> dict[str, object]:
+    """As Mastodon 4 sends it: by the old account, about itself, to the new one."""
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{remote.actor_id(name)}#moves/{number}",
+        "type": "Move",
+        "actor": remote.actor_id(name),
+        "object": remote.actor_id(name),
+        "target": target,
+    }
+
+
+async def test_move__confirmed_by_the_target_keeps_the_follow_at_the_new_address(
+    site: LiveSite, remote: Mastodon
+) -> None:
+    new_home = await Mastodon(site=site).start()
+    try:
+        followers = FollowerStore(site.ctx.db)
+        old_id, new_id = remote.actor_id("alice"), new_home.actor_id("alice")
+        assert await remote.send("alice", follow(remote, "alice", site.ctx.urls.actor())) == 202
+
+        # Not confirmed yet: the new account does not name the old one.
+        assert await remote.send("alice", move(remote, "alice", new_id)) == 202
+        assert await followers.get(old_id) is not None and await followers.get(new_id) is None
+
+        new_home.profiles["alice"] = {"alsoKnownAs": [old_id]}
+        assert await remote.send("alice", move(remote, "alice", new_id, number=2)) == 202
+
+        assert await followers.get(old_id) is None
+        moved = await followers.get(new_id)
+        assert moved is not None and moved.status == "accepted"
+        assert moved.inbox == f"{new_id}/inbox"
+        await publish(site, title="After the move")
+        await deliver_all(site)
+        assert [d.activity["type"] for d in new_home.deliveries] == ["Create"]
+        assert remote.delivered("Create") == []  # the old address gets nothing
+    finally:
+        await new_home.close()
+
+
+async def test_move__of_someone_else_or_of_a_non_follower_changes_nothing(site: LiveSite, remote: Mastodon) -> None:
+    followers = FollowerStore(site.ctx.db)
+    await remote.send("alice", follow(remote, "alice", site.ctx.urls.actor()))
+    remote.profiles["mallory"] = {"alsoKnownAs": [remote.actor_id("alice")]}
+    hijack = move(remote, "alice", remote.actor_id("mallory"))
+
+    await remote.send("mallory", hijack, key_name="mallory")  # signed by another account than the actor
+    stranger = move(remote, "bob", remote.actor_id("mallory"))
+    await remote.send("bob", stranger)
+
+    assert await followers.get(remote.actor_id("alice")) is not None
+    assert await followers.get(remote.actor_id("mallory")) is None
