@@ -54,6 +54,14 @@ class CommentSettings:
     rate_limit_per_minute: int = 5
     # Close every post's comments this many days after publication (0: never), as WordPress's discussion setting.
     close_after_days: int = 0
+    # A visitor may edit or delete their own comment this long after posting, from the same browser (0: never).
+    edit_window_minutes: int = 15
+    # Web commenters' faces: fedblog's own identicons, or Gravatar's (a request to Gravatar per reader; off).
+    gravatar: bool = False
+    # The form's "notify me" boxes (double opt-in e-mails to commenters); needs notifications.smtp_host.
+    reply_notifications: bool = True
+    # New-comment subscribers get at most one digest per post in this period.
+    digest_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -308,6 +316,10 @@ def validate(settings: Settings) -> None:
         on_site = image.startswith("/") and not image.startswith("//")
         if image and not on_site and (urlsplit(image).scheme not in ("http", "https") or not urlsplit(image).hostname):
             raise ConfigError(f"author.{key}: expected an image URL (https://… or /path on this site), got {image!r}")
+    if not 0 <= settings.comments.edit_window_minutes <= 24 * 60:
+        raise ConfigError("comments.edit_window_minutes: expected 0 (never) to 1440 minutes")
+    if settings.comments.digest_minutes < 1:
+        raise ConfigError("comments.digest_minutes: must be at least 1")
     for link in settings.author.links:
         label, sep, url = link.partition("=")
         if not sep or not label.strip() or not url.strip().startswith(("http://", "https://")):
@@ -321,6 +333,11 @@ def validate(settings: Settings) -> None:
         raise ConfigError("media.path: must name a folder")
     if not 1 <= settings.media.max_upload_mb <= 100:
         raise ConfigError(f"media.max_upload_mb: expected 1 to 100 (megabytes), got {settings.media.max_upload_mb}")
+    mail = settings.notifications
+    if settings.comments.reply_notifications and mail.smtp_host and not (mail.from_address or mail.email):
+        raise ConfigError(
+            "notifications.from_address: required for the e-mails to commenters (comments.reply_notifications)"
+        )
 
 
 def validate_notifications(notifications: NotificationSettings) -> None:
@@ -383,6 +400,13 @@ max_length = 5000
 rate_limit_per_minute = 5
 # close comments this many days after a post is published (0: never)
 close_after_days = 0
+# a visitor may edit or delete their comment this many minutes after posting, from the same browser (0: never)
+edit_window_minutes = 15
+# faces of web commenters: fedblog's identicons (false) or Gravatar's (true: each reader's browser asks Gravatar)
+gravatar = false
+# "notify me of replies / new comments" boxes on the form (double opt-in), when notifications.smtp_host is set
+reply_notifications = true
+digest_minutes = 60
 
 [federation]
 manually_approves_followers = false

@@ -100,6 +100,13 @@ def _autolink_escaped(text: str) -> str:
     return "<br>\n".join("".join(pieces).split("\n"))
 
 
+def html_to_plain_message(fragment: str) -> str:
+    """A comment's HTML back to text a visitor can edit: paragraphs become blank lines, <br> a line break."""
+    text = re.sub(r"</p>\s*<p[^>]*>", "\n\n", fragment, flags=re.I)
+    text = re.sub(r"<br\s*/?>\n?", "\n", text, flags=re.I)
+    return html.unescape(nh3.clean(text, tags=set())).strip()
+
+
 # Block-level boundaries become spaces, or "<p>one</p><p>two</p>" would read "onetwo".
 _BLOCK_BOUNDARY = re.compile(r"<(?:/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|tr|td|th|figure)\b[^>]*|br\s*/?)>", re.I)
 

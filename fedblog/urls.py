@@ -52,6 +52,17 @@ class Urls:
         """Where a visitor lands after posting a held comment: the notice and their own preview."""
         return f"{self.post(slug)}?held={comment_id}#comment-{comment_id}"
 
+    def edit_comment(self, comment_id: int) -> str:
+        """Where the writer of a comment edits or deletes it (within the edit window, from the same browser)."""
+        return self.absolute(f"/comments/{comment_id}/edit")
+
+    def delete_comment(self, comment_id: int) -> str:
+        return self.absolute(f"/comments/{comment_id}/delete")
+
+    def subscriptions(self, path: str, token: str) -> str:
+        """A commenter's e-mail links: "" (their subscriptions), "/confirm", "/stop" (one thread), "/stop-all"."""
+        return self.absolute(f"/subscriptions{path}?{urlencode({'token': token})}")
+
     def interact(self, object_url: str | None = None) -> str:
         """The remote-interaction form: reply to one of our objects from a fediverse account, or follow the blog."""
         query = {"object": object_url} if object_url else {"follow": "1"}

@@ -1,5 +1,5 @@
 """Local comments on the fediverse: their Notes (served at /comments/<id>), the replies collections, and the
-Create/Delete sent when the author answers or a visitor's web comment answers a fediverse comment.
+Create/Update/Delete sent when the author answers or a visitor's web comment answers a fediverse comment.
 
 Every approved local comment is a Note by the blog's actor (the only actor that can sign). The author's replies
 are public, addressed to the remote author they answer (with a Mention) and to the followers. A visitor's
@@ -142,6 +142,19 @@ class CommentFederation:
             return
         plan, inboxes = audience
         activity = create_activity(self.ctx.urls, new_activity_id(self.ctx, "create"), plan.note)
+        await enqueue(self.ctx, conn, activity, inboxes)
+
+    async def comment_edited(self, conn: aiosqlite.Connection, comment: Comment) -> None:
+        """An Update of the Note to the same inboxes as its Create."""
+        from fedblog.protocol.activitystreams import update_activity
+        from fedblog.services.delivery import enqueue, new_activity_id
+
+        audience = await self._audience(comment)
+        if audience is None:
+            return
+        plan, inboxes = audience
+        when = comment.updated_at or comment.created_at
+        activity = update_activity(self.ctx.urls, new_activity_id(self.ctx, "update"), plan.note, when)
         await enqueue(self.ctx, conn, activity, inboxes)
 
     async def comment_removed(self, conn: aiosqlite.Connection, comment: Comment) -> None:

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from fedblog.clock import utcnow
+from fedblog.clock import to_text, utcnow
 from fedblog.context import Context
 from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post, Visibility
 from fedblog.rendering import plain_text_to_html, render_markdown
+from fedblog.services.subscriptions import address_fits_mail, subscribe_from_form
 from fedblog.store.comments import NewAuthor, NewComment, OwnerAuthor, VisitorAuthor
 from fedblog.store.db import Connection
 
@@ -24,6 +25,8 @@ _EMAIL_RE = re.compile(
     r"^[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# "mailto:…", "javascript:…": a scheme that is not followed by a port number.
+_OTHER_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class CommentForm:
     website: str = ""
     message: str = ""
     parent_id: str = ""
+    notify_replies: str = ""  # "Notify me of replies to my comment by e-mail" ticked ("on")
+    notify_post: str = ""  # "Notify me of new comments on this post" ticked
 
 
 @dataclass
@@ -67,6 +72,19 @@ def comments_are_open(open_by_author: bool, published_at: datetime, close_after_
     if not open_by_author:
         return False
     return close_after_days == 0 or now < published_at + timedelta(days=close_after_days)
+
+
+def normalize_website(text: str) -> str:
+    """A website typed without a scheme ("jean.example") is taken as https://; other schemes are left for
+    validation to refuse."""
+    website = text.strip()
+    if not website or website.lower().startswith(("http://", "https://")):
+        return website
+    if website.startswith("//"):
+        return "https:" + website
+    if _OTHER_SCHEME_RE.match(website):
+        return website
+    return "https://" + website
 
 
 def clean_line(text: str) -> str:
@@ -161,7 +179,7 @@ class CommentService:
         name, email, website, message = (
             clean_line(form.name),
             form.email.strip(),
-            form.website.strip(),
+            normalize_website(form.website),
             form.message.strip(),
         )
         if not name:
@@ -190,6 +208,11 @@ class CommentService:
             errors["message"] = _("Your message is too long (at most %(max)d characters).") % {"max": max_length}
         return errors
 
+    def offers_notifications(self) -> bool:
+        """The form's "notify me" boxes: on unless turned off, once there is a mail server to send with."""
+        settings = self.ctx.settings
+        return settings.comments.reply_notifications and bool(settings.notifications.smtp_host)
+
     def accepts_comments(self, post: Post) -> bool:
         return accepts_comments(post, self.ctx.settings.comments.close_after_days, utcnow())
 
@@ -205,6 +228,9 @@ class CommentService:
                 errors["parent_id"] = self.ctx.i18n.gettext("The comment you reply to does not exist.")
             else:
                 parent_id = parent.id
+        wants_mail = self.offers_notifications() and bool(form.notify_replies or form.notify_post)
+        if wants_mail and "email" not in errors and not address_fits_mail(form.email.strip()):
+            errors["email"] = self.ctx.i18n.gettext("E-mails cannot be sent to this address.")
         if errors:
             return SubmitResult(errors=errors)
         email = form.email.strip().lower()
@@ -218,9 +244,15 @@ class CommentService:
             language=None,
             ip=ip,
         )
-        author = VisitorAuthor(clean_line(form.name), email, form.website.strip() or None)
+        author = VisitorAuthor(clean_line(form.name), email, normalize_website(form.website) or None)
         trusted = await self.store.email_is_trusted(email)
-        comment = await admit(self.ctx, Admission(new, author, trusted=trusted, parent=parent))
+
+        async def subscribe(conn: Connection, comment: Comment) -> None:
+            await subscribe_from_form(self.ctx, conn, comment, email, bool(form.notify_replies), bool(form.notify_post))
+
+        comment = await admit(
+            self.ctx, Admission(new, author, trusted=trusted, parent=parent), also=subscribe if wants_mail else None
+        )
         return SubmitResult(comment=comment)
 
     async def reply_as_author(self, parent_id: int, message_markdown: str) -> Comment:
@@ -264,6 +296,52 @@ class CommentService:
                 elif status != CommentStatus.APPROVED and comment.status == CommentStatus.APPROVED:
                     await listener.comment_removed(conn, updated)
         return updated
+
+    def validate_message(self, message: str) -> str | None:
+        """The error for an edited message, or None."""
+        _ = self.ctx.i18n.gettext
+        max_length = self.ctx.settings.comments.max_length
+        if not message.strip():
+            return _("Please write a message.")
+        if len(message.strip()) > max_length:
+            return _("Your message is too long (at most %(max)d characters).") % {"max": max_length}
+        return None
+
+    async def edit_comment(self, comment_id: int, content_html: str) -> Comment:
+        """New text for a comment (its writer within the edit window, or the author from the admin): marked edited,
+        and when published, an Update goes to whoever got the comment."""
+        comment = await self.store.get_comment(comment_id)
+        if comment is None:
+            raise LookupError(f"no comment {comment_id}")
+        async with self.ctx.db.transaction() as conn:
+            await self.store.update_content(
+                conn,
+                comment_id,
+                content_html,
+                comment.summary,
+                comment.sensitive,
+                comment.attachments,
+                to_text(utcnow()),
+            )
+            updated = await self.store.get_comment(comment_id)
+            assert updated is not None
+            if updated.status == CommentStatus.APPROVED:
+                for listener in self.ctx.comment_listeners:
+                    # Optional: listeners written before edits existed have nothing to do for one.
+                    edited = getattr(listener, "comment_edited", None)
+                    if edited is not None:
+                        await edited(conn, updated)
+        return updated
+
+    async def edit_as_author(self, comment_id: int, text: str) -> Comment:
+        """The admin's edit: Markdown for the author's own comments, plain text (as the form takes it) for others."""
+        comment = await self.store.get_comment(comment_id)
+        if comment is None:
+            raise LookupError(f"no comment {comment_id}")
+        if not text.strip():
+            raise ValueError("the comment is empty")
+        by_author = comment.origin == CommentOrigin.AUTHOR
+        return await self.edit_comment(comment_id, render_markdown(text) if by_author else plain_text_to_html(text))
 
     async def approve(self, comment_id: int) -> Comment:
         return await self.set_status(comment_id, CommentStatus.APPROVED)

@@ -131,6 +131,27 @@ class HttpClient:
         """GET a WebFinger (JRD) document, unsigned."""
         return await self._get_document(url, accept=JRD_ACCEPT, signed=False, types=JRD_TYPES)
 
+    async def get_image(self, url: str, *, types: frozenset[str], limit: int) -> tuple[bytes, str]:
+        """GET an image, unsigned (icons are public), redirects followed through the guard: (bytes, media type).
+        FetchError for another type, more than `limit` bytes, or no good answer."""
+        current = url
+        try:
+            for _hop in range(MAX_REDIRECTS + 1):
+                async with await self._open("GET", current, {"Accept": ", ".join(sorted(types))}, None) as response:
+                    location = response.headers.get("Location")
+                    if response.status in REDIRECT_STATUSES and location:
+                        current = urljoin(current, location)
+                        continue
+                    if not 200 <= response.status < 300:
+                        raise FetchError(f"HTTP {response.status} from {_host(current)}", status=response.status)
+                    media_type = response.content_type.lower()
+                    if media_type not in types:
+                        raise FetchError(f"unexpected content type {media_type[:60]!r}", status=response.status)
+                    return await _read_capped(response, limit), media_type
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise FetchError(describe_failure(error, current)) from None
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
     async def post_activity(self, inbox: str, body: bytes) -> DeliveryResult:
         """POST a signed activity; any HTTP answer is a result, only no answer at all raises FetchError."""
         headers = self._signed_headers("POST", inbox, body=body, extra={"Content-Type": AS2_CONTENT_TYPE})

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,9 @@ from fedblog.rendering import excerpt
 from fedblog.store.notifications import CommentNotice, FollowerNotice, Page
 from fedblog.urls import Urls
 
+# Long header lines are folded, not encoded: a List-Unsubscribe URL must stay readable (RFC 2369), up to RFC 5322's
+# 998 characters a line.
+MAIL_POLICY = default_policy.clone(max_line_length=998)
 LISTED = 10  # items listed per section; the rest are counted ("and 12 more")
 EXCERPT = 200
 NAME = 80
@@ -150,12 +154,23 @@ def _more_line(page: Page[Any], i18n: I18n) -> list[str]:
     return [i18n.ngettext("and %(count)d more", "and %(count)d more", more) % {"count": more}]
 
 
-def build_message(settings: NotificationSettings, urls: Urls, subject: str, body: str, now: datetime) -> EmailMessage:
-    """Headers and the plain-text body; Auto-Submitted keeps vacation replies away (RFC 3834)."""
-    message = EmailMessage()
+def build_message(
+    settings: NotificationSettings,
+    urls: Urls,
+    subject: str,
+    body: str,
+    now: datetime,
+    to: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """Headers and the plain-text body; Auto-Submitted keeps vacation replies away (RFC 3834). `to` is the author's
+    address unless given (a commenter's), `headers` more headers (List-Unsubscribe)."""
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = settings.from_address or settings.email
-    message["To"] = settings.email
+    message["To"] = to or settings.email
     message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid("fedblog", domain=urlsplit(urls.base).hostname or "localhost")
     message["Auto-Submitted"] = "auto-generated"

@@ -77,8 +77,13 @@ def describe_error(error: BaseException, settings: NotificationSettings) -> str:
 async def send_with_smtp(settings: NotificationSettings, message: EmailMessage) -> None:
     """Hand the message to the configured server; raises one of SMTP_ERRORS. Port 465 means implicit TLS."""
     implicit_tls = settings.smtp_port == 465
+    # Flattened here with the message's own policy: aiosmtplib's would fold long headers into encoded words, and a
+    # List-Unsubscribe URL must stay as it is. The envelope is the message's From and To.
+    raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     await aiosmtplib.send(
-        message,
+        raw,
+        sender=str(message["From"]),
+        recipients=[str(message["To"])],
         hostname=settings.smtp_host,
         port=settings.smtp_port,
         username=settings.smtp_username or None,
@@ -176,7 +181,7 @@ class Notifier:
     async def take_snapshot(self, now: datetime) -> Snapshot | None:
         """What is new since the marks, up to the newest rows now; None when nothing is."""
         marks = await self.store.marks()
-        if len(marks) < len((COMMENTS, FOLLOWERS)):  # start() did not run: begin from now rather than from the start
+        if any(stream not in marks for stream in (COMMENTS, FOLLOWERS)):  # start() did not run: begin from now
             await self.store.start_marks(now)
             return None
         tops = {stream: await self.store.top(stream) for stream in (COMMENTS, FOLLOWERS)}

@@ -320,6 +320,14 @@ class CommentStore:
         row = await self.db.fetch_one(f"{_SELECT} WHERE c.id = ?", (comment_id,))
         return None if row is None else row_to_comment(row)
 
+    async def get_comments(self, comment_ids: list[int]) -> list[Comment]:
+        """The comments among these ids that exist, oldest first."""
+        if not comment_ids:
+            return []
+        marks = ", ".join("?" * len(comment_ids))
+        rows = await self.db.fetch_all(f"{_SELECT} WHERE c.id IN ({marks}) ORDER BY c.id", comment_ids)
+        return [row_to_comment(row) for row in rows]
+
     async def get_comment_by_remote_id(self, remote_id: str) -> Comment | None:
         row = await self.db.fetch_one(f"{_SELECT} WHERE c.remote_id = ?", (remote_id,))
         return None if row is None else row_to_comment(row)

@@ -10,16 +10,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+import aiosqlite
+
 from fedblog.clock import from_text, to_text
 from fedblog.store.db import Database
 
 COMMENTS = "comments"
 FOLLOWERS = "followers"
+PUBLICATIONS = "publications"  # comments as they become published, for commenters' e-mails (store/subscriptions.py)
+AUTHOR_STREAMS = (COMMENTS, FOLLOWERS)
 
 # stream -> (table, rowid column, stamp of a row from columns that never change)
 _STREAMS = {
     COMMENTS: ("comments", "id", "created_at || '|' || author_id || '|' || post_id"),
     FOLLOWERS: ("followers", "rowid", "actor_id || '|' || created_at"),
+    PUBLICATIONS: ("comment_publications", "id", "comment_id || '|' || published_at"),
 }
 
 _COMMENTS_PAST = """SELECT c.id, c.status, c.origin, c.visibility, c.content_html, c.summary, c.created_at,
@@ -100,11 +105,11 @@ class NotificationStore:
         below = await self.db.fetch_value(f"SELECT MAX({key}) FROM {table} WHERE {key} < ?", (mark.last_id,))
         return int(below or 0)
 
-    async def start_marks(self, now: datetime) -> None:
+    async def start_marks(self, now: datetime, streams: tuple[str, ...] = AUTHOR_STREAMS) -> None:
         """Marks at the top of each stream, for streams without one: notifications begin from now, not from the
         blog's first comment. Writes only when a mark is missing."""
         existing = await self.marks()
-        missing = [stream for stream in _STREAMS if stream not in existing]
+        missing = [stream for stream in streams if stream not in existing]
         if not missing:
             return
         tops = {stream: await self.top(stream) for stream in missing}
@@ -116,11 +121,12 @@ class NotificationStore:
                     (stream, mark.last_id, mark.last_stamp, to_text(now)),
                 )
 
-    async def clear_marks(self) -> None:
+    async def clear_marks(self, streams: tuple[str, ...] = AUTHOR_STREAMS) -> None:
         """Notifications turned off: the next time they are on, they start from then (no catch-up digest)."""
-        if await self.db.fetch_value("SELECT COUNT(*) FROM notification_marks"):
+        marks = ", ".join("?" * len(streams))
+        if await self.db.fetch_value(f"SELECT COUNT(*) FROM notification_marks WHERE stream IN ({marks})", streams):
             async with self.db.transaction() as conn:
-                await conn.execute("DELETE FROM notification_marks")
+                await conn.execute(f"DELETE FROM notification_marks WHERE stream IN ({marks})", streams)
 
     async def comments_past(self, after: int, upto: int, status: str, limit: int) -> Page[CommentNotice]:
         """Comments by others (not the author's own) with rowid in (after, upto] and this status, oldest first."""
@@ -162,13 +168,7 @@ class NotificationStore:
         """Move the marks (after the SMTP server accepted the digest, or when nothing was worth a mail);
         `sent_items` records the digest on the status row when one went out."""
         async with self.db.transaction() as conn:
-            for stream, mark in marks.items():
-                await conn.execute(
-                    "INSERT INTO notification_marks (stream, last_id, last_stamp, updated_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (stream) DO UPDATE SET last_id = excluded.last_id, "
-                    "last_stamp = excluded.last_stamp, updated_at = excluded.updated_at",
-                    (stream, mark.last_id, mark.last_stamp, to_text(now)),
-                )
+            await self.move_marks(conn, marks, now)
             if sent_items is not None:
                 await conn.execute(
                     "INSERT INTO notification_status (id, last_sent_at, last_items, last_error, last_error_at) "
@@ -176,6 +176,17 @@ class NotificationStore:
                     "last_items = excluded.last_items, last_error = NULL, last_error_at = NULL",
                     (to_text(now), sent_items),
                 )
+
+    @staticmethod
+    async def move_marks(conn: aiosqlite.Connection, marks: dict[str, Mark], now: datetime) -> None:
+        """Inside the caller's transaction (the subscriber notifier moves its mark with the mails it queues)."""
+        for stream, mark in marks.items():
+            await conn.execute(
+                "INSERT INTO notification_marks (stream, last_id, last_stamp, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (stream) DO UPDATE SET last_id = excluded.last_id, "
+                "last_stamp = excluded.last_stamp, updated_at = excluded.updated_at",
+                (stream, mark.last_id, mark.last_stamp, to_text(now)),
+            )
 
     async def record_failure(self, error: str, now: datetime) -> None:
         """The last failed attempt, already stripped of secrets by the caller."""

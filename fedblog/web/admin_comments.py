@@ -134,6 +134,11 @@ async def moderate(request: web.Request) -> web.Response:
     elif action == "delete":
         await service.delete(comment_id)
         raise web.HTTPSeeOther(queue_url(tab, done=action, page=page, **view))
+    elif action == "edit":
+        text = form_text(form, "text", MAX_REPLY)
+        if not text.strip():
+            raise web.HTTPSeeOther(queue_url(tab, comment_id=comment_id, error="empty", page=page, **view))
+        await service.edit_as_author(comment_id, text)
     else:
         message = form_text(form, "message", MAX_REPLY)
         if not message.strip():
@@ -161,5 +166,5 @@ def setup(app: web.Application) -> None:
     router = app.router
     router.add_get("/admin/comments", moderation_queue, name="admin_comments")
     router.add_post("/admin/comments/bulk", moderate_bulk, name="admin_comments_bulk")
-    router.add_post(r"/admin/comments/{id:\d{1,12}}/{action:approve|spam|delete|reply}", moderate)
+    router.add_post(r"/admin/comments/{id:\d{1,12}}/{action:approve|spam|delete|reply|edit}", moderate)
     router.add_get("/admin/commenters", commenters, name="admin_commenters")

@@ -18,8 +18,9 @@ from fedblog.web.dashboard_stats import count_view
 from fedblog.web.keys import get_context
 from fedblog.web.negotiation import wants_activity_json
 from fedblog.web.page_cache import cached, personalize
-from fedblog.web.post_page import csrf_token_factory, held_comment_id, load_held_preview, render_post_page
+from fedblog.web.post_page import FormState, csrf_token_factory, render_post_page
 from fedblog.web.render import render_html
+from fedblog.web.visitor_cookies import DETAILS_COOKIE, OWN_COOKIE, PersonalView, personal_view
 
 
 @dataclass(frozen=True)
@@ -132,13 +133,15 @@ async def post_page(request: web.Request) -> web.StreamResponse:
             note.headers["Vary"] = "Accept"
         return note
     slug = request.match_info["slug"]
-    held = request.query.get("held", "")
-    if held.isdigit() and held_comment_id(request) == int(held):
-        return await held_preview_page(request, await load_post(request))
+    reply_to_id = await reply_target(request, request.query.get("replyto", ""))
+    if OWN_COOKIE in request.cookies or DETAILS_COOKIE in request.cookies:
+        post = await load_post(request)
+        view = await personal_view(request, post)
+        if view is not None:
+            return await personal_page(request, post, view, reply_to_id)
     # Anything else is the same for every visitor, so it is served from the cache: a ?held= without its cookie
     # is the public page, and a ?replyto=<id> page is cached per comment (a crawler following every "Reply"
     # link, or a flood of them, costs one render per comment, not one per request).
-    reply_to_id = await reply_target(request, request.query.get("replyto", ""))
 
     async def build() -> web.Response:
         return await render_post_page(request, await load_post(request), reply_to_id=reply_to_id)
@@ -165,10 +168,13 @@ async def reply_target(request: web.Request, reply_text: str) -> int | None:
     return comment.id if comment.post_id == post.id else None
 
 
-async def held_preview_page(request: web.Request, post: Post) -> web.Response:
-    """The visitor's own held comment, shown under the thread: private to them, rendered every time."""
-    held = await load_held_preview(request, post)
-    response = await render_post_page(request, post, held=held)
+async def personal_page(request: web.Request, post: Post, view: PersonalView, reply_to_id: int | None) -> web.Response:
+    """The page as this browser sees it (its held comments, its edit links, its saved details): rendered every time,
+    private to it."""
+    form = FormState(values=view.form_values, remember=view.remember)
+    response = await render_post_page(
+        request, post, form=form, reply_to_id=reply_to_id, held=view.held, editable=view.editable
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return personalize(response, csrf_token_factory(request.app))
 

@@ -1,13 +1,15 @@
 """The public comment form: POST /posts/{slug}/comments.
 
-Checks, in order: body size (413, before reading), per-IP rate limit (429 with Retry-After), CSRF token and
-same origin (403, the form comes back with what was typed), honeypot, then the service's validation (400, each
-error next to its field). A filled honeypot gets the same redirect as a held comment but nothing is stored, so a
-bot learns nothing. Held comments redirect with a signed cookie that lets only their writer see the preview.
+Checks, in order: body size (413, before reading), per-IP rate limit (429 with Retry-After, the form comes back
+with what was typed and how long to wait), CSRF token and same origin (403, the form again), honeypot, then the
+service's validation (400, each error next to its field). A filled honeypot gets the same redirect as a held comment
+but nothing is stored, so a bot learns nothing. Every comment sent is remembered by the writer's browser in a signed
+cookie (web/visitor_cookies.py): its held comments show to it alone, and it may edit or delete them for a while.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -24,14 +26,14 @@ from fedblog.web.post_page import (
     FormState,
     csrf_token_factory,
     render_post_page,
-    set_held_cookie,
     site_secret,
 )
 from fedblog.web.ratelimit import RateLimiter, client_ip
 from fedblog.web.render import render_html
+from fedblog.web.visitor_cookies import DETAILS_COOKIE, SavedDetails, forget_details, remember_own_comment, save_details
 
 MAX_FORM_BYTES = 64 * 1024
-FORM_FIELDS = ("name", "email", "website", "message", "parent_id")
+FORM_FIELDS = ("name", "email", "website", "message", "parent_id", "notify_replies", "notify_post")
 
 
 def comment_limiter(app: web.Application) -> RateLimiter:
@@ -58,15 +60,17 @@ async def read_form(request: web.Request) -> dict[str, str]:
     return form
 
 
-def too_many_requests(request: web.Request, retry_after: int) -> web.Response:
+async def too_many_requests(request: web.Request, post: Post, state: FormState, retry_after: int) -> web.Response:
+    """The form comes back with what was typed, and how long to wait."""
     i18n = get_context(request).i18n
-    response = render_html(
-        request,
-        "errors/error.html",
-        status=429,
-        error=web.HTTPTooManyRequests(),
-        message=i18n.gettext("You have sent several comments in a short time. Please wait a minute and try again."),
-    )
+    wait = i18n.ngettext(
+        "You have sent several comments in a short time: your comment was not sent yet. "
+        "Please wait %(seconds)d second and send it again.",
+        "You have sent several comments in a short time: your comment was not sent yet. "
+        "Please wait %(seconds)d seconds and send it again.",
+        retry_after,
+    ) % {"seconds": retry_after}
+    response = await form_again(request, post, replace(state, message=wait), status=429)
     response.headers["Retry-After"] = str(retry_after)
     return response
 
@@ -91,17 +95,18 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     if not CommentService(ctx).accepts_comments(post):
         return comments_closed(request)
+    data = await read_form(request)
+    values = CommentForm(**{name: data.get(name, "") for name in FORM_FIELDS})
+    remember = bool(data.get("remember"))
     ip = client_ip(request)
     limiter = comment_limiter(request.app)
     if not limiter.allow(ip):
-        return too_many_requests(request, limiter.retry_after(ip))
-
-    data = await read_form(request)
-    values = CommentForm(**{name: data.get(name, "") for name in FORM_FIELDS})
+        state = FormState(values=values, remember=remember)
+        return await too_many_requests(request, post, state, limiter.retry_after(ip))
     token_ok = check_token(site_secret(request.app), CSRF_SCOPE, data.get("csrf_token", ""))
     if not token_ok or not posted_from_this_site(request):
         message = ctx.i18n.gettext("This form has expired. Your comment was not sent: please send it again.")
-        return await form_again(request, post, FormState(values=values, message=message), status=403)
+        return await form_again(request, post, FormState(values=values, message=message, remember=remember), 403)
     if data.get(HONEYPOT_FIELD):
         raise web.HTTPSeeOther(ctx.urls.post(post.slug) + "#comments")
 
@@ -110,12 +115,20 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
     except CommentsClosed:
         return comments_closed(request)
     if result.errors or result.comment is None:
-        return await form_again(request, post, FormState(values=values, errors=result.errors), status=400)
+        state = FormState(values=values, errors=result.errors, remember=remember)
+        return await form_again(request, post, state, status=400)
     comment = result.comment
-    if not result.held:
-        raise web.HTTPSeeOther(ctx.urls.comment_anchor(post.slug, comment.id))
-    response = web.Response(status=303, headers={"Location": ctx.urls.held_comment(post.slug, comment.id)})
-    set_held_cookie(request.app, response, comment.id, ctx.settings.is_https)
+    if result.held:
+        location = ctx.urls.held_comment(post.slug, comment.id)
+    else:
+        location = ctx.urls.comment_anchor(post.slug, comment.id)
+    response = web.Response(status=303, headers={"Location": location})
+    remember_own_comment(request, response, comment)
+    if remember:
+        author = comment.author
+        save_details(request, response, SavedDetails(author.name, author.email or "", author.website or ""))
+    elif DETAILS_COOKIE in request.cookies:
+        forget_details(response)
     return response
 
 

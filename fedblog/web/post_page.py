@@ -1,16 +1,11 @@
 """The post page: article, threaded conversation and comment form, shared by GET (web/blog.py) and by the
 form POST that re-renders it with errors (web/comments.py).
 
-Also the visitor-side secrets of the page: the comment form's CSRF token and the signed cookie that lets the
-visitor who wrote a held comment (and only them) see its preview.
+Also the comment form's CSRF token, a secret of the page (the visitor's own cookies: web/visitor_cookies.py).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 
-from fedblog.models import Comment, CommentNode, CommentStatus, Post
+from fedblog.models import Comment, CommentNode, Post
 from fedblog.rendering import post_excerpt
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.web.csrf import derive_secret, make_token
@@ -28,8 +23,6 @@ from fedblog.web.render import render_html
 
 CSRF_SCOPE = "comment-form"
 HONEYPOT_FIELD = "nickname"
-HELD_COOKIE = "fedblog_held"
-HELD_LIFETIME_SECONDS = 3600
 
 # Helpers for later features (fediverse reactions, "reply from your account") add template values here:
 # each is called as `await extra(request, post)` and returns a dict merged into the post page's values.
@@ -57,39 +50,6 @@ def csrf_token_factory(app: web.Application) -> Callable[[], str]:
     return lambda: make_token(secret, CSRF_SCOPE)
 
 
-# The held-comment cookie: "<comment id>.<expiry>.<mac>", HttpOnly, one hour.
-def _held_mac(secret: bytes, payload: str) -> str:
-    digest = hmac.new(secret, f"held-comment\x00{payload}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:18]).decode()
-
-
-def set_held_cookie(app: web.Application, response: web.StreamResponse, comment_id: int, secure: bool) -> None:
-    payload = f"{comment_id}.{int(time.time()) + HELD_LIFETIME_SECONDS}"
-    response.set_cookie(
-        HELD_COOKIE,
-        f"{payload}.{_held_mac(site_secret(app), payload)}",
-        max_age=HELD_LIFETIME_SECONDS,
-        path="/",
-        httponly=True,
-        samesite="Lax",
-        secure=secure,
-    )
-
-
-def held_comment_id(request: web.Request) -> int | None:
-    """The id of the held comment this visitor just wrote, from a valid unexpired cookie, else None."""
-    value = request.cookies.get(HELD_COOKIE, "")
-    try:
-        comment_text, expiry_text, mac = value.split(".")
-        comment_id, expiry = int(comment_text), int(expiry_text)
-    except ValueError:
-        return None
-    expected = _held_mac(site_secret(request.app), f"{comment_text}.{expiry_text}")
-    if not hmac.compare_digest(expected, mac) or expiry < time.time():
-        return None
-    return comment_id
-
-
 @dataclass
 class FormState:
     """What the comment form shows: typed values, errors by field, a form-wide message."""
@@ -97,6 +57,7 @@ class FormState:
     values: CommentForm = field(default_factory=CommentForm)
     errors: dict[str, str] = field(default_factory=dict)
     message: str = ""
+    remember: bool = False  # "Remember my details in this browser" ticked
 
 
 @dataclass(frozen=True)
@@ -120,24 +81,13 @@ def walk(nodes: list[CommentNode]) -> Iterator[CommentNode]:
     return (step.node for step in thread_steps(nodes) if step.start)
 
 
-async def load_held_preview(request: web.Request, post: Post) -> Comment | None:
-    """The visitor's own held comment, when ?held=<id> matches their signed cookie."""
-    wanted = request.query.get("held", "")
-    cookie_id = held_comment_id(request)
-    if not wanted.isdigit() or cookie_id is None or int(wanted) != cookie_id:
-        return None
-    comment = await get_context(request).comments.get_comment(cookie_id)
-    if comment is None or comment.post_id != post.id or comment.status != CommentStatus.PENDING:
-        return None
-    return comment
-
-
 async def render_post_page(
     request: web.Request,
     post: Post,
     form: FormState | None = None,
     reply_to_id: int | None = None,
-    held: Comment | None = None,
+    held: tuple[Comment, ...] = (),
+    editable: frozenset[int] = frozenset(),
     status: int = 200,
 ) -> web.Response:
     """The whole post page, with CSRF_PLACEHOLDER where the form's token goes (see page_cache)."""
@@ -147,10 +97,15 @@ async def render_post_page(
     if reply_to_id is None and form.values.parent_id.isdigit():
         reply_to_id = int(form.values.parent_id)
     reply_to = next((node.comment for node in walk(thread) if node.comment.id == reply_to_id), None)
-    # A held reply is previewed under its parent when the parent is on the page, else after the thread.
-    held_parent = None
-    if held is not None and held.parent_id is not None:
-        held_parent = next((node.comment.id for node in walk(thread) if node.comment.id == held.parent_id), None)
+    # The visitor's held comments are previewed under their parents when those are on the page, else after the thread.
+    shown = {node.comment.id for node in walk(thread)}
+    held_under: dict[int, list[Comment]] = {}
+    held_after: list[Comment] = []
+    for comment in held:
+        if comment.parent_id in shown:
+            held_under.setdefault(comment.parent_id, []).append(comment)  # type: ignore[arg-type]
+        else:
+            held_after.append(comment)
     values: dict[str, Any] = {
         "post": post,
         "thread": thread,
@@ -159,9 +114,12 @@ async def render_post_page(
         "form": form.values,
         "errors": form.errors,
         "form_message": form.message,
+        "form_remember": form.remember,
+        "notify_offered": CommentService(ctx).offers_notifications(),
         "reply_to": reply_to,
-        "held": held,
-        "held_parent": held_parent,
+        "held_under": held_under,
+        "held_after": held_after,
+        "editable": editable,
         "csrf_token": CSRF_PLACEHOLDER,
         "honeypot_field": HONEYPOT_FIELD,
         "reactions": None,

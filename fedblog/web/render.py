@@ -11,7 +11,7 @@ from aiohttp import web
 from fedblog import __version__
 from fedblog.context import Context
 from fedblog.i18n import I18n
-from fedblog.rendering import post_excerpt
+from fedblog.rendering import html_to_plain_message, post_excerpt
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -42,6 +42,7 @@ def create_environment(i18n: I18n, globals_: dict[str, Any]) -> jinja2.Environme
         auto_reload=False,
     )
     env.globals["post_excerpt"] = post_excerpt  # lists and feeds: the opening of a post, and whether there is more
+    env.filters["plain_message"] = html_to_plain_message
     env.globals.update(globals_, version=__version__)
     install_language(env, i18n)
     return env
@@ -58,5 +59,13 @@ def render_string(app: web.Application, template: str, **values: Any) -> str:
 
 
 def site_globals(app: web.Application) -> dict[str, Any]:
+    from fedblog.web.faces import face_url_factory  # faces renders nothing, but its module needs this one
+
     ctx = app[CONTEXT_KEY]
-    return {"urls": ctx.urls, "settings": ctx.settings, "site": ctx.settings.site, "author": ctx.settings.author}
+    return {
+        "urls": ctx.urls,
+        "settings": ctx.settings,
+        "site": ctx.settings.site,
+        "author": ctx.settings.author,
+        "face_url": face_url_factory(app),
+    }

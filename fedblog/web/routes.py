@@ -14,15 +14,19 @@ from fedblog.web import (
     comment_feeds,
     comments,
     dashboard_stats,
+    faces,
     inbox,
     interaction,
     media,
     notifier,
+    own_comments,
     preview,
     reading,
     search,
     seo,
     static,
+    subscriber_notifier,
+    subscriptions,
     webmention,
     wellknown,
     worker,
@@ -34,5 +38,6 @@ def setup(app: web.Application) -> None:
     # order only decides which patterns aiohttp tries first: the blog's, the most requested, come first.
     first = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
     modules = (*first, media, admin_blocklists, admin_reports, dashboard_stats, reading)
-    for module in (*modules, webmention, search, seo, comment_feeds, notifier, preview):
+    extras = (webmention, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions)
+    for module in (*modules, *extras, subscriber_notifier, faces):
         module.setup(app)

@@ -25,9 +25,17 @@ async def test_moderation__held_comment_approved_and_answered_from_the_admin(
     await expect(page.get_by_role("status")).to_contain_text("awaiting moderation")
     [held] = await site.ctx.comments.list_by_status(CommentStatus.PENDING)
 
-    # Then it is held: a fresh page load shows no trace of it
+    # Then it is held: a fresh page load shows it to its writer only, marked as waiting; other browsers see nothing
     await page.goto(post_url)
-    await expect(page.locator("body")).not_to_contain_text("Is this thing on?")
+    await expect(page.get_by_role("status")).to_contain_text("Your comment is awaiting moderation.")
+    await expect(page.get_by_role("status")).to_contain_text("Is this thing on?")
+    stranger_context = await browser.new_context(locale="en-US")
+    try:
+        stranger = await stranger_context.new_page()
+        await stranger.goto(post_url)
+        await expect(stranger.locator("body")).not_to_contain_text("Is this thing on?")
+    finally:
+        await stranger_context.close()
 
     admin_context = await browser.new_context(locale="en-US")
     admin_context.set_default_timeout(10_000)

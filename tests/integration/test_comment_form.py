@@ -138,15 +138,38 @@ async def test_form__honeypot_is_hidden_from_people(site: LiveSite) -> None:
     assert re.search(r"\.hp\s*\{[^}]*display:\s*none", css.text)
 
 
-async def test_form__rate_limit_answers_429_with_retry_after(site_factory: SiteFactory) -> None:
+async def test_form__rate_limit_gives_the_form_back_with_the_text_and_the_wait(site_factory: SiteFactory) -> None:
     site = await site_factory(overrides={"comments": {"rate_limit_per_minute": 2}})
     await publish(site, "Post", slug="post")
     async with new_session() as session:
-        answers = [await submit_comment(site, "post", session, **VALID) for _ in range(3)]
+        answers = [await submit_comment(site, "post", session, **VALID) for _ in range(2)]
+        typed = {**VALID, "message": "A long <thought> I would hate to type again."}
+        answers.append(await submit_comment(site, "post", session, **typed))
     assert [answer.status for answer in answers] == [303, 303, 429]
-    assert int(answers[2].headers["Retry-After"]) > 0
-    assert "Please wait a minute" in answers[2].text
+    wait = int(answers[2].headers["Retry-After"])
+    assert 0 < wait <= 61
+    # The form comes back filled in, with how long to wait
+    text = answers[2].text
+    assert "A long &lt;thought&gt; I would hate to type again.</textarea>" in text
+    assert 'value="Dominique"' in text and 'value="dom@example.org"' in text
+    assert f"Please wait {wait} seconds and send it again." in text or f"Please wait {wait} second " in text
+    assert 'name="csrf_token" value="' in text and "__fedblog_csrf_token__" not in text
     assert len(await stored_comments(site)) == 2
+
+
+async def test_form__a_website_without_a_scheme_is_taken_as_https(site_factory: SiteFactory) -> None:
+    site = await site_factory(overrides=OPEN)
+    await publish(site, "Post", slug="post")
+    async with new_session() as session:
+        answer = await submit_comment(site, "post", session, **{**VALID, "website": "jean.example"})
+        refused = await submit_comment(site, "post", session, **{**VALID, "website": "javascript:alert(1)"})
+    assert answer.status == 303 and refused.status == 400
+    [comment] = await stored_comments(site)
+    assert comment.author.website == "https://jean.example"
+    assert (
+        '<a class="comment-author" href="https://jean.example" rel="nofollow ugc">'
+        in (await get(site, "/posts/post")).text
+    )
 
 
 async def test_form__body_over_64_kib_is_413_and_nothing_stored(site: LiveSite) -> None:
@@ -219,8 +242,8 @@ async def test_held_preview__forged_cookie_shows_nothing(site_factory: SiteFacto
     async with new_session() as writer:
         await submit_comment(site, "post", writer, **{**VALID, "message": "Private words"})
     held = (await stored_comments(site))[0]
-    forged = f"{held.id}.9999999999.AAAAAAAAAAAAAAAAAAAAAAAA"
-    page = await get(site, f"/posts/post?held={held.id}", headers={"Cookie": f"fedblog_held={forged}"})
+    forged = f"{held.id}.AAAAAAAAAAAAAAAAAAAA"
+    page = await get(site, f"/posts/post?held={held.id}", headers={"Cookie": f"fedblog_own={forged}"})
     assert "Private words" not in page.text
 
 
@@ -313,7 +336,9 @@ async def test_thread__remote_author_and_author_badge_are_shown(site_factory: Si
     assert "<em>answer</em>" in page.text
     assert '<a class="comment-author" href="https://social.example/@zoe" rel="nofollow ugc">Zoé</a>' in page.text
     assert '<span class="handle">@zoe@social.example</span>' in page.text
-    assert 'src="https://social.example/avatars/zoe.png" alt="Avatar of Zoé"' in page.text
+    # Her face is served by the blog (fetched once in the background), never hotlinked from her server
+    assert f'src="{site.url}/faces/remote/{author_id}" alt="Avatar of Zoé"' in page.text
+    assert "avatars/zoe.png" not in page.text
     assert re.search(r'<details class="content-warning">\s*<summary>Spoilers</summary>', page.text)
     assert 'lang="fr"' in page.text and "4 comments" in page.text
     assert "From the fediverse, edited" in page.text and '<span class="edited"' in page.text

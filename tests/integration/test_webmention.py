@@ -168,7 +168,8 @@ async def test_webmention__reply_from_a_linking_page_is_threaded_after_moderatio
     thread = thread_html(page)
     assert "Ann Example" in thread and "What a lovely post, thank you." in thread
     assert f'href="{other_site.url("/about")}"' in thread
-    assert 'src="https://photos.example/ann.jpg"' in thread
+    # (the h-card photo is served by the blog once fetched: readers never load it from the other site)
+    assert 'src="https://photos.example/ann.jpg"' not in thread and "/faces/remote/" in thread
     assert f'<a href="{source}" rel="nofollow ugc noopener">Replied on {other_site.base.split("/")[2]}</a>' in thread
     assert "1 comment" in page
     # A webmention is a web page, not an ActivityPub object: the post's replies collection does not list it

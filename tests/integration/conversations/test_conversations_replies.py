@@ -25,7 +25,10 @@ async def test_reply_to_post__shows_the_comment_with_its_remote_author(open_site
     assert "Merci pour cet article" in html
     assert "Alice Lectrice" in html
     assert "@alice@127.0.0.1" in html
-    assert f'src="{remote.base}/avatars/alice.png"' in html
+    comment = await open_site.ctx.comments.get_comment_by_remote_id(activity["object"]["id"])
+    assert comment is not None
+    assert f'src="{open_site.url}/faces/remote/{comment.author.id}"' in html  # served by the blog, not hotlinked
+    assert f"{remote.base}/avatars/alice.png" not in html
     assert f'href="{remote.base}/@alice"' in html  # the profile link
     assert 'lang="fr"' in html
     comment = await open_site.ctx.comments.get_comment_by_remote_id(activity["object"]["id"])

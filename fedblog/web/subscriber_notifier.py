@@ -1,0 +1,38 @@
+"""The commenters' e-mails inside `fedblog serve`: the mark set before serving, then a round per interval."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from fedblog.services.subscriber_notifier import SubscriberNotifier
+from fedblog.web.keys import CONTEXT_KEY
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBER_NOTIFIER_KEY = web.AppKey("subscriber_notifier", SubscriberNotifier)
+
+
+async def subscriber_notifier_lifetime(app: web.Application) -> AsyncIterator[None]:
+    notifier = SubscriberNotifier(app[CONTEXT_KEY])
+    app[SUBSCRIBER_NOTIFIER_KEY] = notifier
+    try:
+        await notifier.start()  # before serving: at most one small write, so cached pages stay valid
+    except Exception:
+        log.exception("preparing the commenters' e-mails failed")
+    if not notifier.enabled:
+        yield
+        return
+    task = asyncio.create_task(notifier.run_forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(subscriber_notifier_lifetime)

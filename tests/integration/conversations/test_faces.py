@@ -1,0 +1,155 @@
+"""Commenters' faces on the real post page: identicons made by the blog for web commenters, Gravatar only when the
+author turns it on, and fediverse icons fetched once from a loopback server, resized, served from the blog and
+fetched again when the actor names another icon."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from PIL import Image
+
+from fedblog.services.faces import FACE_SIZE, RemoteFaces
+from fedblog.services.remote import MEMORY_KEY
+from fedblog.web.faces import settle_fetches
+from tests.conftest import LiveSite, SiteFactory, free_port
+from tests.integration.blog_support import get, new_session, submit_comment
+from tests.integration.conversation_support import Mastodon, page, publish
+from tests.integration.conversations.test_conversations_delivery import fediverse_comment
+
+IMG_RE = re.compile(r'<img class="avatar" src="([^"]+)"')
+
+
+class IconServer:
+    """A loopback host serving icons, counting how often each is asked for."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.hits: dict[str, int] = {}
+        self.port = free_port()
+        self.runner: web.AppRunner | None = None
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    async def _serve(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        self.hits[name] = self.hits.get(name, 0) + 1
+        if name not in self.files:
+            return web.Response(status=404)
+        data, media_type = self.files[name]
+        return web.Response(body=data, content_type=media_type)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/{name}", self._serve)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+
+@pytest.fixture
+async def icons() -> AsyncIterator[IconServer]:
+    server = IconServer()
+    await server.start()
+    yield server
+    assert server.runner is not None
+    await server.runner.cleanup()
+
+
+def png(width: int, height: int, colour: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def actor_cache_expires(site: LiveSite) -> None:
+    """As after the daily refresh: her next reply makes the blog fetch her actor again."""
+    await site.ctx.db.connection.execute("DELETE FROM remote_actors")
+    site.ctx.extras.pop(MEMORY_KEY, None)
+
+
+async def faces_on(site: LiveSite, html: str) -> list[str]:
+    return [src for src in IMG_RE.findall(html)]
+
+
+async def test_web_commenter__gets_an_identicon_made_by_the_blog_that_reveals_nothing(site: LiveSite) -> None:
+    post = await publish(site)
+    async with new_session() as session:
+        for email in ("vera@example.org", "vera@example.org", "other@example.org"):
+            await submit_comment(site, post.slug, session, name="V", email=email, message=f"Hi from {email}")
+    html = await page(site, post)
+    faces = await faces_on(site, html)
+    assert len(faces) == 3 and faces[0] == faces[1] != faces[2]
+    assert all(re.fullmatch(rf"{re.escape(site.url)}/faces/[0-9a-f]{{32}}\.svg", src) for src in faces)
+    for digest in (hashlib.md5(b"vera@example.org").hexdigest(), hashlib.sha256(b"vera@example.org").hexdigest()):
+        assert digest[:32] not in html
+    assert "gravatar" not in html
+    answer = await get(site, faces[0].removeprefix(site.url))
+    assert answer.status == 200 and answer.headers["Content-Type"].startswith("image/svg+xml")
+    assert "immutable" in answer.headers["Cache-Control"] and answer.text.startswith("<svg")
+
+
+async def test_web_commenter__gravatar_only_when_the_author_turns_it_on(site_factory: SiteFactory) -> None:
+    site = await site_factory(overrides={"comments": {"moderation": "open", "gravatar": True}})
+    post = await publish(site)
+    async with new_session() as session:
+        await submit_comment(site, post.slug, session, name="V", email=" Vera@Example.org", message="Hi")
+    [face] = await faces_on(site, await page(site, post))
+    assert (
+        face
+        == f"https://www.gravatar.com/avatar/{hashlib.sha256(b'vera@example.org').hexdigest()}?s=80&amp;d=identicon"
+    )
+
+
+async def face(site: LiveSite, path: str) -> tuple[str, bytes]:
+    """A reader's browser asks for a face; then the blog's fetch it started (if any) is let finish."""
+    async with new_session() as session, session.get(site.url + path) as answer:
+        assert answer.status == 200
+        kind, data = answer.content_type, await answer.read()
+    await settle_fetches(site.app)
+    return kind, data
+
+
+async def test_fediverse_commenter__icon_fetched_once_resized_served_here_and_refreshed_on_change(
+    site: LiveSite, remote: Mastodon, icons: IconServer
+) -> None:
+    icons.files["alice.png"] = (png(400, 400, "red"), "image/png")
+    icons.files["alice2.png"] = (png(200, 100, "blue"), "image/png")
+    icons.files["bomb.svg"] = (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml")
+    remote.profiles["alice"] = {"icon": icons.url("alice.png")}
+    post = await publish(site)
+    comment = await fediverse_comment(site, remote, post)
+    face_path = f"/faces/remote/{comment.author.id}"
+    # The page never points readers at the remote server, and rendering it fetches nothing
+    html = await page(site, post)
+    assert await faces_on(site, html) == [site.url + face_path] and icons.url("alice.png") not in html
+    assert icons.hits == {}
+    # The first reader to ask gets a stand-in, and the blog fetches the icon once, in the background
+    kind, _ = await face(site, face_path)
+    assert kind == "image/svg+xml" and icons.hits == {"alice.png": 1}
+    kind, data = await face(site, face_path)
+    assert kind == "image/png" and icons.hits == {"alice.png": 1}
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.size == (FACE_SIZE, FACE_SIZE) and image.getpixel((10, 10))[:3] == (255, 0, 0)
+    # When her actor names another icon (seen with her next reply), it is fetched again
+    remote.profiles["alice"] = {"icon": icons.url("alice2.png")}
+    await actor_cache_expires(site)
+    await fediverse_comment(site, remote, post, "<p>New face</p>")
+    await face(site, face_path)
+    kind, data = await face(site, face_path)
+    assert kind == "image/png" and icons.hits == {"alice.png": 1, "alice2.png": 1}
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.size == (FACE_SIZE, FACE_SIZE // 2) and image.getpixel((10, 10))[:3] == (0, 0, 255)
+    # An icon of another type is refused, once: the stand-in stays, and it is not asked for again today
+    remote.profiles["alice"] = {"icon": icons.url("bomb.svg")}
+    await actor_cache_expires(site)
+    await fediverse_comment(site, remote, post, "<p>Odd face</p>")
+    assert (await face(site, face_path))[0] == "image/svg+xml"
+    assert (await face(site, face_path))[0] == "image/svg+xml"
+    assert icons.hits["bomb.svg"] == 1
+    assert await RemoteFaces(site.ctx).refresh() == 0
