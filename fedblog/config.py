@@ -333,11 +333,6 @@ def validate(settings: Settings) -> None:
         raise ConfigError("media.path: must name a folder")
     if not 1 <= settings.media.max_upload_mb <= 100:
         raise ConfigError(f"media.max_upload_mb: expected 1 to 100 (megabytes), got {settings.media.max_upload_mb}")
-    mail = settings.notifications
-    if settings.comments.reply_notifications and mail.smtp_host and not (mail.from_address or mail.email):
-        raise ConfigError(
-            "notifications.from_address: required for the e-mails to commenters (comments.reply_notifications)"
-        )
 
 
 def validate_notifications(notifications: NotificationSettings) -> None:

@@ -209,9 +209,11 @@ class CommentService:
         return errors
 
     def offers_notifications(self) -> bool:
-        """The form's "notify me" boxes: on unless turned off, once there is a mail server to send with."""
+        """The form's "notify me" boxes: on unless turned off, once there is a mail server and a sender address
+        (notifications.from_address, else the author's notifications.email)."""
         settings = self.ctx.settings
-        return settings.comments.reply_notifications and bool(settings.notifications.smtp_host)
+        mail = settings.notifications
+        return settings.comments.reply_notifications and bool(mail.smtp_host and (mail.from_address or mail.email))
 
     def accepts_comments(self, post: Post) -> bool:
         return accepts_comments(post, self.ctx.settings.comments.close_after_days, utcnow())

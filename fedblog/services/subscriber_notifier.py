@@ -88,6 +88,8 @@ class SubscriberNotifier:
         """Queue what was published, send what is due; how many mails went out."""
         async with self._lock:
             now = self.clock()
+            if not self.enabled:  # (the author may turn it on from the admin: the next round starts from then)
+                return 0
             while await self.fan_out(now):
                 pass
             return await self.send_due(now)

@@ -24,7 +24,7 @@ async def subscriber_notifier_lifetime(app: web.Application) -> AsyncIterator[No
         await notifier.start()  # before serving: at most one small write, so cached pages stay valid
     except Exception:
         log.exception("preparing the commenters' e-mails failed")
-    if not notifier.enabled:
+    if not notifier.settings.smtp_host:  # no mail server: nothing can turn the e-mails on without a restart
         yield
         return
     task = asyncio.create_task(notifier.run_forever())
