@@ -21,6 +21,7 @@ from fedblog.protocol.activitystreams import (
     delete_activity,
     ordered_collection,
     ordered_collection_page,
+    update_activity,
 )
 from fedblog.protocol.notes import Recipient, attribution_line, comment_to_note
 from fedblog.services.blocks import is_blocked
@@ -146,9 +147,6 @@ class CommentFederation:
 
     async def comment_edited(self, conn: aiosqlite.Connection, comment: Comment) -> None:
         """An Update of the Note to the same inboxes as its Create."""
-        from fedblog.protocol.activitystreams import update_activity
-        from fedblog.services.delivery import enqueue, new_activity_id
-
         audience = await self._audience(comment)
         if audience is None:
             return

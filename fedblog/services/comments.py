@@ -315,6 +315,10 @@ class CommentService:
         comment = await self.store.get_comment(comment_id)
         if comment is None:
             raise LookupError(f"no comment {comment_id}")
+        if comment.status == CommentStatus.APPROVED:  # the listeners' network work, before the transaction
+            parent = await self.store.get_comment(comment.parent_id) if comment.parent_id else None
+            for listener in self.ctx.comment_listeners:
+                await listener.prepare(comment.origin, parent)
         async with self.ctx.db.transaction() as conn:
             await self.store.update_content(
                 conn,

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from fedblog.context import Context
 
 CONFIRMATION_RESEND_AFTER = timedelta(hours=24)  # a second comment does not bring a second confirmation at once
-_KEY_NAME = "subscription_tokens"  # where ctx.extras keeps the derived secret
 
 
 class Purpose(StrEnum):
@@ -38,13 +37,11 @@ class Purpose(StrEnum):
 
 
 def _secret(ctx: Context) -> bytes:
-    if _KEY_NAME not in ctx.extras:
-        pem = ctx.private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        ctx.extras[_KEY_NAME] = hashlib.sha256(b"fedblog-subscriptions\x00" + pem).digest()
-    secret: bytes = ctx.extras[_KEY_NAME]
-    return secret
+    """Derived from the site key: secret, stable across restarts, no extra file."""
+    pem = ctx.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return hashlib.sha256(b"fedblog-subscriptions\x00" + pem).digest()
 
 
 def _mac(ctx: Context, purpose: Purpose, row_id: int) -> str:

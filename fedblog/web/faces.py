@@ -68,13 +68,11 @@ async def identicon(request: web.Request) -> web.Response:
     return svg_response(request.match_info["key"], FOREVER)
 
 
-FETCHES_NAME = "face_fetches"
 MAX_FETCHES = 8
 
 
 def _fetches(app: web.Application) -> dict[int, asyncio.Task[int]]:
-    fetches: dict[int, asyncio.Task[int]] = app[STATE_KEY].setdefault(FETCHES_NAME, {})
-    return fetches
+    return app[STATE_KEY].face_fetches
 
 
 def fetch_in_background(app: web.Application, author_id: int) -> None:

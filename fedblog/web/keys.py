@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import jinja2
@@ -35,6 +38,10 @@ class WebState:
     search_limiter: RateLimiter | None = None  # web/search.py
     interaction_limiter: RateLimiter | None = None  # web/interaction.py
     webmention_limiters: tuple[RateLimiter, RateLimiter] | None = None  # web/webmention.py (by IP, by host)
+    # web/visitor_cookies.py: the clock of the edit window (tests put their own), utcnow when None.
+    visitor_clock: Callable[[], datetime] | None = None
+    # web/faces.py: commenters' icons being fetched, by author id.
+    face_fetches: dict[int, asyncio.Task[int]] = field(default_factory=dict)
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CONTEXT_KEY = web.AppKey("context", Context)

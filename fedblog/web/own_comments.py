@@ -13,9 +13,10 @@ from aiohttp import web
 from fedblog.models import Comment, CommentStatus
 from fedblog.rendering import html_to_plain_message, plain_text_to_html
 from fedblog.services.comments import CommentService
-from fedblog.web.comments import read_form, same_origin
+from fedblog.web.comments import read_form
 from fedblog.web.csrf import check_token, make_token
 from fedblog.web.keys import get_context
+from fedblog.web.origin_check import posted_from_this_site
 from fedblog.web.post_page import CSRF_SCOPE, site_secret
 from fedblog.web.render import render_html
 from fedblog.web.visitor_cookies import edit_deadline, editable_own_comment, visitor_now
@@ -57,7 +58,7 @@ async def checked_comment(request: web.Request) -> tuple[Comment | None, dict[st
     """The visitor's comment for a POST, or None; the form as posted."""
     form = await read_form(request)
     token_ok = check_token(site_secret(request.app), CSRF_SCOPE, form.get("csrf_token", ""))
-    if not token_ok or not same_origin(request):
+    if not token_ok or not posted_from_this_site(request):
         raise web.HTTPForbidden(text="This form has expired: load the page again.")
     return await editable_own_comment(request, int(request.match_info["id"])), form
 

@@ -103,7 +103,7 @@ async def render_post_page(
     held_after: list[Comment] = []
     for comment in held:
         if comment.parent_id in shown:
-            held_under.setdefault(comment.parent_id, []).append(comment)  # type: ignore[arg-type]
+            held_under.setdefault(comment.parent_id, []).append(comment)
         else:
             held_after.append(comment)
     values: dict[str, Any] = {

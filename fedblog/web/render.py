@@ -59,7 +59,8 @@ def render_string(app: web.Application, template: str, **values: Any) -> str:
 
 
 def site_globals(app: web.Application) -> dict[str, Any]:
-    from fedblog.web.faces import face_url_factory  # faces renders nothing, but its module needs this one
+    # A real cycle: web.faces imports web.post_page, which imports this module.
+    from fedblog.web.faces import face_url_factory
 
     ctx = app[CONTEXT_KEY]
     return {

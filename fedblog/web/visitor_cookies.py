@@ -14,7 +14,6 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,11 +30,9 @@ OWN_LIFETIME_SECONDS = 90 * 24 * 3600
 MAX_OWN = 20
 DETAILS_COOKIE = "fedblog_details"
 DETAILS_LIFETIME_SECONDS = 365 * 24 * 3600
-CLOCK_NAME = "visitor_clock"  # app state: tests put a clock of their own there to see the edit window close
-
-
 def visitor_now(app: web.Application) -> datetime:
-    clock: Callable[[], datetime] = app[STATE_KEY].get(CLOCK_NAME, utcnow)
+    """The edit window's clock: tests set app[STATE_KEY].visitor_clock to see it close without waiting."""
+    clock = app[STATE_KEY].visitor_clock or utcnow
     return clock()
 
 

@@ -9,7 +9,6 @@ from playwright.async_api import Browser, Page, expect
 
 from fedblog.clock import utcnow
 from fedblog.web.keys import STATE_KEY
-from fedblog.web.visitor_cookies import CLOCK_NAME
 from tests.conftest import LiveSite, SiteFactory
 from tests.integration.blog_support import publish
 
@@ -19,7 +18,7 @@ OPEN = {"comments": {"moderation": "open", "rate_limit_per_minute": 100}}
 def minutes_pass(site: LiveSite, minutes: int) -> None:
     """The site's visitor clock moves on (the edit window is read on it): no sleeping."""
     moment = utcnow() + timedelta(minutes=minutes)
-    site.app[STATE_KEY][CLOCK_NAME] = lambda: moment
+    site.app[STATE_KEY].visitor_clock = lambda: moment
 
 
 async def write_comment(page: Page, message: str, remember: bool = False) -> None:

@@ -14,7 +14,6 @@ from aiohttp import web
 from PIL import Image
 
 from fedblog.services.faces import FACE_SIZE, RemoteFaces
-from fedblog.services.remote import MEMORY_KEY
 from fedblog.web.faces import settle_fetches
 from tests.conftest import LiveSite, SiteFactory, free_port
 from tests.integration.blog_support import get, new_session, submit_comment
@@ -70,7 +69,8 @@ def png(width: int, height: int, colour: str) -> bytes:
 async def actor_cache_expires(site: LiveSite) -> None:
     """As after the daily refresh: her next reply makes the blog fetch her actor again."""
     await site.ctx.db.connection.execute("DELETE FROM remote_actors")
-    site.ctx.extras.pop(MEMORY_KEY, None)
+    site.ctx.runtime.actors_by_id.clear()
+    site.ctx.runtime.actors_by_key.clear()
 
 
 async def faces_on(site: LiveSite, html: str) -> list[str]:

@@ -13,7 +13,6 @@ from fedblog.clock import utcnow
 from fedblog.models import Comment, Post
 from fedblog.services.comments import CommentService
 from fedblog.web.keys import STATE_KEY
-from fedblog.web.visitor_cookies import CLOCK_NAME
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory
 from tests.integration.blog_support import csrf_token, get, new_session, post_form, submit_comment
 from tests.integration.conversation_support import Mastodon, publish
@@ -29,7 +28,7 @@ async def newest_comment(site: LiveSite) -> Comment:
 def later(site: LiveSite, minutes: int) -> None:
     """The edit window is read on the site's visitor clock: move it forward instead of sleeping."""
     moment = utcnow() + timedelta(minutes=minutes)
-    site.app[STATE_KEY][CLOCK_NAME] = lambda: moment
+    site.app[STATE_KEY].visitor_clock = lambda: moment
 
 
 async def edit(site: LiveSite, session: aiohttp.ClientSession, comment: Comment, message: str) -> int:
