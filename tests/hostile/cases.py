@@ -466,7 +466,7 @@ REDIRECTS += [
          safe(200, 303, 400, 404, local_location=True)),
 ]
 
-# The defects found by the hardening review (issue 11), each fixed, each a row.
+# The defects found by the hardening review, one row each; they join CASES as their fixes are in.
 SURROGATE = b'{"id":"{alice}/s/{token}","type":"Note","actor":"{alice}","content":"\\ud800"}'
 HARDENED = [
     Case("inbox-signature", "unsigned-echo-request", Raw("POST", "/inbox", b'{"type":"EchoRequest"}',
