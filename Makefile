@@ -44,7 +44,7 @@ test: $(STAMP) browser-deps interop-deps bench-deps
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not interop"
 
-# The property tests of the parsers with many more inputs than CI tries, fresh each run (see docs/HARDENING.md).
+# The property tests of the parsers with many more inputs than CI tries, fresh each run (see docs/HOSTILE-TESTS.md).
 fuzz: $(STAMP)
 	FEDBLOG_FUZZ_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider -q tests/fuzz --timeout 3600
 
