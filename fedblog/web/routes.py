@@ -19,7 +19,9 @@ from fedblog.web import (
     interaction,
     media,
     notifier,
+    old_links,
     own_comments,
+    pages,
     preview,
     reading,
     search,
@@ -29,6 +31,7 @@ from fedblog.web import (
     subscriptions,
     webmention,
     wellknown,
+    wordpress_media,
     worker,
 )
 
@@ -39,5 +42,7 @@ def setup(app: web.Application) -> None:
     first = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
     modules = (*first, media, admin_blocklists, admin_reports, dashboard_stats, reading)
     extras = (webmention, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions)
-    for module in (*modules, *extras, subscriber_notifier, faces):
+    wordpress = (pages, old_links, wordpress_media)
+    for module in (*modules, *extras, subscriber_notifier, faces, *wordpress):
         module.setup(app)
+    pages.setup_pages(app)  # /SLUG/ last: every fixed path wins
