@@ -184,3 +184,20 @@ async def test_sitemap__lists_a_page_at_its_own_url(site: LiveSite) -> None:
     await publish(site, "A post")
     sitemap = (await get(site, "/sitemap.xml")).text
     assert f"<loc>{site.url}/contact/</loc>" in sitemap and f"<loc>{site.url}/posts/a-post</loc>" in sitemap
+
+
+async def test_imported_pingback__a_link_from_the_web_not_a_fediverse_object(site: LiveSite, tmp_path: Path) -> None:
+    await imported_site(site, tmp_path)
+    post = await site.ctx.posts.get_post_by_slug("animer-une-communaute-les-bases")
+    assert post is not None
+    shown = {c.wp_comment_id: c for c in await site.ctx.comments.list_visible_for_post(post.id)}
+    accept = {"Accept": "application/activity+json"}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(site.ctx.urls.replies(post.slug, 1), headers=accept) as response:
+            items = (await response.json(content_type=None))["orderedItems"]
+        # The web comments are Notes of the thread; the pingback (207) and the trackback (208) are not
+        assert site.ctx.urls.comment_object(shown[201].id) in items
+        assert site.ctx.urls.comment_object(shown[207].id) not in items
+        assert site.ctx.urls.comment_object(shown[208].id) not in items
+        async with session.get(site.ctx.urls.comment_object(shown[207].id), headers=accept) as response:
+            assert response.status == 404
