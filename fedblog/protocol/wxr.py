@@ -137,6 +137,7 @@ class WxrReader:
         builder = TreeBuilder()
         records: list[Record] = []
         depth = 0
+        chars = 0  # text held since the last record ended: bounded, whatever one item holds
         channel: Element | None = None
 
         def start(name: str, attributes: list[str]) -> None:
@@ -151,11 +152,20 @@ class WxrReader:
             if depth == 2 and tag == "channel":
                 channel = element
 
+        def data(text: str) -> None:
+            nonlocal chars
+            chars += len(text)
+            if chars > MAX_ITEM_CHARS:
+                line = expat.CurrentLineNumber
+                raise WxrError(f"an item of more than {MAX_ITEM_CHARS:,} characters is too large to be a post", line)
+            builder.data(text)
+
         def end(name: str) -> None:
-            nonlocal depth
+            nonlocal depth, chars
             element = builder.end("{" + name if "}" in name else name)
             depth -= 1
             if depth == 2 and channel is not None:
+                chars = 0
                 channel.remove(element)  # handed over, then dropped: one item in memory at a time
                 record = self._channel_child(element, expat.CurrentLineNumber)
                 if record is not None:
@@ -163,7 +173,7 @@ class WxrReader:
 
         expat.StartElementHandler = start
         expat.EndElementHandler = end
-        expat.CharacterDataHandler = builder.data
+        expat.CharacterDataHandler = data
         expat.buffer_text = True
         line = 1
         try:
@@ -301,9 +311,6 @@ def _children(element: Element) -> dict[str, str]:
 
 
 def _item(element: Element, line: int) -> WxrItem:
-    size = sum(len(node.text or "") for node in element.iter())
-    if size > MAX_ITEM_CHARS:
-        raise WxrError(f"an item of {size:,} characters is too large to be a post", line)
     terms = []
     comments = []
     plain: dict[str, str] = {}

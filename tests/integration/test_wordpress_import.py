@@ -310,3 +310,17 @@ async def test_import__not_news_for_the_email_notifier(site: LiveSite, tmp_path:
     # Then its mark moved past the imported comments: the next digest does not list 11 old comments
     mark = await site.ctx.db.fetch_value("SELECT last_id FROM notification_marks WHERE stream = 'comments'")
     assert mark == await site.ctx.db.fetch_value("SELECT MAX(id) FROM comments") == 11
+
+
+async def test_import__an_item_too_large_is_refused_as_it_is_read(
+    site: LiveSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The limit made small so that the file stays small: the refusal comes while the item is read, not after
+    from fedblog.protocol import wxr
+
+    monkeypatch.setattr(wxr, "MAX_ITEM_CHARS", 5_000)
+    items = [WpItem(1, "Petit", "petit"), WpItem(2, "Gros", "gros", "x" * 6_000)]
+    path = write_export(tmp_path / "big.xml", export(items))
+    with pytest.raises(WxrError, match="an item of more than 5,000 characters is too large to be a post"):
+        await import_wordpress(site.ctx, path)
+    assert await count(site, "posts") == 0
