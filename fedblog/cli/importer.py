@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from fedblog.assembly import open_context
 from fedblog.cli import CommandError, add_command
 from fedblog.config import Settings
-from fedblog.context import open_context
 from fedblog.services.wordpress_import import Progress, WxrError, import_wordpress, scan_export
 from fedblog.services.wordpress_media import MediaOutcome, download_media
 

@@ -133,7 +133,7 @@ class WxrReader:
         # on its expat parser; elements are then built by the handlers below straight into a C TreeBuilder,
         # without ElementTree's Python event machinery (three times faster on a large export).
         defused = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=False, forbid_entities=True, forbid_external=True)
-        expat = defused.parser  # type: ignore[attr-defined]
+        expat = defused.parser
         builder = TreeBuilder()
         records: list[Record] = []
         depth = 0

@@ -42,6 +42,9 @@ class WebState:
     visitor_clock: Callable[[], datetime] | None = None
     # web/faces.py: commenters' icons being fetched, by author id.
     face_fetches: dict[int, asyncio.Task[int]] = field(default_factory=dict)
+    # web/navigation.py: (title, URL) of the pages in the site navigation, and the database version they were read at.
+    navigation_pages: list[tuple[str, str]] = field(default_factory=list)
+    navigation_version: int | None = None
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CONTEXT_KEY = web.AppKey("context", Context)

@@ -10,20 +10,16 @@ from aiohttp import web
 
 from fedblog.web.keys import STATE_KEY, get_context
 
-_PAGES = "navigation_pages"
-_VERSION = "navigation_version"
-
 
 async def refresh_navigation(request: web.Request) -> None:
     ctx = get_context(request)
     state = request.app[STATE_KEY]
     version = await ctx.db.data_version()
-    if state.get(_VERSION) != version:
-        state[_PAGES] = [(title, ctx.urls.page(slug)) for slug, title in await ctx.posts.list_menu_pages()]
-        state[_VERSION] = version
+    if state.navigation_version != version:
+        state.navigation_pages = [(title, ctx.urls.page(slug)) for slug, title in await ctx.posts.list_menu_pages()]
+        state.navigation_version = version
 
 
 def navigation_pages(app: web.Application) -> list[tuple[str, str]]:
     """(title, URL) of the pages linked from the navigation, as last read."""
-    pages: list[tuple[str, str]] = app[STATE_KEY].get(_PAGES, [])
-    return pages
+    return app[STATE_KEY].navigation_pages
