@@ -1,8 +1,9 @@
 """The inbox: check, verify, record by id, process through the dispatch table, answer 202.
 
 Order of checks (cheapest and least revealing first): content type → JSON → blocked source → HTTP signature
-→ signer is the actor → a duplicate id stops here → process (in a task: the answer waits for it at most
-INLINE_SECONDS, then processing goes on after the answer). Nothing is stored unless the signature verified.
+→ signer is the actor → ids on the actor's origin → a duplicate (id, signer) stops here → process (in a task:
+the answer waits for it at most INLINE_SECONDS, then processing goes on after the answer). Nothing is stored
+unless the signature verified.
 
 No activity is lost: 202 is sent only once the activity is recorded. Processing that finishes in time records
 the activity with its final status in the same commit as its effects (one commit per reply, instead of record,
@@ -25,6 +26,7 @@ from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.httpsig import SignatureError, key_id_of
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
+from fedblog.protocol.origins import foreign_id_problem
 from fedblog.services.delivery import host_of
 from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import IncomingActivity, get_dispatcher
@@ -85,7 +87,7 @@ async def receive(
     # One trip to the database for the three lookups, shared with concurrent requests (each trip costs a thread
     # wake-up): is the source blocked, is the signer's host one our deliveries are waiting for (the key's host is
     # its owner's, see remote.py), was this id recorded already.
-    blocked, troubled, recorded = await read_batch(ctx).run(partial(_preflight, actor_id, key_id, activity_id))
+    blocked, troubled, senders = await read_batch(ctx).run(partial(_preflight, actor_id, key_id, activity_id))
     if blocked:
         return InboxAnswer.error(403, "blocked")
     verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id)
@@ -95,6 +97,9 @@ async def receive(
         return InboxAnswer.error(verdict.status, verdict.reason)
     if verdict.actor_id != actor_id and kind not in FORWARDABLE_TYPES:
         return InboxAnswer.error(401, "the signature's key does not belong to the activity's actor")
+    foreign = foreign_id_problem(activity)
+    if foreign:
+        return InboxAnswer.error(400, foreign)
     # A forwarded Create/Update/Delete (Mastodon forwards replies in a thread, signed by the forwarder) goes on:
     # its handlers see signer ≠ actor, trust nothing embedded and refetch the object from its origin.
     if verdict.replayed:
@@ -103,11 +108,20 @@ async def receive(
         await note_contact(ctx, verdict.actor_id)
     elif troubled:
         await _resume_host(ctx, host_of(key_id))
-    seen: dict[str, None] = ctx.extras.setdefault(SEEN_KEY, {})
-    if recorded or activity_id in seen:
+    # Duplicates are judged by (id, signer): what another server sent under this id never hides the real one.
+    seen: dict[tuple[str, str], None] = ctx.extras.setdefault(SEEN_KEY, {})
+    seen_key = (activity_id, verdict.actor_id)
+    if verdict.actor_id in senders or seen_key in seen:
         return InboxAnswer(202)  # a duplicate: processed once only
-    _remember(seen, activity_id)  # no await between the check and this: a concurrent duplicate sees it
-    record = InboxRecord(activity_id, actor_id, kind, first_id(activity.get("object")), body.decode("utf-8", "replace"))
+    _remember(seen, seen_key)  # no await between the check and this: a concurrent duplicate sees it
+    record = InboxRecord(
+        activity_id,
+        actor_id,
+        verdict.actor_id,
+        kind,
+        first_id(activity.get("object")),
+        body.decode("utf-8", "replace"),
+    )
     # Quick handlers finish before the answer (a peer sees their effect at once); slow ones go on after it.
     task = schedule(ctx, activity, verdict.actor_id, record)
     await asyncio.wait({task}, timeout=INLINE_SECONDS)
@@ -116,10 +130,11 @@ async def receive(
         try:
             async with ctx.db.transaction() as conn:
                 await InboxStore(ctx.db).record(
-                    conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body
-                )
+                    conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body,
+                    signer_id=record.signer_id,
+                )  # fmt: skip
         except BaseException:
-            seen.pop(activity_id, None)  # not recorded: the sender's retry must be processed
+            seen.pop(seen_key, None)  # not recorded: the sender's retry must be processed
             raise
     return InboxAnswer(202)
 
@@ -131,18 +146,20 @@ def read_batch(ctx: Context) -> ReadBatch:
     return batch
 
 
-def _preflight(actor_id: str, key_id: str, activity_id: str, raw: sqlite3.Connection) -> tuple[bool, bool, bool]:
+def _preflight(
+    actor_id: str, key_id: str, activity_id: str, raw: sqlite3.Connection
+) -> tuple[bool, bool, frozenset[str]]:
     return (
         BlockStore.is_blocked_sync(raw, actor_id, key_id),
         bool(key_id) and DeliveryStore.host_is_troubled_sync(raw, host_of(key_id)),
-        InboxStore.is_recorded_sync(raw, activity_id),
+        InboxStore.signers_of_sync(raw, activity_id),
     )
 
 
-def _remember(seen: dict[str, None], activity_id: str) -> None:
-    """Ids taken for processing, kept well after they are recorded: between the lookup by id (before the
-    signature check) and here, a duplicate may have been processed and recorded; it is still in `seen`."""
-    seen[activity_id] = None
+def _remember(seen: dict[tuple[str, str], None], seen_key: tuple[str, str]) -> None:
+    """(id, signer) pairs taken for processing, kept well after they are recorded: between the lookup by id
+    (before the signature check) and here, a duplicate may have been processed and recorded; it is still here."""
+    seen[seen_key] = None
     while len(seen) > SEEN_MAX_ENTRIES:
         del seen[next(iter(seen))]
 
@@ -210,7 +227,7 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record
     if record is None:
         if status != RECEIVED:
             async with ctx.db.transaction() as conn:
-                await store.set_status(conn, incoming.id, status, error)
+                await store.set_status(conn, incoming.id, signer_id, status, error)
     elif not (record.settled and status == PROCESSED):
         await store.settle(record, status, error)
     return status
@@ -224,7 +241,7 @@ async def process_unprocessed(ctx: Context) -> int:
             activity = json.loads(row["body"])
         except ValueError:
             continue
-        await process(ctx, activity, row["actor_id"])
+        await process(ctx, activity, row["signer_id"])
     return len(rows)
 
 
