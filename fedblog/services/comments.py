@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from fedblog.clock import utcnow
 from fedblog.context import Context
 from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post, Visibility
+from fedblog.protocol.ids import parse_positive_int
 from fedblog.rendering import plain_text_to_html, render_markdown
 from fedblog.store.comments import NewComment
 
@@ -140,7 +141,8 @@ class CommentService:
         errors = self.validate(form)
         parent_id: int | None = None
         if form.parent_id:
-            parent = await self.store.get_comment(int(form.parent_id)) if form.parent_id.isdigit() else None
+            wanted = parse_positive_int(form.parent_id)
+            parent = await self.store.get_comment(wanted) if wanted is not None else None
             if parent is None or parent.post_id != post.id or parent.status != CommentStatus.APPROVED:
                 errors["parent_id"] = self.ctx.i18n.gettext("The comment you reply to does not exist.")
             else:

@@ -19,6 +19,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 
 from fedblog.models import Comment, CommentNode, CommentStatus, Post
+from fedblog.protocol.ids import parse_positive_int
 from fedblog.rendering import post_excerpt
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.web.csrf import derive_secret, make_token
@@ -125,9 +126,9 @@ def walk(nodes: list[CommentNode]) -> Iterator[CommentNode]:
 
 async def load_held_preview(request: web.Request, post: Post) -> Comment | None:
     """The visitor's own held comment, when ?held=<id> matches their signed cookie."""
-    wanted = request.query.get("held", "")
+    wanted = parse_positive_int(request.query.get("held"))
     cookie_id = held_comment_id(request)
-    if not wanted.isdigit() or cookie_id is None or int(wanted) != cookie_id:
+    if wanted is None or cookie_id is None or wanted != cookie_id:
         return None
     comment = await get_context(request).comments.get_comment(cookie_id)
     if comment is None or comment.post_id != post.id or comment.status != CommentStatus.PENDING:
@@ -147,8 +148,8 @@ async def render_post_page(
     ctx = get_context(request)
     form = form or FormState()
     thread = await CommentService(ctx).thread_for_post(post)
-    if reply_to_id is None and form.values.parent_id.isdigit():
-        reply_to_id = int(form.values.parent_id)
+    if reply_to_id is None:
+        reply_to_id = parse_positive_int(form.values.parent_id)
     reply_to = next((node.comment for node in walk(thread) if node.comment.id == reply_to_id), None)
     # A held reply is previewed under its parent when the parent is on the page, else after the thread.
     held_parent = None
