@@ -32,6 +32,7 @@ from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import IncomingActivity, get_dispatcher
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.blocks import BlockStore
+from fedblog.store.db import StorageUnavailable
 from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, RECEIVED, InboxRecord, InboxStore
 from fedblog.store.read_batch import ReadBatch
@@ -189,7 +190,14 @@ def schedule(ctx: Context, activity: dict[str, Any], signer_id: str, record: Inb
     task = asyncio.create_task(process(ctx, activity, signer_id, record))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
+    task.add_done_callback(_retrieve_storage_failure)
     return task
+
+
+def _retrieve_storage_failure(task: asyncio.Task[str]) -> None:
+    """A refused write ends the task (logged once by process()); mark it seen so no traceback follows at exit."""
+    if not task.cancelled() and isinstance(task.exception(), StorageUnavailable):
+        return
 
 
 async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record: InboxRecord | None = None) -> str:
@@ -216,6 +224,11 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record
             await handler(ctx, incoming)
         except asyncio.CancelledError:
             raise  # stays `received`: processed again at the next start
+        except StorageUnavailable as exc:
+            # Nothing of it was committed: the sender gets a 503 (if it still waits) and retries, or the record
+            # left `received` is processed again at the next start.
+            log.warning("activity %r not processed: %s", incoming.id, exc)
+            raise
         except Exception as exc:
             if isinstance(exc, FetchError):
                 log.info("activity %r: fetch failed (%s); will retry at next start", incoming.id, exc)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,43 @@ import aiosqlite
 
 Row = aiosqlite.Row
 T = TypeVar("T")
+
+# SQLite's answers that mean the storage refuses writes (not a wrong statement): what an operator must fix.
+_STORAGE_PROBLEMS = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the database is read-only",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+    sqlite3.SQLITE_IOERR: "the disk reported an I/O error",
+}
+
+
+class StorageUnavailable(Exception):
+    """A write the storage refused (disk full, read-only file…): nothing of it was committed. str() says why."""
+
+
+def storage_problem_of(error: BaseException) -> str | None:
+    """The operator-facing reason when `error` is the storage refusing a write, else None."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return _STORAGE_PROBLEMS.get(code & 0xFF) if isinstance(code, int) else None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse to start on a database that cannot be written: the folder (SQLite writes its -wal and -shm files
+    there) and the file itself. Raises StorageUnavailable naming what to fix."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise StorageUnavailable(f"the database folder {folder} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise StorageUnavailable(f"the database folder {folder} is not writable ({error.strerror})") from None
+    if path.exists():
+        try:
+            with path.open("r+b"):
+                pass
+        except OSError as error:
+            raise StorageUnavailable(f"the database {path} is not writable ({error.strerror})") from None
 
 
 class Database:
@@ -36,9 +74,13 @@ class Database:
         # run_transaction's group commit: work waiting for the next shared transaction, and the task running them.
         self._queued: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        # Why the last write failed when the storage refused it (disk full…); None once a write commits again.
+        self.storage_problem: str | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
+        if str(path) != ":memory:":
+            check_writable(Path(path))
         connection = await aiosqlite.connect(str(path), isolation_level=None)
         connection.row_factory = aiosqlite.Row
         for pragma in (
@@ -76,22 +118,45 @@ class Database:
         """BEGIN IMMEDIATE … COMMIT, serialised within this process."""
         async with self._write_lock:
             changes_before = self.connection.total_changes
-            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                await self.connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise self._refused(error) from error
             try:
                 yield self.connection
-            except BaseException:
-                await self.connection.execute("ROLLBACK")
+            except BaseException as error:
+                # SQLite may have rolled back already (a full disk ends the transaction).
+                with contextlib.suppress(sqlite3.Error):
+                    await self.connection.execute("ROLLBACK")
                 # Reads share this connection: a page rendered meanwhile may show the rows just undone, and
                 # was cached under the current version. A new version retires it.
                 if self.connection.total_changes != changes_before:
                     self.version += 1
+                if isinstance(error, sqlite3.Error):
+                    raise self._refused(error) from error
                 raise
             else:
-                await self.connection.execute("COMMIT")
+                try:
+                    await self.connection.execute("COMMIT")
+                except sqlite3.Error as error:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self.connection.execute("ROLLBACK")
+                    self.version += 1
+                    raise self._refused(error) from error
                 # Only a commit that changed rows invalidates caches: the delivery worker's idle polls
                 # (an empty claim every few seconds) must not throw away every cached page.
                 if self.connection.total_changes != changes_before:
                     self.version += 1
+                    self.storage_problem = None
+
+    def _refused(self, error: sqlite3.Error) -> Exception:
+        """The storage refusing a write becomes StorageUnavailable (and is remembered for /readyz); any other
+        database error stays what it is."""
+        problem = storage_problem_of(error)
+        if problem is None:
+            return error
+        self.storage_problem = problem
+        return StorageUnavailable(problem)
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(raw sqlite3 connection)` in one trip to aiosqlite's thread: several reads for the price of one.
@@ -126,7 +191,15 @@ class Database:
                             _in_group_transaction, self.connection._conn, [work for work, _ in batch]
                         )
                     except Exception as error:  # BEGIN or COMMIT failed: none of the batch is committed
-                        outcomes = [(False, error)] * len(batch)
+                        refused = self._refused(error) if isinstance(error, sqlite3.Error) else error
+                        outcomes = [(False, refused)] * len(batch)
+                    else:
+                        outcomes = [
+                            (False, self._refused(value)) if isinstance(value, sqlite3.Error) else (ok, value)
+                            for ok, value in outcomes
+                        ]
+                        if any(ok for ok, _ in outcomes):
+                            self.storage_problem = None
                     finally:
                         if self.connection.total_changes != changes_before:
                             self.version += 1
@@ -216,7 +289,8 @@ def _in_group_transaction(raw: sqlite3.Connection, works: list[Callable[[sqlite3
             try:
                 outcomes.append((True, works[0](raw)))
             except Exception as error:
-                raw.execute("ROLLBACK")
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
                 return [(False, error)]
         else:
             for work in works:
@@ -224,13 +298,16 @@ def _in_group_transaction(raw: sqlite3.Connection, works: list[Callable[[sqlite3
                 try:
                     outcomes.append((True, work(raw)))
                 except Exception as error:
+                    if not raw.in_transaction:  # SQLite ended the whole transaction (a full disk): none committed
+                        return [(False, error)] * len(works)
                     raw.execute("ROLLBACK TO work")
                     outcomes.append((False, error))
                 raw.execute("RELEASE work")
+        raw.execute("COMMIT")
     except BaseException:
-        raw.execute("ROLLBACK")
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
         raise
-    raw.execute("COMMIT")
     return outcomes
 
 

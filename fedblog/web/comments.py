@@ -8,14 +8,17 @@ bot learns nothing. Held comments redirect with a signed cookie that lets only t
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
 from fedblog.models import Post
 from fedblog.services.comments import CommentForm, CommentsClosed, CommentService
+from fedblog.store.db import StorageUnavailable
 from fedblog.web.csrf import check_token
 from fedblog.web.keys import SETTINGS_KEY, STATE_KEY, get_context
+from fedblog.web.middleware import STORAGE_RETRY_AFTER_SECONDS
 from fedblog.web.page_cache import personalize
 from fedblog.web.post_page import (
     CSRF_SCOPE,
@@ -28,6 +31,8 @@ from fedblog.web.post_page import (
 )
 from fedblog.web.ratelimit import RateLimiter, client_ip
 from fedblog.web.render import render_html
+
+log = logging.getLogger(__name__)
 
 MAX_FORM_BYTES = 64 * 1024
 FORM_FIELDS = ("name", "email", "website", "message", "parent_id")
@@ -118,6 +123,15 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
         result = await CommentService(ctx).submit_web_comment(post, values, ip)
     except CommentsClosed:
         return comments_closed(request)
+    except StorageUnavailable as error:
+        log.warning("comment on %r not saved: %s", post.slug, error)
+        message = ctx.i18n.gettext(
+            "The blog cannot save comments right now (its storage is full). Your comment was not sent: "
+            "please send it again later."
+        )
+        response = await form_again(request, post, FormState(values=values, message=message), status=503)
+        response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
+        return response
     if result.errors or result.comment is None:
         return await form_again(request, post, FormState(values=values, errors=result.errors), status=400)
     comment = result.comment

@@ -13,6 +13,7 @@ from fedblog.web import (
     comment_feeds,
     comments,
     dashboard_stats,
+    health,
     inbox,
     interaction,
     media,
@@ -33,5 +34,5 @@ def setup(app: web.Application) -> None:
     # order only decides which patterns aiohttp tries first: the blog's, the most requested, come first.
     modules = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
     modules = (*modules, media, admin_blocklists, dashboard_stats, reading)
-    for module in (*modules, webmention, search, seo, comment_feeds, notifier, preview):
+    for module in (*modules, webmention, search, seo, comment_feeds, notifier, preview, health):
         module.setup(app)
