@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import LiveSite
+from tests.conftest import LiveSite, SiteFactory
 from tests.integration.fake_remote import FakeRemote, follow_activity
 
 AS2 = "application/activity+json"
@@ -61,3 +61,56 @@ async def test_inbox__lone_surrogate_in_a_signed_note_is_400_before_anything_is_
     assert status == 400
     assert "surrogate" in text
     assert await recorded(site) == []
+
+
+async def post_signed_for(remote: FakeRemote, inbox: str, signed_url: str, activity: dict[str, Any], **extra: str):
+    """POST to `inbox` a request signed for `signed_url` (its Host sent as signed), as a replay would be."""
+    import json
+
+    from fedblog.protocol.httpsig import sign_request
+
+    body = json.dumps(activity).encode()
+    headers = sign_request(
+        private_key=remote.key("alice"),
+        key_id=f"{remote.actor_id('alice')}#main-key",
+        method="POST",
+        url=signed_url,
+        body=body,
+        headers={"Content-Type": AS2},
+    )
+    return await post_raw(inbox, body, headers | extra)
+
+
+async def test_inbox__a_request_signed_for_another_host_is_401_and_not_recorded(
+    site: LiveSite, remote: FakeRemote
+) -> None:
+    # Given a Follow signed for evil.example (captured there) and sent here with that Host
+    follow = follow_activity(remote, "alice", f"{site.url}/actor")
+    status, text = await post_signed_for(remote, f"{site.url}/actor/inbox", "http://evil.example/actor/inbox", follow)
+    # Then it is refused, and nothing happens
+    assert status == 401
+    assert "Host" in text
+    assert await recorded(site) == []
+    # The same Follow signed for the blog's own host is taken
+    status, _ = await post_signed_for(remote, f"{site.url}/actor/inbox", f"{site.url}/actor/inbox", follow)
+    assert status == 202
+
+
+async def test_inbox__behind_a_proxy_the_forwarded_host_is_the_signed_one(site_factory: SiteFactory) -> None:
+    site = await site_factory(overrides={"server": {"behind_proxy": True}})
+    remote = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+    try:
+        follow = follow_activity(remote, "alice", f"{site.url}/actor")
+        # A proxy that rewrote Host keeps the original in X-Forwarded-Host: that one must be the blog's
+        evil = await post_signed_for(
+            remote, f"{site.url}/inbox", "http://evil.example/inbox", follow, **{"X-Forwarded-Host": "evil.example"}
+        )
+        assert evil[0] == 401
+        own_host = site.url.removeprefix("http://")
+        ok = await post_signed_for(
+            remote, f"{site.url}/inbox", f"http://{own_host}/inbox", follow,
+            **{"Host": "127.0.0.1:1", "X-Forwarded-Host": own_host},
+        )  # fmt: skip
+        assert ok[0] == 202
+    finally:
+        await remote.close()
