@@ -1,9 +1,9 @@
 """The inbox: check, verify, record by id, process through the dispatch table, answer 202.
 
-Order of checks (cheapest and least revealing first): content type → JSON → blocked source → HTTP signature
-→ signer is the actor → ids on the actor's origin → a duplicate (id, signer) stops here → process (in a task:
-the answer waits for it at most INLINE_SECONDS, then processing goes on after the answer). Nothing is stored
-unless the signature verified.
+Order of checks (cheapest and least revealing first): content type → JSON → signed at all → blocked source →
+HTTP signature → the activity's shape (id, type, actor) → signer is the actor → ids on the actor's origin → a
+duplicate (id, signer) stops here → process (in a task: the answer waits for it at most INLINE_SECONDS, then
+processing goes on after the answer). Nothing is stored unless the signature verified.
 
 No activity is lost: 202 is sent only once the activity is recorded. Processing that finishes in time records
 the activity with its final status in the same commit as its effects (one commit per reply, instead of record,
@@ -82,20 +82,25 @@ async def receive(
     except UnsafeJSON as error:
         return InboxAnswer.error(400, str(error) or "body is not a JSON object")
     activity_id, kind, actor_id = activity.get("id"), activity.get("type"), first_id(activity.get("actor"))
-    if not isinstance(activity_id, str) or not isinstance(kind, str) or not actor_id:
-        return InboxAnswer.error(400, "an activity needs string id, type and actor")
+    # The signature is judged before the shape (Mastodon's order): without one, any body is a 401, so that a
+    # 400 always means "signature accepted, activity refused".
     key_id = _key_id(headers)
+    if not key_id:
+        return InboxAnswer.error(401, "request is not signed")
     # One trip to the database for the three lookups, shared with concurrent requests (each trip costs a thread
     # wake-up): is the source blocked, is the signer's host one our deliveries are waiting for (the key's host is
     # its owner's, see remote.py), was this id recorded already.
-    blocked, troubled, senders = await read_batch(ctx).run(partial(_preflight, actor_id, key_id, activity_id))
+    lookup_id = activity_id if isinstance(activity_id, str) else ""
+    blocked, troubled, senders = await read_batch(ctx).run(partial(_preflight, actor_id or "", key_id, lookup_id))
     if blocked:
         return InboxAnswer.error(403, "blocked")
     verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id)
     if isinstance(verdict, Rejected):
-        if verdict.key_gone and kind == "Delete" and first_id(activity.get("object")) == actor_id:
+        if verdict.key_gone and kind == "Delete" and actor_id and first_id(activity.get("object")) == actor_id:
             return InboxAnswer(202)  # a deleted account announcing itself: its key is gone too; nothing to do
         return InboxAnswer.error(verdict.status, verdict.reason)
+    if not isinstance(activity_id, str) or not isinstance(kind, str) or not actor_id:
+        return InboxAnswer.error(400, "an activity needs string id, type and actor")
     if verdict.actor_id != actor_id and kind not in FORWARDABLE_TYPES:
         return InboxAnswer.error(401, "the signature's key does not belong to the activity's actor")
     foreign = foreign_id_problem(activity)

@@ -114,3 +114,26 @@ async def test_inbox__behind_a_proxy_the_forwarded_host_is_the_signed_one(site_f
         assert ok[0] == 202
     finally:
         await remote.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"type": "EchoRequest"}',
+        b"{}",
+        b'{"id": 5, "type": ["Follow"], "actor": {}}',
+        b'{"id": "http://127.0.0.1:9/1", "type": "Follow", "actor": "http://127.0.0.1:9/users/x", "object": "x"}',
+    ],
+)
+async def test_inbox__an_unsigned_post_is_401_whatever_its_body(site: LiveSite, body: bytes) -> None:
+    for path in ("/actor/inbox", "/inbox"):
+        status, text = await post_raw(site.url + path, body)
+        assert status == 401, (path, text)
+    assert await recorded(site) == []
+
+
+async def test_inbox__a_signed_post_that_is_not_an_activity_is_400(site: LiveSite, remote: FakeRemote) -> None:
+    status, text = await remote.post_signed("alice", f"{site.url}/inbox", {"type": "EchoRequest"})
+    assert status == 400
+    assert "needs string id, type and actor" in text
+    assert await recorded(site) == []
