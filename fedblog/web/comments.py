@@ -17,7 +17,7 @@ from fedblog.models import Post
 from fedblog.services.comments import CommentForm, CommentsClosed, CommentService
 from fedblog.store.db import StorageUnavailable
 from fedblog.web.csrf import check_token
-from fedblog.web.keys import SETTINGS_KEY, STATE_KEY, get_context
+from fedblog.web.keys import CONTEXT_KEY, SETTINGS_KEY, STATE_KEY, get_context
 from fedblog.web.middleware import STORAGE_RETRY_AFTER_SECONDS
 from fedblog.web.page_cache import personalize
 from fedblog.web.post_page import (
@@ -29,7 +29,7 @@ from fedblog.web.post_page import (
     set_held_cookie,
     site_secret,
 )
-from fedblog.web.ratelimit import RateLimiter, client_ip
+from fedblog.web.ratelimit import SharedRateLimiter, client_ip
 from fedblog.web.render import render_html
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,13 @@ MAX_FORM_BYTES = 64 * 1024
 FORM_FIELDS = ("name", "email", "website", "message", "parent_id")
 
 
-def comment_limiter(app: web.Application) -> RateLimiter:
+def comment_limiter(app: web.Application) -> SharedRateLimiter:
     state = app[STATE_KEY]
     if "comment_limiter" not in state:
-        state["comment_limiter"] = RateLimiter(app[SETTINGS_KEY].comments.rate_limit_per_minute, 60)
-    limiter: RateLimiter = state["comment_limiter"]
+        state["comment_limiter"] = SharedRateLimiter(
+            app[CONTEXT_KEY].db, "comment", app[SETTINGS_KEY].comments.rate_limit_per_minute, 60
+        )
+    limiter: SharedRateLimiter = state["comment_limiter"]
     return limiter
 
 
@@ -107,8 +109,8 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
         return comments_closed(request)
     ip = client_ip(request)
     limiter = comment_limiter(request.app)
-    if not limiter.allow(ip):
-        return too_many_requests(request, limiter.retry_after(ip))
+    if not await limiter.allow(ip):
+        return too_many_requests(request, await limiter.retry_after(ip))
 
     data = await read_form(request)
     values = CommentForm(**{name: data.get(name, "") for name in FORM_FIELDS})
