@@ -11,6 +11,7 @@ from fedblog.clock import utcnow
 from fedblog.context import Context
 from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post, Visibility
 from fedblog.protocol.ids import parse_positive_int
+from fedblog.protocol.names import could_pass_for, visible_name
 from fedblog.rendering import plain_text_to_html, render_markdown
 from fedblog.store.comments import NewComment
 
@@ -108,8 +109,12 @@ class CommentService:
         )
         if not name:
             errors["name"] = _("Please enter your name.")
+        elif not visible_name(name):
+            errors["name"] = _("Your name is made only of invisible characters: please enter a name people can read.")
         elif len(name) > MAX_NAME:
             errors["name"] = _("Your name is too long (at most %(max)d characters).") % {"max": MAX_NAME}
+        elif self.passes_for_the_author(name):
+            errors["name"] = _("This name looks like the author's: please use another one.")
         if not email:
             errors["email"] = _("Please enter your email address.")
         elif len(email) > MAX_EMAIL or not _EMAIL_RE.match(email):
@@ -131,6 +136,12 @@ class CommentService:
         elif len(message) > max_length:
             errors["message"] = _("Your message is too long (at most %(max)d characters).") % {"max": max_length}
         return errors
+
+    def passes_for_the_author(self, name: str) -> bool:
+        """A visitor's name that could be read as the author's display name or handle (homoglyphs, invisible
+        characters, case): refused, since the page shows names as they are."""
+        author = self.ctx.settings.author
+        return any(could_pass_for(name, own) for own in (author.display_name, author.username) if own)
 
     def accepts_comments(self, post: Post) -> bool:
         return accepts_comments(post, self.ctx.settings.comments.close_after_days, utcnow())
@@ -154,7 +165,7 @@ class CommentService:
         status = moderation_decision(self.ctx.settings.comments.moderation, trusted)
         async with self.ctx.db.transaction() as conn:
             author_id = await self.store.get_or_create_visitor(
-                conn, clean_line(form.name), email, form.website.strip() or None
+                conn, visible_name(clean_line(form.name)), email, form.website.strip() or None
             )
             comment_id = await self.store.insert_comment(
                 conn,
