@@ -30,10 +30,13 @@ from fedblog.protocol.origins import foreign_id_problem
 from fedblog.services.delivery import host_of
 from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import IncomingActivity, get_dispatcher
+from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_trusted_host
+from fedblog.services.remote import RemoteActors
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.blocks import BlockStore
 from fedblog.store.db import StorageUnavailable
 from fedblog.store.deliveries import DeliveryStore
+from fedblog.store.followers import ACCEPTED, FollowerStore
 from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, RECEIVED, InboxRecord, InboxStore
 from fedblog.store.read_batch import ReadBatch
 
@@ -58,6 +61,7 @@ FORWARDABLE_TYPES = frozenset({"Create", "Update", "Delete"})
 class InboxAnswer:
     status: int
     payload: dict[str, Any] | None = field(default=None)
+    retry_after: int | None = None
 
     @classmethod
     def error(cls, status: int, reason: str) -> InboxAnswer:
@@ -94,7 +98,21 @@ async def receive(
     blocked, troubled, senders = await read_batch(ctx).run(partial(_preflight, actor_id or "", key_id, lookup_id))
     if blocked:
         return InboxAnswer.error(403, "blocked")
-    verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id)
+    host = host_of(key_id)
+    if await _is_known_sender(ctx, key_id, actor_id or "", host):
+        verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id)
+    else:
+        # Verifying costs a fetch of the sender's actor: limited per host, per key, per post for reactions.
+        limits = inbox_limits(ctx)
+        wait = limits.admit_unknown(host, key_id, kind, first_id(activity.get("object")))
+        if wait:
+            return _too_many(wait)
+        async with limits.fetch_slot(host) as got_slot:
+            if not got_slot:
+                return _too_many(SLOT_RETRY_AFTER)
+            verdict = await verify_inbound(
+                ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id
+            )
     if isinstance(verdict, Rejected):
         if verdict.key_gone and kind == "Delete" and actor_id and first_id(activity.get("object")) == actor_id:
             return InboxAnswer(202)  # a deleted account announcing itself: its key is gone too; nothing to do
@@ -143,6 +161,18 @@ async def receive(
             seen.pop(seen_key, None)  # not recorded: the sender's retry must be processed
             raise
     return InboxAnswer(202)
+
+
+async def _is_known_sender(ctx: Context, key_id: str, actor_id: str, host: str) -> bool:
+    """Known senders keep their speed: a fresh cached key (no fetch needed), a trusted host, an accepted follower."""
+    if await RemoteActors(ctx).has_fresh_key(key_id) or is_trusted_host(ctx, host):
+        return True
+    follower = await FollowerStore(ctx.db).get(actor_id) if actor_id else None
+    return follower is not None and follower.status == ACCEPTED
+
+
+def _too_many(retry_after: int) -> InboxAnswer:
+    return InboxAnswer(429, {"error": "too many requests from senders not known here yet"}, retry_after=retry_after)
 
 
 def read_batch(ctx: Context) -> ReadBatch:
