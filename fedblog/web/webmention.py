@@ -16,6 +16,7 @@ from fedblog.models import Post
 from fedblog.protocol.webmention import InvalidRequest, host_of
 from fedblog.services.webmention_receive import QueueFull, WebmentionVerifier, accept_webmention
 from fedblog.services.webmention_send import WebmentionSender, sending_enabled
+from fedblog.store.db import StorageUnavailable
 from fedblog.store.webmentions import WebmentionStore
 from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.post_page import post_page_extras
@@ -89,6 +90,9 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
                 await run()
             except asyncio.CancelledError:
                 raise
+            except StorageUnavailable as error:  # its jobs stay queued; one line, no traceback
+                log.warning("the webmention %s worker paused: %s", name, error)
+                await asyncio.sleep(30)
             except Exception:
                 log.exception("the webmention %s worker stopped; restarting it", name)
                 await asyncio.sleep(5)

@@ -13,9 +13,12 @@ from fedblog.services.delivery import DeliveryWorker
 from fedblog.services.federation import announce_profile_changes
 from fedblog.services.inbox import process_unprocessed
 from fedblog.services.scheduling import publish_scheduled_posts
+from fedblog.store.db import StorageUnavailable
 from fedblog.web.keys import CONTEXT_KEY
 
 log = logging.getLogger(__name__)
+
+STORAGE_PAUSE_SECONDS = 30
 
 
 async def background_work(app: web.Application) -> AsyncIterator[None]:
@@ -32,6 +35,9 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
                 await DeliveryWorker(ctx).run()
             except asyncio.CancelledError:
                 raise
+            except StorageUnavailable as error:  # nothing lost: its jobs stay queued; one line, no traceback
+                log.warning("the delivery worker paused: %s; retrying in %d s", error, STORAGE_PAUSE_SECONDS)
+                await asyncio.sleep(STORAGE_PAUSE_SECONDS)
             except Exception:
                 log.exception("the delivery worker stopped; restarting it")
                 await asyncio.sleep(5)
