@@ -83,3 +83,18 @@ async def test_inbox_squatting__a_forward_under_the_actors_id_does_not_make_the_
     assert signers[remote.actor_id("carol")] == "processed"
     assert other_server.actor_id("dave") in signers
 
+
+
+@pytest.mark.parametrize("number", ["9" * 30, "\u00b2", "0"])
+async def test_inbox__a_reaction_or_reply_to_a_hostile_comment_number_is_handled_not_failed(
+    site: LiveSite, remote: Mastodon, number: str
+) -> None:
+    post = await publish(site)
+    target = f"{site.url}/comments/{number}"
+    like = remote.sample("like", "carol", post) | {"id": f"{remote.actor_id('carol')}/likes/{len(number)}",
+                                                   "object": target}  # fmt: skip
+    reply = remote.create("carol", remote.note("carol", target, "<p>to nowhere</p>"))
+    assert await remote.send("carol", like) == 202
+    assert await remote.send("carol", reply) == 202
+    statuses = [row["status"] for row in await recorded(site)]
+    assert len(statuses) == 2 and "failed" not in statuses
