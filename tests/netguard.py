@@ -44,7 +44,9 @@ def is_loopback_ip(host: str) -> bool:
 
 
 def is_local_lookup(host: object) -> bool:
-    """A lookup that needs no DNS server: no host (a listening socket), an IP literal, or a name for loopback."""
+    """A lookup that needs no DNS server: no host (a listening socket), an IP literal (any form inet_aton reads:
+    "0x7f000001", "2130706433", "0177.0.0.1"…, which getaddrinfo parses without asking DNS), or a loopback name.
+    Where such an address leads is the connection guard's to judge."""
     if host is None or host in ("", b""):
         return True
     name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
@@ -53,6 +55,12 @@ def is_local_lookup(host: object) -> bool:
     try:
         ipaddress.ip_address(name.split("%", 1)[0])
     except ValueError:
+        pass
+    else:
+        return True
+    try:
+        socket.inet_aton(name)
+    except (OSError, ValueError):
         return False
     return True
 
