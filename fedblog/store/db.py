@@ -122,6 +122,12 @@ class Database:
                 await self.connection.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as error:
                 raise self._refused(error) from error
+            except asyncio.CancelledError:
+                # The BEGIN still runs on aiosqlite's thread: undo it there (statements run in order), or the
+                # connection would stay inside a transaction that no one ends and every later BEGIN would fail.
+                with contextlib.suppress(sqlite3.Error):
+                    await self.connection.execute("ROLLBACK")
+                raise
             try:
                 yield self.connection
             except BaseException as error:

@@ -58,3 +58,25 @@ async def test_run_transaction__a_failing_write_is_undone_alone(db: Database) ->
         await db.run_transaction(insert("last"))
     assert await stored(db) == ["first", "last"]
     assert not db.connection.in_transaction
+
+
+async def test_transaction__cancelled_while_beginning_leaves_no_transaction_open(tmp_path: Path) -> None:
+    # Given a writer cancelled while its BEGIN is on its way to the database thread (a shutdown does this)
+    db = await Database.open(tmp_path / "cancel.sqlite3")
+    try:
+
+        async def writer() -> None:
+            async with db.transaction() as conn:
+                await conn.execute("CREATE TABLE never (x)")
+
+        task = asyncio.create_task(writer())
+        await asyncio.sleep(0)  # the task now awaits its BEGIN IMMEDIATE
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # Then the next writer can begin and commit
+        async with asyncio.timeout(10), db.transaction() as conn:
+            await conn.execute("CREATE TABLE after_cancel (x)")
+        assert await db.fetch_value("SELECT COUNT(*) FROM sqlite_master WHERE name = 'after_cancel'") == 1
+    finally:
+        await db.close()
