@@ -65,6 +65,12 @@ def is_local_lookup(host: object) -> bool:
     return True
 
 
+def is_reserved_invalid(host: object) -> bool:
+    """A name under the reserved `invalid` top-level domain (RFC 6761), which tests use for hosts that don't exist."""
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    return name.lower().rstrip(".").endswith(".invalid") or name.lower().rstrip(".") == "invalid"
+
+
 def _connect_allowed(sock: socket.socket, address: Any) -> bool:
     if sock.family not in (socket.AF_INET, socket.AF_INET6):
         return True  # Unix sockets, netlink…: not the network
@@ -122,6 +128,8 @@ def install() -> None:
 
     def guarded_lookup(original: Callable[..., Any]) -> Callable[..., Any]:
         def lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+            if is_reserved_invalid(host):  # RFC 6761: never resolves; answered here as DNS would, asking no one
+                raise RefusedLookup(socket.EAI_NONAME, f"{host!r} does not exist (.invalid)")
             if not is_local_lookup(host):
                 record(f"DNS lookup of {host!r}")
                 raise RefusedLookup(socket.EAI_NONAME, f"test network guard: no lookup of {host!r}")

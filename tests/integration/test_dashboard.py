@@ -27,12 +27,12 @@ async def follow(site: LiveSite, name: str) -> None:
     async with site.ctx.db.transaction() as conn:
         await FollowerStore(site.ctx.db).upsert(
             conn,
-            actor_id=f"https://remote.example/users/{name}",
-            inbox=f"https://remote.example/users/{name}/inbox",
+            actor_id=f"https://remote.invalid/users/{name}",
+            inbox=f"https://remote.invalid/users/{name}/inbox",
             shared_inbox=None,
-            handle=f"@{name}@remote.example",
+            handle=f"@{name}@remote.invalid",
             name=name,
-            follow_activity_id=f"https://remote.example/follows/{name}",
+            follow_activity_id=f"https://remote.invalid/follows/{name}",
             follow_json="{}",
             status="accepted",
         )
@@ -49,7 +49,7 @@ async def test_dashboard__charts_and_numbers_follow_what_happened(admin: Admin) 
     for name in ("ana", "bo", "cy"):
         await follow(site, name)
     async with site.ctx.db.transaction() as conn:
-        await FollowerStore(site.ctx.db).remove(conn, "https://remote.example/users/bo")
+        await FollowerStore(site.ctx.db).remove(conn, "https://remote.invalid/users/bo")
     popular = await publish(site, "Popular post")
     quiet = await publish(site, "Quiet post")
     for n in range(3):

@@ -84,3 +84,10 @@ def test_netguard__a_test_that_reached_out_fails_even_when_it_swallowed_the_erro
     result.stdout.fnmatch_lines(
         ["*teardown of test_swallowed*", "*example.org*", "*teardown of test_in_a_subprocess*", "*192.0.2.7*"]
     )
+
+
+def test_netguard__an_invalid_name_is_unknown_at_once_and_not_a_failure() -> None:
+    # RFC 6761 `.invalid` never resolves: the answer DNS would give, without asking it
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("no-such-host.invalid", 80)
+    assert netguard.take_attempts() == []
