@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps clean screenshots
+.PHONY: run test test-fast test-unit fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,7 @@ interop-deps:
 
 test: $(STAMP) browser-deps interop-deps bench-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 
@@ -47,8 +48,13 @@ test-fast: $(STAMP)
 fuzz: $(STAMP)
 	FEDBLOG_FUZZ_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider -q tests/fuzz --timeout 3600
 
+# The pure unit tests alone: seconds, no server, browser or peer.
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests/unit
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP) bench-deps
 	$(BIN)/python -m bench

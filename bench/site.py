@@ -17,8 +17,9 @@ from pathlib import Path
 
 from bench.hosts import host_address
 from bench.procs import REPO_ROOT
+from fedblog.assembly import open_context
 from fedblog.config import load_settings
-from fedblog.context import Context, open_context
+from fedblog.context import Context
 from fedblog.models import CommentOrigin, CommentStatus
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.comments import NewComment

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import web
 
+from fedblog.assembly import open_context
 from fedblog.config import Settings
-from fedblog.context import open_context
 from fedblog.web import routes
-from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, STATE_KEY
+from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, STATE_KEY, WebState
 from fedblog.web.middleware import site_middleware
 from fedblog.web.render import create_environment, site_globals
 from fedblog.web.server_log import server_handler_args
@@ -37,8 +36,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[site_middleware], client_max_size=MAX_BODY_BYTES, handler_args=server_handler_args()
     )
     app[SETTINGS_KEY] = settings
-    state: dict[str, Any] = {}
-    app[STATE_KEY] = state
+    app[STATE_KEY] = WebState()
 
     async def context_lifetime(app: web.Application) -> AsyncIterator[None]:
         async with open_context(settings) as ctx:

@@ -34,6 +34,9 @@ def translations_for(language: str) -> Translations:
     return merged
 
 
+Moment = datetime  # the name `datetime` is a method of I18n below
+
+
 class I18n:
     """What templates and services need for one language."""
 
@@ -55,6 +58,6 @@ class I18n:
     def datetime(self, moment: datetime | None) -> str:
         return "" if moment is None else format_datetime(moment, format="medium", locale=self.locale)
 
-    def month(self, moment: datetime) -> str:
+    def month(self, moment: Moment) -> str:
         """'février 2012' / 'February 2012'."""
         return format_date(moment, format="LLLL y", locale=self.locale)

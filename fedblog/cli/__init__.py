@@ -26,6 +26,7 @@ class CommandError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # A real cycle: each command module imports CommandError and helpers from this package.
     from fedblog.cli import blocks, comments, federation, notifications, posts, site
 
     parser = argparse.ArgumentParser(prog="fedblog", description="A blog for one author, on the fediverse.")

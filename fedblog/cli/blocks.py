@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from fedblog.assembly import open_context
 from fedblog.cli import CommandError, add_command
 from fedblog.config import Settings
-from fedblog.context import open_context
 from fedblog.services.blocks import BlockError, add_block, list_blocks, remove_block
 
 

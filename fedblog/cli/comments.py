@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from fedblog.assembly import open_context
 from fedblog.cli import CommandError, add_command
 from fedblog.config import Settings
-from fedblog.context import open_context
 from fedblog.models import CommentStatus
 from fedblog.rendering import excerpt
 from fedblog.services.comments import CommentService

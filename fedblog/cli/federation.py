@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from fedblog.assembly import open_context
 from fedblog.cli import CommandError, add_command
 from fedblog.clock import to_text
 from fedblog.config import Settings
-from fedblog.context import open_context
 from fedblog.models import Follower
 from fedblog.services.delivery import queue_report
 from fedblog.services.followers import ACCEPTED, PENDING, FollowerError, FollowerService

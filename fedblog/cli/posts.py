@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fedblog.assembly import open_context
 from fedblog.cli import CommandError, add_command
 from fedblog.clock import to_text
 from fedblog.config import Settings
-from fedblog.context import open_context
 from fedblog.frontmatter import FrontMatterError, parse_document
 from fedblog.models import Post, PostState
 from fedblog.services.posts import PostError, PostInput, PostService, input_from_document

@@ -66,9 +66,9 @@ async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
         database=database_path.name,
     )
     # Validate before writing anything, so a bad --base-url leaves no half-made site.
-    import tomllib
+    import tomllib  # only `init` parses TOML text here
 
-    from fedblog.config import settings_from_mapping
+    from fedblog.config import settings_from_mapping  # beside its only use
 
     try:
         settings_from_mapping(tomllib.loads(text), {}, root=site.resolve())
@@ -84,13 +84,14 @@ async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
     settings = load_settings(config_path, environ={})
-    from fedblog.context import open_context
+    # Every service and aiohttp: about ten times the parser's own imports (python -X importtime); only here.
+    from fedblog.assembly import open_context
 
     async with open_context(settings) as ctx:
         # Commenters' emails and addresses live here: readable by the site's owner only.
         os.chmod(settings.database_path, 0o600)
         if args.demo:
-            from fedblog.cli.demo import create_demo_content
+            from fedblog.cli.demo import create_demo_content  # only `init --demo` needs the demo posts
 
             await create_demo_content(ctx)
     print(f"Created the site in {site}/ (config {config_path}, key {key_path}, database {settings.database_path})")
@@ -134,6 +135,7 @@ def parse_port(option: str, text: str) -> int:
 
 
 async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
+    # The server (aiohttp, every service: about ten times the parser's imports) is imported by `serve` only.
     import asyncio
     import logging
 

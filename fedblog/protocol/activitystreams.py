@@ -106,11 +106,6 @@ def is_public(*addresses: Any) -> bool:
     return any(address in PUBLIC_FORMS for value in addresses for address in ids_of(value))
 
 
-def same_origin(first: str, second: str) -> bool:
-    a, b = urlsplit(first), urlsplit(second)
-    return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower()) and bool(a.netloc)
-
-
 # --- notes ---------------------------------------------------------------------------------------------
 
 

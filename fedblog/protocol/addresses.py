@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 # IPv6 prefixes that embed an IPv4 address a gateway would reach for us: check the embedded address.
@@ -93,3 +94,52 @@ def _is_host_name_or_ip(host: str) -> bool:
     except UnicodeError:
         return False
     return len(ascii_host) <= 253 and _HOST_NAME.fullmatch(ascii_host) is not None
+# --- URL parts: the one definition of each ---------------------------------------------------------------------
+
+MAX_URL_CHARS = 2048
+
+
+def is_http_url(value: object) -> TypeGuard[str]:
+    """An absolute http(s) URL with a host: no userinfo, no whitespace or control characters, a valid port."""
+    if not isinstance(value, str) or not value or len(value) > MAX_URL_CHARS:
+        return False
+    if any(c.isspace() or ord(c) < 32 for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and not parts.username
+
+
+def host_of(url: str) -> str:
+    """'host' or 'host:port', lowercased: what deliveries are grouped and paused by, what signers are compared by."""
+    return urlsplit(url).netloc.lower()
+
+
+def hostname_of(url: str) -> str:
+    """The host name alone, lowercased, without the port: a site as people name it (webmention sources)."""
+    return (urlsplit(url).hostname or "").lower()
+
+
+def origin_of(url: str) -> str:
+    """'scheme://host[:port]', lowercased."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def same_host(first: str, second: str) -> bool:
+    """The same host name and port (any scheme)."""
+    try:
+        a, b = urlsplit(first), urlsplit(second)
+        return bool(a.hostname) and (a.hostname or "").lower() == (b.hostname or "").lower() and a.port == b.port
+    except ValueError:
+        return False
+
+
+def same_origin(first: object, second: object) -> bool:
+    """Both http(s) URLs, with the same scheme, host and port."""
+    if not is_http_url(first) or not is_http_url(second):
+        return False
+    return same_host(first, second) and urlsplit(first).scheme.lower() == urlsplit(second).scheme.lower()

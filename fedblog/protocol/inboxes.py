@@ -12,8 +12,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address
-from fedblog.protocol.remote_actor import same_host, same_origin
+from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address, same_host, same_origin
 
 
 def inbox_problem(

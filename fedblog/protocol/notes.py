@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from fedblog.clock import from_text, to_text
 from fedblog.models import Attachment, Comment, Visibility
 from fedblog.protocol.activitystreams import AS_CONTEXT, PUBLIC, PUBLIC_FORMS, as_list, first_id, ids_of, type_of
+from fedblog.protocol.addresses import is_http_url, same_origin
 from fedblog.protocol.sanitize import plain_text, sanitize_html
 from fedblog.urls import Urls
 
@@ -51,20 +51,10 @@ class ParsedNote:
     updated: datetime | None
 
 
-def is_http_url(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) > 2000:
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
 
 
-def host_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def same_origin(first: str | None, second: str | None) -> bool:
-    return bool(first and second) and host_of(first or "") == host_of(second or "") and is_http_url(first)
 
 
 def visibility_of(obj: dict[str, Any], followers_url: str | None = None) -> Visibility:
@@ -105,8 +95,8 @@ def attachments_of(obj: dict[str, Any]) -> tuple[Attachment, ...]:
             url = next((u for u in (first_id(x) for x in as_list(url)) if is_http_url(u)), None)
         if not is_http_url(url):
             continue
-        media_type = item.get("mediaType") if isinstance(item.get("mediaType"), str) else ""
-        if not re.match(r"^[\w.+-]+/[\w.+-]+$", media_type or ""):
+        media_type = item.get("mediaType")
+        if not isinstance(media_type, str) or not re.match(r"^[\w.+-]+/[\w.+-]+$", media_type):
             media_type = ""
         found.append(Attachment(url=url, media_type=media_type, name=plain_text(item.get("name"), MAX_ALT_TEXT)))
         if len(found) == MAX_ATTACHMENTS:

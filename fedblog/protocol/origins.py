@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedblog.protocol.activitystreams import as_list, first_id, same_origin
+from fedblog.protocol.activitystreams import as_list, first_id
+from fedblog.protocol.addresses import same_origin
 
 # Activities whose embedded object is created or changed by the actor.
 OBJECT_WRITING_TYPES = frozenset({"Create", "Update"})

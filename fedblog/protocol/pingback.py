@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 import nh3
 
 from fedblog.protocol import webmention as wm
+from fedblog.protocol.addresses import is_http_url
 from fedblog.protocol.xmlrpc import Fault, MethodCall
 
 METHOD = "pingback.ping"
@@ -49,9 +50,9 @@ def ping_arguments(call: MethodCall) -> tuple[str, str]:
     if len(call.params) != 2 or not all(isinstance(param, str) for param in call.params):
         raise PingbackFault(INVALID_PARAMS, "pingback.ping takes two strings: the source URI and the target URI.")
     source, target = (str(param).strip() for param in call.params)
-    if not wm.is_http_url(source):
+    if not is_http_url(source):
         raise PingbackFault(SOURCE_NOT_FOUND, "The source URI is not an http:// or https:// URL.")
-    if not wm.is_http_url(target):
+    if not is_http_url(target):
         raise PingbackFault(TARGET_NOT_FOUND, "The target URI is not an http:// or https:// URL.")
     if wm.normalize_url(source) == wm.normalize_url(target):
         raise PingbackFault(SOURCE_HAS_NO_LINK, "The source URI and the target URI are the same page.")
@@ -65,7 +66,7 @@ def discover_server(x_pingback: str | None, document: str | None, page_url: str)
     """A page's pingback server: its X-Pingback header, else its first <link rel="pingback">; None without one."""
     if x_pingback and x_pingback.strip():
         server = urljoin(page_url, x_pingback.strip())
-        return server if wm.is_http_url(server) else None
+        return server if is_http_url(server) else None
     return wm.pingback_link(document, page_url) if document is not None else None
 
 
@@ -107,7 +108,7 @@ class _ContextReader(HTMLParser):
         elif tag == "a" and self.link_start is None:
             href = next((value for name, value in attrs if name == "href" and value), None)
             url = urljoin(self.base, href.strip()) if href else ""
-            if wm.is_http_url(url) and wm.normalize_url(url) == self.target:
+            if is_http_url(url) and wm.normalize_url(url) == self.target:
                 self.link_start, self.in_link = self.size, True
 
     def handle_endtag(self, tag: str) -> None:

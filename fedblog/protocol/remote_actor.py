@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fedblog.models import RemoteActor
-from fedblog.protocol.addresses import UnsafeURL, check_url_shape
+from fedblog.protocol.addresses import UnsafeURL, check_url_shape, same_host
 
 AS2_CONTEXT = "https://www.w3.org/ns/activitystreams"
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
@@ -173,12 +173,3 @@ def actor_from_document(doc: dict[str, Any], *, key_id: str | None, fetched_at: 
         public_key_pem=key["publicKeyPem"] if key else None,
         fetched_at=fetched_at,
     )
-
-
-def same_host(first: str, second: str) -> bool:
-    a, b = urlsplit(first), urlsplit(second)
-    return bool(a.hostname) and (a.hostname or "").lower() == (b.hostname or "").lower() and a.port == b.port
-
-
-def same_origin(first: str, second: str) -> bool:
-    return same_host(first, second) and urlsplit(first).scheme == urlsplit(second).scheme

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from fedblog.protocol import webmention as wm
+from fedblog.protocol.addresses import is_http_url
 from fedblog.protocol.sanitize import plain_text
 
 TITLE_CHARS = 200
@@ -46,7 +46,7 @@ def parse_trackback(fields: Mapping[str, object]) -> Trackback:
     if not isinstance(url, str) or not url.strip():
         raise InvalidTrackback("The 'url' field is required.")
     url = url.strip()
-    if not wm.is_http_url(url):
+    if not is_http_url(url):
         raise InvalidTrackback("The 'url' field must be an http:// or https:// URL.")
     return Trackback(
         url=url,

@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import nh3
 
+from fedblog.protocol.addresses import hostname_of, is_http_url
 from fedblog.protocol.sanitize import plain_text
 
 MAX_URL_LENGTH = 2048
@@ -63,15 +64,6 @@ class InvalidRequest(ValueError):
 # --- URLs -------------------------------------------------------------------------------------------------------
 
 
-def is_http_url(url: str) -> bool:
-    if not url or len(url) > MAX_URL_LENGTH or any(c.isspace() or ord(c) < 32 for c in url):
-        return False
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and not parts.username
 
 
 def normalize_url(url: str) -> str:
@@ -91,8 +83,6 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path or "/", parts.query, ""))
 
 
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 def site_root(url: str) -> str:
@@ -330,11 +320,11 @@ def _author(entry: dict[str, Any] | None, parsed: dict[str, Any], source: str) -
         text = _text_value(author)
         url = text if is_http_url(text) else None
         name = "" if url else plain_text(text, NAME_CHARS)
-    if url is not None and host_of(url) != host_of(source):
+    if url is not None and hostname_of(url) != hostname_of(source):
         # A page speaks for its own site only (as Mastodon drops an actor `url` on another host): a claimed author
         # elsewhere would borrow their profile link, avatar and trust. The name stays, as a web commenter's does.
         url, photo = None, None
-    return name or host_of(url or source), url, photo
+    return name or hostname_of(url or source), url, photo
 
 
 def _excerpt(entry: dict[str, Any] | None) -> str:
@@ -355,7 +345,7 @@ def _excerpt(entry: dict[str, Any] | None) -> str:
 def parse_mention(document: str, content_type: str, source: str, target: str) -> Mention:
     """What a verified source says about the target. CPU-bound on large pages: call it off the event loop."""
     if content_type not in HTML_TYPES:
-        return Mention(MENTION, host_of(source), None, None, "")
+        return Mention(MENTION, hostname_of(source), None, None, "")
     import mf2py  # on first use: it brings BeautifulSoup, html5lib and requests (~90 ms and several MB at start)
 
     parsed = mf2py.parse(doc=document, url=source, metaformats=False, filter_roots=True)
@@ -382,9 +372,9 @@ def excerpt_html(excerpt: str) -> str:
 def author_key(author_url: str | None, source: str) -> str:
     """Who a webmention is from, for first-time moderation: the h-card URL when it is on the source's own host
     (anyone can claim any URL elsewhere), else the source's host."""
-    if author_url and host_of(author_url) == host_of(source):
+    if author_url and hostname_of(author_url) == hostname_of(source):
         return normalize_url(author_url)
-    return host_of(source)
+    return hostname_of(source)
 
 
 # --- retries ----------------------------------------------------------------------------------------------------

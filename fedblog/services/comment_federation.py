@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from fedblog.models import AuthorKind, Comment, CommentOrigin, CommentStatus
+from fedblog.protocol.activitystreams import (
+    create_activity,
+    delete_activity,
+    ordered_collection,
+    ordered_collection_page,
+)
 from fedblog.protocol.notes import Recipient, attribution_line, comment_to_note
+from fedblog.services.blocks import is_blocked
+from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
+from fedblog.services.http import FetchError
+from fedblog.services.remote import RemoteActors
+from fedblog.store.outbox import OutboxStore
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -59,9 +70,9 @@ async def plan_note(ctx: Context, comment: Comment) -> NotePlan:
         ap_id(ctx, parent) if parent is not None and has_ap_object(parent) else ctx.urls.note(comment.post_slug)
     )
     recipients: list[Recipient] = []
-    if parent is not None and parent.author.kind == AuthorKind.REMOTE and parent.author.actor_id:
-        who = parent.author
-        recipients.append(Recipient(who.actor_id, who.handle, who.profile_url))  # type: ignore[arg-type]
+    answered = answered_actor(parent)
+    if parent is not None and answered is not None:
+        recipients.append(Recipient(answered, parent.author.handle, parent.author.profile_url))
     by_author = comment.origin == CommentOrigin.AUTHOR
     attribution = None
     if not by_author:
@@ -71,20 +82,36 @@ async def plan_note(ctx: Context, comment: Comment) -> NotePlan:
     return NotePlan(note=note, recipients=recipients, to_followers=by_author and comment.visibility.is_shown_publicly)
 
 
+def answered_actor(parent: Comment | None) -> str | None:
+    """The remote author a local comment answering `parent` is delivered to."""
+    if parent is not None and parent.author.kind == AuthorKind.REMOTE and parent.author.actor_id:
+        return parent.author.actor_id
+    return None
+
+
+async def refresh_recipient(ctx: Context, parent: Comment | None) -> None:
+    """Before the transaction: the answered author's actor, refetched when stale (its inbox may have moved)."""
+
+    actor_id = answered_actor(parent)
+    if actor_id is None or await is_blocked(ctx, actor_id):
+        return
+    try:
+        await RemoteActors(ctx).get_actor(actor_id)
+    except FetchError as error:
+        log.info("no inbox for %r: %s", actor_id[:200], error)
+
+
 async def recipient_inboxes(ctx: Context, recipients: list[Recipient]) -> list[str]:
-    """The remote authors' inboxes (shared when they have one), from the actor cache."""
-    from fedblog.services.blocks import is_blocked
-    from fedblog.services.http import FetchError
-    from fedblog.services.remote import RemoteActors
+    """The remote authors' inboxes (shared when they have one), from the actor cache only: this runs inside
+    the transaction, after refresh_recipient; an actor never fetched has no inbox to deliver to."""
 
     inboxes = []
     for recipient in recipients:
         if await is_blocked(ctx, recipient.actor_id):
             continue
-        try:
-            actor = await RemoteActors(ctx).get_actor(recipient.actor_id)
-        except FetchError as error:
-            log.info("no inbox for %r: %s", recipient.actor_id[:200], error)
+        actor = await RemoteActors(ctx).known_actor(recipient.actor_id)
+        if actor is None:
+            log.info("no inbox for %r: its actor could not be fetched", recipient.actor_id[:200])
             continue
         inboxes.append(actor.shared_inbox or actor.inbox)
     return inboxes
@@ -96,9 +123,11 @@ class CommentFederation:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    async def _audience(self, comment: Comment) -> tuple[NotePlan, list[str]] | None:
-        from fedblog.services.delivery import follower_inboxes
+    async def prepare(self, origin: CommentOrigin, parent: Comment | None) -> None:
+        if origin in LOCAL_ORIGINS:
+            await refresh_recipient(self.ctx, parent)
 
+    async def _audience(self, comment: Comment) -> tuple[NotePlan, list[str]] | None:
         if comment.origin not in LOCAL_ORIGINS:
             return None
         plan = await plan_note(self.ctx, comment)
@@ -108,9 +137,6 @@ class CommentFederation:
         return (plan, inboxes) if inboxes else None
 
     async def comment_approved(self, conn: aiosqlite.Connection, comment: Comment) -> None:
-        from fedblog.protocol.activitystreams import create_activity
-        from fedblog.services.delivery import enqueue, new_activity_id
-
         audience = await self._audience(comment)
         if audience is None:
             return
@@ -119,10 +145,6 @@ class CommentFederation:
         await enqueue(self.ctx, conn, activity, inboxes)
 
     async def comment_removed(self, conn: aiosqlite.Connection, comment: Comment) -> None:
-        from fedblog.protocol.activitystreams import delete_activity
-        from fedblog.services.delivery import enqueue, new_activity_id
-        from fedblog.store.outbox import OutboxStore
-
         audience = await self._audience(comment)
         if audience is None:
             return
@@ -154,7 +176,6 @@ async def comment_reply_ids(ctx: Context, comment: Comment) -> list[str]:
 
 def collection_document(collection_id: str, page_url: Any, items: list[str], page: int | None) -> dict[str, Any]:
     """An OrderedCollection of ids, or its page `page` (1-based) of PAGE_SIZE items."""
-    from fedblog.protocol.activitystreams import ordered_collection, ordered_collection_page
 
     pages = max(1, -(-len(items) // PAGE_SIZE))
     if page is None:

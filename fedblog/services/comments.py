@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -13,7 +15,8 @@ from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, P
 from fedblog.protocol.ids import parse_positive_int
 from fedblog.protocol.names import could_pass_for, visible_name
 from fedblog.rendering import plain_text_to_html, render_markdown
-from fedblog.store.comments import NewComment
+from fedblog.store.comments import NewAuthor, NewComment, OwnerAuthor, VisitorAuthor
+from fedblog.store.db import Connection
 
 MAX_NAME = 100
 MAX_EMAIL = 254
@@ -93,6 +96,62 @@ def build_thread(comments: list[Comment]) -> list[CommentNode]:
     return roots
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A new comment from any source, before moderation (its `new.status` is decided by admit())."""
+
+    new: NewComment
+    author: NewAuthor
+    trusted: bool = False  # the author had a comment approved before (first_time moderation)
+    parent: Comment | None = None
+    by_owner: bool = False  # the author's own reply: approved at once, never held
+
+
+# Work of the comment's source in the transaction that stores it (its own record), given the comment.
+AlsoInTransaction = Callable[[Connection, Comment], Awaitable[None]]
+
+
+async def moderated_status(ctx: Context, post_id: int, trusted: bool) -> CommentStatus:
+    """The moderation policy, then the closed-comments hold: a comment that would be published on a closed post
+    waits for the author (nothing from the fediverse or the web is lost)."""
+    status = moderation_decision(ctx.settings.comments.moderation, trusted)
+    if status == CommentStatus.APPROVED:
+        post = await ctx.posts.get_post_by_id(post_id)
+        if post is not None and not accepts_comments(post, ctx.settings.comments.close_after_days, utcnow()):
+            status = CommentStatus.PENDING
+    return status
+
+
+async def admit(ctx: Context, admission: Admission, *, also: AlsoInTransaction | None = None) -> Comment | None:
+    """The one way a comment comes in, whatever its source (the form, the author's replies, fediverse replies,
+    webmentions): the moderation decision and the closed hold, the listeners' network work before the
+    transaction, then in one transaction the author's row, the comment, `also` and the listeners.
+
+    None when a comment with the same remote id was stored meanwhile (a duplicate arriving at once): the caller
+    looks that one up."""
+    if admission.by_owner:
+        status = CommentStatus.APPROVED  # the author's own reply: never held
+    else:
+        status = await moderated_status(ctx, admission.new.post_id, admission.trusted)
+    approved = status == CommentStatus.APPROVED
+    if approved:
+        for listener in ctx.comment_listeners:
+            await listener.prepare(admission.new.origin, admission.parent)
+    try:
+        async with ctx.db.transaction() as conn:
+            comment = await ctx.comments.add_comment(conn, replace(admission.new, status=status), admission.author)
+            if also is not None:
+                await also(conn, comment)
+            if approved:
+                for listener in ctx.comment_listeners:
+                    await listener.comment_approved(conn, comment)
+    except sqlite3.IntegrityError:
+        if admission.new.remote_id is None:
+            raise
+        return None
+    return comment
+
+
 class CommentService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -151,6 +210,7 @@ class CommentService:
             raise CommentsClosed(post.slug)
         errors = self.validate(form)
         parent_id: int | None = None
+        parent: Comment | None = None
         if form.parent_id:
             wanted = parse_positive_int(form.parent_id)
             parent = await self.store.get_comment(wanted) if wanted is not None else None
@@ -161,30 +221,19 @@ class CommentService:
         if errors:
             return SubmitResult(errors=errors)
         email = form.email.strip().lower()
+        new = NewComment(
+            post_id=post.id,
+            parent_id=parent_id,
+            author_id=0,
+            origin=CommentOrigin.WEB,
+            status=CommentStatus.PENDING,
+            content_html=plain_text_to_html(form.message),
+            language=None,
+            ip=ip,
+        )
+        author = VisitorAuthor(visible_name(clean_line(form.name)), email, form.website.strip() or None)
         trusted = await self.store.email_is_trusted(email)
-        status = moderation_decision(self.ctx.settings.comments.moderation, trusted)
-        async with self.ctx.db.transaction() as conn:
-            author_id = await self.store.get_or_create_visitor(
-                conn, visible_name(clean_line(form.name)), email, form.website.strip() or None
-            )
-            comment_id = await self.store.insert_comment(
-                conn,
-                NewComment(
-                    post_id=post.id,
-                    parent_id=parent_id,
-                    author_id=author_id,
-                    origin=CommentOrigin.WEB,
-                    status=status,
-                    content_html=plain_text_to_html(form.message),
-                    language=None,
-                    ip=ip,
-                ),
-            )
-            comment = await self.store.get_comment(comment_id)
-            assert comment is not None
-            if status == CommentStatus.APPROVED:
-                for listener in self.ctx.comment_listeners:
-                    await listener.comment_approved(conn, comment)
+        comment = await admit(self.ctx, Admission(new, author, trusted=trusted, parent=parent))
         return SubmitResult(comment=comment)
 
     async def reply_as_author(self, parent_id: int, message_markdown: str) -> Comment:
@@ -195,37 +244,29 @@ class CommentService:
         if not message_markdown.strip():
             raise ValueError("the reply is empty")
         settings = self.ctx.settings
-        async with self.ctx.db.transaction() as conn:
-            author_id = await self.store.get_or_create_owner(
-                conn,
-                settings.author.display_name or settings.author.username,
-                self.ctx.urls.actor(),
-                self.ctx.urls.profile(),
-            )
-            comment_id = await self.store.insert_comment(
-                conn,
-                NewComment(
-                    post_id=parent.post_id,
-                    parent_id=parent.id,
-                    author_id=author_id,
-                    origin=CommentOrigin.AUTHOR,
-                    status=CommentStatus.APPROVED,
-                    content_html=render_markdown(message_markdown),
-                    language=settings.site.language,
-                    # An answer to a private mention stays private (conversations: sent to that person only).
-                    visibility=parent.visibility if not parent.visibility.is_shown_publicly else Visibility.PUBLIC,
-                ),
-            )
-            comment = await self.store.get_comment(comment_id)
-            assert comment is not None
-            for listener in self.ctx.comment_listeners:
-                await listener.comment_approved(conn, comment)
+        new = NewComment(
+            post_id=parent.post_id,
+            parent_id=parent.id,
+            author_id=0,
+            origin=CommentOrigin.AUTHOR,
+            status=CommentStatus.APPROVED,
+            content_html=render_markdown(message_markdown),
+            language=settings.site.language,
+            # An answer to a private mention stays private (conversations: sent to that person only).
+            visibility=parent.visibility if not parent.visibility.is_shown_publicly else Visibility.PUBLIC,
+        )
+        name = settings.author.display_name or settings.author.username
+        owner = OwnerAuthor(name, self.ctx.urls.actor(), self.ctx.urls.profile())
+        comment = await admit(self.ctx, Admission(new, owner, parent=parent, by_owner=True))
+        assert comment is not None  # no remote id: never a duplicate
         return comment
 
     async def set_status(self, comment_id: int, status: CommentStatus) -> Comment:
         comment = await self.store.get_comment(comment_id)
         if comment is None:
             raise LookupError(f"no comment {comment_id}")
+        if (status == CommentStatus.APPROVED) != (comment.status == CommentStatus.APPROVED):
+            await self._prepare_for(comment)
         async with self.ctx.db.transaction() as conn:
             await self.store.set_status(conn, comment_id, status)
             updated = await self.store.get_comment(comment_id)
@@ -247,12 +288,23 @@ class CommentService:
         comment = await self.store.get_comment(comment_id)
         if comment is None:
             raise LookupError(f"no comment {comment_id}")
+        if comment.status == CommentStatus.APPROVED:
+            await self._prepare_for(comment)
         async with self.ctx.db.transaction() as conn:
             if comment.status == CommentStatus.APPROVED:
                 for listener in self.ctx.comment_listeners:
                     await listener.comment_removed(conn, comment)
             await self.store.delete_comment(conn, comment_id)
         return comment
+
+    async def _prepare(self, origin: CommentOrigin, parent: Comment | None) -> None:
+        """The listeners' network work, before the transaction (none may happen inside it)."""
+        for listener in self.ctx.comment_listeners:
+            await listener.prepare(origin, parent)
+
+    async def _prepare_for(self, comment: Comment) -> None:
+        parent = await self.store.get_comment(comment.parent_id) if comment.parent_id else None
+        await self._prepare(comment.origin, parent)
 
     async def thread_for_post(self, post: Post) -> list[CommentNode]:
         return build_thread(await self.store.list_visible_for_post(post.id))

@@ -25,6 +25,7 @@ import aiosqlite
 
 from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import first_id, is_public
+from fedblog.protocol.addresses import host_of
 from fedblog.services.delivery_workers import (
     HEARTBEAT_EVERY,
     alive_since,
@@ -32,6 +33,7 @@ from fedblog.services.delivery_workers import (
     new_worker,
     process_is_running,
 )
+from fedblog.services.http import FetchError, get_http
 from fedblog.store.deliveries import DELIVERED, FAILED, PENDING, DeliveryStore, HostStatus, Job, Result
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
@@ -58,7 +60,6 @@ MAX_RETRY_AFTER = timedelta(days=1)
 PAUSE_AFTER_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 2.0
-WAKEUP_KEY = "delivery_wakeup"
 
 
 # --- the pure policy -----------------------------------------------------------------------------------
@@ -121,10 +122,6 @@ def pause_for(consecutive_failures: int) -> timedelta | None:
     return next_delay(consecutive_failures - PAUSE_AFTER_FAILURES + 3)
 
 
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
-
-
 # --- enqueueing ----------------------------------------------------------------------------------------
 
 
@@ -157,10 +154,7 @@ async def enqueue(ctx: Context, conn: aiosqlite.Connection, activity: dict[str, 
 
 
 def wakeup_event(ctx: Context) -> asyncio.Event:
-    event = ctx.extras.get(WAKEUP_KEY)
-    if event is None:
-        event = ctx.extras[WAKEUP_KEY] = asyncio.Event()
-    return event
+    return ctx.runtime.delivery_wakeup
 
 
 def wake_worker(ctx: Context) -> None:
@@ -267,8 +261,6 @@ class DeliveryWorker:
     @property
     def http(self) -> Any:
         if self._http is None:
-            from fedblog.services.http import get_http
-
             self._http = get_http(self.ctx)
         return self._http
 
@@ -303,7 +295,8 @@ class DeliveryWorker:
                     self._in_flight[job.id] = job.host
                     task = asyncio.create_task(self._attempt(job))
                     tasks.add(task)
-                    task.add_done_callback(lambda t: (tasks.discard(t), progress.set()))
+                    task.add_done_callback(tasks.discard)
+                    task.add_done_callback(lambda _: progress.set())
                 # Wait for a finished delivery (free capacity), new work, or the poll (jobs enqueued by the CLI).
                 waiters = [asyncio.create_task(wakeup.wait()), asyncio.create_task(progress.wait())]
                 try:
@@ -350,8 +343,6 @@ class DeliveryWorker:
             self._in_flight.pop(job.id, None)
 
     async def _send(self, job: Job, body: bytes) -> Attempt:
-        from fedblog.services.http import FetchError
-
         try:
             result = await self.http.post_activity(job.inbox, body)
         except FetchError as error:

@@ -1,7 +1,7 @@
-"""Federation wiring: a post listener that enqueues Create/Update/Delete, and the Follow handlers.
+"""Posts on the fediverse: the listener that enqueues Create/Update/Delete, the blog's actor and its outbox.
 
-`install(ctx)` runs for every context (server, CLI, tests), so a post published from anywhere reaches the
-followers: the listener runs inside PostService's transaction and the server's worker sends the jobs.
+fedblog/assembly.py attaches PostFederation to every context (server, CLI, tests), so a post published from
+anywhere reaches the followers: the listener runs inside PostService's transaction and the worker sends the jobs.
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ from fedblog.protocol.activitystreams import (
     post_to_note,
     update_activity,
 )
-from fedblog.services import followers
 from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
-from fedblog.services.inbox import wait_for_processing
-from fedblog.services.inbox_dispatch import get_dispatcher
 from fedblog.services.media import MediaService
 from fedblog.store.outbox import OutboxStore
 
@@ -100,18 +97,3 @@ async def sent_activity(ctx: Context, activity_id: str) -> dict[str, Any] | None
     """An activity the blog sent, by id (so that every id we mint dereferences)."""
     body = await OutboxStore(ctx.db).get_body(activity_id)
     return None if body is None else json.loads(body)
-
-
-def install(ctx: Any) -> None:
-    """Attach the post listener and the Follow handlers to the context."""
-    ctx.post_listeners.append(PostFederation(ctx))
-    dispatcher = get_dispatcher(ctx)
-    dispatcher.register("Follow", followers.on_follow)
-    dispatcher.register("Undo", followers.on_undo_follow, "Follow")
-    # Undo with the Follow given by id only; conversations may take over this fallback for other Undos.
-    dispatcher.register("Undo", followers.on_undo_follow)
-
-    async def finish_inbox_tasks() -> None:
-        await wait_for_processing(ctx)
-
-    ctx.closers.append(finish_inbox_tasks)

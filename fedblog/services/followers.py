@@ -6,6 +6,7 @@ through the delivery queue in the same transaction that changes the follower.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,8 @@ from fedblog.models import Follower, RemoteActor
 from fedblog.protocol.activitystreams import accept_follow, first_id, id_of, reject_follow, type_of
 from fedblog.protocol.inboxes import inbox_problem, inbox_url_problem
 from fedblog.services.delivery import enqueue, new_activity_id
-from fedblog.services.inbox_dispatch import IncomingActivity
+from fedblog.services.incoming import IncomingActivity
+from fedblog.services.remote import RemoteActors
 from fedblog.store.blocks import BlockStore
 from fedblog.store.followers import ACCEPTED, PENDING, FollowerStore
 
@@ -48,7 +50,6 @@ class FollowerService:
         if await BlockStore(self.ctx.db).is_blocked(activity.actor_id):
             log.info("ignoring Follow %r from a blocked source", activity.id)
             return
-        from fedblog.services.remote import RemoteActors
 
         actor = await RemoteActors(self.ctx).get_actor(activity.actor_id)
         problem = inbox_problem(
@@ -153,7 +154,7 @@ class FollowerService:
         """Accepted followers."""
         return await self.store.count(ACCEPTED)
 
-    async def accepted_ids(self, limit: int, offset: int) -> list[str]:
+    async def accepted_ids(self, limit: int, offset: int) -> builtins.list[str]:
         return await self.store.list_accepted_ids(limit, offset)
 
     async def _get(self, actor_id: str) -> Follower:

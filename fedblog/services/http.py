@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
@@ -29,6 +29,10 @@ from fedblog import SOFTWARE_NAME, __version__
 from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address
 from fedblog.protocol.httpsig import sign_request
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
+from fedblog.store.db import in_transaction
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,10 @@ class FetchError(Exception):
         super().__init__(reason)
         self.status = status
         self.retry_after = retry_after
+
+
+class NetworkInTransaction(RuntimeError):
+    """A request started inside a database transaction: every writer would wait for a remote server."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,7 @@ class HttpClient:
 
     def __init__(
         self,
-        ctx: Any,
+        ctx: Context,
         *,
         address_allowed: Callable[[str], bool] | None = None,
         name_resolver: AbstractResolver | None = None,
@@ -218,6 +226,8 @@ class HttpClient:
         body: bytes | None,
         timeout: aiohttp.ClientTimeout | None = None,
     ) -> aiohttp.ClientResponse:
+        if in_transaction():
+            raise NetworkInTransaction(f"{method} {_host(url)} inside a database transaction: fetch before it")
         self._check_target(url)
         session = await self._get_session()
         return await session.request(
@@ -248,14 +258,11 @@ class HttpClient:
         return self._session
 
 
-HTTP_KEY = "http"
-
-
-def get_http(ctx: Any) -> HttpClient:
+def get_http(ctx: Context) -> HttpClient:
     """The context's client, made on first use and closed with the context."""
-    client = ctx.extras.get(HTTP_KEY)
+    client = ctx.runtime.http
     if client is None:
-        client = ctx.extras[HTTP_KEY] = HttpClient(ctx)
+        client = ctx.runtime.http = HttpClient(ctx)
         ctx.closers.append(client.close)
     return client
 

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import first_id
+from fedblog.protocol.addresses import host_of
 from fedblog.protocol.httpsig import SignatureError, key_id_of
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.protocol.origins import foreign_id_problem
-from fedblog.services.delivery import host_of
 from fedblog.services.http import FetchError
-from fedblog.services.inbox_dispatch import IncomingActivity, get_dispatcher
+from fedblog.services.inbox_dispatch import find_handler
 from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_trusted_host
+from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.blocks import BlockStore
@@ -46,10 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-TASKS_KEY = "inbox_tasks"
-SEEN_KEY = "inbox_seen_ids"  # ids taken for processing (insertion-ordered, oldest dropped first)
 SEEN_MAX_ENTRIES = 20_000
-READ_BATCH_KEY = "inbox_read_batch"
 # The inbox answers 202 within this time even when processing (fetching a thread…) takes longer.
 INLINE_SECONDS = 3.0
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
@@ -133,7 +131,7 @@ async def receive(
     elif troubled:
         await _resume_host(ctx, host_of(key_id))
     # Duplicates are judged by (id, signer): what another server sent under this id never hides the real one.
-    seen: dict[tuple[str, str], None] = ctx.extras.setdefault(SEEN_KEY, {})
+    seen = ctx.runtime.inbox_seen
     seen_key = (activity_id, verdict.actor_id)
     if verdict.actor_id in senders or seen_key in seen:
         return InboxAnswer(202)  # a duplicate: processed once only
@@ -176,9 +174,9 @@ def _too_many(retry_after: int) -> InboxAnswer:
 
 
 def read_batch(ctx: Context) -> ReadBatch:
-    batch: ReadBatch | None = ctx.extras.get(READ_BATCH_KEY)
+    batch = ctx.runtime.inbox_reads
     if batch is None or batch.db is not ctx.db:
-        batch = ctx.extras[READ_BATCH_KEY] = ReadBatch(ctx.db)
+        batch = ctx.runtime.inbox_reads = ReadBatch(ctx.db)
     return batch
 
 
@@ -221,7 +219,7 @@ async def _resume_host(ctx: Context, host: str) -> None:
 
 def schedule(ctx: Context, activity: dict[str, Any], signer_id: str, record: InboxRecord) -> asyncio.Task[str]:
     """Process in a task of its own, kept (and awaited on close) so none is lost silently."""
-    tasks: set[asyncio.Task[str]] = ctx.extras.setdefault(TASKS_KEY, set())
+    tasks = ctx.runtime.inbox_tasks
     task = asyncio.create_task(process(ctx, activity, signer_id, record))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
@@ -250,7 +248,7 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record
         signer_id=signer_id,
         record=record,
     )
-    handler = get_dispatcher(ctx).find(incoming)
+    handler = find_handler(incoming)
     status, error = PROCESSED, ""
     if handler is None:
         status = IGNORED
@@ -295,6 +293,6 @@ async def process_unprocessed(ctx: Context) -> int:
 
 async def wait_for_processing(ctx: Context) -> None:
     """Let in-flight processing finish (on close, and in tests)."""
-    tasks: set[asyncio.Task[str]] = ctx.extras.get(TASKS_KEY, set())
+    tasks = ctx.runtime.inbox_tasks
     while tasks:
         await asyncio.gather(*list(tasks), return_exceptions=True)

@@ -31,7 +31,6 @@ FETCHES_PER_HOST = 4
 SLOT_WAIT_SECONDS = 10.0
 SLOT_RETRY_AFTER = 10
 REACTION_TYPES = frozenset({"Like", "Announce", "EmojiReact"})
-LIMITS_KEY = "inbox_limits"
 
 
 @dataclass
@@ -69,9 +68,9 @@ class InboxLimits:
 
 
 def inbox_limits(ctx: Context) -> InboxLimits:
-    limits: InboxLimits | None = ctx.extras.get(LIMITS_KEY)
+    limits = ctx.runtime.inbox_limits
     if limits is None:
-        limits = ctx.extras[LIMITS_KEY] = InboxLimits()
+        limits = ctx.runtime.inbox_limits = InboxLimits()
     return limits
 
 

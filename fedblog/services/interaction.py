@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from fedblog.services.http import FetchError, get_http
+
 if TYPE_CHECKING:
     from fedblog.context import Context
 
@@ -84,7 +86,6 @@ def interaction_url(jrd: dict[str, Any], action: str, object_url: str) -> str | 
 
 async def remote_interaction_url(ctx: Context, handle_text: str, action: str, object_url: str) -> str:
     """The visitor's own server page for this action on `object_url`; InteractionError with a message if none."""
-    from fedblog.services.http import FetchError, get_http
 
     _ = ctx.i18n.gettext
     handle = parse_handle(handle_text)

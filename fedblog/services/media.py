@@ -110,7 +110,7 @@ def normalise_mode(image: Image.Image, kind: str) -> Image.Image:
 
 
 def scaled_to_width(image: Image.Image, width: int) -> Image.Image:
-    from PIL import Image
+    from PIL import Image  # as in process_image: Pillow is imported on the first upload
 
     height = max(1, round(image.height * width / image.width))
     return image.resize((width, height), Image.Resampling.LANCZOS)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 from urllib.parse import urlsplit
 
 from fedblog.config import NotificationSettings
@@ -142,7 +143,7 @@ def _follower_label(item: FollowerNotice) -> str:
     return f"{name} ({handle})" if name and name != handle else handle
 
 
-def _more_line(page: Page[object], i18n: I18n) -> list[str]:
+def _more_line(page: Page[Any], i18n: I18n) -> list[str]:
     more = page.total - len(page.items)
     if more <= 0:
         return []

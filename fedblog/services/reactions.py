@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from fedblog.models import Post
 from fedblog.protocol.activitystreams import first_id, type_of
-from fedblog.protocol.notes import same_origin
-from fedblog.services.inbox_dispatch import IncomingActivity
+from fedblog.protocol.addresses import same_origin
+from fedblog.services.http import FetchError
+from fedblog.services.incoming import IncomingActivity
+from fedblog.services.remote import RemoteActors
 from fedblog.services.replies import local_place
 from fedblog.store.reactions import Reaction, ReactionStore
 from fedblog.store.remote_objects import RemoteObjectStore
@@ -43,8 +45,6 @@ async def on_reaction(ctx: Context, activity: IncomingActivity) -> None:
     post = await reacted_post(ctx, activity.object_id)
     if post is None or await RemoteObjectStore(ctx.db).is_undone(activity.id):
         return
-    from fedblog.services.http import FetchError
-    from fedblog.services.remote import RemoteActors
 
     try:
         await RemoteActors(ctx).get_actor(activity.actor_id)  # cached: its face and name under the post

@@ -14,34 +14,32 @@ import asyncio
 import logging
 import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fedblog.clock import utcnow
 from fedblog.models import RemoteActor
-from fedblog.protocol.addresses import UnsafeURL, check_url_shape
+from fedblog.protocol.addresses import UnsafeURL, check_url_shape, same_host, same_origin
 from fedblog.protocol.remote_actor import (
     InvalidActor,
     actor_from_document,
     claimed_key_owner,
     has_as2_context,
     is_actor_document,
-    same_host,
-    same_origin,
 )
 from fedblog.services.http import FetchError, get_http
 from fedblog.store.actors import ActorStore
 
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
 log = logging.getLogger(__name__)
 
 ACTOR_TTL = timedelta(days=1)
-LOCKS_KEY = "remote_actor_locks"
 # Actors read from remote_actors, by actor id and by key id: every signed request looks its key up, and every
 # reply its author; a trip to the database thread each was a tenth of the inbox's time. Filled on read,
 # updated on every write (_store, the only one in this process); entries still age out by ACTOR_TTL.
-MEMORY_KEY = "remote_actor_memory"
 MEMORY_MAX_ENTRIES = 10_000
-REFRESHES_KEY = "remote_key_refreshes"
 # A key already refetched this recently is not refetched again: a burst of forged signatures makes one fetch.
 KEY_REFRESH_INTERVAL = 30.0
 
@@ -51,7 +49,7 @@ class RemoteError(FetchError):
 
 
 class RemoteActors:
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.store = ActorStore(ctx.db)
         self.http = get_http(ctx)
@@ -69,6 +67,10 @@ class RemoteActors:
                     return cached
             return await self._fetch_actor(actor_id, key_id=None)
 
+    async def known_actor(self, actor_id: str) -> RemoteActor | None:
+        """The cached actor, however old, without fetching (for code inside a transaction)."""
+        return await self._cached_actor(actor_id)
+
     async def get_public_key(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
         """(owner actor id, PEM) for a key id, after the two-way owner check. Raises FetchError (RemoteError)."""
         if not refresh:
@@ -77,7 +79,7 @@ class RemoteActors:
                 return cached  # its shape was checked before it was fetched
         _check_shape(key_id)
         async with self._lock(key_id):
-            refreshes: dict[str, float] = self.ctx.extras.setdefault(REFRESHES_KEY, {})
+            refreshes = self.ctx.runtime.key_refreshes
             if refresh and time.monotonic() - refreshes.get(key_id, -KEY_REFRESH_INTERVAL) < KEY_REFRESH_INTERVAL:
                 refresh = False
             if not refresh:
@@ -105,7 +107,7 @@ class RemoteActors:
     @property
     def _memory(self) -> tuple[dict[str, RemoteActor], dict[str, RemoteActor]]:
         """(by actor id, by key id)."""
-        return self.ctx.extras.setdefault(MEMORY_KEY, ({}, {}))
+        return self.ctx.runtime.actors_by_id, self.ctx.runtime.actors_by_key
 
     def _remember(self, actor: RemoteActor, key_id: str | None = None) -> None:
         by_id, by_key = self._memory
@@ -202,7 +204,7 @@ class RemoteActors:
 
     def _lock(self, name: str) -> asyncio.Lock:
         """One fetch per actor or key at a time: a burst of deliveries from one server makes one key fetch."""
-        locks: dict[str, asyncio.Lock] = self.ctx.extras.setdefault(LOCKS_KEY, {})
+        locks = self.ctx.runtime.actor_locks
         if len(locks) > 1000:
             for stale in [key for key, lock in locks.items() if not lock.locked()]:
                 del locks[stale]

@@ -20,16 +20,18 @@ from urllib.parse import unquote
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus, RemoteActor
 from fedblog.protocol.activitystreams import first_id
+from fedblog.protocol.addresses import is_http_url, same_origin
 from fedblog.protocol.ids import parse_positive_int
-from fedblog.protocol.notes import NoteError, ParsedNote, is_http_url, parse_note, same_origin
+from fedblog.protocol.notes import NoteError, ParsedNote, parse_note
 from fedblog.protocol.sanitize import plain_text
-from fedblog.services.comments import comments_are_open, moderation_decision
+from fedblog.services.comments import Admission, admit, comments_are_open, moderation_decision
 from fedblog.services.http import FetchError
-from fedblog.services.inbox_dispatch import IncomingActivity
+from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
 from fedblog.store import threads
 from fedblog.store.blocks import BlockStore
-from fedblog.store.comments import CommentStore, NewComment
+from fedblog.store.comments import CommentStore, NewComment, RemoteAuthor
+from fedblog.store.db import Connection
 from fedblog.store.followers import FollowerStore
 from fedblog.store.inbox import PROCESSED, InboxRecord, InboxStore
 from fedblog.store.reactions import ReactionStore
@@ -189,9 +191,6 @@ class AuthorFields:
     profile_url: str
 
 
-AUTHOR_FIELDS_KEY = "reply_author_fields"
-
-
 async def author_fields(ctx: Context, actor_id: str) -> AuthorFields | None:
     """The remote author as shown: display name as text, @user@host, http(s) avatar, profile on its host."""
     try:
@@ -201,7 +200,7 @@ async def author_fields(ctx: Context, actor_id: str) -> AuthorFields | None:
         return None
     # Made once per actor document (remote.py keeps the same object until it is fetched again): sanitizing
     # the name and handle for every reply was a few percent of the inbox's time.
-    made: dict[str, tuple[RemoteActor, AuthorFields]] = ctx.extras.setdefault(AUTHOR_FIELDS_KEY, {})
+    made = ctx.runtime.author_fields
     cached = made.get(actor_id)
     if cached is not None and cached[0] is actor:
         return cached[1]
@@ -238,29 +237,22 @@ async def store_note(
     place = await resolve_place(ctx, note.in_reply_to, budget)
     if place is None:
         return None
-    status = moderation_decision(ctx.settings.comments.moderation, trusted)
-    if status == CommentStatus.APPROVED and await ctx.db.run(partial(_closed_sync, ctx, place.post_id)):
-        status = CommentStatus.PENDING  # comments closed: the author decides (nothing from the fediverse is lost)
     author = await author_fields(ctx, author_id)  # before the transaction: it may need a request
     if author is None:
         return None
-    new = _new_comment(note, place, status)
-    if status != CommentStatus.APPROVED:
-        return await _store_held(ctx, new, author, record)
-    async with ctx.db.transaction() as conn:
-        author_row = await ctx.comments.upsert_remote_author(
-            conn, author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url
-        )
-        try:
-            comment_id = await ctx.comments.insert_comment(conn, replace(new, author_id=author_row))
-        except sqlite3.IntegrityError:
-            # The same Note arrived twice at once (a duplicate Create, or an ancestor fetched meanwhile).
-            return await ctx.comments.get_comment_by_remote_id(note.id)
-        comment = await ctx.comments.get_comment(comment_id)
-        assert comment is not None
-        if status == CommentStatus.APPROVED:
-            for listener in ctx.comment_listeners:
-                await listener.comment_approved(conn, comment)
+    new = _new_comment(note, place, CommentStatus.PENDING)
+    who = RemoteAuthor(author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url)
+
+    async def settle(conn: Connection, comment: Comment) -> None:
+        assert record is not None
+        await InboxStore(ctx.db).settle_in(conn, record, PROCESSED)
+
+    # No parent given: the listeners' preparation concerns local comments only.
+    comment = await admit(ctx, Admission(new, who, trusted=trusted), also=settle if record is not None else None)
+    if comment is None:  # the same Note arrived twice at once (a duplicate Create, or an ancestor fetched meanwhile)
+        return await ctx.comments.get_comment_by_remote_id(note.id)
+    if record is not None:
+        record.settled = True
     return comment
 
 
@@ -351,30 +343,6 @@ def _note_facts(note_id: str, author_id: str, raw: sqlite3.Connection) -> tuple[
         RemoteObjectStore.is_tombstoned_sync(raw, note_id) or BlockStore.is_blocked_sync(raw, author_id),
         CommentStore.actor_is_trusted_sync(raw, author_id),
     )
-
-
-async def _store_held(
-    ctx: Context, new: NewComment, author: AuthorFields, record: InboxRecord | None
-) -> Comment | None:
-    """A comment no listener hears of (held for moderation): author, comment and inbox record in one trip."""
-
-    def write(raw: sqlite3.Connection) -> Comment:
-        comment = ctx.comments.insert_remote_comment_sync(
-            raw, new, actor_id=author.actor_id, name=author.name, handle=author.handle,
-            avatar_url=author.avatar_url, profile_url=author.profile_url,
-        )  # fmt: skip
-        if record is not None:
-            InboxStore.settle_sync(raw, record, PROCESSED)
-        return comment
-
-    try:
-        comment = await ctx.db.run_transaction(write)
-    except sqlite3.IntegrityError:
-        # The same Note arrived twice at once (a duplicate Create, or an ancestor fetched meanwhile).
-        return await ctx.comments.get_comment_by_remote_id(new.remote_id or "")
-    if record is not None:
-        record.settled = True
-    return comment
 
 
 # --- inbox handlers ------------------------------------------------------------------------------------------

@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fedblog.protocol.httpsig import SignatureError, SignatureMismatch, SignatureParams, key_id_of, verify_request
 from fedblog.services.http import FetchError
 from fedblog.services.remote import RemoteActors
 
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
 log = logging.getLogger(__name__)
 
 REPLAY_WINDOW_SECONDS = 12 * 3600
 REPLAY_MAX_ENTRIES = 100_000
-REPLAY_KEY = "signature_replay_cache"
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Rejected:
 
 
 async def verify_inbound(
-    ctx: Any, *, method: str, path_qs: str, headers: Mapping[str, str], body: bytes | None, key_id: str = ""
+    ctx: Context, *, method: str, path_qs: str, headers: Mapping[str, str], body: bytes | None, key_id: str = ""
 ) -> Verified | Rejected:
     """Authenticate a request by its HTTP signature (draft-cavage or RFC 9421).
 
@@ -109,7 +110,7 @@ def own_host(base_url: str) -> str:
     return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
-def _as_received_by_the_blog(ctx: Any, headers: Mapping[str, str]) -> Mapping[str, str]:
+def _as_received_by_the_blog(ctx: Context, headers: Mapping[str, str]) -> Mapping[str, str]:
     """Behind a proxy that rewrites Host (and keeps the original in X-Forwarded-Host), the signed Host is the
     forwarded one; the last entry is the one our own proxy added."""
     forwarded = headers.get("X-Forwarded-Host", "")
@@ -125,9 +126,9 @@ def _key_unavailable(key_id: str, error: FetchError) -> Rejected:
     return Rejected(401, f"cannot fetch the signature key: {error}", key_gone=error.status in (404, 410))
 
 
-def _seen_before(ctx: Any, key_id: str, params: SignatureParams) -> bool:
+def _seen_before(ctx: Context, key_id: str, params: SignatureParams) -> bool:
     """Record the (key id, signature) pair; True when it was already recorded within the window."""
-    cache: OrderedDict[tuple[str, bytes], float] = ctx.extras.setdefault(REPLAY_KEY, OrderedDict())
+    cache = ctx.runtime.replay_cache
     now = time.monotonic()
     while cache and (next(iter(cache.values())) < now or len(cache) > REPLAY_MAX_ENTRIES):
         cache.popitem(last=False)

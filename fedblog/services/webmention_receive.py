@@ -18,17 +18,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import aiosqlite
-
 from fedblog.clock import to_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus, Post
 from fedblog.protocol import webmention as wm
-from fedblog.services.comments import CommentService, moderation_decision
+from fedblog.protocol.addresses import hostname_of
+from fedblog.services.comments import Admission, admit, moderated_status
 from fedblog.services.http import FetchError, get_http
 from fedblog.services.webmention_http import fetch_page
 from fedblog.services.webmention_worker import QueueWorker
 from fedblog.store.blocks import BlockStore
-from fedblog.store.comments import NewComment
+from fedblog.store.comments import NewComment, PageAuthor
+from fedblog.store.db import Connection
 from fedblog.store.webmentions import ReceivedJob, ReceivedOutcome, WebmentionStore
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ CONCURRENCY = 4  # verifications at once
 MAX_PENDING_PER_HOST = 50  # queued verifications per source host: a flood waits for its backlog
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 5.0
-WAKEUP_KEY = "webmention_verify_wakeup"
 _POST_PATH = re.compile(r"^/posts/([^/]+)$")
 
 
@@ -72,7 +71,7 @@ async def accept_webmention(ctx: Context, source: str, target: str, ip: str | No
     if await BlockStore(ctx.db).is_blocked(source):
         raise wm.InvalidRequest("Mentions from this source are not accepted.")
     store = WebmentionStore(ctx.db)
-    if await store.count_pending_from(wm.host_of(source)) >= MAX_PENDING_PER_HOST:
+    if await store.count_pending_from(hostname_of(source)) >= MAX_PENDING_PER_HOST:
         raise QueueFull()
     async with ctx.db.transaction() as conn:
         await store.queue_received(conn, source, wm.normalize_url(target), post.id, ip, utcnow())
@@ -80,10 +79,7 @@ async def accept_webmention(ctx: Context, source: str, target: str, ip: str | No
 
 
 def wakeup_event(ctx: Context) -> asyncio.Event:
-    event = ctx.extras.get(WAKEUP_KEY)
-    if event is None:
-        event = ctx.extras[WAKEUP_KEY] = asyncio.Event()
-    return event
+    return ctx.runtime.webmention_verify_wakeup
 
 
 # --- verifying --------------------------------------------------------------------------------------------------
@@ -175,57 +171,49 @@ class WebmentionVerifier(QueueWorker[ReceivedJob]):
         # Without an h-card URL the author is the source's site: its name is the host, its link the site's root.
         mention = replace(mention, author_url=mention.author_url or wm.site_root(job.source))
         key = wm.author_key(mention.author_url, job.source)
-        status = moderation_decision(self.ctx.settings.comments.moderation, await self.store.author_is_trusted(key))
-        post = await self.ctx.posts.get_post_by_id(job.post_id)
-        if post is not None and not CommentService(self.ctx).accepts_comments(post):
-            status = CommentStatus.PENDING  # comments closed: the author decides, as for fediverse replies
-        async with self.ctx.db.transaction() as conn:
-            if existing is not None and existing.post_id == job.post_id:
-                comment_id = existing.id
-                who = existing.author
-                if (who.name, who.profile_url, who.avatar_url) != (
-                    mention.author_name,
-                    mention.author_url,
-                    mention.author_photo,
-                ):
-                    await self.store.update_author(
-                        conn, who.id, mention.author_name, mention.author_url, mention.author_photo
-                    )
-                changed = existing.content_html != content or who.profile_url != mention.author_url
-                if existing.content_html != content:
-                    await self.ctx.comments.update_content(conn, comment_id, content, "", False, (), to_text(now))
-                if changed and existing.status == CommentStatus.APPROVED and status != CommentStatus.APPROVED:
-                    # An approved mention whose text or author changed is moderated again, like a new one.
-                    await self.ctx.comments.set_status(conn, comment_id, CommentStatus.PENDING)
-                    for listener in self.ctx.comment_listeners:
-                        await listener.comment_removed(conn, existing)
-                approved = None
-            else:
-                author_id = await self.store.insert_author(
-                    conn, mention.author_name, mention.author_url, mention.author_photo, now
-                )
-                comment_id = await self.ctx.comments.insert_comment(
-                    conn,
-                    NewComment(
-                        post_id=job.post_id,
-                        parent_id=None,
-                        author_id=author_id,
-                        origin=CommentOrigin.WEBMENTION,
-                        status=status,
-                        content_html=content,
-                        remote_url=job.source,
-                    ),
-                )
-                approved = comment_id if status == CommentStatus.APPROVED else None
-            outcome = ReceivedOutcome("verified", attempts, None, None, mention.kind, key, comment_id)
-            await self.store.save_received(conn, job.id, outcome, now)
-            if approved is not None:
-                comment = await self.ctx.comments.get_comment(approved)
-                assert comment is not None
-                for listener in self.ctx.comment_listeners:
-                    await listener.comment_approved(conn, comment)
+        trusted = await self.store.author_is_trusted(key)
+        if existing is None or existing.post_id != job.post_id:
+            new = NewComment(
+                post_id=job.post_id,
+                parent_id=None,
+                author_id=0,
+                origin=CommentOrigin.WEBMENTION,
+                status=CommentStatus.PENDING,
+                content_html=content,
+                remote_url=job.source,
+            )
+            author = PageAuthor(mention.author_name, mention.author_url, mention.author_photo, to_text(now))
 
-    async def _remove(self, conn: aiosqlite.Connection, comment: Comment) -> None:
+            async def record_verified(conn: Connection, comment: Comment) -> None:
+                outcome = ReceivedOutcome("verified", attempts, None, None, mention.kind, key, comment.id)
+                await self.store.save_received(conn, job.id, outcome, now)
+
+            await admit(self.ctx, Admission(new, author, trusted=trusted), also=record_verified)
+            return
+        # The same source mentions the same post again: its text and author are brought up to date.
+        status = await moderated_status(self.ctx, job.post_id, trusted)
+        async with self.ctx.db.transaction() as conn:
+            who = existing.author
+            if (who.name, who.profile_url, who.avatar_url) != (
+                mention.author_name,
+                mention.author_url,
+                mention.author_photo,
+            ):
+                await self.store.update_author(
+                    conn, who.id, mention.author_name, mention.author_url, mention.author_photo
+                )
+            changed = existing.content_html != content or who.profile_url != mention.author_url
+            if existing.content_html != content:
+                await self.ctx.comments.update_content(conn, existing.id, content, "", False, (), to_text(now))
+            if changed and existing.status == CommentStatus.APPROVED and status != CommentStatus.APPROVED:
+                # An approved mention whose text or author changed is moderated again, like a new one.
+                await self.ctx.comments.set_status(conn, existing.id, CommentStatus.PENDING)
+                for listener in self.ctx.comment_listeners:
+                    await listener.comment_removed(conn, existing)
+            outcome = ReceivedOutcome("verified", attempts, None, None, mention.kind, key, existing.id)
+            await self.store.save_received(conn, job.id, outcome, now)
+
+    async def _remove(self, conn: Connection, comment: Comment) -> None:
         if comment.status == CommentStatus.APPROVED:
             for listener in self.ctx.comment_listeners:
                 await listener.comment_removed(conn, comment)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -35,16 +35,12 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 4
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 5.0
-WAKEUP_KEY = "webmention_send_wakeup"
 DISCOVERY_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 WEBMENTION, PINGBACK = "webmention", "pingback"
 
 
 def wakeup_event(ctx: Context) -> asyncio.Event:
-    event = ctx.extras.get(WAKEUP_KEY)
-    if event is None:
-        event = ctx.extras[WAKEUP_KEY] = asyncio.Event()
-    return event
+    return ctx.runtime.webmention_send_wakeup
 
 
 class WebmentionQueue:
@@ -178,12 +174,7 @@ class WebmentionSender(QueueWorker[SentJob]):
         )
 
 
-def sending_enabled(ctx: Any) -> bool:
+def sending_enabled(ctx: Context) -> bool:
+    """Post changes queue webmentions (and pingbacks) when `webmention.send` or `pingback.send` is on."""
     return bool(ctx.settings.webmention.send or ctx.settings.pingback.send)
 
-
-def install(ctx: Any) -> None:
-    """Queue webmentions (and pingbacks) for post changes when `webmention.send` or `pingback.send` is on, from the
-    server, the CLI or tests."""
-    if sending_enabled(ctx):
-        ctx.post_listeners.append(WebmentionQueue(ctx))

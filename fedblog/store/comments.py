@@ -30,6 +30,48 @@ PUBLIC_VISIBILITIES = "('public', 'unlisted')"
 
 
 @dataclass(frozen=True)
+class VisitorAuthor:
+    """Someone who used the comment form: one row per (email, name, website)."""
+
+    name: str
+    email: str
+    website: str | None
+
+
+@dataclass(frozen=True)
+class OwnerAuthor:
+    """The blog's author (one row, kept up to date with the config)."""
+
+    name: str
+    actor_id: str
+    profile_url: str
+
+
+@dataclass(frozen=True)
+class RemoteAuthor:
+    """A fediverse account, one row per actor id, updated with each comment."""
+
+    actor_id: str
+    name: str
+    handle: str | None
+    avatar_url: str | None
+    profile_url: str | None
+
+
+@dataclass(frozen=True)
+class PageAuthor:
+    """A webmention's author: a person known by their page (no fediverse actor id), one row per mention."""
+
+    name: str
+    url: str | None
+    photo: str | None
+    created_at: str | None = None
+
+
+NewAuthor = VisitorAuthor | OwnerAuthor | RemoteAuthor | PageAuthor
+
+
+@dataclass(frozen=True)
 class NewComment:
     post_id: int
     parent_id: int | None
@@ -224,31 +266,37 @@ class CommentStore:
             for row in rows
         ]
 
+    async def author_row(self, conn: aiosqlite.Connection, author: NewAuthor) -> int:
+        """The id of the author's row, found or made (updated where the source says more)."""
+        if isinstance(author, VisitorAuthor):
+            return await self.get_or_create_visitor(conn, author.name, author.email, author.website)
+        if isinstance(author, OwnerAuthor):
+            return await self.get_or_create_owner(conn, author.name, author.actor_id, author.profile_url)
+        if isinstance(author, RemoteAuthor):
+            return await self.upsert_remote_author(
+                conn, author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url
+            )
+        cursor = await conn.execute(
+            "INSERT INTO comment_authors (kind, name, avatar_url, profile_url, created_at) "
+            "VALUES ('remote', ?, ?, ?, ?)",
+            (author.name, author.photo, author.url, author.created_at or to_text(utcnow())),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def add_comment(self, conn: aiosqlite.Connection, new: NewComment, author: NewAuthor) -> Comment:
+        """The author's row, then the comment by them (new.author_id is ignored), read back. Raises
+        sqlite3.IntegrityError when a comment with that remote id exists already."""
+        author_id = await self.author_row(conn, author)
+        comment_id = await self.insert_comment(conn, replace(new, author_id=author_id))
+        async with conn.execute(f"{_SELECT} WHERE c.id = ?", (comment_id,)) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return row_to_comment(row)
+
     # Comments
     async def insert_comment(self, conn: aiosqlite.Connection, new: NewComment) -> int:
         cursor = await conn.execute(_INSERT_COMMENT, _comment_params(new))
         return int(cursor.lastrowid or 0)
-
-    @staticmethod
-    def insert_remote_comment_sync(
-        raw: sqlite3.Connection,
-        new: NewComment,
-        *,
-        actor_id: str,
-        name: str,
-        handle: str | None,
-        avatar_url: str | None,
-        profile_url: str | None,
-    ) -> Comment:
-        """Upsert the remote author, insert the comment by them (new.author_id is ignored), read it back.
-
-        Plain sqlite3 on aiosqlite's thread, for Database.run_transaction: the inbox stores a reply in one trip.
-        Raises sqlite3.IntegrityError when a comment with that remote id exists already.
-        """
-        comment_id = CommentStore.insert_remote_comment_id_sync(
-            raw, new, actor_id=actor_id, name=name, handle=handle, avatar_url=avatar_url, profile_url=profile_url
-        )
-        return row_to_comment(raw.execute(f"{_SELECT} WHERE c.id = ?", (comment_id,)).fetchone())
 
     @staticmethod
     def insert_remote_comment_id_sync(
@@ -261,7 +309,8 @@ class CommentStore:
         avatar_url: str | None,
         profile_url: str | None,
     ) -> int:
-        """insert_remote_comment_sync() without reading the comment back (a third of its time): its id."""
+        """Upsert the remote author, insert the comment by them (new.author_id is ignored): its id. Plain sqlite3,
+        for the inbox's one-trip path (Database.run_transaction); add_comment() is the same inside transaction()."""
         raw.execute(_UPSERT_REMOTE_AUTHOR, (name, actor_id, handle, avatar_url, profile_url, to_text(utcnow())))
         author_id = raw.execute("SELECT id FROM comment_authors WHERE actor_id = ?", (actor_id,)).fetchone()[0]
         cursor = raw.execute(_INSERT_COMMENT, _comment_params(replace(new, author_id=int(author_id))))
@@ -293,7 +342,7 @@ class CommentStore:
 
     async def list_visible_replies(self, post_id: int, parent_id: int | None, limit: int, offset: int) -> list[Comment]:
         parent_clause = "c.parent_id IS NULL" if parent_id is None else "c.parent_id = ?"
-        params: list[object] = [post_id] + ([] if parent_id is None else [parent_id]) + [limit, offset]
+        params: list[object] = [post_id, *([] if parent_id is None else [parent_id]), limit, offset]
         rows = await self.db.fetch_all(
             f"{_SELECT} WHERE c.post_id = ? AND {parent_clause} AND c.status = 'approved' "
             f"AND c.visibility IN {PUBLIC_VISIBILITIES} ORDER BY c.created_at, c.id LIMIT ? OFFSET ?",
@@ -303,7 +352,7 @@ class CommentStore:
 
     async def count_visible_replies(self, post_id: int, parent_id: int | None) -> int:
         parent_clause = "parent_id IS NULL" if parent_id is None else "parent_id = ?"
-        params: list[object] = [post_id] + ([] if parent_id is None else [parent_id])
+        params: list[object] = [post_id, *([] if parent_id is None else [parent_id])]
         return int(
             await self.db.fetch_value(
                 f"SELECT COUNT(*) FROM comments WHERE post_id = ? AND {parent_clause} AND status = 'approved' "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fedblog.store.db import Database
+from fedblog.store.db import Database, Row
 
 
 class DashboardStore:
@@ -70,9 +70,9 @@ class DashboardStore:
             )
 
 
-def _by_day(rows: list[object]) -> dict[str, dict[str, int]]:
+def _by_day(rows: list[Row]) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
     for row in rows:
-        day, kind, count = row[0], row[1], row[2]  # type: ignore[index]
+        day, kind, count = row[0], row[1], row[2]
         found.setdefault(day, {})[kind] = count
     return found

@@ -12,7 +12,9 @@ import contextlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextvars import ContextVar
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +22,10 @@ from typing import Any, TypeVar
 import aiosqlite
 
 Row = aiosqlite.Row
+Work = Callable[["sqlite3.Connection"], Any]
+# What repositories' write methods take: the connection inside transaction(). Services name this type, never
+# the driver's.
+Connection = aiosqlite.Connection
 T = TypeVar("T")
 
 # SQLite's answers that mean the storage refuses writes (not a wrong statement): what an operator must fix.
@@ -60,6 +66,20 @@ def check_writable(path: Path) -> None:
             raise StorageUnavailable(f"the database {path} is not writable ({error.strerror})") from None
 
 
+class NestedWrite(RuntimeError):
+    """The write path was entered from inside one of its own transactions: it would wait for itself."""
+
+
+# The database whose transaction the running code is inside (set for the body of transaction()): a second
+# write from there would wait for the lock its own caller holds, and network I/O there would hold every writer.
+_writing: ContextVar[Database | None] = ContextVar("fedblog_writing", default=None)
+
+
+def in_transaction() -> bool:
+    """True inside the body of a transaction(): no network I/O, no other write may start from here."""
+    return _writing.get() is not None
+
+
 class Database:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self.connection = connection
@@ -71,9 +91,8 @@ class Database:
         self._wal_fd: int | None = None  # kept open: an open() per cached page was a tenth of a page hit
         self._external_version = 0
         self._wal_checked_this_turn = False
-        # run_transaction's group commit: work waiting for the next shared transaction, and the task running them.
-        self._queued: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        # run_transaction's group commit: works queued while a transaction runs share the next one.
+        self._group_commit = Batcher(self._commit_batch, held=self._write_lock)
         # Why the last write failed when the storage refused it (disk full…); None once a write commits again.
         self.storage_problem: str | None = None
 
@@ -115,19 +134,15 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, serialised within this process."""
+        """BEGIN IMMEDIATE … COMMIT, serialised within this process. Raises NestedWrite inside another."""
+        self._refuse_nested("transaction()")
         async with self._write_lock:
             changes_before = self.connection.total_changes
             try:
-                await self.connection.execute("BEGIN IMMEDIATE")
+                await self._begin()
             except sqlite3.Error as error:
                 raise self._refused(error) from error
-            except asyncio.CancelledError:
-                # The BEGIN still runs on aiosqlite's thread: undo it there (statements run in order), or the
-                # connection would stay inside a transaction that no one ends and every later BEGIN would fail.
-                with contextlib.suppress(sqlite3.Error):
-                    await self.connection.execute("ROLLBACK")
-                raise
+            writing = _writing.set(self)
             try:
                 yield self.connection
             except BaseException as error:
@@ -154,6 +169,28 @@ class Database:
                 if self.connection.total_changes != changes_before:
                     self.version += 1
                     self.storage_problem = None
+            finally:
+                _writing.reset(writing)
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE, even when cancelled meanwhile: the statement runs on the database thread all the same,
+        so a cancelled caller waits for it and rolls it back (else the connection stays inside a transaction that
+        nobody ends, and every later BEGIN fails)."""
+        begin = asyncio.ensure_future(self.connection.execute("BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(begin)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await begin
+                await self.connection.execute("ROLLBACK")
+            raise
+
+    def _refuse_nested(self, what: str) -> None:
+        if _writing.get() is self:
+            raise NestedWrite(
+                f"{what} called inside a transaction of the same database: it would wait for the write lock its"
+                " own caller holds (do that work before the transaction, or as a job after the commit)"
+            )
 
     def _refused(self, error: sqlite3.Error) -> Exception:
         """The storage refusing a write becomes StorageUnavailable (and is remembered for /readyz); any other
@@ -167,6 +204,11 @@ class Database:
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(raw sqlite3 connection)` in one trip to aiosqlite's thread: several reads for the price of one.
         Plain sqlite3 calls only; writes go through run_transaction() or transaction()."""
+        return await self._on_database_thread(work)
+
+    async def _on_database_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """The one call of aiosqlite's private API (its own methods run this way; it has no public "run this on
+        your thread"): pinned in pyproject.toml to the versions tested."""
         return await self.connection._execute(work, self.connection._conn)
 
     async def run_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -178,44 +220,28 @@ class Database:
         each in a savepoint of its own: one that raises is undone alone and raises to its caller. Returns once
         committed.
         """
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queued.append((work, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        return await future
+        self._refuse_nested("run_transaction()")
+        return await self._group_commit.submit(work)
 
-    async def _flush(self) -> None:
-        batch: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+    async def _commit_batch(self, works: list[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
+        """One transaction for the batch, run by the Batcher under the write lock."""
+        changes_before = self.connection.total_changes
         try:
-            while self._queued:
-                async with self._write_lock:
-                    batch, self._queued = self._queued, []
-                    changes_before = self.connection.total_changes
-                    try:
-                        # aiosqlite has no public "run this on your thread"; _execute is how its own methods do it.
-                        outcomes = await self.connection._execute(
-                            _in_group_transaction, self.connection._conn, [work for work, _ in batch]
-                        )
-                    except Exception as error:  # BEGIN or COMMIT failed: none of the batch is committed
-                        refused = self._refused(error) if isinstance(error, sqlite3.Error) else error
-                        outcomes = [(False, refused)] * len(batch)
-                    else:
-                        outcomes = [
-                            (False, self._refused(value)) if isinstance(value, sqlite3.Error) else (ok, value)
-                            for ok, value in outcomes
-                        ]
-                        if any(ok for ok, _ in outcomes):
-                            self.storage_problem = None
-                    finally:
-                        if self.connection.total_changes != changes_before:
-                            self.version += 1
-                settle(batch, outcomes)  # a cancelled caller's work was committed all the same
-                batch = []
-        except BaseException:  # cancelled (shutdown): nobody may wait forever
-            for _, future in [*batch, *self._queued]:
-                future.cancel()
-            self._queued = []
-            raise
+            outcomes = await self._on_database_thread(partial(_in_group_transaction, works=works))
+        except Exception as error:  # BEGIN or COMMIT failed: none of the batch is committed
+            refused = self._refused(error) if isinstance(error, sqlite3.Error) else error
+            return [(False, refused)] * len(works)
+        else:
+            outcomes = [
+                (False, self._refused(value)) if isinstance(value, sqlite3.Error) else (ok, value)
+                for ok, value in outcomes
+            ]
+            if any(ok for ok, _ in outcomes):
+                self.storage_problem = None
+            return outcomes
+        finally:
+            if self.connection.total_changes != changes_before:
+                self.version += 1
 
     async def data_version(self) -> int:
         """Changes when any connection (the CLI too) commits; lets caches notice outside writes.
@@ -284,6 +310,44 @@ class Database:
                     raise
                 await self.connection.execute("COMMIT")
         return int(await self.fetch_value("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+
+class Batcher:
+    """The queue-and-settle of the group commit and the read batch: works submitted while a batch runs go
+    together in the next one (one trip to the database thread), and each caller gets its own outcome."""
+
+    def __init__(
+        self,
+        run_batch: Callable[[list[Work]], Awaitable[list[tuple[bool, Any]]]],
+        held: contextlib.AbstractAsyncContextManager[Any] | None = None,
+    ) -> None:
+        self._run_batch = run_batch  # [(True, result) or (False, exception)], one per work, in order
+        # Held while a batch is taken and run (the write lock): works queued while waiting for it join the batch.
+        self._held = held if held is not None else contextlib.nullcontext()
+        self._queued: list[tuple[Work, asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((work, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        batch: list[tuple[Work, asyncio.Future[Any]]] = []
+        try:
+            while self._queued:
+                async with self._held:
+                    batch, self._queued = self._queued, []
+                    outcomes = await self._run_batch([work for work, _ in batch])
+                settle(batch, outcomes)  # a cancelled caller's work was done all the same
+                batch = []
+        except BaseException:  # cancelled (shutdown): nobody may wait forever
+            for _, future in [*batch, *self._queued]:
+                future.cancel()
+            self._queued = []
+            raise
 
 
 def _in_group_transaction(raw: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]) -> list[Any]:

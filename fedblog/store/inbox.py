@@ -81,6 +81,14 @@ class InboxStore:
              status, error[:500] or None, to_text(utcnow())),
         )  # fmt: skip
 
+    async def settle_in(self, conn: aiosqlite.Connection, record: InboxRecord, status: str) -> None:
+        """settle_sync() inside an open transaction(): with the effects it records."""
+        await conn.execute(
+            _SETTLE,
+            (record.activity_id, record.actor_id, record.kind, record.object_id, record.body, status, None,
+             to_text(utcnow())),
+        )  # fmt: skip
+
     async def settle(self, record: InboxRecord, status: str, error: str = "") -> None:
         await self.db.run_transaction(lambda raw: self.settle_sync(raw, record, status, error))
 

@@ -23,7 +23,7 @@ def like_pattern(words: str) -> str:
 
 
 def _where(queue: QueueFilter) -> tuple[str, list[object]]:
-    clauses, params = ["c.status = ?"], [queue.status.value]
+    clauses, params = ["c.status = ?"], list[object]([queue.status.value])
     if queue.origin is not None:
         clauses.append("c.origin = ?")
         params.append(queue.origin.value)

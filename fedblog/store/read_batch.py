@@ -8,49 +8,31 @@ together in the next one. Each read runs alone in a try: one that raises fails o
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from fedblog.store.db import Database, settle
+from fedblog.store.db import Batcher, Database, Work
 
 T = TypeVar("T")
-Work = Callable[[sqlite3.Connection], Any]
 
 
 class ReadBatch:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._queued: list[tuple[Work, asyncio.Future[Any]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._batcher = Batcher(self._read_batch)
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(raw sqlite3 connection)` on the database thread, with the reads queued beside it. Plain sqlite3
         reads only: no writes (they would not be committed), no awaits, no I/O."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queued.append((work, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        return await future
+        return await self._batcher.submit(work)
 
-    async def _flush(self) -> None:
-        batch: list[tuple[Work, asyncio.Future[Any]]] = []
+    async def _read_batch(self, works: list[Work]) -> list[tuple[bool, Any]]:
         try:
-            while self._queued:
-                batch, self._queued = self._queued, []
-                try:
-                    outcomes = await self.db.run(partial(_run_each, [work for work, _ in batch]))
-                except Exception as error:  # the connection is closed or broken: every read of the batch fails
-                    outcomes = [(False, error)] * len(batch)
-                settle(batch, outcomes)
-                batch = []
-        except BaseException:  # cancelled (shutdown): nobody may wait forever
-            for _, future in [*batch, *self._queued]:
-                future.cancel()
-            self._queued = []
-            raise
+            return await self.db.run(partial(_run_each, works))
+        except Exception as error:  # the connection is closed or broken: every read of the batch fails
+            return [(False, error)] * len(works)
 
 
 def _run_each(works: list[Work], raw: sqlite3.Connection) -> list[tuple[bool, Any]]:

@@ -182,17 +182,6 @@ class WebmentionStore:
         )
         return value is not None
 
-    async def insert_author(
-        self, conn: aiosqlite.Connection, name: str, url: str | None, photo: str | None, now: datetime
-    ) -> int:
-        """A webmention's author: a remote person known by their page (no fediverse actor id)."""
-        cursor = await conn.execute(
-            "INSERT INTO comment_authors (kind, name, avatar_url, profile_url, created_at) "
-            "VALUES ('remote', ?, ?, ?, ?)",
-            (name, photo, url, to_text(now)),
-        )
-        return int(cursor.lastrowid or 0)
-
     async def update_author(
         self, conn: aiosqlite.Connection, author_id: int, name: str, url: str | None, photo: str | None
     ) -> None:
@@ -218,7 +207,10 @@ class WebmentionStore:
             "WHERE w.post_id = ? AND w.kind != 'reply' AND c.status = 'approved' ORDER BY c.created_at, c.id",
             (post_id,),
         )
-        return [ShownMention(*row[:7], created_at=from_text(row[7])) for row in rows]  # type: ignore[arg-type]
+        return [
+            ShownMention(row[0], row[1], row[2], row[3], row[4], row[5], row[6], from_text(row[7]))  # type: ignore[arg-type]
+            for row in rows
+        ]
 
     async def received_state(self, source: str, target: str) -> tuple[str, int | None] | None:
         """(state, comment id) of a received webmention, for tools and tests."""

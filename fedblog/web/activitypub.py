@@ -19,6 +19,7 @@ from fedblog.protocol import activitystreams as as2
 from fedblog.protocol.ids import parse_positive_int
 from fedblog.protocol.webfinger import subject
 from fedblog.services.blocks import is_blocked
+from fedblog.services.comment_federation import post_reply_ids
 from fedblog.services.federation import blog_actor, outbox_items, outbox_size, sent_activity
 from fedblog.services.followers import FollowerService
 from fedblog.services.media import MediaService
@@ -210,7 +211,6 @@ async def featured(request: web.Request) -> web.Response:
 async def replies(request: web.Request) -> web.Response:
     """Every approved public comment of the post (the whole thread, so that crawlers see all of it), as ids:
     remote ones by their own id, ours by /comments/N. Each comment's own replies are at /comments/N/replies."""
-    from fedblog.services.comment_federation import post_reply_ids
 
     ctx = get_context(request)
     post = await ctx.posts.get_post_by_slug(request.match_info["slug"])

@@ -20,6 +20,7 @@ from fedblog.web.admin_base import admin_form, admin_session, form_text, render_
 from fedblog.web.auth import current_session, end_session, start_session
 from fedblog.web.dashboard_stats import dashboard_values
 from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
+from fedblog.web.origin_check import posted_from_this_site
 from fedblog.web.ratelimit import SharedRateLimiter, client_ip
 from fedblog.web.render import TEMPLATES_DIR, render_html
 
@@ -31,10 +32,9 @@ ADMIN_CSS = TEMPLATES_DIR / "admin" / "admin.css"
 
 def login_limiter(app: web.Application) -> SharedRateLimiter:
     state = app[STATE_KEY]
-    if "admin_login_limiter" not in state:
-        state["admin_login_limiter"] = SharedRateLimiter(app[CONTEXT_KEY].db, "login", LOGIN_ATTEMPTS, LOGIN_WINDOW)
-    limiter: SharedRateLimiter = state["admin_login_limiter"]
-    return limiter
+    if state.login_limiter is None:
+        state.login_limiter = SharedRateLimiter(app[CONTEXT_KEY].db, "login", LOGIN_ATTEMPTS, LOGIN_WINDOW)
+    return state.login_limiter
 
 
 def safe_next(target: str) -> str:
@@ -47,15 +47,6 @@ def safe_next(target: str) -> str:
     if parts.scheme or parts.netloc:
         return "/admin"
     return target
-
-
-def same_origin(request: web.Request) -> bool:
-    """A browser's Origin header, when sent, must be this site: a login form posted from elsewhere is refused."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    base = urlsplit(get_context(request).urls.base)
-    return origin.rstrip("/") == f"{base.scheme}://{base.netloc}"
 
 
 def login_page(request: web.Request, next_path: str, error: str = "", status: int = 200) -> web.Response:
@@ -81,7 +72,7 @@ async def show_login(request: web.Request) -> web.Response:
 async def submit_login(request: web.Request) -> web.Response:
     ctx = get_context(request)
     _ = ctx.i18n.gettext
-    if not same_origin(request):
+    if not posted_from_this_site(request):
         raise web.HTTPForbidden(text="This login form was sent from another site.")
     limiter = login_limiter(request.app)
     ip = client_ip(request)

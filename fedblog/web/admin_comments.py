@@ -4,6 +4,7 @@ author, and the list of approved commenters. Every change goes through CommentSe
 from __future__ import annotations
 
 import math
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -121,7 +122,7 @@ async def moderate(request: web.Request) -> web.Response:
     action = request.match_info["action"]
     tab = tab_from(form_text(form, "tab", 20))
     page = page_from(form_text(form, "page", 10))
-    view = {
+    view: dict[str, Any] = {
         "origin": form_text(form, "origin", 20) if form_text(form, "origin", 20) in ORIGINS else "",
         "words": form_text(form, "q", 200),
     }

@@ -60,7 +60,7 @@ class PostFormValues:
 
     @classmethod
     def from_form(cls, form: MultiDictProxy[object], draft: bool) -> PostFormValues:
-        values = {name: form_text(form, name) for name in FIELDS}  # type: ignore[arg-type]
+        values = {name: form_text(form, name) for name in FIELDS}
         return cls(**values, draft=draft, comments_open=form.get("comments_open") == "on")
 
     def to_input(self, current: Post | None = None) -> PostInput:

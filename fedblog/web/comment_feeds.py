@@ -41,6 +41,7 @@ class CommentEntry:
 
 def comment_to_entry(ctx: Context, comment: Comment) -> CommentEntry:
     author = comment.author
+    uri: str | None
     if author.kind == AuthorKind.OWNER:
         name, uri = ctx.settings.author.display_name or ctx.settings.author.username, ctx.urls.profile()
     elif author.kind == AuthorKind.REMOTE:

@@ -9,7 +9,7 @@ bot learns nothing. Held comments redirect with a signed cookie that lets only t
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -19,6 +19,7 @@ from fedblog.store.db import StorageUnavailable
 from fedblog.web.csrf import check_token
 from fedblog.web.keys import CONTEXT_KEY, SETTINGS_KEY, STATE_KEY, get_context
 from fedblog.web.middleware import STORAGE_RETRY_AFTER_SECONDS
+from fedblog.web.origin_check import posted_from_this_site
 from fedblog.web.page_cache import personalize
 from fedblog.web.post_page import (
     CSRF_SCOPE,
@@ -40,12 +41,11 @@ FORM_FIELDS = ("name", "email", "website", "message", "parent_id")
 
 def comment_limiter(app: web.Application) -> SharedRateLimiter:
     state = app[STATE_KEY]
-    if "comment_limiter" not in state:
-        state["comment_limiter"] = SharedRateLimiter(
+    if state.comment_limiter is None:
+        state.comment_limiter = SharedRateLimiter(
             app[CONTEXT_KEY].db, "comment", app[SETTINGS_KEY].comments.rate_limit_per_minute, 60
         )
-    limiter: SharedRateLimiter = state["comment_limiter"]
-    return limiter
+    return state.comment_limiter
 
 
 async def read_form(request: web.Request) -> dict[str, str]:
@@ -63,15 +63,6 @@ async def read_form(request: web.Request) -> dict[str, str]:
     for key, value in pairs:
         form.setdefault(key, value)
     return form
-
-
-def same_origin(request: web.Request) -> bool:
-    """Browsers send Origin on POST; when present it must be this site (a cross-site form is refused)."""
-    origin = request.headers.get("Origin")
-    if origin is None or origin == "null":
-        return origin is None
-    base = urlsplit(get_context(request).urls.base)
-    return origin.rstrip("/") == f"{base.scheme}://{base.netloc}"
 
 
 def too_many_requests(request: web.Request, retry_after: int) -> web.Response:
@@ -115,7 +106,7 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
     data = await read_form(request)
     values = CommentForm(**{name: data.get(name, "") for name in FORM_FIELDS})
     token_ok = check_token(site_secret(request.app), CSRF_SCOPE, data.get("csrf_token", ""))
-    if not token_ok or not same_origin(request):
+    if not token_ok or not posted_from_this_site(request):
         message = ctx.i18n.gettext("This form has expired. Your comment was not sent: please send it again.")
         return await form_again(request, post, FormState(values=values, message=message), status=403)
     if data.get(HONEYPOT_FIELD):

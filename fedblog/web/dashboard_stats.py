@@ -18,15 +18,13 @@ from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 60
-_COUNTER = "post_view_counter"
 
 
 def view_counter(app: web.Application) -> ViewCounter:
     state = app[STATE_KEY]
-    if _COUNTER not in state:
-        state[_COUNTER] = ViewCounter()
-    counter: ViewCounter = state[_COUNTER]
-    return counter
+    if state.view_counter is None:
+        state.view_counter = ViewCounter()
+    return state.view_counter
 
 
 def count_view(request: web.Request, slug: str, status: int) -> None:

@@ -75,10 +75,9 @@ async def interaction_page(request: web.Request) -> web.Response:
 
 def limiter(request: web.Request) -> RateLimiter:
     state = request.app[STATE_KEY]
-    if _LIMITER not in state:
-        state[_LIMITER] = RateLimiter(LOOKUPS_PER_MINUTE, 60)
-    found: RateLimiter = state[_LIMITER]
-    return found
+    if state.interaction_limiter is None:
+        state.interaction_limiter = RateLimiter(LOOKUPS_PER_MINUTE, 60)
+    return state.interaction_limiter
 
 
 async def interaction_submit(request: web.Request) -> web.Response:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import jinja2
 from aiohttp import web
@@ -10,10 +11,35 @@ from aiohttp import web
 from fedblog.config import Settings
 from fedblog.context import Context
 
+if TYPE_CHECKING:  # the owners below import this module: their types only, no cycle at run time
+    from fedblog.services.dashboard import ViewCounter
+    from fedblog.web.middleware import NotFoundAnswer
+    from fedblog.web.page_cache import PageCache
+    from fedblog.web.post_page import PostPageExtra
+    from fedblog.web.ratelimit import RateLimiter, SharedRateLimiter
+
+
+@dataclass
+class WebState:
+    """What the web layer keeps for one app. Each field is made on first use by the module named beside it."""
+
+    page_cache: PageCache | None = None  # web/page_cache.py
+    view_counter: ViewCounter | None = None  # web/dashboard_stats.py: post views, written once a minute
+    visitor_secret: bytes | None = None  # web/post_page.py: CSRF tokens and the held-comment cookie
+    # Hooks: the post page's extra template values (reactions, mentions), better answers than a 404 (tombstones).
+    post_page_extras: list[PostPageExtra] = field(default_factory=list)  # web/post_page.py
+    not_found_answers: list[NotFoundAnswer] = field(default_factory=list)  # web/middleware.py
+    # Rate limiters.
+    login_limiter: SharedRateLimiter | None = None  # web/admin.py (counted in the database)
+    comment_limiter: SharedRateLimiter | None = None  # web/comments.py (counted in the database)
+    search_limiter: RateLimiter | None = None  # web/search.py
+    interaction_limiter: RateLimiter | None = None  # web/interaction.py
+    webmention_limiters: tuple[RateLimiter, RateLimiter] | None = None  # web/webmention.py (by IP, by host)
+
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CONTEXT_KEY = web.AppKey("context", Context)
 JINJA_KEY = web.AppKey("jinja", jinja2.Environment)
-STATE_KEY = web.AppKey("state", dict[str, Any])  # per-app mutable state (rate limiters, caches)
+STATE_KEY = web.AppKey("state", WebState)
 
 
 def get_context(request: web.Request) -> Context:

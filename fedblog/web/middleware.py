@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from fedblog.store.db import StorageUnavailable
 from fedblog.web.keys import STATE_KEY, get_context
@@ -22,7 +23,6 @@ CSP = (
 
 # Answers a module can give instead of a plain 404 (a deleted post's id answers 410 with a Tombstone).
 NotFoundAnswer = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
-_NOT_FOUND_ANSWERS = "not_found_answers"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
 HTML_SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"}
 ADMIN_PREFIX = "/admin"
@@ -31,12 +31,11 @@ STORAGE_RETRY_AFTER_SECONDS = 120
 
 
 def not_found_answers(app: web.Application) -> list[NotFoundAnswer]:
-    answers: list[NotFoundAnswer] = app[STATE_KEY].setdefault(_NOT_FOUND_ANSWERS, [])
-    return answers
+    return app[STATE_KEY].not_found_answers
 
 
 @web.middleware
-async def site_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def site_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """What every answer needs, in one middleware (each is a coroutine layer on every request, and the cached
     read path is a few dozen microseconds): a better answer than 404 where a module has one, error pages in the
     site language, security headers, and no caching of admin answers."""
@@ -49,7 +48,7 @@ async def site_middleware(request: web.Request, handler: web.Handler) -> web.Str
     return response
 
 
-async def _answer(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         try:
             return await handler(request)
@@ -93,7 +92,7 @@ def is_private_admin_path(path: str) -> bool:
 
 
 async def _better_than_404(request: web.Request) -> web.StreamResponse | None:
-    for answer in request.app[STATE_KEY].get(_NOT_FOUND_ANSWERS, ()):
+    for answer in request.app[STATE_KEY].not_found_answers:
         response = await answer(request)
         if response is not None:
             return response

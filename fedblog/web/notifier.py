@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from fedblog.services.notifications import Notifier
+from fedblog.services.supervision import supervised
 from fedblog.web.keys import CONTEXT_KEY
 
 log = logging.getLogger(__name__)
@@ -28,11 +27,8 @@ async def notifier_lifetime(app: web.Application) -> AsyncIterator[None]:
         log.exception("preparing the e-mail notifier failed")
     # Running even when off: notifications can be turned on from the admin's settings page without a restart
     # (a period with them off is one sleep and one check).
-    task = asyncio.create_task(notifier.run_forever())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with supervised(("e-mail notifier", notifier.run_forever)):
+        yield
 
 
 def setup(app: web.Application) -> None:

@@ -26,7 +26,6 @@ from fedblog.web.middleware import HTML_SECURITY_HEADERS, SECURITY_HEADERS
 
 CSRF_PLACEHOLDER = "__fedblog_csrf_token__"
 _PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
-_STATE_NAME = "page_cache"
 MAX_ENTRIES = 512
 MAX_BYTES = 64 * 1024 * 1024
 # Well under the token's lifetime (a day, web/csrf.py): a page read just before a renewal still has hours.
@@ -109,10 +108,9 @@ class PageCache:
 
 def page_cache(app: web.Application) -> PageCache:
     state = app[STATE_KEY]
-    if _STATE_NAME not in state:
-        state[_STATE_NAME] = PageCache()
-    cache: PageCache = state[_STATE_NAME]
-    return cache
+    if state.page_cache is None:
+        state.page_cache = PageCache()
+    return state.page_cache
 
 
 def page_from_response(response: web.Response) -> CachedPage:

@@ -35,25 +35,22 @@ HELD_LIFETIME_SECONDS = 3600
 # Helpers for later features (fediverse reactions, "reply from your account") add template values here:
 # each is called as `await extra(request, post)` and returns a dict merged into the post page's values.
 PostPageExtra = Callable[[web.Request, Post], Awaitable[dict[str, Any]]]
-_EXTRAS_NAME = "post_page_extras"
 
 
 def post_page_extras(app: web.Application) -> list[PostPageExtra]:
-    extras: list[PostPageExtra] = app[STATE_KEY].setdefault(_EXTRAS_NAME, [])
-    return extras
+    return app[STATE_KEY].post_page_extras
 
 
 def site_secret(app: web.Application) -> bytes:
     """Derived from the site's private key: secret, stable across restarts, no extra file."""
     state = app[STATE_KEY]
-    if "visitor_secret" not in state:
+    if state.visitor_secret is None:
         key = app[CONTEXT_KEY].private_key
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        state["visitor_secret"] = derive_secret(pem)
-    secret: bytes = state["visitor_secret"]
-    return secret
+        state.visitor_secret = derive_secret(pem)
+    return state.visitor_secret
 
 
 def csrf_token_factory(app: web.Application) -> Callable[[], str]:

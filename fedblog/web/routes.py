@@ -32,7 +32,7 @@ from fedblog.web import (
 def setup(app: web.Application) -> None:
     # No two routes match the same path (AP endpoints negotiate on the pages' own URLs, in their handlers), so the
     # order only decides which patterns aiohttp tries first: the blog's, the most requested, come first.
-    modules = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
-    modules = (*modules, media, admin_blocklists, dashboard_stats, reading)
+    first = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
+    modules = (*first, media, admin_blocklists, dashboard_stats, reading)
     for module in (*modules, webmention, search, seo, comment_feeds, notifier, preview, health):
         module.setup(app)

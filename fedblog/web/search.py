@@ -15,15 +15,13 @@ from fedblog.web.ratelimit import RateLimiter, client_ip
 from fedblog.web.render import render_html
 
 SEARCHES_PER_MINUTE = 30
-_LIMITER = "search_limiter"
 
 
 def search_limiter(app: web.Application) -> RateLimiter:
     state = app[STATE_KEY]
-    if _LIMITER not in state:
-        state[_LIMITER] = RateLimiter(SEARCHES_PER_MINUTE, 60.0)
-    limiter: RateLimiter = state[_LIMITER]
-    return limiter
+    if state.search_limiter is None:
+        state.search_limiter = RateLimiter(SEARCHES_PER_MINUTE, 60.0)
+    return state.search_limiter
 
 
 def too_many_searches(request: web.Request, retry_after: int) -> web.Response:

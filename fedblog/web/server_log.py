@@ -14,7 +14,7 @@ from aiohttp.log import server_logger
 REASON_CHARS = 200
 
 
-class MalformedRequestsInOneLine(logging.LoggerAdapter):  # type: ignore[type-arg]
+class MalformedRequestsInOneLine(logging.LoggerAdapter):
     """Given to aiohttp's request handler as its logger (Application handler_args)."""
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:

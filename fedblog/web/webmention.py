@@ -4,8 +4,6 @@ header; the <link> is in templates/blog/post.html), the "Mentions" list of the p
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,10 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from fedblog.models import Post
-from fedblog.protocol.webmention import InvalidRequest, host_of
+from fedblog.protocol.addresses import hostname_of
+from fedblog.protocol.webmention import InvalidRequest
+from fedblog.services.supervision import Loop, supervised
 from fedblog.services.webmention_receive import QueueFull, WebmentionVerifier, accept_webmention
 from fedblog.services.webmention_send import WebmentionSender, sending_enabled
-from fedblog.store.db import StorageUnavailable
 from fedblog.store.webmentions import WebmentionStore
 from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.post_page import post_page_extras
@@ -27,15 +26,14 @@ log = logging.getLogger(__name__)
 PER_IP_PER_MINUTE = 30
 PER_SOURCE_HOST_PER_MINUTE = 10
 MAX_FIELD_CHARS = 2048
-_LIMITER_NAME = "webmention_limits"
 
 
 def _limiters(app: web.Application) -> tuple[RateLimiter, RateLimiter]:
     state = app[STATE_KEY]
-    if _LIMITER_NAME not in state:
-        state[_LIMITER_NAME] = (RateLimiter(PER_IP_PER_MINUTE, 60.0), RateLimiter(PER_SOURCE_HOST_PER_MINUTE, 60.0))
-    limiters: tuple[RateLimiter, RateLimiter] = state[_LIMITER_NAME]
-    return limiters
+    if state.webmention_limiters is None:
+        by_ip, by_host = RateLimiter(PER_IP_PER_MINUTE, 60.0), RateLimiter(PER_SOURCE_HOST_PER_MINUTE, 60.0)
+        state.webmention_limiters = (by_ip, by_host)
+    return state.webmention_limiters
 
 
 def _plain(status: int, text: str, retry_after: int | None = None) -> web.Response:
@@ -58,7 +56,7 @@ async def receive(request: web.Request) -> web.Response:
         return _plain(400, "'source' and 'target' must be URLs of at most 2048 characters.")
     by_ip, by_host = _limiters(request.app)
     ip = client_ip(request)
-    host = host_of(source.strip())
+    host = hostname_of(source.strip())
     for limiter, key in ((by_ip, ip), (by_host, host)):
         if not limiter.allow(key):
             return _plain(429, "Too many webmentions; try again later.", limiter.retry_after(key))
@@ -78,32 +76,14 @@ async def mentions_extra(request: web.Request, post: Post) -> dict[str, Any]:
 
 async def background_work(app: web.Application) -> AsyncIterator[None]:
     ctx = app[CONTEXT_KEY]
-    workers = []
+    workers: list[Loop] = []
     if ctx.settings.webmention.receive:
-        workers.append(("verification", WebmentionVerifier(ctx).run))
+        workers.append(("webmention verification worker", WebmentionVerifier(ctx).run))
     if sending_enabled(ctx):
-        workers.append(("sending", WebmentionSender(ctx).run))
+        workers.append(("webmention sending worker", WebmentionSender(ctx).run))
 
-    async def keep_running(name: str, run: Any) -> None:
-        while True:
-            try:
-                await run()
-            except asyncio.CancelledError:
-                raise
-            except StorageUnavailable as error:  # its jobs stay queued; one line, no traceback
-                log.warning("the webmention %s worker paused: %s", name, error)
-                await asyncio.sleep(30)
-            except Exception:
-                log.exception("the webmention %s worker stopped; restarting it", name)
-                await asyncio.sleep(5)
-
-    tasks = [asyncio.create_task(keep_running(name, run)) for name, run in workers]
-    yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async with supervised(*workers):
+        yield
 
 
 def setup(app: web.Application) -> None:

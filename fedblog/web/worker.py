@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -13,7 +11,7 @@ from fedblog.services.delivery import DeliveryWorker
 from fedblog.services.federation import announce_profile_changes
 from fedblog.services.inbox import process_unprocessed
 from fedblog.services.scheduling import publish_scheduled_posts
-from fedblog.store.db import StorageUnavailable
+from fedblog.services.supervision import keep_running, supervised
 from fedblog.web.keys import CONTEXT_KEY
 
 log = logging.getLogger(__name__)
@@ -30,17 +28,7 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
             await process_unprocessed(ctx)
         except Exception:
             log.exception("processing the inbox left over from the last run failed")
-        while True:
-            try:
-                await DeliveryWorker(ctx).run()
-            except asyncio.CancelledError:
-                raise
-            except StorageUnavailable as error:  # nothing lost: its jobs stay queued; one line, no traceback
-                log.warning("the delivery worker paused: %s; retrying in %d s", error, STORAGE_PAUSE_SECONDS)
-                await asyncio.sleep(STORAGE_PAUSE_SECONDS)
-            except Exception:
-                log.exception("the delivery worker stopped; restarting it")
-                await asyncio.sleep(5)
+        await keep_running("delivery worker", lambda: DeliveryWorker(ctx).run())
 
     try:
         # Before serving: a quick read (and at most one insert), so that pages cached later stay valid.
@@ -51,13 +39,11 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
         await ctx.posts.fill_missing_text()  # once, after the upgrade that added it (search snippets)
     except Exception:
         log.exception("filling the posts' plain text failed")
-    tasks = [asyncio.create_task(catch_up_then_deliver()), asyncio.create_task(publish_scheduled_posts(ctx))]
-    yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async with supervised(
+        ("inbox catch-up and delivery worker", catch_up_then_deliver),
+        ("scheduled posts publisher", lambda: publish_scheduled_posts(ctx)),
+    ):
+        yield
 
 
 def setup(app: web.Application) -> None:

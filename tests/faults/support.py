@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from fedblog.assembly import open_context
 from fedblog.config import Settings, load_settings
-from fedblog.context import open_context
 from fedblog.services.federation import announce_profile_changes
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.followers import FollowerStore

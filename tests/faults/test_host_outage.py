@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from fedblog.context import Context, open_context
+from fedblog.assembly import open_context
+from fedblog.context import Context
 from fedblog.services.delivery import DeliveryWorker, next_delay
 from fedblog.services.posts import PostInput, PostService
 from tests.conftest import free_port

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from fedblog.context import open_context
+from fedblog.assembly import open_context
 from tests.conftest import free_port
 from tests.faults.support import InboxFarm, ServedBlog, add_followers, fault_site, publish_offline, run_cli, wait_until
 from tests.integration.blog_support import CSRF_RE

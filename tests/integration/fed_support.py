@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -30,18 +27,6 @@ async def fetch_json(url: str, accept: str = AS2) -> dict[str, Any]:
     assert status == 200, (url, status, text)
     assert headers["Content-Type"] == AS2
     return json.loads(text)
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:
-    """Poll until `check` returns something truthy (background work); fail with `what` after the timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still not true after {timeout:.0f} s")
-        await asyncio.sleep(0.05)
 
 
 async def admin_session(site: Any) -> tuple[aiohttp.ClientSession, str]:

@@ -6,8 +6,9 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from tests.conftest import LiveSite
+from tests.helpers import ADMIN_CSRF_RE, log_in
 from tests.integration.blog_support import get, new_session
-from tests.integration.test_admin import ADMIN_CSRF_RE, Admin, log_in
+from tests.integration.test_admin import Admin
 
 
 @contextlib.asynccontextmanager

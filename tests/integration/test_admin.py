@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -12,9 +10,8 @@ import pytest
 
 from fedblog.models import CommentStatus
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory
+from tests.helpers import ADMIN_CSRF_RE, log_in, thread_parents
 from tests.integration.blog_support import Page, add_comment, get, new_session, post_form, publish
-
-ADMIN_CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class Admin:
@@ -32,16 +29,6 @@ class Admin:
         return await post_form(self.site, path, {**data, "csrf_token": self.csrf} if with_csrf else data, self.session)
 
 
-async def log_in(
-    site: LiveSite,
-    session: aiohttp.ClientSession,
-    password: str = ADMIN_PASSWORD,
-    headers: dict[str, str] | None = None,
-    **extra: str,
-) -> Page:
-    return await post_form(site, "/admin/login", {"password": password, **extra}, session, headers=headers or {})
-
-
 @pytest.fixture
 async def admin(site: LiveSite) -> AsyncIterator[Admin]:
     session = new_session()
@@ -57,42 +44,6 @@ async def admin(site: LiveSite) -> AsyncIterator[Admin]:
 
 def set_cookie_header(page: Page) -> str:
     return "; ".join(value for value in page.headers.getall("Set-Cookie", []) if value.startswith("fedblog_admin="))
-
-
-class ThreadParser(HTMLParser):
-    """For each <article id="comment-N">, the comment it is nested under on the page (None at the top)."""
-
-    VOID = frozenset({"br", "img", "input", "meta", "link", "hr", "source", "wbr"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[list[object]] = []
-        self.parents: dict[int, int | None] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.VOID:
-            return
-        self.stack.append([tag, None])
-        element_id = dict(attrs).get("id") or ""
-        if tag == "article" and element_id.startswith("comment-") and element_id[8:].isdigit():
-            comment_id = int(element_id[8:])
-            items = [entry for entry in self.stack if entry[0] == "li"]
-            own = next((entry for entry in reversed(items) if entry[1] is None), None)
-            if own is not None:
-                own[1] = comment_id
-            enclosing = [entry[1] for entry in items if entry is not own and entry[1] is not None]
-            self.parents[comment_id] = enclosing[-1] if enclosing else None  # type: ignore[assignment]
-
-    def handle_endtag(self, tag: str) -> None:
-        while self.stack:
-            if self.stack.pop()[0] == tag:
-                break
-
-
-def thread_parents(html: str) -> dict[int, int | None]:
-    parser = ThreadParser()
-    parser.feed(html)
-    return parser.parents
 
 
 # Login and sessions

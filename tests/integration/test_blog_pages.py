@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from fedblog.context import open_context
+from fedblog.assembly import open_context
 from fedblog.services.posts import PostInput, PostService
 from fedblog.web.page_cache import page_cache
 from tests.conftest import LiveSite, SiteFactory

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,9 +18,9 @@ from fedblog.models import CommentStatus
 from fedblog.passwords import verify_password
 from fedblog.store.db import available_migrations
 from tests.conftest import LiveSite, free_port, make_site
+from tests.helpers import FEDBLOG, Result, clean_env, run
 from tests.integration.blog_support import add_comment, get, publish
 
-FEDBLOG = str(Path(sys.executable).parent / "fedblog")
 POST_MD = """---
 title: Written in my editor
 slug: from-the-cli
@@ -31,34 +29,6 @@ date: 2026-02-21
 ---
 Hello from **the command line**.
 """
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("FEDBLOG_")}
-    env.pop("HOST", None)
-    env.pop("PORT", None)
-    return env | extra
-
-
-async def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdin: str = "") -> Result:
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=cwd,
-        env=env or clean_env(),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=60)
-    assert process.returncode is not None
-    return Result(process.returncode, out.decode(), err.decode())
 
 
 async def fedblog(*args: str, **kwargs: object) -> Result:

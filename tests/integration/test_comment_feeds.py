@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from fedblog.models import CommentOrigin, CommentStatus, Post, Visibility
 from fedblog.services.comments import CommentService
-from fedblog.store.comments import CommentStore, NewComment
+from fedblog.store.comments import NewComment, RemoteAuthor
 from tests.conftest import LiveSite
 from tests.integration.blog_support import add_comment, get, publish
 
@@ -42,17 +42,11 @@ async def add_remote_comment(site: LiveSite, post: Post, text: str, visibility: 
         visibility=visibility,
         remote_id=f"https://remote.example/notes/{visibility.value}",
     )
-    await site.ctx.db.run_transaction(
-        lambda raw: CommentStore.insert_remote_comment_sync(
-            raw,
-            new,
-            actor_id="https://remote.example/users/alice",
-            name="Alice",
-            handle="@alice@remote.example",
-            avatar_url=None,
-            profile_url="https://remote.example/@alice",
-        )
+    alice = RemoteAuthor(
+        "https://remote.example/users/alice", "Alice", "@alice@remote.example", None, "https://remote.example/@alice"
     )
+    async with site.ctx.db.transaction() as conn:
+        await site.ctx.comments.add_comment(conn, new, alice)
 
 
 async def test_comments_feed__lists_approved_public_comments_newest_first(site: LiveSite) -> None:

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from fedblog.assembly import open_context
 from fedblog.clock import from_text
 from fedblog.config import load_settings
-from fedblog.context import Context, open_context
+from fedblog.context import Context
 from fedblog.services.delivery import LOCK_DURATION, DeliveryWorker
 from fedblog.services.inbox import note_contact
 from fedblog.services.posts import PostInput, PostService
@@ -20,8 +21,8 @@ from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, make_site
+from tests.helpers import eventually
 from tests.integration.fake_remote import FakeRemote
-from tests.integration.fed_support import eventually
 
 
 class Clock:

@@ -16,8 +16,9 @@ from fedblog.services.followers import FollowerService
 from fedblog.store.blocks import BlockStore
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite, SiteFactory
+from tests.helpers import eventually
 from tests.integration.fake_remote import FakeRemote, follow_activity, remote_key, undo_follow_activity
-from tests.integration.fed_support import eventually, fetch_json
+from tests.integration.fed_support import fetch_json
 
 
 @pytest.fixture

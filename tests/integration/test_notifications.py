@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from fedblog.context import open_context
+from fedblog.assembly import open_context
 from fedblog.models import CommentOrigin, CommentStatus
 from fedblog.services.comments import CommentService
 from fedblog.services.notifications import Notifier, Outcome
@@ -28,8 +28,8 @@ from fedblog.store.followers import FollowerStore
 from fedblog.store.notifications import NotificationStore
 from fedblog.web.notifier import NOTIFIER_KEY
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory, free_port
+from tests.helpers import FEDBLOG, clean_env, run
 from tests.integration.blog_support import Page, add_comment, get, new_session, post_form, publish, submit_comment
-from tests.integration.test_cli import FEDBLOG, clean_env, run
 
 AUTHOR_EMAIL = "author@example.org"
 PASSWORD = "s3cret-Pa55word-never-logged"

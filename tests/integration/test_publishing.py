@@ -13,17 +13,18 @@ from pathlib import Path
 from aiohttp import web
 
 from fedblog.app import create_app
+from fedblog.assembly import open_context
 from fedblog.clock import utcnow
 from fedblog.config import load_settings
-from fedblog.context import open_context
 from fedblog.models import PostState, post_state
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, free_port, make_site
+from tests.helpers import eventually
 from tests.integration import test_admin, test_delivery
 from tests.integration.blog_support import get, publish
 from tests.integration.fake_remote import FakeRemote
-from tests.integration.fed_support import AS2, eventually, fetch
+from tests.integration.fed_support import AS2, fetch
 from tests.integration.test_admin import Admin, post_fields
 from tests.integration.test_delivery import add_follower, start_remote
 

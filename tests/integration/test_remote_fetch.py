@@ -19,8 +19,8 @@ from fedblog.services.http import FetchError, HttpClient, get_http
 from fedblog.services.remote import RemoteActors, RemoteError
 from fedblog.services.verification import Rejected, Verified, verify_inbound
 from tests.conftest import LiveSite
+from tests.helpers import rfc9421_sign
 from tests.integration.remote_peer import AS2, RemotePeer, peer_key, public_pem
-from tests.unit.test_httpsig import rfc9421_sign
 
 PeerFactory = Callable[..., Awaitable[RemotePeer]]
 ACTIVITY = b'{"@context":"https://www.w3.org/ns/activitystreams","type":"Follow","id":"x"}'

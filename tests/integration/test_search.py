@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from fedblog.context import open_context
+from fedblog.assembly import open_context
 from fedblog.services.posts import PostInput, PostService
 from fedblog.web.page_cache import page_cache
 from fedblog.web.search import SEARCHES_PER_MINUTE

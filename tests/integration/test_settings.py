@@ -11,15 +11,15 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from fedblog.assembly import open_context
 from fedblog.config import editable_values
-from fedblog.context import open_context
 from fedblog.store.settings import SettingsStore
 from tests.conftest import ADMIN_PASSWORD, LiveSite
+from tests.helpers import eventually, log_in
 from tests.integration.blog_support import get, new_session
 from tests.integration.fake_remote import FakeRemote
-from tests.integration.fed_support import eventually
 from tests.integration.studio_support import logged_in
-from tests.integration.test_admin import Admin, log_in
+from tests.integration.test_admin import Admin
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 
 from fedblog.app import create_app
+from fedblog.assembly import open_context
 from fedblog.config import load_settings
-from fedblog.context import open_context
 from fedblog.models import CommentOrigin, CommentStatus, Post
 from fedblog.services.blocks import add_block
 from fedblog.services.comments import CommentService

@@ -7,11 +7,7 @@ The peer trusts the throwaway CA through NODE_EXTRA_CA_CERTS.
 
 from __future__ import annotations
 
-import asyncio
-import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +18,7 @@ from aiohttp import web
 from fedblog.app import create_app
 from fedblog.config import load_settings
 from tests.conftest import LiveSite, free_port, make_site
-from tests.interop.peer_process import WAIT_TIMEOUT, PeerProcess
+from tests.interop.peer_process import PeerProcess
 from tests.interop.tls import TlsFiles, make_tls_files
 from tests.interop.tls_proxy import TlsProxy, close_tls_runner
 
@@ -135,45 +131,3 @@ async def follow_blog(peer: PeerProcess, blog: HttpsBlog) -> dict[str, Any]:
     return sent
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = WAIT_TIMEOUT) -> Any:
-    """Poll `check` until it returns something truthy, for at most `timeout` seconds (inbox work may be async)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still not true after {timeout:.0f} s")
-        await asyncio.sleep(0.05)
-
-
-class _ThreadParser(HTMLParser):
-    """Reads the comment tree off a post page: which comment's <li> each comment <article> sits in."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.open_items: list[int | None] = []  # one entry per open <li>: the comment it holds, once seen
-        self.parents: dict[int, int | None] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "li":
-            self.open_items.append(None)
-        elif tag == "article":
-            found = re.fullmatch(r"comment-(\d+)", dict(attrs).get("id") or "")
-            if found and self.open_items:
-                comment_id = int(found.group(1))
-                self.open_items[-1] = comment_id
-                enclosing = [item for item in self.open_items[:-1] if item is not None]
-                self.parents[comment_id] = enclosing[-1] if enclosing else None
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "li" and self.open_items:
-            self.open_items.pop()
-
-
-def thread_parents(html: str) -> dict[int, int | None]:
-    """{comment id: id of the comment it is shown under, or None at the top level} as the page nests them."""
-    parser = _ThreadParser()
-    parser.feed(html)
-    parser.close()
-    return parser.parents

@@ -9,7 +9,8 @@ from __future__ import annotations
 from fedblog.models import Comment, Post
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.services.posts import PostInput, PostService
-from tests.interop.conftest import HttpsBlog, deliver, eventually, thread_parents
+from tests.helpers import eventually, thread_parents
+from tests.interop.conftest import HttpsBlog, deliver
 from tests.interop.peer_process import PeerProcess
 
 

@@ -7,7 +7,8 @@ import pytest
 from fedblog.services.followers import FollowerService
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.followers import FollowerStore
-from tests.interop.conftest import HttpsBlog, HttpsBlogFactory, deliver, eventually, follow_blog
+from tests.helpers import eventually
+from tests.interop.conftest import HttpsBlog, HttpsBlogFactory, deliver, follow_blog
 from tests.interop.peer_process import PeerError, PeerProcess
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"

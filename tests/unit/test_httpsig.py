@@ -22,9 +22,9 @@ from fedblog.protocol.httpsig import (
     sign_request,
     verify_request,
 )
+from tests.helpers import KEY_ID, rfc9421_sign
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-KEY_ID = "https://remote.example/users/alice#main-key"
 INBOX = "https://blog.example/actor/inbox"
 BODY = b'{"type":"Follow","id":"https://remote.example/1"}'
 
@@ -73,32 +73,6 @@ def cavage_sign(key: rsa.RSAPrivateKey, header_values: list[tuple[str, str]], al
     return (
         f'keyId="{KEY_ID}",algorithm="{algorithm}",headers="{names}",signature="{base64.b64encode(signature).decode()}"'
     )
-
-
-def rfc9421_sign(
-    key: rsa.RSAPrivateKey, method: str, url: str, body: bytes | None, created: int, key_id: str = KEY_ID
-) -> dict[str, str]:
-    """A small RFC 9421 signer shaped like Fedify's: @method @target-uri @authority content-type content-digest."""
-    authority = url.split("/")[2]
-    headers = {"Host": authority, "Content-Type": "application/activity+json"}
-    components = ["@method", "@target-uri", "@authority", "content-type"]
-    values = {"@method": method, "@target-uri": url, "@authority": authority, "content-type": headers["Content-Type"]}
-    if body is not None:
-        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
-        headers["Content-Digest"] = f"sha-256=:{digest}:"
-        components.append("content-digest")
-        values["content-digest"] = headers["Content-Digest"]
-    params = (
-        "("
-        + " ".join(f'"{c}"' for c in components)
-        + ")"
-        + f';alg="rsa-v1_5-sha256";keyid="{key_id}";created={created}'
-    )
-    base = "".join(f'"{c}": {values[c]}\n' for c in components) + f'"@signature-params": {params}'
-    signature = base64.b64encode(key.sign(base.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
-    headers["Signature-Input"] = f"sig1={params}"
-    headers["Signature"] = f"sig1=:{signature}:"
-    return headers
 
 
 def test_body_digest__is_sha256_base64_of_the_raw_bytes():

@@ -11,10 +11,23 @@ PACKAGE = Path(__file__).resolve().parents[2] / "fedblog"
 
 # For each layer, the fedblog packages it must never import (directly, even lazily inside a function).
 FORBIDDEN = {
-    "protocol": ("fedblog.store", "fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.context"),
-    "store": ("fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.protocol"),
-    "services": ("fedblog.web", "fedblog.cli", "fedblog.app"),
+    "protocol": (
+        "fedblog.store",
+        "fedblog.services",
+        "fedblog.web",
+        "fedblog.cli",
+        "fedblog.app",
+        "fedblog.context",
+        "fedblog.assembly",
+    ),
+    "store": ("fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.protocol", "fedblog.assembly"),
+    "services": ("fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.assembly"),
+    "web": ("fedblog.cli", "fedblog.assembly"),
 }
+# The one wiring module (fedblog/assembly.py) knows every service; only the entry points open contexts through it.
+ASSEMBLY_USERS = {"app.py", "cli"}
+# Shared top-level modules the layers build on: they know no layer above the store.
+FOUNDATIONS = ("context.py", "events.py", "models.py", "config.py", "urls.py", "clock.py", "i18n.py", "rendering.py")
 # Pure protocol code does no I/O: no network or database library.
 PROTOCOL_IO_MODULES = ("aiohttp", "aiosqlite", "sqlite3", "socket", "asyncio", "urllib.request", "requests")
 
@@ -27,6 +40,21 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """The imports that run: those under `if TYPE_CHECKING:` name types only."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            node.body = []
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
     return names
 
 
@@ -54,3 +82,46 @@ def test_layering__protocol_code_does_no_io() -> None:
         if name.split(".")[0] in PROTOCOL_IO_MODULES or name in PROTOCOL_IO_MODULES
     ]
     assert offenders == []
+
+
+def test_layering__only_the_entry_points_use_the_wiring_module() -> None:
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "assembly.py"
+        and path.relative_to(PACKAGE).parts[0] not in ASSEMBLY_USERS
+        and any(name.startswith("fedblog.assembly") for name in imported_modules(path))
+    ]
+    assert (PACKAGE / "assembly.py").is_file()
+    assert offenders == []
+
+
+@pytest.mark.parametrize("name", FOUNDATIONS)
+def test_layering__the_context_and_shared_modules_import_no_layer_above_the_store(name: str) -> None:
+    """The Context names the types of the runtime state services keep in it, for the type checker only."""
+    upper = ("fedblog.services", "fedblog.web", "fedblog.cli", "fedblog.app", "fedblog.assembly")
+    imported = runtime_imports(PACKAGE / name) if name == "context.py" else imported_modules(PACKAGE / name)
+    assert [module for module in imported if module.startswith(upper)] == []
+
+
+IMPORT_WORDS = ("import ", "from ")
+
+
+def test_layering__imports_inside_functions_say_why() -> None:
+    """An import inside a function is for a measured start-up cost or a real cycle: a comment says which, on its
+    line or in the comment lines just above it (a group of imports shares one)."""
+    unexplained = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for inner in ast.walk(node):
+                if not isinstance(inner, ast.Import | ast.ImportFrom):
+                    continue
+                above = inner.lineno - 2
+                while above >= 0 and (not lines[above].strip() or lines[above].lstrip().startswith(IMPORT_WORDS)):
+                    above -= 1
+                if "#" not in lines[inner.lineno - 1] and not lines[above].lstrip().startswith("#"):
+                    unexplained.append(f"{path.relative_to(PACKAGE)}:{inner.lineno}")
+    assert unexplained == []

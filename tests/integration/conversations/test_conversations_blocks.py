@@ -6,9 +6,9 @@ import asyncio
 import sys
 
 from tests.conftest import LiveSite
+from tests.helpers import ADMIN_CSRF_RE, log_in
 from tests.integration.blog_support import get, new_session
 from tests.integration.conversation_support import Mastodon, page, publish
-from tests.integration.test_admin import ADMIN_CSRF_RE, log_in
 
 
 async def fedblog(site: LiveSite, *args: str) -> tuple[int, str, str]:

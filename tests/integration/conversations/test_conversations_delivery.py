@@ -3,16 +3,27 @@ replies collections serve."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
-from fedblog.models import Comment, Post
+import pytest
+
+from fedblog.clock import utcnow
+from fedblog.models import Comment, CommentStatus, Post
 from fedblog.protocol.activitystreams import PUBLIC
 from fedblog.services.comments import CommentForm, CommentService
+from fedblog.services.http import NetworkInTransaction
+from fedblog.services.remote import RemoteActors
+from fedblog.store.actors import ActorStore
+from fedblog.store.db import NestedWrite
 from tests.conftest import LiveSite, SiteFactory
+from tests.helpers import eventually, thread_parents
 from tests.integration.conversation_support import Mastodon, page, publish
-from tests.integration.fed_support import AS2, eventually, fetch, fetch_json
-from tests.integration.test_admin import thread_parents
+from tests.integration.fed_support import AS2, fetch, fetch_json
 
 
 async def fediverse_comment(site: LiveSite, remote: Mastodon, post: Post, text: str = "<p>Question?</p>") -> Comment:
@@ -168,3 +179,72 @@ async def test_author_reply_to_a_private_mention__stays_private(site: LiveSite, 
     assert PUBLIC not in json.dumps(create)
     assert "Private answer" not in await page(site, post)
     assert (await fetch(site.ctx.urls.comment_object(reply.id)))[0] == 404
+
+
+async def age_actor(site: LiveSite, actor_id: str) -> None:
+    """Make the cached actor two days old, in the table and in the process's memory of it."""
+    actor = await ActorStore(site.ctx.db).get_actor(actor_id)
+    assert actor is not None
+    await ActorStore(site.ctx.db).upsert_actor(replace(actor, fetched_at=utcnow() - timedelta(days=2)))
+    site.ctx.runtime.actors_by_id.clear()
+    site.ctx.runtime.actors_by_key.clear()
+
+
+async def test_stale_remote_author__approving_replying_and_publishing_to_them_never_hang(
+    site_factory: SiteFactory, remote: Mastodon
+) -> None:
+    """The three writes that address a fediverse commenter whose cached actor is stale: the actor is refetched
+    before the transaction (inside it, its upsert would wait for the write lock its own caller holds)."""
+    site = await site_factory()  # first_time: a visitor's first reply is held, the next one published at once
+    remote.site = site
+    post = await publish(site)
+    comment = await fediverse_comment(site, remote, post)
+    service = CommentService(site.ctx)
+    await service.approve(comment.id)
+    alice = remote.actor_id("alice")
+
+    async def with_stale_actor(what: str, new_name: str, write: Awaitable[Any]) -> Any:
+        await age_actor(site, alice)
+        remote.profiles["alice"] = {"name": new_name}
+        try:
+            result = await asyncio.wait_for(write, timeout=15)
+        except TimeoutError:
+            raise AssertionError(f"{what} hung with a stale actor") from None
+        refreshed = await ActorStore(site.ctx.db).get_actor(alice)
+        assert refreshed is not None and refreshed.name == new_name, what  # refetched, not just used stale
+        return result
+
+    first = CommentForm(name="Vera", email="vera@example.org", message="Held first", parent_id=str(comment.id))
+    held = (await service.submit_web_comment(post, first, ip=None)).comment
+    assert held is not None and held.status == CommentStatus.PENDING
+    await with_stale_actor("approving a held web reply", "Alice One", service.approve(held.id))
+    second = CommentForm(name="Vera", email="vera@example.org", message="Open second", parent_id=str(comment.id))
+    published = await with_stale_actor("an open web reply", "Alice Two", service.submit_web_comment(post, second, None))
+    assert published.comment.status == CommentStatus.APPROVED
+    await with_stale_actor("the author's reply", "Alice Three", service.reply_as_author(comment.id, "Third"))
+
+    async def three_creates() -> list[str] | None:
+        contents = [create["object"]["content"] for create in remote.delivered("Create")]
+        return contents if len(contents) == 3 else None
+
+    contents = await eventually(three_creates, "the three replies at the remote author's inbox")
+    assert [any(text in content for content in contents) for text in ("Held first", "Open second", "Third")] == [
+        True,
+        True,
+        True,
+    ]
+    # Every later write still goes through: nothing is left waiting on the write lock.
+    await asyncio.wait_for(service.mark_spam(published.comment.id), timeout=15)
+
+
+async def test_nested_write__raises_at_once_instead_of_waiting_on_itself(site: LiveSite) -> None:
+    db = site.ctx.db
+    async with db.transaction():
+        with pytest.raises(NestedWrite, match="inside a transaction"):
+            await asyncio.wait_for(db.run_transaction(lambda raw: None), timeout=5)
+        with pytest.raises(NestedWrite, match="inside a transaction"):
+            async with db.transaction():
+                pass
+        with pytest.raises(NetworkInTransaction):
+            await asyncio.wait_for(RemoteActors(site.ctx).get_actor("http://127.0.0.1:9/users/nobody"), timeout=5)
+    assert await asyncio.wait_for(db.run_transaction(lambda raw: 42), timeout=5) == 42  # the write path is free

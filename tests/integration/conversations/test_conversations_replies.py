@@ -8,9 +8,9 @@ import asyncio
 from fedblog.models import CommentStatus
 from fedblog.services.comments import CommentForm, CommentService
 from tests.conftest import LiveSite, SiteFactory
+from tests.helpers import log_in, thread_parents
 from tests.integration.blog_support import get
 from tests.integration.conversation_support import PUBLIC, Mastodon, page, publish, wait_for_processing
-from tests.integration.test_admin import log_in, thread_parents
 
 
 async def test_reply_to_post__shows_the_comment_with_its_remote_author(open_site: LiveSite, remote: Mastodon) -> None:

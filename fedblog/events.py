@@ -1,7 +1,8 @@
 """Listeners told about changes inside the transaction that makes them.
 
 Federation registers one, so that a post published from the admin, the CLI or anywhere enqueues its
-deliveries atomically with the change itself.
+deliveries atomically with the change itself. Inside the transaction a listener does no network I/O (the
+HTTP client refuses it): what it needs from the network is fetched by `prepare`, before the transaction.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Protocol
 
 import aiosqlite
 
-from fedblog.models import Comment, Post
+from fedblog.models import Comment, CommentOrigin, Post
 
 
 class PostListener(Protocol):
@@ -22,6 +23,10 @@ class PostListener(Protocol):
 
 
 class CommentListener(Protocol):
+    async def prepare(self, origin: CommentOrigin, parent: Comment | None) -> None:
+        """Before the transaction that adds or changes a comment of `origin` answering `parent`: the network
+        work the calls below will need (the remote author's actor refreshed)."""
+
     async def comment_approved(self, conn: aiosqlite.Connection, comment: Comment) -> None: ...
 
     async def comment_removed(self, conn: aiosqlite.Connection, comment: Comment) -> None: ...

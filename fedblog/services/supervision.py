@@ -1,0 +1,45 @@
+"""Background loops that must not die with an unexpected error: restarted after a pause, stopped with the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+RESTART_DELAY_SECONDS = 5.0
+Loop = tuple[str, Callable[[], Awaitable[object]]]  # (name for the log, the loop)
+
+
+async def keep_running(name: str, run: Callable[[], Awaitable[object]], delay: float = RESTART_DELAY_SECONDS) -> None:
+    """Run `run` again and again: after an unexpected error it is logged and restarted `delay` seconds later.
+    Only cancellation stops it."""
+    while True:
+        try:
+            await run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled, and the loop's own clean-up failed: stop, as asked, rather than restart.
+                log.exception("the %s failed while stopping", name)
+                raise asyncio.CancelledError from None
+            log.exception("the %s stopped; restarting it", name)
+            await asyncio.sleep(delay)
+
+
+@contextlib.asynccontextmanager
+async def supervised(*loops: Loop) -> AsyncIterator[None]:
+    """Each loop in a task of its own, kept running (keep_running) for the body, cancelled and awaited after it."""
+    tasks = [asyncio.create_task(keep_running(name, run)) for name, run in loops]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
