@@ -11,7 +11,7 @@ import pytest
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
 from tests.integration.fake_remote import FakeRemote, follow_activity
-from tests.integration.fed_support import eventually
+from tests.helpers import eventually
 
 
 @pytest.fixture
