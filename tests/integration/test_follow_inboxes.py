@@ -10,8 +10,8 @@ import pytest
 
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
-from tests.integration.fake_remote import FakeRemote, follow_activity
 from tests.helpers import eventually
+from tests.integration.fake_remote import FakeRemote, follow_activity
 
 
 @pytest.fixture
