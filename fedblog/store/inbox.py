@@ -85,8 +85,8 @@ class InboxStore:
         """settle_sync() inside an open transaction(): with the effects it records."""
         await conn.execute(
             _SETTLE,
-            (record.activity_id, record.actor_id, record.kind, record.object_id, record.body, status, None,
-             to_text(utcnow())),
+            (record.activity_id, record.signer_id, record.actor_id, record.kind, record.object_id, record.body,
+             status, None, to_text(utcnow())),
         )  # fmt: skip
 
     async def settle(self, record: InboxRecord, status: str, error: str = "") -> None:
