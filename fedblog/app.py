@@ -13,6 +13,7 @@ from fedblog.web import routes
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, STATE_KEY, WebState
 from fedblog.web.middleware import site_middleware
 from fedblog.web.render import create_environment, site_globals
+from fedblog.web.server_log import server_handler_args
 
 # Inbound bodies above this are refused with 413 (Mastodon's MAX_JSON_SIZE).
 MAX_BODY_BYTES = 1024 * 1024
@@ -31,7 +32,9 @@ def settle_garbage_collector() -> None:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[site_middleware], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[site_middleware], client_max_size=MAX_BODY_BYTES, handler_args=server_handler_args()
+    )
     app[SETTINGS_KEY] = settings
     app[STATE_KEY] = WebState()
 

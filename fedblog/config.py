@@ -74,6 +74,8 @@ class FederationSettings:
     # A delivery that gets no complete answer in this time is a failed attempt (retried), and frees its slot.
     delivery_timeout_seconds: int = 15
     discoverable: bool = True
+    # Hosts whose senders the inbox never throttles (see services/inbox_limits.py), e.g. ["social.example"].
+    trusted_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -411,6 +413,8 @@ delivery_concurrency = 32
 delivery_per_host = 4
 delivery_timeout_seconds = 15
 discoverable = true
+# hosts whose senders the inbox never throttles, e.g. ["social.example"]
+trusted_hosts = []
 
 [server]
 # true when a reverse proxy (nginx, Caddy) forwards to fedblog: client addresses come from X-Forwarded-For

@@ -22,6 +22,7 @@ from fedblog.urls import Urls
 if TYPE_CHECKING:  # the types of what services keep here; nothing is imported from services at run time
     from fedblog.events import CommentListener, PostListener
     from fedblog.services.http import HttpClient
+    from fedblog.services.inbox_limits import InboxLimits
     from fedblog.services.replies import AuthorFields
 
 
@@ -34,8 +35,11 @@ class Runtime:
     # services/inbox.py: activities being processed (awaited on close), ids taken for processing (oldest
     # first), and the read batch its preflight lookups share.
     inbox_tasks: set[asyncio.Task[str]] = field(default_factory=set)
-    inbox_seen: dict[str, None] = field(default_factory=dict)
+    # (activity id, signer) pairs: duplicates are judged by both, never by id alone.
+    inbox_seen: dict[tuple[str, str], None] = field(default_factory=dict)
     inbox_reads: ReadBatch | None = None
+    # services/inbox_limits.py: token buckets and fetch slots for senders not known yet.
+    inbox_limits: InboxLimits | None = None
     # services/verification.py: (key id, signature) → expiry, for the replay check.
     replay_cache: OrderedDict[tuple[str, bytes], float] = field(default_factory=OrderedDict)
     # services/remote.py: actors by id and by key id, one lock per actor or key fetched, last key refetches.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
-from collections.abc import AsyncIterator, Callable
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +19,45 @@ from fedblog.context import Context
 from fedblog.passwords import hash_password
 from fedblog.protocol.keys import generate_private_key_pem
 from fedblog.web.keys import CONTEXT_KEY
+from tests import netguard
 
 ADMIN_PASSWORD = "correct horse battery staple"
 _KEY_CACHE: dict[str, bytes] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The loopback-only guard, for this process and (through sitecustomize) the Python processes tests start."""
+    netguard.install()
+    if netguard.LOG_ENV not in os.environ:
+        handle, path = tempfile.mkstemp(prefix="netguard-", suffix=".log")
+        os.close(handle)
+        os.environ[netguard.LOG_ENV] = path
+        config.add_cleanup(partial(_remove_log, path))
+    site_dir = str(Path(__file__).resolve().parent / "netguard_site")
+    paths = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+    if site_dir not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([site_dir, *paths])
+
+
+def _remove_log(path: str) -> None:
+    Path(path).unlink(missing_ok=True)
+    os.environ.pop(netguard.LOG_ENV, None)
+
+
+@pytest.fixture(autouse=True)
+def network_guard() -> Iterator[None]:
+    """Fails the test during which anything (this process or one it started) tried to leave loopback."""
+    log_path = Path(os.environ[netguard.LOG_ENV])
+    start = log_path.stat().st_size if log_path.exists() else 0
+    netguard.take_attempts()
+    yield
+    attempts = netguard.take_attempts()
+    if log_path.exists() and log_path.stat().st_size > start:
+        with log_path.open(encoding="utf-8") as log:
+            log.seek(start)
+            attempts += [line.strip() for line in log if line.strip() and f"pid {os.getpid()}:" not in line]
+    if attempts:
+        pytest.fail("tried to reach the network off loopback: " + "; ".join(attempts[:5]), pytrace=False)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 from fedblog import __version__
 from fedblog.config import ConfigError, Settings, load_settings
+from fedblog.store.db import StorageUnavailable
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
@@ -58,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except BrokenPipeError:
         return quiet_after_broken_pipe()
+    except StorageUnavailable as error:
+        print(f"fedblog: cannot use the database: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import TypeGuard
 from urllib.parse import urlsplit
 
 # IPv6 prefixes that embed an IPv4 address a gateway would reach for us: check the embedded address.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+# A DNS name as resolvers take it (letters, digits, hyphens, underscores; labels of 1-63), after IDNA encoding.
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}\.?")
 
 
 class UnsafeURL(ValueError):
@@ -67,12 +73,27 @@ def check_url_shape(url: str) -> None:
         raise UnsafeURL("URLs with credentials are not fetched")
     if not parts.hostname:
         raise UnsafeURL("URL has no host")
+    if not _is_host_name_or_ip(parts.hostname):
+        # "%31%32%37.0.0.1" and the like: no server has such a name; never handed to the resolver
+        raise UnsafeURL("URL has an invalid host name")
     if port == 0:
         raise UnsafeURL("URL has an invalid port")
     if any(char in url for char in "\r\n\t\x00 "):
         raise UnsafeURL("URL contains whitespace or control characters")
 
 
+def _is_host_name_or_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0] if ":" in host else host)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return len(ascii_host) <= 253 and _HOST_NAME.fullmatch(ascii_host) is not None
 # --- URL parts: the one definition of each ---------------------------------------------------------------------
 
 MAX_URL_CHARS = 2048

@@ -2,7 +2,8 @@
 
 Verification follows Mastodon's rules (app/lib/signed_request.rb), which every fediverse server targets:
 - the signing string is rebuilt from the signature's own `headers` list, in its order (Fedify signs every header);
-- `date` or `(created)` must be signed, `(request-target)` or `digest` too, `digest` on POST, `host` on GET;
+- `date` or `(created)` must be signed, `(request-target)` and `host` too, `digest` on POST; the Host must be the
+  verifier's own (`expected_host`), so a request captured on its way to another server cannot be replayed here;
 - the body must match the signed `Digest` (SHA-256 entry, matched case-insensitively);
 - time window: the send time is `(created)` when signed, else `Date`. It is rejected when more than 1 h in the
   future, or when now is past expiry + 1 h, expiry being `expires` or send time + 5 min, capped at send time + 12 h.
@@ -200,13 +201,18 @@ def verify_request(
     public_key_pem: str,
     now: datetime,
     scheme: str | None = None,
+    expected_host: str | None = None,
 ) -> SignatureParams:
     """Check the request's signature against the key; return its parameters or raise SignatureError(reason).
 
     `scheme` (http/https) rebuilds an RFC 9421 `@target-uri`; when None both are tried.
+    `expected_host`: this server's own host[:port]; the (signed) Host must be it, so that a request signed for
+    another server cannot be replayed here.
     """
     lowered = _lower_headers(headers)
     method = method.upper()
+    if expected_host is not None and lowered.get("host", "").strip().lower() != expected_host.lower():
+        raise SignatureError("the Host header is not this server's")
     if "signature-input" in lowered:
         return _verify_rfc9421(method, path_qs, lowered, body, public_key_pem, now, scheme)
     if "signature" not in lowered:
@@ -234,12 +240,12 @@ def _check_cavage_strength(method: str, params: SignatureParams) -> None:
     signed = params.headers
     if "date" not in signed and "(created)" not in signed:
         raise SignatureError("date or (created) must be signed")
-    if "(request-target)" not in signed and "digest" not in signed:
-        raise SignatureError("(request-target) or digest must be signed")
+    if "(request-target)" not in signed:
+        raise SignatureError("(request-target) must be signed")
+    if "host" not in signed:
+        raise SignatureError("host must be signed")
     if method == "POST" and "digest" not in signed:
         raise SignatureError("digest must be signed on POST")
-    if method == "GET" and "host" not in signed:
-        raise SignatureError("host must be signed on GET")
 
 
 def _cavage_times(params: SignatureParams, lowered: dict[str, str]) -> tuple[datetime, datetime | None]:

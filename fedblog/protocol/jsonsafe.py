@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_JSON_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 MAX_ITEMS = 10_000  # keys of one object or items of one array
+
+
+# A \uD800-\uDFFF escape: the only way JSON text can carry a surrogate (UTF-8 bytes cannot encode one).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class UnsafeJSON(ValueError):
@@ -28,7 +34,27 @@ def parse_json_object(data: bytes, *, max_bytes: int = MAX_JSON_BYTES) -> dict[s
         raise UnsafeJSON("top level is not a JSON object")
     if not _cannot_break_limits(data):
         check_shape(value)
+    if _SURROGATE_ESCAPE.search(data) and has_lone_surrogate(value):
+        # A lone surrogate is no character: it cannot be stored, shown or sent on (UTF-8 has no form for it).
+        raise UnsafeJSON("a string holds a lone surrogate (not Unicode text)")
     return value
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """True when a string anywhere in the parsed document (keys too) holds a surrogate code point (json.loads
+    joins escaped pairs into one character, so any surrogate left is a lone one). Iterative, like check_shape."""
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _cannot_break_limits(data: bytes) -> bool:

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from fedblog.clock import to_text, utcnow
 from fedblog.context import Context
 from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post, Visibility
+from fedblog.protocol.ids import parse_positive_int
+from fedblog.protocol.names import could_pass_for, visible_name
 from fedblog.rendering import plain_text_to_html, render_markdown
 from fedblog.services.subscriptions import address_fits_mail, subscribe_from_form
 from fedblog.store.comments import NewAuthor, NewComment, OwnerAuthor, VisitorAuthor
@@ -184,8 +186,12 @@ class CommentService:
         )
         if not name:
             errors["name"] = _("Please enter your name.")
+        elif not visible_name(name):
+            errors["name"] = _("Your name is made only of invisible characters: please enter a name people can read.")
         elif len(name) > MAX_NAME:
             errors["name"] = _("Your name is too long (at most %(max)d characters).") % {"max": MAX_NAME}
+        elif self.passes_for_the_author(name):
+            errors["name"] = _("This name looks like the author's: please use another one.")
         if not email:
             errors["email"] = _("Please enter your email address.")
         elif len(email) > MAX_EMAIL or not _EMAIL_RE.match(email):
@@ -215,6 +221,12 @@ class CommentService:
         mail = settings.notifications
         return settings.comments.reply_notifications and bool(mail.smtp_host and (mail.from_address or mail.email))
 
+    def passes_for_the_author(self, name: str) -> bool:
+        """A visitor's name that could be read as the author's display name or handle (homoglyphs, invisible
+        characters, case): refused, since the page shows names as they are."""
+        author = self.ctx.settings.author
+        return any(could_pass_for(name, own) for own in (author.display_name, author.username) if own)
+
     def accepts_comments(self, post: Post) -> bool:
         return accepts_comments(post, self.ctx.settings.comments.close_after_days, utcnow())
 
@@ -225,7 +237,8 @@ class CommentService:
         parent_id: int | None = None
         parent: Comment | None = None
         if form.parent_id:
-            parent = await self.store.get_comment(int(form.parent_id)) if form.parent_id.isdigit() else None
+            wanted = parse_positive_int(form.parent_id)
+            parent = await self.store.get_comment(wanted) if wanted is not None else None
             if parent is None or parent.post_id != post.id or parent.status != CommentStatus.APPROVED:
                 errors["parent_id"] = self.ctx.i18n.gettext("The comment you reply to does not exist.")
             else:
@@ -246,7 +259,7 @@ class CommentService:
             language=None,
             ip=ip,
         )
-        author = VisitorAuthor(clean_line(form.name), email, normalize_website(form.website) or None)
+        author = VisitorAuthor(visible_name(clean_line(form.name)), email, normalize_website(form.website) or None)
         trusted = await self.store.email_is_trusted(email)
 
         async def subscribe(conn: Connection, comment: Comment) -> None:

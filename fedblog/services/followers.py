@@ -11,8 +11,9 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from fedblog.models import Follower
+from fedblog.models import Follower, RemoteActor
 from fedblog.protocol.activitystreams import accept_follow, first_id, id_of, reject_follow, type_of
+from fedblog.protocol.inboxes import inbox_problem, inbox_url_problem
 from fedblog.services.delivery import enqueue, new_activity_id
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
@@ -51,6 +52,17 @@ class FollowerService:
             return
 
         actor = await RemoteActors(self.ctx).get_actor(activity.actor_id)
+        problem = inbox_problem(
+            actor.id,
+            actor.inbox,
+            actor.shared_inbox,
+            blog_base=self.ctx.urls.base,
+            allow_private=self.ctx.settings.federation.allow_private_addresses,
+        )
+        if problem is not None:
+            log.info("refusing Follow %r from %r: %s", activity.id, actor.id, problem)
+            await self._reject_unroutable(activity, actor)
+            return
         existing = await self.store.get(activity.actor_id)
         manual = self.ctx.settings.federation.manually_approves_followers
         already_accepted = existing is not None and existing.status == ACCEPTED
@@ -71,6 +83,26 @@ class FollowerService:
             if status == ACCEPTED:
                 answer = accept_follow(self.ctx.urls, new_activity_id(self.ctx, "accept"), follow)
                 await enqueue(self.ctx, conn, answer, [actor.inbox])
+
+    async def _reject_unroutable(self, activity: IncomingActivity, actor: RemoteActor) -> None:
+        """A Reject for a Follow whose inboxes are refused, sent only to one of them that is acceptable (if any)."""
+        allow_private = self.ctx.settings.federation.allow_private_addresses
+        candidates = ((actor.shared_inbox, True), (actor.inbox, False))
+        target = next(
+            (
+                url
+                for url, shared in candidates
+                if url is not None
+                and inbox_url_problem(url, actor.id, shared=shared, blog_base=self.ctx.urls.base,
+                                      allow_private=allow_private) is None
+            ),
+            None,
+        )  # fmt: skip
+        if target is None:
+            return
+        answer = reject_follow(self.ctx.urls, new_activity_id(self.ctx, "reject"), _clean_follow(activity.raw))
+        async with self.ctx.db.transaction() as conn:
+            await enqueue(self.ctx, conn, answer, [target])
 
     async def handle_undo_follow(self, activity: IncomingActivity) -> None:
         """Undo(Follow): only the follower itself can end its follow (the signer is the actor, checked before)."""

@@ -1,8 +1,9 @@
 """The inbox: check, verify, record by id, process through the dispatch table, answer 202.
 
-Order of checks (cheapest and least revealing first): content type → JSON → blocked source → HTTP signature
-→ signer is the actor → a duplicate id stops here → process (in a task: the answer waits for it at most
-INLINE_SECONDS, then processing goes on after the answer). Nothing is stored unless the signature verified.
+Order of checks (cheapest and least revealing first): content type → JSON → signed at all → blocked source →
+HTTP signature → the activity's shape (id, type, actor) → signer is the actor → ids on the actor's origin → a
+duplicate (id, signer) stops here → process (in a task: the answer waits for it at most INLINE_SECONDS, then
+processing goes on after the answer). Nothing is stored unless the signature verified.
 
 No activity is lost: 202 is sent only once the activity is recorded. Processing that finishes in time records
 the activity with its final status in the same commit as its effects (one commit per reply, instead of record,
@@ -26,12 +27,17 @@ from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.addresses import host_of
 from fedblog.protocol.httpsig import SignatureError, key_id_of
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
+from fedblog.protocol.origins import foreign_id_problem
 from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import find_handler
+from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_trusted_host
 from fedblog.services.incoming import IncomingActivity
+from fedblog.services.remote import RemoteActors
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.blocks import BlockStore
+from fedblog.store.db import StorageUnavailable
 from fedblog.store.deliveries import DeliveryStore
+from fedblog.store.followers import ACCEPTED, FollowerStore
 from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, RECEIVED, InboxRecord, InboxStore
 from fedblog.store.read_batch import ReadBatch
 
@@ -53,6 +59,7 @@ FORWARDABLE_TYPES = frozenset({"Create", "Update", "Delete"})
 class InboxAnswer:
     status: int
     payload: dict[str, Any] | None = field(default=None)
+    retry_after: int | None = None
 
     @classmethod
     def error(cls, status: int, reason: str) -> InboxAnswer:
@@ -77,22 +84,44 @@ async def receive(
     except UnsafeJSON as error:
         return InboxAnswer.error(400, str(error) or "body is not a JSON object")
     activity_id, kind, actor_id = activity.get("id"), activity.get("type"), first_id(activity.get("actor"))
-    if not isinstance(activity_id, str) or not isinstance(kind, str) or not actor_id:
-        return InboxAnswer.error(400, "an activity needs string id, type and actor")
+    # The signature is judged before the shape (Mastodon's order): without one, any body is a 401, so that a
+    # 400 always means "signature accepted, activity refused".
     key_id = _key_id(headers)
+    if not key_id:
+        return InboxAnswer.error(401, "request is not signed")
     # One trip to the database for the three lookups, shared with concurrent requests (each trip costs a thread
     # wake-up): is the source blocked, is the signer's host one our deliveries are waiting for (the key's host is
     # its owner's, see remote.py), was this id recorded already.
-    blocked, troubled, recorded = await read_batch(ctx).run(partial(_preflight, actor_id, key_id, activity_id))
+    lookup_id = activity_id if isinstance(activity_id, str) else ""
+    blocked, troubled, senders = await read_batch(ctx).run(partial(_preflight, actor_id or "", key_id, lookup_id))
     if blocked:
         return InboxAnswer.error(403, "blocked")
-    verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id)
+    host = host_of(key_id)
+    if await _is_known_sender(ctx, key_id, actor_id or "", host):
+        verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id)
+    else:
+        # Verifying costs a fetch of the sender's actor: limited per host, per key, per post for reactions.
+        limits = inbox_limits(ctx)
+        wait = limits.admit_unknown(host, key_id, kind, first_id(activity.get("object")))
+        if wait:
+            return _too_many(wait)
+        async with limits.fetch_slot(host) as got_slot:
+            if not got_slot:
+                return _too_many(SLOT_RETRY_AFTER)
+            verdict = await verify_inbound(
+                ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id
+            )
     if isinstance(verdict, Rejected):
-        if verdict.key_gone and kind == "Delete" and first_id(activity.get("object")) == actor_id:
+        if verdict.key_gone and kind == "Delete" and actor_id and first_id(activity.get("object")) == actor_id:
             return InboxAnswer(202)  # a deleted account announcing itself: its key is gone too; nothing to do
         return InboxAnswer.error(verdict.status, verdict.reason)
+    if not isinstance(activity_id, str) or not isinstance(kind, str) or not actor_id:
+        return InboxAnswer.error(400, "an activity needs string id, type and actor")
     if verdict.actor_id != actor_id and kind not in FORWARDABLE_TYPES:
         return InboxAnswer.error(401, "the signature's key does not belong to the activity's actor")
+    foreign = foreign_id_problem(activity)
+    if foreign:
+        return InboxAnswer.error(400, foreign)
     # A forwarded Create/Update/Delete (Mastodon forwards replies in a thread, signed by the forwarder) goes on:
     # its handlers see signer ≠ actor, trust nothing embedded and refetch the object from its origin.
     if verdict.replayed:
@@ -101,11 +130,20 @@ async def receive(
         await note_contact(ctx, verdict.actor_id)
     elif troubled:
         await _resume_host(ctx, host_of(key_id))
+    # Duplicates are judged by (id, signer): what another server sent under this id never hides the real one.
     seen = ctx.runtime.inbox_seen
-    if recorded or activity_id in seen:
+    seen_key = (activity_id, verdict.actor_id)
+    if verdict.actor_id in senders or seen_key in seen:
         return InboxAnswer(202)  # a duplicate: processed once only
-    _remember(seen, activity_id)  # no await between the check and this: a concurrent duplicate sees it
-    record = InboxRecord(activity_id, actor_id, kind, first_id(activity.get("object")), body.decode("utf-8", "replace"))
+    _remember(seen, seen_key)  # no await between the check and this: a concurrent duplicate sees it
+    record = InboxRecord(
+        activity_id,
+        actor_id,
+        verdict.actor_id,
+        kind,
+        first_id(activity.get("object")),
+        body.decode("utf-8", "replace"),
+    )
     # Quick handlers finish before the answer (a peer sees their effect at once); slow ones go on after it.
     task = schedule(ctx, activity, verdict.actor_id, record)
     await asyncio.wait({task}, timeout=INLINE_SECONDS)
@@ -114,12 +152,25 @@ async def receive(
         try:
             async with ctx.db.transaction() as conn:
                 await InboxStore(ctx.db).record(
-                    conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body
-                )
+                    conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body,
+                    signer_id=record.signer_id,
+                )  # fmt: skip
         except BaseException:
-            seen.pop(activity_id, None)  # not recorded: the sender's retry must be processed
+            seen.pop(seen_key, None)  # not recorded: the sender's retry must be processed
             raise
     return InboxAnswer(202)
+
+
+async def _is_known_sender(ctx: Context, key_id: str, actor_id: str, host: str) -> bool:
+    """Known senders keep their speed: a fresh cached key (no fetch needed), a trusted host, an accepted follower."""
+    if await RemoteActors(ctx).has_fresh_key(key_id) or is_trusted_host(ctx, host):
+        return True
+    follower = await FollowerStore(ctx.db).get(actor_id) if actor_id else None
+    return follower is not None and follower.status == ACCEPTED
+
+
+def _too_many(retry_after: int) -> InboxAnswer:
+    return InboxAnswer(429, {"error": "too many requests from senders not known here yet"}, retry_after=retry_after)
 
 
 def read_batch(ctx: Context) -> ReadBatch:
@@ -129,18 +180,20 @@ def read_batch(ctx: Context) -> ReadBatch:
     return batch
 
 
-def _preflight(actor_id: str, key_id: str, activity_id: str, raw: sqlite3.Connection) -> tuple[bool, bool, bool]:
+def _preflight(
+    actor_id: str, key_id: str, activity_id: str, raw: sqlite3.Connection
+) -> tuple[bool, bool, frozenset[str]]:
     return (
         BlockStore.is_blocked_sync(raw, actor_id, key_id),
         bool(key_id) and DeliveryStore.host_is_troubled_sync(raw, host_of(key_id)),
-        InboxStore.is_recorded_sync(raw, activity_id),
+        InboxStore.signers_of_sync(raw, activity_id),
     )
 
 
-def _remember(seen: dict[str, None], activity_id: str) -> None:
-    """Ids taken for processing, kept well after they are recorded: between the lookup by id (before the
-    signature check) and here, a duplicate may have been processed and recorded; it is still in `seen`."""
-    seen[activity_id] = None
+def _remember(seen: dict[tuple[str, str], None], seen_key: tuple[str, str]) -> None:
+    """(id, signer) pairs taken for processing, kept well after they are recorded: between the lookup by id
+    (before the signature check) and here, a duplicate may have been processed and recorded; it is still here."""
+    seen[seen_key] = None
     while len(seen) > SEEN_MAX_ENTRIES:
         del seen[next(iter(seen))]
 
@@ -170,7 +223,14 @@ def schedule(ctx: Context, activity: dict[str, Any], signer_id: str, record: Inb
     task = asyncio.create_task(process(ctx, activity, signer_id, record))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
+    task.add_done_callback(_retrieve_storage_failure)
     return task
+
+
+def _retrieve_storage_failure(task: asyncio.Task[str]) -> None:
+    """A refused write ends the task (logged once by process()); mark it seen so no traceback follows at exit."""
+    if not task.cancelled() and isinstance(task.exception(), StorageUnavailable):
+        return
 
 
 async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record: InboxRecord | None = None) -> str:
@@ -197,6 +257,11 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record
             await handler(ctx, incoming)
         except asyncio.CancelledError:
             raise  # stays `received`: processed again at the next start
+        except StorageUnavailable as exc:
+            # Nothing of it was committed: the sender gets a 503 (if it still waits) and retries, or the record
+            # left `received` is processed again at the next start.
+            log.warning("activity %r not processed: %s", incoming.id, exc)
+            raise
         except Exception as exc:
             if isinstance(exc, FetchError):
                 log.info("activity %r: fetch failed (%s); will retry at next start", incoming.id, exc)
@@ -208,7 +273,7 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record
     if record is None:
         if status != RECEIVED:
             async with ctx.db.transaction() as conn:
-                await store.set_status(conn, incoming.id, status, error)
+                await store.set_status(conn, incoming.id, signer_id, status, error)
     elif not (record.settled and status == PROCESSED):
         await store.settle(record, status, error)
     return status
@@ -222,7 +287,7 @@ async def process_unprocessed(ctx: Context) -> int:
             activity = json.loads(row["body"])
         except ValueError:
             continue
-        await process(ctx, activity, row["actor_id"])
+        await process(ctx, activity, row["signer_id"])
     return len(rows)
 
 

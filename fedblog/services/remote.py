@@ -138,6 +138,10 @@ class RemoteActors:
                 self._remember(actor)
         return actor
 
+    async def has_fresh_key(self, key_id: str) -> bool:
+        """True when verifying a signature by this key needs no fetch (the key is cached and fresh)."""
+        return await self._cached_key(key_id) is not None
+
     async def _cached_key(self, key_id: str) -> tuple[str, str] | None:
         actor = self._memory[1].get(key_id)
         if actor is None:

@@ -21,6 +21,7 @@ from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus, RemoteActor
 from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.addresses import is_http_url, same_origin
+from fedblog.protocol.ids import parse_positive_int
 from fedblog.protocol.notes import NoteError, ParsedNote, parse_note
 from fedblog.protocol.sanitize import plain_text
 from fedblog.services.comments import Admission, admit, comments_are_open, moderation_decision
@@ -124,8 +125,9 @@ def thread_ref(ctx: Context, url: str) -> ThreadRef | None:
     path = path.split("?", 1)[0]
     if path.startswith("/posts/") and "/" not in path[len("/posts/") :]:
         return ThreadRef("post", unquote(path[len("/posts/") :]))
-    if path.startswith("/comments/") and path[len("/comments/") :].isdigit():
-        return ThreadRef("comment", path[len("/comments/") :])
+    if path.startswith("/comments/"):
+        comment_id = parse_positive_int(path[len("/comments/") :])  # a peer's number: bounded ASCII digits
+        return None if comment_id is None else ThreadRef("comment", str(comment_id))
     return None
 
 

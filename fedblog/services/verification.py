@@ -54,7 +54,10 @@ async def verify_inbound(
         except SignatureError as error:
             return Rejected(401, str(error))
     remote = RemoteActors(ctx)
-    check = _Check(method, path_qs, headers, body, urlsplit(ctx.urls.base).scheme)
+    base = urlsplit(ctx.urls.base)
+    check = _Check(
+        method, path_qs, _as_received_by_the_blog(ctx, headers), body, base.scheme, own_host(ctx.urls.base)
+    )
     try:
         owner_id, pem = await remote.get_public_key(key_id)
     except FetchError as error:
@@ -83,6 +86,7 @@ class _Check:
     headers: Mapping[str, str]
     body: bytes | None
     scheme: str
+    expected_host: str
 
     def run(self, public_key_pem: str) -> SignatureParams:
         return verify_request(
@@ -93,7 +97,28 @@ class _Check:
             public_key_pem=public_key_pem,
             now=datetime.now(UTC),
             scheme=self.scheme,
+            expected_host=self.expected_host,
         )
+
+
+def own_host(base_url: str) -> str:
+    """The Host a peer signs for when it talks to the blog: base_url's host, with its port unless the default."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    default = 443 if parts.scheme == "https" else 80
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
+
+
+def _as_received_by_the_blog(ctx: Context, headers: Mapping[str, str]) -> Mapping[str, str]:
+    """Behind a proxy that rewrites Host (and keeps the original in X-Forwarded-Host), the signed Host is the
+    forwarded one; the last entry is the one our own proxy added."""
+    forwarded = headers.get("X-Forwarded-Host", "")
+    if not ctx.settings.server.behind_proxy or not forwarded.strip():
+        return headers
+    rewritten = {name: value for name, value in headers.items() if name.lower() not in ("host", "x-forwarded-host")}
+    rewritten["Host"] = forwarded.split(",")[-1].strip()
+    return rewritten
 
 
 def _key_unavailable(key_id: str, error: FetchError) -> Rejected:

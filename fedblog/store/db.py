@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from functools import partial
@@ -26,6 +27,43 @@ Work = Callable[["sqlite3.Connection"], Any]
 # the driver's.
 Connection = aiosqlite.Connection
 T = TypeVar("T")
+
+# SQLite's answers that mean the storage refuses writes (not a wrong statement): what an operator must fix.
+_STORAGE_PROBLEMS = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the database is read-only",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+    sqlite3.SQLITE_IOERR: "the disk reported an I/O error",
+}
+
+
+class StorageUnavailable(Exception):
+    """A write the storage refused (disk full, read-only file…): nothing of it was committed. str() says why."""
+
+
+def storage_problem_of(error: BaseException) -> str | None:
+    """The operator-facing reason when `error` is the storage refusing a write, else None."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return _STORAGE_PROBLEMS.get(code & 0xFF) if isinstance(code, int) else None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse to start on a database that cannot be written: the folder (SQLite writes its -wal and -shm files
+    there) and the file itself. Raises StorageUnavailable naming what to fix."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise StorageUnavailable(f"the database folder {folder} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise StorageUnavailable(f"the database folder {folder} is not writable ({error.strerror})") from None
+    if path.exists():
+        try:
+            with path.open("r+b"):
+                pass
+        except OSError as error:
+            raise StorageUnavailable(f"the database {path} is not writable ({error.strerror})") from None
 
 
 class NestedWrite(RuntimeError):
@@ -55,9 +93,13 @@ class Database:
         self._wal_checked_this_turn = False
         # run_transaction's group commit: works queued while a transaction runs share the next one.
         self._group_commit = Batcher(self._commit_batch, held=self._write_lock)
+        # Why the last write failed when the storage refused it (disk full…); None once a write commits again.
+        self.storage_problem: str | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
+        if str(path) != ":memory:":
+            check_writable(Path(path))
         connection = await aiosqlite.connect(str(path), isolation_level=None)
         connection.row_factory = aiosqlite.Row
         for pragma in (
@@ -96,23 +138,37 @@ class Database:
         self._refuse_nested("transaction()")
         async with self._write_lock:
             changes_before = self.connection.total_changes
-            await self._begin()
+            try:
+                await self._begin()
+            except sqlite3.Error as error:
+                raise self._refused(error) from error
             writing = _writing.set(self)
             try:
                 yield self.connection
-            except BaseException:
-                await self.connection.execute("ROLLBACK")
+            except BaseException as error:
+                # SQLite may have rolled back already (a full disk ends the transaction).
+                with contextlib.suppress(sqlite3.Error):
+                    await self.connection.execute("ROLLBACK")
                 # Reads share this connection: a page rendered meanwhile may show the rows just undone, and
                 # was cached under the current version. A new version retires it.
                 if self.connection.total_changes != changes_before:
                     self.version += 1
+                if isinstance(error, sqlite3.Error):
+                    raise self._refused(error) from error
                 raise
             else:
-                await self.connection.execute("COMMIT")
+                try:
+                    await self.connection.execute("COMMIT")
+                except sqlite3.Error as error:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self.connection.execute("ROLLBACK")
+                    self.version += 1
+                    raise self._refused(error) from error
                 # Only a commit that changed rows invalidates caches: the delivery worker's idle polls
                 # (an empty claim every few seconds) must not throw away every cached page.
                 if self.connection.total_changes != changes_before:
                     self.version += 1
+                    self.storage_problem = None
             finally:
                 _writing.reset(writing)
 
@@ -135,6 +191,15 @@ class Database:
                 f"{what} called inside a transaction of the same database: it would wait for the write lock its"
                 " own caller holds (do that work before the transaction, or as a job after the commit)"
             )
+
+    def _refused(self, error: sqlite3.Error) -> Exception:
+        """The storage refusing a write becomes StorageUnavailable (and is remembered for /readyz); any other
+        database error stays what it is."""
+        problem = storage_problem_of(error)
+        if problem is None:
+            return error
+        self.storage_problem = problem
+        return StorageUnavailable(problem)
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(raw sqlite3 connection)` in one trip to aiosqlite's thread: several reads for the price of one.
@@ -162,9 +227,18 @@ class Database:
         """One transaction for the batch, run by the Batcher under the write lock."""
         changes_before = self.connection.total_changes
         try:
-            return await self._on_database_thread(partial(_in_group_transaction, works=works))
+            outcomes = await self._on_database_thread(partial(_in_group_transaction, works=works))
         except Exception as error:  # BEGIN or COMMIT failed: none of the batch is committed
-            return [(False, error)] * len(works)
+            refused = self._refused(error) if isinstance(error, sqlite3.Error) else error
+            return [(False, refused)] * len(works)
+        else:
+            outcomes = [
+                (False, self._refused(value)) if isinstance(value, sqlite3.Error) else (ok, value)
+                for ok, value in outcomes
+            ]
+            if any(ok for ok, _ in outcomes):
+                self.storage_problem = None
+            return outcomes
         finally:
             if self.connection.total_changes != changes_before:
                 self.version += 1
@@ -285,7 +359,8 @@ def _in_group_transaction(raw: sqlite3.Connection, works: list[Callable[[sqlite3
             try:
                 outcomes.append((True, works[0](raw)))
             except Exception as error:
-                raw.execute("ROLLBACK")
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
                 return [(False, error)]
         else:
             for work in works:
@@ -293,13 +368,16 @@ def _in_group_transaction(raw: sqlite3.Connection, works: list[Callable[[sqlite3
                 try:
                     outcomes.append((True, work(raw)))
                 except Exception as error:
+                    if not raw.in_transaction:  # SQLite ended the whole transaction (a full disk): none committed
+                        return [(False, error)] * len(works)
                     raw.execute("ROLLBACK TO work")
                     outcomes.append((False, error))
                 raw.execute("RELEASE work")
+        raw.execute("COMMIT")
     except BaseException:
-        raw.execute("ROLLBACK")
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
         raise
-    raw.execute("COMMIT")
     return outcomes
 
 

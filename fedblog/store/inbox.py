@@ -1,4 +1,4 @@
-"""Inbound activities by id: the record that makes processing idempotent and survives restarts."""
+"""Inbound activities by (id, signer): the record that makes processing idempotent and survives restarts."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class InboxRecord:
 
     activity_id: str
     actor_id: str
+    signer_id: str  # whose key signed the request: the actor, or a server forwarding the actor's activity
     kind: str
     object_id: str | None
     body: str
@@ -29,8 +30,9 @@ class InboxRecord:
 
 
 _SETTLE = (
-    "INSERT INTO inbox_activities (id, actor_id, type, object_id, body, status, error, received_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, error = excluded.error"
+    "INSERT INTO inbox_activities (id, signer_id, actor_id, type, object_id, body, status, error, received_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id, signer_id) DO UPDATE SET status = excluded.status, error = excluded.error"
 )
 
 
@@ -39,23 +41,35 @@ class InboxStore:
         self.db = db
 
     async def record(
-        self, conn: aiosqlite.Connection, activity_id: str, actor_id: str, kind: str, object_id: str | None, body: str
+        self,
+        conn: aiosqlite.Connection,
+        activity_id: str,
+        actor_id: str,
+        kind: str,
+        object_id: str | None,
+        body: str,
+        signer_id: str | None = None,
     ) -> bool:
-        """Store the activity; False when its id was already seen (a duplicate, not to be processed again)."""
+        """Store the activity; False when this signer sent this id already (a duplicate, not processed again).
+        `signer_id` None: signed by its actor."""
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO inbox_activities (id, actor_id, type, object_id, body, status, received_at) "
-            "VALUES (?, ?, ?, ?, ?, 'received', ?)",
-            (activity_id, actor_id, kind, object_id, body, to_text(utcnow())),
+            "INSERT OR IGNORE INTO inbox_activities "
+            "(id, signer_id, actor_id, type, object_id, body, status, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'received', ?)",
+            (activity_id, signer_id or actor_id, actor_id, kind, object_id, body, to_text(utcnow())),
         )
         return cursor.rowcount > 0
 
-    async def is_recorded(self, activity_id: str) -> bool:
-        return await self.db.fetch_value("SELECT 1 FROM inbox_activities WHERE id = ?", (activity_id,)) is not None
+    async def is_recorded(self, activity_id: str, signer_id: str) -> bool:
+        sql = "SELECT 1 FROM inbox_activities WHERE id = ? AND signer_id = ?"
+        return await self.db.fetch_value(sql, (activity_id, signer_id)) is not None
 
     @staticmethod
-    def is_recorded_sync(raw: sqlite3.Connection, activity_id: str) -> bool:
-        """is_recorded() with the raw connection, for Database.run (several reads in one trip)."""
-        return raw.execute("SELECT 1 FROM inbox_activities WHERE id = ?", (activity_id,)).fetchone() is not None
+    def signers_of_sync(raw: sqlite3.Connection, activity_id: str) -> frozenset[str]:
+        """Who sent this activity id already (one trip, for Database.run): the inbox learns the signer only
+        after this lookup, once the signature is verified."""
+        rows = raw.execute("SELECT signer_id FROM inbox_activities WHERE id = ?", (activity_id,)).fetchall()
+        return frozenset(row[0] for row in rows)
 
     @staticmethod
     def settle_sync(raw: sqlite3.Connection, record: InboxRecord, status: str, error: str = "") -> None:
@@ -63,24 +77,27 @@ class InboxStore:
         Plain sqlite3, for Database.run_transaction: inside the transaction that stored its effects."""
         raw.execute(
             _SETTLE,
-            (record.activity_id, record.actor_id, record.kind, record.object_id, record.body, status,
-             error[:500] or None, to_text(utcnow())),
+            (record.activity_id, record.signer_id, record.actor_id, record.kind, record.object_id, record.body,
+             status, error[:500] or None, to_text(utcnow())),
         )  # fmt: skip
 
     async def settle_in(self, conn: aiosqlite.Connection, record: InboxRecord, status: str) -> None:
         """settle_sync() inside an open transaction(): with the effects it records."""
         await conn.execute(
             _SETTLE,
-            (record.activity_id, record.actor_id, record.kind, record.object_id, record.body, status, None,
-             to_text(utcnow())),
+            (record.activity_id, record.signer_id, record.actor_id, record.kind, record.object_id, record.body,
+             status, None, to_text(utcnow())),
         )  # fmt: skip
 
     async def settle(self, record: InboxRecord, status: str, error: str = "") -> None:
         await self.db.run_transaction(lambda raw: self.settle_sync(raw, record, status, error))
 
-    async def set_status(self, conn: aiosqlite.Connection, activity_id: str, status: str, error: str = "") -> None:
+    async def set_status(
+        self, conn: aiosqlite.Connection, activity_id: str, signer_id: str, status: str, error: str = ""
+    ) -> None:
         await conn.execute(
-            "UPDATE inbox_activities SET status = ?, error = ? WHERE id = ?", (status, error[:500] or None, activity_id)
+            "UPDATE inbox_activities SET status = ?, error = ? WHERE id = ? AND signer_id = ?",
+            (status, error[:500] or None, activity_id, signer_id),
         )
 
     async def get(self, activity_id: str) -> Row | None:

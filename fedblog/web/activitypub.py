@@ -16,6 +16,7 @@ from aiohttp import web
 
 from fedblog.models import Post
 from fedblog.protocol import activitystreams as as2
+from fedblog.protocol.ids import parse_positive_int
 from fedblog.protocol.webfinger import subject
 from fedblog.services.blocks import is_blocked
 from fedblog.services.comment_federation import conversation_ids, post_reply_ids
@@ -138,9 +139,10 @@ def page_of(request: web.Request) -> int | None:
     text = request.query.get("page")
     if text is None:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+    number = parse_positive_int(text, 1_000_000)
+    if number is None:
         raise web.HTTPNotFound()
-    return int(text)
+    return number
 
 
 def with_page(url: str, page: int) -> str:

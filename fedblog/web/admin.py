@@ -19,9 +19,9 @@ from fedblog.web import admin_comments, admin_posts, admin_settings
 from fedblog.web.admin_base import admin_form, admin_session, form_text, render_admin
 from fedblog.web.auth import current_session, end_session, start_session
 from fedblog.web.dashboard_stats import dashboard_values
-from fedblog.web.keys import STATE_KEY, get_context
+from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.origin_check import posted_from_this_site
-from fedblog.web.ratelimit import RateLimiter, client_ip
+from fedblog.web.ratelimit import SharedRateLimiter, client_ip
 from fedblog.web.render import TEMPLATES_DIR, render_html
 
 LOGIN_ATTEMPTS = 5
@@ -30,10 +30,10 @@ MAX_PASSWORD = 1024
 ADMIN_CSS = TEMPLATES_DIR / "admin" / "admin.css"
 
 
-def login_limiter(app: web.Application) -> RateLimiter:
+def login_limiter(app: web.Application) -> SharedRateLimiter:
     state = app[STATE_KEY]
     if state.login_limiter is None:
-        state.login_limiter = RateLimiter(LOGIN_ATTEMPTS, LOGIN_WINDOW)
+        state.login_limiter = SharedRateLimiter(app[CONTEXT_KEY].db, "login", LOGIN_ATTEMPTS, LOGIN_WINDOW)
     return state.login_limiter
 
 
@@ -76,7 +76,7 @@ async def submit_login(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="This login form was sent from another site.")
     limiter = login_limiter(request.app)
     ip = client_ip(request)
-    retry_after = limiter.retry_after(ip)
+    retry_after = await limiter.retry_after(ip)
     if retry_after:
         return too_many_attempts(request, retry_after)
     form = await request.post()
@@ -85,9 +85,9 @@ async def submit_login(request: web.Request) -> web.Response:
     stored = ctx.settings.admin.password_hash
     valid = len(password) <= MAX_PASSWORD and await asyncio.to_thread(verify_password, stored, password)
     if not valid:
-        limiter.allow(ip)
+        await limiter.allow(ip)
         return login_page(request, next_path, error=_("Wrong password."), status=401)
-    limiter.reset(ip)
+    await limiter.reset(ip)
     response = web.HTTPSeeOther(next_path)
     await start_session(request, response)
     raise response

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from fedblog.models import CommentOrigin, CommentStatus
+from fedblog.protocol.ids import parse_positive_int
 from fedblog.services.comments import CommentService
 from fedblog.services.moderation import BULK_ACTIONS, moderate_many, queue_page
 from fedblog.store.moderation import QueueFilter
@@ -28,7 +29,7 @@ def tab_from(text: str) -> CommentStatus:
 
 
 def page_from(text: str) -> int:
-    return int(text) if text.isdigit() and 1 <= int(text) <= 1_000_000 else 1
+    return parse_positive_int(text, 1_000_000) or 1
 
 
 def origin_from(text: str) -> CommentOrigin | None:
@@ -92,7 +93,7 @@ async def moderation_queue(request: web.Request) -> web.Response:
         page_url=lambda number: queue_url(tab, page=number, origin=origin_value, words=words),
         tab_url=lambda status: queue_url(status, origin=origin_value, words=words),
         done=request.query.get("done", "") if request.query.get("done", "") in ACTIONS else "",
-        done_count=int(count) if count.isdigit() else None,
+        done_count=0 if count == "0" else parse_positive_int(count, 1_000_000),
         error=request.query.get("error", "") == "empty",
     )
 
@@ -107,7 +108,8 @@ async def moderate_bulk(request: web.Request) -> web.Response:
     action = form_text(form, "bulk", 20)
     if action not in BULK_ACTIONS:
         raise web.HTTPBadRequest(text="Unknown action.")
-    ids = [int(value) for value in form.getall("ids", []) if isinstance(value, str) and value.isdigit()]
+    wanted = (parse_positive_int(value) for value in form.getall("ids", []) if isinstance(value, str))
+    ids = [number for number in wanted if number is not None]
     done = await moderate_many(get_context(request), ids, action)
     raise web.HTTPSeeOther(queue_url(tab, done=f"bulk-{action}", page=page, origin=origin, words=words, count=done))
 
@@ -166,5 +168,5 @@ def setup(app: web.Application) -> None:
     router = app.router
     router.add_get("/admin/comments", moderation_queue, name="admin_comments")
     router.add_post("/admin/comments/bulk", moderate_bulk, name="admin_comments_bulk")
-    router.add_post(r"/admin/comments/{id:\d{1,12}}/{action:approve|spam|delete|reply|edit}", moderate)
+    router.add_post(r"/admin/comments/{id:[0-9]{1,12}}/{action:approve|spam|delete|reply|edit}", moderate)
     router.add_get("/admin/commenters", commenters, name="admin_commenters")

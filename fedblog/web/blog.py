@@ -12,6 +12,7 @@ from functools import partial
 from aiohttp import web
 
 from fedblog.models import CommentStatus, Post
+from fedblog.protocol.ids import parse_positive_int
 from fedblog.rendering import excerpt
 from fedblog.web import activitypub, feed
 from fedblog.web.dashboard_stats import count_view
@@ -42,9 +43,10 @@ class Pagination:
 def page_number(request: web.Request) -> int:
     """?page=N, N >= 1; anything else is a page that does not exist."""
     text = request.query.get("page", "1")
-    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+    number = parse_positive_int(text, 100_000)
+    if number is None:
         raise web.HTTPNotFound()
-    return int(text)
+    return number
 
 
 def page_count(total: int, per_page: int) -> int:
@@ -175,9 +177,10 @@ async def post_page(request: web.Request) -> web.StreamResponse:
 async def reply_target(request: web.Request, reply_text: str) -> int | None:
     """The id of ?replyto when it names a published comment of this post; None (the plain page) otherwise,
     so that made-up ids cannot fill the cache."""
-    if not reply_text.isdigit() or len(reply_text) > 18:
+    reply_id = parse_positive_int(reply_text)
+    if reply_id is None:
         return None
-    comment = await get_context(request).comments.get_comment(int(reply_text))
+    comment = await get_context(request).comments.get_comment(reply_id)
     if comment is None or comment.status != CommentStatus.APPROVED:
         return None
     post = await load_post(request)
@@ -200,6 +203,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/posts/{slug}", post_page, name="post")
     app.router.add_get("/tags/{tag}", tag_page, name="tag")
     app.router.add_get("/archive", archive_index, name="archive")
-    app.router.add_get(r"/archive/{year:\d{4}}/{month:\d{2}}", archive_month, name="archive_month")
+    app.router.add_get(r"/archive/{year:[0-9]{4}}/{month:[0-9]{2}}", archive_month, name="archive_month")
     # Pages at /SLUG/ (WordPress's shape). Tried after every other route (see routes.py): a fixed path wins.
     feed.setup(app)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from fedblog.models import Comment, CommentStatus
+from fedblog.protocol.ids import parse_positive_int
 from fedblog.services.comment_federation import collection_document, comment_reply_ids, is_public_local, plan_note
 from fedblog.web.activitypub import as2_response, signed_fetch_refusal
 from fedblog.web.keys import get_context
@@ -15,8 +16,8 @@ from fedblog.web.render import render_html
 
 async def shown_comment(request: web.Request) -> Comment:
     """An approved comment shown on its post page (public or unlisted), else 404."""
-    text = request.match_info["id"]
-    comment = await get_context(request).comments.get_comment(int(text)) if text.isdigit() else None
+    comment_id = parse_positive_int(request.match_info["id"])
+    comment = await get_context(request).comments.get_comment(comment_id) if comment_id is not None else None
     if comment is None or comment.status != CommentStatus.APPROVED or not comment.visibility.is_shown_publicly:
         raise web.HTTPNotFound()
     return comment
@@ -48,18 +49,19 @@ async def comment_replies(request: web.Request) -> web.Response:
         return refusal
     comment = await shown_comment(request)
     page_text = request.query.get("page")
-    if page_text is not None and (not page_text.isdigit() or not 1 <= int(page_text) <= 10_000):
+    page = parse_positive_int(page_text, 10_000)
+    if page_text is not None and page is None:
         raise web.HTTPNotFound()
     items = await comment_reply_ids(ctx, comment)
     document = collection_document(
         ctx.urls.comment_replies(comment.id),
         lambda number: ctx.urls.comment_replies(comment.id, number),
         items,
-        int(page_text) if page_text else None,
+        page,
     )
     return as2_response(document)
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_get(r"/comments/{id:\d+}", comment_object)
-    app.router.add_get(r"/comments/{id:\d+}/replies", comment_replies)
+    app.router.add_get(r"/comments/{id:[0-9]+}", comment_object)
+    app.router.add_get(r"/comments/{id:[0-9]+}/replies", comment_replies)

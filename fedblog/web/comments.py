@@ -9,6 +9,7 @@ cookie (web/visitor_cookies.py): its held comments show to it alone, and it may 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from urllib.parse import parse_qsl
 
@@ -16,8 +17,10 @@ from aiohttp import web
 
 from fedblog.models import Post
 from fedblog.services.comments import CommentForm, CommentsClosed, CommentService
+from fedblog.store.db import StorageUnavailable
 from fedblog.web.csrf import check_token
-from fedblog.web.keys import SETTINGS_KEY, STATE_KEY, get_context
+from fedblog.web.keys import CONTEXT_KEY, SETTINGS_KEY, STATE_KEY, get_context
+from fedblog.web.middleware import STORAGE_RETRY_AFTER_SECONDS
 from fedblog.web.origin_check import posted_from_this_site
 from fedblog.web.page_cache import personalize
 from fedblog.web.post_page import (
@@ -28,18 +31,22 @@ from fedblog.web.post_page import (
     render_post_page,
     site_secret,
 )
-from fedblog.web.ratelimit import RateLimiter, client_ip
+from fedblog.web.ratelimit import SharedRateLimiter, client_ip
 from fedblog.web.render import render_html
 from fedblog.web.visitor_cookies import DETAILS_COOKIE, SavedDetails, forget_details, remember_own_comment, save_details
+
+log = logging.getLogger(__name__)
 
 MAX_FORM_BYTES = 64 * 1024
 FORM_FIELDS = ("name", "email", "website", "message", "parent_id", "notify_replies", "notify_post")
 
 
-def comment_limiter(app: web.Application) -> RateLimiter:
+def comment_limiter(app: web.Application) -> SharedRateLimiter:
     state = app[STATE_KEY]
     if state.comment_limiter is None:
-        state.comment_limiter = RateLimiter(app[SETTINGS_KEY].comments.rate_limit_per_minute, 60)
+        state.comment_limiter = SharedRateLimiter(
+            app[CONTEXT_KEY].db, "comment", app[SETTINGS_KEY].comments.rate_limit_per_minute, 60
+        )
     return state.comment_limiter
 
 
@@ -100,9 +107,9 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
     remember = bool(data.get("remember"))
     ip = client_ip(request)
     limiter = comment_limiter(request.app)
-    if not limiter.allow(ip):
+    if not await limiter.allow(ip):
         state = FormState(values=values, remember=remember)
-        return await too_many_requests(request, post, state, limiter.retry_after(ip))
+        return await too_many_requests(request, post, state, await limiter.retry_after(ip))
     token_ok = check_token(site_secret(request.app), CSRF_SCOPE, data.get("csrf_token", ""))
     if not token_ok or not posted_from_this_site(request):
         message = ctx.i18n.gettext("This form has expired. Your comment was not sent: please send it again.")
@@ -114,6 +121,15 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
         result = await CommentService(ctx).submit_web_comment(post, values, ip)
     except CommentsClosed:
         return comments_closed(request)
+    except StorageUnavailable as error:
+        log.warning("comment on %r not saved: %s", post.slug, error)
+        message = ctx.i18n.gettext(
+            "The blog cannot save comments right now (its storage is full). Your comment was not sent: "
+            "please send it again later."
+        )
+        response = await form_again(request, post, FormState(values=values, message=message), status=503)
+        response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
+        return response
     if result.errors or result.comment is None:
         state = FormState(values=values, errors=result.errors, remember=remember)
         return await form_again(request, post, state, status=400)

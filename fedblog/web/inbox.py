@@ -22,9 +22,10 @@ async def post_inbox(request: web.Request) -> web.Response:
         body=body,
         content_type=request.headers.get("Content-Type", ""),
     )
+    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
     if answer.payload is None:
-        return web.Response(status=answer.status)
-    return web.json_response(answer.payload, status=answer.status)
+        return web.Response(status=answer.status, headers=headers)
+    return web.json_response(answer.payload, status=answer.status, headers=headers)
 
 
 def setup(app: web.Application) -> None:

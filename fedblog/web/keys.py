@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the owners below import this module: their types only, no c
     from fedblog.web.middleware import NotFoundAnswer
     from fedblog.web.page_cache import PageCache
     from fedblog.web.post_page import PostPageExtra
-    from fedblog.web.ratelimit import RateLimiter
+    from fedblog.web.ratelimit import RateLimiter, SharedRateLimiter
 
 
 @dataclass
@@ -33,8 +33,8 @@ class WebState:
     post_page_extras: list[PostPageExtra] = field(default_factory=list)  # web/post_page.py
     not_found_answers: list[NotFoundAnswer] = field(default_factory=list)  # web/middleware.py
     # Rate limiters.
-    login_limiter: RateLimiter | None = None  # web/admin.py
-    comment_limiter: RateLimiter | None = None  # web/comments.py
+    login_limiter: SharedRateLimiter | None = None  # web/admin.py (counted in the database)
+    comment_limiter: SharedRateLimiter | None = None  # web/comments.py (counted in the database)
     search_limiter: RateLimiter | None = None  # web/search.py
     interaction_limiter: RateLimiter | None = None  # web/interaction.py
     webmention_limiters: tuple[RateLimiter, RateLimiter] | None = None  # web/webmention.py (by IP, by host)

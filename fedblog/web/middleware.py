@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from fedblog.web.keys import STATE_KEY
+from fedblog.store.db import StorageUnavailable
+from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.render import render_html
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ NotFoundAnswer = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
 HTML_SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"}
 ADMIN_PREFIX = "/admin"
+# Peers retry a 503 after Retry-After: long enough for an operator to free space, short enough to lose nothing.
+STORAGE_RETRY_AFTER_SECONDS = 120
 
 
 def not_found_answers(app: web.Application) -> list[NotFoundAnswer]:
@@ -53,9 +56,27 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             return await _better_than_404(request) or error_page(request, error)
     except web.HTTPException as error:
         return error_page(request, error)
+    except StorageUnavailable as error:
+        return storage_unavailable(request, error)
     except Exception:  # from the handler, or from a 404 hook (a database error looking for a Tombstone)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_html(request, "errors/error.html", status=500, error=web.HTTPInternalServerError())
+
+
+def storage_unavailable(request: web.Request, error: StorageUnavailable) -> web.Response:
+    """A write the disk refused: 503 with Retry-After (peers retry, nothing is lost), one log line, no traceback."""
+    log.warning("%s %s: write refused: %s", request.method, request.path, error)
+    if wants_html(request) and "json" not in request.content_type:  # a peer POSTing JSON gets JSON
+        message = get_context(request).i18n.gettext(
+            "The blog cannot save anything right now (its storage is full or read-only). Please try again later."
+        )
+        response = render_html(
+            request, "errors/error.html", status=503, error=web.HTTPServiceUnavailable(), message=message
+        )
+    else:
+        response = web.json_response({"error": f"storage unavailable: {error}"}, status=503)
+    response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def finish(request: web.Request, response: web.StreamResponse) -> None:

@@ -14,6 +14,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 
 from fedblog.models import Comment, CommentNode, Post
+from fedblog.protocol.ids import parse_positive_int
 from fedblog.rendering import post_excerpt
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.web.csrf import derive_secret, make_token
@@ -94,8 +95,8 @@ async def render_post_page(
     ctx = get_context(request)
     form = form or FormState()
     thread = await CommentService(ctx).thread_for_post(post)
-    if reply_to_id is None and form.values.parent_id.isdigit():
-        reply_to_id = int(form.values.parent_id)
+    if reply_to_id is None:
+        reply_to_id = parse_positive_int(form.values.parent_id)
     reply_to = next((node.comment for node in walk(thread) if node.comment.id == reply_to_id), None)
     # The visitor's held comments are previewed under their parents when those are on the page, else after the thread.
     shown = {node.comment.id for node in walk(thread)}

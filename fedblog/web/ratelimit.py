@@ -1,13 +1,18 @@
-"""A sliding-window rate limiter in memory, keyed by whatever the caller chooses (IP, account)."""
+"""Sliding-window rate limiters keyed by whatever the caller chooses (IP, account): in memory (per process, for
+cheap lookups), or shared through the database (the comment form and the admin login: every process counts the
+same hits, and a restart forgets none)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
 
 from aiohttp import web
 
+from fedblog.store.db import Database, StorageUnavailable
+from fedblog.store.rate_limits import RateLimitStore
 from fedblog.web.keys import SETTINGS_KEY
 
 
@@ -44,6 +49,34 @@ class RateLimiter:
 
     def reset(self, key: str) -> None:
         self._hits.pop(key, None)
+
+
+class SharedRateLimiter:
+    """The same rules as RateLimiter, counted in the database (RateLimitStore)."""
+
+    def __init__(
+        self, db: Database, scope: str, limit: int, window_seconds: float, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = RateLimitStore(db)
+        self.scope = scope
+        self.limit = limit
+        self.window = window_seconds
+        self.clock = clock
+
+    async def allow(self, key: str) -> bool:
+        """Count one hit for key; False when the key is over its limit. A storage that refuses the write lets the
+        request on: what it came to write fails the same way, with a clear answer."""
+        try:
+            return await self.store.hit(self.scope, key, self.limit, self.window, self.clock()) == 0
+        except StorageUnavailable:
+            return True
+
+    async def retry_after(self, key: str) -> int:
+        return await self.store.retry_after(self.scope, key, self.limit, self.window, self.clock())
+
+    async def reset(self, key: str) -> None:
+        with contextlib.suppress(StorageUnavailable):
+            await self.store.reset(self.scope, key)
 
 
 def client_ip(request: web.Request) -> str:

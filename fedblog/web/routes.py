@@ -15,6 +15,7 @@ from fedblog.web import (
     comments,
     dashboard_stats,
     faces,
+    health,
     inbox,
     interaction,
     media,
@@ -41,7 +42,7 @@ def setup(app: web.Application) -> None:
     # order only decides which patterns aiohttp tries first: the blog's, the most requested, come first.
     first = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
     modules = (*first, media, admin_blocklists, admin_reports, dashboard_stats, reading)
-    extras = (webmention, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions)
+    extras = (webmention, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions, health)
     wordpress = (pages, old_links, wordpress_media)
     for module in (*modules, *extras, subscriber_notifier, faces, *wordpress):
         module.setup(app)

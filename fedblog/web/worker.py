@@ -16,6 +16,8 @@ from fedblog.web.keys import CONTEXT_KEY
 
 log = logging.getLogger(__name__)
 
+STORAGE_PAUSE_SECONDS = 30
+
 
 async def background_work(app: web.Application) -> AsyncIterator[None]:
     """Started after the context exists (cleanup_ctx order), stopped before it closes."""

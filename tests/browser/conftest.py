@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+
+from tests import netguard
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags as the machine's notes advise: the closed network refuses Chromium's background connections.
@@ -44,6 +47,7 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
 @pytest.fixture
 async def browser_context(browser: Browser) -> AsyncIterator[BrowserContext]:
     context = await browser.new_context(locale="en-US")
+    await context.route("**/*", _loopback_only)
     context.set_default_timeout(10_000)
     try:
         yield context
@@ -54,3 +58,13 @@ async def browser_context(browser: Browser) -> AsyncIterator[BrowserContext]:
 @pytest.fixture
 async def page(browser_context: BrowserContext) -> Page:
     return await browser_context.new_page()
+
+
+async def _loopback_only(route: Route) -> None:
+    """The browser's share of the test network guard: a request off loopback is aborted and fails the test."""
+    host = urlsplit(route.request.url).hostname
+    if host is None or netguard.is_loopback_ip(host) or host.lower() in netguard.LOOPBACK_NAMES:
+        await route.continue_()
+        return
+    netguard.record(f"browser request to {route.request.url[:200]!r}")
+    await route.abort("blockedbyclient")

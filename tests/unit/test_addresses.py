@@ -72,3 +72,19 @@ def test_check_url_shape__plain_http_urls_pass(url):
 def test_check_url_shape__unsafe_urls_are_refused(url):
     with pytest.raises(UnsafeURL):
         check_url_shape(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://%31%32%37.0.0.1/actor", "http://a..b/", "http://-bad-.example/", "http://x" + "y" * 64 + ".example/"],
+)
+def test_check_url_shape__refuses_host_names_no_resolver_should_see(url: str) -> None:
+    with pytest.raises(UnsafeURL, match="invalid host name"):
+        check_url_shape(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://bücher.example/", "https://x_y.example/", "http://[::1]:8/", "http://0x7f000001/"]
+)
+def test_check_url_shape__keeps_names_and_literals_a_resolver_reads(url: str) -> None:
+    check_url_shape(url)

@@ -442,3 +442,44 @@ def test_verify_request__real_fedify_signatures_verify_and_tampering_fails(name,
             public_key_pem=data["pem"],
             now=sent_at,
         )
+
+
+def test_verify_request__a_request_signed_for_another_host_is_refused_here(key):
+    # Given a POST signed for (and captured on its way to) another server
+    headers = sign_post(key, url="https://evil.example/actor/inbox")
+    # Then it verifies on its own terms, but not as a request to blog.example
+    assert verify_post(headers, key).key_id == KEY_ID
+    with pytest.raises(SignatureError, match="Host header is not this server's"):
+        verify_request(
+            method="POST", path_qs="/actor/inbox", headers=headers, body=BODY, public_key_pem=pem(key), now=NOW,
+            scheme="https", expected_host="blog.example",
+        )  # fmt: skip
+    assert verify_request(
+        method="POST", path_qs="/actor/inbox", headers=sign_post(key), body=BODY, public_key_pem=pem(key), now=NOW,
+        scheme="https", expected_host="Blog.Example",
+    ).key_id == KEY_ID  # fmt: skip
+
+
+def test_verify_request__rfc9421_for_another_authority_is_refused_here(key):
+    headers = rfc9421_sign(key, "POST", "https://evil.example/actor/inbox", BODY, int(NOW.timestamp()))
+    with pytest.raises(SignatureError, match="Host header is not this server's"):
+        verify_request(
+            method="POST", path_qs="/actor/inbox", headers=headers, body=BODY, public_key_pem=pem(key), now=NOW,
+            scheme="https", expected_host="blog.example",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lines", "reason"),
+    [
+        ([("host", "blog.example"), ("date", "D"), ("digest", "G")], "\\(request-target\\) must be signed"),
+        ([("(request-target)", "post /actor/inbox"), ("date", "D"), ("digest", "G")], "host must be signed"),
+    ],
+)
+def test_verify_request__post_without_request_target_or_host_signed_is_refused(key, lines, reason):
+    date = "Sun, 01 Mar 2026 12:00:00 GMT"
+    values = {"D": date, "G": body_digest(BODY)}
+    signed = [(name, values.get(value, value)) for name, value in lines]
+    headers = {"Host": "blog.example", "Date": date, "Digest": body_digest(BODY), "Signature": cavage_sign(key, signed)}
+    with pytest.raises(SignatureError, match=reason):
+        verify_post(headers, key)

@@ -32,3 +32,23 @@ def test_parse_json_object__refuses_unsafe_documents(data, reason):
 def test_parse_json_object__refuses_documents_over_the_size_cap():
     with pytest.raises(UnsafeJSON, match="too large"):
         parse_json_object(b'{"a": "' + b"x" * 100 + b'"}', max_bytes=50)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"id": "\\ud800"}',
+        b'{"actor": "x\\uDFFFy"}',
+        b'{"object": {"content": ["ok", "\\udbff"]}}',
+        b'{"\\ud83d": 1}',
+        b'{"a": "\\ude00\\ud83d"}',  # a pair in the wrong order is two lone surrogates
+    ],
+)
+def test_parse_json_object__refuses_lone_surrogates_anywhere(data):
+    with pytest.raises(UnsafeJSON, match="lone surrogate"):
+        parse_json_object(data)
+
+
+def test_parse_json_object__keeps_escaped_pairs_and_escaped_backslashes():
+    assert parse_json_object(b'{"a": "\\ud83d\\ude00"}') == {"a": "\U0001f600"}
+    assert parse_json_object(b'{"a": "\\\\ud800"}') == {"a": "\\ud800"}
