@@ -20,6 +20,7 @@ from fedblog.web import (
     media,
     notifier,
     own_comments,
+    pingback,
     preview,
     reading,
     search,
@@ -38,6 +39,6 @@ def setup(app: web.Application) -> None:
     # order only decides which patterns aiohttp tries first: the blog's, the most requested, come first.
     first = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
     modules = (*first, media, admin_blocklists, admin_reports, dashboard_stats, reading)
-    extras = (webmention, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions)
+    extras = (webmention, pingback, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions)
     for module in (*modules, *extras, subscriber_notifier, faces):
         module.setup(app)
