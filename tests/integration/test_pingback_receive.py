@@ -104,7 +104,7 @@ async def test_pingback__a_page_that_does_not_link_is_rejected(site: LiveSite, p
     target = site.ctx.urls.post(post.slug)
     pinging.pages["/unrelated"] = Served(body="<title>Other</title><p>Nothing about <a href='/x'>you</a>.</p>")
     await ping(site, pinging.url("/unrelated"), target)
-    state, comment_id = await verified(site, pinging.url("/unrelated"), target, state="rejected")
+    _, comment_id = await verified(site, pinging.url("/unrelated"), target, state="rejected")
     assert comment_id is None
     assert await site.ctx.comments.list_by_status(None) == []
 
@@ -195,7 +195,7 @@ async def test_trackback__verified_moderated_and_shown(site_factory: SiteFactory
     assert comment is not None and comment.kind == CommentKind.TRACKBACK
     assert comment.status == CommentStatus.APPROVED  # moderation "open"
     thread = thread_html(await post_page(site, post))
-    assert "Un billet qui cite" in thread and "Ce que j&#39;en pense, en bref." in thread
+    assert "Un billet qui cite" in thread and "[…] Ce que j&#x27;en pense, en bref. […]" in thread
     assert "<b>" not in thread
     # A page that does not link is dropped; a missing url or an unknown post is an error answer
     assert (await send_trackback(site, post.slug, {"url": pinging.url("/nolink")}))[0] == 200
