@@ -174,6 +174,14 @@ async def test_trackback__off_by_default(site: LiveSite, pinging: OtherSite) -> 
     status, text = await send_trackback(site, post.slug, {"url": pinging.url("/page")})
     assert status == 404 and "<error>1</error>" in text and "not accepted" in text
     assert pinging.gets == []
+    assert "trackback" not in (await get(site, f"/posts/{post.slug}")).text
+
+
+async def test_trackback__when_on_the_post_page_gives_its_url_in_french_too(site_factory: SiteFactory) -> None:
+    site = await site_factory(language="fr", overrides={"trackback": {"receive": True}})
+    post = await publish(site, "Bonjour")
+    page = await get(site, f"/posts/{post.slug}")
+    assert f"URL de rétrolien de cet article : <code>{site.url}/posts/{post.slug}/trackback</code>" in page.text
 
 
 async def test_trackback__verified_moderated_and_shown(site_factory: SiteFactory, pinging: OtherSite) -> None:
