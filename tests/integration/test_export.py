@@ -4,7 +4,9 @@ reader."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -12,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
+from aiohttp.test_utils import TestClient, TestServer
 
+from fedblog.app import create_app
 from fedblog.config import load_settings
 from fedblog.context import open_context
 from fedblog.frontmatter import parse_document
@@ -173,3 +177,67 @@ async def test_export__a_missing_folder_is_one_line(tmp_path: Path) -> None:
     config = make_site(tmp_path / "blog", "http://127.0.0.1:9")
     result = await fedblog("--config", str(config), "export", "wordpress", str(tmp_path / "nope" / "out.xml"))
     assert_one_line_error(result, "does not exist")
+
+
+# --- round trip -------------------------------------------------------------------------------------------------
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _text_of(fragment: str) -> str:
+    return " ".join(html.unescape(_TAGS.sub(" ", fragment)).split())
+
+
+def what_a_reader_sees(page: str) -> dict[str, object]:
+    """The post as a reader sees it: title, body, and the thread as (depth, author, text) in order."""
+    article = re.search(r'<article class="post h-entry".*?</article>', page, re.S)
+    title = re.search(r'<h1 class="p-name">(.*?)</h1>', page, re.S)
+    body = re.search(r'<div class="post-body e-content">(.*?)<footer class="post-footer">', page, re.S)
+    thread = []
+    depth = 0
+    for match in re.finditer(r'<ol class="[^"]*"|</ol>|<article id="comment-\d+".*?</article>', page, re.S):
+        token = match.group(0)
+        if token.startswith("<ol"):
+            depth += 1
+        elif token == "</ol>":
+            depth -= 1
+        else:
+            author = re.search(r'class="comment-author"[^>]*>(.*?)</', token, re.S)
+            content = re.search(r'<div class="comment-content">(.*?)</div>', token, re.S)
+            name, text = author.group(1) if author else "", content.group(1) if content else ""
+            thread.append((depth, _text_of(name), _text_of(text)))
+    return {
+        "found": article is not None,
+        "title": _text_of(title.group(1)) if title else "",
+        "body": _text_of(body.group(1)) if body else "",
+        "thread": thread,
+    }
+
+
+async def test_export_wordpress__imported_into_a_fresh_site_gives_the_same_pages(tmp_path: Path) -> None:
+    # Given a blog exported as WXR
+    blog = await build_blog(tmp_path)
+    out = tmp_path / "export.xml"
+    assert (await fedblog("--config", str(blog.config), "export", "wordpress", str(out))).code == 0
+    # When a fresh site imports it with fedblog's own WordPress importer
+    fresh = make_site(tmp_path / "fresh", "http://127.0.0.1:9")
+    result = await fedblog("--config", str(fresh), "import", "wordpress", str(out))
+    assert result.code == 0, result.err
+    # Then the post and the page read the same on both sites
+    for slug, path in ((blog.post_slug, f"/posts/{blog.post_slug}"), (blog.page_slug, f"/{blog.page_slug}/")):
+        before, after = await read_page(blog.config, path), await read_page(fresh, path)
+        assert before["found"] and before["title"], slug
+        assert after == before, slug
+    assert len(what_a_reader_sees(await read_page_text(blog.config, f"/posts/{blog.post_slug}"))["thread"]) == 4
+
+
+async def read_page_text(config: Path, path: str) -> str:
+    """The page as the site serves it: the real app on a loopback port."""
+    async with TestClient(TestServer(create_app(load_settings(config, environ={})), host="127.0.0.1")) as client:
+        answer = await client.get(path)
+        assert answer.status == 200, (path, answer.status)
+        return await answer.text()
+
+
+async def read_page(config: Path, path: str) -> dict[str, object]:
+    return what_a_reader_sees(await read_page_text(config, path))
