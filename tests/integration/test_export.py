@@ -190,7 +190,7 @@ def _text_of(fragment: str) -> str:
 
 def what_a_reader_sees(page: str) -> dict[str, object]:
     """The post as a reader sees it: title, body, and the thread as (depth, author, text) in order."""
-    article = re.search(r'<article class="post h-entry".*?</article>', page, re.S)
+    article = re.search(r'<article class="post h-entry[^"]*".*?</article>', page, re.S)
     title = re.search(r'<h1 class="p-name">(.*?)</h1>', page, re.S)
     body = re.search(r'<div class="post-body e-content">(.*?)<footer class="post-footer">', page, re.S)
     thread = []
