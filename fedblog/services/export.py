@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from fedblog import SOFTWARE_NAME, __version__
 from fedblog.clock import to_text, utcnow
@@ -70,7 +69,7 @@ def origin_name(comment: Comment) -> str:
 
 
 def permalink(ctx: Context, post: Post) -> str:
-    return ctx.urls.absolute(f"/{quote(post.slug)}/") if post.kind == PostKind.PAGE else ctx.urls.post(post.slug)
+    return ctx.urls.page(post.slug) if post.kind == PostKind.PAGE else ctx.urls.post(post.slug)
 
 
 @contextlib.contextmanager

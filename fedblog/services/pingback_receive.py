@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from fedblog.clock import utcnow
-from fedblog.models import Post
+from fedblog.models import Post, PostKind
 from fedblog.protocol import pingback as pb
 from fedblog.protocol import webmention as wm
 from fedblog.protocol.trackback import InvalidTrackback, Trackback
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 PINGBACK, TRACKBACK = "pingback", "trackback"
 _POST_PATH = re.compile(r"^/posts/([^/]+)$")
+_PAGE_PATH = re.compile(r"^/([^/]+)$")
 
 
 async def _published_post(ctx: Context, target: str) -> Post:
@@ -34,10 +35,14 @@ async def _published_post(ctx: Context, target: str) -> Post:
     if (wanted.scheme, wanted.netloc) != (base.scheme, base.netloc):
         raise pb.PingbackFault(pb.TARGET_NOT_FOUND, "The target URI is not a page of this blog.")
     match = _POST_PATH.match(wanted.path)
-    if match is None:
-        raise pb.PingbackFault(pb.TARGET_NOT_A_POST, "The target URI is not a post: only posts take pingbacks.")
+    if match is None:  # a page answers at /SLUG/ (normalised without its slash); any other path is not a post
+        page_match = _PAGE_PATH.match(wanted.path)
+        page = await ctx.posts.get_post_by_slug(unquote(page_match.group(1))) if page_match else None
+        if page is None or page.kind != PostKind.PAGE:
+            raise pb.PingbackFault(pb.TARGET_NOT_A_POST, "The target URI is not a post: only posts take pingbacks.")
+        return page
     post = await ctx.posts.get_post_by_slug(unquote(match.group(1)))
-    if post is None or post.draft:
+    if post is None or post.kind != PostKind.POST:
         raise pb.PingbackFault(pb.TARGET_NOT_FOUND, "The target URI names no published post of this blog.")
     return post
 
@@ -80,7 +85,7 @@ async def accept_trackback(ctx: Context, post: Post, ping: Trackback, ip: str | 
     refused = await _refused_source(ctx, ping.url)
     if refused is not None:
         raise InvalidTrackback(refused.replace("source URI", "url"))
-    target = wm.normalize_url(ctx.urls.post(post.slug))
+    target = wm.normalize_url(ctx.urls.page(post.slug) if post.kind == PostKind.PAGE else ctx.urls.post(post.slug))
     store = WebmentionStore(ctx.db)
     if await store.is_registered(ping.url, target):
         raise InvalidTrackback("This trackback has already been registered.")

@@ -13,10 +13,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from fedblog.models import CommentKind, CommentOrigin, CommentStatus
+from fedblog.models import CommentKind, CommentOrigin, CommentStatus, PostKind
 from fedblog.protocol import pingback
 from fedblog.services.blocks import add_block
 from fedblog.services.comments import CommentService
+from fedblog.services.posts import PostInput, PostService
 from tests.conftest import LiveSite, SiteFactory
 from tests.integration.blog_support import get, publish
 from tests.integration.test_webmention import OtherSite, Served, post_page, thread_html, verified
@@ -97,6 +98,16 @@ async def test_pingback__from_a_linking_page_is_verified_and_shown_like_wordpres
     assert "[…] " in thread and "Comme le dit ce billet, il faut écouter avant de parler." in thread
     # A second ping of the same pair is refused: already registered
     assert await fault_of(site, source, target) == pingback.ALREADY_REGISTERED
+
+
+async def test_pingback__a_page_of_the_blog_takes_pingbacks_too(site: LiveSite, pinging: OtherSite) -> None:
+    page = await PostService(site.ctx).publish(PostInput(title="À propos", body_markdown="Moi.", kind=PostKind.PAGE))
+    target = site.ctx.urls.page(page.slug)
+    pinging.pages["/about-them"] = Served(body=linking_page(target, title="Their page"))
+    await ping(site, pinging.url("/about-them"), target)
+    _, comment_id = await verified(site, pinging.url("/about-them"), target)
+    comment = await site.ctx.comments.get_comment(comment_id or 0)
+    assert comment is not None and comment.post_id == page.id and comment.author.name == "Their page"
 
 
 async def test_pingback__a_page_that_does_not_link_is_rejected(site: LiveSite, pinging: OtherSite) -> None:
