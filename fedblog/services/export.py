@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import yaml
+
 from fedblog import SOFTWARE_NAME, __version__
 from fedblog.clock import to_text, utcnow
 from fedblog.models import AuthorKind, Comment, CommentKind, CommentOrigin, CommentStatus, Post, PostKind
@@ -213,42 +215,32 @@ async def export_wordpress(ctx: Context, out: Path) -> ExportReport:
 # --- Markdown ---------------------------------------------------------------------------------------------------
 
 
-def _scalar(value: str) -> str:
-    """A front matter value on one line, quoted when the reader would otherwise change it."""
-    value = " ".join(value.split())
-    if not value or value[0] in "\"'[" or value != value.strip():
-        return '"' + value + '"'
-    return value
-
-
-def _list(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join(" ".join(v.replace(",", " ").split()) for v in values) + "]"
-
-
 def front_matter_document(post: Post) -> str:
-    """The post as `fedblog post publish` reads it back: front matter, then its source (Markdown or HTML)."""
-    lines = [
-        "---",
-        f"title: {_scalar(post.title)}",
-        f"slug: {post.slug}",
-        f"kind: {post.kind.value}",
-        f"date: {to_text(post.published_at)}",
-        f"draft: {'true' if post.draft else 'false'}",
-        f"language: {post.language}",
-        f"comments: {'open' if post.comments_open else 'closed'}",
-        f"format: {post.body_format.value}",
-    ]
+    """The post as `fedblog post publish` reads it back: a YAML front matter block (written by PyYAML's safe dumper,
+    so any title survives), then its source (Markdown, or HTML with `format: html`)."""
+    meta: dict[str, object] = {
+        "title": post.title,
+        "slug": post.slug,
+        "kind": post.kind.value,
+        "date": to_text(post.published_at),
+        "draft": post.draft,
+        "language": post.language,
+        "comments": "open" if post.comments_open else "closed",
+        "format": post.body_format.value,
+    }
     if post.tags:
-        lines.append(f"tags: {_list(post.tags)}")
+        meta["tags"] = list(post.tags)
     if post.categories:
-        lines.append(f"categories: {_list(tuple(c.name for c in post.categories))}")
+        meta["categories"] = [category.name for category in post.categories]
     if post.summary:
-        lines.append(f"summary: {_scalar(post.summary)}")
+        meta["summary"] = post.summary
     if post.excerpt:
-        lines.append(f"excerpt: {_scalar(post.excerpt)}")
+        meta["excerpt"] = post.excerpt
     if post.kind == PostKind.PAGE:
-        lines += [f"menu_order: {post.menu_order}", f"menu: {'true' if post.in_menu else 'false'}"]
-    return "\n".join([*lines, "---", post.body_markdown.rstrip("\n"), ""])
+        meta["menu_order"] = post.menu_order
+        meta["menu"] = post.in_menu
+    block = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None, width=10_000)
+    return f"---\n{block}---\n{post.body_markdown.rstrip()}\n"
 
 
 def comment_json(item: ExportedComment) -> dict[str, Any]:
