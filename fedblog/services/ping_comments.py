@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from fedblog.clock import to_text
 from fedblog.models import Comment, CommentKind, CommentOrigin, CommentStatus
 from fedblog.protocol import webmention as wm
+from fedblog.protocol.addresses import hostname_of
 from fedblog.protocol.pingback import SourceContext
 from fedblog.services.comments import CommentService, moderation_decision
 from fedblog.store.comments import NewComment
@@ -32,7 +33,7 @@ async def keep_ping(
 ) -> None:
     store = WebmentionStore(ctx.db)
     content = ping_content_html(ping.excerpt)
-    key = wm.host_of(job.source)
+    key = hostname_of(job.source)
     status = moderation_decision(ctx.settings.comments.moderation, await store.author_is_trusted(key))
     post = await ctx.posts.get_post_by_id(job.post_id)
     if post is not None and not CommentService(ctx).accepts_comments(post):

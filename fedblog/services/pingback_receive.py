@@ -16,6 +16,7 @@ from fedblog.clock import utcnow
 from fedblog.models import Post, PostKind
 from fedblog.protocol import pingback as pb
 from fedblog.protocol import webmention as wm
+from fedblog.protocol.addresses import hostname_of
 from fedblog.protocol.trackback import InvalidTrackback, Trackback
 from fedblog.services.webmention_receive import MAX_PENDING_PER_HOST, wakeup_event
 from fedblog.store.blocks import BlockStore
@@ -75,7 +76,7 @@ async def accept_pingback(ctx: Context, source: str, target: str, ip: str | None
     store = WebmentionStore(ctx.db)
     if await store.is_registered(source, target):
         raise pb.PingbackFault(pb.ALREADY_REGISTERED, "The pingback has already been registered.")
-    if await store.count_pending_from(wm.host_of(source)) >= MAX_PENDING_PER_HOST:
+    if await store.count_pending_from(hostname_of(source)) >= MAX_PENDING_PER_HOST:
         raise pb.PingbackFault(pb.UPSTREAM_ERROR, "Too many pings from this site are waiting; try again later.")
     await _queue(ctx, source, target, post, ip, PINGBACK)
 
@@ -89,6 +90,6 @@ async def accept_trackback(ctx: Context, post: Post, ping: Trackback, ip: str | 
     store = WebmentionStore(ctx.db)
     if await store.is_registered(ping.url, target):
         raise InvalidTrackback("This trackback has already been registered.")
-    if await store.count_pending_from(wm.host_of(ping.url)) >= MAX_PENDING_PER_HOST:
+    if await store.count_pending_from(hostname_of(ping.url)) >= MAX_PENDING_PER_HOST:
         raise InvalidTrackback("Too many pings from this site are waiting; try again later.")
     await _queue(ctx, ping.url, target, post, ip, TRACKBACK, Claims(ping.title, ping.excerpt, ping.blog_name))

@@ -11,7 +11,7 @@ from aiohttp import web
 from fedblog.protocol import pingback as pb
 from fedblog.protocol import trackback as tb
 from fedblog.protocol import xmlrpc
-from fedblog.protocol.webmention import host_of
+from fedblog.protocol.addresses import hostname_of
 from fedblog.services.pingback_receive import accept_pingback, accept_trackback
 from fedblog.web.keys import get_context
 from fedblog.web.ratelimit import client_ip
@@ -33,7 +33,7 @@ def _fault(code: int, message: str) -> web.Response:
 
 def _throttled(request: web.Request, source: str) -> bool:
     by_ip, by_host = limiters(request.app)
-    return not all(limiter.allow(key) for limiter, key in ((by_ip, client_ip(request)), (by_host, host_of(source))))
+    return not all(limiter.allow(key) for limiter, key in ((by_ip, client_ip(request)), (by_host, hostname_of(source))))
 
 
 async def xmlrpc_endpoint(request: web.Request) -> web.Response:
