@@ -17,8 +17,8 @@ import defusedxml.ElementTree as SafeET
 from aiohttp.test_utils import TestClient, TestServer
 
 from fedblog.app import create_app
-from fedblog.config import load_settings
 from fedblog.assembly import open_context
+from fedblog.config import load_settings
 from fedblog.frontmatter import parse_document
 from fedblog.models import CommentKind, CommentOrigin, CommentStatus, PostKind
 from fedblog.services.posts import PostInput, PostService, input_from_document
