@@ -45,6 +45,8 @@ class WebState:
     # web/navigation.py: (title, URL) of the pages in the site navigation, and the database version they were read at.
     navigation_pages: list[tuple[str, str]] = field(default_factory=list)
     navigation_version: int | None = None
+    # web/worker.py: None where this process runs no background work, else whether it is running (web/health.py).
+    background_running: bool | None = None
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CONTEXT_KEY = web.AppKey("context", Context)

@@ -15,6 +15,7 @@ from fedblog.web import (
     comments,
     dashboard_stats,
     faces,
+    health,
     inbox,
     interaction,
     media,
@@ -43,6 +44,6 @@ def setup(app: web.Application) -> None:
     modules = (*first, media, admin_blocklists, admin_reports, dashboard_stats, reading)
     extras = (webmention, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions)
     wordpress = (pages, old_links, wordpress_media)
-    for module in (*modules, *extras, subscriber_notifier, faces, *wordpress):
+    for module in (*modules, *extras, subscriber_notifier, faces, health, *wordpress):
         module.setup(app)
     pages.setup_pages(app)  # /SLUG/ last: every fixed path wins
