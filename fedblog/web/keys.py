@@ -52,6 +52,8 @@ SETTINGS_KEY = web.AppKey("settings", Settings)
 CONTEXT_KEY = web.AppKey("context", Context)
 JINJA_KEY = web.AppKey("jinja", jinja2.Environment)
 STATE_KEY = web.AppKey("state", WebState)
+# False for `fedblog serve --no-worker`: the background work (deliveries, webmentions, e-mail) runs elsewhere.
+BACKGROUND_KEY = web.AppKey("background", bool)
 
 
 def get_context(request: web.Request) -> Context:
