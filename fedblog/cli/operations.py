@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fedblog.assembly import open_context
 from fedblog.cli import CommandError, add_command
 from fedblog.config import Settings
-from fedblog.context import open_context
 from fedblog.services.backup import BackupError, restore_backup, write_backup
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import signal
@@ -180,8 +181,6 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
 async def until_stopped() -> None:
     """SIGTERM (systemd, docker stop) and Ctrl-C stop the same way: the caller then finishes its work and closes
     the database."""
-    import asyncio
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -192,6 +191,7 @@ async def until_stopped() -> None:
 async def run_worker(args: argparse.Namespace, settings: Settings | None) -> int:
     """The app's background work without a listening socket: the same tasks, started and stopped by the same
     lifetimes as inside `fedblog serve`, so both run exactly the same code."""
+    # The server's modules, as for `serve`: imported by the commands that run it only.
     import logging
 
     from aiohttp import web

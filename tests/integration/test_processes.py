@@ -14,9 +14,8 @@ import pytest
 
 from fedblog.protocol.keys import load_private_key, public_key_pem
 from tests.conftest import free_port, make_site, site_key_pem
+from tests.helpers import FEDBLOG, clean_env, eventually, run
 from tests.integration.fake_remote import FakeRemote, follow_activity
-from tests.integration.fed_support import eventually
-from tests.integration.test_cli import FEDBLOG, clean_env, run
 
 
 @contextlib.asynccontextmanager
