@@ -9,6 +9,12 @@ summary: optional content warning / summary
 date: 2026-02-21
 draft: false
 comments: open
+kind: post              # or page: /SLUG/, not in the post lists, in the navigation unless `menu: false`
+categories: [Travel, Food]
+menu_order: 0           # pages: place in the navigation
+menu: true              # pages: linked from the navigation
+format: markdown        # or html (sanitized like rendered Markdown)
+excerpt: optional text shown in lists
 ---
 Body in Markdown.
 
@@ -24,8 +30,23 @@ from dataclasses import dataclass
 
 import yaml
 
-KNOWN_KEYS = ("title", "slug", "tags", "language", "summary", "date", "draft", "comments")
-_TEXT_KEYS = ("title", "slug", "language", "summary")
+KNOWN_KEYS = (
+    "title",
+    "slug",
+    "tags",
+    "language",
+    "summary",
+    "date",
+    "draft",
+    "comments",
+    "kind",
+    "categories",
+    "menu_order",
+    "menu",
+    "format",
+    "excerpt",
+)
+_TEXT_KEYS = ("title", "slug", "language", "summary", "kind", "menu_order", "format", "excerpt")
 
 
 class FrontMatterError(ValueError):
@@ -95,12 +116,12 @@ def yaml_error_message(error: yaml.MarkedYAMLError, first_line: int) -> str:
 def convert_value(loader: yaml.SafeLoader, key: str, node: yaml.Node, line: int) -> object:
     """Text fields keep the text as written (`title: yes` is "yes", `title: 1.10` is "1.10", not a boolean or a
     number); the flags are YAML booleans."""
-    if key == "tags":
+    if key in ("tags", "categories"):
         return _tags(node, line)
-    if key in ("draft", "comments"):
+    if key in ("draft", "comments", "menu"):
         if key == "comments" and isinstance(node, yaml.ScalarNode) and node.value.strip().lower() in ("open", "closed"):
             return node.value.strip().lower() == "open"
-        message = "draft must be true or false" if key == "draft" else "comments must be open or closed"
+        message = "comments must be open or closed" if key == "comments" else f"{key} must be true or false"
         return _flag(loader.construct_object(node, deep=True), line, message, empty=key == "comments")
     assert key in _TEXT_KEYS or key == "date"
     return _text(key, node, line)

@@ -26,6 +26,29 @@ class AuthorKind(enum.StrEnum):
     OWNER = "owner"
 
 
+class CommentKind(enum.StrEnum):
+    """A comment, or another site's link to the post (shown as WordPress shows them: the source's title as a link,
+    its excerpt between "[...]"; the author's name is the title, the author's website the source URL)."""
+
+    COMMENT = "comment"
+    PINGBACK = "pingback"
+    TRACKBACK = "trackback"
+
+
+class PostKind(enum.StrEnum):
+    """A blog post, or a page: /SLUG/, not in the home list, the feeds or the outbox, maybe in the navigation."""
+
+    POST = "post"
+    PAGE = "page"
+
+
+class BodyFormat(enum.StrEnum):
+    """What `Post.body_markdown` (the source) holds: Markdown, or HTML (imported, sanitized into body_html)."""
+
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
 class Visibility(enum.StrEnum):
     PUBLIC = "public"
     UNLISTED = "unlisted"
@@ -51,6 +74,18 @@ def post_state(draft: bool, published_at: datetime, now: datetime) -> PostState:
     if draft:
         return PostState.DRAFT
     return PostState.SCHEDULED if published_at > now else PostState.PUBLISHED
+
+
+@dataclass(frozen=True)
+class Category:
+    """A post category (hierarchical, like WordPress's): a page /category/SLUG/ and a feed; a Hashtag on the
+    fediverse."""
+
+    slug: str
+    name: str
+    id: int = 0
+    parent_id: int | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +116,17 @@ class Post:
     @property
     def slug_is_editable(self) -> bool:
         return self.first_published_at is None and not self.is_public
+    kind: PostKind = PostKind.POST
+    menu_order: int = 0  # pages: the navigation's order
+    in_menu: bool = False  # pages: linked from the site navigation
+    body_format: BodyFormat = BodyFormat.MARKDOWN
+    author_name: str | None = None  # another author's display name ("by NAME"); None: the blog's author
+    excerpt: str = ""  # a hand-written excerpt for lists (not the content warning, which is `summary`)
+    categories: tuple[Category, ...] = ()
+
+    @property
+    def is_page(self) -> bool:
+        return self.kind == PostKind.PAGE
 
 
 @dataclass(frozen=True)
@@ -125,6 +171,8 @@ class Comment:
     post_slug: str = ""
     post_title: str = ""
     ip: str | None = None  # the web commenter's address, shown to the admin only
+    kind: CommentKind = CommentKind.COMMENT
+    wp_comment_id: int | None = None  # imported from WordPress (never federated)
 
 
 @dataclass

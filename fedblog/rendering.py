@@ -78,7 +78,14 @@ def render_markdown(text: str) -> str:
         extensions=["fenced_code", "tables", "sane_lists", "smarty", "footnotes", "attr_list"],
         output_format="html",
     )
-    return nh3.clean(raw, tags=_POST_TAGS, attributes=_POST_ATTRIBUTES, url_schemes=_URL_SCHEMES, link_rel="noopener")
+    return sanitize_post_html(raw)
+
+
+def sanitize_post_html(fragment: str) -> str:
+    """A post's HTML (rendered Markdown, or an imported body) reduced to what a post page may show."""
+    return nh3.clean(
+        fragment, tags=_POST_TAGS, attributes=_POST_ATTRIBUTES, url_schemes=_URL_SCHEMES, link_rel="noopener"
+    )
 
 
 def plain_text_to_html(text: str) -> str:

@@ -25,6 +25,22 @@ class Urls:
         """A draft's private preview (web/preview.py makes the token)."""
         return self.absolute(f"/preview/{quote(token)}")
 
+    def page(self, slug: str) -> str:
+        """A page (post kind 'page') answers at /SLUG/, as on WordPress."""
+        return self.absolute(f"/{quote(slug)}/")
+
+    def post_or_page(self, slug: str, is_page: bool) -> str:
+        return self.page(slug) if is_page else self.post(slug)
+
+    def category(self, slug: str) -> str:
+        return self.absolute(f"/category/{quote(slug)}/")
+
+    def category_page(self, slug: str, page: int = 1) -> str:
+        return self.category(slug) if page <= 1 else f"{self.category(slug)}?page={page}"
+
+    def category_feed(self, slug: str) -> str:
+        return f"{self.category(slug)}feed.xml"
+
     def tag(self, tag: str) -> str:
         return self.absolute(f"/tags/{quote(tag)}")
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from fedblog.clock import to_text
 from fedblog.models import Post
+from fedblog.protocol.hashtags import hashtag_name
 from fedblog.rendering import excerpt, plain_text_to_html
 from fedblog.urls import Urls
 
@@ -187,10 +188,22 @@ def image_attachments(
     return found[:MAX_ATTACHMENTS]
 
 
-def hashtag_links(urls: Urls, tags: Sequence[str]) -> str:
+def post_hashtags(urls: Urls, post: Post) -> list[tuple[str, str]]:
+    """(name, page URL) of a post's Hashtags: its tags, then its categories not already among them."""
+    found = [(tag, urls.tag(tag)) for tag in post.tags]
+    seen = {tag.lower() for tag in post.tags}
+    for category in post.categories:
+        name = hashtag_name(category.name)
+        if name and name.lower() not in seen:
+            found.append((name, urls.category(category.slug)))
+            seen.add(name.lower())
+    return found
+
+
+def hashtag_links(hashtags: Sequence[tuple[str, str]]) -> str:
     links = " ".join(
-        f'<a href="{html.escape(urls.tag(tag))}" class="mention hashtag" rel="tag">#<span>{html.escape(tag)}</span></a>'
-        for tag in tags
+        f'<a href="{html.escape(href)}" class="mention hashtag" rel="tag">#<span>{html.escape(name)}</span></a>'
+        for name, href in hashtags
     )
     return f"<p>{links}</p>" if links else ""
 
@@ -199,7 +212,7 @@ def note_content(urls: Urls, post: Post, body_html: str | None = None) -> str:
     """The title as a link to the page, then the body, then the hashtags (Mastodon shows Notes in full)."""
     url = html.escape(urls.note(post.slug))
     title = f'<p><strong><a href="{url}">{html.escape(post.title)}</a></strong></p>'
-    return title + (post.body_html if body_html is None else body_html) + hashtag_links(urls, post.tags)
+    return title + (post.body_html if body_html is None else body_html) + hashtag_links(post_hashtags(urls, post))
 
 
 def post_to_note(
@@ -224,7 +237,7 @@ def post_to_note(
             "sensitive": bool(post.summary),
             "content": note_content(urls, post),
             "contentMap": {},
-            "tag": [{"type": "Hashtag", "href": urls.tag(tag), "name": f"#{tag}"} for tag in post.tags],
+            "tag": [{"type": "Hashtag", "href": href, "name": f"#{name}"} for name, href in post_hashtags(urls, post)],
             "attachment": image_attachments(urls, post.body_html, images),
             "context": urls.conversation(post.slug),
             "replies": {

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from fedblog.models import AuthorKind, Comment, CommentOrigin, CommentStatus, Post
+from fedblog.models import AuthorKind, Comment, CommentKind, CommentOrigin, CommentStatus, Post
 from fedblog.protocol.activitystreams import (
     create_activity,
     delete_activity,
@@ -45,13 +45,15 @@ def ap_id(ctx: Context, comment: Comment) -> str:
 
 
 def has_ap_object(comment: Comment) -> bool:
-    """Webmentions are pages on the web, not ActivityPub objects: no id to list or to answer."""
-    return comment.origin != CommentOrigin.WEBMENTION
+    """Webmentions, pingbacks and trackbacks are pages on the web, not ActivityPub objects: no id to list or to
+    answer."""
+    return comment.origin != CommentOrigin.WEBMENTION and comment.kind == CommentKind.COMMENT
 
 
 def is_public_local(comment: Comment) -> bool:
     return (
         comment.origin in LOCAL_ORIGINS
+        and comment.kind == CommentKind.COMMENT
         and comment.status == CommentStatus.APPROVED
         and comment.visibility.is_shown_publicly
     )

@@ -13,8 +13,10 @@ from fedblog.clock import parse_date, utcnow
 from fedblog.config import LANGUAGES
 from fedblog.context import Context
 from fedblog.frontmatter import Document
-from fedblog.models import Post, PostState, post_state
-from fedblog.rendering import render_markdown
+from fedblog.models import BodyFormat, Post, PostKind, PostState, post_state
+from fedblog.protocol.hashtags import normalize_tag
+from fedblog.rendering import render_markdown, sanitize_post_html
+from fedblog.store.categories import CategoryStore
 from fedblog.store.posts import PostFields
 
 MAX_TITLE = 300
@@ -37,15 +39,19 @@ class PostInput:
     published_at: datetime | None = None
     draft: bool = False
     comments_open: bool = True
+    # None: a new post takes the default, an edited one keeps what it has (the admin form and old front matter
+    # do not know them).
+    kind: PostKind | None = None
+    menu_order: int | None = None
+    in_menu: bool | None = None
+    body_format: BodyFormat | None = None
+    categories: tuple[str, ...] | None = None  # category names (slugs made from them)
+    excerpt: str | None = None
 
 
 def slugify(text: str) -> str:
     normalized = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     return re.sub(r"[^a-z0-9]+", "-", normalized).strip("-")[:80] or "post"
-
-
-def normalize_tag(tag: str) -> str:
-    return re.sub(r"[^\w-]+", "", tag.strip().lstrip("#"), flags=re.UNICODE)[:64]
 
 
 def input_from_document(document: Document) -> PostInput:
@@ -56,6 +62,20 @@ def input_from_document(document: Document) -> PostInput:
         published = parse_date(str(date)) if date else None
     except ValueError:
         raise PostError(f"date: expected YYYY-MM-DD or ISO 8601, got {date!r}") from None
+    kind = meta.get("kind")
+    if kind is not None and str(kind) not in {k.value for k in PostKind}:
+        raise PostError(f"kind: expected post or page, got {kind!r}")
+    categories = meta.get("categories")
+    menu_order = meta.get("menu_order")
+    try:
+        order = int(str(menu_order)) if menu_order is not None else None
+    except ValueError:
+        raise PostError(f"menu_order: expected a whole number, got {menu_order!r}") from None
+    in_menu = meta.get("menu")
+    body_format = meta.get("format")
+    if body_format is not None and str(body_format) not in {f.value for f in BodyFormat}:
+        raise PostError(f"format: expected markdown or html, got {body_format!r}")
+    excerpt = meta.get("excerpt")
     return PostInput(
         title=str(meta.get("title", "")),
         body_markdown=document.body,
@@ -66,7 +86,18 @@ def input_from_document(document: Document) -> PostInput:
         published_at=published,
         draft=bool(meta.get("draft", False)),
         comments_open=bool(meta.get("comments", True)),
+        kind=PostKind(str(kind)) if kind is not None else None,
+        menu_order=order,
+        in_menu=bool(in_menu) if in_menu is not None else None,
+        categories=tuple(str(c) for c in categories) if isinstance(categories, list) else None,
+        body_format=BodyFormat(str(body_format)) if body_format is not None else None,
+        excerpt=str(excerpt) if excerpt is not None else None,
     )
+
+
+def _is_federated(post: Post) -> bool:
+    """Listeners (federation, webmentions) hear about published blog posts; pages stay on the site."""
+    return post.is_public and not post.is_page
 
 
 class PostService:
@@ -78,8 +109,20 @@ class PostService:
         self.ctx = ctx
         self.store = ctx.posts
 
+    async def _category_ids(self, conn: aiosqlite.Connection, names: tuple[str, ...]) -> tuple[int, ...]:
+        store = CategoryStore(self.ctx.db)
+        ids = []
+        for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+            ids.append(await store.upsert(conn, slugify(name), name[:100]))
+        return tuple(ids)
+
     def _fields(
-        self, data: PostInput, slug: str, published_at: datetime, first_published_at: datetime | None = None
+        self,
+        data: PostInput,
+        slug: str,
+        published_at: datetime,
+        first_published_at: datetime | None = None,
+        current: Post | None = None,
     ) -> PostFields:
         title = data.title.strip()
         if not title:
@@ -101,11 +144,21 @@ class PostService:
         state = post_state(data.draft, published_at, now)
         if state is PostState.PUBLISHED and first_published_at is None:
             first_published_at = now
+        body_format = data.body_format or (current.body_format if current else BodyFormat.MARKDOWN)
+        render = sanitize_post_html if body_format == BodyFormat.HTML else render_markdown
+        kind = data.kind or (current.kind if current else PostKind.POST)
         return PostFields(
+            kind=kind,
+            body_format=body_format,
+            menu_order=data.menu_order if data.menu_order is not None else (current.menu_order if current else 0),
+            in_menu=data.in_menu if data.in_menu is not None else (current.in_menu if current else kind == "page"),
+            author_name=current.author_name if current else None,
+            excerpt=data.excerpt if data.excerpt is not None else (current.excerpt if current else ""),
+            category_ids=tuple(c.id for c in current.categories) if current else (),
             slug=slug,
             title=title,
             body_markdown=data.body_markdown,
-            body_html=render_markdown(data.body_markdown),
+            body_html=render(data.body_markdown),
             summary=data.summary.strip(),
             language=language,
             state=state,
@@ -128,6 +181,8 @@ class PostService:
         slug = await self._new_slug(data)
         fields = self._fields(data, slug, data.published_at or utcnow())
         async with self.ctx.db.transaction() as conn:
+            if data.categories is not None:
+                fields = replace(fields, category_ids=await self._category_ids(conn, data.categories))
             post_id = await self.store.insert_post(conn, fields)
             post = await self._load(post_id)
             if post.is_public:
@@ -140,12 +195,14 @@ class PostService:
             raise PostError(f"no post with slug {slug!r}")
         fields = await self._edited_fields(current, data)
         async with self.ctx.db.transaction() as conn:
+            if data.categories is not None:
+                fields = replace(fields, category_ids=await self._category_ids(conn, data.categories))
             await self.store.update_post(conn, current.id, fields, utcnow() if current.is_public else None)
             post = await self._load(current.id)
-            if current.is_public and post.is_public:
+            if _is_federated(current) and _is_federated(post):
                 for listener in self.ctx.post_listeners:
                     await listener.post_updated(conn, post)
-            elif current.is_public:
+            elif _is_federated(current):
                 await self._went_private(conn, current)
             elif post.is_public:
                 await self._went_public(conn, post)
@@ -162,7 +219,7 @@ class PostService:
             published_at = (current.created_at or current.published_at) if data.draft else utcnow()
         else:
             published_at = current.published_at
-        return self._fields(data, new_slug, published_at, current.first_published_at)
+        return self._fields(data, new_slug, published_at, current.first_published_at, current)
 
     async def planned_state(self, data: PostInput, current: Post | None = None) -> PostState:
         """What saving `data` would make of the post, checked as saving checks it (PostError), without saving:
@@ -206,12 +263,16 @@ class PostService:
         return published
 
     async def _went_public(self, conn: aiosqlite.Connection, post: Post) -> None:
+        if not _is_federated(post):
+            return  # a page stays on the site: not in the outbox, not sent
         await self.store.remove_tombstone(conn, self.ctx.urls.note(post.slug))
         for listener in self.ctx.post_listeners:
             await listener.post_published(conn, post)
 
     async def _went_private(self, conn: aiosqlite.Connection, post: Post) -> None:
         """Unpublished or deleted: its URL answers 410 Gone, and followers are told to delete the Note."""
+        if not _is_federated(post):
+            return
         await self.store.add_tombstone(conn, self.ctx.urls.note(post.slug), "Note")
         for listener in self.ctx.post_listeners:
             await listener.post_deleted(conn, post)

@@ -14,6 +14,7 @@ from fedblog.models import (
     AuthorKind,
     Comment,
     CommentAuthor,
+    CommentKind,
     CommentOrigin,
     CommentStatus,
     Visibility,
@@ -88,6 +89,9 @@ class NewComment:
     remote_url: str | None = None
     ip: str | None = None
     created_at: str | None = None
+    kind: CommentKind = CommentKind.COMMENT
+    wp_comment_id: int | None = None  # imported from WordPress
+    approved_at: str | None = None  # default: now, when approved
 
 
 def row_to_comment(row: Row) -> Comment:
@@ -127,6 +131,8 @@ def row_to_comment(row: Row) -> Comment:
         post_slug=row["post_slug"],
         post_title=row["post_title"],
         ip=row["ip"],
+        kind=CommentKind(row["kind"]),
+        wp_comment_id=row["wp_comment_id"],
     )
 
 
@@ -141,8 +147,8 @@ _UPSERT_REMOTE_AUTHOR = (
 )
 _INSERT_COMMENT = (
     "INSERT INTO comments (post_id, parent_id, author_id, origin, status, visibility, content_html, summary, "
-    "sensitive, language, attachments_json, remote_id, remote_url, ip, created_at, approved_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "sensitive, language, attachments_json, remote_id, remote_url, ip, created_at, approved_at, kind, wp_comment_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -164,7 +170,9 @@ def _comment_params(new: NewComment) -> tuple[object, ...]:
         new.remote_url,
         new.ip,
         new.created_at or now,
-        now if new.status == CommentStatus.APPROVED else None,
+        (new.approved_at or now) if new.status == CommentStatus.APPROVED else None,
+        new.kind.value,
+        new.wp_comment_id,
     )
 
 

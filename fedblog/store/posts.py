@@ -9,15 +9,19 @@ from datetime import datetime
 import aiosqlite
 
 from fedblog.clock import from_text, to_text, utcnow
-from fedblog.models import Post, PostState
+from fedblog.models import BodyFormat, Category, Post, PostKind, PostState
 from fedblog.rendering import html_to_text
 from fedblog.store.db import Database, Row
 from fedblog.store.webmentions import NOT_A_MENTION
 
-_COLUMNS = f"""p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
+POST_COLUMNS = f"""p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
     p.published_at, p.updated_at, p.comments_open, p.state, p.first_published_at, p.created_at,
+    p.kind, p.menu_order, p.in_menu, p.body_format, p.author_name, p.excerpt,
     (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM post_tags t WHERE t.post_id = p.id ORDER BY tag))
         AS tags,
+    (SELECT group_concat(c.id || char(30) || c.slug || char(30) || c.name, char(31)) FROM (SELECT k.id, k.slug, k.name
+        FROM post_categories pc JOIN categories k ON k.id = pc.category_id WHERE pc.post_id = p.id ORDER BY k.name) c)
+        AS categories,
     (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'approved'
         AND c.visibility IN ('public', 'unlisted') AND {NOT_A_MENTION}) AS comment_count"""
 
@@ -35,11 +39,33 @@ class PostFields:
     tags: tuple[str, ...]
     comments_open: bool = True
     first_published_at: datetime | None = None
+    kind: PostKind = PostKind.POST
+    menu_order: int = 0
+    in_menu: bool = False
+    body_format: BodyFormat = BodyFormat.MARKDOWN
+    author_name: str | None = None
+    excerpt: str = ""
+    category_ids: tuple[int, ...] = ()
+    wp_post_id: int | None = None
 
     @property
     def draft(self) -> bool:
         """The stored `draft` column: 1 unless the post is on the site (see migration 030)."""
         return self.state is not PostState.PUBLISHED
+
+
+# Lists of blog posts (home, tags, archives, feeds) leave pages out.
+ONLY_POSTS = "p.kind = 'post'"
+
+
+def _categories(value: str | None) -> tuple[Category, ...]:
+    if not value:
+        return ()
+    found = []
+    for item in value.split("\x1f"):
+        category_id, slug, name = item.split("\x1e", 2)
+        found.append(Category(id=int(category_id), slug=slug, name=name))
+    return tuple(found)
 
 
 def row_to_post(row: Row) -> Post:
@@ -61,6 +87,13 @@ def row_to_post(row: Row) -> Post:
         state=PostState(row["state"]),
         first_published_at=from_text(row["first_published_at"]),
         created_at=from_text(row["created_at"]),
+        kind=PostKind(row["kind"]),
+        menu_order=row["menu_order"],
+        in_menu=bool(row["in_menu"]),
+        body_format=BodyFormat(row["body_format"]),
+        author_name=row["author_name"],
+        excerpt=row["excerpt"],
+        categories=_categories(row["categories"]),
     )
 
 
@@ -69,35 +102,49 @@ class PostStore:
         self.db = db
 
     async def get_post_by_slug(self, slug: str, include_drafts: bool = False) -> Post | None:
-        sql = f"SELECT {_COLUMNS} FROM posts p WHERE p.slug = ?"
+        sql = f"SELECT {POST_COLUMNS} FROM posts p WHERE p.slug = ?"
         if not include_drafts:
             sql += " AND p.draft = 0"
         row = await self.db.fetch_one(sql, (slug,))
         return None if row is None else row_to_post(row)
 
+    async def get_post_by_wp_id(self, wp_post_id: int) -> Post | None:
+        """The post or page imported from this WordPress id."""
+        row = await self.db.fetch_one(f"SELECT {POST_COLUMNS} FROM posts p WHERE p.wp_post_id = ?", (wp_post_id,))
+        return None if row is None else row_to_post(row)
+
+    async def list_menu_pages(self) -> list[tuple[str, str]]:
+        """(slug, title) of the published pages linked from the site navigation, in menu order."""
+        rows = await self.db.fetch_all(
+            "SELECT slug, title FROM posts WHERE kind = 'page' AND in_menu = 1 AND draft = 0 "
+            "ORDER BY menu_order, title, id"
+        )
+        return [(row[0], row[1]) for row in rows]
+
     async def get_post_by_id(self, post_id: int) -> Post | None:
-        row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM posts p WHERE p.id = ?", (post_id,))
+        row = await self.db.fetch_one(f"SELECT {POST_COLUMNS} FROM posts p WHERE p.id = ?", (post_id,))
         return None if row is None else row_to_post(row)
 
     async def list_published(self, limit: int, offset: int = 0) -> list[Post]:
         rows = await self.db.fetch_all(
-            f"SELECT {_COLUMNS} FROM posts p WHERE p.draft = 0 ORDER BY p.published_at DESC, p.id DESC "
-            "LIMIT ? OFFSET ?",
+            f"SELECT {POST_COLUMNS} FROM posts p WHERE p.draft = 0 AND {ONLY_POSTS} "
+            "ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?",
             (limit, offset),
         )
         return [row_to_post(row) for row in rows]
 
     async def list_all(self) -> list[Post]:
-        rows = await self.db.fetch_all(f"SELECT {_COLUMNS} FROM posts p ORDER BY p.published_at DESC, p.id DESC")
+        rows = await self.db.fetch_all(f"SELECT {POST_COLUMNS} FROM posts p ORDER BY p.published_at DESC, p.id DESC")
         return [row_to_post(row) for row in rows]
 
     async def count_published(self) -> int:
-        return int(await self.db.fetch_value("SELECT COUNT(*) FROM posts WHERE draft = 0"))
+        return int(await self.db.fetch_value(f"SELECT COUNT(*) FROM posts p WHERE p.draft = 0 AND {ONLY_POSTS}"))
 
     async def list_by_tag(self, tag: str, limit: int, offset: int = 0) -> list[Post]:
         rows = await self.db.fetch_all(
-            f"SELECT {_COLUMNS} FROM posts p JOIN post_tags t ON t.post_id = p.id "
-            "WHERE t.tag = ? AND p.draft = 0 ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?",
+            f"SELECT {POST_COLUMNS} FROM posts p JOIN post_tags t ON t.post_id = p.id "
+            f"WHERE t.tag = ? AND p.draft = 0 AND {ONLY_POSTS} "
+            "ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?",
             (tag, limit, offset),
         )
         return [row_to_post(row) for row in rows]
@@ -105,7 +152,8 @@ class PostStore:
     async def count_by_tag(self, tag: str) -> int:
         return int(
             await self.db.fetch_value(
-                "SELECT COUNT(*) FROM posts p JOIN post_tags t ON t.post_id = p.id WHERE t.tag = ? AND p.draft = 0",
+                "SELECT COUNT(*) FROM posts p JOIN post_tags t ON t.post_id = p.id WHERE t.tag = ? AND p.draft = 0 "
+                f"AND {ONLY_POSTS}",
                 (tag,),
             )
         )
@@ -113,7 +161,8 @@ class PostStore:
     async def list_by_month(self, year: int, month: int) -> list[Post]:
         prefix = f"{year:04d}-{month:02d}-"
         rows = await self.db.fetch_all(
-            f"SELECT {_COLUMNS} FROM posts p WHERE p.draft = 0 AND substr(p.published_at, 1, 8) = ? "
+            f"SELECT {POST_COLUMNS} FROM posts p WHERE p.draft = 0 AND {ONLY_POSTS} "
+            "AND substr(p.published_at, 1, 8) = ? "
             "ORDER BY p.published_at DESC, p.id DESC",
             (prefix,),
         )
@@ -123,13 +172,14 @@ class PostStore:
         """(year, month, number of posts), newest first."""
         rows = await self.db.fetch_all(
             "SELECT CAST(substr(published_at, 1, 4) AS INTEGER), CAST(substr(published_at, 6, 2) AS INTEGER), "
-            "COUNT(*) FROM posts WHERE draft = 0 GROUP BY 1, 2 ORDER BY 1 DESC, 2 DESC"
+            "COUNT(*) FROM posts WHERE draft = 0 AND kind = 'post' GROUP BY 1, 2 ORDER BY 1 DESC, 2 DESC"
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
     async def list_tags(self) -> list[tuple[str, int]]:
         rows = await self.db.fetch_all(
-            "SELECT t.tag, COUNT(*) FROM post_tags t JOIN posts p ON p.id = t.post_id WHERE p.draft = 0 "
+            "SELECT t.tag, COUNT(*) FROM post_tags t JOIN posts p ON p.id = t.post_id "
+            "WHERE p.draft = 0 AND p.kind = 'post' "
             "GROUP BY t.tag ORDER BY COUNT(*) DESC, t.tag"
         )
         return [(row[0], row[1]) for row in rows]
@@ -140,8 +190,8 @@ class PostStore:
     async def insert_post(self, conn: aiosqlite.Connection, fields: PostFields) -> int:
         cursor = await conn.execute(
             "INSERT INTO posts (slug, title, body_markdown, body_html, summary, language, draft, published_at, "
-            "created_at, comments_open, state, first_published_at, body_text) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, comments_open, state, first_published_at, body_text, kind, menu_order, in_menu, body_format, "
+            "author_name, excerpt, wp_post_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 fields.slug,
                 fields.title,
@@ -156,10 +206,13 @@ class PostStore:
                 fields.state.value,
                 to_text(fields.first_published_at) if fields.first_published_at else None,
                 html_to_text(fields.body_html),
+                *_wordpress_fields(fields),
+                fields.wp_post_id,
             ),
         )
         post_id = int(cursor.lastrowid or 0)
         await self._set_tags(conn, post_id, fields.tags)
+        await self._set_categories(conn, post_id, fields.category_ids)
         return post_id
 
     async def update_post(
@@ -168,7 +221,8 @@ class PostStore:
         await conn.execute(
             "UPDATE posts SET slug = ?, title = ?, body_markdown = ?, body_html = ?, summary = ?, language = ?, "
             "draft = ?, published_at = ?, updated_at = ?, comments_open = ?, state = ?, first_published_at = ?, "
-            "body_text = ? WHERE id = ?",
+            "body_text = ?, kind = ?, menu_order = ?, in_menu = ?, body_format = ?, author_name = ?, excerpt = ? "
+            "WHERE id = ?",
             (
                 fields.slug,
                 fields.title,
@@ -183,15 +237,17 @@ class PostStore:
                 fields.state.value,
                 to_text(fields.first_published_at) if fields.first_published_at else None,
                 html_to_text(fields.body_html),
+                *_wordpress_fields(fields),
                 post_id,
             ),
         )
         await self._set_tags(conn, post_id, fields.tags)
+        await self._set_categories(conn, post_id, fields.category_ids)
 
     async def list_due_scheduled(self, now: datetime) -> list[Post]:
         """Scheduled posts whose time has come, oldest first."""
         rows = await self.db.fetch_all(
-            f"SELECT {_COLUMNS} FROM posts p WHERE p.state = 'scheduled' AND p.published_at <= ? "
+            f"SELECT {POST_COLUMNS} FROM posts p WHERE p.state = 'scheduled' AND p.published_at <= ? "
             "ORDER BY p.published_at, p.id",
             (to_text(now),),
         )
@@ -238,8 +294,27 @@ class PostStore:
         )
         return None if row is None else (row[0], from_text(row[1]))  # type: ignore[return-value]
 
+    async def _set_categories(self, conn: aiosqlite.Connection, post_id: int, category_ids: Sequence[int]) -> None:
+        await conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
+        await conn.executemany(
+            "INSERT OR IGNORE INTO post_categories (post_id, category_id) VALUES (?, ?)",
+            [(post_id, category_id) for category_id in category_ids],
+        )
+
     async def _set_tags(self, conn: aiosqlite.Connection, post_id: int, tags: Sequence[str]) -> None:
         await conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
         await conn.executemany(
             "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", [(post_id, tag) for tag in tags]
         )
+
+
+def _wordpress_fields(fields: PostFields) -> tuple[object, ...]:
+    """kind, menu_order, in_menu, body_format, author_name, excerpt: the columns of migration 020, in that order."""
+    return (
+        fields.kind.value,
+        fields.menu_order,
+        int(fields.in_menu),
+        fields.body_format.value,
+        fields.author_name,
+        fields.excerpt,
+    )

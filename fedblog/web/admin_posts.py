@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from fedblog.models import Post, PostState
-from fedblog.rendering import render_markdown
+from fedblog.models import BodyFormat, Post, PostKind, PostState
+from fedblog.rendering import render_markdown, sanitize_post_html
 from fedblog.services.followers import FollowerService
 from fedblog.services.posts import PostError, PostInput, PostService
 from fedblog.web.admin_base import admin_form, admin_session, form_text, render_admin
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from fedblog.context import Context
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows (UTC here)
-FIELDS = ("title", "slug", "tags", "language", "summary", "date", "body")
+FIELDS = ("title", "slug", "tags", "language", "summary", "date", "body", "categories", "menu_order")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ class PostFormValues:
     body: str = ""
     draft: bool = True
     comments_open: bool = True
+    categories: str = ""
+    menu_order: str = "0"
+    kind: str = "post"
+    in_menu: bool = True
 
     @classmethod
     def from_post(cls, post: Post) -> PostFormValues:
@@ -56,12 +60,22 @@ class PostFormValues:
             body=post.body_markdown,
             draft=post.state is PostState.DRAFT,
             comments_open=post.comments_open,
+            categories=", ".join(category.name for category in post.categories),
+            menu_order=str(post.menu_order),
+            kind=post.kind.value,
+            in_menu=post.in_menu,
         )
 
     @classmethod
     def from_form(cls, form: MultiDictProxy[object], draft: bool) -> PostFormValues:
         values = {name: form_text(form, name) for name in FIELDS}
-        return cls(**values, draft=draft, comments_open=form.get("comments_open") == "on")
+        return cls(
+            **values,
+            draft=draft,
+            comments_open=form.get("comments_open") == "on",
+            kind="page" if form.get("kind") == "page" else "post",
+            in_menu=form.get("in_menu") == "on",
+        )
 
     def to_input(self, current: Post | None = None) -> PostInput:
         return PostInput(
@@ -74,7 +88,17 @@ class PostFormValues:
             published_at=self.published_at(current),
             draft=self.draft,
             comments_open=self.comments_open,
+            kind=PostKind(self.kind),
+            categories=tuple(name.strip() for name in self.categories.split(",") if name.strip()),
+            in_menu=self.in_menu,
+            menu_order=self.order(),
         )
+
+    def order(self) -> int:
+        text = self.menu_order.strip() or "0"
+        if not text.lstrip("-").isdigit() or abs(int(text)) > 1_000_000:
+            raise PostError("menu_order: expected a whole number")
+        return int(text)
 
     def published_at(self, current: Post | None) -> datetime | None:
         text = self.date.strip()
@@ -191,7 +215,9 @@ async def save_post(request: web.Request) -> web.Response:
     if action == "preview":
         values = PostFormValues.from_form(form, draft=current is None or not current.is_public)
         values = keep_fixed_slug(values, current)
-        return post_form(request, values, post=current, preview_html=render_markdown(values.body))
+        is_html = current is not None and current.body_format == BodyFormat.HTML
+        preview = sanitize_post_html(values.body) if is_html else render_markdown(values.body)
+        return post_form(request, values, post=current, preview_html=preview)
     values = keep_fixed_slug(PostFormValues.from_form(form, draft=not publishing), current)
     service = PostService(ctx)
     try:
@@ -220,8 +246,8 @@ async def confirmation_needed(
     """A confirmation to ask for when saving would send the post to followers; None when nobody would receive it.
     The input is checked first, so a refused post shows its errors rather than a question."""
     state = await service.planned_state(data, current)
-    if state is PostState.DRAFT:
-        return None
+    if state is PostState.DRAFT or data.kind is PostKind.PAGE:
+        return None  # nobody receives a draft, nor a page (pages stay on the site)
     followers = await FollowerService(ctx).count()
     if followers == 0:
         return None

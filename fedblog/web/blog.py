@@ -17,6 +17,7 @@ from fedblog.web import activitypub, feed
 from fedblog.web.dashboard_stats import count_view
 from fedblog.web.keys import get_context
 from fedblog.web.negotiation import wants_activity_json
+from fedblog.web.old_links import has_wordpress_query
 from fedblog.web.page_cache import cached, personalize
 from fedblog.web.post_page import FormState, csrf_token_factory, render_post_page
 from fedblog.web.render import render_html
@@ -55,6 +56,8 @@ async def serve_public(request: web.Request, key: str, build: Callable[[], Await
 
 
 async def home(request: web.Request) -> web.Response:
+    if has_wordpress_query(request):
+        raise web.HTTPNotFound()  # an old link (/?p=12): the 404 hook redirects it (web/old_links.py)
     ctx = get_context(request)
     page = page_number(request)
     per_page = ctx.settings.site.posts_per_page
@@ -120,14 +123,26 @@ async def archive_month(request: web.Request) -> web.Response:
 
 
 async def load_post(request: web.Request) -> Post:
-    post = await get_context(request).posts.get_post_by_slug(request.match_info["slug"])
+    """The post of /posts/SLUG, or the page of /SLUG/; a page asked at /posts/SLUG moves to its own URL."""
+    ctx = get_context(request)
+    post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
     if post is None:
         raise web.HTTPNotFound()
+    asked_for_page = is_page_route(request)
+    if post.is_page and not asked_for_page:
+        query = f"?{request.query_string}" if request.query_string else ""
+        raise web.HTTPMovedPermanently(ctx.urls.page(post.slug) + query)
+    if asked_for_page and not post.is_page:
+        raise web.HTTPNotFound()  # /SLUG/ of a post: an old link, redirected by the 404 hook
     return post
 
 
+def is_page_route(request: web.Request) -> bool:
+    return request.match_info.route.name == "page"
+
+
 async def post_page(request: web.Request) -> web.StreamResponse:
-    if wants_activity_json(request):
+    if wants_activity_json(request) and not is_page_route(request):
         note = await activitypub.note_response(request, request.match_info["slug"], partial(load_post, request))
         if not note.prepared:
             note.headers["Vary"] = "Accept"
@@ -146,7 +161,8 @@ async def post_page(request: web.Request) -> web.StreamResponse:
     async def build() -> web.Response:
         return await render_post_page(request, await load_post(request), reply_to_id=reply_to_id)
 
-    key = f"/posts/{slug}" if reply_to_id is None else f"/posts/{slug}?replyto={reply_to_id}"
+    path = request.path
+    key = path if reply_to_id is None else f"{path}?replyto={reply_to_id}"
     if get_context(request).settings.comments.close_after_days:
         # Comments close with time, not with a commit: cached copies are renewed hourly (the form may show up to
         # an hour after closing; a comment sent then is refused on time, see web/comments.py).
@@ -185,4 +201,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/tags/{tag}", tag_page, name="tag")
     app.router.add_get("/archive", archive_index, name="archive")
     app.router.add_get(r"/archive/{year:\d{4}}/{month:\d{2}}", archive_month, name="archive_month")
+    # Pages at /SLUG/ (WordPress's shape). Tried after every other route (see routes.py): a fixed path wins.
     feed.setup(app)

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.middleware import HTML_SECURITY_HEADERS, SECURITY_HEADERS
+from fedblog.web.navigation import refresh_navigation
 
 CSRF_PLACEHOLDER = "__fedblog_csrf_token__"
 _PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
@@ -142,6 +143,7 @@ async def cached(
         mine: asyncio.Future[CachedPage | None] = asyncio.get_running_loop().create_future()
         cache.in_flight.setdefault(key, mine)
         try:
+            await refresh_navigation(request)  # base.html's page links, read again only after a change
             response = await build()
             if response.status == 200:
                 page = page_from_response(response)

@@ -24,7 +24,10 @@ def reading_minutes(body_html: str) -> int:
 
 async def reading_extra(request: web.Request, post: Post) -> dict[str, Any]:
     ctx = get_context(request)
-    older, newer = await ReadingStore(ctx.db).neighbours(post.id, post.published_at)
+    neighbours: tuple[tuple[str, str] | None, ...] = (None, None)  # pages are not in the run of posts
+    if not post.is_page:
+        neighbours = await ReadingStore(ctx.db).neighbours(post.id, post.published_at)
+    older, newer = neighbours
     images = image_urls(ctx.urls, post.body_html)
     return {
         "reading_minutes": reading_minutes(post.body_html),

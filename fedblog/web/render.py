@@ -13,6 +13,7 @@ from fedblog.context import Context
 from fedblog.i18n import I18n
 from fedblog.rendering import html_to_plain_message, post_excerpt
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY
+from fedblog.web.navigation import navigation_pages
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
@@ -69,4 +70,5 @@ def site_globals(app: web.Application) -> dict[str, Any]:
         "site": ctx.settings.site,
         "author": ctx.settings.author,
         "face_url": face_url_factory(app),
+        "navigation_pages": lambda: navigation_pages(app),
     }

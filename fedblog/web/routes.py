@@ -15,11 +15,14 @@ from fedblog.web import (
     comments,
     dashboard_stats,
     faces,
+    health,
     inbox,
     interaction,
     media,
     notifier,
+    old_links,
     own_comments,
+    pages,
     pingback,
     preview,
     reading,
@@ -30,6 +33,7 @@ from fedblog.web import (
     subscriptions,
     webmention,
     wellknown,
+    wordpress_media,
     worker,
 )
 
@@ -40,5 +44,7 @@ def setup(app: web.Application) -> None:
     first = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
     modules = (*first, media, admin_blocklists, admin_reports, dashboard_stats, reading)
     extras = (webmention, pingback, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions)
-    for module in (*modules, *extras, subscriber_notifier, faces):
+    wordpress = (pages, old_links, wordpress_media)
+    for module in (*modules, *extras, subscriber_notifier, faces, health, *wordpress):
         module.setup(app)
+    pages.setup_pages(app)  # /SLUG/ last: every fixed path wins

@@ -18,7 +18,10 @@ async def sitemap(request: web.Request) -> web.Response:
     ctx = get_context(request)
 
     async def build() -> web.Response:
-        posts = (await list_published_post_dates(ctx.db))[:MAX_SITEMAP_POSTS]
+        posts = [
+            (ctx.urls.post_or_page(slug, is_page), lastmod)
+            for slug, lastmod, is_page in (await list_published_post_dates(ctx.db))[:MAX_SITEMAP_POSTS]
+        ]
         body = render_string(
             request.app,
             "feeds/sitemap.xml",

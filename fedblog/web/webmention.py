@@ -18,7 +18,7 @@ from fedblog.services.supervision import Loop, supervised
 from fedblog.services.webmention_receive import QueueFull, WebmentionVerifier, accept_webmention
 from fedblog.services.webmention_send import WebmentionSender, sending_enabled
 from fedblog.store.webmentions import WebmentionStore
-from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
+from fedblog.web.keys import BACKGROUND_KEY, CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.post_page import post_page_extras
 from fedblog.web.ratelimit import RateLimiter, client_ip
 
@@ -95,4 +95,5 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
 def setup(app: web.Application) -> None:
     app.router.add_post("/webmention", receive)
     post_page_extras(app).append(mentions_extra)
-    app.cleanup_ctx.append(background_work)
+    if app[BACKGROUND_KEY]:
+        app.cleanup_ctx.append(background_work)
