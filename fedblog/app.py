@@ -10,7 +10,7 @@ from aiohttp import web
 from fedblog.assembly import open_context
 from fedblog.config import Settings
 from fedblog.web import routes
-from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, STATE_KEY, WebState
+from fedblog.web.keys import BACKGROUND_KEY, CONTEXT_KEY, JINJA_KEY, SETTINGS_KEY, STATE_KEY, WebState
 from fedblog.web.middleware import site_middleware
 from fedblog.web.render import create_environment, site_globals
 from fedblog.web.server_log import server_handler_args
@@ -31,11 +31,13 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(10_000, 20, 20)
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, background: bool = True) -> web.Application:
+    """The site; with `background=False` it only serves (the background work runs in `fedblog worker`)."""
     app = web.Application(
         middlewares=[site_middleware], client_max_size=MAX_BODY_BYTES, handler_args=server_handler_args()
     )
     app[SETTINGS_KEY] = settings
+    app[BACKGROUND_KEY] = background
     app[STATE_KEY] = WebState()
 
     async def context_lifetime(app: web.Application) -> AsyncIterator[None]:

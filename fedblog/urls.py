@@ -92,6 +92,13 @@ class Urls:
         """The Webmention endpoint (advertised by every post page)."""
         return self.absolute("/webmention")
 
+    def xmlrpc(self) -> str:
+        """The XML-RPC endpoint that takes pingbacks (advertised by every post page), where WordPress has it."""
+        return self.absolute("/xmlrpc.php")
+
+    def trackback(self, slug: str) -> str:
+        return self.absolute(f"/posts/{quote(slug)}/trackback")
+
     def feed(self) -> str:
         return self.absolute("/feed.xml")
 

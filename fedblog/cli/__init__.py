@@ -27,7 +27,7 @@ class CommandError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     # A real cycle: each command module imports CommandError and helpers from this package.
-    from fedblog.cli import blocks, comments, federation, importer, notifications, posts, site
+    from fedblog.cli import blocks, comments, export, federation, importer, notifications, operations, posts, site
 
     parser = argparse.ArgumentParser(prog="fedblog", description="A blog for one author, on the fediverse.")
     parser.add_argument("--version", action="version", version=f"fedblog {__version__}")
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the site's fedblog.toml (default: $FEDBLOG_CONFIG or ./fedblog.toml)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (site, posts, comments, federation, blocks, notifications, importer):
+    for module in (site, posts, comments, federation, blocks, notifications, importer, export, operations):
         module.register(commands)
     return parser
 

@@ -1,8 +1,9 @@
-"""`fedblog init`, `fedblog serve` and `fedblog hash-password`."""
+"""`fedblog init`, `fedblog serve`, `fedblog worker` and `fedblog hash-password`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import signal
@@ -39,6 +40,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve = add_command(commands, "serve", run_serve, "serve the blog (and deliver to followers)")
     serve.add_argument("--host", default=None, help="default: $HOST or 127.0.0.1")
     serve.add_argument("--port", default=None, help="default: $PORT or 8080")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="only serve HTTP; the background work (deliveries, webmentions, e-mail) runs in `fedblog worker`",
+    )
+    add_command(commands, "worker", run_worker, "run only the background work: deliveries, webmentions, e-mail")
 
 
 async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
@@ -136,7 +143,6 @@ def parse_port(option: str, text: str) -> int:
 
 async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
     # The server (aiohttp, every service: about ten times the parser's imports) is imported by `serve` only.
-    import asyncio
     import logging
 
     from aiohttp import web
@@ -149,7 +155,7 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
         port = parse_port("--port", args.port)
     else:
         port = parse_port("PORT", os.environ.get("PORT") or "8080")
-    app = create_app(settings)
+    app = create_app(settings, background=not args.no_worker)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -165,13 +171,40 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
         f"fedblog is serving {settings.site.title!r} on http://{host}:{port}/ (public URL {settings.site.base_url})",
         flush=True,
     )
-    # SIGTERM (systemd, docker stop) and Ctrl-C stop the same way: finish answers, close the database.
+    try:
+        await until_stopped()
+    finally:
+        await runner.cleanup()
+    return 0
+
+
+async def until_stopped() -> None:
+    """SIGTERM (systemd, docker stop) and Ctrl-C stop the same way: the caller then finishes its work and closes
+    the database."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+async def run_worker(args: argparse.Namespace, settings: Settings | None) -> int:
+    """The app's background work without a listening socket: the same tasks, started and stopped by the same
+    lifetimes as inside `fedblog serve`, so both run exactly the same code."""
+    # The server's modules, as for `serve`: imported by the commands that run it only.
+    import logging
+
+    from aiohttp import web
+
+    from fedblog.app import create_app
+
+    assert settings is not None
+    runner = web.AppRunner(create_app(settings, background=True), access_log=None)
+    await runner.setup()
+    logging.getLogger("fedblog").info("worker running for %s (pid %d)", settings.site.base_url, os.getpid())
+    print(f"fedblog worker is running for {settings.site.title!r} (pid {os.getpid()})", flush=True)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         await runner.cleanup()
     return 0

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 import nh3
 
 from fedblog.protocol import webmention as wm
-from fedblog.protocol.addresses import is_http_url
+from fedblog.protocol.addresses import hostname_of, is_http_url
 from fedblog.protocol.xmlrpc import Fault, MethodCall
 
 METHOD = "pingback.ping"
@@ -163,3 +163,16 @@ def one_line(text: str, limit: int) -> str:
     """Whitespace collapsed, at most `limit` characters."""
     text = _SPACES.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def ping_summary(document: str, content_type: str, page_url: str, source: str, target: str) -> SourceContext:
+    """What a verified pingback's comment shows: the source's title (else its host) and the words around its link.
+    CPU-bound on large pages: call it off the event loop."""
+    found = source_context(document, page_url, target) if content_type in wm.HTML_TYPES else SourceContext("", "")
+    return SourceContext(found.title or hostname_of(source), found.excerpt)
+
+
+def trackback_summary(title: str | None, excerpt: str | None, blog_name: str | None, source: str) -> SourceContext:
+    """A verified trackback's comment: the title its sender gave (else its blog's name, else its host), and its
+    excerpt."""
+    return SourceContext(title or blog_name or hostname_of(source), excerpt or "")

@@ -20,10 +20,12 @@ from urllib.parse import unquote, urlsplit
 
 from fedblog.clock import to_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus, Post
+from fedblog.protocol import pingback as pb
 from fedblog.protocol import webmention as wm
 from fedblog.protocol.addresses import hostname_of
 from fedblog.services.comments import Admission, admit, moderated_status
 from fedblog.services.http import FetchError, get_http
+from fedblog.services.ping_comments import keep_ping
 from fedblog.services.webmention_http import fetch_page
 from fedblog.services.webmention_worker import QueueWorker
 from fedblog.store.blocks import BlockStore
@@ -91,7 +93,8 @@ class Verdict:
 
     action: str  # keep | drop | retry
     reason: str = ""
-    mention: wm.Mention | None = None
+    mention: wm.Mention | None = None  # a webmention's
+    ping: pb.SourceContext | None = None  # a pingback's or trackback's
     retry_after: float | None = None
 
 
@@ -137,8 +140,16 @@ class WebmentionVerifier(QueueWorker[ReceivedJob]):
             return Verdict("drop", f"not a text document ({page.content_type[:60]})")
         if not wm.source_links_to(page.text, page.content_type, page.url, job.target):
             return Verdict("drop", "the source does not link to the target")
-        mention = await asyncio.to_thread(wm.parse_mention, page.text, page.content_type, job.source, job.target)
-        return Verdict("keep", mention=mention)
+        if job.protocol == "webmention":
+            mention = await asyncio.to_thread(wm.parse_mention, page.text, page.content_type, job.source, job.target)
+            return Verdict("keep", mention=mention)
+        if job.protocol == "trackback":
+            summary = pb.trackback_summary(job.claimed_title, job.claimed_excerpt, job.claimed_blog_name, job.source)
+        else:
+            summary = await asyncio.to_thread(
+                pb.ping_summary, page.text, page.content_type, page.url, job.source, job.target
+            )
+        return Verdict("keep", ping=summary)
 
     async def record(self, job: ReceivedJob, verdict: Verdict) -> None:
         now = self.clock()
@@ -153,8 +164,8 @@ class WebmentionVerifier(QueueWorker[ReceivedJob]):
             async with self.ctx.db.transaction() as conn:
                 await self.store.save_received(conn, job.id, outcome, now)
             return
-        if verdict.action == "drop" or verdict.mention is None:
-            log.info("webmention from %r dropped: %s", job.source[:200], verdict.reason)
+        if verdict.action == "drop" or (verdict.mention is None and verdict.ping is None):
+            log.info("%s from %r dropped: %s", job.protocol, job.source[:200], verdict.reason)
             async with self.ctx.db.transaction() as conn:
                 if existing is not None:
                     await self._remove(conn, existing)
@@ -162,7 +173,10 @@ class WebmentionVerifier(QueueWorker[ReceivedJob]):
                     conn, job.id, ReceivedOutcome("rejected", attempts, None, verdict.reason), now
                 )
             return
-        await self._keep(job, verdict.mention, existing, attempts, now)
+        if verdict.ping is not None:
+            await keep_ping(self.ctx, job, verdict.ping, existing, attempts, now)
+        elif verdict.mention is not None:
+            await self._keep(job, verdict.mention, existing, attempts, now)
 
     async def _keep(
         self, job: ReceivedJob, mention: wm.Mention, existing: Comment | None, attempts: int, now: datetime
@@ -219,3 +233,4 @@ class WebmentionVerifier(QueueWorker[ReceivedJob]):
                 await listener.comment_removed(conn, comment)
         await self.ctx.comments.delete_comment(conn, comment.id)
         await self.store.forget_author(conn, comment.author.id)
+        await self.store.forget_ping_author(conn, comment.author.id)

@@ -198,6 +198,29 @@ class WebmentionStore:
             (author_id, author_id),
         )
 
+    async def insert_ping_author(self, conn: aiosqlite.Connection, title: str, source: str, now: datetime) -> int:
+        """A pingback's or trackback's author, as WordPress keeps one: the source's title as the name, its URL as the
+        website (a visitor without e-mail)."""
+        cursor = await conn.execute(
+            "INSERT INTO comment_authors (kind, name, website, created_at) VALUES ('visitor', ?, ?, ?)",
+            (title, source, to_text(now)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def update_ping_author(self, conn: aiosqlite.Connection, author_id: int, title: str) -> None:
+        await conn.execute(
+            "UPDATE comment_authors SET name = ? WHERE id = ? AND kind = 'visitor' AND email IS NULL",
+            (title, author_id),
+        )
+
+    async def forget_ping_author(self, conn: aiosqlite.Connection, author_id: int) -> None:
+        """Drop a ping's author row once no comment is theirs (a removed ping leaves no trace)."""
+        await conn.execute(
+            "DELETE FROM comment_authors WHERE id = ? AND kind = 'visitor' AND email IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM comments WHERE author_id = ?)",
+            (author_id, author_id),
+        )
+
     async def list_shown_mentions(self, post_id: int) -> list[ShownMention]:
         """Approved likes, reposts, bookmarks and plain mentions of a post, oldest first."""
         rows = await self.db.fetch_all(

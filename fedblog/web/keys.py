@@ -45,11 +45,15 @@ class WebState:
     # web/navigation.py: (title, URL) of the pages in the site navigation, and the database version they were read at.
     navigation_pages: list[tuple[str, str]] = field(default_factory=list)
     navigation_version: int | None = None
+    # web/worker.py: None where this process runs no background work, else whether it is running (web/health.py).
+    background_running: bool | None = None
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CONTEXT_KEY = web.AppKey("context", Context)
 JINJA_KEY = web.AppKey("jinja", jinja2.Environment)
 STATE_KEY = web.AppKey("state", WebState)
+# False for `fedblog serve --no-worker`: the background work (deliveries, webmentions, e-mail) runs elsewhere.
+BACKGROUND_KEY = web.AppKey("background", bool)
 
 
 def get_context(request: web.Request) -> Context:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from fedblog.services.notifications import Notifier
 from fedblog.services.supervision import supervised
-from fedblog.web.keys import CONTEXT_KEY
+from fedblog.web.keys import BACKGROUND_KEY, CONTEXT_KEY
 
 log = logging.getLogger(__name__)
 
@@ -32,4 +32,5 @@ async def notifier_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(notifier_lifetime)
+    if app[BACKGROUND_KEY]:
+        app.cleanup_ctx.append(notifier_lifetime)

@@ -116,7 +116,7 @@ def page_cache(app: web.Application) -> PageCache:
 
 def page_from_response(response: web.Response) -> CachedPage:
     body = response.body if isinstance(response.body, bytes) else b""
-    headers = tuple((name, value) for name, value in response.headers.items() if name in ("Vary", "Link"))
+    headers = tuple((name, value) for name, value in response.headers.items() if name in ("Vary", "Link", "X-Pingback"))
     content_type = response.headers.get("Content-Type", "text/html; charset=utf-8")
     return CachedPage(body=body, content_type=content_type, headers=headers, has_placeholder=_PLACEHOLDER_BYTES in body)
 

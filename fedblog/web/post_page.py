@@ -132,4 +132,6 @@ async def render_post_page(
     response.headers["Vary"] = "Accept"
     if ctx.settings.webmention.receive:  # Webmention §3.1.2 discovery; kept by the page cache with the page
         response.headers["Link"] = f'<{ctx.urls.webmention()}>; rel="webmention"'
+    if ctx.settings.pingback.receive:  # Pingback 1.0 §2 autodiscovery, kept by the page cache likewise
+        response.headers["X-Pingback"] = ctx.urls.xmlrpc()
     return response

@@ -23,6 +23,7 @@ from fedblog.web import (
     old_links,
     own_comments,
     pages,
+    pingback,
     preview,
     reading,
     search,
@@ -42,8 +43,8 @@ def setup(app: web.Application) -> None:
     # order only decides which patterns aiohttp tries first: the blog's, the most requested, come first.
     first = (blog, static, wellknown, activitypub, inbox, admin, admin_federation, comments, interaction, worker)
     modules = (*first, media, admin_blocklists, admin_reports, dashboard_stats, reading)
-    extras = (webmention, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions, health)
+    extras = (webmention, pingback, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions)
     wordpress = (pages, old_links, wordpress_media)
-    for module in (*modules, *extras, subscriber_notifier, faces, *wordpress):
+    for module in (*modules, *extras, subscriber_notifier, faces, health, *wordpress):
         module.setup(app)
     pages.setup_pages(app)  # /SLUG/ last: every fixed path wins

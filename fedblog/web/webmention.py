@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from fedblog.config import Settings
 from fedblog.models import Post
 from fedblog.protocol.addresses import hostname_of
 from fedblog.protocol.webmention import InvalidRequest
@@ -17,7 +18,7 @@ from fedblog.services.supervision import Loop, supervised
 from fedblog.services.webmention_receive import QueueFull, WebmentionVerifier, accept_webmention
 from fedblog.services.webmention_send import WebmentionSender, sending_enabled
 from fedblog.store.webmentions import WebmentionStore
-from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
+from fedblog.web.keys import BACKGROUND_KEY, CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.post_page import post_page_extras
 from fedblog.web.ratelimit import RateLimiter, client_ip
 
@@ -28,12 +29,17 @@ PER_SOURCE_HOST_PER_MINUTE = 10
 MAX_FIELD_CHARS = 2048
 
 
-def _limiters(app: web.Application) -> tuple[RateLimiter, RateLimiter]:
+def limiters(app: web.Application) -> tuple[RateLimiter, RateLimiter]:
     state = app[STATE_KEY]
     if state.webmention_limiters is None:
         by_ip, by_host = RateLimiter(PER_IP_PER_MINUTE, 60.0), RateLimiter(PER_SOURCE_HOST_PER_MINUTE, 60.0)
         state.webmention_limiters = (by_ip, by_host)
     return state.webmention_limiters
+
+
+def verification_enabled(settings: Settings) -> bool:
+    """The verification worker runs when any of the protocols that feed its queue is received."""
+    return settings.webmention.receive or settings.pingback.receive or settings.trackback.receive
 
 
 def _plain(status: int, text: str, retry_after: int | None = None) -> web.Response:
@@ -54,7 +60,7 @@ async def receive(request: web.Request) -> web.Response:
         return _plain(400, "Both 'source' and 'target' are required.")
     if len(source) > MAX_FIELD_CHARS or len(target) > MAX_FIELD_CHARS:
         return _plain(400, "'source' and 'target' must be URLs of at most 2048 characters.")
-    by_ip, by_host = _limiters(request.app)
+    by_ip, by_host = limiters(request.app)
     ip = client_ip(request)
     host = hostname_of(source.strip())
     for limiter, key in ((by_ip, ip), (by_host, host)):
@@ -77,7 +83,7 @@ async def mentions_extra(request: web.Request, post: Post) -> dict[str, Any]:
 async def background_work(app: web.Application) -> AsyncIterator[None]:
     ctx = app[CONTEXT_KEY]
     workers: list[Loop] = []
-    if ctx.settings.webmention.receive:
+    if verification_enabled(ctx.settings):
         workers.append(("webmention verification worker", WebmentionVerifier(ctx).run))
     if sending_enabled(ctx):
         workers.append(("webmention sending worker", WebmentionSender(ctx).run))
@@ -89,4 +95,5 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
 def setup(app: web.Application) -> None:
     app.router.add_post("/webmention", receive)
     post_page_extras(app).append(mentions_extra)
-    app.cleanup_ctx.append(background_work)
+    if app[BACKGROUND_KEY]:
+        app.cleanup_ctx.append(background_work)

@@ -12,7 +12,7 @@ from fedblog.services.federation import announce_profile_changes
 from fedblog.services.inbox import process_unprocessed
 from fedblog.services.scheduling import publish_scheduled_posts
 from fedblog.services.supervision import keep_running, supervised
-from fedblog.web.keys import CONTEXT_KEY
+from fedblog.web.keys import BACKGROUND_KEY, CONTEXT_KEY, STATE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,13 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
         ("inbox catch-up and delivery worker", catch_up_then_deliver),
         ("scheduled posts publisher", lambda: publish_scheduled_posts(ctx)),
     ):
-        yield
+        app[STATE_KEY].background_running = True  # reported by /readyz
+        try:
+            yield
+        finally:
+            app[STATE_KEY].background_running = False
 
 
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(background_work)
+    if app[BACKGROUND_KEY]:
+        app.cleanup_ctx.append(background_work)

@@ -1,0 +1,42 @@
+"""`fedblog backup FILE` and `fedblog restore FILE [--force]`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fedblog.assembly import open_context
+from fedblog.cli import CommandError, add_command
+from fedblog.config import Settings
+from fedblog.services.backup import BackupError, restore_backup, write_backup
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    backup = add_command(
+        commands, "backup", run_backup, "write the database (consistent while fedblog runs), keys and media to FILE"
+    )
+    backup.add_argument("file", help="the backup to write (a .tar.gz, mode 0600: it holds the private key)")
+    restore = add_command(commands, "restore", run_restore, "put a backup back in place (fedblog stopped)")
+    restore.add_argument("file", help="a file written by `fedblog backup`")
+    restore.add_argument("--force", action="store_true", help="replace the site's existing database")
+
+
+async def run_backup(args: argparse.Namespace, settings: Settings | None) -> int:
+    assert settings is not None
+    async with open_context(settings) as ctx:
+        try:
+            names = await write_backup(ctx, Path(args.file))
+        except (BackupError, OSError) as error:
+            raise CommandError(f"backup: {error}") from None
+    print(f"backed up {', '.join(names)} to {args.file}")
+    return 0
+
+
+async def run_restore(args: argparse.Namespace, settings: Settings | None) -> int:
+    assert settings is not None
+    try:
+        names = restore_backup(settings, Path(args.file), force=args.force)
+    except (BackupError, OSError) as error:
+        raise CommandError(f"restore: {error}") from None
+    print(f"restored {', '.join(names)} from {args.file}")
+    return 0
