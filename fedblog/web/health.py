@@ -1,6 +1,7 @@
 """Probes for a supervisor or a load balancer: `/healthz` (the process answers) and `/readyz` (it can serve: the
 database answers, its schema is the one this code expects, its last write was not refused for lack of room, the
-background work runs where this process runs it). JSON, never cached, nothing secret in them (no paths, no settings, no error text from the database)."""
+background work runs where this process runs it). JSON, never cached, nothing secret in them (no paths, no
+settings, no error text from the database)."""
 
 from __future__ import annotations
 
