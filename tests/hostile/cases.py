@@ -466,7 +466,7 @@ REDIRECTS += [
          safe(200, 303, 400, 404, local_location=True)),
 ]
 
-# The defects found by the hardening review, one row each; they join CASES as their fixes are in.
+# The defects found by the hardening review, one row each (all fixed: they are part of CASES).
 SURROGATE = b'{"id":"{alice}/s/{token}","type":"Note","actor":"{alice}","content":"\\ud800"}'
 HARDENED = [
     Case("inbox-signature", "unsigned-echo-request", Raw("POST", "/inbox", b'{"type":"EchoRequest"}',
@@ -511,4 +511,4 @@ HARDENED = [
     Case("path-traversal", "comment-id-superscript", Raw("GET", "/comments/%C2%B2"), safe(404)),
 ]
 
-CASES: list[Case] = [*SIGNATURE, *BODY, *AUTHORITY, *SSRF, *XSS, *FORM, *TRAVERSAL, *REDIRECTS]
+CASES: list[Case] = [*SIGNATURE, *BODY, *AUTHORITY, *SSRF, *XSS, *FORM, *TRAVERSAL, *REDIRECTS, *HARDENED]
