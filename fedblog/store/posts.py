@@ -188,28 +188,7 @@ class PostStore:
         return await self.db.fetch_value("SELECT 1 FROM posts WHERE slug = ?", (slug,)) is not None
 
     async def insert_post(self, conn: aiosqlite.Connection, fields: PostFields) -> int:
-        cursor = await conn.execute(
-            "INSERT INTO posts (slug, title, body_markdown, body_html, summary, language, draft, published_at, "
-            "created_at, comments_open, state, first_published_at, body_text, kind, menu_order, in_menu, body_format, "
-            "author_name, excerpt, wp_post_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                fields.slug,
-                fields.title,
-                fields.body_markdown,
-                fields.body_html,
-                fields.summary,
-                fields.language,
-                int(fields.draft),
-                to_text(fields.published_at),
-                to_text(utcnow()),
-                int(fields.comments_open),
-                fields.state.value,
-                to_text(fields.first_published_at) if fields.first_published_at else None,
-                html_to_text(fields.body_html),
-                *_wordpress_fields(fields),
-                fields.wp_post_id,
-            ),
-        )
+        cursor = await conn.execute(INSERT_POST, post_row(fields))
         post_id = int(cursor.lastrowid or 0)
         await self._set_tags(conn, post_id, fields.tags)
         await self._set_categories(conn, post_id, fields.category_ids)
@@ -317,4 +296,32 @@ def _wordpress_fields(fields: PostFields) -> tuple[object, ...]:
         fields.body_format.value,
         fields.author_name,
         fields.excerpt,
+    )
+
+
+# One posts row, for the services' inserts and the WordPress import's (which runs on the raw connection).
+INSERT_POST = (
+    "INSERT INTO posts (slug, title, body_markdown, body_html, summary, language, draft, published_at, "
+    "created_at, comments_open, state, first_published_at, body_text, kind, menu_order, in_menu, body_format, "
+    "author_name, excerpt, wp_post_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def post_row(fields: PostFields) -> tuple[object, ...]:
+    return (
+        fields.slug,
+        fields.title,
+        fields.body_markdown,
+        fields.body_html,
+        fields.summary,
+        fields.language,
+        int(fields.draft),
+        to_text(fields.published_at),
+        to_text(utcnow()),
+        int(fields.comments_open),
+        fields.state.value,
+        to_text(fields.first_published_at) if fields.first_published_at else None,
+        html_to_text(fields.body_html),
+        *_wordpress_fields(fields),
+        fields.wp_post_id,
     )

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from fedblog.clock import to_text, utcnow
 from fedblog.rendering import html_to_text
 from fedblog.store.comments import _INSERT_COMMENT, NewComment, _comment_params
-from fedblog.store.posts import PostFields, _wordpress_fields
+from fedblog.store.posts import INSERT_POST, PostFields, post_row
 
 
 def post_id_by_wp_id(raw: sqlite3.Connection, wp_post_id: int) -> tuple[int, str] | None:
@@ -23,28 +23,7 @@ def slug_taken(raw: sqlite3.Connection, slug: str) -> bool:
 
 
 def insert_post(raw: sqlite3.Connection, fields: PostFields, tags: Iterable[str]) -> int:
-    cursor = raw.execute(
-        "INSERT INTO posts (slug, title, body_markdown, body_html, summary, language, draft, published_at, "
-        "created_at, comments_open, state, first_published_at, body_text, kind, menu_order, in_menu, body_format, "
-        "author_name, excerpt, wp_post_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            fields.slug,
-            fields.title,
-            fields.body_markdown,
-            fields.body_html,
-            fields.summary,
-            fields.language,
-            int(fields.draft),
-            to_text(fields.published_at),
-            to_text(utcnow()),
-            int(fields.comments_open),
-            fields.state.value,
-            to_text(fields.first_published_at) if fields.first_published_at else None,
-            html_to_text(fields.body_html),
-            *_wordpress_fields(fields),
-            fields.wp_post_id,
-        ),
-    )
+    cursor = raw.execute(INSERT_POST, post_row(fields))
     post_id = int(cursor.lastrowid or 0)
     raw.executemany("INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", [(post_id, t) for t in tags])
     raw.executemany(
