@@ -33,8 +33,9 @@ async def keep_running(name: str, run: Callable[[], Awaitable[object]], delay: f
 
 @contextlib.asynccontextmanager
 async def supervised(*loops: Loop) -> AsyncIterator[None]:
-    """Each loop in a task of its own, kept running (keep_running) for the body, cancelled and awaited after it."""
-    tasks = [asyncio.create_task(keep_running(name, run)) for name, run in loops]
+    """Each loop in a task of its own, kept running (keep_running) for the body, cancelled and awaited after it.
+    The task bears the loop's name (what runs in a process can be listed: tests, debugging)."""
+    tasks = [asyncio.create_task(keep_running(name, run), name=name) for name, run in loops]
     try:
         yield
     finally:

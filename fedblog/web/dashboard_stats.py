@@ -45,7 +45,7 @@ async def flush_lifetime(app: web.Application) -> AsyncIterator[None]:
             except Exception:
                 log.exception("writing the post view counts failed; they are kept for the next try")
 
-    task = asyncio.create_task(flush_forever())
+    task = asyncio.create_task(flush_forever(), name="post view counts writer")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

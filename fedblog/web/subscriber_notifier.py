@@ -1,16 +1,16 @@
-"""The commenters' e-mails inside `fedblog serve`: the mark set before serving, then a round per interval."""
+"""The commenters' e-mails inside `fedblog serve` or `fedblog worker` (not `serve --no-worker`): the mark set before
+serving, then a round per interval."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from fedblog.services.subscriber_notifier import SubscriberNotifier
-from fedblog.web.keys import CONTEXT_KEY
+from fedblog.services.supervision import supervised
+from fedblog.web.keys import BACKGROUND_KEY, CONTEXT_KEY
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,11 @@ async def subscriber_notifier_lifetime(app: web.Application) -> AsyncIterator[No
     if not notifier.settings.smtp_host:  # no mail server: nothing can turn the e-mails on without a restart
         yield
         return
-    task = asyncio.create_task(notifier.run_forever())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with supervised(("commenters' e-mail notifier", notifier.run_forever)):
+        yield
 
 
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(subscriber_notifier_lifetime)
+    # Only where the background work runs: several web processes would otherwise each send the same e-mails.
+    if app[BACKGROUND_KEY]:
+        app.cleanup_ctx.append(subscriber_notifier_lifetime)
