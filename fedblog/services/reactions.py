@@ -16,7 +16,7 @@ from fedblog.protocol.addresses import same_origin
 from fedblog.services.http import FetchError
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
-from fedblog.services.replies import local_place
+from fedblog.services.thread_placement import local_place
 from fedblog.store.reactions import Reaction, ReactionStore
 from fedblog.store.remote_objects import RemoteObjectStore
 

@@ -3,31 +3,30 @@
 Trust (INTEROP §7 #6–#9, #14): an embedded Note is used as sent only when the signer is the actor, the Note is
 attributed to that actor, and its id shares the actor's origin; otherwise it is fetched by id from its origin
 (the fetched id must equal the URL) and must still be the actor's. Only an object's author may edit or delete
-it. A reply to an object we don't know makes us fetch its ancestors, within MAX_CHAIN_DEPTH and
-MAX_CHAIN_FETCHES, with a visited set; the ancestors are stored as comments too (they are part of the thread),
-and a chain that never reaches one of our posts or comments is dropped.
+it. A reply to an object we don't know makes us fetch its ancestors, within the chain budget of
+services/thread_placement (which decides where a reply goes); the ancestors are stored as comments too (they are
+part of the thread), and a chain that never reaches one of our posts or comments is dropped.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus, RemoteActor
 from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.addresses import is_http_url, same_origin
-from fedblog.protocol.ids import parse_positive_int
 from fedblog.protocol.notes import NoteError, ParsedNote, parse_note
 from fedblog.protocol.sanitize import plain_text
 from fedblog.services.comments import Admission, admit, comments_are_open, moderation_decision
 from fedblog.services.http import FetchError
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
+from fedblog.services.thread_placement import ChainBudget, ThreadPlace, find_place_sync, resolve_place, thread_ref
 from fedblog.store import threads
 from fedblog.store.blocks import BlockStore
 from fedblog.store.comments import CommentStore, NewComment, RemoteAuthor
@@ -41,25 +40,6 @@ if TYPE_CHECKING:
     from fedblog.context import Context
 
 log = logging.getLogger(__name__)
-
-MAX_CHAIN_DEPTH = 20
-MAX_CHAIN_FETCHES = 20
-
-
-@dataclass(frozen=True)
-class ThreadPlace:
-    """Where a reply goes: a post, under a comment or at the top."""
-
-    post_id: int
-    parent_id: int | None
-
-
-@dataclass
-class ChainBudget:
-    """Requests and depth left for fetching one reply's ancestors; ids seen, against cycles."""
-
-    fetches_left: int = MAX_CHAIN_FETCHES
-    visited: set[str] = field(default_factory=set)
 
 
 async def fetch_object(ctx: Context, url: str) -> dict[str, Any] | None:
@@ -106,71 +86,16 @@ def _parse(obj: dict[str, Any]) -> ParsedNote | None:
         return None
 
 
-# --- where a reply belongs ---------------------------------------------------------------------------------
+# --- ancestors ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ThreadRef:
-    """What an inReplyTo names, before the database says whether it exists."""
-
-    kind: str  # "post" (by slug), "comment" (one of ours, by id) or "remote" (a remote object, by id)
-    key: str
-
-
-def thread_ref(ctx: Context, url: str) -> ThreadRef | None:
-    """The post, comment or remote object `url` names; None for a local URL that is neither post nor comment."""
-    path = ctx.urls.local_path(url)
-    if path is None:
-        return ThreadRef("remote", url)
-    path = path.split("?", 1)[0]
-    if path.startswith("/posts/") and "/" not in path[len("/posts/") :]:
-        return ThreadRef("post", unquote(path[len("/posts/") :]))
-    if path.startswith("/comments/"):
-        comment_id = parse_positive_int(path[len("/comments/") :])  # a peer's number: bounded ASCII digits
-        return None if comment_id is None else ThreadRef("comment", str(comment_id))
-    return None
-
-
-def find_place_sync(ref: ThreadRef, raw: sqlite3.Connection) -> ThreadPlace | None:
-    """The place `ref` names if it is stored here (plain sqlite3, on the database thread)."""
-    if ref.kind == "post":
-        post_id = threads.post_id_by_slug_sync(raw, ref.key)
-        return None if post_id is None else ThreadPlace(post_id, None)
-    found = (
-        threads.comment_place_sync(raw, int(ref.key))
-        if ref.kind == "comment"
-        else threads.remote_comment_place_sync(raw, ref.key)
-    )
-    return None if found is None else ThreadPlace(*found)
-
-
-async def local_place(ctx: Context, url: str) -> ThreadPlace | None:
-    """One of our posts (its Note id) or comments (/comments/<id>) as a place in a thread."""
-    ref = thread_ref(ctx, url)
-    if ref is None or ref.kind == "remote":
-        return None
-    return await ctx.db.run(partial(find_place_sync, ref))
-
-
-async def resolve_place(ctx: Context, in_reply_to: str | None, budget: ChainBudget) -> ThreadPlace | None:
-    """Where a reply to `in_reply_to` goes, fetching and storing unknown ancestors; None if not our thread."""
-    if not in_reply_to or in_reply_to in budget.visited:
-        return None
-    budget.visited.add(in_reply_to)
-    ref = thread_ref(ctx, in_reply_to)
-    if ref is None:
-        return None
-    known = await ctx.db.run(partial(find_place_sync, ref))
-    if known is not None or ref.kind != "remote":
-        return known
-    if budget.fetches_left <= 0 or len(budget.visited) > MAX_CHAIN_DEPTH:
-        return None
-    budget.fetches_left -= 1
-    obj = await fetch_object(ctx, in_reply_to)
+async def store_ancestor(ctx: Context, url: str, budget: ChainBudget) -> ThreadPlace | None:
+    """The unknown object a reply answers, fetched from its origin and stored as a comment: its place."""
+    obj = await fetch_object(ctx, url)
     if obj is None:
         return None
     author = first_id(obj.get("attributedTo"))
-    if not author or not same_origin(in_reply_to, author):
+    if not author or not same_origin(url, author):
         return None
     parent = _parse(obj)
     if parent is None:
@@ -234,7 +159,7 @@ async def store_note(
     if gone:
         return None
     budget.visited.add(note.id)
-    place = await resolve_place(ctx, note.in_reply_to, budget)
+    place = await resolve_place(ctx, note.in_reply_to, budget, store_ancestor)
     if place is None:
         return None
     author = await author_fields(ctx, author_id)  # before the transaction: it may need a request

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from fedblog.models import Comment
 from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.sanitize import plain_text
 from fedblog.services.incoming import IncomingActivity
-from fedblog.services.replies import find_place_sync, thread_ref
+from fedblog.services.thread_placement import stored_place
 from fedblog.store.reports import Report, ReportStore
 
 if TYPE_CHECKING:
@@ -43,8 +42,7 @@ async def reported_subjects(ctx: Context, ids: list[str]) -> list[tuple[str, int
         if object_id == ctx.urls.actor():
             subjects.append((object_id, None))
             continue
-        ref = thread_ref(ctx, object_id)
-        place = None if ref is None else await ctx.db.run(partial(find_place_sync, ref))
+        place = await stored_place(ctx, object_id)
         if place is not None:
             subjects.append((object_id, place.parent_id))
     return subjects

@@ -10,7 +10,7 @@ from aiohttp import web
 from fedblog.models import Post
 from fedblog.services.interaction import InteractionError, remote_interaction_url
 from fedblog.services.reactions import reactions_for_post
-from fedblog.services.replies import local_place
+from fedblog.services.thread_placement import local_place
 from fedblog.web import comment_objects, conversations_admin
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.post_page import post_page_extras

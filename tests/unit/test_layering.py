@@ -125,3 +125,47 @@ def test_layering__imports_inside_functions_say_why() -> None:
                 if "#" not in lines[inner.lineno - 1] and not lines[above].lstrip().startswith("#"):
                     unexplained.append(f"{path.relative_to(PACKAGE)}:{inner.lineno}")
     assert unexplained == []
+
+
+# Modules split out by noun or by job, and what each must not lean on, so that the split holds.
+SPLIT_MODULES_MUST_NOT_IMPORT = {
+    # Where a reply goes is decided without knowing how replies are stored (the caller stores ancestors).
+    "services/thread_placement.py": ("fedblog.services.replies",),
+}
+
+
+@pytest.mark.parametrize("module", sorted(SPLIT_MODULES_MUST_NOT_IMPORT))
+def test_layering__split_modules_stay_apart(module: str) -> None:
+    forbidden = SPLIT_MODULES_MUST_NOT_IMPORT[module]
+    assert [name for name in imported_modules(PACKAGE / module) if name.startswith(forbidden)] == []
+
+
+# Each of these names is defined in one module only: a copy elsewhere would undo the split.
+DEFINED_ONLY_IN = {
+    "ThreadPlace": "services/thread_placement.py",
+    "ThreadRef": "services/thread_placement.py",
+    "ChainBudget": "services/thread_placement.py",
+    "thread_ref": "services/thread_placement.py",
+    "resolve_place": "services/thread_placement.py",
+    "local_place": "services/thread_placement.py",
+}
+
+
+def top_level_names(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def test_layering__split_out_names_are_defined_once() -> None:
+    defined: dict[str, list[str]] = {name: [] for name in DEFINED_ONLY_IN}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for name in top_level_names(path) & defined.keys():
+            defined[name].append(str(path.relative_to(PACKAGE)))
+    assert defined == {name: [module] for name, module in DEFINED_ONLY_IN.items()}
