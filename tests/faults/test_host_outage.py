@@ -13,7 +13,8 @@ import pytest
 
 from fedblog.assembly import open_context
 from fedblog.context import Context
-from fedblog.services.delivery import DeliveryWorker, next_delay
+from fedblog.services.delivery import DeliveryWorker
+from fedblog.services.delivery_policy import next_delay
 from fedblog.services.posts import PostInput, PostService
 from tests.conftest import free_port
 from tests.faults.support import InboxFarm, add_followers, fault_site, wait_until

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from fedblog.services.delivery import GIVE_UP_AFTER, counts_as_host_failure, decide, next_delay, pause_for
+from fedblog.services.delivery_policy import GIVE_UP_AFTER, counts_as_host_failure, decide, next_delay, pause_for
 from fedblog.services.delivery_workers import HEARTBEAT_STALE, alive_since, gone_workers
 from fedblog.store.deliveries import WorkerRecord
 

@@ -131,6 +131,8 @@ def test_layering__imports_inside_functions_say_why() -> None:
 SPLIT_MODULES_MUST_NOT_IMPORT = {
     # Where a reply goes is decided without knowing how replies are stored (the caller stores ancestors).
     "services/thread_placement.py": ("fedblog.services.replies",),
+    # The retry policy is pure: the worker passes the answer and the time; no I/O, no clock, no other service.
+    "services/delivery_policy.py": (*PROTOCOL_IO_MODULES, "fedblog.services", "fedblog.clock", "time"),
 }
 
 
@@ -148,6 +150,10 @@ DEFINED_ONLY_IN = {
     "thread_ref": "services/thread_placement.py",
     "resolve_place": "services/thread_placement.py",
     "local_place": "services/thread_placement.py",
+    "decide": "services/delivery_policy.py",
+    "next_delay": "services/delivery_policy.py",
+    "pause_for": "services/delivery_policy.py",
+    "counts_as_host_failure": "services/delivery_policy.py",
 }
 
 
