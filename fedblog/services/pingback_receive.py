@@ -8,9 +8,8 @@ words around its link (a trackback brings its own title and excerpt).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from fedblog.clock import utcnow
 from fedblog.models import Post, PostKind
@@ -18,7 +17,7 @@ from fedblog.protocol import pingback as pb
 from fedblog.protocol import webmention as wm
 from fedblog.protocol.addresses import hostname_of
 from fedblog.protocol.trackback import InvalidTrackback, Trackback
-from fedblog.services.webmention_receive import MAX_PENDING_PER_HOST, wakeup_event
+from fedblog.services.webmention_receive import MAX_PENDING_PER_HOST, POST_PATH, post_for_target, wakeup_event
 from fedblog.store.blocks import BlockStore
 from fedblog.store.webmentions import Claims, WebmentionStore
 
@@ -26,26 +25,19 @@ if TYPE_CHECKING:
     from fedblog.context import Context
 
 PINGBACK, TRACKBACK = "pingback", "trackback"
-_POST_PATH = re.compile(r"^/posts/([^/]+)$")
-_PAGE_PATH = re.compile(r"^/([^/]+)$")
 
 
 async def _published_post(ctx: Context, target: str) -> Post:
-    """The published post a pingback's target names; else the fault that says why not."""
+    """The published post or page a pingback's target names; else the fault that says why not."""
+    post = await post_for_target(ctx, target)
+    if post is not None:
+        return post
     wanted, base = urlsplit(wm.normalize_url(target)), urlsplit(wm.normalize_url(ctx.urls.base))
     if (wanted.scheme, wanted.netloc) != (base.scheme, base.netloc):
         raise pb.PingbackFault(pb.TARGET_NOT_FOUND, "The target URI is not a page of this blog.")
-    match = _POST_PATH.match(wanted.path)
-    if match is None:  # a page answers at /SLUG/ (normalised without its slash); any other path is not a post
-        page_match = _PAGE_PATH.match(wanted.path)
-        page = await ctx.posts.get_post_by_slug(unquote(page_match.group(1))) if page_match else None
-        if page is None or page.kind != PostKind.PAGE:
-            raise pb.PingbackFault(pb.TARGET_NOT_A_POST, "The target URI is not a post: only posts take pingbacks.")
-        return page
-    post = await ctx.posts.get_post_by_slug(unquote(match.group(1)))
-    if post is None or post.kind != PostKind.POST:
+    if POST_PATH.match(wanted.path):
         raise pb.PingbackFault(pb.TARGET_NOT_FOUND, "The target URI names no published post of this blog.")
-    return post
+    raise pb.PingbackFault(pb.TARGET_NOT_A_POST, "The target URI is not a post: only posts take pingbacks.")
 
 
 async def _queue(

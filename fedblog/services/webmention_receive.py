@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from fedblog.clock import to_text, utcnow
-from fedblog.models import Comment, CommentOrigin, CommentStatus, Post
+from fedblog.models import Comment, CommentOrigin, CommentStatus, Post, PostKind
 from fedblog.protocol import pingback as pb
 from fedblog.protocol import webmention as wm
 from fedblog.protocol.addresses import hostname_of
@@ -42,7 +42,8 @@ CONCURRENCY = 4  # verifications at once
 MAX_PENDING_PER_HOST = 50  # queued verifications per source host: a flood waits for its backlog
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 5.0
-_POST_PATH = re.compile(r"^/posts/([^/]+)$")
+POST_PATH = re.compile(r"^/posts/([^/]+)$")
+PAGE_PATH = re.compile(r"^/([^/]+)$")  # a page answers at /SLUG/, normalised without its slash
 
 
 class QueueFull(Exception):
@@ -53,12 +54,15 @@ class QueueFull(Exception):
 
 
 async def post_for_target(ctx: Context, target: str) -> Post | None:
-    """The published post a target URL names (query ignored), or None."""
+    """The published post (/posts/SLUG) or page (/SLUG/) a target URL names (query ignored), or None."""
     wanted, base = urlsplit(wm.normalize_url(target)), urlsplit(wm.normalize_url(ctx.urls.base))
     if (wanted.scheme, wanted.netloc) != (base.scheme, base.netloc):
         return None
-    match = _POST_PATH.match(wanted.path)
-    return await ctx.posts.get_post_by_slug(unquote(match.group(1))) if match else None
+    for pattern, kind in ((POST_PATH, PostKind.POST), (PAGE_PATH, PostKind.PAGE)):
+        if match := pattern.match(wanted.path):
+            found = await ctx.posts.get_post_by_slug(unquote(match.group(1)))
+            return found if found is not None and found.kind == kind else None
+    return None
 
 
 async def accept_webmention(ctx: Context, source: str, target: str, ip: str | None) -> None:
@@ -69,7 +73,7 @@ async def accept_webmention(ctx: Context, source: str, target: str, ip: str | No
         raise wm.InvalidRequest("'source' must be a page of another site.")
     post = await post_for_target(ctx, target)
     if post is None:
-        raise wm.InvalidRequest("'target' is not a published post of this blog.")
+        raise wm.InvalidRequest("'target' is not a published post or page of this blog.")
     if await BlockStore(ctx.db).is_blocked(source):
         raise wm.InvalidRequest("Mentions from this source are not accepted.")
     store = WebmentionStore(ctx.db)

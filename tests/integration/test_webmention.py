@@ -18,7 +18,8 @@ from aiohttp import web
 from fedblog.app import create_app
 from fedblog.assembly import open_context
 from fedblog.config import load_settings
-from fedblog.models import CommentOrigin, CommentStatus, Post
+from fedblog.models import CommentOrigin, CommentStatus, Post, PostKind
+from fedblog.protocol.webmention import normalize_url as wm_normalize
 from fedblog.services.blocks import add_block
 from fedblog.services.comments import CommentService
 from fedblog.services.posts import PostInput, PostService
@@ -178,6 +179,29 @@ async def test_webmention__reply_from_a_linking_page_is_threaded_after_moderatio
         async with client.get(replies_url, headers={"Accept": "application/activity+json"}) as answer:
             assert answer.status == 200
             assert (await answer.json())["orderedItems"] == []
+
+
+async def test_webmention__a_page_of_the_blog_takes_webmentions_too(site: LiveSite, other_site: OtherSite) -> None:
+    # Given a page (it answers at /SLUG/ and advertises the endpoint like a post)
+    page = await PostService(site.ctx).publish(PostInput(title="About", body_markdown="Me.", kind=PostKind.PAGE))
+    target = site.ctx.urls.page(page.slug)
+    assert f'<link rel="webmention" href="{site.url}/webmention">' in (await get(site, f"/{page.slug}/")).text
+    other_site.pages["/reply"] = Served(body=h_entry(target, "Nice to meet you."))
+    source = other_site.url("/reply")
+    # When another site sends a webmention for it, it is taken (it was refused as "not a post")
+    status, text = await send_webmention(site, source, target)
+    assert status == 202, text
+    _, comment_id = await verified(site, source, wm_normalize(target))
+    # Then once approved the reply is in the page's thread
+    assert comment_id is not None
+    await CommentService(site.ctx).approve(comment_id)
+    assert "Nice to meet you." in thread_html((await get(site, f"/{page.slug}/")).text)
+
+
+async def test_webmention__a_post_url_naming_a_page_is_refused(site: LiveSite) -> None:
+    page = await PostService(site.ctx).publish(PostInput(title="About", body_markdown="Me.", kind=PostKind.PAGE))
+    status, text = await send_webmention(site, "https://elsewhere.example/p", site.ctx.urls.post(page.slug))
+    assert status == 400 and "not a published post or page" in text
 
 
 async def test_webmention__like_is_listed_under_mentions_not_counted_as_a_comment(
