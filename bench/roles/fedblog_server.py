@@ -90,9 +90,19 @@ async def main() -> None:
         "trace_start": trace_start,
         "trace_stop": trace_stop,
     }
+    profile_path = os.environ.get("BENCH_CPROFILE")
+    profiler = None
+    if profile_path:  # the event loop's thread only, deterministic: call counts per reply (py-spy samples time)
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         await serve_commands(commands, {"url": settings.site.base_url})
     finally:
+        if profiler is not None and profile_path:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
         await runner.cleanup()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import TypeGuard
@@ -99,11 +100,20 @@ def _is_host_name_or_ip(host: str) -> bool:
 MAX_URL_CHARS = 2048
 
 
+# Whitespace (Unicode's, as str.isspace) or a control character anywhere in a URL: one regex scan, not a loop.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
+# The inbox asks about the same few URLs (actor, activity, object, post) several times per activity.
+_URL_CACHE_ENTRIES = 2048
+
+
 def is_http_url(value: object) -> TypeGuard[str]:
     """An absolute http(s) URL with a host: no userinfo, no whitespace or control characters, a valid port."""
-    if not isinstance(value, str) or not value or len(value) > MAX_URL_CHARS:
-        return False
-    if any(c.isspace() or ord(c) < 32 for c in value):
+    return isinstance(value, str) and _is_http_url_text(value)
+
+
+@functools.lru_cache(maxsize=_URL_CACHE_ENTRIES)
+def _is_http_url_text(value: str) -> bool:
+    if not value or len(value) > MAX_URL_CHARS or _SPACE_OR_CONTROL.search(value):
         return False
     try:
         parts = urlsplit(value)
@@ -140,6 +150,11 @@ def same_host(first: str, second: str) -> bool:
 
 def same_origin(first: object, second: object) -> bool:
     """Both http(s) URLs, with the same scheme, host and port."""
+    return isinstance(first, str) and isinstance(second, str) and _same_origin_text(first, second)
+
+
+@functools.lru_cache(maxsize=_URL_CACHE_ENTRIES)
+def _same_origin_text(first: str, second: str) -> bool:
     if not is_http_url(first) or not is_http_url(second):
         return False
     return same_host(first, second) and urlsplit(first).scheme.lower() == urlsplit(second).scheme.lower()
