@@ -1,4 +1,4 @@
-"""Notes as comments, pure: read a remote Note into comment fields, build the Note of a local comment.
+"""Notes, pure: read a remote Note into comment fields, build the Note of a local comment and of a post.
 
 Reading follows what Mastodon reads (INTEROP §3): `content` or the first `contentMap` value (whose key is the
 language), `summary` as the content warning, `sensitive`, at most 4 http(s) attachments, `inReplyTo` as an id,
@@ -8,16 +8,30 @@ an object or a list, visibility from `to`/`cc`. Every field may be missing, scal
 from __future__ import annotations
 
 import html
+import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from fedblog.clock import from_text, to_text
-from fedblog.models import Attachment, Comment, Visibility
-from fedblog.protocol.activitystreams import AS_CONTEXT, PUBLIC, PUBLIC_FORMS, as_list, first_id, ids_of, type_of
+from fedblog.models import Attachment, Comment, Post, Visibility
+from fedblog.protocol.activitystreams import (
+    AS_CONTEXT,
+    MAX_ACTIVITY_BYTES,
+    PUBLIC,
+    PUBLIC_FORMS,
+    as_list,
+    first_id,
+    ids_of,
+    type_of,
+)
 from fedblog.protocol.addresses import is_http_url, same_origin
+from fedblog.protocol.hashtags import hashtag_name
+from fedblog.protocol.images import ImageFacts, image_attachments
 from fedblog.protocol.sanitize import plain_text, sanitize_html
+from fedblog.rendering import excerpt
 from fedblog.urls import Urls
 
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
@@ -26,7 +40,18 @@ MAX_SUMMARY = 500
 MAX_ALT_TEXT = 1500
 _LANG_RE = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8}){0,4}$")
 
-NOTE_CONTEXT: list[Any] = [AS_CONTEXT, {"sensitive": "as:sensitive", "toot": "http://joinmastodon.org/ns#"}]
+# The extension terms Mastodon uses, so peers that do expand JSON-LD read our fields right.
+NOTE_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    {
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+        "blurhash": "toot:blurhash",
+    },
+]
+# A comment's Note carries Mentions only: no Hashtag nor BlurHash terms.
+COMMENT_NOTE_CONTEXT: list[Any] = [AS_CONTEXT, {"sensitive": "as:sensitive", "toot": "http://joinmastodon.org/ns#"}]
 
 
 class NoteError(ValueError):
@@ -49,12 +74,6 @@ class ParsedNote:
     url: str | None
     published: datetime | None
     updated: datetime | None
-
-
-
-
-
-
 
 
 def visibility_of(obj: dict[str, Any], followers_url: str | None = None) -> Visibility:
@@ -211,7 +230,7 @@ def comment_to_note(
         to, cc = actors, [PUBLIC]
     else:
         to, cc = [PUBLIC, *actors], [urls.followers()]
-    note: dict[str, Any] = {"@context": NOTE_CONTEXT} if with_context else {}
+    note: dict[str, Any] = {"@context": COMMENT_NOTE_CONTEXT} if with_context else {}
     note.update(
         {
             "id": note_id,
@@ -243,3 +262,84 @@ def comment_to_note(
 def attribution_line(template: str, visitor_name: str) -> str:
     """The visitor's name in bold inside a translated line such as "%(name)s (visitor…) wrote:"."""
     return html.escape(template).replace(html.escape("%(name)s"), f"<strong>{html.escape(visitor_name)}</strong>")
+
+
+# --- posts as Notes ---------------------------------------------------------------------------------------
+
+
+def post_hashtags(urls: Urls, post: Post) -> list[tuple[str, str]]:
+    """(name, page URL) of a post's Hashtags: its tags, then its categories not already among them."""
+    found = [(tag, urls.tag(tag)) for tag in post.tags]
+    seen = {tag.lower() for tag in post.tags}
+    for category in post.categories:
+        name = hashtag_name(category.name)
+        if name and name.lower() not in seen:
+            found.append((name, urls.category(category.slug)))
+            seen.add(name.lower())
+    return found
+
+
+def hashtag_links(hashtags: Sequence[tuple[str, str]]) -> str:
+    links = " ".join(
+        f'<a href="{html.escape(href)}" class="mention hashtag" rel="tag">#<span>{html.escape(name)}</span></a>'
+        for name, href in hashtags
+    )
+    return f"<p>{links}</p>" if links else ""
+
+
+def note_content(urls: Urls, post: Post, body_html: str | None = None) -> str:
+    """The title as a link to the page, then the body, then the hashtags (Mastodon shows Notes in full)."""
+    url = html.escape(urls.note(post.slug))
+    title = f'<p><strong><a href="{url}">{html.escape(post.title)}</a></strong></p>'
+    return title + (post.body_html if body_html is None else body_html) + hashtag_links(post_hashtags(urls, post))
+
+
+def post_to_note(
+    urls: Urls, post: Post, with_context: bool = True, images: Mapping[str, ImageFacts] | None = None
+) -> dict[str, Any]:
+    """A published post as the Note at its own HTML URL, kept under Misskey's 64 KiB limit; `images` gives the
+    size and BlurHash of the blog's own uploads among the post's images."""
+    note_id = urls.note(post.slug)
+    note: dict[str, Any] = {}
+    if with_context:
+        note["@context"] = NOTE_CONTEXT
+    note.update(
+        {
+            "id": note_id,
+            "type": "Note",
+            "attributedTo": urls.actor(),
+            "url": note_id,
+            "published": to_text(post.published_at),
+            "to": [PUBLIC],
+            "cc": [urls.followers()],
+            "summary": post.summary or None,
+            "sensitive": bool(post.summary),
+            "content": note_content(urls, post),
+            "contentMap": {},
+            "tag": [{"type": "Hashtag", "href": href, "name": f"#{name}"} for name, href in post_hashtags(urls, post)],
+            "attachment": image_attachments(urls, post.body_html, images),
+            "context": urls.conversation(post.slug),
+            "replies": {
+                "id": urls.replies(post.slug),
+                "type": "OrderedCollection",
+                "first": urls.replies(post.slug, 1),
+            },
+        }
+    )
+    if post.updated_at:
+        note["updated"] = to_text(post.updated_at)
+    note["contentMap"] = {post.language: note["content"]}
+    if len(json.dumps(note).encode()) > MAX_ACTIVITY_BYTES:
+        # Too long for some peers: send the opening and a link to the full text.
+        more = f'<p><a href="{html.escape(note_id)}">{html.escape(note_id)}</a></p>'
+        short = f"<p>{html.escape(excerpt(post.body_html, 2000))}</p>{more}"
+        note["content"] = note_content(urls, post, short)
+        note["contentMap"] = {post.language: note["content"]}
+    return note
+
+
+def tombstone(object_id: str, former_type: str = "Note", deleted: datetime | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"id": object_id, "type": "Tombstone", "formerType": former_type, "atomUri": object_id}
+    if deleted is not None:
+        found["deleted"] = to_text(deleted)
+    return found

@@ -16,14 +16,9 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from fedblog.models import AuthorKind, Comment, CommentKind, CommentOrigin, CommentStatus, Post
-from fedblog.protocol.activitystreams import (
-    create_activity,
-    delete_activity,
-    ordered_collection,
-    ordered_collection_page,
-    update_activity,
-)
+from fedblog.protocol.activities import create_activity, delete_activity, update_activity
 from fedblog.protocol.notes import Recipient, attribution_line, comment_to_note
+from fedblog.protocol.ordered_collections import ordered_collection, ordered_collection_page
 from fedblog.services.blocks import is_blocked
 from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
 from fedblog.services.http import FetchError

@@ -13,13 +13,9 @@ import aiosqlite
 
 from fedblog.clock import utcnow
 from fedblog.models import Post
-from fedblog.protocol.activitystreams import (
-    actor_document,
-    create_activity,
-    delete_activity,
-    post_to_note,
-    update_activity,
-)
+from fedblog.protocol.activities import create_activity, delete_activity, update_activity
+from fedblog.protocol.actors import actor_document
+from fedblog.protocol.notes import post_to_note
 from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
 from fedblog.services.media import MediaService
 from fedblog.store.outbox import OutboxStore

@@ -12,7 +12,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from fedblog.models import Follower, RemoteActor
-from fedblog.protocol.activitystreams import accept_follow, first_id, id_of, reject_follow, type_of
+from fedblog.protocol.activities import accept_follow, reject_follow
+from fedblog.protocol.activitystreams import first_id, id_of, type_of
 from fedblog.protocol.inboxes import inbox_problem, inbox_url_problem
 from fedblog.services.delivery import enqueue, new_activity_id
 from fedblog.services.incoming import IncomingActivity

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fedblog.models import MediaItem, Post
-from fedblog.protocol.activitystreams import ImageFacts, image_urls
 from fedblog.protocol.blurhash import encode_blurhash
+from fedblog.protocol.images import ImageFacts, image_urls
 from fedblog.store.media import MediaStore, NewMedia
 
 if TYPE_CHECKING:

@@ -19,14 +19,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fedblog.clock import utcnow
 from fedblog.models import RemoteActor
-from fedblog.protocol.addresses import UnsafeURL, check_url_shape, same_host, same_origin
-from fedblog.protocol.remote_actor import (
+from fedblog.protocol.actors import (
     InvalidActor,
     actor_from_document,
     claimed_key_owner,
     has_as2_context,
     is_actor_document,
 )
+from fedblog.protocol.addresses import UnsafeURL, check_url_shape, same_host, same_origin
 from fedblog.services.http import FetchError, get_http
 from fedblog.store.actors import ActorStore
 

@@ -39,8 +39,9 @@ from fedblog.models import (
     PostState,
     post_state,
 )
-from fedblog.protocol.activitystreams import create_activity, post_to_note
+from fedblog.protocol.activities import create_activity
 from fedblog.protocol.hashtags import hashtag_name
+from fedblog.protocol.notes import post_to_note
 from fedblog.protocol.sanitize import sanitize_html
 from fedblog.protocol.wp_content import autop, rewrite_urls, wordpress_to_html
 from fedblog.protocol.wxr import WxrAuthor, WxrComment, WxrError, WxrItem, WxrReader, WxrTerm

@@ -15,9 +15,14 @@ from typing import Any
 from aiohttp import web
 
 from fedblog.models import Post
-from fedblog.protocol import activitystreams as as2
+from fedblog.protocol.activitystreams import AS_CONTEXT
+from fedblog.protocol.actors import profile_fields
 from fedblog.protocol.ids import parse_positive_int
+from fedblog.protocol.images import absolute_url
+from fedblog.protocol.notes import post_to_note, tombstone
+from fedblog.protocol.ordered_collections import ordered_collection, ordered_collection_page
 from fedblog.protocol.webfinger import subject
+from fedblog.rendering import plain_text_to_html
 from fedblog.services.blocks import is_blocked
 from fedblog.services.comment_federation import conversation_ids, post_reply_ids
 from fedblog.services.federation import blog_actor, outbox_items, outbox_size, sent_activity
@@ -81,7 +86,7 @@ async def note_response(
     async def build() -> web.Response:
         post = await load_post()
         images = await MediaService(ctx).image_facts(post)
-        return as2_response(as2.post_to_note(ctx.urls, post, images=images))
+        return as2_response(post_to_note(ctx.urls, post, images=images))
 
     return await cached(request, f"/posts/{slug}#as2", build, no_csrf_token)
 
@@ -100,10 +105,10 @@ async def profile_page(request: web.Request) -> web.Response:
         request,
         "blog/profile.html",
         display_name=author.display_name or author.username,
-        bio_html=as2.plain_text_to_html(author.bio) if author.bio else "",
-        avatar=as2.absolute_url(ctx.urls, author.avatar) if author.avatar else None,
+        bio_html=plain_text_to_html(author.bio) if author.bio else "",
+        avatar=absolute_url(ctx.urls, author.avatar) if author.avatar else None,
         handle="@" + subject(ctx.urls).removeprefix("acct:"),
-        links=[(f["name"], f["value"]) for f in as2.profile_fields(author.links)],
+        links=[(f["name"], f["value"]) for f in profile_fields(author.links)],
         rel_me=[line.partition("=")[2].strip() for line in author.links],
         recent_posts=await ctx.posts.list_published(RECENT_POSTS),
         followers_count=await FollowerService(ctx).count(),
@@ -161,7 +166,7 @@ async def paged_collection(
     page = page_of(request)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page is None:
-        collection = as2.ordered_collection(
+        collection = ordered_collection(
             collection_id, total, with_page(collection_id, 1), with_page(collection_id, pages)
         )
         if owner is not None:
@@ -171,7 +176,7 @@ async def paged_collection(
         raise web.HTTPNotFound()
     items = await load(PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return as2_response(
-        as2.ordered_collection_page(
+        ordered_collection_page(
             with_page(collection_id, page),
             collection_id,
             items,
@@ -208,7 +213,7 @@ async def following(request: web.Request) -> web.Response:
 
 async def featured(request: web.Request) -> web.Response:
     """Pinned posts: none (the collection exists because Mastodon fetches it)."""
-    collection = as2.ordered_collection(get_context(request).urls.featured(), 0, None)
+    collection = ordered_collection(get_context(request).urls.featured(), 0, None)
     collection["orderedItems"] = []
     return as2_response(collection)
 
@@ -268,7 +273,7 @@ async def tombstone_answer(request: web.Request) -> web.StreamResponse | None:
     if not wants_activity_json(request):
         return error_page(request, web.HTTPGone())
     former_type, deleted_at = found
-    return as2_response({"@context": as2.AS_CONTEXT, **as2.tombstone(object_id, former_type, deleted_at)}, 410)
+    return as2_response({"@context": AS_CONTEXT, **tombstone(object_id, former_type, deleted_at)}, 410)
 
 
 def setup(app: web.Application) -> None:

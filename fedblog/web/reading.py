@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from fedblog.models import Post
-from fedblog.protocol.activitystreams import image_urls
+from fedblog.protocol.images import image_urls
 from fedblog.rendering import html_to_text
 from fedblog.store.reading import ReadingStore
 from fedblog.web.keys import get_context

@@ -133,6 +133,10 @@ SPLIT_MODULES_MUST_NOT_IMPORT = {
     "services/thread_placement.py": ("fedblog.services.replies",),
     # The retry policy is pure: the worker passes the answer and the time; no I/O, no clock, no other service.
     "services/delivery_policy.py": (*PROTOCOL_IO_MODULES, "fedblog.services", "fedblog.clock", "time"),
+    # The ActivityStreams vocabulary and readers are the base every document module builds on.
+    "protocol/activitystreams.py": ("fedblog.",),
+    # Images know nothing of Notes or actors, which both use them.
+    "protocol/images.py": ("fedblog.protocol",),
 }
 
 
@@ -154,6 +158,19 @@ DEFINED_ONLY_IN = {
     "next_delay": "services/delivery_policy.py",
     "pause_for": "services/delivery_policy.py",
     "counts_as_host_failure": "services/delivery_policy.py",
+    "first_id": "protocol/activitystreams.py",
+    "is_public": "protocol/activitystreams.py",
+    "post_to_note": "protocol/notes.py",
+    "comment_to_note": "protocol/notes.py",
+    "NOTE_CONTEXT": "protocol/notes.py",
+    "actor_document": "protocol/actors.py",
+    "actor_from_document": "protocol/actors.py",
+    "ACTOR_CONTEXT": "protocol/actors.py",
+    "create_activity": "protocol/activities.py",
+    "accept_follow": "protocol/activities.py",
+    "ordered_collection": "protocol/ordered_collections.py",
+    "ordered_collection_page": "protocol/ordered_collections.py",
+    "image_attachments": "protocol/images.py",
 }
 
 

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from fedblog.models import Attachment, AuthorKind, Comment, CommentAuthor, CommentOrigin, CommentStatus, Visibility
+from fedblog.models import (
+    Attachment,
+    AuthorKind,
+    Comment,
+    CommentAuthor,
+    CommentOrigin,
+    CommentStatus,
+    Post,
+    Visibility,
+)
+from fedblog.protocol.activities import create_activity
 from fedblog.protocol.activitystreams import PUBLIC
 from fedblog.protocol.notes import (
     NoteError,
@@ -16,8 +26,10 @@ from fedblog.protocol.notes import (
     attribution_line,
     comment_to_note,
     parse_note,
+    post_to_note,
     visibility_of,
 )
+from fedblog.rendering import render_markdown
 from fedblog.urls import Urls
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
@@ -187,3 +199,79 @@ def test_comment_to_note__visitor_comment_names_the_visitor_and_is_only_for_the_
     assert note["cc"] == [PUBLIC]
     assert "<strong>Vera &lt;Visitor&gt;</strong> (visitor, via the blog&#x27;s comment form) wrote:" in note["content"]
     assert note["content"].endswith("<p>Hello there</p>")
+
+
+# --- posts as Notes ------------------------------------------------------------------------------------
+
+BLOG_URLS = Urls("https://blog.example", "blog")
+POST_PUBLISHED = datetime(2026, 2, 21, 10, 30, tzinfo=UTC)
+
+
+def make_post(body: str = "Hello **world**.", **changes: object) -> Post:
+    values: dict[str, object] = {
+        "id": 1,
+        "slug": "hello-world",
+        "title": "Hello <world>",
+        "body_markdown": body,
+        "body_html": render_markdown(body),
+        "summary": "",
+        "language": "fr",
+        "draft": False,
+        "published_at": POST_PUBLISHED,
+        "updated_at": None,
+        "tags": ("python", "fediverse"),
+    }
+    values.update(changes)
+    return Post(**values)  # type: ignore[arg-type]
+
+
+def test_post_to_note__fields_peers_read() -> None:
+    note = post_to_note(BLOG_URLS, make_post())
+    assert note["id"] == "https://blog.example/posts/hello-world"
+    assert note["url"] == note["id"]
+    assert note["type"] == "Note"
+    assert note["attributedTo"] == "https://blog.example/actor"
+    assert note["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
+    assert note["cc"] == ["https://blog.example/actor/followers"]
+    assert note["published"] == "2026-02-21T10:30:00Z"
+    assert "updated" not in note
+    # The title links to the page (escaped), then the body follows
+    assert note["content"].startswith(
+        '<p><strong><a href="https://blog.example/posts/hello-world">Hello &lt;world&gt;</a></strong></p><p>Hello '
+    )
+    assert "<strong>world</strong>" in note["content"]
+    assert note["contentMap"] == {"fr": note["content"]}
+    assert note["summary"] is None and note["sensitive"] is False
+    assert {"type": "Hashtag", "href": "https://blog.example/tags/python", "name": "#python"} in note["tag"]
+    assert note["replies"]["id"] == "https://blog.example/posts/hello-world/replies"
+    assert "https://www.w3.org/ns/activitystreams" in note["@context"]
+
+
+def test_post_to_note__summary_is_a_content_warning_and_updated_after_edit() -> None:
+    edited = datetime(2026, 2, 22, tzinfo=UTC)
+    note = post_to_note(BLOG_URLS, make_post(summary="spoilers", updated_at=edited))
+    assert note["summary"] == "spoilers"
+    assert note["sensitive"] is True
+    assert note["updated"] == "2026-02-22T00:00:00Z"
+
+
+def test_post_to_note__images_become_attachments_with_alt_text() -> None:
+    body = '![A cat on a mat](/static/cat.png)\n\n![](https://img.example/dog.jpg)\n\n<img src="javascript:x" alt="no">'
+    note = post_to_note(BLOG_URLS, make_post(body=body))
+    assert note["attachment"] == [
+        {
+            "type": "Image",
+            "url": "https://blog.example/static/cat.png",
+            "name": "A cat on a mat",
+            "mediaType": "image/png",
+        },
+        {"type": "Image", "url": "https://img.example/dog.jpg", "name": "", "mediaType": "image/jpeg"},
+    ]
+
+
+def test_post_to_note__stays_under_64_kib() -> None:
+    huge = "\n\n".join("A paragraph of text that goes on. " * 20 for _ in range(400))
+    note = post_to_note(BLOG_URLS, make_post(body=huge))
+    activity = create_activity(BLOG_URLS, "https://blog.example/activities/create/1", note)
+    assert len(json.dumps(activity).encode()) < 64 * 1024
+    assert "https://blog.example/posts/hello-world" in note["content"]

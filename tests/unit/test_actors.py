@@ -1,4 +1,5 @@
-"""Reading remote actor and key documents: every shape peers send, and nothing an attacker could slip in."""
+"""Actors: the blog's own document as peers need it, and reading remote actor and key documents (every shape peers
+send, and nothing an attacker could slip in)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fedblog.protocol.remote_actor import (
+from fedblog.protocol.actors import (
     InvalidActor,
+    actor_document,
     actor_from_document,
     claimed_key_owner,
     clean_display_name,
@@ -17,6 +19,7 @@ from fedblog.protocol.remote_actor import (
     has_as2_context,
     pick_public_key,
 )
+from fedblog.urls import Urls
 
 SAMPLE = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "actor-mastodon-person.json").read_text()
@@ -135,3 +138,41 @@ def test_has_as2_context__string_or_list():
     assert has_as2_context({"@context": "https://www.w3.org/ns/activitystreams"})
     assert not has_as2_context({"@context": "https://schema.org"})
     assert not has_as2_context({})
+
+
+# --- the blog's own actor ------------------------------------------------------------------------------
+
+BLOG_URLS = Urls("https://blog.example", "blog")
+
+
+def test_actor_document__has_what_mastodon_needs() -> None:
+    actor = actor_document(
+        BLOG_URLS,
+        name="Blog <author>",
+        bio="I write.\n\nAbout <things>.",
+        avatar="/static/me.png",
+        header_image="",
+        links=("Site = https://me.example/", "Bad = javascript:alert(1)"),
+        public_key_pem="-----BEGIN PUBLIC KEY-----\nX\n-----END PUBLIC KEY-----\n",
+        manually_approves_followers=True,
+        discoverable=True,
+        published=datetime(2026, 2, 21, 10, 30, tzinfo=UTC),
+    )
+    assert actor["id"] == "https://blog.example/actor"
+    assert actor["type"] == "Person"
+    assert actor["preferredUsername"] == "blog"
+    assert actor["summary"] == "<p>I write.</p><p>About &lt;things&gt;.</p>"
+    assert actor["publicKey"]["id"] == "https://blog.example/actor#main-key"
+    assert actor["publicKey"]["owner"] == actor["id"]
+    assert actor["endpoints"] == {"sharedInbox": "https://blog.example/inbox"}
+    assert actor["manuallyApprovesFollowers"] is True
+    assert actor["icon"] == {"type": "Image", "url": "https://blog.example/static/me.png", "mediaType": "image/png"}
+    assert "image" not in actor
+    assert actor["attachment"] == [
+        {
+            "type": "PropertyValue",
+            "name": "Site",
+            "value": '<a href="https://me.example/" rel="me nofollow noopener" target="_blank">me.example</a>',
+        }
+    ]
+    assert actor["@context"][0] == "https://www.w3.org/ns/activitystreams"

@@ -1,4 +1,5 @@
-"""Reading remote actor and key documents into fedblog's terms. Pure: no I/O.
+"""Actors, pure (no I/O): the blog's own actor document, and reading remote actor and key documents into
+fedblog's terms.
 
 Every field may come as a string, an object or a list (INTEROP §5.1); names are plain text with HTML, control and
 bidi characters removed (§7 #16, #18); keys are picked by id, never by position alone (§5.11, §7 #2).
@@ -9,20 +10,42 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from fedblog.clock import to_text
 from fedblog.models import RemoteActor
+from fedblog.protocol.activitystreams import AS_CONTEXT, SECURITY_CONTEXT
 from fedblog.protocol.addresses import UnsafeURL, check_url_shape, same_host
+from fedblog.protocol.images import absolute_url, media_type_of
+from fedblog.rendering import plain_text_to_html
+from fedblog.urls import Urls
 
-AS2_CONTEXT = "https://www.w3.org/ns/activitystreams"
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 MAX_NAME_CHARS = 100
 MAX_USERNAME_CHARS = 64
 _TAG = re.compile(r"<[^>]*>")
 _UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _USERNAME = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+# The extension terms Mastodon uses, so peers that do expand JSON-LD read our fields right.
+ACTOR_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "toot": "http://joinmastodon.org/ns#",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+    },
+]
 
 
 class InvalidActor(ValueError):
@@ -32,7 +55,7 @@ class InvalidActor(ValueError):
 def has_as2_context(doc: dict[str, Any]) -> bool:
     context = doc.get("@context")
     items = context if isinstance(context, list) else [context]
-    return AS2_CONTEXT in items
+    return AS_CONTEXT in items
 
 
 def first_string(value: Any, *keys: str) -> str | None:
@@ -173,3 +196,74 @@ def actor_from_document(doc: dict[str, Any], *, key_id: str | None, fetched_at: 
         public_key_pem=key["publicKeyPem"] if key else None,
         fetched_at=fetched_at,
     )
+
+
+# --- the blog's own actor --------------------------------------------------------------------------------
+
+
+def _image(urls: Urls, value: str) -> dict[str, Any] | None:
+    url = absolute_url(urls, value) if value else None
+    if url is None:
+        return None
+    image: dict[str, Any] = {"type": "Image", "url": url}
+    media_type = media_type_of(url)
+    if media_type:
+        image["mediaType"] = media_type
+    return image
+
+
+def profile_fields(links: Iterable[str]) -> list[dict[str, str]]:
+    """Config lines "Label = https://…" as PropertyValue pairs; the value is an escaped rel=me link."""
+    fields = []
+    for line in links:
+        label, _, url = line.partition("=")
+        label, url = label.strip(), url.strip()
+        if not label or urlsplit(url).scheme not in ("http", "https"):
+            continue
+        shown = html.escape(url.split("://", 1)[1].rstrip("/"))
+        value = f'<a href="{html.escape(url)}" rel="me nofollow noopener" target="_blank">{shown}</a>'
+        fields.append({"type": "PropertyValue", "name": label, "value": value})
+    return fields
+
+
+def actor_document(
+    urls: Urls,
+    *,
+    name: str,
+    bio: str,
+    avatar: str,
+    header_image: str,
+    links: Iterable[str],
+    public_key_pem: str,
+    manually_approves_followers: bool,
+    discoverable: bool,
+    published: datetime | None,
+) -> dict[str, Any]:
+    actor: dict[str, Any] = {
+        "@context": ACTOR_CONTEXT,
+        "id": urls.actor(),
+        "type": "Person",
+        "preferredUsername": urls.username,
+        "name": name or urls.username,
+        "summary": plain_text_to_html(bio) if bio else "",
+        "url": urls.profile(),
+        "inbox": urls.inbox(),
+        "outbox": urls.outbox(),
+        "followers": urls.followers(),
+        "following": urls.following(),
+        "featured": urls.featured(),
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "publicKey": {"id": urls.key_id(), "owner": urls.actor(), "publicKeyPem": public_key_pem},
+        "manuallyApprovesFollowers": manually_approves_followers,
+        "discoverable": discoverable,
+        "indexable": discoverable,
+        "attachment": profile_fields(links),
+        "tag": [],
+    }
+    if published is not None:
+        actor["published"] = to_text(published)
+    for key, value in (("icon", avatar), ("image", header_image)):
+        image = _image(urls, value)
+        if image:
+            actor[key] = image
+    return actor
