@@ -19,6 +19,7 @@ from fedblog.config import ConfigError, Settings, apply_overrides
 from fedblog.context import Context
 from fedblog.i18n import I18n
 from fedblog.protocol.keys import load_private_key, public_key_pem
+from fedblog.services.backfill import BackfillListener
 from fedblog.services.comment_federation import CommentFederation
 from fedblog.services.federation import PostFederation
 from fedblog.services.inbox import wait_for_processing
@@ -39,6 +40,8 @@ def compose(ctx: Context) -> None:
         ctx.post_listeners.append(WebmentionQueue(ctx))
     # A local comment answering a fediverse one goes to its author; a removed one is deleted there.
     ctx.comment_listeners.append(CommentFederation(ctx))
+    # A published fediverse comment has its sub-thread read later by the backfill worker.
+    ctx.comment_listeners.append(BackfillListener(ctx))
 
 
 @contextlib.asynccontextmanager

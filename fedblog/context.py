@@ -53,6 +53,7 @@ class Runtime:
     delivery_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     webmention_verify_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     webmention_send_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    backfill_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fedblog.models import Comment
 from fedblog.rendering import excerpt
 from fedblog.services.comments import CommentService
+from fedblog.store.backfill import BackfillStore
 from fedblog.store.moderation import ModerationStore, QueueFilter
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class QueuePage:
     comments: list[Comment]
     total: int
     parents: dict[int, ParentGist]
+    found_by_backfill: set[int] = field(default_factory=set)  # ids of the comments a thread crawl found
 
 
 async def queue_page(ctx: Context, queue: QueueFilter, limit: int, offset: int) -> QueuePage:
@@ -40,7 +42,8 @@ async def queue_page(ctx: Context, queue: QueueFilter, limit: int, offset: int) 
         parent_id: ParentGist(name, excerpt(content, 60))
         for parent_id, (name, content) in (await store.parents_of(parent_ids)).items()
     }
-    return QueuePage(comments, await store.count_queue(queue), parents)
+    found = await BackfillStore(ctx.db).found_among([comment.id for comment in comments])
+    return QueuePage(comments, await store.count_queue(queue), parents, found)
 
 
 async def moderate_many(ctx: Context, comment_ids: list[int], action: str) -> int:

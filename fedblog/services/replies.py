@@ -28,6 +28,7 @@ from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
 from fedblog.services.thread_placement import ChainBudget, ThreadPlace, find_place_sync, resolve_place, thread_ref
 from fedblog.store import threads
+from fedblog.store.backfill import BackfillStore
 from fedblog.store.blocks import BlockStore
 from fedblog.store.comments import CommentStore, NewComment, RemoteAuthor
 from fedblog.store.db import Connection
@@ -78,7 +79,7 @@ async def trusted_object(ctx: Context, activity: IncomingActivity) -> dict[str, 
     return obj
 
 
-def _parse(obj: dict[str, Any]) -> ParsedNote | None:
+def parse_or_none(obj: dict[str, Any]) -> ParsedNote | None:
     try:
         return parse_note(obj)
     except NoteError as error:
@@ -97,7 +98,7 @@ async def store_ancestor(ctx: Context, url: str, budget: ChainBudget) -> ThreadP
     author = first_id(obj.get("attributedTo"))
     if not author or not same_origin(url, author):
         return None
-    parent = _parse(obj)
+    parent = parse_or_none(obj)
     if parent is None:
         return None
     stored = await store_note(ctx, parent, author, budget)
@@ -168,12 +169,14 @@ async def store_note(
     new = _new_comment(note, place, CommentStatus.PENDING)
     who = RemoteAuthor(author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url)
 
-    async def settle(conn: Connection, comment: Comment) -> None:
-        assert record is not None
-        await InboxStore(ctx.db).settle_in(conn, record, PROCESSED)
+    async def also(conn: Connection, comment: Comment) -> None:
+        if record is not None:
+            await InboxStore(ctx.db).settle_in(conn, record, PROCESSED)
+        if budget.found_by_backfill:
+            await BackfillStore(ctx.db).mark_found(conn, comment.id, comment.post_id, utcnow())
 
     # No parent given: the listeners' preparation concerns local comments only.
-    comment = await admit(ctx, Admission(new, who, trusted=trusted), also=settle if record is not None else None)
+    comment = await admit(ctx, Admission(new, who, trusted=trusted), also=also)
     if comment is None:  # the same Note arrived twice at once (a duplicate Create, or an ancestor fetched meanwhile)
         return await ctx.comments.get_comment_by_remote_id(note.id)
     if record is not None:
@@ -276,7 +279,7 @@ def _note_facts(note_id: str, author_id: str, raw: sqlite3.Connection) -> tuple[
 async def on_create(ctx: Context, activity: IncomingActivity) -> bool:
     """Create(Note): a reply to a post or a comment becomes a comment; anything else is not ours."""
     obj = await trusted_object(ctx, activity)
-    note = _parse(obj) if obj is not None else None
+    note = parse_or_none(obj) if obj is not None else None
     if note is None:
         return False
     record = activity.record
@@ -288,7 +291,7 @@ async def on_create(ctx: Context, activity: IncomingActivity) -> bool:
 async def on_update(ctx: Context, activity: IncomingActivity) -> None:
     """Update(Note): the author's new text replaces the comment's, marked edited."""
     obj = await trusted_object(ctx, activity)
-    note = _parse(obj) if obj is not None else None
+    note = parse_or_none(obj) if obj is not None else None
     if note is None:
         return
     comment = await ctx.comments.get_comment_by_remote_id(note.id)

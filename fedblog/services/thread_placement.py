@@ -39,6 +39,7 @@ class ChainBudget:
 
     fetches_left: int = MAX_CHAIN_FETCHES
     visited: set[str] = field(default_factory=set)
+    found_by_backfill: bool = False  # a thread crawl's find (services/backfill.py), and its ancestors
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ async def moderation_queue(request: web.Request) -> web.Response:
         counts=counts,
         comments=found.comments,
         parents=found.parents,
+        found_by_backfill=found.found_by_backfill,
         total=found.total,
         origin=origin_value,
         origins=ORIGINS,

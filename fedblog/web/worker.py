@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from fedblog.services.backfill import BackfillWorker
 from fedblog.services.delivery import DeliveryWorker
 from fedblog.services.federation import announce_profile_changes
 from fedblog.services.inbox import process_unprocessed
@@ -42,6 +43,7 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
     async with supervised(
         ("inbox catch-up and delivery worker", catch_up_then_deliver),
         ("scheduled posts publisher", lambda: publish_scheduled_posts(ctx)),
+        ("thread backfill worker", BackfillWorker(ctx).run),
     ):
         app[STATE_KEY].background_running = True  # reported by /readyz
         try:

@@ -96,6 +96,7 @@ class Mastodon:
         app.router.add_get("/users/{name}/statuses/{number}", self._object)
         app.router.add_post("/users/{name}/inbox", self._inbox)
         app.router.add_post("/inbox", self._inbox)
+        app.router.add_get("/{tail:.*}", self._object)  # collections and pages, by path and query
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         self.port = free_port(self.host)
@@ -116,8 +117,8 @@ class Mastodon:
         return as2(self.actor_document(request.match_info["name"]))
 
     async def _object(self, request: web.Request) -> web.Response:
-        self.fetched.append(request.path)
-        document = self.objects.get(request.path)
+        self.fetched.append(request.path_qs)
+        document = self.objects.get(request.path_qs, self.objects.get(request.path))
         return as2(document) if document is not None else web.Response(status=404)
 
     async def _inbox(self, request: web.Request) -> web.Response:
@@ -160,9 +161,32 @@ class Mastodon:
             }
         )
         note["tag"] = [tag for tag in note["tag"] if tag["type"] == "Mention"]
+        replies = f"{note_id}/replies"
+        note["replies"] = {
+            "id": replies,
+            "type": "Collection",
+            "first": {
+                "type": "CollectionPage",
+                "next": f"{replies}?only_other_accounts=true&page=true",
+                "partOf": replies,
+                "items": [],
+            },
+        }  # as Mastodon 4: the first page (the author's own answers) embedded, the others' answers next
         note.update(fields)
         self.objects[note_id.removeprefix(self.base)] = {"@context": "https://www.w3.org/ns/activitystreams", **note}
         return note
+
+    def answers(self, note: dict[str, Any], items: list[Any]) -> None:
+        """Serve `items` (ids or embedded objects) as the other accounts' answers to `note`, as Mastodon 4 pages
+        its replies collection."""
+        page_id = note["replies"]["first"]["next"]
+        self.objects[page_id.removeprefix(self.base)] = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": page_id,
+            "type": "CollectionPage",
+            "partOf": note["replies"]["id"],
+            "items": items,
+        }
 
     def create(self, actor: str, note: dict[str, Any]) -> dict[str, Any]:
         activity = self.sample("create-note-reply", actor)

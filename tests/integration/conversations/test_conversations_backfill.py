@@ -1,0 +1,171 @@
+"""Thread backfill: replies that grow under a fediverse comment without being delivered to the blog are read from
+the comment's `replies` collection (and its `context` collection) on a loopback Mastodon and reach the post page,
+each fetched from its origin, within the crawl's budgets, moderated like every other comment."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from fedblog.models import CommentStatus
+from fedblog.services import backfill
+from fedblog.services.comments import CommentService
+from fedblog.store.backfill import BackfillStore
+from fedblog.store.blocks import BlockStore
+from tests.conftest import LiveSite, SiteFactory
+from tests.helpers import eventually, log_in, thread_parents
+from tests.integration.blog_support import get, new_session
+from tests.integration.conversation_support import Mastodon, page, publish
+
+
+async def comment_id(site: LiveSite, remote_id: str) -> int | None:
+    found = await site.ctx.comments.get_comment_by_remote_id(remote_id)
+    return None if found is None else found.id
+
+
+async def crawled(site: LiveSite, remote_id: str) -> bool:
+    """The crawl of that comment's sub-thread has run (done, or due again later as an active thread)."""
+    found = await site.ctx.comments.get_comment_by_remote_id(remote_id)
+    if found is None:
+        return False
+    row = await site.ctx.db.fetch_one(
+        "SELECT crawled_at FROM backfill_jobs WHERE comment_id = ?", (found.id,)
+    )  # what the worker records when a crawl ends
+    return row is not None and row[0] is not None
+
+
+async def test_backfill__a_sub_thread_never_delivered_reaches_the_page_threaded(
+    site: LiveSite, remote: Mastodon
+) -> None:
+    # Given: reply A to the post is delivered; B (bob, answering A) and C (carol, answering B) are not, but are in
+    # A's and B's replies collections, C also embedded in B's with forged text
+    post = await publish(site)
+    a = remote.note("alice", site.ctx.urls.note(post.slug), "<p>A: first answer</p>")
+    b = remote.note("bob", a["id"], "<p>B: bob answers alice</p>")
+    c = remote.note("carol", b["id"], "<p>C: carol answers bob</p>")
+    remote.answers(a, [b["id"]])
+    remote.answers(b, [{**c, "content": "<p>FORGED embedded copy</p>"}])
+
+    # When: only A arrives
+    await remote.send("alice", remote.create("alice", a))
+
+    # Then: the page shows A › B › C, each as its origin serves it
+    c_id = await eventually(lambda: comment_id(site, c["id"]), "C found by backfill")
+    a_id, b_id = await comment_id(site, a["id"]), await comment_id(site, b["id"])
+    html = await page(site, post)
+    parents = thread_parents(html)
+    assert parents[a_id] is None and parents[b_id] == a_id and parents[c_id] == b_id  # type: ignore[index]
+    assert "C: carol answers bob" in html and "FORGED" not in html
+    assert f"/users/carol/statuses/{c['id'].rsplit('/', 1)[1]}" in remote.fetched  # fetched from its origin
+    assert await BackfillStore(site.ctx.db).found_among([a_id, b_id, c_id]) == {b_id, c_id}  # type: ignore[list-item]
+
+
+async def test_backfill__reads_the_context_collection_and_ignores_what_is_not_this_thread(
+    site: LiveSite, remote: Mastodon
+) -> None:
+    # Given: A's server offers a context collection (FEP-7888) listing D, an answer to A missing from A's replies,
+    # a Note of another conversation, and a followers-only answer
+    post = await publish(site)
+    a = remote.note("alice", site.ctx.urls.note(post.slug), "<p>A: the question</p>")
+    d = remote.note("dave", a["id"], "<p>D: only in the context</p>")
+    other = remote.note("erin", f"{remote.base}/users/zed/statuses/1", "<p>Another conversation</p>")
+    private = remote.note("frank", a["id"], "<p>Followers only</p>", to=[f"{remote.actor_id('frank')}/followers"])
+    context = f"{remote.base}/contexts/42"
+    remote.objects["/contexts/42"] = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": context,
+        "type": "OrderedCollection",
+        "orderedItems": [a["id"], d["id"], other["id"], {"type": "Create", "object": private["id"]}],
+    }
+    a["context"] = context
+    remote.objects[a["id"].removeprefix(remote.base)]["context"] = context
+
+    await remote.send("alice", remote.create("alice", a))
+
+    await eventually(lambda: crawled(site, a["id"]), "A's sub-thread crawled")
+    html = await page(site, post)
+    assert "D: only in the context" in html
+    assert await comment_id(site, other["id"]) is None and "Another conversation" not in html
+    assert await comment_id(site, private["id"]) is None and "Followers only" not in html
+
+
+async def test_backfill__stops_at_its_depth_budget_and_survives_cycles(
+    site: LiveSite, remote: Mastodon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backfill, "MAX_DEPTH", 3)
+    # Given: a chain of 6 answers under A, each collection listing its parent and itself too (a cycle)
+    post = await publish(site)
+    a = remote.note("alice", site.ctx.urls.note(post.slug), "<p>A: root</p>")
+    chain, parent = [], a
+    for level in range(1, 7):
+        answer = remote.note("bob", parent["id"], f"<p>level {level}</p>")
+        chain.append(answer)
+        parent = answer
+    remote.answers(a, [chain[0]["id"], a["id"]])
+    for upper, lower in itertools.pairwise(chain):
+        remote.answers(upper, [lower["id"], upper["id"], a["id"]])
+
+    await remote.send("alice", remote.create("alice", a))
+
+    await eventually(lambda: crawled(site, a["id"]), "A's sub-thread crawled")
+    stored = [await comment_id(site, note["id"]) for note in chain]
+    assert all(stored[:3]) and not any(stored[3:])  # three levels below A, no more
+    assert len(remote.fetched) == len(set(remote.fetched))  # nothing read twice
+
+
+async def test_backfill__stops_at_its_request_budget(
+    site: LiveSite, remote: Mastodon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backfill, "MAX_REQUESTS", 12)
+    # Given: A's replies list 40 answers
+    post = await publish(site)
+    a = remote.note("alice", site.ctx.urls.note(post.slug), "<p>A: a crowded thread</p>")
+    crowd = [remote.note("carol", a["id"], f"<p>crowd {n}</p>") for n in range(40)]
+    remote.answers(a, [note["id"] for note in crowd])
+
+    await remote.send("alice", remote.create("alice", a))
+
+    await eventually(lambda: crawled(site, a["id"]), "A's sub-thread crawled")
+    assert len(remote.fetched) <= 12  # A itself, its replies page, then answers until the budget is spent
+    found = [note for note in crowd if await comment_id(site, note["id"])]
+    assert 5 <= len(found) < 12
+
+
+async def test_backfill__moderated_like_any_comment_and_read_below_approved_ones_only(
+    site_factory: SiteFactory, remote: Mastodon
+) -> None:
+    site = await site_factory(overrides={"comments": {"moderation": "hold_all"}})
+    remote.site = site
+    post = await publish(site)
+    a = remote.note("alice", site.ctx.urls.note(post.slug), "<p>A: held first</p>")
+    b = remote.note("bob", a["id"], "<p>B: found under A</p>")
+    c = remote.note("carol", b["id"], "<p>C: found under B</p>")
+    blocked = remote.note("mallory", a["id"], "<p>From a blocked account</p>")
+    remote.answers(a, [b["id"], blocked["id"]])
+    remote.answers(b, [c["id"]])
+    async with site.ctx.db.transaction() as conn:
+        await BlockStore(site.ctx.db).add(conn, "actor", remote.actor_id("mallory"))
+
+    # A held: nothing is crawled
+    await remote.send("alice", remote.create("alice", a))
+    a_comment = await site.ctx.comments.get_comment_by_remote_id(a["id"])
+    assert a_comment is not None and a_comment.status == CommentStatus.PENDING
+    assert await BackfillStore(site.ctx.db).job_state(a_comment.id) is None
+
+    # The author approves A: B is found, and held like any comment; C waits for B's approval
+    await CommentService(site.ctx).approve(a_comment.id)
+    await eventually(lambda: crawled(site, a["id"]), "A's sub-thread crawled")
+    b_comment = await site.ctx.comments.get_comment_by_remote_id(b["id"])
+    assert b_comment is not None and b_comment.status == CommentStatus.PENDING
+    assert await comment_id(site, c["id"]) is None
+    assert await comment_id(site, blocked["id"]) is None
+    assert "B: found under A" not in await page(site, post)
+    async with new_session() as admin:
+        assert (await log_in(site, admin)).status == 303
+        queue = (await get(site, "/admin/comments?status=pending", admin)).text
+    assert "B: found under A" in queue and "found by backfill" in queue
+
+    await CommentService(site.ctx).approve(b_comment.id)
+    await eventually(lambda: comment_id(site, c["id"]), "C found once B is approved")
+    assert "B: found under A" in await page(site, post)
