@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from fedblog.clock import from_text, utcnow
 from fedblog.models import Comment, CommentOrigin, CommentStatus
 from fedblog.protocol.activitystreams import first_id
+from fedblog.protocol.actors import has_as2_context
 from fedblog.protocol.addresses import is_http_url, same_origin
 from fedblog.protocol.collections import is_collection, read_page
-from fedblog.protocol.remote_actor import has_as2_context
 from fedblog.services.http import FetchError, get_http
 from fedblog.services.replies import fetch_object, parse_or_none, store_note
 from fedblog.services.thread_placement import MAX_CHAIN_FETCHES, ChainBudget
