@@ -116,6 +116,7 @@ class Post:
     @property
     def slug_is_editable(self) -> bool:
         return self.first_published_at is None and not self.is_public
+
     kind: PostKind = PostKind.POST
     menu_order: int = 0  # pages: the navigation's order
     in_menu: bool = False  # pages: linked from the site navigation

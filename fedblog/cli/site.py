@@ -7,15 +7,25 @@ import asyncio
 import getpass
 import os
 import signal
+import socket
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fedblog.cli import CommandError, add_command
+from fedblog.cli.processes import STOP_MARGIN_SECONDS, bind_socket, run_processes
 from fedblog.config import LANGUAGES, ConfigError, Settings, load_settings, render_config
 from fedblog.passwords import generate_password, hash_password
 from fedblog.protocol.keys import generate_private_key_pem
 
+if TYPE_CHECKING:  # aiohttp is imported by the commands that serve only (see run_serve)
+    from aiohttp import web
+
 MIN_PASSWORD = 8
+MAX_PROCESSES = 64
+# A stopping web process finishes the requests under way for at most this long (then the connections close).
+REQUEST_GRACE_SECONDS = 30.0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -45,6 +55,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="only serve HTTP; the background work (deliveries, webmentions, e-mail) runs in `fedblog worker`",
     )
+    serve.add_argument(
+        "--processes",
+        default="1",
+        metavar="N",
+        help="N web processes sharing one listening socket (and one worker process unless --no-worker); default 1",
+    )
+    # Internal: a web process started by `serve --processes N` serves on the socket its parent bound.
+    serve.add_argument("--socket-fd", type=int, default=None, help=argparse.SUPPRESS)
     add_command(commands, "worker", run_worker, "run only the background work: deliveries, webmentions, e-mail")
 
 
@@ -141,7 +159,36 @@ def parse_port(option: str, text: str) -> int:
     return int(value)
 
 
+def parse_processes(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PROCESSES:
+        raise CommandError(f"--processes: expected a number from 1 to {MAX_PROCESSES}, got {text!r}", exit_code=2)
+    return int(value)
+
+
 async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
+    assert settings is not None
+    processes = parse_processes(args.processes)
+    if args.socket_fd is not None:
+        # A web process of `serve --processes N`: the parent speaks for it on standard output.
+        return await serve_on(socket.socket(fileno=args.socket_fd), settings, background=False, announce=False)
+    host = args.host or os.environ.get("HOST") or "127.0.0.1"
+    if args.port is not None:
+        port = parse_port("--port", args.port)
+    else:
+        port = parse_port("PORT", os.environ.get("PORT") or "8080")
+    try:
+        sock = bind_socket(host, port)
+    except (OSError, OverflowError, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise CommandError(f"cannot listen on {host}:{port}: {reason}", exit_code=2) from None
+    if processes == 1:
+        return await serve_on(sock, settings, background=not args.no_worker)
+    return await serve_in_processes(args, settings, sock, processes)
+
+
+async def serve_on(sock: socket.socket, settings: Settings, background: bool, announce: bool = True) -> int:
+    """One server process on a bound socket: serve until SIGTERM, then finish the requests under way."""
     # The server (aiohttp, every service: about ten times the parser's imports) is imported by `serve` only.
     import logging
 
@@ -149,33 +196,56 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
 
     from fedblog.app import create_app, settle_garbage_collector
 
-    assert settings is not None
-    host = args.host or os.environ.get("HOST") or "127.0.0.1"
-    if args.port is not None:
-        port = parse_port("--port", args.port)
-    else:
-        port = parse_port("PORT", os.environ.get("PORT") or "8080")
-    app = create_app(settings, background=not args.no_worker)
-    runner = web.AppRunner(app, access_log=None)
+    app = create_app(settings, background=background)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=REQUEST_GRACE_SECONDS)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    try:
-        await site.start()
-    except (OSError, OverflowError, UnicodeError) as error:
-        await runner.cleanup()
-        reason = getattr(error, "strerror", None) or str(error)
-        raise CommandError(f"cannot listen on {host}:{port}: {reason}", exit_code=2) from None
+    site = web.SockSite(runner, sock)
+    await site.start()
     settle_garbage_collector()
-    logging.getLogger("fedblog").info("serving %s on http://%s:%s", settings.site.base_url, host, port)
-    print(
-        f"fedblog is serving {settings.site.title!r} on http://{host}:{port}/ (public URL {settings.site.base_url})",
-        flush=True,
+    host, port = sock.getsockname()[:2]
+    logging.getLogger("fedblog").info(
+        "serving %s on http://%s:%s (pid %d)", settings.site.base_url, host, port, os.getpid()
     )
+    if announce:
+        public = settings.site.base_url
+        print(f"fedblog is serving {settings.site.title!r} on http://{host}:{port}/ (public URL {public})", flush=True)
     try:
         await until_stopped()
+        await finish_requests(app, site)
     finally:
         await runner.cleanup()
     return 0
+
+
+async def finish_requests(app: web.Application, site: web.BaseSite) -> None:
+    """Stop accepting, then wait for the requests under way, a body still arriving included: aiohttp's own
+    shutdown stops reading from the connections first, so such a request would wait out the whole timeout."""
+    from fedblog.web.keys import STATE_KEY  # aiohttp's, as above
+
+    await site.stop()  # this process's copy of the socket: the other processes of --processes N still accept
+    state = app[STATE_KEY]
+    deadline = time.monotonic() + REQUEST_GRACE_SECONDS
+    while state.requests_in_flight and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+async def serve_in_processes(args: argparse.Namespace, settings: Settings, sock: socket.socket, processes: int) -> int:
+    from fedblog.assembly import open_context  # every service, as above
+
+    # Migrations once, here, before any child opens the database; a database that cannot be used stops the
+    # command now with one line, instead of N children failing and being restarted.
+    async with open_context(settings):
+        pass
+    host, port = sock.getsockname()[:2]
+    workers = "" if args.no_worker else " and a worker process"
+    announce = [
+        f"fedblog is serving {settings.site.title!r} on http://{host}:{port}/ (public URL {settings.site.base_url}) "
+        f"with {processes} web processes{workers}"
+    ]
+    grace = REQUEST_GRACE_SECONDS + settings.federation.delivery_timeout_seconds + STOP_MARGIN_SECONDS
+    return await run_processes(
+        sock, args.config, processes, with_worker=not args.no_worker, grace=grace, announce=announce
+    )
 
 
 async def until_stopped() -> None:

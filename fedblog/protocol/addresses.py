@@ -95,6 +95,8 @@ def _is_host_name_or_ip(host: str) -> bool:
     except UnicodeError:
         return False
     return len(ascii_host) <= 253 and _HOST_NAME.fullmatch(ascii_host) is not None
+
+
 # --- URL parts: the one definition of each ---------------------------------------------------------------------
 
 MAX_URL_CHARS = 2048

@@ -64,8 +64,6 @@ class InvalidRequest(ValueError):
 # --- URLs -------------------------------------------------------------------------------------------------------
 
 
-
-
 def normalize_url(url: str) -> str:
     """One spelling per URL: scheme and host lowercased, default port and fragment dropped, the path's
     escapes made canonical, no trailing slash (except the root)."""
@@ -81,8 +79,6 @@ def normalize_url(url: str) -> str:
     if len(path) > 1:
         path = path.rstrip("/")
     return urlunsplit((scheme, netloc, path or "/", parts.query, ""))
-
-
 
 
 def site_root(url: str) -> str:

@@ -153,6 +153,8 @@ class DeliveryWorker:
         self._last_beat = 0.0  # time.monotonic() of the last heartbeat written
         self._flush_lock = asyncio.Lock()
         self.flushes = 0
+        self._tasks: set[asyncio.Task[None]] = set()  # the deliveries of run(), claimed and not finished
+        self._draining = False  # stopping: claim nothing more, start no send (see drain)
 
     async def _claim(self, limit: int, per_host: int, busy: Counter[str] | None = None) -> list[Job]:
         if limit <= 0:
@@ -201,7 +203,7 @@ class DeliveryWorker:
     async def run(self) -> None:
         """Deliver forever: keep up to twice the concurrency claimed, record outcomes as they come."""
         wakeup = wakeup_event(self.ctx)
-        tasks: set[asyncio.Task[None]] = set()
+        tasks = self._tasks
         progress = asyncio.Event()
         await self.forget_gone_workers()
         try:
@@ -211,7 +213,7 @@ class DeliveryWorker:
                 try:
                     await self.flush()
                     await self._heartbeat_if_due()
-                    free = 2 * self.concurrency - len(tasks)
+                    free = 0 if self._draining else 2 * self.concurrency - len(tasks)
                     claimed_jobs = await self._claim(free, self.per_host, Counter(self._in_flight.values()))
                 except asyncio.CancelledError:
                     raise
@@ -239,6 +241,17 @@ class DeliveryWorker:
             await self.flush()
             await self.store.release_worker(self.worker.id)
 
+    async def drain(self, grace: float) -> int:
+        """Before a graceful stop: claim nothing more, start no new send, and wait up to `grace` seconds for the
+        sends under way to be answered and recorded. Returns how many were still unfinished (run()'s end then
+        cancels them and frees their leases: they are sent again, by the next worker)."""
+        self._draining = True
+        wakeup_event(self.ctx).set()
+        pending = set(self._tasks)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=grace)
+        return len(pending)
+
     async def _body(self, activity_id: str) -> bytes | None:
         body = self._bodies.get(activity_id)
         if body is None:
@@ -256,6 +269,8 @@ class DeliveryWorker:
             if body is None:  # withdrawn (its object was deleted): nothing to send
                 return
             async with self.host_slots.turn(job.host), self._slots:  # host first: a busy host holds no global slot
+                if self._draining:  # stopping: left leased, freed for the next worker when run() ends
+                    return
                 attempt = await self._send(job, body)  # (not inside append(): flush swaps the list meanwhile)
                 self._done.append(attempt)
                 # The slot is free only once the outcome is recorded: whatever the moment of a crash, at most

@@ -17,6 +17,7 @@ from fedblog.services.incoming import Handler, IncomingActivity
 if TYPE_CHECKING:
     from fedblog.context import Context
 
+
 async def undo_by_id(ctx: Context, activity: IncomingActivity) -> None:
     """An Undo naming its object by id only: a reaction of ours if one has that id, else a follow."""
     if not await reactions.on_undo(ctx, activity):

@@ -55,9 +55,7 @@ async def verify_inbound(
             return Rejected(401, str(error))
     remote = RemoteActors(ctx)
     base = urlsplit(ctx.urls.base)
-    check = _Check(
-        method, path_qs, _as_received_by_the_blog(ctx, headers), body, base.scheme, own_host(ctx.urls.base)
-    )
+    check = _Check(method, path_qs, _as_received_by_the_blog(ctx, headers), body, base.scheme, own_host(ctx.urls.base))
     try:
         owner_id, pem = await remote.get_public_key(key_id)
     except FetchError as error:

@@ -177,4 +177,3 @@ class WebmentionSender(QueueWorker[SentJob]):
 def sending_enabled(ctx: Context) -> bool:
     """Post changes queue webmentions (and pingbacks) when `webmention.send` or `pingback.send` is on."""
     return bool(ctx.settings.webmention.send or ctx.settings.pingback.send)
-

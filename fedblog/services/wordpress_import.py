@@ -56,8 +56,12 @@ __all__ = ["ImportReport", "Progress", "WxrError", "import_wordpress"]
 PROGRESS_EVERY_ITEMS = 200
 _UPLOAD_URL = re.compile(r"""(?:src|href)\s*=\s*["'](https?://[^"'\s<>]+/wp-content/uploads/[^"'\s<>]+)["']""")
 _COMMENT_STATES = {"1": CommentStatus.APPROVED, "0": CommentStatus.PENDING, "spam": CommentStatus.SPAM}
-_COMMENT_KINDS = {"": CommentKind.COMMENT, "comment": CommentKind.COMMENT, "pingback": CommentKind.PINGBACK,
-                  "trackback": CommentKind.TRACKBACK}
+_COMMENT_KINDS = {
+    "": CommentKind.COMMENT,
+    "comment": CommentKind.COMMENT,
+    "pingback": CommentKind.PINGBACK,
+    "trackback": CommentKind.TRACKBACK,
+}
 
 
 @dataclass
@@ -287,8 +291,11 @@ class _Importer:
         body_html = sanitize_post_html(rewrite_urls(converted.html, self.media_urls))
         title = _text(item.title, MAX_TITLE) or f"{item.post_type} {item.post_id}"
         slug = self._free_slug(raw, _slug(item.slug) or slugify(title))
-        tags = tuple(dict.fromkeys(t for t in (hashtag_name(term.name) for term in item.terms
-                                                if term.taxonomy == "post_tag") if t))
+        tags = tuple(
+            dict.fromkeys(
+                t for t in (hashtag_name(term.name) for term in item.terms if term.taxonomy == "post_tag") if t
+            )
+        )
         categories = self._item_categories(raw, item)
         fields = PostFields(
             slug=slug,
@@ -318,8 +325,9 @@ class _Importer:
         store.record_old_links(raw, post_id, self._old_paths(item))
         for term in item.terms:
             if term.taxonomy == "post_tag" and term.slug and hashtag_name(term.name):
-                store.record_old_target(raw, f"/tag/{_slug(term.slug)}", urlsplit(self.ctx.urls.tag(
-                    hashtag_name(term.name))).path)
+                store.record_old_target(
+                    raw, f"/tag/{_slug(term.slug)}", urlsplit(self.ctx.urls.tag(hashtag_name(term.name))).path
+                )
         self.report.tags.update(tags)
         if kind == PostKind.PAGE:
             self.report.pages += 1
@@ -473,4 +481,3 @@ def _language(channel_language: str, default: str) -> str:
     """WordPress says 'fr-FR' (or 'fr'): fedblog keeps the language code."""
     code = channel_language.strip().split("-")[0].lower()
     return code if re.fullmatch(r"[a-z]{2,3}", code) else default
-

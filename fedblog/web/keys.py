@@ -47,6 +47,9 @@ class WebState:
     navigation_version: int | None = None
     # web/worker.py: None where this process runs no background work, else whether it is running (web/health.py).
     background_running: bool | None = None
+    # web/middleware.py: requests whose handler has not returned (a stopping process waits for them, cli/site.py).
+    requests_in_flight: int = 0
+
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CONTEXT_KEY = web.AppKey("context", Context)

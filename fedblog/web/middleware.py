@@ -38,12 +38,17 @@ def not_found_answers(app: web.Application) -> list[NotFoundAnswer]:
 async def site_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """What every answer needs, in one middleware (each is a coroutine layer on every request, and the cached
     read path is a few dozen microseconds): a better answer than 404 where a module has one, error pages in the
-    site language, security headers, and no caching of admin answers."""
+    site language, security headers, and no caching of admin answers. It counts the requests under way, which
+    a stopping process waits for (cli/site.py)."""
+    state = request.app[STATE_KEY]
+    state.requests_in_flight += 1
     try:
         response = await _answer(request, handler)
     except web.HTTPException as error:  # answered as it is: redirects, errors for non-browsers
         finish(request, error)
         raise
+    finally:
+        state.requests_in_flight -= 1
     finish(request, response)
     return response
 

@@ -30,6 +30,8 @@ OWN_LIFETIME_SECONDS = 90 * 24 * 3600
 MAX_OWN = 20
 DETAILS_COOKIE = "fedblog_details"
 DETAILS_LIFETIME_SECONDS = 365 * 24 * 3600
+
+
 def visitor_now(app: web.Application) -> datetime:
     """The edit window's clock: tests set app[STATE_KEY].visitor_clock to see it close without waiting."""
     clock = app[STATE_KEY].visitor_clock or utcnow

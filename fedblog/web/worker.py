@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from aiohttp import web
 
@@ -24,12 +24,18 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
     """Started after the context exists (cleanup_ctx order), stopped before it closes."""
     ctx = app[CONTEXT_KEY]
 
+    current: list[DeliveryWorker] = []  # the delivery worker running now (a new one after a restart)
+
+    def new_delivery_worker() -> Awaitable[None]:
+        current[:] = [DeliveryWorker(ctx)]
+        return current[0].run()
+
     async def catch_up_then_deliver() -> None:
         try:
             await process_unprocessed(ctx)
         except Exception:
             log.exception("processing the inbox left over from the last run failed")
-        await keep_running("delivery worker", lambda: DeliveryWorker(ctx).run())
+        await keep_running("delivery worker", new_delivery_worker)
 
     try:
         # Before serving: a quick read (and at most one insert), so that pages cached later stay valid.
@@ -50,6 +56,12 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             app[STATE_KEY].background_running = False
+            # Stopping (SIGTERM): the web side has finished its requests; the sends under way get their answers,
+            # for at most one delivery timeout, before the loops are cancelled.
+            if current:
+                unfinished = await current[0].drain(ctx.settings.federation.delivery_timeout_seconds)
+                if unfinished:
+                    log.info("stopping with %d deliveries unanswered; they will be sent again", unfinished)
 
 
 def setup(app: web.Application) -> None:

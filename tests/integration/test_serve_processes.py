@@ -1,0 +1,226 @@
+"""`fedblog serve --processes N` as real processes on a real port and one SQLite file: N web processes answer on
+the one socket, a comment sent through one shows on the next read through another (its page cached there
+before), a process killed with SIGKILL is started again while the site keeps answering, and SIGTERM stops all.
+
+Which process answers a connection is read from /proc: the server side of each keep-alive connection is a socket
+that exactly one child process holds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port, make_site
+from tests.helpers import FEDBLOG, clean_env, eventually, run
+from tests.integration.test_processes import wait_for_health
+
+pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads connections from /proc")
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection: every request on it is answered by the process that accepted it."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int) -> None:
+        self.reader, self.writer, self.port = reader, writer, port
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer, port)
+
+    @property
+    def client_port(self) -> int:
+        return int(self.writer.get_extra_info("sockname")[1])
+
+    async def request(self, method: str, path: str, form: str = "") -> tuple[int, dict[str, str], str]:
+        body = form.encode()
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Length: {len(body)}\r\n"
+        if form:
+            head += "Content-Type: application/x-www-form-urlencoded\r\n"
+        self.writer.write(head.encode() + b"\r\n" + body)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        headers: dict[str, str] = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        text = (await self.reader.readexactly(int(headers.get("content-length", "0")))).decode()
+        return int(status_line.split()[1]), headers, text
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                # /proc/PID/stat: "pid (name) state ppid …"; the name may hold spaces, so split after ")".
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.add(int(entry.name))
+    return found
+
+
+def socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    return inodes
+
+
+def server_side_inode(server_port: int, client_port: int) -> str:
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
+            return inode
+    raise AssertionError(f"no server side for the connection from port {client_port}")
+
+
+def answering_process(parent: int, connection: Connection) -> int:
+    inode = server_side_inode(connection.port, connection.client_port)
+    owners = [pid for pid in children_of(parent) if inode in socket_inodes(pid)]
+    assert len(owners) == 1, owners
+    return owners[0]
+
+
+async def connections_on_two_processes(parent: int, port: int) -> tuple[Connection, Connection]:
+    """Open connections until two are answered by different web processes; the others are closed."""
+    opened: list[Connection] = []
+    try:
+        for _ in range(60):
+            connection = await Connection.open(port)
+            opened.append(connection)
+            status, _, _ = await connection.request("GET", "/healthz")
+            assert status == 200
+            by_process = {answering_process(parent, c): c for c in opened}
+            if len(by_process) >= 2:
+                first, second = list(by_process.values())[:2]
+                for other in opened:
+                    if other not in (first, second):
+                        await other.close()
+                return first, second
+            await asyncio.sleep(0.05)
+    except BaseException:
+        for connection in opened:
+            await connection.close()
+        raise
+    raise AssertionError("every connection went to the same process")
+
+
+@contextlib.asynccontextmanager
+async def serving(config: Path, port: int, *options: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    env = clean_env(PORT=str(port), HOST="127.0.0.1")
+    parent = await asyncio.create_subprocess_exec(
+        FEDBLOG, "--config", str(config), "serve", *options, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        await wait_for_health(f"http://127.0.0.1:{port}")
+        yield parent
+    finally:
+        if parent.returncode is None:
+            parent.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(parent.wait(), timeout=60)
+
+
+async def site_with_a_post(tmp_path: Path, port: int) -> Path:
+    config = make_site(
+        tmp_path / "site",
+        f"http://127.0.0.1:{port}",
+        overrides={"comments": {"moderation": "open"}, "webmention": {"send": False}, "pingback": {"send": False}},
+    )
+    post = tmp_path / "post.md"
+    post.write_text("---\ntitle: Shared\nslug: shared\n---\nOne post, several processes.\n", encoding="utf-8")
+    result = await run(FEDBLOG, "--config", str(config), "post", "publish", str(post))
+    assert result.code == 0, result.err
+    return config
+
+
+async def test_a_comment_sent_through_one_process_shows_through_another(tmp_path: Path) -> None:
+    port = free_port()
+    config = await site_with_a_post(tmp_path, port)
+    async with serving(config, port, "--processes", "2") as parent:
+        # Given two connections answered by two different web processes, each with the post page cached
+        first, second = await connections_on_two_processes(parent.pid, port)
+        try:
+            for connection in (first, second):
+                for _ in range(2):
+                    status, _, page = await connection.request("GET", "/posts/shared")
+                    assert status == 200
+                    assert "A word from process one" not in page
+            # When a visitor comments through the first process
+            token = CSRF_RE.search(page)
+            assert token is not None
+            fields = "name=Vera&email=vera%40example.org&website=&message=A+word+from+process+one&nickname="
+            form = f"{fields}&csrf_token={token.group(1)}"
+            status, headers, _ = await first.request("POST", "/posts/shared/comments", form)
+            assert status == 303, headers
+            # Then the next read through the second process shows it
+            status, _, page = await second.request("GET", "/posts/shared")
+            assert status == 200
+            assert "A word from process one" in page
+        finally:
+            await first.close()
+            await second.close()
+        parent.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(parent.wait(), timeout=60) == 0
+
+
+async def test_a_killed_process_is_started_again_and_sigterm_stops_all(tmp_path: Path) -> None:
+    port = free_port()
+    config = await site_with_a_post(tmp_path, port)
+    async with serving(config, port, "--processes", "2") as parent:
+        # Given two web processes and a worker process under one parent
+        children = await eventually(lambda: _children(parent.pid, 3), "three processes started")
+        assert parent.stdout is not None
+        lines = [(await asyncio.wait_for(parent.stdout.readline(), 10)).decode() for _ in range(2)]
+        assert any("with 2 web processes and a worker process" in line for line in lines), lines
+        # When one of them is killed outright
+        victim = sorted(children)[0]
+        os.kill(victim, signal.SIGKILL)
+        # Then the parent starts another in its place, and the site answered meanwhile
+        restarted = await eventually(lambda: _replaced(parent.pid, children, victim), "the process started again")
+        assert victim not in restarted
+        await wait_for_health(f"http://127.0.0.1:{port}")
+        # And SIGTERM to the parent stops every process cleanly
+        parent.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(parent.wait(), timeout=60) == 0
+        assert all(not Path(f"/proc/{pid}").exists() or _is_zombie(pid) for pid in restarted)
+
+
+async def _children(parent: int, count: int) -> set[int] | None:
+    found = children_of(parent)
+    return found if len(found) == count else None
+
+
+async def _replaced(parent: int, before: set[int], victim: int) -> set[int] | None:
+    now = children_of(parent)
+    return now if len(now) == len(before) and victim not in now else None
+
+
+def _is_zombie(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    return True
+
+
+async def test_processes_must_be_a_small_number(tmp_path: Path) -> None:
+    config = make_site(tmp_path / "site", "http://127.0.0.1:8080")
+    result = await run(FEDBLOG, "--config", str(config), "serve", "--processes", "0")
+    assert result.code == 2
+    assert "--processes: expected a number from 1 to 64, got '0'" in result.err
