@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+import tomllib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ import pytest
 from aiohttp import web
 
 from fedblog.app import create_app
-from fedblog.config import Settings, load_settings, render_config
+from fedblog.config import SECTIONS, Settings, load_settings, render_config, settings_from_mapping, validate
 from fedblog.context import Context
 from fedblog.passwords import hash_password
 from fedblog.protocol.keys import generate_private_key_pem
@@ -93,43 +96,47 @@ def make_site(
         password_hash=hash_password(ADMIN_PASSWORD),
         database="fedblog.sqlite3",
     )
-    for section, values in (overrides or {}).items():
-        lines = []
-        for key_name, value in values.items():
-            if isinstance(value, bool):
-                rendered = "true" if value else "false"
-            elif isinstance(value, int):
-                rendered = str(value)
-            elif isinstance(value, list | tuple):
-                rendered = "[" + ", ".join(f'"{v}"' for v in value) + "]"
-            else:
-                rendered = '"' + str(value).replace('"', '\\"') + '"'
-            lines.append(f"{key_name} = {rendered}")
-        text = _replace_section_keys(text, section, values, lines)
     config = directory / "fedblog.toml"
+    if overrides:
+        # The file says what the settings say, for the CLI and the processes a test starts on the same site.
+        init = settings_from_mapping(tomllib.loads(text), environ={}, root=directory.resolve())
+        text = settings_toml(settings_with(init, overrides))
     config.write_text(text, encoding="utf-8")
     return config
 
 
-def _replace_section_keys(text: str, section: str, values: dict[str, Any], lines: list[str]) -> str:
-    out: list[str] = []
-    current = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            current = stripped[1:-1]
-            out.append(line)
-            if current == section:
-                out.extend(lines)
-            continue
-        key_name = stripped.split("=", 1)[0].strip()
-        if current == section and key_name in values:
-            continue
-        out.append(line)
-    if f"[{section}]" not in text:
-        out.append(f"[{section}]")
-        out.extend(lines)
-    return "\n".join(out) + "\n"
+def settings_with(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> Settings:
+    """The settings with some keys changed, section by section (dataclasses.replace: settings stay frozen),
+    checked as a config file is."""
+    changed = {
+        section: replace(
+            getattr(settings, section),
+            **{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()},
+        )
+        for section, values in overrides.items()
+    }
+    result = replace(settings, **changed)
+    validate(result)
+    return result
+
+
+def settings_toml(settings: Settings) -> str:
+    """Every key of the settings as TOML (strings, booleans, integers and lists of strings)."""
+
+    def rendered(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, tuple):
+            return "[" + ", ".join(json.dumps(item) for item in value) + "]"
+        return json.dumps(value)
+
+    lines: list[str] = []
+    for section in SECTIONS:
+        values = getattr(settings, section)
+        lines += [f"[{section}]", *(f"{spec.name} = {rendered(getattr(values, spec.name))}" for spec in fields(values))]
+    return "\n".join(lines) + "\n"
 
 
 class LiveSite:

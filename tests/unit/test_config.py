@@ -1,8 +1,10 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from fedblog.config import ConfigError, load_settings, render_config
+from tests.conftest import make_site, settings_with
 
 
 def write_config(tmp_path: Path, text: str) -> Path:
@@ -73,3 +75,14 @@ def test_load_settings__invalid_toml(tmp_path: Path) -> None:
 def test_load_settings__other_variables_are_not_fedblog_keys(tmp_path: Path) -> None:
     env = {"FEDBLOG_CONFIG": "elsewhere.toml", "FEDBLOG_FUZZ_PROFILE": "ci", "FEDBLOGGER": "x", "HOME": "/root"}
     assert load_settings(write_config(tmp_path, default_text()), environ=env).site.language == "en"
+
+
+def test_test_sites__a_file_with_overrides_reads_back_as_the_replaced_settings(tmp_path: Path) -> None:
+    """The tests' sites: what a test's app uses and what its CLI reads from the file are the same settings."""
+    overrides = {"federation": {"trusted_hosts": ["peer.example"]}, "site": {"title": 'A "quoted" été'}}
+    config = make_site(tmp_path, "http://127.0.0.1:9", overrides=overrides)
+    plain = load_settings(make_site(tmp_path / "plain", "http://127.0.0.1:9"), environ={})
+    loaded = load_settings(config, environ={})
+    assert loaded.federation.trusted_hosts == ("peer.example",)
+    assert loaded.site.title == 'A "quoted" été'
+    assert replace(loaded, root=plain.root, admin=plain.admin) == settings_with(plain, overrides)
