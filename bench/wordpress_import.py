@@ -2,7 +2,7 @@
 with the real `fedblog import wordpress`, in a child process, and report its time and peak memory.
 
 Targets (issue 14): under a minute and under 300 MB on this machine. The export is written as WordPress writes
-it (tests/integration/wxr_support.py shapes: CDATA, threaded comments, pingbacks, trackbacks, tags, categories,
+it (bench/wordpress_export.py shapes: CDATA, threaded comments, pingbacks, trackbacks, tags, categories,
 block comments and shortcodes in bodies), streamed to disk so the generator itself stays small.
 `--posts` and `--comments` change the sizes (the smoke test runs it tiny).
 """
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.integration.wxr_support import WpComment, WpItem, export
+from bench.wordpress_export import WpComment, WpItem, export
 
 TARGET_SECONDS = 60.0
 TARGET_MB = 300.0

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from playwright.async_api import Page, expect
 
+from bench.wordpress_export import export
 from fedblog.services.wordpress_import import import_wordpress
 from tests.conftest import SiteFactory
-from tests.integration.wxr_support import export, french_post, write_export
+from tests.integration.wxr_support import french_post, write_export
 
 
 async def test_imported_french_post__old_links_land_on_it_with_its_threaded_comments_and_pingback(

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from bench.wordpress_export import WpComment, WpItem, cdata, export
 from fedblog.models import BodyFormat, CommentKind, CommentStatus, PostKind, PostState
 from fedblog.protocol.wxr import WxrError
 from fedblog.services.wordpress_import import import_wordpress
 from fedblog.store.old_links import OldLinkStore
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite
-from tests.integration.wxr_support import WpComment, WpItem, cdata, export, french_post, write_export
+from tests.integration.wxr_support import french_post, write_export
 
 
 async def count(site: LiveSite, table: str) -> int:

@@ -8,10 +8,11 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bench.wordpress_export import WpItem, export
 from fedblog.services.wordpress_import import import_wordpress, scan_export
 from fedblog.services.wordpress_media import download_media
 from tests.conftest import LiveSite, SiteFactory
-from tests.integration.wxr_support import WpItem, export, write_export
+from tests.integration.wxr_support import write_export
 
 JPEG = b"\xff\xd8\xff\xe0" + b"fake jpeg body" * 10
 

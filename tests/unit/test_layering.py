@@ -192,3 +192,15 @@ def test_layering__split_out_names_are_defined_once() -> None:
         for name in top_level_names(path) & defined.keys():
             defined[name].append(str(path.relative_to(PACKAGE)))
     assert defined == {name: [module] for name, module in DEFINED_ONLY_IN.items()}
+
+
+def test_layering__benchmarks_never_import_the_tests() -> None:
+    """The tests may use what bench/ builds (a WordPress export); bench/ runs without the tests."""
+    bench = PACKAGE.parent / "bench"
+    offenders = [
+        f"{path.relative_to(bench)} imports {name}"
+        for path in sorted(bench.rglob("*.py"))
+        for name in imported_modules(path)
+        if name == "tests" or name.startswith("tests.")
+    ]
+    assert offenders == []
