@@ -82,6 +82,8 @@ class FederationSettings:
 class ServerSettings:
     # Behind a reverse proxy on the same machine: take the client address from X-Forwarded-For (rate limits).
     behind_proxy: bool = False
+    # "plain" lines or "json" (one object per line); `--log-format` wins. Secrets are redacted in both (logs.py).
+    log_format: str = "plain"
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,8 @@ def validate(settings: Settings) -> None:
         )
     if settings.comments.max_length < 1:
         raise ConfigError("comments.max_length: must be at least 1")
+    if settings.server.log_format not in ("plain", "json"):
+        raise ConfigError(f"server.log_format: expected plain or json, got {settings.server.log_format!r}")
     if settings.comments.close_after_days < 0:
         raise ConfigError("comments.close_after_days: must be 0 (never) or a number of days")
     for key in ("avatar", "header_image"):
@@ -419,6 +423,8 @@ trusted_hosts = []
 [server]
 # true when a reverse proxy (nginx, Caddy) forwards to fedblog: client addresses come from X-Forwarded-For
 behind_proxy = false
+# "plain" or "json" (one JSON object per line, for a log collector); secrets are redacted in both
+log_format = "plain"
 
 [webmention]
 # send: notify the pages a post links to; receive: accept mentions from other sites (moderated like comments)

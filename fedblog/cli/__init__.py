@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,6 +11,7 @@ from typing import Any
 
 from fedblog import __version__
 from fedblog.config import ConfigError, Settings, load_settings
+from fedblog.logs import LOG_FORMATS, configure_logging
 from fedblog.store.db import StorageUnavailable
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("FEDBLOG_CONFIG", "fedblog.toml"),
         help="the site's fedblog.toml (default: $FEDBLOG_CONFIG or ./fedblog.toml)",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=None,
+        help="plain lines or one JSON object per line (default: server.log_format, plain)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (site, posts, comments, federation, blocks, notifications, importer, export, operations):
         module.register(commands)
@@ -45,9 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_format or "plain")
     try:
         settings = load_settings(args.config) if getattr(args, "needs_settings", True) else None
+        if settings is not None and args.log_format is None and settings.server.log_format != "plain":
+            configure_logging(settings.server.log_format)
         code = int(asyncio.run(args.handler(args, settings)) or 0)
         sys.stdout.flush()  # inside the try: a reader that went away (`| head`) is noticed here, not at exit
         return code

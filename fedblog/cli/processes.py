@@ -138,14 +138,13 @@ def forget_metrics_of(env: dict[str, str], pid: int) -> None:
 def child_commands(
     config: str, processes: int, with_worker: bool, socket_fd: int, log_format: str | None
 ) -> list[Child]:
-    base = [sys.executable, "-m", "fedblog", "--config", config]
-    logs = ["--log-format", log_format] if log_format else []
+    base = [sys.executable, "-m", "fedblog", "--config", config, *(["--log-format", log_format] if log_format else [])]
     children = [
-        Child(f"web process {n}", [*base, "serve", "--no-worker", "--socket-fd", str(socket_fd), *logs])
+        Child(f"web process {n}", [*base, "serve", "--no-worker", "--socket-fd", str(socket_fd)])
         for n in range(1, processes + 1)
     ]
     if with_worker:
-        children.append(Child("worker process", [*base, "worker", *logs]))
+        children.append(Child("worker process", [*base, "worker"]))
     return children
 
 

@@ -244,7 +244,13 @@ async def serve_in_processes(args: argparse.Namespace, settings: Settings, sock:
     ]
     grace = REQUEST_GRACE_SECONDS + settings.federation.delivery_timeout_seconds + STOP_MARGIN_SECONDS
     return await run_processes(
-        sock, args.config, processes, with_worker=not args.no_worker, grace=grace, announce=announce
+        sock,
+        args.config,
+        processes,
+        with_worker=not args.no_worker,
+        grace=grace,
+        log_format=args.log_format,
+        announce=announce,
     )
 
 

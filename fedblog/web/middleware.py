@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from fedblog.logs import new_request_id, request_id
 from fedblog.store.db import StorageUnavailable
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.render import render_html
@@ -42,6 +43,8 @@ async def site_middleware(request: web.Request, handler: Handler) -> web.StreamR
     a stopping process waits for (cli/site.py)."""
     state = request.app[STATE_KEY]
     state.requests_in_flight += 1
+    # Each request is a task of its own: the id is seen by its log lines only (fedblog/logs.py).
+    request_id.set(new_request_id(request.headers.get("X-Request-Id")))
     try:
         response = await _answer(request, handler)
     except web.HTTPException as error:  # answered as it is: redirects, errors for non-browsers

@@ -27,7 +27,17 @@ FORBIDDEN = {
 # The one wiring module (fedblog/assembly.py) knows every service; only the entry points open contexts through it.
 ASSEMBLY_USERS = {"app.py", "cli"}
 # Shared top-level modules the layers build on: they know no layer above the store.
-FOUNDATIONS = ("context.py", "events.py", "models.py", "config.py", "urls.py", "clock.py", "i18n.py", "rendering.py")
+FOUNDATIONS = (
+    "context.py",
+    "events.py",
+    "models.py",
+    "config.py",
+    "urls.py",
+    "clock.py",
+    "i18n.py",
+    "rendering.py",
+    "logs.py",
+)
 # Pure protocol code does no I/O: no network or database library.
 PROTOCOL_IO_MODULES = ("aiohttp", "aiosqlite", "sqlite3", "socket", "asyncio", "urllib.request", "requests")
 
