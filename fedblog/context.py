@@ -54,6 +54,10 @@ class Runtime:
     webmention_verify_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     webmention_send_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     backfill_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # services/wakeups.py: pokes from other processes reach this one; pokes of them on their way.
+    wakeup_listening: bool = False
+    wakeup_pokes: dict[bytes, asyncio.Task[None]] = field(default_factory=dict)
+    wakeup_closer_added: bool = False
 
 
 @dataclass

@@ -110,19 +110,23 @@ _URL_CACHE_ENTRIES = 2048
 
 def is_http_url(value: object) -> TypeGuard[str]:
     """An absolute http(s) URL with a host: no userinfo, no whitespace or control characters, a valid port."""
-    return isinstance(value, str) and _is_http_url_text(value)
+    return isinstance(value, str) and _http_origin(value) is not None
 
 
 @functools.lru_cache(maxsize=_URL_CACHE_ENTRIES)
-def _is_http_url_text(value: str) -> bool:
+def _http_origin(value: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host name, port), lowercased, of an http(s) URL as is_http_url accepts it; else None."""
     if not value or len(value) > MAX_URL_CHARS or _SPACE_OR_CONTROL.search(value):
-        return False
+        return None
     try:
         parts = urlsplit(value)
-        parts.port  # noqa: B018 (raises ValueError on a bad port)
+        port = parts.port  # raises ValueError on a bad port
     except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and not parts.username
+        return None
+    scheme, hostname = parts.scheme.lower(), parts.hostname
+    if scheme not in ("http", "https") or not hostname or parts.username:
+        return None
+    return scheme, hostname.lower(), port
 
 
 def host_of(url: str) -> str:
@@ -152,11 +156,7 @@ def same_host(first: str, second: str) -> bool:
 
 def same_origin(first: object, second: object) -> bool:
     """Both http(s) URLs, with the same scheme, host and port."""
-    return isinstance(first, str) and isinstance(second, str) and _same_origin_text(first, second)
-
-
-@functools.lru_cache(maxsize=_URL_CACHE_ENTRIES)
-def _same_origin_text(first: str, second: str) -> bool:
-    if not is_http_url(first) or not is_http_url(second):
+    if not isinstance(first, str) or not isinstance(second, str):
         return False
-    return same_host(first, second) and urlsplit(first).scheme.lower() == urlsplit(second).scheme.lower()
+    origin = _http_origin(first)
+    return origin is not None and origin == _http_origin(second)

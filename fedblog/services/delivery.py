@@ -36,6 +36,7 @@ from fedblog.services.delivery_workers import (
     process_is_running,
 )
 from fedblog.services.http import FetchError, get_http
+from fedblog.services.wakeups import DELIVERIES, wake_other_processes
 from fedblog.store.deliveries import DeliveryStore, HostStatus, Job, Result
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
@@ -85,7 +86,10 @@ def wakeup_event(ctx: Context) -> asyncio.Event:
 
 
 def wake_worker(ctx: Context) -> None:
+    """This process's worker at once; the workers of other processes (the server, when the CLI queued) once the
+    caller's transaction has committed."""
     wakeup_event(ctx).set()
+    wake_other_processes(ctx, DELIVERIES)
 
 
 async def queue_report(ctx: Context) -> tuple[dict[str, int], list[HostStatus]]:

@@ -13,6 +13,7 @@ from fedblog.services.federation import announce_profile_changes
 from fedblog.services.inbox import process_unprocessed
 from fedblog.services.scheduling import publish_scheduled_posts
 from fedblog.services.supervision import keep_running, supervised
+from fedblog.services.wakeups import listening
 from fedblog.web.keys import BACKGROUND_KEY, CONTEXT_KEY, STATE_KEY
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
         await ctx.posts.fill_missing_text()  # once, after the upgrade that added it (search snippets)
     except Exception:
         log.exception("filling the posts' plain text failed")
-    async with supervised(
+    # Work queued by another process (`fedblog post publish`) pokes this one: the fan-out starts at once.
+    async with listening(ctx), supervised(
         ("inbox catch-up and delivery worker", catch_up_then_deliver),
         ("scheduled posts publisher", lambda: publish_scheduled_posts(ctx)),
         ("thread backfill worker", BackfillWorker(ctx).run),
