@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from collections.abc import AsyncIterator
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -25,7 +24,7 @@ from fedblog.services.federation import PostFederation
 from fedblog.services.inbox import wait_for_processing
 from fedblog.services.webmention_send import WebmentionQueue, sending_enabled
 from fedblog.store.comments import CommentStore
-from fedblog.store.db import Database
+from fedblog.store.db import Database, DatabaseError
 from fedblog.store.posts import PostStore
 from fedblog.store.settings import SettingsStore
 from fedblog.urls import Urls
@@ -95,7 +94,7 @@ async def open_database(settings: Settings) -> Database:
         raise ConfigError(f"database.path: the folder of {str(path)!r} does not exist")
     try:
         return await Database.open(path)
-    except sqlite3.Error as error:
+    except DatabaseError as error:
         raise ConfigError(f"database.path: cannot open {str(path)!r} ({error})") from None
 
 

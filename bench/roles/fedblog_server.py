@@ -47,22 +47,24 @@ async def main() -> None:
         return {"rss_kib": rss_kib(os.getpid())}
 
     async def cpu(_request: dict[str, Any]) -> dict[str, Any]:
-        """CPU seconds used so far by every thread of this process (the aiosqlite thread too)."""
+        """CPU seconds used so far by every thread of this process (the database threads too)."""
         return {"cpu_seconds": time.process_time()}
 
     statements: Counter[str] = Counter()
 
-    def count_statement(sql: str) -> None:  # runs in aiosqlite's thread; Counter updates are atomic enough here
+    def count_statement(sql: str) -> None:  # runs in the database threads; Counter updates are atomic enough here
         statements[sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "?"] += 1
 
     async def trace_start(_request: dict[str, Any]) -> dict[str, Any]:
         """Count the SQL statements fedblog runs from now on (by verb: SELECT, INSERT, COMMIT, …)."""
         statements.clear()
-        await ctx.db.connection.set_trace_callback(count_statement)
+        for connection in {ctx.db.connection, ctx.db.reader}:  # writes, and reads outside transactions
+            await connection.set_trace_callback(count_statement)
         return {}
 
     async def trace_stop(_request: dict[str, Any]) -> dict[str, Any]:
-        await ctx.db.connection.set_trace_callback(None)
+        for connection in {ctx.db.connection, ctx.db.reader}:
+            await connection.set_trace_callback(None)
         return {"statements": dict(statements)}
 
     async def heap(request: dict[str, Any]) -> dict[str, Any]:

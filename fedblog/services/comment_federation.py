@@ -13,8 +13,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from fedblog.models import AuthorKind, Comment, CommentKind, CommentOrigin, CommentStatus, Post
 from fedblog.protocol.activities import create_activity, delete_activity, update_activity
 from fedblog.protocol.notes import Recipient, attribution_line, comment_to_note
@@ -23,6 +21,7 @@ from fedblog.services.blocks import is_blocked
 from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
 from fedblog.services.http import FetchError
 from fedblog.services.remote import RemoteActors
+from fedblog.store.db import Connection
 from fedblog.store.outbox import OutboxStore
 
 if TYPE_CHECKING:
@@ -134,7 +133,7 @@ class CommentFederation:
             inboxes += await follower_inboxes(self.ctx)
         return (plan, inboxes) if inboxes else None
 
-    async def comment_approved(self, conn: aiosqlite.Connection, comment: Comment) -> None:
+    async def comment_approved(self, conn: Connection, comment: Comment) -> None:
         audience = await self._audience(comment)
         if audience is None:
             return
@@ -142,7 +141,7 @@ class CommentFederation:
         activity = create_activity(self.ctx.urls, new_activity_id(self.ctx, "create"), plan.note)
         await enqueue(self.ctx, conn, activity, inboxes)
 
-    async def comment_edited(self, conn: aiosqlite.Connection, comment: Comment) -> None:
+    async def comment_edited(self, conn: Connection, comment: Comment) -> None:
         """An Update of the Note to the same inboxes as its Create."""
         audience = await self._audience(comment)
         if audience is None:
@@ -152,7 +151,7 @@ class CommentFederation:
         activity = update_activity(self.ctx.urls, new_activity_id(self.ctx, "update"), plan.note, when)
         await enqueue(self.ctx, conn, activity, inboxes)
 
-    async def comment_removed(self, conn: aiosqlite.Connection, comment: Comment) -> None:
+    async def comment_removed(self, conn: Connection, comment: Comment) -> None:
         audience = await self._audience(comment)
         if audience is None:
             return

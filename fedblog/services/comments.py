@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -17,7 +16,7 @@ from fedblog.protocol.names import could_pass_for, visible_name
 from fedblog.rendering import plain_text_to_html, render_markdown
 from fedblog.services.subscriptions import address_fits_mail, subscribe_from_form
 from fedblog.store.comments import NewAuthor, NewComment, OwnerAuthor, VisitorAuthor
-from fedblog.store.db import Connection
+from fedblog.store.db import Conflict, Connection
 
 MAX_NAME = 100
 MAX_EMAIL = 254
@@ -163,7 +162,7 @@ async def admit(ctx: Context, admission: Admission, *, also: AlsoInTransaction |
             if approved:
                 for listener in ctx.comment_listeners:
                     await listener.comment_approved(conn, comment)
-    except sqlite3.IntegrityError:
+    except Conflict:  # a comment with this remote id exists already
         if admission.new.remote_id is None:
             raise
         return None

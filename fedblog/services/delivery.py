@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import aiosqlite
-
 from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import first_id, is_public
 from fedblog.protocol.addresses import host_of
@@ -37,6 +35,7 @@ from fedblog.services.delivery_workers import (
 )
 from fedblog.services.http import FetchError, get_http
 from fedblog.services.wakeups import DELIVERIES, wake_other_processes
+from fedblog.store.db import Connection
 from fedblog.store.deliveries import DeliveryStore, HostStatus, Job, Result
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
@@ -57,12 +56,12 @@ def new_activity_id(ctx: Context, kind: str) -> str:
     return ctx.urls.activity(kind, uuid.uuid4().hex)
 
 
-async def follower_inboxes(ctx: Context, conn: aiosqlite.Connection | None = None) -> list[str]:
+async def follower_inboxes(ctx: Context, conn: Connection | None = None) -> list[str]:
     """Where to send a public activity: each accepted follower's shared inbox, or its own; each once."""
     return await FollowerStore(ctx.db).delivery_inboxes(conn)
 
 
-async def enqueue(ctx: Context, conn: aiosqlite.Connection, activity: dict[str, Any], inboxes: Iterable[str]) -> None:
+async def enqueue(ctx: Context, conn: Connection, activity: dict[str, Any], inboxes: Iterable[str]) -> None:
     """Store the activity in the outbox and one delivery job per distinct remote inbox, in the caller's
     transaction; the worker is woken and sends them once the transaction commits."""
     now = utcnow()

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from fedblog.clock import utcnow
 from fedblog.models import Post
 from fedblog.protocol.activities import create_activity, delete_activity, update_activity
@@ -18,6 +16,7 @@ from fedblog.protocol.actors import actor_document
 from fedblog.protocol.notes import post_to_note
 from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
 from fedblog.services.media import MediaService
+from fedblog.store.db import Connection
 from fedblog.store.outbox import OutboxStore
 
 if TYPE_CHECKING:
@@ -30,18 +29,18 @@ class PostFederation:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    async def post_published(self, conn: aiosqlite.Connection, post: Post) -> None:
+    async def post_published(self, conn: Connection, post: Post) -> None:
         note = post_to_note(self.ctx.urls, post, images=await MediaService(self.ctx).image_facts(post))
         activity = create_activity(self.ctx.urls, new_activity_id(self.ctx, "create"), note)
         await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))
 
-    async def post_updated(self, conn: aiosqlite.Connection, post: Post) -> None:
+    async def post_updated(self, conn: Connection, post: Post) -> None:
         note = post_to_note(self.ctx.urls, post, images=await MediaService(self.ctx).image_facts(post))
         when = post.updated_at or utcnow()
         activity = update_activity(self.ctx.urls, new_activity_id(self.ctx, "update"), note, when)
         await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))
 
-    async def post_deleted(self, conn: aiosqlite.Connection, post: Post) -> None:
+    async def post_deleted(self, conn: Connection, post: Post) -> None:
         note_id = self.ctx.urls.note(post.slug)
         # Its Create/Update leave the outbox; copies not yet delivered are dropped with them.
         await OutboxStore(self.ctx.db).forget_object(conn, note_id)

@@ -16,10 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from fedblog.clock import utcnow
@@ -34,11 +32,11 @@ from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_tru
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
 from fedblog.services.verification import Rejected, verify_inbound
-from fedblog.store.blocks import BlockStore
 from fedblog.store.db import StorageUnavailable
 from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.followers import ACCEPTED, FollowerStore
 from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, RECEIVED, InboxRecord, InboxStore
+from fedblog.store.inbox import preflight as inbox_preflight
 from fedblog.store.read_batch import ReadBatch
 
 if TYPE_CHECKING:
@@ -93,8 +91,8 @@ async def receive(
     # wake-up): is the source blocked, is the signer's host one our deliveries are waiting for (the key's host is
     # its owner's, see remote.py), was this id recorded already.
     lookup_id = activity_id if isinstance(activity_id, str) else ""
-    blocked, troubled, senders = await read_batch(ctx).run(partial(_preflight, actor_id or "", key_id, lookup_id))
-    if blocked:
+    known = await inbox_preflight(read_batch(ctx), actor_id or "", key_id, host_of(key_id), lookup_id)
+    if known.blocked:
         return InboxAnswer.error(403, "blocked")
     host = host_of(key_id)
     if await _is_known_sender(ctx, key_id, actor_id or "", host):
@@ -128,12 +126,12 @@ async def receive(
         return InboxAnswer(202)
     if host_of(verdict.actor_id) != host_of(key_id):
         await note_contact(ctx, verdict.actor_id)
-    elif troubled:
+    elif known.troubled:
         await _resume_host(ctx, host_of(key_id))
     # Duplicates are judged by (id, signer): what another server sent under this id never hides the real one.
     seen = ctx.runtime.inbox_seen
     seen_key = (activity_id, verdict.actor_id)
-    if verdict.actor_id in senders or seen_key in seen:
+    if verdict.actor_id in known.signers or seen_key in seen:
         return InboxAnswer(202)  # a duplicate: processed once only
     _remember(seen, seen_key)  # no await between the check and this: a concurrent duplicate sees it
     record = InboxRecord(
@@ -178,16 +176,6 @@ def read_batch(ctx: Context) -> ReadBatch:
     if batch is None or batch.db is not ctx.db:
         batch = ctx.runtime.inbox_reads = ReadBatch(ctx.db)
     return batch
-
-
-def _preflight(
-    actor_id: str, key_id: str, activity_id: str, raw: sqlite3.Connection
-) -> tuple[bool, bool, frozenset[str]]:
-    return (
-        BlockStore.is_blocked_sync(raw, actor_id, key_id),
-        bool(key_id) and DeliveryStore.host_is_troubled_sync(raw, host_of(key_id)),
-        InboxStore.signers_of_sync(raw, activity_id),
-    )
 
 
 def _remember(seen: dict[tuple[str, str], None], seen_key: tuple[str, str]) -> None:

@@ -7,8 +7,6 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-import aiosqlite
-
 from fedblog.clock import parse_date, utcnow
 from fedblog.config import LANGUAGES
 from fedblog.context import Context
@@ -17,6 +15,7 @@ from fedblog.models import BodyFormat, Post, PostKind, PostState, post_state
 from fedblog.protocol.hashtags import normalize_tag
 from fedblog.rendering import render_markdown, sanitize_post_html
 from fedblog.store.categories import CategoryStore
+from fedblog.store.db import Connection
 from fedblog.store.posts import PostFields
 
 MAX_TITLE = 300
@@ -109,7 +108,7 @@ class PostService:
         self.ctx = ctx
         self.store = ctx.posts
 
-    async def _category_ids(self, conn: aiosqlite.Connection, names: tuple[str, ...]) -> tuple[int, ...]:
+    async def _category_ids(self, conn: Connection, names: tuple[str, ...]) -> tuple[int, ...]:
         store = CategoryStore(self.ctx.db)
         ids = []
         for name in dict.fromkeys(n.strip() for n in names if n.strip()):
@@ -262,14 +261,14 @@ class PostService:
             published.append(post)
         return published
 
-    async def _went_public(self, conn: aiosqlite.Connection, post: Post) -> None:
+    async def _went_public(self, conn: Connection, post: Post) -> None:
         if not _is_federated(post):
             return  # a page stays on the site: not in the outbox, not sent
         await self.store.remove_tombstone(conn, self.ctx.urls.note(post.slug))
         for listener in self.ctx.post_listeners:
             await listener.post_published(conn, post)
 
-    async def _went_private(self, conn: aiosqlite.Connection, post: Post) -> None:
+    async def _went_private(self, conn: Connection, post: Post) -> None:
         """Unpublished or deleted: its URL answers 410 Gone, and followers are told to delete the Note."""
         if not _is_federated(post):
             return

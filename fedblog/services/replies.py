@@ -11,9 +11,7 @@ part of the thread), and a chain that never reaches one of our posts or comments
 from __future__ import annotations
 
 import logging
-import sqlite3
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fedblog.clock import from_text, to_text, utcnow
@@ -26,12 +24,11 @@ from fedblog.services.comments import Admission, admit, comments_are_open, moder
 from fedblog.services.http import FetchError
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
-from fedblog.services.thread_placement import ChainBudget, ThreadPlace, find_place_sync, resolve_place, thread_ref
+from fedblog.services.thread_placement import ChainBudget, ThreadPlace, resolve_place, thread_ref
 from fedblog.store import threads
 from fedblog.store.backfill import BackfillStore
-from fedblog.store.blocks import BlockStore
-from fedblog.store.comments import CommentStore, NewComment, RemoteAuthor
-from fedblog.store.db import Connection
+from fedblog.store.comments import NewComment, RemoteAuthor
+from fedblog.store.db import Conflict, Connection
 from fedblog.store.followers import FollowerStore
 from fedblog.store.inbox import PROCESSED, InboxRecord, InboxStore
 from fedblog.store.reactions import ReactionStore
@@ -154,10 +151,10 @@ async def store_note(
 
     `record`: the inbox activity that brought the Note, written (processed) in the same commit as the comment.
     """
-    existing, gone, trusted = await ctx.db.run(partial(_note_facts, note.id, author_id))
-    if existing is not None:
-        return existing
-    if gone:
+    facts = await threads.note_facts(ctx.db, note.id, author_id)
+    if facts.existing is not None:
+        return facts.existing
+    if facts.gone:
         return None
     budget.visited.add(note.id)
     place = await resolve_place(ctx, note.in_reply_to, budget, store_ancestor)
@@ -176,7 +173,7 @@ async def store_note(
             await BackfillStore(ctx.db).mark_found(conn, comment.id, comment.post_id, utcnow())
 
     # No parent given: the listeners' preparation concerns local comments only.
-    comment = await admit(ctx, Admission(new, who, trusted=trusted), also=also)
+    comment = await admit(ctx, Admission(new, who, trusted=facts.trusted), also=also)
     if comment is None:  # the same Note arrived twice at once (a duplicate Create, or an ancestor fetched meanwhile)
         return await ctx.comments.get_comment_by_remote_id(note.id)
     if record is not None:
@@ -223,54 +220,30 @@ async def store_reply_in_one_trip(ctx: Context, note: ParsedNote, author_id: str
     policy = ctx.settings.comments.moderation
     pending = _new_comment(note, ThreadPlace(0, None), CommentStatus.PENDING)
 
-    def work(raw: sqlite3.Connection) -> bool:
+    who = RemoteAuthor(author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url)
+
+    def holds(trusted: bool, comments_state: tuple[bool, str] | None) -> bool:
         # Not asked again here: whether the author is blocked (they are the activity's actor, checked by the
         # inbox before the signature, in this request).
-        known = threads.remote_comment_place_sync(raw, note.id) is not None
-        if not known and not RemoteObjectStore.is_tombstoned_sync(raw, note.id):
-            place = find_place_sync(ref, raw)
-            if place is None and ref.kind == "remote":
-                return False  # an unknown ancestor, to fetch
-            if place is not None:
-                trusted = CommentStore.actor_is_trusted_sync(raw, author_id)
-                approved = moderation_decision(policy, trusted) == CommentStatus.APPROVED
-                if approved and not _closed_sync(ctx, place.post_id, raw):
-                    return False
-                ctx.comments.insert_remote_comment_id_sync(
-                    raw, replace(pending, post_id=place.post_id, parent_id=place.parent_id),
-                    actor_id=author.actor_id, name=author.name, handle=author.handle,
-                    avatar_url=author.avatar_url, profile_url=author.profile_url,
-                )  # fmt: skip
-        InboxStore.settle_sync(raw, record, PROCESSED)
-        return True
+        approved = moderation_decision(policy, trusted) == CommentStatus.APPROVED
+        return not approved or _closed(ctx, comments_state)
 
     try:
-        done = await ctx.db.run_transaction(work)
-    except sqlite3.IntegrityError:
+        done = await threads.store_held_reply(ctx.db, (ref.kind, ref.key), pending, who, record, holds)
+    except Conflict:
         return False  # the same Note arrived twice at once: store_note() finds the other copy
     record.settled = done
     return done
 
 
-def _closed_sync(ctx: Context, post_id: int, raw: sqlite3.Connection) -> bool:
+def _closed(ctx: Context, comments_state: tuple[bool, str] | None) -> bool:
     """The post takes no new comments (services/comments.comments_are_open): a fediverse reply to it is held."""
-    state = threads.post_comments_state_sync(raw, post_id)
-    if state is None:
+    if comments_state is None:
         return False
-    open_by_author, published_at = state
+    open_by_author, published_at = comments_state
     published = from_text(published_at)
     assert published is not None
     return not comments_are_open(open_by_author, published, ctx.settings.comments.close_after_days, utcnow())
-
-
-def _note_facts(note_id: str, author_id: str, raw: sqlite3.Connection) -> tuple[Comment | None, bool, bool]:
-    """(the comment already made of this Note, deleted before it came or its author blocked, author trusted):
-    three lookups in one trip to the database thread."""
-    return (
-        CommentStore.get_comment_by_remote_id_sync(raw, note_id),
-        RemoteObjectStore.is_tombstoned_sync(raw, note_id) or BlockStore.is_blocked_sync(raw, author_id),
-        CommentStore.actor_is_trusted_sync(raw, author_id),
-    )
 
 
 # --- inbox handlers ------------------------------------------------------------------------------------------

@@ -15,12 +15,12 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-import aiosqlite
 from cryptography.hazmat.primitives import serialization
 
 from fedblog.clock import utcnow
 from fedblog.config import looks_like_address
 from fedblog.models import Comment
+from fedblog.store.db import Connection
 from fedblog.store.subscriptions import Subscriber, Subscription, SubscriptionStore
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def address_fits_mail(email: str) -> bool:
 
 
 async def subscribe_from_form(
-    ctx: Context, conn: aiosqlite.Connection, comment: Comment, email: str, replies: bool, post: bool
+    ctx: Context, conn: Connection, comment: Comment, email: str, replies: bool, post: bool
 ) -> None:
     """The form's boxes, in the comment's own transaction; the first time, a confirmation is queued."""
     if not (replies or post):

@@ -8,10 +8,8 @@ ancestor to the caller's `store_ancestor` (services/replies stores it as a comme
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -68,23 +66,16 @@ def thread_ref(ctx: Context, url: str) -> ThreadRef | None:
     return None
 
 
-def find_place_sync(ref: ThreadRef, raw: sqlite3.Connection) -> ThreadPlace | None:
-    """The place `ref` names if it is stored here (plain sqlite3, on the database thread)."""
-    if ref.kind == "post":
-        post_id = threads.post_id_by_slug_sync(raw, ref.key)
-        return None if post_id is None else ThreadPlace(post_id, None)
-    found = (
-        threads.comment_place_sync(raw, int(ref.key))
-        if ref.kind == "comment"
-        else threads.remote_comment_place_sync(raw, ref.key)
-    )
+async def find_place(ctx: Context, ref: ThreadRef) -> ThreadPlace | None:
+    """The place `ref` names if it is stored here."""
+    found = await threads.place_of(ctx.db, ref.kind, ref.key)
     return None if found is None else ThreadPlace(*found)
 
 
 async def stored_place(ctx: Context, url: str) -> ThreadPlace | None:
     """The place of the post, comment or remote comment `url` names, if it is stored here."""
     ref = thread_ref(ctx, url)
-    return None if ref is None else await ctx.db.run(partial(find_place_sync, ref))
+    return None if ref is None else await find_place(ctx, ref)
 
 
 async def local_place(ctx: Context, url: str) -> ThreadPlace | None:
@@ -92,7 +83,7 @@ async def local_place(ctx: Context, url: str) -> ThreadPlace | None:
     ref = thread_ref(ctx, url)
     if ref is None or ref.kind == "remote":
         return None
-    return await ctx.db.run(partial(find_place_sync, ref))
+    return await find_place(ctx, ref)
 
 
 async def resolve_place(
@@ -105,7 +96,7 @@ async def resolve_place(
     ref = thread_ref(ctx, in_reply_to)
     if ref is None:
         return None
-    known = await ctx.db.run(partial(find_place_sync, ref))
+    known = await find_place(ctx, ref)
     if known is not None or ref.kind != "remote":
         return known
     if budget.fetches_left <= 0 or len(budget.visited) > MAX_CHAIN_DEPTH:

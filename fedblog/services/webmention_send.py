@@ -16,8 +16,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import aiosqlite
-
 from fedblog.clock import utcnow
 from fedblog.models import Post
 from fedblog.protocol import pingback, xmlrpc
@@ -25,6 +23,7 @@ from fedblog.protocol import webmention as wm
 from fedblog.services.http import FetchError, get_http
 from fedblog.services.webmention_http import Page, fetch_page, post_form, post_xml
 from fedblog.services.webmention_worker import QueueWorker
+from fedblog.store.db import Connection
 from fedblog.store.webmentions import SentJob, WebmentionStore
 
 if TYPE_CHECKING:
@@ -54,19 +53,19 @@ class WebmentionQueue:
         source = self.ctx.urls.post(post.slug)
         return [url for url in wm.outbound_links(post.body_html, source) if not self.ctx.urls.is_local(url)]
 
-    async def _queue(self, conn: aiosqlite.Connection, post: Post, targets: list[str]) -> None:
+    async def _queue(self, conn: Connection, post: Post, targets: list[str]) -> None:
         if targets:
             await self.store.queue_sent(conn, self.ctx.urls.post(post.slug), targets, utcnow())
             wakeup_event(self.ctx).set()
 
-    async def post_published(self, conn: aiosqlite.Connection, post: Post) -> None:
+    async def post_published(self, conn: Connection, post: Post) -> None:
         await self._queue(conn, post, self.targets(post))
 
-    async def post_updated(self, conn: aiosqlite.Connection, post: Post) -> None:
+    async def post_updated(self, conn: Connection, post: Post) -> None:
         before = await self.store.sent_targets(conn, self.ctx.urls.post(post.slug))
         await self._queue(conn, post, list(dict.fromkeys([*self.targets(post), *before])))
 
-    async def post_deleted(self, conn: aiosqlite.Connection, post: Post) -> None:
+    async def post_deleted(self, conn: Connection, post: Post) -> None:
         await self._queue(conn, post, await self.store.sent_targets(conn, self.ctx.urls.post(post.slug)))
 
 

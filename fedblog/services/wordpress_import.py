@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 import time
 import uuid
 from collections import Counter
@@ -172,7 +171,7 @@ async def import_wordpress(
     `media_urls` maps old media URLs to local ones (downloaded media): references are rewritten."""
     importer = _Importer(ctx, scan or ScanResult(), dict(media_urls or {}), dry_run, on_progress)
     try:
-        return await ctx.db.run_transaction(lambda raw: importer.run(raw, path))
+        return await store.run_import(ctx.db, lambda writer: importer.run(writer, path))
     except _DryRunDone:
         return importer.report
 
@@ -198,8 +197,8 @@ class _Importer:
         self.language = ctx.settings.site.language
         self.now = utcnow()
 
-    def run(self, raw: sqlite3.Connection, path: Path) -> ImportReport:
-        newest_comment_before = store.newest_comment_id(raw)
+    def run(self, writer: store.ImportWriter, path: Path) -> ImportReport:
+        newest_comment_before = writer.newest_comment_id()
         with path.open("rb") as stream:
             size = max(1, path.stat().st_size)
             reader = WxrReader(stream)
@@ -207,17 +206,17 @@ class _Importer:
                 if isinstance(record, WxrAuthor):
                     self.scan.authors[record.login] = record
                 elif isinstance(record, WxrTerm):
-                    self._term(raw, record)
+                    self._term(writer, record)
                 elif isinstance(record, WxrItem):
                     if reader.channel and reader.channel.language:
                         self.language = _language(reader.channel.language, self.language)
-                    self._item(raw, record)
+                    self._item(writer, record)
                     self.progress.items += 1
                     if self.on_progress and self.progress.items % PROGRESS_EVERY_ITEMS == 0:
                         self.progress.fraction = reader.bytes_read / size
                         self.on_progress(self.progress)
-        self._finish(raw)
-        store.skip_notifications_of_import(raw, newest_comment_before)
+        self._finish(writer)
+        writer.skip_notifications_of_import(newest_comment_before)
         if self.on_progress:
             self.progress.fraction = 1.0
             self.on_progress(self.progress)
@@ -225,7 +224,7 @@ class _Importer:
             raise _DryRunDone()
         return self.report
 
-    def _finish(self, raw: sqlite3.Connection) -> None:
+    def _finish(self, writer: store.ImportWriter) -> None:
         """What the whole file tells: the blog's own author (who wrote most), and galleries of later attachments."""
         creators = Counter(self.creators.values())
         main_author = creators.most_common(1)[0][0] if creators else ""
@@ -233,30 +232,30 @@ class _Importer:
             if login and login != main_author:
                 author = self.scan.authors.get(login)
                 name = (author.display_name if author else login)[:100]
-                store.set_author_name(raw, [p for p, c in self.creators.items() if c == login], name)
+                writer.set_author_name([p for p, c in self.creators.items() if c == login], name)
                 self.report.other_authors.add(name)
         for old_url, new_url in self.media_urls.items():
             old = _old_path(old_url)
             if old:
-                store.record_old_target(raw, old, urlsplit(new_url).path)
+                writer.record_old_target(old, urlsplit(new_url).path)
         self.report.media = len(self.media_urls)
         for post_id, content in self.galleries:
             converted = wordpress_to_html(content, self.scan.attachments)
-            store.set_html_body(raw, post_id, sanitize_post_html(rewrite_urls(converted.html, self.media_urls)))
+            writer.set_html_body(post_id, sanitize_post_html(rewrite_urls(converted.html, self.media_urls)))
 
     # Terms
-    def _term(self, raw: sqlite3.Connection, term: WxrTerm) -> None:
+    def _term(self, writer: store.ImportWriter, term: WxrTerm) -> None:
         if term.taxonomy != "category" or not term.slug:
             return
         slug = _slug(term.slug)
-        parent = store.category_id(raw, _slug(term.parent_slug)) if term.parent_slug else None
-        store.upsert_category(raw, slug, _text(term.name, 100) or slug, parent, _text(term.description, 500))
+        parent = writer.category_id(_slug(term.parent_slug)) if term.parent_slug else None
+        writer.upsert_category(slug, _text(term.name, 100) or slug, parent, _text(term.description, 500))
         self.report.categories.add(slug)
 
     # Items
-    def _item(self, raw: sqlite3.Connection, item: WxrItem) -> None:
+    def _item(self, writer: store.ImportWriter, item: WxrItem) -> None:
         if item.post_type == "attachment":
-            self._attachment(raw, item)
+            self._attachment(writer, item)
             return
         if item.post_type not in ("post", "page"):
             self.report.skipped[f"items of type {item.post_type}"] += 1
@@ -264,21 +263,21 @@ class _Importer:
         if item.status in ("trash", "auto-draft", "inherit"):
             self.report.skipped[f"{item.status} {item.post_type}s"] += 1
             return
-        existing = store.post_id_by_wp_id(raw, item.post_id) if item.post_id else None
+        existing = writer.post_id_by_wp_id(item.post_id) if item.post_id else None
         if existing is not None:
             self.report.already_there["posts"] += 1
             post_id = existing[0]
         else:
-            post_id = self._new_post(raw, item)
-        self._comments(raw, item, post_id)
+            post_id = self._new_post(writer, item)
+        self._comments(writer, item, post_id)
 
-    def _attachment(self, raw: sqlite3.Connection, item: WxrItem) -> None:
+    def _attachment(self, writer: store.ImportWriter, item: WxrItem) -> None:
         if item.attachment_url:
             self.scan.attachments[item.post_id] = item.attachment_url
         if item.attachment_url in self.media_urls:
             self.progress.media += 1
 
-    def _new_post(self, raw: sqlite3.Connection, item: WxrItem) -> int:
+    def _new_post(self, writer: store.ImportWriter, item: WxrItem) -> int:
         kind = PostKind.PAGE if item.post_type == "page" else PostKind.POST
         published_at = item.date or self.now
         # Published posts stay published; drafts, pending, private and password-protected ones become drafts
@@ -290,13 +289,13 @@ class _Importer:
         self.report.unknown_shortcodes.update(converted.unknown_shortcodes)
         body_html = sanitize_post_html(rewrite_urls(converted.html, self.media_urls))
         title = _text(item.title, MAX_TITLE) or f"{item.post_type} {item.post_id}"
-        slug = self._free_slug(raw, _slug(item.slug) or slugify(title))
+        slug = self._free_slug(writer, _slug(item.slug) or slugify(title))
         tags = tuple(
             dict.fromkeys(
                 t for t in (hashtag_name(term.name) for term in item.terms if term.taxonomy == "post_tag") if t
             )
         )
-        categories = self._item_categories(raw, item)
+        categories = self._item_categories(writer, item)
         fields = PostFields(
             slug=slug,
             title=title,
@@ -318,15 +317,15 @@ class _Importer:
             category_ids=tuple(c.id for c in categories),
             wp_post_id=item.post_id or None,
         )
-        post_id = store.insert_post(raw, fields, tags)
+        post_id = writer.insert_post(fields, tags)
         self.creators[post_id] = item.creator
         if "[gallery" in item.content:
             self.galleries.append((post_id, item.content))
-        store.record_old_links(raw, post_id, self._old_paths(item))
+        writer.record_old_links(post_id, self._old_paths(item))
         for term in item.terms:
             if term.taxonomy == "post_tag" and term.slug and hashtag_name(term.name):
-                store.record_old_target(
-                    raw, f"/tag/{_slug(term.slug)}", urlsplit(self.ctx.urls.tag(hashtag_name(term.name))).path
+                writer.record_old_target(
+                    f"/tag/{_slug(term.slug)}", urlsplit(self.ctx.urls.tag(hashtag_name(term.name))).path
                 )
         self.report.tags.update(tags)
         if kind == PostKind.PAGE:
@@ -339,25 +338,25 @@ class _Importer:
         elif state is PostState.SCHEDULED:
             self.report.scheduled += 1
         elif kind == PostKind.POST:
-            self._outbox(raw, post_id, fields, categories)
+            self._outbox(writer, post_id, fields, categories)
         return post_id
 
-    def _item_categories(self, raw: sqlite3.Connection, item: WxrItem) -> list[Category]:
+    def _item_categories(self, writer: store.ImportWriter, item: WxrItem) -> list[Category]:
         found = []
         for term in item.terms:
             if term.taxonomy != "category":
                 continue
             slug = _slug(term.slug) or slugify(term.name)
-            category_id = store.category_id(raw, slug) or store.upsert_category(
-                raw, slug, _text(term.name, 100) or slug, None, ""
+            category_id = writer.category_id(slug) or writer.upsert_category(
+                slug, _text(term.name, 100) or slug, None, ""
             )
             found.append(Category(slug=slug, name=_text(term.name, 100) or slug, id=category_id))
             self.report.categories.add(slug)
         return found
 
-    def _free_slug(self, raw: sqlite3.Connection, slug: str) -> str:
+    def _free_slug(self, writer: store.ImportWriter, slug: str) -> str:
         candidate, number = slug, 2
-        while store.slug_taken(raw, candidate):
+        while writer.slug_taken(candidate):
             candidate, number = f"{slug}-{number}", number + 1
         return candidate
 
@@ -367,7 +366,7 @@ class _Importer:
             paths.append("/" + unquote(item.slug).strip("/"))
         return [p for p in dict.fromkeys(paths) if p and p != "/"]
 
-    def _outbox(self, raw: sqlite3.Connection, post_id: int, fields: PostFields, categories: list[Category]) -> None:
+    def _outbox(self, writer: store.ImportWriter, post_id: int, fields: PostFields, categories: list[Category]) -> None:
         post = Post(
             id=post_id,
             slug=fields.slug,
@@ -384,12 +383,12 @@ class _Importer:
         )
         urls = self.ctx.urls
         activity = create_activity(urls, urls.activity("create", uuid.uuid4().hex), post_to_note(urls, post))
-        store.insert_outbox_create(
-            raw, activity["id"], urls.note(post.slug), json.dumps(activity), to_text(fields.published_at)
+        writer.insert_outbox_create(
+            activity["id"], urls.note(post.slug), json.dumps(activity), to_text(fields.published_at)
         )
 
     # Comments
-    def _comments(self, raw: sqlite3.Connection, item: WxrItem, post_id: int) -> None:
+    def _comments(self, writer: store.ImportWriter, item: WxrItem, post_id: int) -> None:
         local_ids: dict[int, int] = {}
         new: list[WxrComment] = []
         for comment in item.comments:
@@ -401,15 +400,14 @@ class _Importer:
             if status is None:
                 self.report.skipped["comments in the trash"] += 1
                 continue
-            existing = store.comment_id_by_wp_id(raw, comment.id) if comment.id else None
+            existing = writer.comment_id_by_wp_id(comment.id) if comment.id else None
             if existing is not None:
                 self.report.already_there["comments"] += 1
                 local_ids[comment.id] = existing
                 continue
-            local_ids[comment.id] = self._insert_comment(raw, post_id, comment, kind, status)
+            local_ids[comment.id] = self._insert_comment(writer, post_id, comment, kind, status)
             new.append(comment)
-        store.set_comment_parents(
-            raw,
+        writer.set_comment_parents(
             [
                 (local_ids[comment.id], local_ids[comment.parent_id])
                 for comment in new
@@ -418,7 +416,7 @@ class _Importer:
         )
 
     def _insert_comment(
-        self, raw: sqlite3.Connection, post_id: int, comment: WxrComment, kind: CommentKind, status: CommentStatus
+        self, writer: store.ImportWriter, post_id: int, comment: WxrComment, kind: CommentKind, status: CommentStatus
     ) -> int:
         name = _text(comment.author, 100) or ("Anonymous" if kind == CommentKind.COMMENT else comment.author_url)
         email = comment.author_email.strip().lower()[:254]
@@ -426,10 +424,9 @@ class _Importer:
         key = (name, email, website or "")
         author_id = self.authors.get(key)
         if author_id is None:
-            author_id = self.authors[key] = store.visitor_author(raw, name, email, website)
+            author_id = self.authors[key] = writer.visitor_author(name, email, website)
         created = to_text(comment.date)
-        comment_id = store.insert_comment(
-            raw,
+        comment_id = writer.insert_comment(
             NewComment(
                 post_id=post_id,
                 parent_id=None,

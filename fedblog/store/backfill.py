@@ -45,8 +45,7 @@ class BackfillStore:
         if not await self.db.fetch_value(_DUE, (stamp, stamp, 1)):
             return []  # idle: no write transaction
         async with self.db.transaction() as conn:
-            async with conn.execute(_DUE, (stamp, stamp, limit)) as cursor:
-                jobs = [CrawlJob(*row) for row in await cursor.fetchall()]
+            jobs = [CrawlJob(*row) for row in await conn.fetch_all(_DUE, (stamp, stamp, limit))]
             await conn.executemany(
                 "UPDATE backfill_jobs SET locked_until = ? WHERE id = ?",
                 [(to_text(lock_until), job.id) for job in jobs],

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import aiosqlite
-
 from fedblog.clock import to_text, utcnow
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database
 
 
 class BlocklistStore:
@@ -26,7 +24,7 @@ class BlocklistStore:
         rows = await self.db.fetch_all("SELECT source, synced_at, domains FROM blocklist_sources ORDER BY source")
         return [(row[0], row[1], row[2]) for row in rows]
 
-    async def replace(self, conn: aiosqlite.Connection, source: str, domains: Iterable[str]) -> None:
+    async def replace(self, conn: Connection, source: str, domains: Iterable[str]) -> None:
         kept = sorted(set(domains))
         await conn.execute(
             "INSERT INTO blocklist_sources (source, synced_at, domains) VALUES (?, ?, ?) ON CONFLICT (source) "

@@ -6,10 +6,8 @@ import functools
 import sqlite3
 from urllib.parse import urlsplit
 
-import aiosqlite
-
 from fedblog.clock import to_text, utcnow
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database
 
 
 def domain_of(url: str) -> str:
@@ -65,13 +63,13 @@ class BlockStore:
         query = _blocked_query(urls)
         return query is not None and raw.execute(*query).fetchone() is not None
 
-    async def add(self, conn: aiosqlite.Connection, kind: str, value: str) -> None:
+    async def add(self, conn: Connection, kind: str, value: str) -> None:
         await conn.execute(
             "INSERT OR IGNORE INTO blocks (kind, value, created_at) VALUES (?, ?, ?)",
             (kind, value.lower() if kind == "domain" else value, to_text(utcnow())),
         )
 
-    async def remove(self, conn: aiosqlite.Connection, kind: str, value: str) -> None:
+    async def remove(self, conn: Connection, kind: str, value: str) -> None:
         await conn.execute("DELETE FROM blocks WHERE kind = ? AND value = ?", (kind, value))
 
     async def list_all(self) -> list[tuple[str, str]]:

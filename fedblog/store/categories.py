@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from fedblog.clock import to_text, utcnow
 from fedblog.models import Category, Post
-from fedblog.store.db import Database, Row
+from fedblog.store.db import Connection, Database, Row
 from fedblog.store.posts import ONLY_POSTS, POST_COLUMNS, row_to_post
 
 
@@ -54,7 +52,7 @@ class CategoryStore:
         )
 
     async def upsert(
-        self, conn: aiosqlite.Connection, slug: str, name: str, parent_id: int | None = None, description: str = ""
+        self, conn: Connection, slug: str, name: str, parent_id: int | None = None, description: str = ""
     ) -> int:
         """The category with this slug (created if new, its name, parent and description updated); its id."""
         await conn.execute(
@@ -65,7 +63,6 @@ class CategoryStore:
             "ELSE categories.description END",
             (slug, name, parent_id, description, to_text(utcnow())),
         )
-        async with conn.execute("SELECT id FROM categories WHERE slug = ?", (slug,)) as cursor:
-            row = await cursor.fetchone()
+        row = await conn.fetch_one("SELECT id FROM categories WHERE slug = ?", (slug,))
         assert row is not None
         return int(row[0])

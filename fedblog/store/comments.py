@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field, replace
-
-import aiosqlite
+from functools import partial
 
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import (
@@ -19,7 +17,7 @@ from fedblog.models import (
     CommentStatus,
     Visibility,
 )
-from fedblog.store.db import Database, Row
+from fedblog.store.db import Connection, Database, Row, SyncConnection
 from fedblog.store.webmentions import NOT_A_MENTION
 
 _SELECT = """SELECT c.*, a.kind AS a_kind, a.name AS a_name, a.email AS a_email, a.website AS a_website,
@@ -180,58 +178,85 @@ def attachments_to_json(attachments: tuple[Attachment, ...]) -> str:
     return json.dumps([{"url": a.url, "media_type": a.media_type, "name": a.name} for a in attachments])
 
 
+def author_row_sync(raw: SyncConnection, author: NewAuthor) -> int:
+    """The id of the author's row, found or made (updated where the source says more)."""
+    if isinstance(author, VisitorAuthor):
+        row = raw.execute(
+            "SELECT id FROM comment_authors WHERE kind = 'visitor' AND email = ? AND name = ? "
+            "AND COALESCE(website, '') = ?",
+            (author.email, author.name, author.website or ""),
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        cursor = raw.execute(
+            "INSERT INTO comment_authors (kind, name, email, website, created_at) VALUES ('visitor', ?, ?, ?, ?)",
+            (author.name, author.email, author.website or None, to_text(utcnow())),
+        )
+        return int(cursor.lastrowid or 0)
+    if isinstance(author, OwnerAuthor):
+        row = raw.execute("SELECT id FROM comment_authors WHERE kind = 'owner'").fetchone()
+        if row is not None:
+            raw.execute(
+                "UPDATE comment_authors SET name = ?, actor_id = ?, profile_url = ? WHERE id = ?",
+                (author.name, author.actor_id, author.profile_url, row[0]),
+            )
+            return int(row[0])
+        cursor = raw.execute(
+            "INSERT INTO comment_authors (kind, name, actor_id, profile_url, created_at) VALUES ('owner', ?, ?, ?, ?)",
+            (author.name, author.actor_id, author.profile_url, to_text(utcnow())),
+        )
+        return int(cursor.lastrowid or 0)
+    if isinstance(author, RemoteAuthor):
+        raw.execute(
+            _UPSERT_REMOTE_AUTHOR,
+            (author.name, author.actor_id, author.handle, author.avatar_url, author.profile_url, to_text(utcnow())),
+        )
+        return int(raw.execute("SELECT id FROM comment_authors WHERE actor_id = ?", (author.actor_id,)).fetchone()[0])
+    cursor = raw.execute(
+        "INSERT INTO comment_authors (kind, name, avatar_url, profile_url, created_at) VALUES ('remote', ?, ?, ?, ?)",
+        (author.name, author.photo, author.url, author.created_at or to_text(utcnow())),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def insert_comment_sync(raw: SyncConnection, new: NewComment) -> int:
+    return int(raw.execute(_INSERT_COMMENT, _comment_params(new)).lastrowid or 0)
+
+
+def add_comment_sync(raw: SyncConnection, new: NewComment, author: NewAuthor) -> int:
+    """The one way a comment row is written with its author (new.author_id is ignored): its id. Every source
+    comes here, through CommentStore.add_comment or a one-trip path (store/threads.store_held_reply)."""
+    return insert_comment_sync(raw, replace(new, author_id=author_row_sync(raw, author)))
+
+
+def _add_and_read_back_sync(raw: SyncConnection, new: NewComment, author: NewAuthor) -> Comment:
+    comment_id = add_comment_sync(raw, new, author)
+    return row_to_comment(raw.execute(f"{_SELECT} WHERE c.id = ?", (comment_id,)).fetchone())
+
+
 class CommentStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    # Authors
-    async def get_or_create_visitor(
-        self, conn: aiosqlite.Connection, name: str, email: str, website: str | None
-    ) -> int:
+    # Authors: each async method is one trip running the sync function that the one-trip paths share.
+    async def get_or_create_visitor(self, conn: Connection, name: str, email: str, website: str | None) -> int:
         """One author row per (email, name, website): a visitor may change their name between comments."""
-        async with conn.execute(
-            "SELECT id FROM comment_authors WHERE kind = 'visitor' AND email = ? AND name = ? "
-            "AND COALESCE(website, '') = ?",
-            (email, name, website or ""),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is not None:
-            return int(row[0])
-        cursor = await conn.execute(
-            "INSERT INTO comment_authors (kind, name, email, website, created_at) VALUES ('visitor', ?, ?, ?, ?)",
-            (name, email, website or None, to_text(utcnow())),
-        )
-        return int(cursor.lastrowid or 0)
+        return await conn.run(partial(author_row_sync, author=VisitorAuthor(name, email, website)))
 
     async def upsert_remote_author(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         actor_id: str,
         name: str,
         handle: str | None,
         avatar_url: str | None,
         profile_url: str | None,
     ) -> int:
-        await conn.execute(_UPSERT_REMOTE_AUTHOR, (name, actor_id, handle, avatar_url, profile_url, to_text(utcnow())))
-        async with conn.execute("SELECT id FROM comment_authors WHERE actor_id = ?", (actor_id,)) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
-        return int(row[0])
+        author = RemoteAuthor(actor_id, name, handle, avatar_url, profile_url)
+        return await conn.run(partial(author_row_sync, author=author))
 
-    async def get_or_create_owner(self, conn: aiosqlite.Connection, name: str, actor_id: str, profile_url: str) -> int:
-        async with conn.execute("SELECT id FROM comment_authors WHERE kind = 'owner'") as cursor:
-            row = await cursor.fetchone()
-        if row is not None:
-            await conn.execute(
-                "UPDATE comment_authors SET name = ?, actor_id = ?, profile_url = ? WHERE id = ?",
-                (name, actor_id, profile_url, row[0]),
-            )
-            return int(row[0])
-        cursor = await conn.execute(
-            "INSERT INTO comment_authors (kind, name, actor_id, profile_url, created_at) VALUES ('owner', ?, ?, ?, ?)",
-            (name, actor_id, profile_url, to_text(utcnow())),
-        )
-        return int(cursor.lastrowid or 0)
+    async def get_or_create_owner(self, conn: Connection, name: str, actor_id: str, profile_url: str) -> int:
+        return await conn.run(partial(author_row_sync, author=OwnerAuthor(name, actor_id, profile_url)))
 
     async def email_is_trusted(self, email: str) -> bool:
         """True once a comment by this email has been approved (first-time moderation)."""
@@ -246,7 +271,7 @@ class CommentStore:
         return await self.db.fetch_value(_ACTOR_TRUSTED, (actor_id,)) is not None
 
     @staticmethod
-    def actor_is_trusted_sync(raw: sqlite3.Connection, actor_id: str) -> bool:
+    def actor_is_trusted_sync(raw: SyncConnection, actor_id: str) -> bool:
         """actor_is_trusted() with the raw connection, for Database.run (several reads in one trip)."""
         return raw.execute(_ACTOR_TRUSTED, (actor_id,)).fetchone() is not None
 
@@ -274,55 +299,19 @@ class CommentStore:
             for row in rows
         ]
 
-    async def author_row(self, conn: aiosqlite.Connection, author: NewAuthor) -> int:
+    async def author_row(self, conn: Connection, author: NewAuthor) -> int:
         """The id of the author's row, found or made (updated where the source says more)."""
-        if isinstance(author, VisitorAuthor):
-            return await self.get_or_create_visitor(conn, author.name, author.email, author.website)
-        if isinstance(author, OwnerAuthor):
-            return await self.get_or_create_owner(conn, author.name, author.actor_id, author.profile_url)
-        if isinstance(author, RemoteAuthor):
-            return await self.upsert_remote_author(
-                conn, author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url
-            )
-        cursor = await conn.execute(
-            "INSERT INTO comment_authors (kind, name, avatar_url, profile_url, created_at) "
-            "VALUES ('remote', ?, ?, ?, ?)",
-            (author.name, author.photo, author.url, author.created_at or to_text(utcnow())),
-        )
-        return int(cursor.lastrowid or 0)
+        return await conn.run(partial(author_row_sync, author=author))
 
-    async def add_comment(self, conn: aiosqlite.Connection, new: NewComment, author: NewAuthor) -> Comment:
-        """The author's row, then the comment by them (new.author_id is ignored), read back. Raises
-        sqlite3.IntegrityError when a comment with that remote id exists already."""
-        author_id = await self.author_row(conn, author)
-        comment_id = await self.insert_comment(conn, replace(new, author_id=author_id))
-        async with conn.execute(f"{_SELECT} WHERE c.id = ?", (comment_id,)) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
-        return row_to_comment(row)
+    async def add_comment(self, conn: Connection, new: NewComment, author: NewAuthor) -> Comment:
+        """The author's row, then the comment by them (new.author_id is ignored), read back: one trip. Raises
+        Conflict when a comment with that remote id exists already."""
+        return await conn.run(partial(_add_and_read_back_sync, new=new, author=author))
 
     # Comments
-    async def insert_comment(self, conn: aiosqlite.Connection, new: NewComment) -> int:
-        cursor = await conn.execute(_INSERT_COMMENT, _comment_params(new))
-        return int(cursor.lastrowid or 0)
-
-    @staticmethod
-    def insert_remote_comment_id_sync(
-        raw: sqlite3.Connection,
-        new: NewComment,
-        *,
-        actor_id: str,
-        name: str,
-        handle: str | None,
-        avatar_url: str | None,
-        profile_url: str | None,
-    ) -> int:
-        """Upsert the remote author, insert the comment by them (new.author_id is ignored): its id. Plain sqlite3,
-        for the inbox's one-trip path (Database.run_transaction); add_comment() is the same inside transaction()."""
-        raw.execute(_UPSERT_REMOTE_AUTHOR, (name, actor_id, handle, avatar_url, profile_url, to_text(utcnow())))
-        author_id = raw.execute("SELECT id FROM comment_authors WHERE actor_id = ?", (actor_id,)).fetchone()[0]
-        cursor = raw.execute(_INSERT_COMMENT, _comment_params(replace(new, author_id=int(author_id))))
-        return int(cursor.lastrowid or 0)
+    async def insert_comment(self, conn: Connection, new: NewComment) -> int:
+        """A comment by the existing author `new.author_id`: its id."""
+        return await conn.run(partial(insert_comment_sync, new=new))
 
     async def get_comment(self, comment_id: int) -> Comment | None:
         row = await self.db.fetch_one(f"{_SELECT} WHERE c.id = ?", (comment_id,))
@@ -341,7 +330,7 @@ class CommentStore:
         return None if row is None else row_to_comment(row)
 
     @staticmethod
-    def get_comment_by_remote_id_sync(raw: sqlite3.Connection, remote_id: str) -> Comment | None:
+    def get_comment_by_remote_id_sync(raw: SyncConnection, remote_id: str) -> Comment | None:
         """get_comment_by_remote_id() with the raw connection, for Database.run (several reads in one trip)."""
         row = raw.execute(f"{_SELECT} WHERE c.remote_id = ?", (remote_id,)).fetchone()
         return None if row is None else row_to_comment(row)
@@ -402,7 +391,7 @@ class CommentStore:
         rows = await self.db.fetch_all("SELECT status, COUNT(*) FROM comments GROUP BY status")
         return {row[0]: row[1] for row in rows}
 
-    async def set_status(self, conn: aiosqlite.Connection, comment_id: int, status: CommentStatus) -> None:
+    async def set_status(self, conn: Connection, comment_id: int, status: CommentStatus) -> None:
         await conn.execute(
             "UPDATE comments SET status = ?, approved_at = CASE WHEN ? = 'approved' "
             "THEN COALESCE(approved_at, ?) ELSE approved_at END WHERE id = ?",
@@ -411,7 +400,7 @@ class CommentStore:
 
     async def update_content(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         comment_id: int,
         content_html: str,
         summary: str,
@@ -425,22 +414,21 @@ class CommentStore:
             (content_html, summary, int(sensitive), attachments_to_json(attachments), updated_at, comment_id),
         )
 
-    async def delete_comment(self, conn: aiosqlite.Connection, comment_id: int) -> None:
+    async def delete_comment(self, conn: Connection, comment_id: int) -> None:
         """Deleting a comment keeps its replies: they move up to the deleted comment's parent."""
-        async with conn.execute("SELECT parent_id FROM comments WHERE id = ?", (comment_id,)) as cursor:
-            row = await cursor.fetchone()
+        row = await conn.fetch_one("SELECT parent_id FROM comments WHERE id = ?", (comment_id,))
         if row is None:
             return
         await conn.execute("UPDATE comments SET parent_id = ? WHERE parent_id = ?", (row[0], comment_id))
         await conn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
 
-    async def delete_comments_by_actor(self, conn: aiosqlite.Connection, actor_id: str) -> list[int]:
-        async with conn.execute(
+    async def delete_comments_by_actor(self, conn: Connection, actor_id: str) -> list[int]:
+        rows = await conn.fetch_all(
             "SELECT c.id FROM comments c JOIN comment_authors a ON a.id = c.author_id WHERE a.actor_id = ? "
             "ORDER BY c.id DESC",
             (actor_id,),
-        ) as cursor:
-            ids = [row[0] for row in await cursor.fetchall()]
+        )
+        ids = [row[0] for row in rows]
         for comment_id in ids:
             await self.delete_comment(conn, comment_id)
         return ids

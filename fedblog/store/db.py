@@ -1,13 +1,15 @@
-"""One aiosqlite connection per process, WAL mode, numbered migrations, one write path.
+"""The site's database: two SQLite connections (WAL), numbered migrations, one write path.
 
-SQLite allows one writer at a time; the CLI and the server share the file, so every connection
-uses WAL and a busy timeout. Writes go through `transaction()`, which serialises writers of this
-process with a lock and commits or rolls back as a whole.
+SQLite allows one writer at a time; the CLI and the server share the file, so every connection uses WAL and a busy
+timeout. Writes go through one queue (`Batcher`) on the write connection: `transaction()` takes a turn of its own,
+`run_transaction()` works share one. Reads outside a transaction go to a second connection, which sees committed
+rows only: a page rendered while a transaction is open never shows what that transaction may still undo.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import os
 import sqlite3
@@ -19,14 +21,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiosqlite
+from fedblog.store.connection import Conflict, Connection, DatabaseError, Row, SyncConnection, Work, translated
 
-Row = aiosqlite.Row
-Work = Callable[["sqlite3.Connection"], Any]
-# What repositories' write methods take: the connection inside transaction(). Services name this type, never
-# the driver's.
-Connection = aiosqlite.Connection
+__all__ = ["Conflict", "Connection", "Database", "DatabaseError", "Row", "SyncConnection", "Work"]
+
 T = TypeVar("T")
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+# The read connection refuses writes: one sent there by mistake would commit outside the write path.
+_READ_PRAGMAS = ("PRAGMA busy_timeout=5000", "PRAGMA query_only=ON")
 
 # SQLite's answers that mean the storage refuses writes (not a wrong statement): what an operator must fix.
 _STORAGE_PROBLEMS = {
@@ -71,7 +79,8 @@ class NestedWrite(RuntimeError):
 
 
 # The database whose transaction the running code is inside (set for the body of transaction()): a second
-# write from there would wait for the lock its own caller holds, and network I/O there would hold every writer.
+# write from there would wait for the turn its own caller holds, and network I/O there would hold every writer.
+# Reads from there go to the write connection, so the body sees its own rows.
 _writing: ContextVar[Database | None] = ContextVar("fedblog_writing", default=None)
 
 
@@ -81,9 +90,9 @@ def in_transaction() -> bool:
 
 
 class Database:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self.connection = connection
-        self._write_lock = asyncio.Lock()
+    def __init__(self, connection: Connection, reader: Connection | None = None) -> None:
+        self.connection = connection  # the write connection: only the write queue's turns and batches use it
+        self.reader = reader or connection  # committed rows only (the same connection for ":memory:")
         self.version = 0  # bumped after every committed write: caches key on it
         # Set by open(): the WAL file whose changes reveal commits by other processes (the CLI).
         self.wal_path: Path | None = None
@@ -91,82 +100,88 @@ class Database:
         self._wal_fd: int | None = None  # kept open: an open() per cached page was a tenth of a page hit
         self._external_version = 0
         self._wal_checked_this_turn = False
-        # run_transaction's group commit: works queued while a transaction runs share the next one.
-        self._group_commit = Batcher(self._commit_batch, held=self._write_lock)
+        # The one write queue: transaction() takes a turn, run_transaction()'s works queued meanwhile share a batch.
+        self._writes = Batcher(self._commit_batch)
         # Why the last write failed when the storage refused it (disk full…); None once a write commits again.
         self.storage_problem: str | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
-        if str(path) != ":memory:":
+        name = str(path)
+        if name != ":memory:":
             check_writable(Path(path))
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=5000",
-        ):
-            await connection.execute(pragma)
-        database = cls(connection)
+        connection = await Connection.open(name, _PRAGMAS, "fedblog-db-write")
+        reader = None
+        if name != ":memory:":  # a second connection to ":memory:" would be another, empty database
+            try:
+                reader = await Connection.open(name, _READ_PRAGMAS, "fedblog-db-read")
+            except BaseException:
+                await connection.close()
+                raise
+        database = cls(connection, reader)
         database.wal_path = Path(f"{path}-wal")
-        await database.migrate()
+        try:
+            await database.migrate()
+        except BaseException:
+            await database.close()
+            raise
         return database
 
     async def close(self) -> None:
         self._close_wal()
         await self.connection.close()
+        await self.reader.close()
 
-    # Reads take one trip to aiosqlite's thread (execute_fetchall), not three (execute, fetch, close):
-    # on the read path each trip is a thread wake-up, and they were a tenth of the server's time.
+    def _read_connection(self) -> Connection:
+        """The write connection inside this database's transaction (the body reads its own rows), else the
+        read connection (committed rows only)."""
+        return self.connection if _writing.get() is self else self.reader
+
+    # Reads take one trip to the database thread each (statement, rows and cursor together).
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        return list(await self.connection.execute_fetchall(sql, tuple(params)))
+        return await self._read_connection().fetch_all(sql, params)
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         """The first row; for queries of one or a few rows (by key, LIMIT, aggregates): all rows are read."""
-        rows = await self.connection.execute_fetchall(sql, tuple(params))
-        return next(iter(rows), None)
+        return await self._read_connection().fetch_one(sql, params)
 
     async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return None if row is None else row[0]
+        return await self._read_connection().fetch_value(sql, params)
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, serialised within this process. Raises NestedWrite inside another."""
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """BEGIN IMMEDIATE … COMMIT, a turn of the write queue. Raises NestedWrite inside another."""
         self._refuse_nested("transaction()")
-        async with self._write_lock:
-            changes_before = self.connection.total_changes
+        async with self._writes.turn():
+            connection = self.connection
+            changes_before = connection.total_changes
             try:
                 await self._begin()
-            except sqlite3.Error as error:
+            except DatabaseError as error:
                 raise self._refused(error) from error
             writing = _writing.set(self)
             try:
-                yield self.connection
+                yield connection
             except BaseException as error:
                 # SQLite may have rolled back already (a full disk ends the transaction).
-                with contextlib.suppress(sqlite3.Error):
-                    await self.connection.execute("ROLLBACK")
-                # Reads share this connection: a page rendered meanwhile may show the rows just undone, and
-                # was cached under the current version. A new version retires it.
-                if self.connection.total_changes != changes_before:
+                with contextlib.suppress(DatabaseError):
+                    await connection.execute("ROLLBACK")
+                if connection.total_changes != changes_before:
                     self.version += 1
-                if isinstance(error, sqlite3.Error):
+                if isinstance(error, DatabaseError):
                     raise self._refused(error) from error
                 raise
             else:
                 try:
-                    await self.connection.execute("COMMIT")
-                except sqlite3.Error as error:
-                    with contextlib.suppress(sqlite3.Error):
-                        await self.connection.execute("ROLLBACK")
+                    await connection.execute("COMMIT")
+                except DatabaseError as error:
+                    with contextlib.suppress(DatabaseError):
+                        await connection.execute("ROLLBACK")
                     self.version += 1
                     raise self._refused(error) from error
                 # Only a commit that changed rows invalidates caches: the delivery worker's idle polls
                 # (an empty claim every few seconds) must not throw away every cached page.
-                if self.connection.total_changes != changes_before:
+                if connection.total_changes != changes_before:
                     self.version += 1
                     self.storage_problem = None
             finally:
@@ -188,31 +203,27 @@ class Database:
     def _refuse_nested(self, what: str) -> None:
         if _writing.get() is self:
             raise NestedWrite(
-                f"{what} called inside a transaction of the same database: it would wait for the write lock its"
+                f"{what} called inside a transaction of the same database: it would wait for the write turn its"
                 " own caller holds (do that work before the transaction, or as a job after the commit)"
             )
 
-    def _refused(self, error: sqlite3.Error) -> Exception:
-        """The storage refusing a write becomes StorageUnavailable (and is remembered for /readyz); any other
-        database error stays what it is."""
+    def _refused(self, error: BaseException) -> BaseException:
+        """The storage refusing a write becomes StorageUnavailable (and is remembered for /readyz); an integrity
+        error becomes Conflict; any other database error stays what it is."""
         problem = storage_problem_of(error)
         if problem is None:
-            return error
+            return translated(error)
         self.storage_problem = problem
         return StorageUnavailable(problem)
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work(raw sqlite3 connection)` in one trip to aiosqlite's thread: several reads for the price of one.
-        Plain sqlite3 calls only; writes go through run_transaction() or transaction()."""
-        return await self._on_database_thread(work)
+    async def run(self, work: Callable[[SyncConnection], T]) -> T:
+        """`work(raw sqlite3 connection)` in one trip to the read connection's thread (the write connection's
+        inside a transaction): several reads for the price of one. Plain sqlite3 reads only, from store/ code;
+        writes go through run_transaction() or transaction()."""
+        return await self._read_connection().run(work)
 
-    async def _on_database_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """The one call of aiosqlite's private API (its own methods run this way; it has no public "run this on
-        your thread"): pinned in pyproject.toml to the versions tested."""
-        return await self.connection._execute(work, self.connection._conn)
-
-    async def run_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work(raw sqlite3 connection)` inside BEGIN IMMEDIATE … COMMIT, in ONE trip to aiosqlite's thread.
+    async def run_transaction(self, work: Callable[[SyncConnection], T]) -> T:
+        """`work(raw sqlite3 connection)` inside BEGIN IMMEDIATE … COMMIT, in ONE trip to the write thread.
 
         For hot write paths (the inbox): each awaited statement is a thread wake-up, a dozen per reply were
         more than the SQL itself. `work` runs on that thread: plain sqlite3 calls only, no awaits, no I/O.
@@ -221,21 +232,17 @@ class Database:
         committed.
         """
         self._refuse_nested("run_transaction()")
-        return await self._group_commit.submit(work)
+        return await self._writes.submit(work)
 
-    async def _commit_batch(self, works: list[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
-        """One transaction for the batch, run by the Batcher under the write lock."""
+    async def _commit_batch(self, works: list[Work]) -> list[tuple[bool, Any]]:
+        """One transaction for the batch, run by the write queue in its turn."""
         changes_before = self.connection.total_changes
         try:
-            outcomes = await self._on_database_thread(partial(_in_group_transaction, works=works))
+            outcomes = await self.connection.run(partial(_in_group_transaction, works=works))
         except Exception as error:  # BEGIN or COMMIT failed: none of the batch is committed
-            refused = self._refused(error) if isinstance(error, sqlite3.Error) else error
-            return [(False, refused)] * len(works)
+            return [(False, self._refused(error))] * len(works)
         else:
-            outcomes = [
-                (False, self._refused(value)) if isinstance(value, sqlite3.Error) else (ok, value)
-                for ok, value in outcomes
-            ]
+            outcomes = [(False, self._refused(value)) if not ok else (ok, value) for ok, value in outcomes]
             if any(ok for ok, _ in outcomes):
                 self.storage_problem = None
             return outcomes
@@ -246,7 +253,7 @@ class Database:
     async def data_version(self) -> int:
         """Changes when any connection (the CLI too) commits; lets caches notice outside writes.
 
-        Asking SQLite (`PRAGMA data_version`) costs a trip to aiosqlite's thread on every cached page, so it is asked
+        Asking SQLite (`PRAGMA data_version`) costs a trip to the database thread on every cached page, so it is asked
         only when the WAL file changed: every commit in WAL mode appends to it (size, mtime) or restarts it (new salt
         in its header). Our own commits bump `self.version` as well.
 
@@ -293,11 +300,11 @@ class Database:
         await self.connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        applied = {row[0] for row in await self.fetch_all("SELECT version FROM schema_migrations")}
+        applied = {row[0] for row in await self.connection.fetch_all("SELECT version FROM schema_migrations")}
         for version, sql in available_migrations():
             if version in applied:
                 continue
-            async with self._write_lock:
+            async with self._writes.turn():
                 await self.connection.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in split_statements(sql):
@@ -309,48 +316,86 @@ class Database:
                     await self.connection.execute("ROLLBACK")
                     raise
                 await self.connection.execute("COMMIT")
-        return int(await self.fetch_value("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+        return int(await self.connection.fetch_value("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
 
 
 class Batcher:
-    """The queue-and-settle of the group commit and the read batch: works submitted while a batch runs go
-    together in the next one (one trip to the database thread), and each caller gets its own outcome."""
+    """The one queue-and-settle of the write path and the read batch.
 
-    def __init__(
-        self,
-        run_batch: Callable[[list[Work]], Awaitable[list[tuple[bool, Any]]]],
-        held: contextlib.AbstractAsyncContextManager[Any] | None = None,
-    ) -> None:
+    Works submitted while a batch runs go together in the next one (one trip to the database thread), and each
+    caller gets its own outcome. A turn (`turn()`, what transaction() takes) is a place in the same queue that
+    has the connection to itself until it ends: batches and turns follow one another in the order they came, and
+    one of them at a time holds the connection.
+    """
+
+    def __init__(self, run_batch: Callable[[list[Work]], Awaitable[list[tuple[bool, Any]]]]) -> None:
         self._run_batch = run_batch  # [(True, result) or (False, exception)], one per work, in order
-        # Held while a batch is taken and run (the write lock): works queued while waiting for it join the batch.
-        self._held = held if held is not None else contextlib.nullcontext()
-        self._queued: list[tuple[Work, asyncio.Future[Any]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        # (work, future) in arrival order; a work of None is a turn waiting for the connection.
+        self._queued: collections.deque[tuple[Work | None, asyncio.Future[Any]]] = collections.deque()
+        self._busy = False  # a batch or a turn holds the connection
+        self._flusher: asyncio.Task[None] | None = None  # kept: the loop holds tasks only weakly
 
-    async def submit(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def submit(self, work: Callable[[SyncConnection], T]) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queued.append((work, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        self._start()
         return await future
 
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """The connection to the caller alone for the body, after what was queued before it."""
+        if not self._busy and not self._queued:
+            self._busy = True  # nobody waits: no trip through the queue
+        else:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._queued.append((None, future))
+            self._start()
+            try:
+                await future
+            except asyncio.CancelledError:
+                if future.done() and not future.cancelled():  # given the turn as it was cancelled: pass it on
+                    self._release()
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        self._busy = False
+        self._start()
+
+    def _start(self) -> None:
+        if not self._busy and self._queued:
+            self._busy = True
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
     async def _flush(self) -> None:
-        batch: list[tuple[Work, asyncio.Future[Any]]] = []
+        """Run queued batches until the queue is empty or a turn is next (which then holds the connection)."""
+        batch: list[tuple[Work | None, asyncio.Future[Any]]] = []
         try:
             while self._queued:
-                async with self._held:
-                    batch, self._queued = self._queued, []
-                    outcomes = await self._run_batch([work for work, _ in batch])
+                if self._queued[0][0] is None:
+                    _, future = self._queued.popleft()
+                    if future.done():  # its caller was cancelled while waiting
+                        continue
+                    future.set_result(None)
+                    return  # the turn releases the connection when it ends
+                while self._queued and self._queued[0][0] is not None:
+                    batch.append(self._queued.popleft())
+                outcomes = await self._run_batch([work for work, _ in batch if work is not None])
                 settle(batch, outcomes)  # a cancelled caller's work was done all the same
                 batch = []
+            self._busy = False
         except BaseException:  # cancelled (shutdown): nobody may wait forever
             for _, future in [*batch, *self._queued]:
                 future.cancel()
-            self._queued = []
+            self._queued.clear()
+            self._busy = False
             raise
 
 
-def _in_group_transaction(raw: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]) -> list[Any]:
+def _in_group_transaction(raw: SyncConnection, works: list[Work]) -> list[Any]:
     """One transaction for all; [(True, result) or (False, exception)] in order."""
     outcomes: list[tuple[bool, Any]] = []
     raw.execute("BEGIN IMMEDIATE")

@@ -10,10 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from fedblog.clock import from_text, to_text
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database, Row
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -118,7 +116,7 @@ class DeliveryStore:
         self.db = db
 
     async def insert_jobs(
-        self, conn: aiosqlite.Connection, activity_id: str, targets: Iterable[tuple[str, str]], now: datetime
+        self, conn: Connection, activity_id: str, targets: Iterable[tuple[str, str]], now: datetime
     ) -> None:
         """One pending job per (inbox, host); a paused host's new jobs wait for the end of its pause."""
         stamp = to_text(now)
@@ -149,21 +147,21 @@ class DeliveryStore:
         taken: dict[str, int] = dict(busy or {})
         chosen: list[Job] = []
         async with self.db.transaction() as conn:
-            async with conn.execute(
+            window = await conn.fetch_all(
                 "SELECT id, activity_id, inbox, host, attempts, created_at FROM deliveries "
                 f"WHERE status = 'pending' AND next_attempt_at <= ? AND {_FREE} "
                 "ORDER BY next_attempt_at, id LIMIT ?",
                 (stamp, stamp, alive, max(limit * 8, 512)),
-            ) as cursor:
-                async for r in cursor:
-                    if taken.get(r[3], 0) >= per_host:
-                        continue
-                    taken[r[3]] = taken.get(r[3], 0) + 1
-                    chosen.append(
-                        Job(id=r[0], activity_id=r[1], inbox=r[2], host=r[3], attempts=r[4], created_at=from_text(r[5]))  # type: ignore[arg-type]
-                    )
-                    if len(chosen) >= limit:
-                        break
+            )
+            for r in window:
+                if taken.get(r[3], 0) >= per_host:
+                    continue
+                taken[r[3]] = taken.get(r[3], 0) + 1
+                chosen.append(
+                    Job(id=r[0], activity_id=r[1], inbox=r[2], host=r[3], attempts=r[4], created_at=from_text(r[5]))  # type: ignore[arg-type]
+                )
+                if len(chosen) >= limit:
+                    break
             if chosen:
                 if worker is not None:
                     await self._beat(conn, worker, now)
@@ -175,11 +173,11 @@ class DeliveryStore:
 
     # Workers
     @staticmethod
-    async def _beat(conn: aiosqlite.Connection, worker: WorkerRecord, now: datetime) -> None:
+    async def _beat(conn: Connection, worker: WorkerRecord, now: datetime) -> None:
         stamp = to_text(now)
         await conn.execute(_UPSERT_WORKER, (worker.id, worker.machine, worker.pid, stamp, stamp))
 
-    async def heartbeat(self, conn: aiosqlite.Connection, worker: WorkerRecord, now: datetime) -> None:
+    async def heartbeat(self, conn: Connection, worker: WorkerRecord, now: datetime) -> None:
         """The worker is alive at `now` (its leases hold)."""
         await self._beat(conn, worker, now)
 
@@ -206,7 +204,7 @@ class DeliveryStore:
             )
             await conn.execute("DELETE FROM delivery_workers WHERE id = ?", (worker_id,))
 
-    async def save_results(self, conn: aiosqlite.Connection, results: Iterable[Result], now: datetime) -> None:
+    async def save_results(self, conn: Connection, results: Iterable[Result], now: datetime) -> None:
         await conn.executemany(_SAVE_RESULT, _result_rows(results, now))
 
     @staticmethod
@@ -225,7 +223,7 @@ class DeliveryStore:
         if worker is not None:
             raw.execute(_UPSERT_WORKER, (worker.id, worker.machine, worker.pid, stamp, stamp))
 
-    async def fail_pending_for_inbox(self, conn: aiosqlite.Connection, inbox: str, error: str) -> None:
+    async def fail_pending_for_inbox(self, conn: Connection, inbox: str, error: str) -> None:
         await conn.execute(
             "UPDATE deliveries SET status = 'failed', locked_until = NULL, locked_by = NULL, last_error = ? "
             "WHERE inbox = ? AND status = 'pending'",
@@ -233,19 +231,16 @@ class DeliveryStore:
         )
 
     # Hosts
-    async def host_succeeded(self, conn: aiosqlite.Connection, hosts: Iterable[str], now: datetime) -> None:
+    async def host_succeeded(self, conn: Connection, hosts: Iterable[str], now: datetime) -> None:
         await conn.executemany(_HOST_SUCCEEDED, [(host, to_text(now)) for host in hosts])
 
-    async def host_health(self, conn: aiosqlite.Connection, host: str) -> HostHealth:
-        async with conn.execute(
-            "SELECT consecutive_failures, last_failure_at FROM hosts WHERE host = ?", (host,)
-        ) as cursor:
-            row = await cursor.fetchone()
+    async def host_health(self, conn: Connection, host: str) -> HostHealth:
+        row = await conn.fetch_one("SELECT consecutive_failures, last_failure_at FROM hosts WHERE host = ?", (host,))
         if row is None:
             return HostHealth(0, None)
         return HostHealth(int(row[0]), from_text(row[1]))
 
-    async def host_failed(self, conn: aiosqlite.Connection, host: str, now: datetime) -> int:
+    async def host_failed(self, conn: Connection, host: str, now: datetime) -> int:
         """Count one more consecutive failure (of an attempt window: `last_failure_at` is when the last counted
         failure happened); return the count."""
         await conn.execute(
@@ -254,11 +249,10 @@ class DeliveryStore:
             "last_failure_at = excluded.last_failure_at",
             (host, to_text(now)),
         )
-        async with conn.execute("SELECT consecutive_failures FROM hosts WHERE host = ?", (host,)) as cursor:
-            row = await cursor.fetchone()
+        row = await conn.fetch_one("SELECT consecutive_failures FROM hosts WHERE host = ?", (host,))
         return int(row[0]) if row else 0
 
-    async def pause_host(self, conn: aiosqlite.Connection, host: str, until: datetime) -> None:
+    async def pause_host(self, conn: Connection, host: str, until: datetime) -> None:
         """No request to this host before `until`: its pending jobs move there too (so claims skip them)."""
         stamp = to_text(until)
         await conn.execute("UPDATE hosts SET paused_until = ? WHERE host = ?", (stamp, host))
@@ -275,7 +269,7 @@ class DeliveryStore:
         """host_is_troubled() with the raw connection, for Database.run (several reads in one trip)."""
         return raw.execute(_TROUBLED, (host,)).fetchone() is not None
 
-    async def resume_host(self, conn: aiosqlite.Connection, host: str, now: datetime) -> None:
+    async def resume_host(self, conn: Connection, host: str, now: datetime) -> None:
         """The host contacted us: it is alive, so its waiting jobs are due now."""
         await conn.execute("UPDATE hosts SET consecutive_failures = 0, paused_until = NULL WHERE host = ?", (host,))
         stamp = to_text(now)
@@ -317,8 +311,8 @@ class DeliveryStore:
             for row in rows
         ]
 
-    async def get_job(self, job_id: int) -> aiosqlite.Row | None:
+    async def get_job(self, job_id: int) -> Row | None:
         return await self.db.fetch_one("SELECT * FROM deliveries WHERE id = ?", (job_id,))
 
-    async def list_for_activity(self, activity_id: str) -> list[aiosqlite.Row]:
+    async def list_for_activity(self, activity_id: str) -> list[Row]:
         return await self.db.fetch_all("SELECT * FROM deliveries WHERE activity_id = ? ORDER BY id", (activity_id,))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import Follower
-from fedblog.store.db import Database, Row
+from fedblog.store.db import Connection, Database, Row
 
 PENDING = "pending"
 ACCEPTED = "accepted"
@@ -32,7 +30,7 @@ class FollowerStore:
 
     async def upsert(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         *,
         actor_id: str,
         inbox: str,
@@ -79,7 +77,7 @@ class FollowerStore:
         )
         return [row[0] for row in rows]
 
-    async def delivery_inboxes(self, conn: aiosqlite.Connection | None = None) -> list[str]:
+    async def delivery_inboxes(self, conn: Connection | None = None) -> list[str]:
         """One inbox per accepted follower, the shared inbox when the server has one; distinct."""
         sql = (
             "SELECT DISTINCT COALESCE(NULLIF(shared_inbox, ''), inbox) FROM followers "
@@ -88,18 +86,17 @@ class FollowerStore:
         if conn is None:
             rows = await self.db.fetch_all(sql)
         else:
-            async with conn.execute(sql) as cursor:
-                rows = list(await cursor.fetchall())
+            rows = await conn.fetch_all(sql)
         return [row[0] for row in rows]
 
-    async def set_status(self, conn: aiosqlite.Connection, actor_id: str, status: str) -> None:
+    async def set_status(self, conn: Connection, actor_id: str, status: str) -> None:
         await conn.execute("UPDATE followers SET status = ? WHERE actor_id = ?", (status, actor_id))
 
-    async def remove(self, conn: aiosqlite.Connection, actor_id: str) -> bool:
+    async def remove(self, conn: Connection, actor_id: str) -> bool:
         cursor = await conn.execute("DELETE FROM followers WHERE actor_id = ?", (actor_id,))
         return cursor.rowcount > 0
 
-    async def remove_by_inbox(self, conn: aiosqlite.Connection, inbox: str) -> int:
+    async def remove_by_inbox(self, conn: Connection, inbox: str) -> int:
         """Followers reached through an inbox that answered 410/404: gone."""
         cursor = await conn.execute("DELETE FROM followers WHERE inbox = ? OR shared_inbox = ?", (inbox, inbox))
         return cursor.rowcount

@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-import aiosqlite
-
 from fedblog.clock import from_text, to_text
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database
 
 COMMENTS = "comments"
 FOLLOWERS = "followers"
@@ -178,7 +176,7 @@ class NotificationStore:
                 )
 
     @staticmethod
-    async def move_marks(conn: aiosqlite.Connection, marks: dict[str, Mark], now: datetime) -> None:
+    async def move_marks(conn: Connection, marks: dict[str, Mark], now: datetime) -> None:
         """Inside the caller's transaction (the subscriber notifier moves its mark with the mails it queues)."""
         for stream, mark in marks.items():
             await conn.execute(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import aiosqlite
-
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database
 
 
 class OldLinkStore:
@@ -18,11 +16,11 @@ class OldLinkStore:
         row = await self.db.fetch_one("SELECT post_id, target FROM old_links WHERE path = ?", (path,))
         return None if row is None else (row[0], row[1])
 
-    async def record_for_post(self, conn: aiosqlite.Connection, post_id: int, paths: Iterable[str]) -> None:
+    async def record_for_post(self, conn: Connection, post_id: int, paths: Iterable[str]) -> None:
         """Remember `paths` as old links of a post; a path already known keeps its first owner."""
         await conn.executemany(
             "INSERT OR IGNORE INTO old_links (path, post_id) VALUES (?, ?)", [(path, post_id) for path in paths]
         )
 
-    async def record_target(self, conn: aiosqlite.Connection, path: str, target: str) -> None:
+    async def record_target(self, conn: Connection, path: str, target: str) -> None:
         await conn.execute("INSERT OR REPLACE INTO old_links (path, target) VALUES (?, ?)", (path, target))

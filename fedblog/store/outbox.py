@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from fedblog.clock import from_text, to_text
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database
 
 
 class OutboxStore:
@@ -16,7 +14,7 @@ class OutboxStore:
 
     async def insert(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         activity_id: str,
         kind: str,
         object_id: str | None,
@@ -59,7 +57,7 @@ class OutboxStore:
         )
         return [row[0] for row in rows]
 
-    async def forget_object(self, conn: aiosqlite.Connection, object_id: str) -> None:
+    async def forget_object(self, conn: Connection, object_id: str) -> None:
         """A deleted object's Create/Update leave the outbox, and their undelivered copies the queue."""
         await conn.execute("DELETE FROM outbox WHERE object_id = ? AND type IN ('Create', 'Update')", (object_id,))
 

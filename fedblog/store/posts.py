@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import BodyFormat, Category, Post, PostKind, PostState
 from fedblog.rendering import html_to_text
-from fedblog.store.db import Database, Row
+from fedblog.store.db import Connection, Database, Row
 from fedblog.store.webmentions import NOT_A_MENTION
 
 POST_COLUMNS = f"""p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
@@ -187,7 +185,7 @@ class PostStore:
     async def slug_exists(self, slug: str) -> bool:
         return await self.db.fetch_value("SELECT 1 FROM posts WHERE slug = ?", (slug,)) is not None
 
-    async def insert_post(self, conn: aiosqlite.Connection, fields: PostFields) -> int:
+    async def insert_post(self, conn: Connection, fields: PostFields) -> int:
         cursor = await conn.execute(INSERT_POST, post_row(fields))
         post_id = int(cursor.lastrowid or 0)
         await self._set_tags(conn, post_id, fields.tags)
@@ -195,7 +193,7 @@ class PostStore:
         return post_id
 
     async def update_post(
-        self, conn: aiosqlite.Connection, post_id: int, fields: PostFields, updated_at: datetime | None
+        self, conn: Connection, post_id: int, fields: PostFields, updated_at: datetime | None
     ) -> None:
         await conn.execute(
             "UPDATE posts SET slug = ?, title = ?, body_markdown = ?, body_html = ?, summary = ?, language = ?, "
@@ -236,7 +234,7 @@ class PostStore:
         value = await self.db.fetch_value("SELECT MIN(published_at) FROM posts WHERE state = 'scheduled'")
         return from_text(value) if value else None
 
-    async def mark_published(self, conn: aiosqlite.Connection, post_id: int, now: datetime) -> bool:
+    async def mark_published(self, conn: Connection, post_id: int, now: datetime) -> bool:
         """A scheduled post goes public; False when it is no longer scheduled (published or edited meanwhile)."""
         cursor = await conn.execute(
             "UPDATE posts SET state = 'published', draft = 0, first_published_at = COALESCE(first_published_at, ?) "
@@ -255,16 +253,16 @@ class PostStore:
                 )
         return len(rows)
 
-    async def delete_post(self, conn: aiosqlite.Connection, post_id: int) -> None:
+    async def delete_post(self, conn: Connection, post_id: int) -> None:
         await conn.execute("DELETE FROM posts WHERE id = ?", (post_id,))
 
-    async def add_tombstone(self, conn: aiosqlite.Connection, object_id: str, former_type: str) -> None:
+    async def add_tombstone(self, conn: Connection, object_id: str, former_type: str) -> None:
         await conn.execute(
             "INSERT OR REPLACE INTO tombstones (object_id, former_type, deleted_at) VALUES (?, ?, ?)",
             (object_id, former_type, to_text(utcnow())),
         )
 
-    async def remove_tombstone(self, conn: aiosqlite.Connection, object_id: str) -> None:
+    async def remove_tombstone(self, conn: Connection, object_id: str) -> None:
         await conn.execute("DELETE FROM tombstones WHERE object_id = ?", (object_id,))
 
     async def get_tombstone(self, object_id: str) -> tuple[str, datetime] | None:
@@ -273,14 +271,14 @@ class PostStore:
         )
         return None if row is None else (row[0], from_text(row[1]))  # type: ignore[return-value]
 
-    async def _set_categories(self, conn: aiosqlite.Connection, post_id: int, category_ids: Sequence[int]) -> None:
+    async def _set_categories(self, conn: Connection, post_id: int, category_ids: Sequence[int]) -> None:
         await conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
         await conn.executemany(
             "INSERT OR IGNORE INTO post_categories (post_id, category_id) VALUES (?, ?)",
             [(post_id, category_id) for category_id in category_ids],
         )
 
-    async def _set_tags(self, conn: aiosqlite.Connection, post_id: int, tags: Sequence[str]) -> None:
+    async def _set_tags(self, conn: Connection, post_id: int, tags: Sequence[str]) -> None:
         await conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
         await conn.executemany(
             "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", [(post_id, tag) for tag in tags]

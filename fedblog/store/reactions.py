@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from fedblog.clock import to_text, utcnow
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database
 
 KINDS = ("like", "announce")
 
@@ -36,7 +34,7 @@ class ReactionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, conn: aiosqlite.Connection, activity_id: str, kind: str, post_id: int, actor_id: str) -> bool:
+    async def add(self, conn: Connection, activity_id: str, kind: str, post_id: int, actor_id: str) -> bool:
         """Record a reaction; False when this activity or the same (kind, post, actor) is already there."""
         cursor = await conn.execute(
             "INSERT OR IGNORE INTO reactions (activity_id, kind, post_id, actor_id, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -50,15 +48,15 @@ class ReactionStore:
         )
         return None if row is None else StoredReaction(row[0], row[1], row[2], row[3])
 
-    async def remove(self, conn: aiosqlite.Connection, activity_id: str) -> None:
+    async def remove(self, conn: Connection, activity_id: str) -> None:
         await conn.execute("DELETE FROM reactions WHERE activity_id = ?", (activity_id,))
 
-    async def remove_matching(self, conn: aiosqlite.Connection, kind: str, post_id: int, actor_id: str) -> None:
+    async def remove_matching(self, conn: Connection, kind: str, post_id: int, actor_id: str) -> None:
         await conn.execute(
             "DELETE FROM reactions WHERE kind = ? AND post_id = ? AND actor_id = ?", (kind, post_id, actor_id)
         )
 
-    async def remove_by_actor(self, conn: aiosqlite.Connection, actor_id: str) -> None:
+    async def remove_by_actor(self, conn: Connection, actor_id: str) -> None:
         await conn.execute("DELETE FROM reactions WHERE actor_id = ?", (actor_id,))
 
     async def list_for_post(self, post_id: int, kind: str, limit: int = 40) -> list[Reaction]:

@@ -1,4 +1,4 @@
-"""Reads of concurrent requests that share one trip to aiosqlite's thread.
+"""Reads of concurrent requests that share one trip to the read connection's thread.
 
 A trip is a thread wake-up each way (the database thread writes to the event loop's self-pipe for every result,
 and on a pinned core each is a context switch): with 32 senders, the inbox's lookups before the signature check
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
+from fedblog.store.connection import translated
 from fedblog.store.db import Batcher, Database, Work
 
 T = TypeVar("T")
@@ -41,5 +42,5 @@ def _run_each(works: list[Work], raw: sqlite3.Connection) -> list[tuple[bool, An
         try:
             outcomes.append((True, work(raw)))
         except Exception as error:
-            outcomes.append((False, error))
+            outcomes.append((False, translated(error)))
     return outcomes

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 
-import aiosqlite
-
 from fedblog.clock import to_text, utcnow
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database
 
 
 class RemoteObjectStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add_tombstone(self, conn: aiosqlite.Connection, object_id: str, actor_id: str) -> None:
+    async def add_tombstone(self, conn: Connection, object_id: str, actor_id: str) -> None:
         await conn.execute(
             "INSERT OR IGNORE INTO remote_tombstones (object_id, actor_id, deleted_at) VALUES (?, ?, ?)",
             (object_id, actor_id, to_text(utcnow())),
@@ -33,7 +31,7 @@ class RemoteObjectStore:
         """is_tombstoned() with the raw connection, for Database.run (several reads in one trip)."""
         return raw.execute("SELECT 1 FROM remote_tombstones WHERE object_id = ?", (object_id,)).fetchone() is not None
 
-    async def add_undone(self, conn: aiosqlite.Connection, activity_id: str, actor_id: str) -> None:
+    async def add_undone(self, conn: Connection, activity_id: str, actor_id: str) -> None:
         await conn.execute(
             "INSERT OR IGNORE INTO undone_activities (activity_id, actor_id, undone_at) VALUES (?, ?, ?)",
             (activity_id, actor_id, to_text(utcnow())),

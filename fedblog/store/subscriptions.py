@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from fedblog.clock import from_text, to_text
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database, Row
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class Publication:
     stamp: str  # as store/notifications.py stamps the stream's rows
 
 
-def _subscriber(row: aiosqlite.Row) -> Subscriber:
+def _subscriber(row: Row) -> Subscriber:
     return Subscriber(row["id"], row["email"], from_text(row["confirmed_at"]), from_text(row["confirmation_sent_at"]))
 
 
@@ -61,7 +59,7 @@ _SUBSCRIPTION_SELECT = (
 )
 
 
-def _subscription(row: aiosqlite.Row) -> Subscription:
+def _subscription(row: Row) -> Subscription:
     return Subscription(
         row["id"],
         row["subscriber_id"],
@@ -80,14 +78,13 @@ class SubscriptionStore:
 
     # Subscribing (inside the comment's own transaction)
     async def subscribe(
-        self, conn: aiosqlite.Connection, email: str, kind: str, post_id: int, comment_id: int | None, now: datetime
+        self, conn: Connection, email: str, kind: str, post_id: int, comment_id: int | None, now: datetime
     ) -> Subscriber:
         await conn.execute(
             "INSERT INTO subscribers (email, created_at) VALUES (?, ?) ON CONFLICT (email) DO NOTHING",
             (email, to_text(now)),
         )
-        async with conn.execute("SELECT * FROM subscribers WHERE email = ?", (email,)) as cursor:
-            subscriber = _subscriber(await cursor.fetchone())  # type: ignore[arg-type]
+        subscriber = _subscriber(await conn.fetch_one("SELECT * FROM subscribers WHERE email = ?", (email,)))  # type: ignore[arg-type]
         await conn.execute(
             "INSERT OR IGNORE INTO subscriptions (subscriber_id, kind, post_id, comment_id, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -95,7 +92,7 @@ class SubscriptionStore:
         )
         return subscriber
 
-    async def queue_confirmation(self, conn: aiosqlite.Connection, subscriber_id: int, now: datetime) -> None:
+    async def queue_confirmation(self, conn: Connection, subscriber_id: int, now: datetime) -> None:
         await conn.execute(
             "UPDATE subscribers SET confirmation_sent_at = ? WHERE id = ?", (to_text(now), subscriber_id)
         )
@@ -169,7 +166,7 @@ class SubscriptionStore:
         return [Publication(row["id"], row["comment_id"], row["stamp"]) for row in rows]
 
     async def queue_announcements(
-        self, conn: aiosqlite.Connection, mails: list[tuple[int, int, str, int]], now: datetime
+        self, conn: Connection, mails: list[tuple[int, int, str, int]], now: datetime
     ) -> None:
         """(subscriber, subscription, kind, comment) rows; a comment already queued for a subscription is skipped
         (approved, removed and approved again)."""
@@ -179,7 +176,7 @@ class SubscriptionStore:
             [(*mail, to_text(now), to_text(now)) for mail in mails],
         )
 
-    async def forget_publications_before(self, conn: aiosqlite.Connection, publication_id: int) -> None:
+    async def forget_publications_before(self, conn: Connection, publication_id: int) -> None:
         """Announced rows below the mark are not needed again (the marked row stays: its stamp is checked)."""
         await conn.execute("DELETE FROM comment_publications WHERE id < ?", (publication_id,))
 

@@ -1,33 +1,131 @@
-"""Where a reply goes: the post or comment an inReplyTo names, found with the fewest columns.
+"""Where a reply goes: the post or comment an inReplyTo names, found with the fewest columns; and the inbox's
+usual held reply stored in one trip.
 
-Plain sqlite3 functions on the raw connection, for Database.run / run_transaction: the inbox resolves a reply's
+The `_sync` functions run on the database thread (Database.run / run_transaction): the inbox resolves a reply's
 place in the trip that stores it.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+
+from fedblog.models import Comment
+from fedblog.store.blocks import BlockStore
+from fedblog.store.comments import CommentStore, NewComment, RemoteAuthor, add_comment_sync
+from fedblog.store.db import Database, SyncConnection
+from fedblog.store.inbox import PROCESSED, InboxRecord, InboxStore
+from fedblog.store.remote_objects import RemoteObjectStore
 
 
-def post_id_by_slug_sync(raw: sqlite3.Connection, slug: str) -> int | None:
+@dataclass(frozen=True)
+class NoteFacts:
+    """What the store knows of a remote Note before storing it."""
+
+    existing: Comment | None  # the comment already made of it
+    gone: bool  # deleted before it came, or its author blocked
+    trusted: bool  # its author has an approved comment here
+
+
+# (author trusted, the post's (comments open by the author's choice, published_at) or None) -> stored held here
+HoldsReply = Callable[[bool, "tuple[bool, str] | None"], bool]
+
+
+# (post id, parent comment id or None for the top of the post's thread)
+Place = tuple[int, "int | None"]
+
+
+def place_of_sync(raw: SyncConnection, kind: str, key: str) -> Place | None:
+    """The place a reference names if it is stored here: kind "post" (key: a published post's slug), "comment"
+    (key: one of our comment ids) or "remote" (key: the remote object a comment was made of)."""
+    if kind == "post":
+        post_id = post_id_by_slug_sync(raw, key)
+        return None if post_id is None else (post_id, None)
+    return comment_place_sync(raw, int(key)) if kind == "comment" else remote_comment_place_sync(raw, key)
+
+
+async def place_of(db: Database, kind: str, key: str) -> Place | None:
+    return await db.run(partial(_place_of_sync, kind, key))
+
+
+def _place_of_sync(kind: str, key: str, raw: SyncConnection) -> Place | None:
+    return place_of_sync(raw, kind, key)
+
+
+async def note_facts(db: Database, note_id: str, author_id: str) -> NoteFacts:
+    """Three lookups in one trip to the database thread."""
+    return await db.run(partial(_note_facts_sync, note_id, author_id))
+
+
+def _note_facts_sync(note_id: str, author_id: str, raw: SyncConnection) -> NoteFacts:
+    return NoteFacts(
+        existing=CommentStore.get_comment_by_remote_id_sync(raw, note_id),
+        gone=RemoteObjectStore.is_tombstoned_sync(raw, note_id) or BlockStore.is_blocked_sync(raw, author_id),
+        trusted=CommentStore.actor_is_trusted_sync(raw, author_id),
+    )
+
+
+async def store_held_reply(
+    db: Database,
+    ref: tuple[str, str],
+    pending: NewComment,
+    author: RemoteAuthor,
+    record: InboxRecord,
+    holds: HoldsReply,
+) -> bool:
+    """The usual reply (to a post or comment stored here, held for moderation) in ONE trip inside the group
+    commit: the duplicate and tombstone checks, its place, the author's trust, the comment with its author, and the
+    inbox record (settled). `ref` is what it answers, (kind, key) as for place_of; `holds` is the moderation
+    decision (pure, run on the database thread). False, with nothing written, when it must go the long way: an
+    ancestor to fetch, or a reply `holds` approves. Raises Conflict when the same Note was stored meanwhile."""
+    return await db.run_transaction(partial(_store_held_reply_sync, ref, pending, author, record, holds))
+
+
+def _store_held_reply_sync(
+    ref: tuple[str, str],
+    pending: NewComment,
+    author: RemoteAuthor,
+    record: InboxRecord,
+    holds: HoldsReply,
+    raw: SyncConnection,
+) -> bool:
+    remote_id = pending.remote_id or ""
+    known = remote_comment_place_sync(raw, remote_id) is not None
+    if not known and not RemoteObjectStore.is_tombstoned_sync(raw, remote_id):
+        kind, key = ref
+        place = place_of_sync(raw, kind, key)
+        if place is None and kind == "remote":
+            return False  # an unknown ancestor, to fetch
+        if place is not None:
+            post_id, parent_id = place
+            trusted = CommentStore.actor_is_trusted_sync(raw, author.actor_id)
+            if not holds(trusted, post_comments_state_sync(raw, post_id)):
+                return False
+            add_comment_sync(raw, replace(pending, post_id=post_id, parent_id=parent_id), author)
+    InboxStore.settle_sync(raw, record, PROCESSED)
+    return True
+
+
+def post_id_by_slug_sync(raw: SyncConnection, slug: str) -> int | None:
     """A published (not draft) post's id."""
     row = raw.execute("SELECT id FROM posts WHERE slug = ? AND draft = 0", (slug,)).fetchone()
     return None if row is None else int(row[0])
 
 
-def post_comments_state_sync(raw: sqlite3.Connection, post_id: int) -> tuple[bool, str] | None:
+def post_comments_state_sync(raw: SyncConnection, post_id: int) -> tuple[bool, str] | None:
     """(comments open by the author's choice, published_at as stored) of a post."""
     row = raw.execute("SELECT comments_open, published_at FROM posts WHERE id = ?", (post_id,)).fetchone()
     return None if row is None else (bool(row[0]), str(row[1]))
 
 
-def comment_place_sync(raw: sqlite3.Connection, comment_id: int) -> tuple[int, int] | None:
+def comment_place_sync(raw: SyncConnection, comment_id: int) -> tuple[int, int] | None:
     """(post id, comment id) of a comment of any status."""
     row = raw.execute("SELECT post_id, id FROM comments WHERE id = ?", (comment_id,)).fetchone()
     return None if row is None else (int(row[0]), int(row[1]))
 
 
-def remote_comment_place_sync(raw: sqlite3.Connection, remote_id: str) -> tuple[int, int] | None:
+def remote_comment_place_sync(raw: SyncConnection, remote_id: str) -> tuple[int, int] | None:
     """(post id, comment id) of the comment made of a remote object."""
     row = raw.execute("SELECT post_id, id FROM comments WHERE remote_id = ?", (remote_id,)).fetchone()
     return None if row is None else (int(row[0]), int(row[1]))

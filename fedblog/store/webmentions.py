@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import aiosqlite
-
 from fedblog.clock import from_text, to_text
-from fedblog.store.db import Database
+from fedblog.store.db import Connection, Database
 
 # A comment that a like, repost, bookmark or plain mention became: listed under "Mentions", not in the thread nor
 # in the comment count. For queries over `comments c`.
@@ -99,7 +97,7 @@ class WebmentionStore:
 
     async def queue_received(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         source: str,
         target: str,
         post_id: int,
@@ -144,8 +142,7 @@ class WebmentionStore:
         if not await self.db.fetch_value(_RECEIVED_DUE, (stamp, stamp, 1)):
             return []  # idle: no write transaction
         async with self.db.transaction() as conn:
-            async with conn.execute(_RECEIVED_DUE, (stamp, stamp, limit)) as cursor:
-                jobs = [ReceivedJob(*row) for row in await cursor.fetchall()]
+            jobs = [ReceivedJob(*row) for row in await conn.fetch_all(_RECEIVED_DUE, (stamp, stamp, limit))]
             await conn.executemany(
                 "UPDATE webmentions_received SET locked_until = ? WHERE id = ?",
                 [(to_text(lock_until), job.id) for job in jobs],
@@ -153,7 +150,7 @@ class WebmentionStore:
         return jobs
 
     async def save_received(
-        self, conn: aiosqlite.Connection, job_id: int, outcome: ReceivedOutcome, now: datetime
+        self, conn: Connection, job_id: int, outcome: ReceivedOutcome, now: datetime
     ) -> None:
         await conn.execute(
             "UPDATE webmentions_received SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
@@ -183,14 +180,14 @@ class WebmentionStore:
         return value is not None
 
     async def update_author(
-        self, conn: aiosqlite.Connection, author_id: int, name: str, url: str | None, photo: str | None
+        self, conn: Connection, author_id: int, name: str, url: str | None, photo: str | None
     ) -> None:
         await conn.execute(
             "UPDATE comment_authors SET name = ?, avatar_url = ?, profile_url = ? WHERE id = ? AND actor_id IS NULL",
             (name, photo, url, author_id),
         )
 
-    async def forget_author(self, conn: aiosqlite.Connection, author_id: int) -> None:
+    async def forget_author(self, conn: Connection, author_id: int) -> None:
         """Drop a webmention author's row once no comment is theirs (a removed mention leaves no trace)."""
         await conn.execute(
             "DELETE FROM comment_authors WHERE id = ? AND kind = 'remote' AND actor_id IS NULL "
@@ -198,7 +195,7 @@ class WebmentionStore:
             (author_id, author_id),
         )
 
-    async def insert_ping_author(self, conn: aiosqlite.Connection, title: str, source: str, now: datetime) -> int:
+    async def insert_ping_author(self, conn: Connection, title: str, source: str, now: datetime) -> int:
         """A pingback's or trackback's author, as WordPress keeps one: the source's title as the name, its URL as the
         website (a visitor without e-mail)."""
         cursor = await conn.execute(
@@ -207,13 +204,13 @@ class WebmentionStore:
         )
         return int(cursor.lastrowid or 0)
 
-    async def update_ping_author(self, conn: aiosqlite.Connection, author_id: int, title: str) -> None:
+    async def update_ping_author(self, conn: Connection, author_id: int, title: str) -> None:
         await conn.execute(
             "UPDATE comment_authors SET name = ? WHERE id = ? AND kind = 'visitor' AND email IS NULL",
             (title, author_id),
         )
 
-    async def forget_ping_author(self, conn: aiosqlite.Connection, author_id: int) -> None:
+    async def forget_ping_author(self, conn: Connection, author_id: int) -> None:
         """Drop a ping's author row once no comment is theirs (a removed ping leaves no trace)."""
         await conn.execute(
             "DELETE FROM comment_authors WHERE id = ? AND kind = 'visitor' AND email IS NULL "
@@ -244,7 +241,7 @@ class WebmentionStore:
 
     # -- sent ----------------------------------------------------------------------------------------------------
 
-    async def queue_sent(self, conn: aiosqlite.Connection, source: str, targets: list[str], now: datetime) -> None:
+    async def queue_sent(self, conn: Connection, source: str, targets: list[str], now: datetime) -> None:
         """One pending job per target; a target already known is sent again (the post changed)."""
         stamp = to_text(now)
         await conn.executemany(
@@ -254,17 +251,16 @@ class WebmentionStore:
             [(source, target, stamp, stamp, stamp) for target in targets],
         )
 
-    async def sent_targets(self, conn: aiosqlite.Connection, source: str) -> list[str]:
-        async with conn.execute("SELECT target FROM webmentions_sent WHERE source = ? ORDER BY id", (source,)) as cur:
-            return [row[0] for row in await cur.fetchall()]
+    async def sent_targets(self, conn: Connection, source: str) -> list[str]:
+        rows = await conn.fetch_all("SELECT target FROM webmentions_sent WHERE source = ? ORDER BY id", (source,))
+        return [row[0] for row in rows]
 
     async def claim_sent(self, now: datetime, lock_until: datetime, limit: int) -> list[SentJob]:
         stamp = to_text(now)
         if not await self.db.fetch_value(_SENT_DUE, (stamp, stamp, 1)):
             return []
         async with self.db.transaction() as conn:
-            async with conn.execute(_SENT_DUE, (stamp, stamp, limit)) as cursor:
-                jobs = [SentJob(*row) for row in await cursor.fetchall()]
+            jobs = [SentJob(*row) for row in await conn.fetch_all(_SENT_DUE, (stamp, stamp, limit))]
             await conn.executemany(
                 "UPDATE webmentions_sent SET locked_until = ? WHERE id = ?",
                 [(to_text(lock_until), job.id) for job in jobs],

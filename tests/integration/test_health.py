@@ -51,8 +51,8 @@ async def test_readyz__a_schema_behind_the_code_is_not_ready(site: LiveSite) -> 
 
 
 async def test_readyz__an_unreachable_database_answers_503_without_detail(site: LiveSite) -> None:
-    # The database file's connection closed under the server (what a lost volume looks like to the process)
-    await site.ctx.db.connection.close()
+    # The database's connections closed under the server (what a lost volume looks like to the process)
+    await site.ctx.db.close()
     status, _, body = await get(f"{site.url}/readyz")
     assert status == 503
     assert body == {"status": "unavailable", "checks": {"database": "unreachable"}}

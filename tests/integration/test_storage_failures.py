@@ -38,11 +38,12 @@ async def remote(roomy_site: LiveSite) -> AsyncIterator[FakeRemote]:
 
 
 async def vacuum(site: LiveSite) -> None:
-    """VACUUM refuses to run while a transaction is open on the connection, and the site's background loops (the
-    scheduler, the notifiers) may hold one for a moment: wait for it to close (bounded)."""
+    """VACUUM (on the write connection: the read one refuses writes) refuses to run while a transaction is open on
+    it, and the site's background loops (the scheduler, the notifiers) may hold one for a moment: wait for it to
+    close (bounded)."""
     for _ in range(250):
         try:
-            await site.ctx.db.fetch_all("VACUUM")
+            await site.ctx.db.connection.fetch_all("VACUUM")
             return
         except Exception as error:
             if "within a transaction" not in str(error):
@@ -54,8 +55,8 @@ async def vacuum(site: LiveSite) -> None:
 async def fill_the_disk(site: LiveSite) -> None:
     """SQLite's own limit on the file's pages: the next page it needs fails with SQLITE_FULL, as on a full disk."""
     await vacuum(site)  # no free pages left to reuse
-    pages = await site.ctx.db.fetch_value("PRAGMA page_count")
-    await site.ctx.db.fetch_value(f"PRAGMA max_page_count = {int(pages)}")
+    pages = await site.ctx.db.connection.fetch_value("PRAGMA page_count")
+    await site.ctx.db.connection.fetch_value(f"PRAGMA max_page_count = {int(pages)}")  # the writer's own limit
 
 
 async def readyz(site: LiveSite) -> tuple[int, dict[str, Any]]:
@@ -98,7 +99,7 @@ async def test_disk_full__503s_that_keep_the_text_readyz_and_one_log_line(
     assert any("disk is full" in record.getMessage() for record in caplog.records)
 
     # When space is back: Then the same comment goes through and /readyz is green again
-    await site.ctx.db.fetch_value(f"PRAGMA max_page_count = {SQLITE_MAX_PAGES}")
+    await site.ctx.db.connection.fetch_value(f"PRAGMA max_page_count = {SQLITE_MAX_PAGES}")
     async with new_session() as session:
         page = await submit_comment(
             site, "post", session, name="Ana", email="ana@example.org", message=LONG_MESSAGE

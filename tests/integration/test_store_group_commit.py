@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fedblog.store.db import Database
+from fedblog.store.db import Conflict, Database
 
 
 @pytest.fixture
@@ -47,14 +47,14 @@ async def test_run_transaction__a_failing_write_is_undone_alone(db: Database) ->
     outcomes = await asyncio.gather(
         db.run_transaction(insert("first")),
         db.run_transaction(insert_then_fail),
-        db.run_transaction(insert("first")),  # a duplicate: IntegrityError
+        db.run_transaction(insert("first")),  # a duplicate: the store's Conflict
         db.run_transaction(insert("last")),
         return_exceptions=True,
     )
 
-    assert isinstance(outcomes[1], ValueError) and isinstance(outcomes[2], sqlite3.IntegrityError)
+    assert isinstance(outcomes[1], ValueError) and isinstance(outcomes[2], Conflict)
     assert await stored(db) == ["first", "last"]
-    with pytest.raises(sqlite3.IntegrityError):  # alone, too
+    with pytest.raises(Conflict):  # alone, too
         await db.run_transaction(insert("last"))
     assert await stored(db) == ["first", "last"]
     assert not db.connection.in_transaction

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fedblog.store.db import Database
+from fedblog.store.db import Database, DatabaseError
 from fedblog.store.read_batch import ReadBatch
 
 
@@ -61,7 +61,7 @@ async def test_read_batch__a_failing_read_fails_alone(db: Database) -> None:
     )
 
     assert outcomes[0] == "note 1" and outcomes[2] == "note 2"
-    assert isinstance(outcomes[1], sqlite3.OperationalError)
+    assert isinstance(outcomes[1], DatabaseError)
     assert await batch.run(text_of(3)) == "note 3"  # the batch still works afterwards
 
 

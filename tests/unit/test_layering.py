@@ -94,6 +94,21 @@ def test_layering__protocol_code_does_no_io() -> None:
     assert offenders == []
 
 
+# Database drivers: only the store knows them; everything above names the store's own types and exceptions.
+DRIVER_MODULES = ("sqlite3", "aiosqlite", "asyncpg", "psycopg", "psycopg2")
+
+
+def test_layering__no_database_driver_outside_the_store() -> None:
+    offenders = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE).parts[0] != "store"
+        for name in imported_modules(path)
+        if name.split(".")[0] in DRIVER_MODULES
+    ]
+    assert offenders == []
+
+
 def test_layering__only_the_entry_points_use_the_wiring_module() -> None:
     offenders = [
         str(path.relative_to(PACKAGE))

@@ -1,0 +1,188 @@
+"""The store's own connection: one sqlite3 connection owned by one thread, every call one trip to it.
+
+Repositories' write methods take this `Connection` (what `Database.transaction()` yields) and never see the driver.
+sqlite3 blocks, so each connection lives on a thread of its own and the event loop hands it work through a queue;
+the result comes back through `call_soon_threadsafe`. Public sqlite3 only: no third-party driver, no private API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+Row = sqlite3.Row
+# A piece of work run on the connection's thread with the raw sqlite3 connection: plain calls, no awaits, no I/O.
+SyncConnection = sqlite3.Connection
+Work = Callable[[sqlite3.Connection], Any]
+T = TypeVar("T")
+
+
+class DatabaseError(Exception):
+    """A statement the database refused (any driver). str() says why; `sqlite_errorcode` keeps SQLite's code."""
+
+    sqlite_errorcode: int | None = None
+
+
+class Conflict(DatabaseError):
+    """A row that would break a unique or foreign key rule (the driver's integrity error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Executed:
+    """What a statement changed: the last inserted row id, and how many rows."""
+
+    lastrowid: int | None
+    rowcount: int
+
+
+def translated(error: BaseException) -> BaseException:
+    """The store's exception for a driver's error (an integrity error is a `Conflict`); any other stays."""
+    if not isinstance(error, sqlite3.Error):
+        return error
+    ours = Conflict(str(error)) if isinstance(error, sqlite3.IntegrityError) else DatabaseError(str(error))
+    ours.sqlite_errorcode = getattr(error, "sqlite_errorcode", None)
+    ours.__cause__ = error
+    return ours
+
+
+class Connection:
+    """A sqlite3 connection on its own thread. Works run there one at a time, in the order they were asked."""
+
+    def __init__(self, raw: sqlite3.Connection, thread: threading.Thread, inbox: queue.SimpleQueue[Any]) -> None:
+        self._raw = raw
+        self._thread = thread
+        self._inbox = inbox
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: str, pragmas: Sequence[str], name: str) -> Connection:
+        """Connect on a new thread (so the thread owns the connection) and run `pragmas` there."""
+        inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        opened: asyncio.Future[sqlite3.Connection] = asyncio.get_running_loop().create_future()
+        thread = threading.Thread(
+            target=_serve, args=(path, pragmas, inbox, asyncio.get_running_loop(), opened), name=name, daemon=True
+        )
+        thread.start()
+        raw = await opened
+        return cls(raw, thread, inbox)
+
+    @property
+    def total_changes(self) -> int:
+        return self._raw.total_changes
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._raw.in_transaction
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(raw connection)` on the connection's thread; its exception is raised here."""
+        if self._closed:
+            raise DatabaseError("the database connection is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._inbox.put((work, future, loop))
+        return await future
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> Executed:
+        return await self.run(partial(_execute, sql, tuple(params)))
+
+    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> Executed:
+        return await self.run(partial(_executemany, sql, [tuple(row) for row in rows]))
+
+    # One trip per query: the statement, its rows and closing the cursor happen together on the thread.
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return await self.run(partial(_fetch_all, sql, tuple(params)))
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    async def set_trace_callback(self, callback: Callable[[str], None] | None) -> None:
+        """Every statement's text to `callback`, called on the connection's thread (benchmarks count statements)."""
+        await self.run(lambda raw: raw.set_trace_callback(callback))
+
+    async def close(self) -> None:
+        """Close the connection and end its thread; works already queued run first."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._inbox.put((None, done, loop))
+        await done
+        await asyncio.to_thread(self._thread.join)
+
+
+def _execute(sql: str, params: tuple[Any, ...], raw: sqlite3.Connection) -> Executed:
+    cursor = raw.execute(sql, params)
+    try:
+        return Executed(cursor.lastrowid, cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _executemany(sql: str, rows: list[tuple[Any, ...]], raw: sqlite3.Connection) -> Executed:
+    cursor = raw.executemany(sql, rows)
+    try:
+        return Executed(cursor.lastrowid, cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _fetch_all(sql: str, params: tuple[Any, ...], raw: sqlite3.Connection) -> list[Row]:
+    cursor = raw.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _serve(
+    path: str,
+    pragmas: Sequence[str],
+    inbox: queue.SimpleQueue[Any],
+    loop: asyncio.AbstractEventLoop,
+    opened: asyncio.Future[sqlite3.Connection],
+) -> None:
+    """The connection's thread: connect, then run each work as it comes until asked to close."""
+    try:
+        # check_same_thread off: only total_changes and in_transaction are read from the event loop's thread.
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        raw.row_factory = sqlite3.Row
+        for pragma in pragmas:
+            raw.execute(pragma)
+    except BaseException as error:
+        loop.call_soon_threadsafe(_settle, opened, False, error)
+        return
+    loop.call_soon_threadsafe(_settle, opened, True, raw)
+    while True:
+        work, future, caller_loop = inbox.get()
+        if work is None:
+            raw.close()
+            caller_loop.call_soon_threadsafe(_settle, future, True, None)
+            return
+        try:
+            result = work(raw)
+        except BaseException as error:
+            caller_loop.call_soon_threadsafe(_settle, future, False, translated(error))
+        else:
+            caller_loop.call_soon_threadsafe(_settle, future, True, result)
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():  # the caller was cancelled; the work was done all the same
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
