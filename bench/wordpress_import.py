@@ -26,8 +26,27 @@ TARGET_SECONDS = 60.0
 TARGET_MB = 300.0
 FEDBLOG = str(Path(sys.executable).parent / "fedblog")
 WORDS = (
-    "communauté", "animer", "réseau", "billet", "modération", "lecteurs", "échange", "fédivers", "blog", "article",
-    "commentaire", "partage", "question", "réponse", "idée", "projet", "écriture", "🙂", "שלום", "e\u0301", "web",
+    "communauté",
+    "animer",
+    "réseau",
+    "billet",
+    "modération",
+    "lecteurs",
+    "échange",
+    "fédivers",
+    "blog",
+    "article",
+    "commentaire",
+    "partage",
+    "question",
+    "réponse",
+    "idée",
+    "projet",
+    "écriture",
+    "🙂",
+    "שלום",
+    "e\u0301",
+    "web",
 )
 
 

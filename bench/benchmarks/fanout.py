@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 import time
+from pathlib import Path
+from statistics import median
 
 from bench import site as bench_site
 from bench.benchmarks.common import Env, free_port, summary, write_json
 from bench.hosts import host_address
-from bench.machine import LOAD_CPU, SERVER_CPU
+from bench.machine import LOAD_CPU, SERVER_CPU, pinned
 from bench.procs import Child
 from bench.results import BenchResult, Check, Row, at_least, info
 from fedblog.protocol.keys import load_private_key, public_key_pem
@@ -24,6 +27,10 @@ NAME = "Fan-out"
 HOSTS_PER_SINK = 2_500  # each sink process holds ≤ 2,500 listening sockets plus their connections
 DELIVERY_TIMEOUT = 300.0
 FLAT_SPREAD = 1.5  # "cost per host flat": the largest per-host cost at most 1.5× the smallest
+# A post published from the command line: timed from the command returning (as its author sees it).
+CLI_TARGET = 0.8
+CLI_FIRST_MS = 50.0
+FEDBLOG = str(Path(sys.executable).with_name("fedblog"))
 
 
 async def start_sinks(env: Env, hosts: int, port: int) -> list[Child]:
@@ -58,6 +65,7 @@ async def wait_for_deliveries(sinks: list[Child], expected: int, started: float)
     await asyncio.sleep(0.2)  # let duplicates, if any, arrive and be counted
     reports = [await sink.call("report") for sink in sinks]
     last = max((r["last_at"] for r in reports if r["last_at"]), default=None)
+    first = min((r["first_at"] for r in reports if r["first_at"]), default=None)
     reasons: dict[str, int] = {}
     for r in reports:
         for reason, count in r["reasons"].items():
@@ -68,6 +76,7 @@ async def wait_for_deliveries(sinks: list[Child], expected: int, started: float)
         "rejected": sum(int(r["rejected"]) for r in reports),
         "reasons": reasons,
         "seconds": (last - started) if last else None,
+        "first_seconds": (first - started) if first else None,
     }
 
 
@@ -108,6 +117,7 @@ async def run(env: Env) -> BenchResult:
                 )  # fmt: skip
                 tally = await wait_for_deliveries(sinks, len(inboxes), published["started"])
                 tally["cpu_seconds"] = (await env.server.call("cpu"))["cpu_seconds"] - cpu_before
+                tally["committed_to_first"] = first_after(tally, published["committed"] - published["started"])
                 runs["fedblog"].append(tally)
                 body = await sample_body(sinks)
                 await reset(sinks)
@@ -129,6 +139,8 @@ async def run(env: Env) -> BenchResult:
                     result.checks.append(
                         Check(f"{who}, {hosts} hosts, run {n + 1}: rejected signatures", 0, int(tally["rejected"]))
                     )  # type: ignore[call-overload]
+            headline = hosts == sizes.fanout_headline_hosts
+            cli = await cli_runs(env, sinks, hosts, len(inboxes), result) if headline else []
             result.details[f"runs_{hosts}"] = runs
             seconds = {
                 who: summary(who, [float(t["seconds"] or math.inf) for t in done], False) for who, done in runs.items()
@@ -143,6 +155,21 @@ async def run(env: Env) -> BenchResult:
             else:
                 result.rows.append(info(f"{label}: deliveries/s", rate["fedblog"], "deliveries/s", rate["ceiling"]))
             result.rows.append(info(f"{label}: time to last delivery", seconds["fedblog"], "s", seconds["ceiling"]))
+            first_ms = median([float(t["committed_to_first"]) for t in runs["fedblog"]]) * 1000
+            result.rows.append(info(f"{label}: publish committed → first delivery", first_ms, "ms"))
+            if cli:
+                result.details[f"runs_{hosts}_from_the_cli"] = cli
+                # Deliveries may all be done before the command has exited (it pokes the worker, then closes).
+                cli_seconds = max(0.001, median([float(t["seconds"] or math.inf) for t in cli]))
+                result.rows.append(at_least(
+                    f"{label}, `fedblog post publish` returned → last delivery: deliveries/s",
+                    len(inboxes) / cli_seconds, rate["ceiling"], "deliveries/s", CLI_TARGET,
+                ))  # fmt: skip
+                cli_first_ms = median([float(t["returned_to_first"]) for t in cli]) * 1000
+                result.rows.append(Row(
+                    f"{label}, `fedblog post publish` returned → first delivery", cli_first_ms, "ms", None, None,
+                    f"≤ {CLI_FIRST_MS:g} ms", cli_first_ms <= CLI_FIRST_MS,
+                ))  # fmt: skip
             cpu = {
                 who: summary(who, [float(t["cpu_seconds"]) for t in done], False) * 1000 / len(inboxes)
                 for who, done in runs.items()
@@ -155,6 +182,37 @@ async def run(env: Env) -> BenchResult:
         for sink in sinks:
             await env.group.stop(sink)
     return result
+
+
+def first_after(tally: dict[str, object], offset: float) -> float:
+    """Seconds from `offset` (after the tally's start) to the first verified delivery; 0 if it came before."""
+    first = tally.get("first_seconds")
+    return max(0.0, float(first) - offset) if isinstance(first, int | float) else math.inf
+
+
+async def cli_runs(env: Env, sinks: list[Child], hosts: int, expected: int, result: BenchResult) -> list[dict]:
+    """`fedblog post publish FILE` run as its author runs it, beside the running server; timed from its return."""
+    runs: list[dict[str, object]] = []
+    for repeat in range(env.sizes.repeats):
+        await reset(sinks)
+        slug = f"fanout-cli-{hosts}-{repeat}"
+        source = env.workdir / "fanout" / f"{slug}.md"
+        front_matter = f"---\ntitle: From the command line ({repeat})\nslug: {slug}\n---\n"
+        source.write_text(front_matter + bench_site.POST_MARKDOWN + "\n", encoding="utf-8")
+        process = await asyncio.create_subprocess_exec(
+            *pinned([FEDBLOG, "--config", str(env.site.config), "post", "publish", str(source)], LOAD_CPU),
+            env=env.site.environ(), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(process.communicate(), DELIVERY_TIMEOUT)
+        returned = time.monotonic()
+        if process.returncode != 0:
+            raise RuntimeError(f"fedblog post publish failed: {err.decode(errors='replace')[-500:]}")
+        tally = await wait_for_deliveries(sinks, expected, returned)
+        tally["returned_to_first"] = first_after(tally, 0.0)
+        runs.append(tally)
+        result.checks.append(Check(f"fedblog from the CLI, {hosts} hosts, run {repeat + 1}: verified deliveries",
+                                   expected, int(tally["verified"])))  # type: ignore[call-overload]  # fmt: skip
+    return runs
 
 
 def flatness(per_host: dict[str, dict[int, float]]) -> Row:

@@ -14,11 +14,18 @@ from bench import site as bench_site
 from bench.actors import actor_address, make_actors, save_actors
 from bench.benchmarks.common import Env, free_port, summary
 from bench.machine import LOAD_CPU, SERVER_CPU
-from bench.results import BenchResult, Check, at_least, info
+from bench.procs import Child
+from bench.results import BenchResult, Check, Row, at_least, info
 from fedblog.context import Context
 
 NAME = "Inbox"
 STORE_TIMEOUT = 300.0
+# Replies published as they arrive (moderation open): what a popular post's regulars get. Against the same ceiling.
+PUBLISHED_TARGET = 0.7
+PUBLISHED_POST = "inbox-published"
+# "The cost per reply flat": the last thousand replies take at most this much longer than the first thousand.
+FLAT_CHUNK = 1_000
+FLAT_SPREAD = 1.25
 
 
 def probe_count(total: int) -> int:
@@ -114,7 +121,65 @@ async def run(env: Env) -> BenchResult:
         result.rows.append(info(f"SQL statements {per_reply}", sum(statements.values()) / probe, "statements", 3))
         result.rows.append(info(f"commits {per_reply}", statements.get("COMMIT", 0) / probe, "commits", 1))
         result.rows.append(info("server CPU per reply", cpu_ms, "ms"))
+        await published_replies(env, load, result, ceiling_rate, first=total + probe)
     finally:
         await env.group.stop(load)
         await env.group.stop(keyserver)
     return result
+
+
+def chunk_seconds(answered_at: list[float], size: int) -> tuple[int, float, float]:
+    """(n, seconds taken by the first n answers, by the last n): n is `size`, or half of a smaller run."""
+    size = max(2, min(size, len(answered_at) // 2))
+    return size, answered_at[size - 1] - answered_at[0], answered_at[-1] - answered_at[-size]
+
+
+async def published_replies(env: Env, load: Child, result: BenchResult, ceiling_rate: float, first: int) -> None:
+    """The same replies, published as they arrive (moderation open) into a thread of their own that grows from 0
+    to `inbox_activities` comments during the run."""
+    total = env.sizes.inbox_activities
+    published = await env.server.call(
+        "publish", slug=PUBLISHED_POST, title="A post whose replies are published", body=bench_site.POST_MARKDOWN
+    )
+    previous = (await env.server.call("moderation", policy="open"))["previous"]
+    blog_actor = f"{env.site.base_url}/actor"
+    try:
+        async with bench_site.site_context(env.site) as poll_ctx:
+            baseline = await count_comments(poll_ctx)
+            shown_before = (await poll_ctx.comments.count_by_status()).get("approved", 0)
+            await load.call("prepare", inbox=f"{env.site.base_url}/inbox", count=total, first=first,
+                            post_url=published["url"], blog_actor=blog_actor)  # fmt: skip
+            cpu_before = (await env.server.call("cpu"))["cpu_seconds"]
+            sent = await load.call("run", timeout=STORE_TIMEOUT, concurrency=env.sizes.client_concurrency)
+            stored, stored_at = await wait_for_comments(poll_ctx, baseline + total)
+            cpu_ms = ((await env.server.call("cpu"))["cpu_seconds"] - cpu_before) * 1000 / total
+            shown = (await poll_ctx.comments.count_by_status()).get("approved", 0)
+            probe = probe_count(total)
+            await load.call("prepare", inbox=f"{env.site.base_url}/inbox", count=probe, first=first + total,
+                            post_url=published["url"], blog_actor=blog_actor)  # fmt: skip
+            await env.server.call("trace_start")
+            probed = await load.call("run", timeout=STORE_TIMEOUT, concurrency=env.sizes.client_concurrency)
+            probe_stored, _ = await wait_for_comments(poll_ctx, stored + probe)
+            statements = (await env.server.call("trace_stop"))["statements"]
+    finally:
+        await env.server.call("moderation", policy=previous)
+    seconds = max(stored_at, sent["finished"]) - sent["started"]
+    result.checks.append(Check("fedblog, published replies: answered 202", total, sent["statuses"].get("202", 0)))
+    result.checks.append(Check("fedblog, published replies: stored", total, stored - baseline))
+    result.checks.append(Check("fedblog, published replies: published", total, shown - shown_before))
+    result.checks.append(Check("fedblog, counted published replies: stored", probe, probe_stored - stored))
+    result.checks.append(Check("fedblog, counted published replies: answered 202", probe,
+                               probed["statuses"].get("202", 0)))  # fmt: skip
+    result.details.update(published_seconds=seconds, published_statuses=sent["statuses"],
+                          published_sql_statements=statements, published_shown=shown)  # fmt: skip
+    label = f"{total:,} replies published into a thread growing from 0 to {total:,}"
+    result.rows.append(at_least(f"{label}: stored/s", total / seconds, ceiling_rate, "activities/s",
+                                PUBLISHED_TARGET))  # fmt: skip
+    chunk, early, late = chunk_seconds(sent["answered_at"], FLAT_CHUNK)
+    spread = late / early if early > 0 else float("inf")
+    result.rows.append(Row(f"{label}: last {chunk:,} replies' time / first {chunk:,}'s", spread, "×",
+                           None, None, f"≤ {FLAT_SPREAD:g}", spread <= FLAT_SPREAD))  # fmt: skip
+    per_reply = f"per published reply ({probe:,} more, counted after the timed run)"
+    result.rows.append(info(f"SQL statements {per_reply}", sum(statements.values()) / probe, "statements", 3))
+    result.rows.append(info(f"commits {per_reply}", statements.get("COMMIT", 0) / probe, "commits", 1))
+    result.rows.append(info("server CPU per published reply", cpu_ms, "ms"))

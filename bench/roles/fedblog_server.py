@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import time
 from collections import Counter
@@ -42,6 +43,13 @@ async def main() -> None:
             PostInput(title=request["title"], body_markdown=request["body"], slug=request["slug"])
         )
         return {"started": started, "committed": time.monotonic(), "url": ctx.urls.post(post.slug)}
+
+    async def moderation(request: dict[str, Any]) -> dict[str, Any]:
+        """Switch the comment moderation policy, as the admin's settings page does; returns the previous one."""
+        previous = ctx.settings.comments.moderation
+        comments = dataclasses.replace(ctx.settings.comments, moderation=request["policy"])
+        ctx.settings = dataclasses.replace(ctx.settings, comments=comments)
+        return {"previous": previous}
 
     async def memory(_request: dict[str, Any]) -> dict[str, Any]:
         return {"rss_kib": rss_kib(os.getpid())}
@@ -88,6 +96,7 @@ async def main() -> None:
         "heap": heap,
         "publish": publish,
         "memory": memory,
+        "moderation": moderation,
         "cpu": cpu,
         "trace_start": trace_start,
         "trace_stop": trace_stop,

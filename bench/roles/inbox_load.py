@@ -37,6 +37,7 @@ async def main() -> None:
 
     async def run(request: dict[str, Any]) -> dict[str, Any]:
         statuses: dict[str, int] = {}
+        answered_at: list[float] = []  # when each answer came, in order: the cost of the first and last thousand
         concurrency = request["concurrency"]
         queue = list(reversed(prepared))
         connector = aiohttp.TCPConnector(limit=concurrency)
@@ -53,10 +54,11 @@ async def main() -> None:
                     except (aiohttp.ClientError, TimeoutError) as error:
                         status = type(error).__name__
                     statuses[status] = statuses.get(status, 0) + 1
+                    answered_at.append(time.monotonic())
 
             await asyncio.gather(*(sender() for _ in range(concurrency)))
             finished = time.monotonic()
-        return {"started": started, "finished": finished, "statuses": statuses}
+        return {"started": started, "finished": finished, "statuses": statuses, "answered_at": answered_at}
 
     await serve_commands({"prepare": prepare, "run": run}, {"actors": len(actors)})
 
