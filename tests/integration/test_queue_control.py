@@ -1,0 +1,90 @@
+"""`fedblog queue status|retry|purge` on a real SQLite file, as the operator runs them (the console script), on a
+queue laid out as workers leave it: rows pending, leased by a live worker, failed, on a paused host."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from fedblog.clock import to_text
+from tests.conftest import make_site
+from tests.helpers import FEDBLOG, run
+
+ACTIVITY = "https://blog.example/activities/1"
+
+
+@pytest.fixture
+async def config(tmp_path: Path) -> Path:
+    path = make_site(tmp_path / "site", "http://127.0.0.1:8080")
+    assert (await run(FEDBLOG, "--config", str(path), "post", "list")).code == 0  # creates the database
+    now = datetime.now(UTC)
+    stamp, later, hour_ago = to_text(now), to_text(now + timedelta(minutes=5)), to_text(now - timedelta(hours=1))
+    with sqlite3.connect(path.parent / "fedblog.sqlite3") as db:
+        db.execute("INSERT INTO outbox (id, type, body, published_at) VALUES (?, 'Create', '{}', ?)", (ACTIVITY, stamp))
+        rows = [
+            ("https://a.example/inbox", "a.example", "pending", 0, stamp, None, None, hour_ago),
+            ("https://a.example/u/1/inbox", "a.example", "pending", 0, stamp, later, "worker-1", stamp),
+            ("https://b.example/inbox", "b.example", "failed", 9, stamp, None, None, stamp),
+            ("https://b.example/u/2/inbox", "b.example", "pending", 3, later, None, None, stamp),
+            ("https://c.example/inbox", "c.example", "delivered", 1, stamp, None, None, stamp),
+        ]
+        db.executemany(
+            "INSERT INTO deliveries (activity_id, inbox, host, status, attempts, next_attempt_at, locked_until, "
+            "locked_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(ACTIVITY, *row) for row in rows],
+        )
+        db.execute("INSERT INTO hosts (host, consecutive_failures, paused_until) VALUES ('b.example', 9, ?)", (later,))
+        db.execute(
+            "INSERT INTO delivery_workers (id, machine, pid, started_at, heartbeat_at) "
+            "VALUES ('worker-1', 'web-1', 4242, ?, ?)",
+            (stamp, stamp),
+        )
+    return path
+
+
+async def queue(config: Path, *args: str) -> tuple[int, list[str], str]:
+    result = await run(FEDBLOG, "--config", str(config), "queue", *args)
+    return result.code, result.out.splitlines(), result.err
+
+
+def row(lines: list[str], first_word: str) -> list[str]:
+    found = [line.split() for line in lines if line.split()[:1] == [first_word]]
+    assert len(found) == 1, lines
+    return found[0]
+
+
+async def test_queue_status__per_host_and_per_worker(config: Path) -> None:
+    code, lines, err = await queue(config, "status")
+    assert code == 0, err
+    assert lines[0] == "pending 2, retrying 1, failed 1, delivered 1"
+    assert lines[1].startswith("leased 1, paused hosts 1, oldest undelivered 60m")
+    assert row(lines, "a.example")[:4] == ["a.example", "1", "1", "0"]  # pending, leased, failed
+    assert row(lines, "b.example")[:4] == ["b.example", "1", "0", "1"]
+    assert "paused until" in " ".join(row(lines, "b.example"))
+    assert not any(line.startswith("c.example") for line in lines)  # all delivered: nothing to show
+    assert row(lines, "worker-1")[:4] == ["worker-1", "web-1", "4242", "1"]
+
+
+async def test_queue_retry__one_host_due_now_and_unpaused(config: Path) -> None:
+    code, lines, err = await queue(config, "retry", "--host", "b.example")
+    assert code == 0, err
+    assert lines == ["2 deliveries to b.example due now"]
+    _, lines, _ = await queue(config, "status")
+    assert lines[0] == "pending 3, retrying 1, failed 0, delivered 1"
+    assert row(lines, "b.example")[1:4] == ["2", "0", "0"] and "ok" in row(lines, "b.example")
+
+
+async def test_queue_purge__needs_confirmation_then_drops_only_that_host(config: Path) -> None:
+    code, _, err = await queue(config, "purge", "--host", "a.example")
+    assert code == 2
+    assert "add --yes to confirm" in err
+    _, lines, _ = await queue(config, "status")
+    assert lines[0] == "pending 2, retrying 1, failed 1, delivered 1"  # nothing dropped without --yes
+    code, lines, err = await queue(config, "purge", "--host", "a.example", "--yes")
+    assert code == 0, err
+    assert lines == ["dropped 2 undelivered deliveries to a.example"]
+    _, lines, _ = await queue(config, "status")
+    assert lines[0] == "pending 0, retrying 1, failed 1, delivered 1"
