@@ -100,11 +100,12 @@ async def run_queue_status(args: argparse.Namespace, settings: Settings) -> int:
         f"oldest undelivered {describe_age(now, oldest) if oldest else 'none'}"
     )
     if overview.hosts:
-        print(f"{'host':40} {'pending':>7} {'leased':>6} {'failed':>6} {'oldest':>8}  state")
+        print(f"{'host':40} {'pending':>7} {'retrying':>8} {'failed':>6} {'leased':>6} {'oldest':>8}  state")
     for host in overview.hosts:
         state = f"paused until {to_text(host.paused_until)}" if host.paused_until else "ok"
         age = describe_age(now, host.oldest_pending) if host.oldest_pending else "-"
-        print(f"{host.host:40} {host.pending:7} {host.leased:6} {host.failed:6} {age:>8}  {state}")
+        line = f"{host.host:40} {host.pending:7} {host.retrying:8} {host.failed:6} {host.leased:6} {age:>8}  {state}"
+        print(line)
     if overview.workers:
         print(f"{'worker':40} {'machine':20} {'pid':>7} {'leased':>6}  heartbeat")
     for worker in overview.workers:

@@ -15,7 +15,8 @@ from fedblog.store.db import Database
 @dataclass(frozen=True)
 class HostQueue:
     host: str
-    pending: int  # waiting for an attempt (a first one or a retry), no lease
+    pending: int  # waiting for a first attempt, no lease
+    retrying: int  # waiting for another attempt after a failure, no lease
     leased: int  # claimed by a worker whose lease still runs
     failed: int  # given up
     paused_until: datetime | None
@@ -39,6 +40,10 @@ class QueueOverview:
     @property
     def pending(self) -> int:
         return sum(h.pending for h in self.hosts)
+
+    @property
+    def retrying(self) -> int:
+        return sum(h.retrying for h in self.hosts)
 
     @property
     def leased(self) -> int:
@@ -68,23 +73,26 @@ class QueueAdminStore:
         where, params = ("AND d.host = ?", (host,)) if host else ("", ())
         rows = await self.db.fetch_all(
             "SELECT d.host, "
-            "SUM(CASE WHEN d.status = 'pending' AND (d.locked_until IS NULL OR d.locked_until <= ?) "
+            "SUM(CASE WHEN d.status = 'pending' AND d.attempts = 0 AND (d.locked_until IS NULL OR d.locked_until <= ?) "
+            "THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN d.status = 'pending' AND d.attempts > 0 AND (d.locked_until IS NULL OR d.locked_until <= ?) "
             "THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN d.status = 'pending' AND d.locked_until > ? THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END), "
             "MIN(CASE WHEN d.status = 'pending' THEN d.created_at END), h.paused_until "
             "FROM deliveries d LEFT JOIN hosts h ON h.host = d.host "
             f"WHERE d.status != 'delivered' {where} GROUP BY d.host, h.paused_until ORDER BY d.host",
-            (stamp, stamp, *params),
+            (stamp, stamp, stamp, *params),
         )
         hosts = [
             HostQueue(
                 host=row[0],
                 pending=row[1] or 0,
-                leased=row[2] or 0,
-                failed=row[3] or 0,
-                oldest_pending=from_text(row[4]),
-                paused_until=paused if (paused := from_text(row[5])) and paused > now else None,
+                retrying=row[2] or 0,
+                leased=row[3] or 0,
+                failed=row[4] or 0,
+                oldest_pending=from_text(row[5]),
+                paused_until=paused if (paused := from_text(row[6])) and paused > now else None,
             )
             for row in rows
         ]

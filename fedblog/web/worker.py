@@ -48,10 +48,13 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
     except Exception:
         log.exception("filling the posts' plain text failed")
     # Work queued by another process (`fedblog post publish`) pokes this one: the fan-out starts at once.
-    async with listening(ctx), supervised(
-        ("inbox catch-up and delivery worker", catch_up_then_deliver),
-        ("scheduled posts publisher", lambda: publish_scheduled_posts(ctx)),
-        ("thread backfill worker", BackfillWorker(ctx).run),
+    async with (
+        listening(ctx),
+        supervised(
+            ("inbox catch-up and delivery worker", catch_up_then_deliver),
+            ("scheduled posts publisher", lambda: publish_scheduled_posts(ctx)),
+            ("thread backfill worker", BackfillWorker(ctx).run),
+        ),
     ):
         app[STATE_KEY].background_running = True  # reported by /readyz
         try:

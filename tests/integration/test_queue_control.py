@@ -61,8 +61,9 @@ async def test_queue_status__per_host_and_per_worker(config: Path) -> None:
     assert code == 0, err
     assert lines[0] == "pending 2, retrying 1, failed 1, delivered 1"
     assert lines[1].startswith("leased 1, paused hosts 1, oldest undelivered 60m")
-    assert row(lines, "a.example")[:4] == ["a.example", "1", "1", "0"]  # pending, leased, failed
-    assert row(lines, "b.example")[:4] == ["b.example", "1", "0", "1"]
+    # pending, retrying, failed, leased
+    assert row(lines, "a.example")[:5] == ["a.example", "1", "0", "0", "1"]
+    assert row(lines, "b.example")[:5] == ["b.example", "0", "1", "1", "0"]
     assert "paused until" in " ".join(row(lines, "b.example"))
     assert not any(line.startswith("c.example") for line in lines)  # all delivered: nothing to show
     assert row(lines, "worker-1")[:4] == ["worker-1", "web-1", "4242", "1"]
@@ -74,7 +75,7 @@ async def test_queue_retry__one_host_due_now_and_unpaused(config: Path) -> None:
     assert lines == ["2 deliveries to b.example due now"]
     _, lines, _ = await queue(config, "status")
     assert lines[0] == "pending 3, retrying 1, failed 0, delivered 1"
-    assert row(lines, "b.example")[1:4] == ["2", "0", "0"] and "ok" in row(lines, "b.example")
+    assert row(lines, "b.example")[1:5] == ["1", "1", "0", "0"] and "ok" in row(lines, "b.example")
 
 
 async def test_queue_purge__needs_confirmation_then_drops_only_that_host(config: Path) -> None:
