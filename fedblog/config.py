@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 MODERATION_POLICIES = ("open", "first_time", "hold_all")
+QUOTE_POLICIES = ("anyone", "followers", "nobody")  # who may quote the posts (fedblog.protocol.quotes)
 LANGUAGES = ("en", "fr")
 NOTIFICATION_EVENTS = ("held", "approved", "followers")
 
@@ -76,6 +77,8 @@ class FederationSettings:
     discoverable: bool = True
     # Hosts whose senders the inbox never throttles (see services/inbox_limits.py), e.g. ["social.example"].
     trusted_hosts: tuple[str, ...] = ()
+    # Who may quote the blog's posts (FEP-044f): "anyone", "followers" or "nobody"; others' requests are refused.
+    quote_policy: str = "anyone"
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,11 @@ def validate(settings: Settings) -> None:
             f"comments.moderation: expected one of {', '.join(MODERATION_POLICIES)}, "
             f"got {settings.comments.moderation!r}"
         )
+    if settings.federation.quote_policy not in QUOTE_POLICIES:
+        raise ConfigError(
+            f"federation.quote_policy: expected one of {', '.join(QUOTE_POLICIES)}, "
+            f"got {settings.federation.quote_policy!r}"
+        )
     if settings.comments.max_length < 1:
         raise ConfigError("comments.max_length: must be at least 1")
     if settings.server.log_format not in ("plain", "json"):
@@ -419,6 +427,8 @@ delivery_timeout_seconds = 15
 discoverable = true
 # hosts whose senders the inbox never throttles, e.g. ["social.example"]
 trusted_hosts = []
+# who may quote the blog's posts: "anyone", "followers" or "nobody"
+quote_policy = "anyone"
 
 [server]
 # true when a reverse proxy (nginx, Caddy) forwards to fedblog: client addresses come from X-Forwarded-For

@@ -30,6 +30,7 @@ from fedblog.protocol.activitystreams import (
 from fedblog.protocol.addresses import is_http_url, same_origin
 from fedblog.protocol.hashtags import hashtag_name
 from fedblog.protocol.images import ImageFacts, image_attachments
+from fedblog.protocol.quotes import QUOTE_TERMS, interaction_policy
 from fedblog.protocol.sanitize import plain_text, sanitize_html
 from fedblog.rendering import excerpt
 from fedblog.urls import Urls
@@ -48,6 +49,7 @@ NOTE_CONTEXT: list[Any] = [
         "Hashtag": "as:Hashtag",
         "toot": "http://joinmastodon.org/ns#",
         "blurhash": "toot:blurhash",
+        **QUOTE_TERMS,
     },
 ]
 # A comment's Note carries Mentions only: no Hashtag nor BlurHash terms.
@@ -295,10 +297,15 @@ def note_content(urls: Urls, post: Post, body_html: str | None = None) -> str:
 
 
 def post_to_note(
-    urls: Urls, post: Post, with_context: bool = True, images: Mapping[str, ImageFacts] | None = None
+    urls: Urls,
+    post: Post,
+    with_context: bool = True,
+    images: Mapping[str, ImageFacts] | None = None,
+    quote_policy: str = "anyone",
 ) -> dict[str, Any]:
     """A published post as the Note at its own HTML URL, kept under Misskey's 64 KiB limit; `images` gives the
-    size and BlurHash of the blog's own uploads among the post's images."""
+    size and BlurHash of the blog's own uploads among the post's images; `quote_policy` who may quote it
+    (FEP-044f `interactionPolicy`, federation.quote_policy)."""
     note_id = urls.note(post.slug)
     note: dict[str, Any] = {}
     if with_context:
@@ -324,6 +331,7 @@ def post_to_note(
                 "type": "OrderedCollection",
                 "first": urls.replies(post.slug, 1),
             },
+            "interactionPolicy": interaction_policy(urls, quote_policy),
         }
     )
     if post.updated_at:

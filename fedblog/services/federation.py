@@ -30,12 +30,22 @@ class PostFederation:
         self.ctx = ctx
 
     async def post_published(self, conn: Connection, post: Post) -> None:
-        note = post_to_note(self.ctx.urls, post, images=await MediaService(self.ctx).image_facts(post))
+        note = post_to_note(
+            self.ctx.urls,
+            post,
+            images=await MediaService(self.ctx).image_facts(post),
+            quote_policy=self.ctx.settings.federation.quote_policy,
+        )
         activity = create_activity(self.ctx.urls, new_activity_id(self.ctx, "create"), note)
         await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))
 
     async def post_updated(self, conn: Connection, post: Post) -> None:
-        note = post_to_note(self.ctx.urls, post, images=await MediaService(self.ctx).image_facts(post))
+        note = post_to_note(
+            self.ctx.urls,
+            post,
+            images=await MediaService(self.ctx).image_facts(post),
+            quote_policy=self.ctx.settings.federation.quote_policy,
+        )
         when = post.updated_at or utcnow()
         activity = update_activity(self.ctx.urls, new_activity_id(self.ctx, "update"), note, when)
         await enqueue(self.ctx, conn, activity, await follower_inboxes(self.ctx, conn))

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fedblog.protocol.notes import NOTE_TYPES
-from fedblog.services import followers, moves, reactions, replies, reports
+from fedblog.services import followers, moves, quotes, reactions, replies, reports
 from fedblog.services.incoming import Handler, IncomingActivity
 
 if TYPE_CHECKING:
@@ -24,6 +24,11 @@ async def undo_by_id(ctx: Context, activity: IncomingActivity) -> None:
         await followers.on_undo_follow(ctx, activity)
 
 
+async def delete_object(ctx: Context, activity: IncomingActivity) -> bool:
+    """A Delete: of a post quoting ours if one has that id, else of a comment or of the actor."""
+    return await quotes.on_quote_deleted(ctx, activity) or await replies.on_delete(ctx, activity)
+
+
 HANDLERS: Mapping[tuple[str, str | None], Handler] = {
     ("Follow", None): followers.on_follow,
     ("Undo", "Follow"): followers.on_undo_follow,
@@ -33,12 +38,13 @@ HANDLERS: Mapping[tuple[str, str | None], Handler] = {
     **{("Create", kind): replies.on_create for kind in sorted(NOTE_TYPES)},
     ("Create", None): replies.on_create,  # a Note given by id only: fetched from its origin
     **{("Update", kind): replies.on_update for kind in sorted(NOTE_TYPES)},
-    **{("Delete", kind): replies.on_delete for kind in sorted({*NOTE_TYPES, "Tombstone"})},
-    ("Delete", None): replies.on_delete,  # by id: a Note, or the actor itself
+    **{("Delete", kind): delete_object for kind in sorted({*NOTE_TYPES, "Tombstone"})},
+    ("Delete", None): delete_object,  # by id: a Note (a comment or a quote), or the actor itself
     ("Like", None): reactions.on_reaction,
     ("Announce", None): reactions.on_reaction,
     ("Flag", None): reports.on_flag,
     ("Move", None): moves.on_move,
+    ("QuoteRequest", None): quotes.on_quote_request,
 }
 
 

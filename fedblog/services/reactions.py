@@ -7,16 +7,17 @@ remembered (undone_activities), so the late Like changes nothing; a duplicate Li
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fedblog.models import Post
 from fedblog.protocol.activitystreams import first_id, type_of
 from fedblog.protocol.addresses import same_origin
-from fedblog.services.http import FetchError
 from fedblog.services.incoming import IncomingActivity
-from fedblog.services.remote import RemoteActors
+from fedblog.services.replies import AuthorFields, author_fields
 from fedblog.services.thread_placement import local_place
+from fedblog.store.db import Connection
+from fedblog.store.quotes import Quote, QuoteStore
 from fedblog.store.reactions import Reaction, ReactionStore
 from fedblog.store.remote_objects import RemoteObjectStore
 
@@ -46,12 +47,19 @@ async def on_reaction(ctx: Context, activity: IncomingActivity) -> None:
     if post is None or await RemoteObjectStore(ctx.db).is_undone(activity.id):
         return
 
-    try:
-        await RemoteActors(ctx).get_actor(activity.actor_id)  # cached: its face and name under the post
-    except FetchError as error:
-        log.info("reaction by %r without a face: %s", activity.actor_id[:200], error)
+    author = await author_fields(ctx, activity.actor_id)  # its name and face under the post (fetched if need be)
     async with ctx.db.transaction() as conn:
         await ReactionStore(ctx.db).add(conn, activity.id, kind, post.id, activity.actor_id)
+        await keep_face(ctx, conn, author)
+
+
+async def keep_face(ctx: Context, conn: Connection, author: AuthorFields | None) -> None:
+    """The reacting account gets an author row like a commenter's, so that the blog serves its face (faces.py)
+    and readers' browsers never load it from its server."""
+    if author is not None:
+        await ctx.comments.upsert_remote_author(
+            conn, author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url
+        )
 
 
 async def on_undo(ctx: Context, activity: IncomingActivity) -> bool:
@@ -90,10 +98,12 @@ class PostReactions:
     boosts: list[Reaction]
     like_count: int
     boost_count: int
+    quotes: list[Quote] = field(default_factory=list)  # authorized quotes (services/quotes.py)
+    quote_count: int = 0
 
     @property
     def empty(self) -> bool:
-        return not (self.like_count or self.boost_count)
+        return not (self.like_count or self.boost_count or self.quote_count)
 
 
 async def reactions_for_post(ctx: Context, post_id: int, faces: int = 40) -> PostReactions:
@@ -104,4 +114,6 @@ async def reactions_for_post(ctx: Context, post_id: int, faces: int = 40) -> Pos
         boosts=await store.list_for_post(post_id, "announce", faces),
         like_count=counts["like"],
         boost_count=counts["announce"],
+        quotes=await QuoteStore(ctx.db).list_for_post(post_id, faces),
+        quote_count=await QuoteStore(ctx.db).count_for_post(post_id),
     )

@@ -31,6 +31,7 @@ from fedblog.store.comments import NewComment, RemoteAuthor
 from fedblog.store.db import Conflict, Connection
 from fedblog.store.followers import FollowerStore
 from fedblog.store.inbox import PROCESSED, InboxRecord, InboxStore
+from fedblog.store.quotes import QuoteStore
 from fedblog.store.reactions import ReactionStore
 from fedblog.store.remote_objects import RemoteObjectStore
 
@@ -283,6 +284,7 @@ async def delete_actor(ctx: Context, actor_id: str) -> None:
         await ctx.comments.delete_comments_by_actor(conn, actor_id)
         await ReactionStore(ctx.db).remove_by_actor(conn, actor_id)
         await FollowerStore(ctx.db).remove(conn, actor_id)
+        await QuoteStore(ctx.db).remove_by_actor(conn, actor_id)
 
 
 async def on_delete(ctx: Context, activity: IncomingActivity) -> bool:

@@ -382,7 +382,8 @@ class _Importer:
             categories=tuple(categories),
         )
         urls = self.ctx.urls
-        activity = create_activity(urls, urls.activity("create", uuid.uuid4().hex), post_to_note(urls, post))
+        note = post_to_note(urls, post, quote_policy=self.ctx.settings.federation.quote_policy)
+        activity = create_activity(urls, urls.activity("create", uuid.uuid4().hex), note)
         writer.insert_outbox_create(
             activity["id"], urls.note(post.slug), json.dumps(activity), to_text(fields.published_at)
         )

@@ -20,6 +20,7 @@ class Reaction:
     handle: str | None
     icon_url: str | None
     profile_url: str | None
+    author_id: int | None = None  # their comment_authors row: the face the blog serves (/faces/remote/<id>)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class ReactionStore:
     async def list_for_post(self, post_id: int, kind: str, limit: int = 40) -> list[Reaction]:
         rows = await self.db.fetch_all(
             "SELECT r.activity_id, r.kind, r.post_id, r.actor_id, COALESCE(a.name, '') AS name, a.handle, "
-            "a.icon_url, a.url FROM reactions r LEFT JOIN remote_actors a ON a.id = r.actor_id "
+            "a.icon_url, a.url, ca.id FROM reactions r LEFT JOIN remote_actors a ON a.id = r.actor_id "
+            "LEFT JOIN comment_authors ca ON ca.actor_id = r.actor_id "
             "WHERE r.post_id = ? AND r.kind = ? ORDER BY r.created_at, r.activity_id LIMIT ?",
             (post_id, kind, limit),
         )

@@ -28,6 +28,7 @@ from fedblog.services.comment_federation import conversation_ids, post_reply_ids
 from fedblog.services.federation import blog_actor, outbox_items, outbox_size, sent_activity
 from fedblog.services.followers import FollowerService
 from fedblog.services.media import MediaService
+from fedblog.services.quotes import authorization_document
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.web.keys import get_context
 from fedblog.web.middleware import error_page, not_found_answers
@@ -86,7 +87,9 @@ async def note_response(
     async def build() -> web.Response:
         post = await load_post()
         images = await MediaService(ctx).image_facts(post)
-        return as2_response(post_to_note(ctx.urls, post, images=images))
+        return as2_response(
+            post_to_note(ctx.urls, post, images=images, quote_policy=ctx.settings.federation.quote_policy)
+        )
 
     return await cached(request, f"/posts/{slug}#as2", build, no_csrf_token)
 
@@ -276,6 +279,14 @@ async def tombstone_answer(request: web.Request) -> web.StreamResponse | None:
     return as2_response({"@context": AS_CONTEXT, **tombstone(object_id, former_type, deleted_at)}, 410)
 
 
+async def quote_stamp(request: web.Request) -> web.Response:
+    """A QuoteAuthorization the blog granted (FEP-044f); 404 once revoked."""
+    document = await authorization_document(get_context(request), request.match_info["token"])
+    if document is None:
+        raise web.HTTPNotFound()
+    return as2_response(document)
+
+
 def setup(app: web.Application) -> None:
     not_found_answers(app).append(tombstone_answer)
     app.router.add_get("/actor", actor, name="actor")
@@ -287,3 +298,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/posts/{slug}/replies", protected(replies), name="replies")
     app.router.add_get("/posts/{slug}/context", protected(conversation), name="conversation")
     app.router.add_get("/activities/{kind}/{token}", protected(activity), name="activity")
+    app.router.add_get(r"/quotes/{token:[A-Za-z0-9_-]{1,64}}", protected(quote_stamp), name="quote_stamp")

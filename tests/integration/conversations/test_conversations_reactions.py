@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import aiohttp
 import pytest
 
 from tests.conftest import LiveSite, SiteFactory
@@ -41,8 +44,13 @@ async def test_like__shows_the_face_and_count_under_the_post(site: LiveSite, rem
 
     block = reactions_block(await page(site, post))
     assert "1 like" in block
-    assert f'src="{remote.base}/avatars/alice.png"' in block
     assert f'href="{remote.base}/@alice"' in block
+    # The face is the blog's copy: readers' browsers never load it from the liker's server.
+    assert remote.base not in block.split('href="', 1)[0] and "/avatars/alice.png" not in block
+    face = re.search(r'src="(/faces/remote/\d+)"', block)
+    assert face is not None
+    async with aiohttp.ClientSession() as session, session.get(site.url + face.group(1)) as response:
+        assert response.status == 200 and response.content_type.startswith("image/")
 
 
 async def test_announce__shows_as_a_boost(site: LiveSite, remote: Mastodon) -> None:
@@ -54,7 +62,7 @@ async def test_announce__shows_as_a_boost(site: LiveSite, remote: Mastodon) -> N
 
     block = reactions_block(await page(site, post))
     assert "1 boost" in block and "like" not in block
-    assert f"{remote.base}/a/bob.png" in block
+    assert f"{remote.base}/a/bob.png" not in block and 'src="/faces/remote/' in block
 
 
 async def test_counts__several_people(site: LiveSite, remote: Mastodon) -> None:
