@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from fedblog.models import Comment, CommentOrigin, Post
-from fedblog.store.db import Connection
+from fedblog.store.comments import NewComment
+from fedblog.store.db import Connection, SyncConnection
 
 
 class PostListener(Protocol):
@@ -32,3 +33,18 @@ class CommentListener(Protocol):
 
     # Optional (CommentService looks it up): a published comment's text changed.
     # async def comment_edited(self, conn: Connection, comment: Comment) -> None: ...
+
+
+
+class OneTripCommentListener(Protocol):
+    """Optional for a CommentListener (services/replies.store_reply_in_one_trip asks every listener for both
+    methods; without them on any listener, a published fediverse reply goes the long way through
+    comment_approved, in a transaction of its own)."""
+
+    def fediverse_reply_approved_sync(self, raw: SyncConnection, comment_id: int, new: NewComment) -> bool:
+        """comment_approved for a fediverse reply the inbox publishes, on the database thread inside the group
+        commit: plain sqlite3 work, no awaits, no I/O. True: call fediverse_reply_approved_committed() once
+        committed."""
+
+    def fediverse_reply_approved_committed(self) -> None:
+        """On the event loop, after the commit (a worker woken)."""

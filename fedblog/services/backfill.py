@@ -34,7 +34,8 @@ from fedblog.services.replies import fetch_object, parse_or_none, store_note
 from fedblog.services.thread_placement import MAX_CHAIN_FETCHES, ChainBudget
 from fedblog.services.webmention_worker import QueueWorker
 from fedblog.store.backfill import BackfillStore, CrawlJob
-from fedblog.store.db import Connection
+from fedblog.store.comments import NewComment
+from fedblog.store.db import Connection, SyncConnection
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -220,6 +221,16 @@ class BackfillListener:
 
     async def comment_removed(self, conn: Connection, comment: Comment) -> None:
         return None  # its job finds it unpublished and stops; a deleted comment takes its job with it
+
+    def fediverse_reply_approved_sync(self, raw: SyncConnection, comment_id: int, new: NewComment) -> bool:
+        """comment_approved for a reply the inbox publishes in one trip (never during a crawl)."""
+        if not new.remote_id or not new.visibility.is_shown_publicly:
+            return False
+        BackfillStore.enqueue_sync(raw, comment_id, new.post_id, utcnow())
+        return True
+
+    def fediverse_reply_approved_committed(self) -> None:
+        self.ctx.runtime.backfill_wakeup.set()
 
 
 class BackfillWorker(QueueWorker[CrawlJob]):

@@ -21,7 +21,8 @@ from fedblog.services.blocks import is_blocked
 from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
 from fedblog.services.http import FetchError
 from fedblog.services.remote import RemoteActors
-from fedblog.store.db import Connection
+from fedblog.store.comments import NewComment
+from fedblog.store.db import Connection, SyncConnection
 from fedblog.store.outbox import OutboxStore
 
 if TYPE_CHECKING:
@@ -132,6 +133,12 @@ class CommentFederation:
         if plan.to_followers:
             inboxes += await follower_inboxes(self.ctx)
         return (plan, inboxes) if inboxes else None
+
+    def fediverse_reply_approved_sync(self, raw: SyncConnection, comment_id: int, new: NewComment) -> bool:
+        return False  # only the blog's own comments are federated (_audience)
+
+    def fediverse_reply_approved_committed(self) -> None:
+        return None
 
     async def comment_approved(self, conn: Connection, comment: Comment) -> None:
         audience = await self._audience(comment)

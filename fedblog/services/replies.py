@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from fedblog.clock import from_text, to_text, utcnow
+from fedblog.events import OneTripCommentListener
 from fedblog.models import Comment, CommentOrigin, CommentStatus, RemoteActor
 from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.addresses import is_http_url, same_origin
@@ -28,7 +29,7 @@ from fedblog.services.thread_placement import ChainBudget, ThreadPlace, resolve_
 from fedblog.store import threads
 from fedblog.store.backfill import BackfillStore
 from fedblog.store.comments import NewComment, RemoteAuthor
-from fedblog.store.db import Conflict, Connection
+from fedblog.store.db import Conflict, Connection, SyncConnection
 from fedblog.store.followers import FollowerStore
 from fedblog.store.inbox import PROCESSED, InboxRecord, InboxStore
 from fedblog.store.quotes import QuoteStore
@@ -229,10 +230,23 @@ async def store_reply_in_one_trip(ctx: Context, note: ParsedNote, author_id: str
         approved = moderation_decision(policy, trusted) == CommentStatus.APPROVED
         return not approved or _closed(ctx, comments_state)
 
+    one_trip = all(hasattr(listener, "fediverse_reply_approved_sync") for listener in ctx.comment_listeners)
+    listeners = cast(list[OneTripCommentListener], ctx.comment_listeners)
+    woken: list[OneTripCommentListener] = []
+
+    def published(raw: SyncConnection, comment_id: int, new: NewComment) -> None:
+        # The listeners' comment_approved, on the database thread in the same commit: a published reply stays in
+        # the group commit (a transaction of its own was a commit and a dozen trips per reply).
+        woken.extend(each for each in listeners if each.fediverse_reply_approved_sync(raw, comment_id, new))
+
     try:
-        done = await threads.store_held_reply(ctx.db, (ref.kind, ref.key), pending, who, record, holds)
+        done = await threads.store_held_reply(
+            ctx.db, (ref.kind, ref.key), pending, who, record, holds, published if one_trip else None
+        )
     except Conflict:
         return False  # the same Note arrived twice at once: store_note() finds the other copy
+    for listener in woken:
+        listener.fediverse_reply_approved_committed()
     record.settled = done
     return done
 

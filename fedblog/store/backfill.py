@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fedblog.clock import to_text
-from fedblog.store.db import Connection, Database
+from fedblog.store.db import Connection, Database, SyncConnection
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -27,18 +27,24 @@ class CrawlJob:
     remote_id: str | None  # the Note whose sub-thread is read
 
 
+_ENQUEUE = (
+    "INSERT INTO backfill_jobs (comment_id, post_id, state, next_attempt_at) VALUES (?, ?, 'pending', ?) "
+    "ON CONFLICT (comment_id) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at"
+)
+
+
 class BackfillStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def enqueue(self, conn: Connection, comment_id: int, post_id: int, now: datetime) -> None:
         """A crawl of this comment's sub-thread, due now (again, if it was crawled before)."""
-        await conn.execute(
-            "INSERT INTO backfill_jobs (comment_id, post_id, state, next_attempt_at) VALUES (?, ?, 'pending', ?) "
-            "ON CONFLICT (comment_id) DO UPDATE SET state = 'pending', attempts = 0, "
-            "next_attempt_at = excluded.next_attempt_at",
-            (comment_id, post_id, to_text(now)),
-        )
+        await conn.execute(_ENQUEUE, (comment_id, post_id, to_text(now)))
+
+    @staticmethod
+    def enqueue_sync(raw: SyncConnection, comment_id: int, post_id: int, now: datetime) -> None:
+        """enqueue() inside a one-trip transaction (the inbox's published reply)."""
+        raw.execute(_ENQUEUE, (comment_id, post_id, to_text(now)))
 
     async def claim(self, now: datetime, lock_until: datetime, limit: int) -> list[CrawlJob]:
         stamp = to_text(now)

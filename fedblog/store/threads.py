@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
-from fedblog.models import Comment
+from fedblog.models import Comment, CommentStatus
 from fedblog.store.blocks import BlockStore
 from fedblog.store.comments import CommentStore, NewComment, RemoteAuthor, add_comment_sync
 from fedblog.store.db import Database, SyncConnection
@@ -30,6 +30,8 @@ class NoteFacts:
 
 # (author trusted, the post's (comments open by the author's choice, published_at) or None) -> stored held here
 HoldsReply = Callable[[bool, "tuple[bool, str] | None"], bool]
+# What the listeners do for a reply published in the one trip: (connection, the comment's id, the comment).
+PublishedInOneTrip = Callable[[SyncConnection, int, NewComment], None]
 
 
 # (post id, parent comment id or None for the top of the post's thread)
@@ -73,13 +75,16 @@ async def store_held_reply(
     author: RemoteAuthor,
     record: InboxRecord,
     holds: HoldsReply,
+    published: PublishedInOneTrip | None = None,
 ) -> bool:
-    """The usual reply (to a post or comment stored here, held for moderation) in ONE trip inside the group
-    commit: the duplicate and tombstone checks, its place, the author's trust, the comment with its author, and the
-    inbox record (settled). `ref` is what it answers, (kind, key) as for place_of; `holds` is the moderation
-    decision (pure, run on the database thread). False, with nothing written, when it must go the long way: an
-    ancestor to fetch, or a reply `holds` approves. Raises Conflict when the same Note was stored meanwhile."""
-    return await db.run_transaction(partial(_store_held_reply_sync, ref, pending, author, record, holds))
+    """The usual reply (to a post or comment stored here) in ONE trip inside the group commit: the duplicate and
+    tombstone checks, its place, the author's trust, the comment with its author, and the inbox record (settled).
+    `ref` is what it answers, (kind, key) as for place_of; `holds` is the moderation decision (pure, run on the
+    database thread). A reply `holds` approves is stored approved when `published` is given (what the comment
+    listeners do for it, on the database thread, in the same transaction), else it goes the long way. False,
+    with nothing written, when it must go the long way: an ancestor to fetch, or an approved reply without
+    `published`. Raises Conflict when the same Note was stored meanwhile."""
+    return await db.run_transaction(partial(_store_held_reply_sync, ref, pending, author, record, holds, published))
 
 
 def _store_held_reply_sync(
@@ -88,6 +93,7 @@ def _store_held_reply_sync(
     author: RemoteAuthor,
     record: InboxRecord,
     holds: HoldsReply,
+    published: PublishedInOneTrip | None,
     raw: SyncConnection,
 ) -> bool:
     remote_id = pending.remote_id or ""
@@ -100,9 +106,14 @@ def _store_held_reply_sync(
         if place is not None:
             post_id, parent_id = place
             trusted = CommentStore.actor_is_trusted_sync(raw, author.actor_id)
-            if not holds(trusted, post_comments_state_sync(raw, post_id)):
+            placed = replace(pending, post_id=post_id, parent_id=parent_id)
+            if holds(trusted, post_comments_state_sync(raw, post_id)):
+                add_comment_sync(raw, placed, author)
+            elif published is None:
                 return False
-            add_comment_sync(raw, replace(pending, post_id=post_id, parent_id=parent_id), author)
+            else:
+                approved = replace(placed, status=CommentStatus.APPROVED)
+                published(raw, add_comment_sync(raw, approved, author), approved)
     InboxStore.settle_sync(raw, record, PROCESSED)
     return True
 
