@@ -1,4 +1,6 @@
-"""HTTP Signatures: sign (cavage rsa-sha256), verify (cavage rsa-sha256/hs2019 and RFC 9421). Pure: no I/O.
+"""HTTP Signatures: sign (cavage rsa-sha256, RFC 9421 rsa-v1_5-sha256), verify (cavage rsa-sha256/hs2019 and RFC 9421).
+Pure: no I/O. Which one a request is signed with is the client's choice (services/http.py: RFC 9421 first, cavage
+after a 400/401, remembered per host, as Fedify does).
 
 Verification follows Mastodon's rules (app/lib/signed_request.rb), which every fediverse server targets:
 - the signing string is rebuilt from the signature's own `headers` list, in its order (Fedify signs every header);
@@ -33,13 +35,19 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from fedblog.protocol.structured_fields import Item, StructuredFieldError, parse_dictionary, serialize_inner_list
+from fedblog.protocol.structured_fields import (
+    Item,
+    StructuredFieldError,
+    parse_dictionary,
+    serialize_inner_list,
+)
 
 CLOCK_SKEW = timedelta(hours=1)
 DEFAULT_EXPIRY = timedelta(minutes=5)
 EXPIRY_CAP = timedelta(hours=12)
 CAVAGE_ALGORITHMS = ("rsa-sha256", "hs2019")
 RFC9421_ALGORITHM = "rsa-v1_5-sha256"
+SIGNATURE_LABEL = "sig1"
 MAX_SIGNED_HEADERS = 32
 
 
@@ -106,6 +114,49 @@ def sign_request(
         f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(signed)}",'
         f'signature="{base64.b64encode(signature).decode("ascii")}"'
     )
+    return out
+
+
+def sign_request_rfc9421(
+    *,
+    private_key: Any,
+    key_id: str,
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """The headers to send, signed per RFC 9421 as Fedify does and Mastodon 4.5 verifies: the given ones plus Host,
+    Date, Content-Digest (RFC 9530, with a body), Signature-Input and Signature covering @method, @target-uri,
+    @authority, and content-type and content-digest when there is a body (label `sig1`, `created`, `keyid`,
+    `alg="rsa-v1_5-sha256"`). The signature base is built by the verifier's own `_signature_base`."""
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise TypeError("sign_request_rfc9421 needs an RSA private key")
+    parts = urlsplit(url)
+    path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    skipped = ("host", "date", "digest", "content-digest", "signature", "signature-input")
+    out = {name: value for name, value in (headers or {}).items() if name.lower() not in skipped}
+    out["Host"] = _host_header(parts.scheme, parts.hostname or "", parts.port)
+    moment = now or datetime.now(UTC)
+    out["Date"] = http_date(moment)
+    components = ["@method", "@target-uri", "@authority"]
+    if body is not None:
+        encoded = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+        out["Content-Digest"] = f"sha-256=:{encoded}:"
+    lowered = _lower_headers(out)
+    if body is not None:
+        components += [name for name in ("content-type", "content-digest") if name in lowered]
+    inner = Item(
+        [Item(name, {}) for name in components],
+        {"created": int(moment.timestamp()), "keyid": key_id, "alg": RFC9421_ALGORITHM},
+    )
+    params = serialize_inner_list(inner)
+    base = _signature_base(components, method.upper(), path_qs, parts.scheme, lowered)
+    base += f'"@signature-params": {params}'
+    signature = private_key.sign(base.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    out["Signature-Input"] = f"{SIGNATURE_LABEL}={params}"
+    out["Signature"] = f"{SIGNATURE_LABEL}=:{base64.b64encode(signature).decode('ascii')}:"
     return out
 
 

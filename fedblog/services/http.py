@@ -14,7 +14,7 @@ import ipaddress
 import logging
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,8 +26,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from fedblog import SOFTWARE_NAME, __version__
-from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address
-from fedblog.protocol.httpsig import sign_request
+from fedblog.protocol.addresses import UnsafeURL, check_url_shape, host_of, is_public_address
+from fedblog.protocol.httpsig import sign_request, sign_request_rfc9421
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.store.db import in_transaction
 
@@ -47,6 +47,10 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5, sock_connect=5, sock_read=10)
 MAX_RETRY_AFTER = 7 * 24 * 3600.0
 EXCERPT_BYTES = 2048
+# Signature styles: RFC 9421 first; draft-cavage for a host that answered 400 or 401 to it and took cavage.
+RFC9421, CAVAGE = "rfc9421", "cavage"
+KNOCK_AGAIN = frozenset({400, 401})
+MAX_REMEMBERED_HOSTS = 10_000
 EXCERPT_CHARS = 200
 
 
@@ -120,6 +124,8 @@ class HttpClient:
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
         self.user_agent = f"{SOFTWARE_NAME}/{__version__} (+{ctx.urls.base}/)"
+        # host:port → the signature style it accepted (double-knock, as Fedify does); kept for the process.
+        self.signature_styles: dict[str, str] = {}
 
     # -- public API ---------------------------------------------------------------------------------------------
 
@@ -154,11 +160,16 @@ class HttpClient:
 
     async def post_activity(self, inbox: str, body: bytes) -> DeliveryResult:
         """POST a signed activity; any HTTP answer is a result, only no answer at all raises FetchError."""
-        headers = self._signed_headers("POST", inbox, body=body, extra={"Content-Type": AS2_CONTENT_TYPE})
         limit = float(self.ctx.settings.federation.delivery_timeout_seconds)
         timeout = aiohttp.ClientTimeout(total=limit, connect=min(5.0, limit), sock_read=min(10.0, limit))
+
+        async def knock(style: str) -> aiohttp.ClientResponse:
+            extra = {"Content-Type": AS2_CONTENT_TYPE}
+            headers = self._signed_headers("POST", inbox, body=body, extra=extra, style=style)
+            return await self._open("POST", inbox, headers, body, timeout)
+
         try:
-            async with await self._open("POST", inbox, headers, body, timeout) as response:
+            async with await self._double_knock(inbox, knock) as response:
                 excerpt = await response.content.read(EXCERPT_BYTES)
                 return DeliveryResult(
                     status=response.status,
@@ -217,20 +228,50 @@ class HttpClient:
     async def _get(self, url: str, *, accept: str, signed: bool) -> aiohttp.ClientResponse:
         if not signed:
             return await self._open("GET", url, {"Accept": accept}, None)
-        response = await self._open("GET", url, self._signed_headers("GET", url, extra={"Accept": accept}), None)
+
+        async def knock(style: str) -> aiohttp.ClientResponse:
+            headers = self._signed_headers("GET", url, extra={"Accept": accept}, style=style)
+            return await self._open("GET", url, headers, None)
+
+        response = await self._double_knock(url, knock)
         if response.status == 401 and urlsplit(url).query:
             # Some verifiers rebuild (request-target) without the query string (GoToSocial): sign that form once.
             response.release()
             parts = urlsplit(url)
             bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-            headers = self._signed_headers("GET", bare, extra={"Accept": accept})
+            headers = self._signed_headers("GET", bare, extra={"Accept": accept}, style=CAVAGE)
             response = await self._open("GET", url, headers, None)
         return response
 
+    async def _double_knock(
+        self, url: str, knock: Callable[[str], Awaitable[aiohttp.ClientResponse]]
+    ) -> aiohttp.ClientResponse:
+        """Signed with the style the host took before (RFC 9421 for a host never asked); after a 400 or 401, once
+        more with the other style, which is remembered for the host when it is taken."""
+        host = host_of(url)
+        style = self.signature_styles.get(host, RFC9421)
+        response = await knock(style)
+        if response.status not in KNOCK_AGAIN:
+            if response.status < 400:
+                self._remember_style(host, style)
+            return response
+        other = CAVAGE if style == RFC9421 else RFC9421
+        response.release()
+        response = await knock(other)
+        if response.status < 400:
+            self._remember_style(host, other)
+        return response
+
+    def _remember_style(self, host: str, style: str) -> None:
+        if host not in self.signature_styles and len(self.signature_styles) >= MAX_REMEMBERED_HOSTS:
+            self.signature_styles.clear()
+        self.signature_styles[host] = style
+
     def _signed_headers(
-        self, method: str, url: str, *, body: bytes | None = None, extra: dict[str, str]
+        self, method: str, url: str, *, body: bytes | None = None, extra: dict[str, str], style: str = CAVAGE
     ) -> dict[str, str]:
-        return sign_request(
+        sign = sign_request_rfc9421 if style == RFC9421 else sign_request
+        return sign(
             private_key=self.ctx.private_key,
             key_id=self.ctx.urls.key_id(),
             method=method,

@@ -323,7 +323,58 @@ async def test_get_json__is_signed_with_the_blog_key_and_names_fedblog(site, pee
     sent = peer.requests[0].headers
     assert sent["User-Agent"] == f"fedblog/{__version__} (+{site.url}/)"
     assert sent["Accept"].startswith("application/activity+json")
-    assert "(request-target) host date accept" in sent["Signature"]
+    # RFC 9421 first (the host took it, so once is enough), as Fedify signs
+    assert sent["Signature-Input"].startswith('sig1=("@method" "@target-uri" "@authority");created=')
+    assert f'keyid="{site.url}/actor#main-key"' in sent["Signature-Input"] and len(peer.requests) == 1
+
+
+def cavage_only_handler(site: LiveSite, doc: dict[str, Any]) -> Callable[..., Awaitable[web.Response]]:
+    """A server that verifies draft-cavage only (Mastodon before 4.5, GoToSocial, Misskey): 401 to RFC 9421."""
+
+    async def handler(request: web.Request) -> web.Response:
+        if "Signature-Input" in request.headers:
+            return web.Response(status=401, text="Request not signed")
+        verify_request(
+            method=request.method,
+            path_qs=request.path_qs,
+            headers=request.headers,
+            body=await request.read() if request.method == "POST" else None,
+            public_key_pem=site.ctx.public_key_pem,
+            now=datetime.now(UTC),
+        )
+        return web.Response(body=json.dumps(doc).encode(), content_type=AS2, status=200)
+
+    return handler
+
+
+async def test_signed_requests__fall_back_to_cavage_after_a_401_and_remember_it_for_the_host(site, peer):
+    # Given a server that answers 401 to RFC 9421 signatures and takes draft-cavage
+    peer.serve("/users/old", cavage_only_handler(site, {"id": "old"}))
+    peer.serve("/other", cavage_only_handler(site, {"id": "other"}))
+    client = get_http(site.ctx)
+
+    # When: fetched twice, then something else on the same host
+    assert await client.get_json(peer.url("/users/old")) == {"id": "old"}
+    assert await client.get_json(peer.url("/users/old")) == {"id": "old"}
+    assert await client.get_json(peer.url("/other")) == {"id": "other"}
+
+    # Then: RFC 9421, then cavage (double-knock) once; cavage at once afterwards
+    styles = ["rfc9421" if "Signature-Input" in r.headers else "cavage" for r in peer.requests]
+    assert styles == ["rfc9421", "cavage", "cavage", "cavage"]
+
+
+async def test_post_activity__double_knocks_too_and_a_host_that_takes_rfc9421_gets_it(site, peer):
+    peer.serve("/inbox", cavage_only_handler(site, {}))
+    body = b'{"type": "Create"}'
+    client = get_http(site.ctx)
+
+    first = await client.post_activity(peer.url("/inbox"), body)
+    second = await client.post_activity(peer.url("/inbox"), body)
+
+    assert first.ok and second.ok
+    styles = ["rfc9421" if "Signature-Input" in r.headers else "cavage" for r in peer.requests]
+    assert styles == ["rfc9421", "cavage", "cavage"]
+    assert "digest" in peer.requests[-1].headers["Signature"]
 
 
 async def test_get_json__401_is_retried_once_signed_without_the_query(site, peer):
@@ -345,7 +396,8 @@ async def test_get_json__401_is_retried_once_signed_without_the_query(site, peer
     peer.serve("/outbox", handler)
 
     assert await get_http(site.ctx).get_json(peer.url("/outbox?page=2")) == {"ok": True}
-    assert peer.paths_requested() == ["/outbox?page=2", "/outbox?page=2"]
+    # RFC 9421 (its @target-uri has the query), cavage with the query, then cavage without it
+    assert peer.paths_requested() == ["/outbox?page=2", "/outbox?page=2", "/outbox?page=2"]
 
 
 async def test_get_json__error_status_carries_status_and_retry_after(site, peer):

@@ -120,9 +120,10 @@ async def test_publish__fedify_receives_a_verified_create_note(peer: PeerProcess
     assert urls.followers() in note["cc"]
     hashtags = {(t["name"], t["href"]) for t in note["tags"] if t["type"] == "Hashtag"}
     assert hashtags == {("#fediverse", urls.tag("fediverse")), ("#Python", urls.tag("Python"))}
-    # Delivered to the shared inbox, signed in the one scheme every server verifies.
+    # Delivered to the shared inbox, signed with RFC 9421 first (double-knock): Fedify verifies it, so no
+    # draft-cavage retry was needed.
     assert create["recipient"] is None
-    assert create["scheme"] == "cavage"
+    assert create["scheme"] == "rfc9421"
 
 
 async def test_edit_and_delete__reach_fedify_as_update_then_delete(peer: PeerProcess, blog: HttpsBlog) -> None:
