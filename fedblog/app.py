@@ -42,6 +42,10 @@ def create_app(settings: Settings, background: bool = True) -> web.Application:
 
     async def context_lifetime(app: web.Application) -> AsyncIterator[None]:
         async with open_context(settings) as ctx:
+            if settings.metrics.enabled:
+                from fedblog.services.metrics import Metrics  # prometheus-client: only where metrics are on
+
+                ctx.runtime.metrics = app[STATE_KEY].metrics = Metrics()
             app[CONTEXT_KEY] = ctx
             app[JINJA_KEY] = create_environment(ctx.i18n, site_globals(app))
             yield

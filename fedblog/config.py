@@ -131,6 +131,14 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    # Prometheus metrics at /metrics: off by default; with no token, only for clients on loopback that came
+    # through no proxy. Give the token as FEDBLOG_METRICS_TOKEN rather than in the file.
+    enabled: bool = False
+    token: str = ""
+
+
+@dataclass(frozen=True)
 class AdminSettings:
     password_hash: str = ""
 
@@ -149,6 +157,7 @@ class Settings:
     trackback: TrackbackSettings = field(default_factory=TrackbackSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     media: MediaSettings = field(default_factory=MediaSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     # The directory of the config file: relative paths (database, keys) are resolved against it.
     root: Path = Path()
 
@@ -182,6 +191,7 @@ SECTIONS: dict[str, type] = {
     "trackback": TrackbackSettings,
     "notifications": NotificationSettings,
     "media": MediaSettings,
+    "metrics": MetricsSettings,
 }
 
 
@@ -467,6 +477,12 @@ interval_seconds = 60
 # uploaded images live in this folder (beside this file unless absolute), served at /media/
 path = "media"
 max_upload_mb = 10
+
+[metrics]
+# Prometheus metrics at /metrics; without a token only loopback clients not behind a proxy may read them.
+# Give the token as FEDBLOG_METRICS_TOKEN (sent as "Authorization: Bearer TOKEN").
+enabled = false
+token = ""
 
 [admin]
 password_hash = {q(password_hash)}

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the types of what services keep here; nothing is imported f
     from fedblog.events import CommentListener, PostListener
     from fedblog.services.http import HttpClient
     from fedblog.services.inbox_limits import InboxLimits
+    from fedblog.services.metrics import Metrics
     from fedblog.services.replies import AuthorFields
 
 
@@ -58,6 +59,8 @@ class Runtime:
     wakeup_listening: bool = False
     wakeup_pokes: dict[bytes, asyncio.Task[None]] = field(default_factory=dict)
     wakeup_closer_added: bool = False
+    # services/metrics.py: the Prometheus metrics when metrics.enabled (made by app.create_app), else None.
+    metrics: Metrics | None = None
 
 
 @dataclass

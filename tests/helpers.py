@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import os
 import re
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -140,3 +142,37 @@ def rfc9421_sign(
     headers["Signature-Input"] = f"sig1={params}"
     headers["Signature"] = f"sig1=:{signature}:"
     return headers
+
+
+# --- fedblog as real processes (serve, worker, the CLI) ----------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def started(*args: str, env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A fedblog process; on leaving, SIGTERM and a bounded wait for it to exit."""
+    process = await asyncio.create_subprocess_exec(
+        FEDBLOG, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=30)
+
+
+async def wait_for_health(base_url: str) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        for _ in range(300):  # ~30 s at most
+            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                async with session.get(base_url + "/healthz") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+    pytest.fail("fedblog serve did not start")
+
+
+async def queue_line(config: Path) -> str:
+    result = await run(FEDBLOG, "--config", str(config), "queue", "status")
+    assert result.code == 0, result.err
+    return result.out.splitlines()[0]

@@ -250,6 +250,7 @@ async def serve_in_processes(args: argparse.Namespace, settings: Settings, sock:
         with_worker=not args.no_worker,
         grace=grace,
         log_format=args.log_format,
+        metrics=settings.metrics.enabled,
         announce=announce,
     )
 

@@ -291,12 +291,16 @@ class DeliveryWorker:
         try:
             result = await self.http.post_activity(job.inbox, body)
         except FetchError as error:
+            if self.ctx.runtime.metrics is not None:
+                self.ctx.runtime.metrics.delivery_attempted(error.status)
             return Attempt(job, error.status, error.retry_after, str(error) or "network error")
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug or an unexpected client error: retry later, never lose the job
             log.exception("delivery of %r to %r failed", job.activity_id, job.inbox)
             return Attempt(job, None, None, f"{type(error).__name__}")
+        if self.ctx.runtime.metrics is not None:
+            self.ctx.runtime.metrics.delivery_attempted(result.status)
         excerpt = None if 200 <= result.status < 300 else f"HTTP {result.status} {result.body_excerpt}"
         return Attempt(job, result.status, result.retry_after, excerpt)
 

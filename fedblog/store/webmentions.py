@@ -149,9 +149,7 @@ class WebmentionStore:
             )
         return jobs
 
-    async def save_received(
-        self, conn: Connection, job_id: int, outcome: ReceivedOutcome, now: datetime
-    ) -> None:
+    async def save_received(self, conn: Connection, job_id: int, outcome: ReceivedOutcome, now: datetime) -> None:
         await conn.execute(
             "UPDATE webmentions_received SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
             "locked_until = NULL, last_error = ?, kind = COALESCE(?, kind), author_key = COALESCE(?, author_key), "

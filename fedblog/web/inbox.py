@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from fedblog.services.inbox import MAX_BODY_BYTES, receive
@@ -22,10 +24,23 @@ async def post_inbox(request: web.Request) -> web.Response:
         body=body,
         content_type=request.headers.get("Content-Type", ""),
     )
+    metrics = get_context(request).runtime.metrics
+    if metrics is not None:
+        error = answer.payload.get("error", "") if answer.payload else ""
+        metrics.inbox_answered(activity_type(body), answer.status, str(error))
     headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
     if answer.payload is None:
         return web.Response(status=answer.status, headers=headers)
     return web.json_response(answer.payload, status=answer.status, headers=headers)
+
+
+def activity_type(body: bytes) -> str:
+    """For the metrics only (parsed again: the service keeps its parse to itself)."""
+    try:
+        value = json.loads(body).get("type")
+    except (ValueError, AttributeError):
+        return "other"
+    return value if isinstance(value, str) else "other"
 
 
 def setup(app: web.Application) -> None:

@@ -16,6 +16,7 @@ from fedblog.context import Context
 
 if TYPE_CHECKING:  # the owners below import this module: their types only, no cycle at run time
     from fedblog.services.dashboard import ViewCounter
+    from fedblog.services.metrics import Metrics
     from fedblog.web.middleware import NotFoundAnswer
     from fedblog.web.page_cache import PageCache
     from fedblog.web.post_page import PostPageExtra
@@ -49,6 +50,8 @@ class WebState:
     background_running: bool | None = None
     # web/middleware.py: requests whose handler has not returned (a stopping process waits for them, cli/site.py).
     requests_in_flight: int = 0
+    # app.py: the Prometheus metrics when metrics.enabled (the context's, services/metrics.py), else None.
+    metrics: Metrics | None = None
 
 
 SETTINGS_KEY = web.AppKey("settings", Settings)

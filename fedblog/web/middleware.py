@@ -4,6 +4,7 @@ headers on every answer."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -45,13 +46,21 @@ async def site_middleware(request: web.Request, handler: Handler) -> web.StreamR
     state.requests_in_flight += 1
     # Each request is a task of its own: the id is seen by its log lines only (fedblog/logs.py).
     request_id.set(new_request_id(request.headers.get("X-Request-Id")))
+    started = time.perf_counter() if state.metrics is not None else 0.0
+    status = 500
     try:
         response = await _answer(request, handler)
+        status = response.status
     except web.HTTPException as error:  # answered as it is: redirects, errors for non-browsers
+        status = error.status
         finish(request, error)
         raise
     finally:
         state.requests_in_flight -= 1
+        if state.metrics is not None:
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
+            state.metrics.request_done(route, request.method, status, time.perf_counter() - started)
     finish(request, response)
     return response
 

@@ -19,6 +19,7 @@ from fedblog.web import (
     inbox,
     interaction,
     media,
+    metrics,
     notifier,
     old_links,
     own_comments,
@@ -45,6 +46,6 @@ def setup(app: web.Application) -> None:
     modules = (*first, media, admin_blocklists, admin_reports, dashboard_stats, reading)
     extras = (webmention, pingback, search, seo, comment_feeds, notifier, preview, own_comments, subscriptions)
     wordpress = (pages, old_links, wordpress_media)
-    for module in (*modules, *extras, subscriber_notifier, faces, health, *wordpress):
+    for module in (*modules, *extras, subscriber_notifier, faces, health, metrics, *wordpress):
         module.setup(app)
     pages.setup_pages(app)  # /SLUG/ last: every fixed path wins

@@ -31,8 +31,15 @@ async def comment(url: str, number: int) -> int:
         async with session.get(f"{url}/posts/shared") as response:
             match = CSRF_RE.search(await response.text())
         assert match
-        form = {"name": f"Reader {number}", "email": "reader@example.org", "website": "", "nickname": "",
-                "parent_id": "", "message": f"comment number {number}", "csrf_token": match.group(1)}
+        form = {
+            "name": f"Reader {number}",
+            "email": "reader@example.org",
+            "website": "",
+            "nickname": "",
+            "parent_id": "",
+            "message": f"comment number {number}",
+            "csrf_token": match.group(1),
+        }
         async with session.post(f"{url}/posts/shared/comments", data=form, allow_redirects=False) as response:
             return response.status
 
@@ -41,9 +48,7 @@ async def comment(url: str, number: int) -> int:
 async def test_two_processes_on_one_database__nothing_lost_nothing_doubled(tmp_path: Path, farm: InboxFarm) -> None:
     # Given one site (50 followers on 10 servers) served by two processes on the same SQLite file
     port_a, port_b = free_port(), free_port()
-    settings = fault_site(
-        tmp_path / "site", port_a, comments={"moderation": "open", "rate_limit_per_minute": 10_000}
-    )
+    settings = fault_site(tmp_path / "site", port_a, comments={"moderation": "open", "rate_limit_per_minute": 10_000})
     await add_followers(settings, farm.inboxes(5))
     await publish_offline(settings, "Shared")
     first = await ServedBlog(settings, port_a).start()

@@ -45,8 +45,11 @@ def test_cavage_signature_header__only_signature_errors(value: str) -> None:
 _param_value = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters='"\\,'), min_size=1)
 
 
-@given(_param_value, st.lists(st.sampled_from(["(request-target)", "host", "date", "digest", "accept"]), min_size=1),
-       st.binary(min_size=1, max_size=300))
+@given(
+    _param_value,
+    st.lists(st.sampled_from(["(request-target)", "host", "date", "digest", "accept"]), min_size=1),
+    st.binary(min_size=1, max_size=300),
+)
 def test_cavage_signature_header__parses_back_what_was_written(key_id: str, names: list[str], signature: bytes) -> None:
     value = (
         f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(names)}",'
@@ -65,8 +68,14 @@ def test_rfc9421_structured_fields__only_structured_field_errors(value: str) -> 
     assert isinstance(parsed, dict)
 
 
-@given(st.dictionaries(st.sampled_from(["signature", "signature-input", "digest", "content-digest", "date", "host"]),
-                       header_text, min_size=1), st.binary(max_size=200))
+@given(
+    st.dictionaries(
+        st.sampled_from(["signature", "signature-input", "digest", "content-digest", "date", "host"]),
+        header_text,
+        min_size=1,
+    ),
+    st.binary(max_size=200),
+)
 def test_verify_request__any_headers_fail_with_a_signature_error(headers: dict[str, str], body: bytes) -> None:
     with pytest.raises(SignatureError):
         verify_request(method="POST", path_qs="/inbox", headers=headers, body=body, public_key_pem="", now=NOW)
@@ -112,13 +121,32 @@ def test_json_object__deep_nesting_is_refused(depth: int) -> None:
 
 # -- the sanitizer ----------------------------------------------------------------------------------------------
 
-hostile_bits = st.sampled_from([
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '<a href="javascript:alert(1)">x</a>',
-    '<a href=" JaVaScRiPt:alert(1)">x</a>', "<svg onload=alert(1)>", '<iframe srcdoc="<b>">', "<form action=/x>",
-    '<p style="background:url(javascript:alert(1))">', "<math><mi xlink:href=javascript:1>", "<!--", "-->",
-    "<p>", "</p>", "<a href='https://ok.example/'>", "<b>", "&lt;", "&#106;avascript:", "<base href=//x>",
-    '<a href="data:text/html,<script>">', "<object data=x>", "<embed src=x>", "<meta http-equiv=refresh>",
-])
+hostile_bits = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        '<a href="javascript:alert(1)">x</a>',
+        '<a href=" JaVaScRiPt:alert(1)">x</a>',
+        "<svg onload=alert(1)>",
+        '<iframe srcdoc="<b>">',
+        "<form action=/x>",
+        '<p style="background:url(javascript:alert(1))">',
+        "<math><mi xlink:href=javascript:1>",
+        "<!--",
+        "-->",
+        "<p>",
+        "</p>",
+        "<a href='https://ok.example/'>",
+        "<b>",
+        "&lt;",
+        "&#106;avascript:",
+        "<base href=//x>",
+        '<a href="data:text/html,<script>">',
+        "<object data=x>",
+        "<embed src=x>",
+        "<meta http-equiv=refresh>",
+    ]
+)
 html_fragments = st.lists(hostile_bits | st.text(max_size=20), max_size=12).map("".join)
 
 
@@ -147,8 +175,13 @@ def test_front_matter__any_text_gives_a_document_or_one_error(text: str) -> None
 
 # Front matter is YAML: any printable title comes back in single quotes (YAML's literal quoting); plain words and
 # numbers come back as written, never turned into booleans or numbers ("yes", "1.10").
-@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="\"'#[],:"), min_size=1,
-               max_size=40).map(str.strip).filter(bool))
+@given(
+    st.text(
+        st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="\"'#[],:"), min_size=1, max_size=40
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 def test_front_matter__a_title_comes_back(title: str) -> None:
     document = parse_document(f"---\ntitle: '{title}'\n---\nBody\n")
     assert document.meta["title"] == title

@@ -194,16 +194,27 @@ def activity(kind: str, obj: Any, **extra: Any) -> dict[str, Any]:
 
 
 SIGNATURE = [
-    Case("inbox-signature", "unsigned", Raw("POST", "/actor/inbox", b'{"id":"http://127.0.0.1:9/f/1","type":"Follow",'
-         b'"actor":"http://127.0.0.1:9/users/x","object":"x"}', {"Content-Type": "application/activity+json"}),
-         safe(401)),
+    Case(
+        "inbox-signature",
+        "unsigned",
+        Raw(
+            "POST",
+            "/actor/inbox",
+            b'{"id":"http://127.0.0.1:9/f/1","type":"Follow","actor":"http://127.0.0.1:9/users/x","object":"x"}',
+            {"Content-Type": "application/activity+json"},
+        ),
+        safe(401),
+    ),
     Case("inbox-signature", "garbage-signature", Signed(follow(), tweak="garbage"), REFUSED_401),
     Case("inbox-signature", "signature-not-base64", Signed(follow(), tweak="not-base64"), REFUSED_401),
     Case("inbox-signature", "key-of-another-actor", Signed(follow(), tweak="bobs-key"), REFUSED_401),
-    Case("inbox-signature", "foreign-key-id", Signed(follow(), key_id="{bob}#main-key", tweak="bobs-key"),
-         REFUSED_401),
-    Case("inbox-signature", "key-id-on-another-host", Signed(follow(), key_id="http://127.0.0.9:9/users/alice#k"),
-         REFUSED_401),
+    Case("inbox-signature", "foreign-key-id", Signed(follow(), key_id="{bob}#main-key", tweak="bobs-key"), REFUSED_401),
+    Case(
+        "inbox-signature",
+        "key-id-on-another-host",
+        Signed(follow(), key_id="http://127.0.0.9:9/users/alice#k"),
+        REFUSED_401,
+    ),
     Case("inbox-signature", "key-id-file", Signed(follow(), key_id="file:///etc/passwd"), REFUSED_401),
     Case("inbox-signature", "key-id-javascript", Signed(follow(), key_id="javascript:alert(1)"), REFUSED_401),
     Case("inbox-signature", "key-id-data", Signed(follow(), key_id="data:text/plain,key"), REFUSED_401),
@@ -218,20 +229,33 @@ SIGNATURE = [
     Case("inbox-signature", "hmac-algorithm", Signed(follow(), tweak="hmac"), REFUSED_401),
     Case("inbox-signature", "unknown-algorithm", Signed(follow(), tweak="algorithm-rot13"), REFUSED_401),
     Case("inbox-signature", "empty-signature-header", Signed(follow(), tweak="empty-header"), REFUSED_401),
-    Case("inbox-signature", "huge-signature-header", Signed(follow(), tweak="huge-header"),
-         safe(400, 401, 413, 431, recorded=False)),
+    Case(
+        "inbox-signature",
+        "huge-signature-header",
+        Signed(follow(), tweak="huge-header"),
+        safe(400, 401, 413, 431, recorded=False),
+    ),
     Case("inbox-signature", "rfc9421-garbage-input", Signed(follow(), tweak="rfc9421-garbage"), REFUSED_401),
     Case("inbox-signature", "actor-is-someone-else", Signed(follow(actor="{bob}")), REFUSED_401),
-    Case("inbox-signature", "replayed-request", Signed(create_note("replayed {token}"), twice=True),
-         safe(202, page=POST_PAGE, shows=("replayed {token}",))),
+    Case(
+        "inbox-signature",
+        "replayed-request",
+        Signed(create_note("replayed {token}"), twice=True),
+        safe(202, page=POST_PAGE, shows=("replayed {token}",)),
+    ),
 ]
 
 BODY = [
-    Case("inbox-body", "ten-megabytes", Signed(body=b'{"type":"Note","content":"' + b"a" * 10_000_000 + b'"}'),
-         safe(413)),
+    Case(
+        "inbox-body", "ten-megabytes", Signed(body=b'{"type":"Note","content":"' + b"a" * 10_000_000 + b'"}'), safe(413)
+    ),
     Case("inbox-body", "nested-100k-deep", Signed(body=b'{"a":' * 100_000 + b"1" + b"}" * 100_000), safe(400, 413)),
-    Case("inbox-body", "array-of-200k", Signed(body=b'{"type":"Follow","to":[' + b"1," * 200_000 + b"1]}"),
-         safe(400, 413)),
+    Case(
+        "inbox-body",
+        "array-of-200k",
+        Signed(body=b'{"type":"Follow","to":[' + b"1," * 200_000 + b"1]}"),
+        safe(400, 413),
+    ),
     Case("inbox-body", "nan", Signed(body=b'{"type":"Follow","actor":"x","n":NaN}'), BAD_BODY),
     Case("inbox-body", "infinity", Signed(body=b'{"type":"Follow","n":-Infinity}'), BAD_BODY),
     Case("inbox-body", "5000-digit-number", Signed(body=b'{"type":"Follow","n":' + b"9" * 5000 + b"}"), BAD_BODY),
@@ -242,39 +266,76 @@ BODY = [
     Case("inbox-body", "json-string", Signed(body=b'"Follow"'), BAD_BODY),
     Case("inbox-body", "empty", Signed(body=b""), safe(400, 401)),
     Case("inbox-body", "text-plain", Signed(follow(), content_type="text/plain"), safe(415, recorded=False)),
-    Case("inbox-body", "form-encoded", Signed(follow(), content_type="application/x-www-form-urlencoded"),
-         safe(415, recorded=False)),
+    Case(
+        "inbox-body",
+        "form-encoded",
+        Signed(follow(), content_type="application/x-www-form-urlencoded"),
+        safe(415, recorded=False),
+    ),
     Case("inbox-body", "trailing-garbage", Signed(body=b'{"type":"Follow"} {"type":"Delete"}'), BAD_BODY),
 ]
 
 AUTHORITY = [
-    Case("inbox-authority", "foreign-attribution", Signed(create_note("forged {token}", attributedTo="{bob}")),
-         safe(202, 400, 401, 403, page=POST_PAGE, lacks=("forged {token}",))),
-    Case("inbox-authority", "update-of-the-blogs-post",
-         Signed(activity("Update", {"id": "{post}", "type": "Note", "attributedTo": "{blog}/actor",
-                                    "content": "defaced {token}"})),
-         safe(202, 400, 401, 403, page=POST_PAGE, lacks=("defaced {token}",), shows=("Original words",))),
-    Case("inbox-authority", "delete-of-the-blogs-post", Signed(activity("Delete", "{post}")),
-         safe(202, 400, 401, 403, page=POST_PAGE, shows=("Original words",))),
-    Case("inbox-authority", "delete-of-the-blogs-actor", Signed(activity("Delete", "{blog}/actor")),
-         safe(202, 400, 401, 403, page="/actor", page_status=200)),
-    Case("inbox-authority", "undo-of-someone-elses-follow",
-         Signed(activity("Undo", {"id": "{bob}/follows/{token}-1", "type": "Follow", "actor": "{bob}",
-                                  "object": "{blog}/actor"})),
-         safe(202, 400, 401, 403, page="/actor/followers?page=1", shows=("{bob}",))),
-    Case("inbox-authority", "announce-of-a-forged-copy",
-         Signed(activity("Announce", {"id": "{post}", "type": "Note", "attributedTo": "{blog}/actor",
-                                      "content": "forged copy {token}"})),
-         safe(202, 400, 401, 403, page=POST_PAGE, lacks=("forged copy {token}",), shows=("Original words",))),
-    Case("inbox-authority", "reply-to-itself",
-         Signed(create_note("loop {token}", inReplyTo="{alice}/statuses/{token}")),
-         safe(202, 400, page=POST_PAGE, lacks=("loop {token}",))),
-    Case("inbox-authority", "like-of-nothing", Signed(activity("Like", "{blog}/posts/no-such-post")),
-         safe(202, 400, 404)),
-    Case("inbox-authority", "accept-never-asked", Signed(activity("Accept", "{blog}/follows/never")),
-         safe(202, 400)),
-    Case("inbox-authority", "object-is-a-list-of-1000", Signed(activity("Like", ["{post}"] * 1000)),
-         safe(202, 400)),
+    Case(
+        "inbox-authority",
+        "foreign-attribution",
+        Signed(create_note("forged {token}", attributedTo="{bob}")),
+        safe(202, 400, 401, 403, page=POST_PAGE, lacks=("forged {token}",)),
+    ),
+    Case(
+        "inbox-authority",
+        "update-of-the-blogs-post",
+        Signed(
+            activity(
+                "Update", {"id": "{post}", "type": "Note", "attributedTo": "{blog}/actor", "content": "defaced {token}"}
+            )
+        ),
+        safe(202, 400, 401, 403, page=POST_PAGE, lacks=("defaced {token}",), shows=("Original words",)),
+    ),
+    Case(
+        "inbox-authority",
+        "delete-of-the-blogs-post",
+        Signed(activity("Delete", "{post}")),
+        safe(202, 400, 401, 403, page=POST_PAGE, shows=("Original words",)),
+    ),
+    Case(
+        "inbox-authority",
+        "delete-of-the-blogs-actor",
+        Signed(activity("Delete", "{blog}/actor")),
+        safe(202, 400, 401, 403, page="/actor", page_status=200),
+    ),
+    Case(
+        "inbox-authority",
+        "undo-of-someone-elses-follow",
+        Signed(
+            activity(
+                "Undo", {"id": "{bob}/follows/{token}-1", "type": "Follow", "actor": "{bob}", "object": "{blog}/actor"}
+            )
+        ),
+        safe(202, 400, 401, 403, page="/actor/followers?page=1", shows=("{bob}",)),
+    ),
+    Case(
+        "inbox-authority",
+        "announce-of-a-forged-copy",
+        Signed(
+            activity(
+                "Announce",
+                {"id": "{post}", "type": "Note", "attributedTo": "{blog}/actor", "content": "forged copy {token}"},
+            )
+        ),
+        safe(202, 400, 401, 403, page=POST_PAGE, lacks=("forged copy {token}",), shows=("Original words",)),
+    ),
+    Case(
+        "inbox-authority",
+        "reply-to-itself",
+        Signed(create_note("loop {token}", inReplyTo="{alice}/statuses/{token}")),
+        safe(202, 400, page=POST_PAGE, lacks=("loop {token}",)),
+    ),
+    Case(
+        "inbox-authority", "like-of-nothing", Signed(activity("Like", "{blog}/posts/no-such-post")), safe(202, 400, 404)
+    ),
+    Case("inbox-authority", "accept-never-asked", Signed(activity("Accept", "{blog}/follows/never")), safe(202, 400)),
+    Case("inbox-authority", "object-is-a-list-of-1000", Signed(activity("Like", ["{post}"] * 1000)), safe(202, 400)),
     Case("inbox-authority", "create-without-object", Signed(activity("Create", None)), safe(202, 400)),
 ]
 
@@ -330,12 +391,20 @@ SSRF += [Case("ssrf-address", name, Address(url), safe(0, refused=True)) for nam
 SSRF += [
     Case("ssrf-redirect", "to-loopback", Redirect("http://127.0.0.1:{port}/actor"), safe(0, no_fetch=True)),
     Case("ssrf-redirect", "to-file", Redirect("file:///etc/passwd"), safe(0, no_fetch=True)),
-    Case("ssrf-dns", "public-then-private", Rebind((("127.0.0.2",), ("127.0.0.1",), ("127.0.0.1",))),
-         safe(0, no_fetch=True)),
+    Case(
+        "ssrf-dns",
+        "public-then-private",
+        Rebind((("127.0.0.2",), ("127.0.0.1",), ("127.0.0.1",))),
+        safe(0, no_fetch=True),
+    ),
     Case("ssrf-dns", "public-and-private-at-once", Rebind((("127.0.0.2", "127.0.0.1"),)), safe(0, no_fetch=True)),
     Case("ssrf-dns", "private-first", Rebind((("127.0.0.1",), ("127.0.0.2",))), safe(0, no_fetch=True)),
-    Case("ssrf-redirect", "too-many-hops", Redirect("http://127.0.0.2:{public_port}/actor", hops=5),
-         safe(0, no_fetch=True)),
+    Case(
+        "ssrf-redirect",
+        "too-many-hops",
+        Redirect("http://127.0.0.2:{public_port}/actor", hops=5),
+        safe(0, no_fetch=True),
+    ),
 ]
 
 XSS_FORM = [
@@ -355,78 +424,184 @@ XSS = [
     for name, fields in XSS_FORM
 ]
 XSS += [
-    Case("xss-fediverse", "display-name", Profile({"name": '<img src=x onerror=alert(1)>{token}'}),
-         safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
-    Case("xss-fediverse", "display-name-script", Profile({"name": "<script>alert(1)</script>{token}"}),
-         safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
-    Case("xss-fediverse", "icon-javascript", Profile({"icon": {"type": "Image", "url": "javascript:alert(1)"}}),
-         safe(202, page=POST_PAGE, inert=True)),
-    Case("xss-fediverse", "content-script", Profile({}, {"content": "<p>{token}<script>alert(1)</script></p>"}),
-         safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
-    Case("xss-fediverse", "content-javascript-link",
-         Profile({}, {"content": '<p><a href="javascript:alert(1)">{token}</a></p>'}),
-         safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
-    Case("xss-fediverse", "content-img-onerror", Profile({}, {"content": '<p>{token}<img src=x onerror=alert(1)></p>'}),
-         safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
-    Case("xss-fediverse", "content-iframe", Profile({}, {"content": '<p>{token}</p><iframe srcdoc="x"></iframe>'}),
-         safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
-    Case("xss-fediverse", "content-form", Profile({}, {"content": '<p>{token}</p><form action="/admin/logout">'}),
-         safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
-    Case("xss-fediverse", "content-data-url",
-         Profile({}, {"content": '<p><a href="data:text/html,<script>alert(1)</script>">{token}</a></p>'}),
-         safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
-    Case("xss-fediverse", "summary-onerror",
-         Profile({}, {"summary": '<img src=x onerror=alert(1)>cw {token}', "sensitive": True}),
-         safe(202, page=POST_PAGE, inert=True)),
-    Case("xss-fediverse", "attachment-javascript-url",
-         Profile({}, {"attachment": [{"type": "Document", "mediaType": "image/png", "url": "javascript:alert(1)",
-                                      "name": "<script>alert(1)</script>"}]}),
-         safe(202, page=POST_PAGE, inert=True)),
-    Case("xss-fediverse", "emoji-onerror",
-         Profile({}, {"content": "<p>:blob: {token}</p>",
-                      "tag": [{"type": "Emoji", "name": ':blob:" onerror="alert(1)',
-                               "icon": {"type": "Image", "url": "javascript:alert(1)"}}]}),
-         safe(202, page=POST_PAGE, inert=True, shows=("{token}",))),
-    Case("xss-webmention", "h-card-name-markup",
-         Mention('<a class="u-url p-name" href="/about"><img src=x onerror=alert(1)>Ann {token}</a>'),
-         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
-    Case("xss-webmention", "h-card-name-escaped-markup",
-         Mention('<a class="u-url p-name" href="/about">&lt;script&gt;alert(1)&lt;/script&gt; {token}</a>'),
-         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
-    Case("xss-webmention", "h-card-url-javascript",
-         Mention('<a class="u-url p-name" href="javascript:alert(1)">Ann {token}</a>'),
-         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
-    Case("xss-webmention", "h-card-photo-javascript",
-         Mention('<img class="u-photo" src="javascript:alert(1)" alt=""><a class="p-name" href="/a">Ann</a>'),
-         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
-    Case("xss-webmention", "content-script",
-         Mention('<a class="p-name" href="/a">Ann</a>', "<p>mention {token}</p><script>alert(1)</script>"),
-         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
-    Case("xss-webmention", "content-img-onerror",
-         Mention('<a class="p-name" href="/a">Ann</a>', '<p>mention {token}<img src=x onerror="alert(1)"></p>'),
-         safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",))),
-    Case("xss-search", "query-script", Raw("GET", "/search?q=%3Cscript%3Ealert(1)%3C/script%3E"),
-         safe(200, lacks=("<script>alert",))),
-    Case("xss-search", "query-attribute-breakout", Raw("GET", "/search?q=%22%3E%3Csvg%20onload%3Dalert(1)%3E"),
-         safe(200, lacks=("<svg onload",))),
-    Case("xss-search", "snippet-of-a-post", Raw("GET", "/search?q=Original"),
-         safe(200, lacks=("<script>alert",), shows=())),
+    Case(
+        "xss-fediverse",
+        "display-name",
+        Profile({"name": "<img src=x onerror=alert(1)>{token}"}),
+        safe(202, page=POST_PAGE, inert=True, shows=("{token}",)),
+    ),
+    Case(
+        "xss-fediverse",
+        "display-name-script",
+        Profile({"name": "<script>alert(1)</script>{token}"}),
+        safe(202, page=POST_PAGE, inert=True, shows=("{token}",)),
+    ),
+    Case(
+        "xss-fediverse",
+        "icon-javascript",
+        Profile({"icon": {"type": "Image", "url": "javascript:alert(1)"}}),
+        safe(202, page=POST_PAGE, inert=True),
+    ),
+    Case(
+        "xss-fediverse",
+        "content-script",
+        Profile({}, {"content": "<p>{token}<script>alert(1)</script></p>"}),
+        safe(202, page=POST_PAGE, inert=True, shows=("{token}",)),
+    ),
+    Case(
+        "xss-fediverse",
+        "content-javascript-link",
+        Profile({}, {"content": '<p><a href="javascript:alert(1)">{token}</a></p>'}),
+        safe(202, page=POST_PAGE, inert=True, shows=("{token}",)),
+    ),
+    Case(
+        "xss-fediverse",
+        "content-img-onerror",
+        Profile({}, {"content": "<p>{token}<img src=x onerror=alert(1)></p>"}),
+        safe(202, page=POST_PAGE, inert=True, shows=("{token}",)),
+    ),
+    Case(
+        "xss-fediverse",
+        "content-iframe",
+        Profile({}, {"content": '<p>{token}</p><iframe srcdoc="x"></iframe>'}),
+        safe(202, page=POST_PAGE, inert=True, shows=("{token}",)),
+    ),
+    Case(
+        "xss-fediverse",
+        "content-form",
+        Profile({}, {"content": '<p>{token}</p><form action="/admin/logout">'}),
+        safe(202, page=POST_PAGE, inert=True, shows=("{token}",)),
+    ),
+    Case(
+        "xss-fediverse",
+        "content-data-url",
+        Profile({}, {"content": '<p><a href="data:text/html,<script>alert(1)</script>">{token}</a></p>'}),
+        safe(202, page=POST_PAGE, inert=True, shows=("{token}",)),
+    ),
+    Case(
+        "xss-fediverse",
+        "summary-onerror",
+        Profile({}, {"summary": "<img src=x onerror=alert(1)>cw {token}", "sensitive": True}),
+        safe(202, page=POST_PAGE, inert=True),
+    ),
+    Case(
+        "xss-fediverse",
+        "attachment-javascript-url",
+        Profile(
+            {},
+            {
+                "attachment": [
+                    {
+                        "type": "Document",
+                        "mediaType": "image/png",
+                        "url": "javascript:alert(1)",
+                        "name": "<script>alert(1)</script>",
+                    }
+                ]
+            },
+        ),
+        safe(202, page=POST_PAGE, inert=True),
+    ),
+    Case(
+        "xss-fediverse",
+        "emoji-onerror",
+        Profile(
+            {},
+            {
+                "content": "<p>:blob: {token}</p>",
+                "tag": [
+                    {
+                        "type": "Emoji",
+                        "name": ':blob:" onerror="alert(1)',
+                        "icon": {"type": "Image", "url": "javascript:alert(1)"},
+                    }
+                ],
+            },
+        ),
+        safe(202, page=POST_PAGE, inert=True, shows=("{token}",)),
+    ),
+    Case(
+        "xss-webmention",
+        "h-card-name-markup",
+        Mention('<a class="u-url p-name" href="/about"><img src=x onerror=alert(1)>Ann {token}</a>'),
+        safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",)),
+    ),
+    Case(
+        "xss-webmention",
+        "h-card-name-escaped-markup",
+        Mention('<a class="u-url p-name" href="/about">&lt;script&gt;alert(1)&lt;/script&gt; {token}</a>'),
+        safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",)),
+    ),
+    Case(
+        "xss-webmention",
+        "h-card-url-javascript",
+        Mention('<a class="u-url p-name" href="javascript:alert(1)">Ann {token}</a>'),
+        safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",)),
+    ),
+    Case(
+        "xss-webmention",
+        "h-card-photo-javascript",
+        Mention('<img class="u-photo" src="javascript:alert(1)" alt=""><a class="p-name" href="/a">Ann</a>'),
+        safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",)),
+    ),
+    Case(
+        "xss-webmention",
+        "content-script",
+        Mention('<a class="p-name" href="/a">Ann</a>', "<p>mention {token}</p><script>alert(1)</script>"),
+        safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",)),
+    ),
+    Case(
+        "xss-webmention",
+        "content-img-onerror",
+        Mention('<a class="p-name" href="/a">Ann</a>', '<p>mention {token}<img src=x onerror="alert(1)"></p>'),
+        safe(202, page=POST_PAGE, inert=True, shows=("mention {token}",)),
+    ),
+    Case(
+        "xss-search",
+        "query-script",
+        Raw("GET", "/search?q=%3Cscript%3Ealert(1)%3C/script%3E"),
+        safe(200, lacks=("<script>alert",)),
+    ),
+    Case(
+        "xss-search",
+        "query-attribute-breakout",
+        Raw("GET", "/search?q=%22%3E%3Csvg%20onload%3Dalert(1)%3E"),
+        safe(200, lacks=("<svg onload",)),
+    ),
+    Case(
+        "xss-search",
+        "snippet-of-a-post",
+        Raw("GET", "/search?q=Original"),
+        safe(200, lacks=("<script>alert",), shows=()),
+    ),
 ]
 
 FORM = [
     Case("form", "message-over-the-limit", Comment({"message": "x" * 5001}), safe(400)),
     Case("form", "body-of-65-kib", Comment({"message": "y" * (65 * 1024)}), safe(400, 413)),
     Case("form", "name-of-10k", Comment({"name": "n" * 10_000}), safe(400, 413)),
-    Case("form", "invalid-utf-8", Comment({}, raw_body=b"name=Ana&email=a%40b.org&message=%FF%FE"),
-         safe(303, 400, page=POST_PAGE)),
-    Case("form", "lone-surrogate", Comment({}, raw_body=b"name=Ana&email=a%40b.org&message=%ED%A0%80"),
-         safe(303, 400, page=POST_PAGE)),
+    Case(
+        "form",
+        "invalid-utf-8",
+        Comment({}, raw_body=b"name=Ana&email=a%40b.org&message=%FF%FE"),
+        safe(303, 400, page=POST_PAGE),
+    ),
+    Case(
+        "form",
+        "lone-surrogate",
+        Comment({}, raw_body=b"name=Ana&email=a%40b.org&message=%ED%A0%80"),
+        safe(303, 400, page=POST_PAGE),
+    ),
     Case("form", "parent-id-letters", Comment({"parent_id": "abc"}), safe(400, 404)),
     Case("form", "parent-id-negative", Comment({"parent_id": "-1"}), safe(400, 404)),
     Case("form", "parent-id-unknown", Comment({"parent_id": "987654"}), safe(400, 404)),
     Case("form", "missing-csrf-token", Comment({}, no_token=True), safe(403)),
-    Case("form", "json-instead-of-form", Comment({}, raw_body=b'{"message":"hi"}', content_type="application/json"),
-         safe(400, 403, 415)),
+    Case(
+        "form",
+        "json-instead-of-form",
+        Comment({}, raw_body=b'{"message":"hi"}', content_type="application/json"),
+        safe(400, 403, 415),
+    ),
     Case("form", "email-header-injection", Comment({"email": "a@b.org\r\nBcc: victim@example.org"}), safe(400)),
     Case("form", "nul-in-name", Comment({"name": "Ana\x00Admin"}), safe(303, 400)),
 ]
@@ -444,8 +619,9 @@ PATHS = [
     ("tag", "/tags/..%2f..%2fkeys"),
 ]
 TRAVERSAL = [
-    Case("path-traversal", name, Raw("GET", path),
-         safe(400, 403, 404, lacks=("password_hash", "private key", "root:x:")))
+    Case(
+        "path-traversal", name, Raw("GET", path), safe(400, 403, 404, lacks=("password_hash", "private key", "root:x:"))
+    )
     for name, path in PATHS
 ]
 
@@ -460,46 +636,93 @@ NEXTS = [
 ]
 REDIRECTS = [Case("open-redirect", name, Login(target), safe(303, local_location=True)) for name, target in NEXTS]
 REDIRECTS += [
-    Case("open-redirect", "interact-uri", Raw("GET", "/interact?uri=https%3A%2F%2Fevil.example%2F"),
-         safe(200, 400, 404, local_location=True)),
-    Case("open-redirect", "authorize-interaction", Raw("GET", "/authorize_interaction?uri=https%3A%2F%2Fevil.example"),
-         safe(200, 303, 400, 404, local_location=True)),
+    Case(
+        "open-redirect",
+        "interact-uri",
+        Raw("GET", "/interact?uri=https%3A%2F%2Fevil.example%2F"),
+        safe(200, 400, 404, local_location=True),
+    ),
+    Case(
+        "open-redirect",
+        "authorize-interaction",
+        Raw("GET", "/authorize_interaction?uri=https%3A%2F%2Fevil.example"),
+        safe(200, 303, 400, 404, local_location=True),
+    ),
 ]
 
 # The defects found by the hardening review, one row each (all fixed: they are part of CASES).
 SURROGATE = b'{"id":"{alice}/s/{token}","type":"Note","actor":"{alice}","content":"\\ud800"}'
 HARDENED = [
-    Case("inbox-signature", "unsigned-echo-request", Raw("POST", "/inbox", b'{"type":"EchoRequest"}',
-         {"Content-Type": "application/activity+json"}), safe(401)),
-    Case("inbox-signature", "unsigned-not-an-activity", Raw("POST", "/actor/inbox", b'{"hello":"world"}',
-         {"Content-Type": "application/activity+json"}), safe(401)),
+    Case(
+        "inbox-signature",
+        "unsigned-echo-request",
+        Raw("POST", "/inbox", b'{"type":"EchoRequest"}', {"Content-Type": "application/activity+json"}),
+        safe(401),
+    ),
+    Case(
+        "inbox-signature",
+        "unsigned-not-an-activity",
+        Raw("POST", "/actor/inbox", b'{"hello":"world"}', {"Content-Type": "application/activity+json"}),
+        safe(401),
+    ),
     Case("inbox-signature", "request-target-not-signed", Signed(follow(), tweak="target-unsigned"), REFUSED_401),
     Case("inbox-signature", "host-not-signed", Signed(follow(), tweak="host-unsigned"), REFUSED_401),
     Case("inbox-signature", "signed-for-another-host", Signed(follow(), tweak="host-evil"), REFUSED_401),
-    Case("inbox-body", "lone-surrogate-unsigned", Raw("POST", "/actor/inbox", b'{"id":"\\ud800","type":"Follow"}',
-         {"Content-Type": "application/activity+json"}), safe(400)),
-    Case("inbox-body", "lone-surrogate-in-actor", Raw("POST", "/inbox", b'{"id":"x","actor":"\\udfff","type":"Like"}',
-         {"Content-Type": "application/activity+json"}), safe(400)),
+    Case(
+        "inbox-body",
+        "lone-surrogate-unsigned",
+        Raw("POST", "/actor/inbox", b'{"id":"\\ud800","type":"Follow"}', {"Content-Type": "application/activity+json"}),
+        safe(400),
+    ),
+    Case(
+        "inbox-body",
+        "lone-surrogate-in-actor",
+        Raw(
+            "POST",
+            "/inbox",
+            b'{"id":"x","actor":"\\udfff","type":"Like"}',
+            {"Content-Type": "application/activity+json"},
+        ),
+        safe(400),
+    ),
     Case("inbox-body", "lone-surrogate-in-signed-content", Signed(body=SURROGATE), safe(400)),
     Case("inbox-body", "lone-surrogate-in-a-key", Signed(body=b'{"\\ud83d":1,"type":"Like"}'), safe(400)),
-    Case("inbox-authority", "activity-id-on-another-origin",
-         Signed({**activity("Like", "{post}"), "id": "http://127.0.0.9:9/users/carol/likes/{token}"}),
-         safe(400, recorded=False)),
-    Case("inbox-authority", "created-object-on-another-origin",
-         Signed(create_note("squat {token}", id="http://127.0.0.9:9/users/carol/statuses/{token}")),
-         safe(400, recorded=False, page=POST_PAGE, lacks=("squat {token}",))),
-    Case("inbox-authority", "follow-naming-the-blogs-inbox",
-         Profile({"inbox": "{blog}/actor/inbox", "endpoints": {"sharedInbox": "{blog}/inbox"}}, activity=follow()),
-         safe(202, 400, 401, 403, page="/actor/followers?page=1", lacks=("p{token}",))),
-    Case("inbox-authority", "follow-with-a-non-http-inbox",
-         Profile({"inbox": "ftp://127.0.0.1/inbox", "endpoints": {}}, activity=follow()),
-         safe(202, 400, 401, 403, page="/actor/followers?page=1", lacks=("p{token}",))),
-    Case("inbox-authority", "follow-with-an-inbox-on-another-origin",
-         Profile({"inbox": "http://127.0.0.9:9/inbox", "endpoints": {}}, activity=follow()),
-         safe(202, 400, 401, 403, page="/actor/followers?page=1", lacks=("p{token}",))),
-    Case("inbox-authority", "follow-with-credentials-in-the-inbox",
-         Profile({"inbox": "http://user:secret@127.0.0.1:9/inbox", "endpoints": {}}, activity=follow()),
-         safe(202, 400, 401, 403, page="/actor/followers?page=1", lacks=("p{token}",))),
+    Case(
+        "inbox-authority",
+        "activity-id-on-another-origin",
+        Signed({**activity("Like", "{post}"), "id": "http://127.0.0.9:9/users/carol/likes/{token}"}),
+        safe(400, recorded=False),
+    ),
+    Case(
+        "inbox-authority",
+        "created-object-on-another-origin",
+        Signed(create_note("squat {token}", id="http://127.0.0.9:9/users/carol/statuses/{token}")),
+        safe(400, recorded=False, page=POST_PAGE, lacks=("squat {token}",)),
+    ),
+    Case(
+        "inbox-authority",
+        "follow-naming-the-blogs-inbox",
+        Profile({"inbox": "{blog}/actor/inbox", "endpoints": {"sharedInbox": "{blog}/inbox"}}, activity=follow()),
+        safe(202, 400, 401, 403, page="/actor/followers?page=1", lacks=("p{token}",)),
+    ),
+    Case(
+        "inbox-authority",
+        "follow-with-a-non-http-inbox",
+        Profile({"inbox": "ftp://127.0.0.1/inbox", "endpoints": {}}, activity=follow()),
+        safe(202, 400, 401, 403, page="/actor/followers?page=1", lacks=("p{token}",)),
+    ),
+    Case(
+        "inbox-authority",
+        "follow-with-an-inbox-on-another-origin",
+        Profile({"inbox": "http://127.0.0.9:9/inbox", "endpoints": {}}, activity=follow()),
+        safe(202, 400, 401, 403, page="/actor/followers?page=1", lacks=("p{token}",)),
+    ),
+    Case(
+        "inbox-authority",
+        "follow-with-credentials-in-the-inbox",
+        Profile({"inbox": "http://user:secret@127.0.0.1:9/inbox", "endpoints": {}}, activity=follow()),
+        safe(202, 400, 401, 403, page="/actor/followers?page=1", lacks=("p{token}",)),
+    ),
     Case("form", "parent-id-of-400-nines", Comment({"parent_id": "9" * 400}), safe(400)),
     Case("form", "parent-id-superscript-digit", Comment({"parent_id": "\u00b2"}), safe(400, 404)),
     Case("form", "name-is-the-authors", Comment({"name": "author"}), safe(400)),

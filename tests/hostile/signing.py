@@ -13,8 +13,10 @@ from fedblog.protocol.httpsig import body_digest, http_date
 
 
 def _signature(key: rsa.RSAPrivateKey, names: list[str], values: dict[str, str], target: str) -> str:
-    lines = [f"(request-target): post {target}" if name == "(request-target)" else f"{name}: {values[name]}"
-             for name in names]
+    lines = [
+        f"(request-target): post {target}" if name == "(request-target)" else f"{name}: {values[name]}"
+        for name in names
+    ]
     signed = key.sign("\n".join(lines).encode(), padding.PKCS1v15(), hashes.SHA256())
     return base64.b64encode(signed).decode()
 

@@ -124,8 +124,14 @@ async def run_comment(world: World, probe: Comment, token: str) -> Answer:
         if probe.raw_body is not None:
             body = probe.raw_body + b"&csrf_token=" + match.group(1).encode()
             return await _post(url, body, {"Content-Type": probe.content_type}, session)
-        fields = {"name": f"Visitor {token}", "email": "visitor@example.org", "website": "", "nickname": "",
-                  "parent_id": "", "message": f"hello {token}"}
+        fields = {
+            "name": f"Visitor {token}",
+            "email": "visitor@example.org",
+            "website": "",
+            "nickname": "",
+            "parent_id": "",
+            "message": f"hello {token}",
+        }
         fields.update(world.fill(probe.fields, token))
         if not probe.no_token:
             fields["csrf_token"] = match.group(1)
@@ -178,8 +184,9 @@ async def run_burst(world: World, probe: Burst, token: str) -> Answer:
             "object": note,
         }
         url = world.site.ctx.urls.shared_inbox()
-        headers, body = signed_post(actor_key(actor), f"{crowd.actor_id(actor)}#main-key", url, as_json(activity),
-                                    "application/activity+json")
+        headers, body = signed_post(
+            actor_key(actor), f"{crowd.actor_id(actor)}#main-key", url, as_json(activity), "application/activity+json"
+        )
         async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as response:
             return response.status, response.headers.get("Retry-After", "")
 
@@ -193,10 +200,13 @@ async def run_burst(world: World, probe: Burst, token: str) -> Answer:
 
 async def run_key_at(world: World, probe: KeyAt, token: str) -> Answer:
     url = world.guarded.url + "/actor/inbox"
-    activity = world.fill({"id": "{alice}/ssrf/{token}", "type": "Follow", "actor": "{alice}",
-                           "object": world.guarded.url + "/actor"}, token)
-    headers, body = signed_post(actor_key("alice"), world.fill(probe.url, token), url, as_json(activity),
-                                "application/activity+json")
+    activity = world.fill(
+        {"id": "{alice}/ssrf/{token}", "type": "Follow", "actor": "{alice}", "object": world.guarded.url + "/actor"},
+        token,
+    )
+    headers, body = signed_post(
+        actor_key("alice"), world.fill(probe.url, token), url, as_json(activity), "application/activity+json"
+    )
     return await _post(url, body, headers)
 
 

@@ -11,9 +11,8 @@ from aiohttp import web
 
 from fedblog.protocol.keys import load_private_key, public_key_pem
 from tests.conftest import free_port, make_site, site_key_pem
-from tests.helpers import FEDBLOG, clean_env, eventually, run
+from tests.helpers import FEDBLOG, clean_env, eventually, queue_line, run, started, wait_for_health
 from tests.integration.fake_remote import FakeRemote, follow_activity
-from tests.integration.test_processes import queue_line, started, wait_for_health
 
 SLOW_SECONDS = 3.0
 

@@ -12,9 +12,8 @@ import aiohttp
 
 from fedblog.protocol.httpsig import sign_request
 from tests.conftest import free_port, make_site
-from tests.helpers import clean_env
+from tests.helpers import clean_env, started, wait_for_health
 from tests.integration.fake_remote import remote_key
-from tests.integration.test_processes import started, wait_for_health
 
 REQUEST_ID = "req-5f0c2a9e7d31"
 

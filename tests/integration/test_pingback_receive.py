@@ -175,9 +175,10 @@ async def test_pingback__receiving_off_answers_404_and_advertises_nothing(site_f
 
 
 async def send_trackback(site: LiveSite, slug: str, fields: dict[str, str]) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{site.url}/posts/{slug}/trackback", data=fields
-    ) as answer:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{site.url}/posts/{slug}/trackback", data=fields) as answer,
+    ):
         return answer.status, await answer.text()
 
 

@@ -4,55 +4,21 @@ queues, only the worker delivers, and SIGTERM stops each cleanly."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from fedblog.protocol.keys import load_private_key, public_key_pem
 from tests.conftest import free_port, make_site, site_key_pem
-from tests.helpers import FEDBLOG, clean_env, eventually, run
+from tests.helpers import clean_env, eventually, queue_line, started, wait_for_health
 from tests.integration.fake_remote import FakeRemote, follow_activity
-
-
-@contextlib.asynccontextmanager
-async def started(*args: str, env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A fedblog process; on leaving, SIGTERM and a bounded wait for it to exit."""
-    process = await asyncio.create_subprocess_exec(
-        FEDBLOG, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.terminate()
-        await asyncio.wait_for(process.wait(), timeout=30)
-
-
-async def wait_for_health(base_url: str) -> None:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-        for _ in range(300):  # ~30 s at most
-            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-                async with session.get(base_url + "/healthz") as response:
-                    if response.status == 200:
-                        return
-            await asyncio.sleep(0.1)
-    pytest.fail("fedblog serve did not start")
 
 
 async def readyz(base_url: str) -> dict:
     async with aiohttp.ClientSession() as session, session.get(base_url + "/readyz") as response:
         assert response.status == 200
         return json.loads(await response.text())
-
-
-async def queue_line(config: Path) -> str:
-    result = await run(FEDBLOG, "--config", str(config), "queue", "status")
-    assert result.code == 0, result.err
-    return result.out.splitlines()[0]
 
 
 async def test_web_without_worker_queues_and_the_worker_process_delivers(tmp_path: Path) -> None:

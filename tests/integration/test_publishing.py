@@ -49,9 +49,7 @@ async def public_places(site: LiveSite, slug: str, word: str) -> dict[str, bool]
     search = await get(site, f"/search?q={word}")
     page = await get(site, f"/posts/{slug}")
     note_status, _headers, _text = await fetch(f"{site.url}/posts/{slug}", AS2)
-    outbox = json.dumps(
-        [json.loads(body) for body in await OutboxStore(site.ctx.db).list_public_creates(50, 0)]
-    )
+    outbox = json.dumps([json.loads(body) for body in await OutboxStore(site.ctx.db).list_public_creates(50, 0)])
     return {
         "home": f"/posts/{slug}" in home.text,
         "feed": f"/posts/{slug}" in feed.text,
@@ -227,8 +225,8 @@ async def test_draft__slug_editable_until_first_publication(admin: Admin) -> Non
     editor = await admin.get("/admin/posts/working-title/edit")
     assert re.search(r'<input id="post-slug" name="slug" type="text" maxlength="80"', editor.text)
     renamed = await admin.post(
-        "/admin/posts/working-title/edit", post_fields(title="Final title", slug="final-title", body="x")
-        | {"action": "draft"}
+        "/admin/posts/working-title/edit",
+        post_fields(title="Final title", slug="final-title", body="x") | {"action": "draft"},
     )
     assert renamed.status == 303 and renamed.headers["Location"] == "/admin/posts/final-title/edit?saved=draft"
     assert (await admin.get("/admin/posts/working-title/edit")).status == 404

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, make_site
-from tests.helpers import FEDBLOG, clean_env, eventually, run
-from tests.integration.test_processes import wait_for_health
+from tests.helpers import FEDBLOG, clean_env, eventually, run, wait_for_health
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads connections from /proc")
 
@@ -138,11 +137,16 @@ async def serving(config: Path, port: int, *options: str) -> AsyncIterator[async
         await asyncio.wait_for(parent.wait(), timeout=60)
 
 
-async def site_with_a_post(tmp_path: Path, port: int) -> Path:
+async def site_with_a_post(tmp_path: Path, port: int, metrics: bool = False) -> Path:
     config = make_site(
         tmp_path / "site",
         f"http://127.0.0.1:{port}",
-        overrides={"comments": {"moderation": "open"}, "webmention": {"send": False}, "pingback": {"send": False}},
+        overrides={
+            "comments": {"moderation": "open"},
+            "webmention": {"send": False},
+            "pingback": {"send": False},
+            "metrics": {"enabled": metrics},
+        },
     )
     post = tmp_path / "post.md"
     post.write_text("---\ntitle: Shared\nslug: shared\n---\nOne post, several processes.\n", encoding="utf-8")
@@ -179,6 +183,35 @@ async def test_a_comment_sent_through_one_process_shows_through_another(tmp_path
             await second.close()
         parent.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(parent.wait(), timeout=60) == 0
+
+
+def healthz_count(metrics_text: str) -> float:
+    total = 0.0
+    for line in metrics_text.splitlines():
+        if line.startswith("fedblog_http_requests_total{") and 'route="/healthz"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def test_metrics_sum_every_process(tmp_path: Path) -> None:
+    port = free_port()
+    config = await site_with_a_post(tmp_path, port, metrics=True)
+    async with serving(config, port, "--processes", "2", "--no-worker") as parent:
+        # Given two connections answered by two different web processes
+        first, second = await connections_on_two_processes(parent.pid, port)
+        try:
+            status, _, before = await first.request("GET", "/metrics")
+            assert status == 200
+            # When the other process answers five requests
+            for _ in range(5):
+                assert (await second.request("GET", "/healthz"))[0] == 200
+            # Then /metrics through the first one counts them
+            status, headers, after = await first.request("GET", "/metrics")
+            assert status == 200 and headers["content-type"].startswith("text/plain")
+            assert healthz_count(after) - healthz_count(before) == 5
+        finally:
+            await first.close()
+            await second.close()
 
 
 async def test_a_killed_process_is_started_again_and_sigterm_stops_all(tmp_path: Path) -> None:

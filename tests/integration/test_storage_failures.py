@@ -76,9 +76,7 @@ async def test_disk_full__503s_that_keep_the_text_readyz_and_one_log_line(
 
     # When a visitor sends a comment: Then 503, their text is still in the form, and nothing is stored
     async with new_session() as session:
-        page = await submit_comment(
-            site, "post", session, name="Ana", email="ana@example.org", message=LONG_MESSAGE
-        )
+        page = await submit_comment(site, "post", session, name="Ana", email="ana@example.org", message=LONG_MESSAGE)
     assert page.status == 503
     assert page.headers["Retry-After"].isdigit()
     assert "cannot save comments right now" in page.text
@@ -101,9 +99,7 @@ async def test_disk_full__503s_that_keep_the_text_readyz_and_one_log_line(
     # When space is back: Then the same comment goes through and /readyz is green again
     await site.ctx.db.connection.fetch_value(f"PRAGMA max_page_count = {SQLITE_MAX_PAGES}")
     async with new_session() as session:
-        page = await submit_comment(
-            site, "post", session, name="Ana", email="ana@example.org", message=LONG_MESSAGE
-        )
+        page = await submit_comment(site, "post", session, name="Ana", email="ana@example.org", message=LONG_MESSAGE)
     assert page.status == 303
     assert "A thought that needs room." in (await get(site, "/posts/post")).text
     status, body = await readyz(site)

@@ -87,7 +87,7 @@ async def test_import__statuses_pages_authors_and_content(site: LiveSite, tmp_pa
                 'uploads/2009/03/chat.jpg" alt="Un chat" /> Mon chat[/caption]\n\n'
                 "[embed]https://www.youtube.com/watch?v=abc[/embed]\n\n"
                 '[code lang="python"]print("<b>")[/code]\n\n'
-                "[gallery ids=\"20,21\"]\n\n[contact-form-7 id=\"3\"]\n\n"
+                '[gallery ids="20,21"]\n\n[contact-form-7 id="3"]\n\n'
                 "Première ligne\nseconde ligne\n\nNouveau paragraphe <script>alert(1)</script>"
             ),
         ),
@@ -98,7 +98,11 @@ async def test_import__statuses_pages_authors_and_content(site: LiveSite, tmp_pa
 
     posts = {post.slug: post for post in await site.ctx.posts.list_all()}
     assert {slug for slug, post in posts.items() if post.draft} == {
-        "brouillon", "en-attente", "prive", "protege", "plus-tard"
+        "brouillon",
+        "en-attente",
+        "prive",
+        "protege",
+        "plus-tard",
     }
     assert posts["plus-tard"].published_at.year == 2099 and posts["plus-tard"].state == PostState.SCHEDULED
     assert posts["brouillon"].state == PostState.DRAFT
@@ -216,9 +220,7 @@ async def test_import__a_failure_late_in_the_file_undoes_the_posts_already_writt
     assert await count(site, "posts") == 0 and await count(site, "comments") == 0
 
 
-async def test_import__external_entity_and_entity_bomb_refused_nothing_fetched(
-    site: LiveSite, tmp_path: Path
-) -> None:
+async def test_import__external_entity_and_entity_bomb_refused_nothing_fetched(site: LiveSite, tmp_path: Path) -> None:
     # An external entity pointing at a loopback server: it must never be asked for anything
     from aiohttp import web
 
@@ -279,8 +281,13 @@ async def test_cli__import_prints_progress_and_the_report_and_a_bad_file_one_lin
 
     async def run(*args: str) -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(
-            fedblog, "--config", str(config), *args, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            fedblog,
+            "--config",
+            str(config),
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(process.communicate(), timeout=60)
         return int(process.returncode or 0), out.decode(), err.decode()

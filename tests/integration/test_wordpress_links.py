@@ -21,8 +21,14 @@ async def imported_site(site: LiveSite, tmp_path: Path) -> None:
         french_post(),
         WpItem(30, "À propos", "a-propos", type="page", link="http://127.0.0.1:9/a-propos/", content="Qui je suis."),
         WpItem(31, "Équipe", "equipe", type="page", parent=30, link="http://127.0.0.1:9/a-propos/equipe/"),
-        WpItem(32, "Invité", "invite", creator="goundoulf", categories=[("sous-cat", "Sous-catégorie")],
-               date="2010-05-02 08:00:00"),
+        WpItem(
+            32,
+            "Invité",
+            "invite",
+            creator="goundoulf",
+            categories=[("sous-cat", "Sous-catégorie")],
+            date="2010-05-02 08:00:00",
+        ),
         WpItem(33, "Brouillon", "brouillon", status="draft"),
     ]
     categories = """
@@ -36,9 +42,10 @@ async def imported_site(site: LiveSite, tmp_path: Path) -> None:
 
 
 async def location(site: LiveSite, path: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.get(
-        site.url + path, allow_redirects=False, headers={"Accept": "text/html"}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(site.url + path, allow_redirects=False, headers={"Accept": "text/html"}) as response,
+    ):
         return response.status, response.headers.get("Location", "")
 
 
@@ -110,15 +117,17 @@ async def test_imported_post__a_dereferenceable_note_with_its_date_and_category_
     site: LiveSite, tmp_path: Path
 ) -> None:
     await imported_site(site, tmp_path)
-    async with aiohttp.ClientSession() as session, session.get(
-        site.url + "/posts/invite", headers={"Accept": "application/activity+json"}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(site.url + "/posts/invite", headers={"Accept": "application/activity+json"}) as response,
+    ):
         note = await response.json(content_type=None)
     assert note["type"] == "Note" and note["published"].startswith("2010-05-02T08:00:00")
     assert {"type": "Hashtag", "href": site.url + "/category/sous-cat/", "name": "#Sous-catégorie"} in note["tag"]
-    async with aiohttp.ClientSession() as session, session.get(
-        site.url + "/actor/outbox?page=1", headers={"Accept": "application/activity+json"}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(site.url + "/actor/outbox?page=1", headers={"Accept": "application/activity+json"}) as response,
+    ):
         outbox = await response.json(content_type=None)
     assert [item["object"]["id"] for item in outbox["orderedItems"]] == [
         site.url + "/posts/invite",
@@ -131,9 +140,8 @@ async def test_admin__authors_a_page_in_the_navigation_and_reorders_it(admin: Ad
     for title, order in (("Colophon", "5"), ("Contact", "1")):
         page = await admin.post(
             "/admin/posts/new",
-            post_fields(title=title, body="Écrivez-moi.", categories="Vie du blog") | {
-                "kind": "page", "in_menu": "on", "menu_order": order, "comments_open": "on", "action": "publish"
-            },
+            post_fields(title=title, body="Écrivez-moi.", categories="Vie du blog")
+            | {"kind": "page", "in_menu": "on", "menu_order": order, "comments_open": "on", "action": "publish"},
         )
         assert page.status == 303
     home = await get(site, "/")
@@ -144,9 +152,8 @@ async def test_admin__authors_a_page_in_the_navigation_and_reorders_it(admin: Ad
     assert '<input id="post-kind-page" name="kind" type="radio" value="page" checked>' in form.text
     await admin.post(
         "/admin/posts/colophon/edit",
-        post_fields(title="Colophon", body="Écrivez-moi.", categories="Vie du blog") | {
-            "kind": "page", "in_menu": "on", "menu_order": "0", "action": "publish"
-        },
+        post_fields(title="Colophon", body="Écrivez-moi.", categories="Vie du blog")
+        | {"kind": "page", "in_menu": "on", "menu_order": "0", "action": "publish"},
     )
     home = await get(site, "/")
     assert home.text.index(f'href="{site.url}/colophon/"') < home.text.index(f'href="{site.url}/contact/"')
@@ -166,8 +173,15 @@ async def test_page__takes_comments_from_its_own_url(site: LiveSite) -> None:
     async with new_session() as session:
         page = await get(site, "/livre-d-or/", session)
         assert page.status == 200 and 'action="' in page.text
-        data = {"name": "Ana", "email": "ana@example.org", "website": "", "message": "Bravo !", "parent_id": "",
-                "nickname": "", "csrf_token": csrf_token(page.text)}
+        data = {
+            "name": "Ana",
+            "email": "ana@example.org",
+            "website": "",
+            "message": "Bravo !",
+            "parent_id": "",
+            "nickname": "",
+            "csrf_token": csrf_token(page.text),
+        }
         sent = await post_form(site, "/posts/livre-d-or/comments", data, session)
         assert sent.status == 303
         # The visitor lands back on the page at its own URL, with their held comment's preview

@@ -58,8 +58,11 @@ async def test_media_download__files_fetched_references_rewritten_old_urls_redir
     finally:
         await runner.cleanup()
     assert sorted(asked) == sorted(
-        ["/wp-content/uploads/2009/03/chat.jpg", "/wp-content/uploads/2009/03/absent.jpg",
-         "/wp-content/uploads/2009/03/dessin.svg"]
+        [
+            "/wp-content/uploads/2009/03/chat.jpg",
+            "/wp-content/uploads/2009/03/absent.jpg",
+            "/wp-content/uploads/2009/03/dessin.svg",
+        ]
     )  # each once, the attachment and the body's image being the same URL
     stored = site.settings.media_path / "wordpress" / "2009" / "03" / "chat.jpg"
     assert stored.read_bytes() == JPEG

@@ -129,5 +129,3 @@ async def follow_blog(peer: PeerProcess, blog: HttpsBlog) -> dict[str, Any]:
         tick=lambda: deliver(blog),
     )
     return sent
-
-

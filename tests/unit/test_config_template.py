@@ -30,7 +30,8 @@ def defaults() -> dict[str, dict[str, object]]:
     settings = Settings()
     return {
         section.name: {
-            key.name: list(value) if isinstance(value := getattr(getattr(settings, section.name), key.name), tuple)
+            key.name: list(value)
+            if isinstance(value := getattr(getattr(settings, section.name), key.name), tuple)
             else value
             for key in dataclasses.fields(getattr(settings, section.name))
         }

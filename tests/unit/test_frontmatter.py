@@ -73,7 +73,7 @@ def test_parse_document__dots_also_close_the_block_and_later_dashes_stay_in_the_
         ("---\njust words\n---\n", "line 2: expected 'key: value'"),
         ("---\ntitle: t\ndraft: maybe\n---\n", "line 3: draft must be true or false"),
         ("---\ntitle: [unclosed\n---\n", "line 2: expected ',' or ']'"),
-        ("---\nslug: s\ntitle: Hello: world\n---\n", 'line 3: mapping values are not allowed here (put a value'),
+        ("---\nslug: s\ntitle: Hello: world\n---\n", "line 3: mapping values are not allowed here (put a value"),
         ("---\ntitle: t\ntitle: u\n---\n", "line 3: 'title' is given twice"),
         ("---\ntitle: t\ntags: {a: 1}\n---\n", "line 3: tags must be a list"),
         ("---\ntitle: [a, b]\n---\n", "line 2: title must be text, got a list"),

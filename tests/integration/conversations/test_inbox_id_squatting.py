@@ -84,7 +84,6 @@ async def test_inbox_squatting__a_forward_under_the_actors_id_does_not_make_the_
     assert other_server.actor_id("dave") in signers
 
 
-
 @pytest.mark.parametrize("number", ["9" * 30, "\u00b2", "0"])
 async def test_inbox__a_reaction_or_reply_to_a_hostile_comment_number_is_handled_not_failed(
     site: LiveSite, remote: Mastodon, number: str
