@@ -196,6 +196,7 @@ async def serve_on(sock: socket.socket, settings: Settings, background: bool, an
 
     from fedblog.app import create_app, settle_garbage_collector
 
+    stop = stop_on_signals()
     app = create_app(settings, background=background)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=REQUEST_GRACE_SECONDS)
     await runner.setup()
@@ -210,7 +211,7 @@ async def serve_on(sock: socket.socket, settings: Settings, background: bool, an
         public = settings.site.base_url
         print(f"fedblog is serving {settings.site.title!r} on http://{host}:{port}/ (public URL {public})", flush=True)
     try:
-        await until_stopped()
+        await stop.wait()
         await finish_requests(app, site)
     finally:
         await runner.cleanup()
@@ -255,14 +256,15 @@ async def serve_in_processes(args: argparse.Namespace, settings: Settings, sock:
     )
 
 
-async def until_stopped() -> None:
-    """SIGTERM (systemd, docker stop) and Ctrl-C stop the same way: the caller then finishes its work and closes
-    the database."""
+def stop_on_signals() -> asyncio.Event:
+    """SIGTERM (systemd, docker stop) and Ctrl-C stop the same way: the event is set, and the caller then
+    finishes its work and closes the database. Installed before the app starts, so a SIGTERM that comes while it
+    starts is a graceful stop too, not the default death."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def run_worker(args: argparse.Namespace, settings: Settings | None) -> int:
@@ -276,12 +278,13 @@ async def run_worker(args: argparse.Namespace, settings: Settings | None) -> int
     from fedblog.app import create_app
 
     assert settings is not None
+    stop = stop_on_signals()
     runner = web.AppRunner(create_app(settings, background=True), access_log=None)
     await runner.setup()
     logging.getLogger("fedblog").info("worker running for %s (pid %d)", settings.site.base_url, os.getpid())
     print(f"fedblog worker is running for {settings.site.title!r} (pid {os.getpid()})", flush=True)
     try:
-        await until_stopped()
+        await stop.wait()
     finally:
         await runner.cleanup()
     return 0
