@@ -88,14 +88,14 @@ def read_site_key(settings: Settings) -> rsa.RSAPrivateKey:
 
 
 async def open_database(settings: Settings) -> Database:
-    """The site database, or a ConfigError naming database.path when it cannot be opened."""
+    """The site database, or a ConfigError naming database.path (or .url) when it cannot be opened."""
     path = settings.database_path
     if not path.parent.is_dir():
-        raise ConfigError(f"database.path: the folder of {str(path)!r} does not exist")
+        raise ConfigError(f"{settings.database_key}: the folder of {str(path)!r} does not exist")
     try:
         return await Database.open(path)
     except DatabaseError as error:
-        raise ConfigError(f"database.path: cannot open {str(path)!r} ({error})") from None
+        raise ConfigError(f"{settings.database_key}: cannot open {str(path)!r} ({error})") from None
 
 
 async def with_saved_settings(db: Database, settings: Settings) -> Settings:

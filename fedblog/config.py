@@ -46,6 +46,23 @@ class AuthorSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     path: str = "fedblog.sqlite3"
+    # Wins over path when set: sqlite:///FILE (relative to the config file) or sqlite:////ABSOLUTE/FILE.
+    url: str = ""
+
+
+SQLITE_URL = "sqlite:///"
+POSTGRES_URLS = ("postgresql://", "postgres://")
+
+
+def redacted_url(url: str) -> str:
+    """`url` with any password replaced by ***: what an error message may show."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials.split("/", 1)[0]:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
 @dataclass(frozen=True)
@@ -163,7 +180,15 @@ class Settings:
 
     @property
     def database_path(self) -> Path:
+        """The SQLite file: database.url's when set (checked by validate()), else database.path."""
+        if self.database.url:
+            return resolve_path(self.root, self.database.url[len(SQLITE_URL) :])
         return resolve_path(self.root, self.database.path)
+
+    @property
+    def database_key(self) -> str:
+        """The setting that names the database, for messages."""
+        return "database.url" if self.database.url else "database.path"
 
     @property
     def media_path(self) -> Path:
@@ -193,6 +218,21 @@ SECTIONS: dict[str, type] = {
     "media": MediaSettings,
     "metrics": MetricsSettings,
 }
+
+
+def _validate_database_url(url: str) -> None:
+    if not url:
+        return
+    if url.startswith(POSTGRES_URLS):
+        raise ConfigError(
+            "database.url: PostgreSQL is not supported by this version of fedblog yet; use sqlite:///FILE"
+        )
+    path = url[len(SQLITE_URL) :] if url.startswith(SQLITE_URL) else ""
+    if not path or "?" in path or "#" in path or path.endswith("/"):
+        raise ConfigError(
+            "database.url: expected sqlite:///FILE (relative to the config file) or sqlite:////ABSOLUTE/FILE,"
+            f" got {redacted_url(url)!r}"
+        )
 
 
 def resolve_path(root: Path, value: str) -> Path:
@@ -307,6 +347,7 @@ def check_type(key: str, value: Any, default: Any) -> Any:
 
 
 def validate(settings: Settings) -> None:
+    _validate_database_url(settings.database.url)
     base = urlsplit(settings.site.base_url)
     if base.scheme not in ("http", "https") or not base.hostname:
         raise ConfigError(f"site.base_url: expected an http(s) URL, got {settings.site.base_url!r}")
@@ -411,6 +452,8 @@ links = []
 
 [database]
 path = {q(database)}
+# Wins over path when set: sqlite:///FILE (relative to this file) or sqlite:////ABSOLUTE/FILE.
+url = ""
 
 [comments]
 # open | first_time (hold a commenter's first comment) | hold_all

@@ -74,6 +74,18 @@ def check_writable(path: Path) -> None:
             raise StorageUnavailable(f"the database {path} is not writable ({error.strerror})") from None
 
 
+class SchemaTooNew(StorageUnavailable):
+    """The database holds a migration this code does not know: a newer fedblog wrote it. str() says which."""
+
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(
+            f"the database holds migration {found:03d}, newer than this fedblog knows (its newest is {known:03d}):"
+            " run the fedblog that wrote it, or restore a backup made before the upgrade"
+        )
+        self.found = found
+        self.known = known
+
+
 class NestedWrite(RuntimeError):
     """The write path was entered from inside one of its own transactions: it would wait for itself."""
 
@@ -104,6 +116,7 @@ class Database:
         self._writes = Batcher(self._commit_batch)
         # Why the last write failed when the storage refused it (disk full…); None once a write commits again.
         self.storage_problem: str | None = None
+        self.migrations_applied: list[int] = []  # the numbers the last migrate() applied itself
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -296,22 +309,35 @@ class Database:
             self._wal_fd = None
 
     async def migrate(self) -> int:
-        """Apply every numbered migration not yet applied; return the schema version."""
+        """Apply every numbered migration not yet applied, each in a transaction of its own; return the schema
+        version. Raises SchemaTooNew when the database holds a migration this code does not know (a newer fedblog
+        wrote it). Several processes may start at once on a new file: each migration is looked for again under the
+        write lock (BEGIN IMMEDIATE), so only one of them applies it."""
         await self.connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
+        available = available_migrations()
         applied = {row[0] for row in await self.connection.fetch_all("SELECT version FROM schema_migrations")}
-        for version, sql in available_migrations():
+        unknown = applied - {version for version, _ in available}
+        if unknown:
+            raise SchemaTooNew(max(unknown), max((version for version, _ in available), default=0))
+        self.migrations_applied = []
+        for version, sql in available:
             if version in applied:
                 continue
             async with self._writes.turn():
                 await self.connection.execute("BEGIN IMMEDIATE")
                 try:
-                    for statement in split_statements(sql):
-                        await self.connection.execute(statement)
-                    await self.connection.execute(
-                        "INSERT INTO schema_migrations VALUES (?, datetime('now'))", (version,)
+                    found = await self.connection.fetch_value(
+                        "SELECT 1 FROM schema_migrations WHERE version = ?", (version,)
                     )
+                    if found is None:  # another process may have applied it since we looked
+                        for statement in split_statements(sql):
+                            await self.connection.execute(statement)
+                        await self.connection.execute(
+                            "INSERT INTO schema_migrations VALUES (?, datetime('now'))", (version,)
+                        )
+                        self.migrations_applied.append(version)
                 except BaseException:
                     await self.connection.execute("ROLLBACK")
                     raise
