@@ -22,7 +22,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.conftest import ADMIN_PASSWORD
+from fedblog.models import Post
+from fedblog.services.delivery import DeliveryWorker
+from fedblog.services.posts import PostInput, PostService
+from tests.conftest import ADMIN_PASSWORD, LiveSite
 
 ADMIN_CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 KEY_ID = "https://remote.example/users/alice#main-key"
@@ -176,3 +179,29 @@ async def queue_line(config: Path) -> str:
     result = await run(FEDBLOG, "--config", str(config), "queue", "status")
     assert result.code == 0, result.err
     return result.out.splitlines()[0]
+
+
+async def publish(site: LiveSite, title: str = "Hello world", body: str = "What do you think?") -> Post:
+    return await PostService(site.ctx).publish(PostInput(title=title, body_markdown=body))
+
+
+async def page(site: LiveSite, post: Post) -> str:
+    """The post's page as a visitor gets it."""
+    async with aiohttp.ClientSession() as session, session.get(site.ctx.urls.post(post.slug)) as response:
+        assert response.status == 200
+        return await response.text()
+
+
+async def deliver_all(site: LiveSite) -> None:
+    """Run the delivery worker until the queue is empty (no waiting on timers)."""
+    await DeliveryWorker(site.ctx).run_once()
+
+
+def assert_one_line_error(result: Result, *words: str) -> None:
+    """A command that failed as fedblog fails on bad input: one line on stderr naming what is wrong."""
+    assert result.code != 0
+    assert "Traceback" not in result.err
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, result.err
+    for word in words:
+        assert word in lines[0]

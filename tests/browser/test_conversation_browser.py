@@ -5,12 +5,13 @@ from __future__ import annotations
 from playwright.async_api import Page, expect
 
 from tests.conftest import SiteFactory
-from tests.integration.conversation_support import Mastodon, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import publish
 
 
 async def test_conversation__fediverse_reply_then_web_reply_shown_nested(site_factory: SiteFactory, page: Page) -> None:
     site = await site_factory(overrides={"comments": {"moderation": "open"}})
-    remote = await Mastodon(site=site).start()
+    remote = await RemoteInstance(site=site, avatars=True).start()
     try:
         remote.profiles["alice"] = {"name": "Alice from Mastodon"}
         post = await publish(site, "Threads everywhere")

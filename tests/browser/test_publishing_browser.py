@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.async_api import Page, expect
 
 from tests.conftest import ADMIN_PASSWORD, LiveSite
-from tests.integration.fake_remote import FakeRemote
+from tests.fakes.remote import RemoteInstance
 from tests.integration.test_delivery import add_follower
 
 
@@ -17,7 +17,7 @@ async def log_in(page: Page, site: LiveSite, then: str) -> None:
 
 
 async def test_editor__enter_in_the_title_saves_a_draft_and_publishing_asks_first(site: LiveSite, page: Page) -> None:
-    remote = await FakeRemote(host="127.0.0.1", blog_public_key_pem=site.ctx.public_key_pem).start()
+    remote = await RemoteInstance(host="127.0.0.1", blog_public_key_pem=site.ctx.public_key_pem).start()
     try:
         for name in ("ana", "bo", "cy"):
             await add_follower(site.ctx, remote, name)

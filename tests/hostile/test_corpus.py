@@ -23,6 +23,7 @@ from fedblog.services.http import FetchError, HttpClient
 from fedblog.services.inbox import wait_for_processing
 from fedblog.store.webmentions import WebmentionStore
 from tests.conftest import ADMIN_PASSWORD
+from tests.fakes.remote import actor_key
 from tests.hostile.active import active_content
 from tests.hostile.cases import (
     CASES,
@@ -43,7 +44,6 @@ from tests.hostile.cases import Signed as SignedProbe
 from tests.hostile.signing import signed_post
 from tests.hostile.world import World, as_json, open_world
 from tests.integration.blog_support import CSRF_RE
-from tests.integration.conversation_support import actor_key
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

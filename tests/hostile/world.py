@@ -18,10 +18,10 @@ from fedblog.config import load_settings
 from fedblog.models import Post
 from fedblog.services.posts import PostInput, PostService
 from tests.conftest import LiveSite, make_site
-from tests.integration.conversation_support import Mastodon
+from tests.fakes.remote import RemoteInstance
 
 
-class HostileMastodon(Mastodon):
+class HostileMastodon(RemoteInstance):
     """Actors whose documents carry whatever the case puts in `extra[name]`."""
 
     extra: dict[str, dict[str, Any]]
@@ -169,12 +169,12 @@ async def start_site(directory: Path, private_addresses: bool) -> LiveSite:
 async def open_world(directory: Path) -> AsyncIterator[World]:
     site = await start_site(directory / "blog", private_addresses=True)
     guarded = await start_site(directory / "guarded", private_addresses=False)
-    remote = HostileMastodon(site=site)
+    remote = HostileMastodon(site=site, avatars=True)
     remote.extra = {}
     await remote.start()
     counter = await Counter().start()
     pages = await Pages().start()
-    crowd = HostileMastodon(host="127.0.0.3", site=site)
+    crowd = HostileMastodon(host="127.0.0.3", site=site, avatars=True)
     crowd.extra = {}
     await crowd.start()
     post = await PostService(site.ctx).publish(

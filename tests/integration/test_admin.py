@@ -5,41 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
-import aiohttp
 import pytest
 
 from fedblog.models import CommentStatus
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory
-from tests.helpers import ADMIN_CSRF_RE, log_in, thread_parents
+from tests.helpers import log_in, thread_parents
 from tests.integration.blog_support import Page, add_comment, get, new_session, post_form, publish
-
-
-class Admin:
-    """A logged-in browser session: its cookie jar and the session's CSRF token."""
-
-    def __init__(self, site: LiveSite, session: aiohttp.ClientSession, csrf: str) -> None:
-        self.site = site
-        self.session = session
-        self.csrf = csrf
-
-    async def get(self, path: str) -> Page:
-        return await get(self.site, path, self.session)
-
-    async def post(self, path: str, data: dict[str, str], with_csrf: bool = True) -> Page:
-        return await post_form(self.site, path, {**data, "csrf_token": self.csrf} if with_csrf else data, self.session)
+from tests.integration.studio_support import Admin, logged_in, post_fields
 
 
 @pytest.fixture
 async def admin(site: LiveSite) -> AsyncIterator[Admin]:
-    session = new_session()
-    try:
-        assert (await log_in(site, session)).status == 303
-        page = await get(site, "/admin", session)
-        match = ADMIN_CSRF_RE.search(page.text)
-        assert page.status == 200 and match
-        yield Admin(site, session, match.group(1))
-    finally:
-        await session.close()
+    async with logged_in(site) as logged:
+        yield logged
 
 
 def set_cookie_header(page: Page) -> str:
@@ -189,12 +167,6 @@ async def test_csrf__logout_without_token_keeps_the_session(admin: Admin) -> Non
 
 
 # Posts
-
-
-def post_fields(**values: str) -> dict[str, str]:
-    fields = {"title": "", "slug": "", "tags": "", "language": "en", "summary": "", "date": "", "body": ""}
-    fields.update(values)
-    return fields
 
 
 async def test_posts__new_post_is_published_on_the_public_page(admin: Admin) -> None:

@@ -9,17 +9,8 @@ from pathlib import Path
 
 from fedblog.config import load_settings
 from tests.conftest import LiveSite, make_site
-from tests.helpers import FEDBLOG, Result, clean_env, run
+from tests.helpers import FEDBLOG, Result, assert_one_line_error, clean_env, run
 from tests.integration.blog_support import add_comment, publish
-
-
-def assert_one_line_error(result: Result, *words: str) -> None:
-    assert result.code != 0
-    assert "Traceback" not in result.err
-    lines = [line for line in result.err.splitlines() if line.strip()]
-    assert len(lines) == 1, result.err
-    for word in words:
-        assert word in lines[0]
 
 
 async def fedblog_at(config: Path, *args: str) -> Result:

@@ -12,8 +12,7 @@ from aiohttp import web
 
 from fedblog.services.blocks import is_blocked, list_blocks
 from tests.conftest import LiveSite, SiteFactory
-from tests.integration.studio_support import logged_in
-from tests.integration.test_admin import Admin
+from tests.integration.studio_support import Admin, logged_in
 
 EXPORT = """#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate
 spam.example,suspend,false,false,Spam,false

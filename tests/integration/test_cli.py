@@ -18,7 +18,7 @@ from fedblog.models import CommentStatus
 from fedblog.passwords import verify_password
 from fedblog.store.db import available_migrations
 from tests.conftest import LiveSite, free_port, make_site
-from tests.helpers import FEDBLOG, Result, clean_env, run
+from tests.helpers import FEDBLOG, Result, assert_one_line_error, clean_env, run
 from tests.integration.blog_support import add_comment, get, publish
 
 POST_MD = """---
@@ -39,13 +39,6 @@ def config_of(site: LiveSite) -> str:
     return str(site.settings.root / "fedblog.toml")
 
 
-def assert_one_line_error(result: Result, *words: str) -> None:
-    assert result.code != 0
-    assert "Traceback" not in result.err
-    lines = [line for line in result.err.splitlines() if line.strip()]
-    assert len(lines) == 1, result.err
-    for word in words:
-        assert word in lines[0]
 
 
 # init

@@ -13,8 +13,7 @@ from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
 from tests.integration.blog_support import add_comment, get, publish
-from tests.integration.studio_support import logged_in
-from tests.integration.test_admin import Admin
+from tests.integration.studio_support import Admin, logged_in
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, make_site
+from tests.fakes.remote import RemoteInstance
 from tests.helpers import eventually
-from tests.integration.fake_remote import FakeRemote
 
 
 class Clock:
@@ -40,20 +40,22 @@ class Clock:
 
 
 @pytest.fixture
-async def remotes() -> AsyncIterator[list[FakeRemote]]:
-    started: list[FakeRemote] = []
+async def remotes() -> AsyncIterator[list[RemoteInstance]]:
+    started: list[RemoteInstance] = []
     yield started
     for remote in started:
         await remote.close()
 
 
-async def start_remote(remotes: list[FakeRemote], ctx: Context, host: str, shared_inbox: bool = True) -> FakeRemote:
-    remote = await FakeRemote(host=host, shared_inbox=shared_inbox, blog_public_key_pem=ctx.public_key_pem).start()
+async def start_remote(
+    remotes: list[RemoteInstance], ctx: Context, host: str, shared_inbox: bool = True
+) -> RemoteInstance:
+    remote = await RemoteInstance(host=host, shared_inbox=shared_inbox, blog_public_key_pem=ctx.public_key_pem).start()
     remotes.append(remote)
     return remote
 
 
-async def add_follower(ctx: Context, remote: FakeRemote, name: str) -> None:
+async def add_follower(ctx: Context, remote: RemoteInstance, name: str) -> None:
     async with ctx.db.transaction() as conn:
         await FollowerStore(ctx.db).upsert(
             conn,
@@ -86,7 +88,9 @@ async def jobs(ctx: Context) -> list[Any]:
     return await ctx.db.fetch_all("SELECT * FROM deliveries ORDER BY id")
 
 
-async def test_delivery__publish_sends_one_signed_create_per_server(site: LiveSite, remotes: list[FakeRemote]) -> None:
+async def test_delivery__publish_sends_one_signed_create_per_server(
+    site: LiveSite, remotes: list[RemoteInstance]
+) -> None:
     # Given a started blog (its profile recorded at start), two followers on one server with a shared inbox,
     # and one on a server without
     outbox = OutboxStore(site.ctx.db)
@@ -128,16 +132,16 @@ async def test_delivery__publish_sends_one_signed_create_per_server(site: LiveSi
     assert all(r.verified for r in mastodon.received + other.received)
 
 
-async def _count(first: FakeRemote, second: FakeRemote, expected: int) -> bool:
+async def _count(first: RemoteInstance, second: RemoteInstance, expected: int) -> bool:
     return len(first.received) + len(second.received) >= expected
 
 
 async def test_delivery__failing_inbox_is_retried_with_growing_backoff(
-    offline_ctx: Context, remotes: list[FakeRemote]
+    offline_ctx: Context, remotes: list[RemoteInstance]
 ) -> None:
     ctx, clock = offline_ctx, Clock()
     remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
-    remote.answers["/users/dora/inbox"] = 500
+    remote.inbox_statuses["/users/dora/inbox"] = 500
     await add_follower(ctx, remote, "dora")
     await publish(ctx)
     worker = DeliveryWorker(ctx, clock=clock)
@@ -152,18 +156,18 @@ async def test_delivery__failing_inbox_is_retried_with_growing_backoff(
     assert waits == [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30)]
     assert len(remote.received) == 3
     # When the server recovers, the next attempt delivers
-    remote.answers.clear()
+    remote.inbox_statuses.clear()
     assert await worker.run_once() == 1
     (job,) = await jobs(ctx)
     assert job["status"] == "delivered" and job["attempts"] == 4
     assert "HTTP 500" in (job["last_error"] or "") or job["last_error"] is None
 
 
-async def test_delivery__retry_after_is_honoured(offline_ctx: Context, remotes: list[FakeRemote]) -> None:
+async def test_delivery__retry_after_is_honoured(offline_ctx: Context, remotes: list[RemoteInstance]) -> None:
     ctx, clock = offline_ctx, Clock()
     remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
-    remote.answers["/users/ed/inbox"] = 429
-    remote.answer_headers["/users/ed/inbox"] = {"Retry-After": "7200"}
+    remote.inbox_statuses["/users/ed/inbox"] = 429
+    remote.inbox_headers["/users/ed/inbox"] = {"Retry-After": "7200"}
     await add_follower(ctx, remote, "ed")
     await publish(ctx)
     await DeliveryWorker(ctx, clock=clock).run_once()
@@ -171,10 +175,10 @@ async def test_delivery__retry_after_is_honoured(offline_ctx: Context, remotes: 
     assert from_text(job["next_attempt_at"]) == clock.now + timedelta(hours=2)
 
 
-async def test_delivery__gone_follower_is_dropped(offline_ctx: Context, remotes: list[FakeRemote]) -> None:
+async def test_delivery__gone_follower_is_dropped(offline_ctx: Context, remotes: list[RemoteInstance]) -> None:
     ctx = offline_ctx
     remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
-    remote.answers["/users/gone/inbox"] = 410
+    remote.inbox_statuses["/users/gone/inbox"] = 410
     await add_follower(ctx, remote, "gone")
     await add_follower(ctx, remote, "stays")
     await publish(ctx)
@@ -191,14 +195,14 @@ async def test_delivery__gone_follower_is_dropped(offline_ctx: Context, remotes:
 
 
 async def test_delivery__host_paused_after_failing_in_five_attempt_windows(
-    offline_ctx: Context, remotes: list[FakeRemote]
+    offline_ctx: Context, remotes: list[RemoteInstance]
 ) -> None:
     # Given a host with five inboxes that answers 503 to everything
     ctx, clock = offline_ctx, Clock()
     remote = await start_remote(remotes, ctx, "127.0.0.1", shared_inbox=False)
     names = [f"u{n}" for n in range(5)]
     for name in names:
-        remote.answers[f"/users/{name}/inbox"] = 503
+        remote.inbox_statuses[f"/users/{name}/inbox"] = 503
         await add_follower(ctx, remote, name)
     await publish(ctx)
     worker = DeliveryWorker(ctx, clock=clock)
@@ -231,13 +235,13 @@ async def test_delivery__host_paused_after_failing_in_five_attempt_windows(
     status = {h.host: h for h in await DeliveryStore(ctx.db).status_by_host()}[host_name]
     assert status.retrying == 5 and status.pending == 5 and status.paused_until == paused_until
     # When the host contacts us (a verified inbound request), it is resumed and everything goes out
-    remote.answers.clear()
+    remote.inbox_statuses.clear()
     await note_contact(ctx, remote.actor_id("u0"))
     assert await worker.run_once() == 10
     assert {row["status"] for row in await jobs(ctx)} == {"delivered"}
 
 
-async def test_delivery__restart_in_the_middle_of_a_fan_out(tmp_path: Path, remotes: list[FakeRemote]) -> None:
+async def test_delivery__restart_in_the_middle_of_a_fan_out(tmp_path: Path, remotes: list[RemoteInstance]) -> None:
     config = make_site(
         tmp_path / "site", "https://blog.example", overrides={"federation": {"allow_private_addresses": True}}
     )
@@ -267,7 +271,7 @@ async def test_delivery__restart_in_the_middle_of_a_fan_out(tmp_path: Path, remo
 
 
 async def test_queue_status__cli_and_admin_show_pending_retrying_failed_by_host(
-    site: LiveSite, remotes: list[FakeRemote]
+    site: LiveSite, remotes: list[RemoteInstance]
 ) -> None:
     import asyncio
     import sys
@@ -278,8 +282,8 @@ async def test_queue_status__cli_and_admin_show_pending_retrying_failed_by_host(
     outbox = OutboxStore(site.ctx.db)
     await eventually(lambda: outbox.latest_body("Update", f"{site.url}/actor"), "the profile recorded at start")
     remote = await start_remote(remotes, site.ctx, "127.0.0.1", shared_inbox=False)
-    remote.answers["/users/flaky/inbox"] = 500
-    remote.answers["/users/gone/inbox"] = 410
+    remote.inbox_statuses["/users/flaky/inbox"] = 500
+    remote.inbox_statuses["/users/gone/inbox"] = 410
     for name in ("flaky", "gone"):
         await add_follower(site.ctx, remote, name)
     await publish(site.ctx)
@@ -314,7 +318,9 @@ async def _jobs_settled(ctx: Context) -> bool:
     return len(rows) == 2 and all(row["attempts"] == 1 and row["locked_until"] is None for row in rows)
 
 
-async def test_profile_change__followers_get_an_update_person(offline_ctx: Context, remotes: list[FakeRemote]) -> None:
+async def test_profile_change__followers_get_an_update_person(
+    offline_ctx: Context, remotes: list[RemoteInstance]
+) -> None:
     import dataclasses
 
     from fedblog.services.federation import announce_profile_changes
@@ -339,7 +345,7 @@ async def test_profile_change__followers_get_an_update_person(offline_ctx: Conte
 
 
 async def test_claim__bounded_per_host_so_one_big_server_does_not_starve_others(
-    offline_ctx: Context, remotes: list[FakeRemote]
+    offline_ctx: Context, remotes: list[RemoteInstance]
 ) -> None:
     big = await start_remote(remotes, offline_ctx, "127.0.0.1", shared_inbox=False)
     small = await start_remote(remotes, offline_ctx, "127.0.0.2", shared_inbox=False)

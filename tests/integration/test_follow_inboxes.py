@@ -10,18 +10,18 @@ import pytest
 
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
+from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.helpers import eventually
-from tests.integration.fake_remote import FakeRemote, follow_activity
 
 
 @pytest.fixture
-async def remote(site: LiveSite) -> AsyncIterator[FakeRemote]:
-    server = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+async def remote(site: LiveSite) -> AsyncIterator[RemoteInstance]:
+    server = await RemoteInstance(blog_public_key_pem=site.ctx.public_key_pem).start()
     yield server
     await server.close()
 
 
-def with_inbox(remote: FakeRemote, inbox: str) -> None:
+def with_inbox(remote: RemoteInstance, inbox: str) -> None:
     """alice's actor document names `inbox` as her inbox (her shared inbox stays on her server)."""
     original = remote.actor_document
 
@@ -37,7 +37,7 @@ async def queued_inboxes(site: LiveSite) -> list[str]:
 
 @pytest.mark.parametrize("where", ["the blog's own inbox", "another server", "the blog's shared inbox"])
 async def test_follow__an_inbox_that_is_not_the_actors_is_refused(
-    site: LiveSite, remote: FakeRemote, where: str
+    site: LiveSite, remote: RemoteInstance, where: str
 ) -> None:
     inbox = {
         "the blog's own inbox": f"{site.url}/actor/inbox",
@@ -66,7 +66,7 @@ async def test_follow__an_inbox_that_is_not_the_actors_is_refused(
     assert not [r for r in remote.received if r.activity["type"] == "Accept"]
 
 
-async def test_follow__its_own_inboxes_are_accepted(site: LiveSite, remote: FakeRemote) -> None:
+async def test_follow__its_own_inboxes_are_accepted(site: LiveSite, remote: RemoteInstance) -> None:
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
     status, _ = await remote.post_signed("alice", f"{site.url}/actor/inbox", follow)
     assert status == 202

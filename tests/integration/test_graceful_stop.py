@@ -11,13 +11,13 @@ from aiohttp import web
 
 from fedblog.protocol.keys import load_private_key, public_key_pem
 from tests.conftest import free_port, make_site, site_key_pem
+from tests.fakes.remote import Received, RemoteInstance, check_signature, follow_activity
 from tests.helpers import FEDBLOG, clean_env, eventually, queue_line, run, started, wait_for_health
-from tests.integration.fake_remote import FakeRemote, follow_activity
 
 SLOW_SECONDS = 3.0
 
 
-class SlowRemote(FakeRemote):
+class SlowRemote(RemoteInstance):
     """Answers each inbox POST after `delay` seconds once told to; `arrived` is set when a Create comes in."""
 
     delay: float = 0.0
@@ -34,14 +34,12 @@ class SlowRemote(FakeRemote):
         return await self._record(request, body)
 
     async def _record(self, request: web.Request, body: bytes) -> web.Response:
-        from tests.integration.fake_remote import Received, check_signature
-
         verified, reason = check_signature(request, body, self.blog_public_key_pem)
         self.received.append(Received(request.path, dict(request.headers), body, verified, reason))
         return web.Response(status=202)
 
 
-def creates(remote: FakeRemote, name: str) -> int:
+def creates(remote: RemoteInstance, name: str) -> int:
     return sum(1 for item in remote.received_at(f"/users/{name}/inbox") if item.activity["type"] == "Create")
 
 
@@ -115,9 +113,9 @@ async def test_sigterm_answers_the_request_still_arriving(tmp_path: Path) -> Non
         assert await asyncio.wait_for(server.wait(), timeout=40) == 0
 
 
-async def _count(remote: FakeRemote, expected: int) -> bool:
+async def _count(remote: RemoteInstance, expected: int) -> bool:
     return len(remote.received) >= expected
 
 
-async def _both_created(remote: FakeRemote) -> bool:
+async def _both_created(remote: RemoteInstance) -> bool:
     return creates(remote, "alice") >= 1 and creates(remote, "bob") >= 1

@@ -16,14 +16,14 @@ from fedblog.services.followers import FollowerService
 from fedblog.store.blocks import BlockStore
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite, SiteFactory
+from tests.fakes.remote import RemoteInstance, follow_activity, undo_follow_activity
 from tests.helpers import eventually
-from tests.integration.fake_remote import FakeRemote, follow_activity, remote_key, undo_follow_activity
 from tests.integration.fed_support import fetch_json
 
 
 @pytest.fixture
-async def remote(site: LiveSite) -> AsyncIterator[FakeRemote]:
-    server = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+async def remote(site: LiveSite) -> AsyncIterator[RemoteInstance]:
+    server = await RemoteInstance(blog_public_key_pem=site.ctx.public_key_pem).start()
     yield server
     await server.close()
 
@@ -36,11 +36,11 @@ async def follower(site: LiveSite, actor_id: str) -> Any:
     return await FollowerStore(site.ctx.db).get(actor_id)
 
 
-async def answers(remote: FakeRemote, name: str, kind: str) -> list[dict[str, Any]]:
+async def answers(remote: RemoteInstance, name: str, kind: str) -> list[dict[str, Any]]:
     return [r.activity for r in remote.received_at(f"/users/{name}/inbox") if r.activity["type"] == kind]
 
 
-async def test_inbox__signed_follow_is_recorded_and_accepted(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__signed_follow_is_recorded_and_accepted(site: LiveSite, remote: RemoteInstance) -> None:
     # Given a Follow shaped like Mastodon's, signed with alice's key
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
     # When it is POSTed to the blog's inbox
@@ -66,7 +66,7 @@ async def test_inbox__signed_follow_is_recorded_and_accepted(site: LiveSite, rem
     assert (await fetch_json(followers["first"]))["orderedItems"] == [remote.actor_id("alice")]
 
 
-async def test_inbox__shared_inbox_accepts_follow_too(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__shared_inbox_accepts_follow_too(site: LiveSite, remote: RemoteInstance) -> None:
     follow = follow_activity(remote, "bob", f"{site.url}/actor")
     status, _ = await remote.post_signed(
         "bob",
@@ -78,7 +78,7 @@ async def test_inbox__shared_inbox_accepts_follow_too(site: LiveSite, remote: Fa
     await eventually(lambda: follower(site, remote.actor_id("bob")), "bob recorded")
 
 
-async def test_inbox__unsigned_post_is_401_and_nothing_stored(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__unsigned_post_is_401_and_nothing_stored(site: LiveSite, remote: RemoteInstance) -> None:
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
     async with (
         aiohttp.ClientSession() as session,
@@ -92,7 +92,7 @@ async def test_inbox__unsigned_post_is_401_and_nothing_stored(site: LiveSite, re
     assert await follower(site, remote.actor_id("alice")) is None
 
 
-async def test_inbox__body_changed_after_signing_is_401(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__body_changed_after_signing_is_401(site: LiveSite, remote: RemoteInstance) -> None:
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
     status, text = await remote.post_signed("alice", f"{site.url}/actor/inbox", follow, tamper=True)
     assert status == 401
@@ -100,7 +100,7 @@ async def test_inbox__body_changed_after_signing_is_401(site: LiveSite, remote: 
     assert await stored_activities(site) == []
 
 
-async def test_inbox__key_of_another_actor_is_401(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__key_of_another_actor_is_401(site: LiveSite, remote: RemoteInstance) -> None:
     # bob signs an activity claiming to be alice's
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
     status, _ = await remote.post_signed("bob", f"{site.url}/actor/inbox", follow)
@@ -108,7 +108,7 @@ async def test_inbox__key_of_another_actor_is_401(site: LiveSite, remote: FakeRe
     assert await stored_activities(site) == []
 
 
-async def test_inbox__oversized_non_json_and_wrong_type_are_refused(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__oversized_non_json_and_wrong_type_are_refused(site: LiveSite, remote: RemoteInstance) -> None:
     url = f"{site.url}/actor/inbox"
     big = {"type": "Note", "id": "x", "actor": remote.actor_id("alice"), "content": "a" * (1024 * 1024 + 10)}
     status, _ = await remote.post_signed("alice", url, big)
@@ -123,7 +123,7 @@ async def test_inbox__oversized_non_json_and_wrong_type_are_refused(site: LiveSi
     assert await stored_activities(site) == []
 
 
-async def test_inbox__unknown_type_is_acknowledged_and_ignored(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__unknown_type_is_acknowledged_and_ignored(site: LiveSite, remote: RemoteInstance) -> None:
     activity = {
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": f"{remote.base}/bites/1",
@@ -141,7 +141,7 @@ async def _rows_with_status(site: LiveSite, status: str) -> list[Any]:
     return [row for row in await stored_activities(site) if row["status"] == status]
 
 
-async def test_inbox__duplicate_activity_is_processed_once(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__duplicate_activity_is_processed_once(site: LiveSite, remote: RemoteInstance) -> None:
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
     for _ in range(2):
         status, _ = await remote.post_signed("alice", f"{site.url}/actor/inbox", follow)
@@ -154,7 +154,7 @@ async def test_inbox__duplicate_activity_is_processed_once(site: LiveSite, remot
     assert len(await stored_activities(site)) == 1
 
 
-async def test_inbox__refollow_with_new_id_is_accepted_again(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__refollow_with_new_id_is_accepted_again(site: LiveSite, remote: RemoteInstance) -> None:
     first = follow_activity(remote, "alice", f"{site.url}/actor", number=1)
     second = follow_activity(remote, "alice", f"{site.url}/actor", number=2)
     for follow in (first, second):
@@ -163,11 +163,11 @@ async def test_inbox__refollow_with_new_id_is_accepted_again(site: LiveSite, rem
     assert (await follower(site, remote.actor_id("alice"))).follow_activity_id == second["id"]
 
 
-async def _accepted(remote: FakeRemote, follow_id: str) -> bool:
+async def _accepted(remote: RemoteInstance, follow_id: str) -> bool:
     return any(a["object"]["id"] == follow_id for a in await answers(remote, "alice", "Accept"))
 
 
-async def test_inbox__undo_follow_removes_the_follower(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__undo_follow_removes_the_follower(site: LiveSite, remote: RemoteInstance) -> None:
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
     await remote.post_signed("alice", f"{site.url}/actor/inbox", follow)
     await eventually(lambda: follower(site, remote.actor_id("alice")), "alice recorded")
@@ -183,7 +183,9 @@ async def _gone(site: LiveSite, actor_id: str) -> bool:
     return await follower(site, actor_id) is None
 
 
-async def test_inbox__blocked_domain_is_403_and_its_follow_is_not_recorded(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__blocked_domain_is_403_and_its_follow_is_not_recorded(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
     async with site.ctx.db.transaction() as conn:
         await BlockStore(site.ctx.db).add(conn, "domain", "127.0.0.1")
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
@@ -195,7 +197,7 @@ async def test_inbox__blocked_domain_is_403_and_its_follow_is_not_recorded(site:
 
 async def test_inbox__manual_approval_waits_then_accepts_or_rejects(site_factory: SiteFactory) -> None:
     site = await site_factory(overrides={"federation": {"manually_approves_followers": True}})
-    remote = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+    remote = await RemoteInstance(blog_public_key_pem=site.ctx.public_key_pem).start()
     try:
         follows = {name: follow_activity(remote, name, f"{site.url}/actor", n) for n, name in enumerate(("ann", "ben"))}
         for name, follow in follows.items():
@@ -247,7 +249,7 @@ async def test_authorized_fetch__notes_and_collections_need_a_signed_get(site_fa
     from fedblog.services.posts import PostInput, PostService
 
     site = await site_factory(overrides={"federation": {"authorized_fetch": True}})
-    remote = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+    remote = await RemoteInstance(blog_public_key_pem=site.ctx.public_key_pem).start()
     try:
         post = await PostService(site.ctx).publish(PostInput(title="Members", body_markdown="Hi"))
         for url in (f"{site.url}/posts/{post.slug}", f"{site.url}/actor/outbox", f"{site.url}/actor/followers"):
@@ -255,7 +257,7 @@ async def test_authorized_fetch__notes_and_collections_need_a_signed_get(site_fa
                 async with session.get(url, headers={"Accept": "application/activity+json"}) as response:
                     assert response.status == 401, url
                 headers = sign_request(
-                    private_key=remote_key(f"{remote.host}:alice"),
+                    private_key=remote.key("alice"),
                     key_id=f"{remote.actor_id('alice')}#main-key",
                     method="GET",
                     url=url,
@@ -279,7 +281,7 @@ async def test_admin_followers__approve_and_reject_from_the_admin(site_factory: 
     from tests.integration.fed_support import admin_session
 
     site = await site_factory(overrides={"federation": {"manually_approves_followers": True}})
-    remote = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+    remote = await RemoteInstance(blog_public_key_pem=site.ctx.public_key_pem).start()
     session, csrf = await admin_session(site)
     try:
         for n, name in enumerate(("cleo", "dan")):
@@ -312,7 +314,7 @@ async def test_admin_followers__approve_and_reject_from_the_admin(site_factory: 
         await remote.close()
 
 
-def mastodon_sample(name: str, remote: FakeRemote, site: LiveSite) -> dict[str, Any]:
+def mastodon_sample(name: str, remote: RemoteInstance, site: LiveSite) -> dict[str, Any]:
     """A captured Mastodon 4 payload with its hosts pointed at the loopback servers."""
     from pathlib import Path
 
@@ -320,7 +322,7 @@ def mastodon_sample(name: str, remote: FakeRemote, site: LiveSite) -> dict[str, 
     return json.loads(text.replace("https://mastodon.example", remote.base).replace("https://blog.example", site.url))
 
 
-async def test_inbox__mastodon_follow_and_undo_fixtures_are_handled(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__mastodon_follow_and_undo_fixtures_are_handled(site: LiveSite, remote: RemoteInstance) -> None:
     follow = mastodon_sample("follow.json", remote, site)
     assert (await remote.post_signed("alice", f"{site.url}/inbox", follow))[0] == 202
     await eventually(lambda: answers(remote, "alice", "Accept"), "the Accept")
@@ -330,7 +332,9 @@ async def test_inbox__mastodon_follow_and_undo_fixtures_are_handled(site: LiveSi
     await eventually(lambda: _gone(site, remote.actor_id("alice")), "alice removed by the Undo")
 
 
-async def test_inbox__activities_left_unprocessed_are_processed_at_start(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__activities_left_unprocessed_are_processed_at_start(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
     from fedblog.services.inbox import process_unprocessed
     from fedblog.store.inbox import InboxStore
 

@@ -9,14 +9,14 @@ import aiohttp
 import pytest
 
 from tests.conftest import LiveSite, SiteFactory
-from tests.integration.fake_remote import FakeRemote, follow_activity
+from tests.fakes.remote import RemoteInstance, follow_activity
 
 AS2 = "application/activity+json"
 
 
 @pytest.fixture
-async def remote(site: LiveSite) -> AsyncIterator[FakeRemote]:
-    server = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+async def remote(site: LiveSite) -> AsyncIterator[RemoteInstance]:
+    server = await RemoteInstance(blog_public_key_pem=site.ctx.public_key_pem).start()
     yield server
     await server.close()
 
@@ -49,7 +49,7 @@ async def test_inbox__lone_surrogate_unsigned_is_400(site: LiveSite, path: str, 
 
 
 async def test_inbox__lone_surrogate_in_a_signed_note_is_400_before_anything_is_recorded(
-    site: LiveSite, remote: FakeRemote
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
     body = (
@@ -63,7 +63,7 @@ async def test_inbox__lone_surrogate_in_a_signed_note_is_400_before_anything_is_
     assert await recorded(site) == []
 
 
-async def post_signed_for(remote: FakeRemote, inbox: str, signed_url: str, activity: dict[str, Any], **extra: str):
+async def post_signed_for(remote: RemoteInstance, inbox: str, signed_url: str, activity: dict[str, Any], **extra: str):
     """POST to `inbox` a request signed for `signed_url` (its Host sent as signed), as a replay would be."""
     import json
 
@@ -82,7 +82,7 @@ async def post_signed_for(remote: FakeRemote, inbox: str, signed_url: str, activ
 
 
 async def test_inbox__a_request_signed_for_another_host_is_401_and_not_recorded(
-    site: LiveSite, remote: FakeRemote
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     # Given a Follow signed for evil.example (captured there) and sent here with that Host
     follow = follow_activity(remote, "alice", f"{site.url}/actor")
@@ -98,7 +98,7 @@ async def test_inbox__a_request_signed_for_another_host_is_401_and_not_recorded(
 
 async def test_inbox__behind_a_proxy_the_forwarded_host_is_the_signed_one(site_factory: SiteFactory) -> None:
     site = await site_factory(overrides={"server": {"behind_proxy": True}})
-    remote = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+    remote = await RemoteInstance(blog_public_key_pem=site.ctx.public_key_pem).start()
     try:
         follow = follow_activity(remote, "alice", f"{site.url}/actor")
         # A proxy that rewrote Host keeps the original in X-Forwarded-Host: that one must be the blog's
@@ -132,7 +132,7 @@ async def test_inbox__an_unsigned_post_is_401_whatever_its_body(site: LiveSite, 
     assert await recorded(site) == []
 
 
-async def test_inbox__a_signed_post_that_is_not_an_activity_is_400(site: LiveSite, remote: FakeRemote) -> None:
+async def test_inbox__a_signed_post_that_is_not_an_activity_is_400(site: LiveSite, remote: RemoteInstance) -> None:
     status, text = await remote.post_signed("alice", f"{site.url}/inbox", {"type": "EchoRequest"})
     assert status == 400
     assert "needs string id, type and actor" in text

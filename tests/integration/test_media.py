@@ -15,8 +15,7 @@ from PIL import Image
 from fedblog.services.media import MediaService
 from tests.conftest import LiveSite, SiteFactory
 from tests.integration.blog_support import get, publish
-from tests.integration.studio_support import logged_in
-from tests.integration.test_admin import Admin
+from tests.integration.studio_support import Admin, logged_in
 
 GPS_IFD = 0x8825
 

@@ -10,8 +10,7 @@ import pytest
 from fedblog.models import CommentStatus
 from tests.conftest import LiveSite
 from tests.integration.blog_support import add_comment, publish
-from tests.integration.studio_support import logged_in
-from tests.integration.test_admin import Admin
+from tests.integration.studio_support import Admin, logged_in
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import aiohttp
 
 from fedblog.protocol.keys import load_private_key, public_key_pem
 from tests.conftest import free_port, make_site, site_key_pem
+from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.helpers import clean_env, eventually, queue_line, started, wait_for_health
-from tests.integration.fake_remote import FakeRemote, follow_activity
 
 
 async def readyz(base_url: str) -> dict:
@@ -26,7 +26,7 @@ async def test_web_without_worker_queues_and_the_worker_process_delivers(tmp_pat
     base_url = f"http://127.0.0.1:{port}"
     config = make_site(tmp_path / "site", base_url, overrides={"federation": {"allow_private_addresses": True}})
     blog_key = public_key_pem(load_private_key(site_key_pem()))
-    remote = await FakeRemote(blog_public_key_pem=blog_key).start()
+    remote = await RemoteInstance(blog_public_key_pem=blog_key).start()
     env = clean_env(PORT=str(port), HOST="127.0.0.1")
     try:
         async with started("--config", str(config), "serve", "--no-worker", env=env) as web_process:
@@ -63,5 +63,5 @@ async def _pending(config: Path) -> str | None:
     return line if line.startswith("pending 1,") else None
 
 
-async def _received(remote: FakeRemote) -> list | None:
+async def _received(remote: RemoteInstance) -> list | None:
     return remote.received_at("/users/alice/inbox") or None

@@ -20,12 +20,12 @@ from fedblog.models import PostState, post_state
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, free_port, make_site
+from tests.fakes.remote import RemoteInstance
 from tests.helpers import eventually
 from tests.integration import test_admin, test_delivery
 from tests.integration.blog_support import get, publish
-from tests.integration.fake_remote import FakeRemote
 from tests.integration.fed_support import AS2, fetch
-from tests.integration.test_admin import Admin, post_fields
+from tests.integration.studio_support import Admin, post_fields
 from tests.integration.test_delivery import add_follower, start_remote
 
 # The fixtures of the admin and delivery tests: a logged-in admin session, loopback "remote" servers.
@@ -37,7 +37,7 @@ PUBLISH = {"action": "publish"}
 DRAFT = {"action": "draft"}
 
 
-def activities_of(remote: FakeRemote, kind: str) -> list[dict]:
+def activities_of(remote: RemoteInstance, kind: str) -> list[dict]:
     return [received.activity for received in remote.received if received.activity.get("type") == kind]
 
 
@@ -71,7 +71,7 @@ def test_post_state__one_rule_for_draft_scheduled_published() -> None:
 
 
 async def test_scheduled_post__hidden_everywhere_until_its_time_then_published_and_delivered(
-    site: LiveSite, remotes: list[FakeRemote]
+    site: LiveSite, remotes: list[RemoteInstance]
 ) -> None:
     # Given a follower, and a post scheduled a few seconds ahead
     remote = await start_remote(remotes, site.ctx, "127.0.0.1")
@@ -104,7 +104,7 @@ async def _async(value: object) -> object:
 
 
 async def test_scheduled_post__a_restart_before_its_time_loses_nothing(
-    tmp_path: Path, remotes: list[FakeRemote]
+    tmp_path: Path, remotes: list[RemoteInstance]
 ) -> None:
     overrides = {"federation": {"allow_private_addresses": True}}
     config = make_site(tmp_path / "site", "http://127.0.0.1:9", overrides=overrides)
@@ -131,7 +131,7 @@ async def test_scheduled_post__a_restart_before_its_time_loses_nothing(
 
 
 async def test_unpublish__deletes_the_note_then_410_until_published_again(
-    admin: Admin, remotes: list[FakeRemote]
+    admin: Admin, remotes: list[RemoteInstance]
 ) -> None:
     site = admin.site
     remote = await start_remote(remotes, site.ctx, "127.0.0.1")
@@ -160,7 +160,7 @@ async def test_unpublish__deletes_the_note_then_410_until_published_again(
 
 
 async def test_editor__publish_asks_first_when_followers_will_receive_it(
-    admin: Admin, remotes: list[FakeRemote]
+    admin: Admin, remotes: list[RemoteInstance]
 ) -> None:
     site = admin.site
     remote = await start_remote(remotes, site.ctx, "127.0.0.1")

@@ -11,40 +11,47 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedblog import __version__
 from fedblog.protocol.addresses import is_public_address
 from fedblog.protocol.httpsig import SignatureError, verify_request
+from fedblog.protocol.keys import public_key_pem
 from fedblog.services.http import FetchError, HttpClient, get_http
 from fedblog.services.remote import RemoteActors, RemoteError
 from fedblog.services.verification import Rejected, Verified, verify_inbound
 from tests.conftest import LiveSite
+from tests.fakes.remote import AS2, RemoteInstance, remote_key
 from tests.helpers import rfc9421_sign
-from tests.integration.remote_peer import AS2, RemotePeer, peer_key, public_pem
 
-PeerFactory = Callable[..., Awaitable[RemotePeer]]
+PeerFactory = Callable[..., Awaitable[RemoteInstance]]
 ACTIVITY = b'{"@context":"https://www.w3.org/ns/activitystreams","type":"Follow","id":"x"}'
+
+
+def peer_key(index: int) -> rsa.RSAPrivateKey:
+    """The index-th test key of the session (each made once)."""
+    return remote_key(f"peer:{index}")
 
 
 @pytest.fixture
 async def peer_factory() -> AsyncIterator[PeerFactory]:
-    peers: list[RemotePeer] = []
+    peers: list[RemoteInstance] = []
 
-    async def start(host: str = "127.0.0.1") -> RemotePeer:
-        peers.append(await RemotePeer(host).start())
+    async def start(host: str = "127.0.0.1") -> RemoteInstance:
+        peers.append(await RemoteInstance(host, actors=False).start())
         return peers[-1]
 
     yield start
     for peer in peers:
-        await peer.stop()
+        await peer.close()
 
 
 @pytest.fixture
-async def peer(peer_factory: PeerFactory) -> RemotePeer:
+async def peer(peer_factory: PeerFactory) -> RemoteInstance:
     return await peer_factory()
 
 
-def inbox_headers(site: LiveSite, peer: RemotePeer, key_index: int, key_id: str) -> dict[str, str]:
+def inbox_headers(site: LiveSite, peer: RemoteInstance, key_index: int, key_id: str) -> dict[str, str]:
     return peer.signed_post(peer_key(key_index), key_id, site.url + "/actor/inbox", ACTIVITY)
 
 
@@ -98,7 +105,7 @@ async def test_get_actor__parses_mastodon_shape_and_caches_it(site, peer):
     assert actor.icon_url == "https://files.mastodon.example/accounts/avatars/000/000/001/original/avatar.png"
     assert actor.url == peer.url("/@alice")
     assert actor.public_key_id == peer.url("/users/alice#main-key")
-    assert actor.public_key_pem == public_pem(peer_key(0))
+    assert actor.public_key_pem == public_key_pem(peer_key(0))
     assert again == actor
     assert peer.paths_requested() == ["/users/alice"]
 
@@ -111,7 +118,7 @@ async def test_get_actor__refresh_fetches_again(site, peer):
 
     actor = await actors.get_actor(peer.url("/users/alice"), refresh=True)
 
-    assert actor.public_key_pem == public_pem(peer_key(1))
+    assert actor.public_key_pem == public_key_pem(peer_key(1))
     assert peer.paths_requested() == ["/users/alice", "/users/alice"]
 
 
@@ -120,7 +127,7 @@ async def test_get_actor__icon_list_and_key_list_forms_are_read(site, peer):
     doc["icon"] = [{"type": "Image", "url": [{"href": "https://cdn.example/a.png"}]}]
     doc["url"] = {"type": "Link", "href": peer.url("/a/pt")}
     doc["publicKey"] = [
-        {"id": peer.url("/users/pt#other"), "owner": doc["id"], "publicKeyPem": public_pem(peer_key(1))},
+        {"id": peer.url("/users/pt#other"), "owner": doc["id"], "publicKeyPem": public_key_pem(peer_key(1))},
         dict(doc["publicKey"]),
     ]
     peer.serve_json("/users/pt", doc)
@@ -128,7 +135,7 @@ async def test_get_actor__icon_list_and_key_list_forms_are_read(site, peer):
     owner, pem = await RemoteActors(site.ctx).get_public_key(peer.url("/users/pt#main-key"))
     actor = await RemoteActors(site.ctx).get_actor(peer.url("/users/pt"))
 
-    assert (owner, pem) == (peer.url("/users/pt"), public_pem(peer_key(0)))
+    assert (owner, pem) == (peer.url("/users/pt"), public_key_pem(peer_key(0)))
     assert actor.icon_url == "https://cdn.example/a.png"
     assert actor.url == peer.url("/a/pt")
 
@@ -243,7 +250,7 @@ async def test_get_public_key__key_document_claiming_another_owner_is_rejected(s
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": key_id,
             "owner": peer.url("/users/bob"),
-            "publicKeyPem": public_pem(peer_key(0)),
+            "publicKeyPem": public_key_pem(peer_key(0)),
         },
     )
 
@@ -277,7 +284,7 @@ async def test_get_public_key__owner_on_another_host_is_rejected(site, peer_fact
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": attacker.url("/key"),
             "owner": victim.url("/users/alice"),
-            "publicKeyPem": public_pem(peer_key(0)),
+            "publicKeyPem": public_key_pem(peer_key(0)),
         },
     )
 
@@ -576,7 +583,7 @@ async def test_post_activity__answers_are_results_even_errors(site, peer):
 
 
 async def test_post_activity__closed_port_raises_fetch_error_without_status(site, peer):
-    await peer.stop()
+    await peer.close()
 
     with pytest.raises(FetchError, match="cannot connect") as caught:
         await get_http(site.ctx).post_activity(peer.url("/inbox"), ACTIVITY)

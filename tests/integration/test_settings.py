@@ -15,11 +15,10 @@ from fedblog.assembly import open_context
 from fedblog.config import editable_values
 from fedblog.store.settings import SettingsStore
 from tests.conftest import ADMIN_PASSWORD, LiveSite
+from tests.fakes.remote import RemoteInstance
 from tests.helpers import eventually, log_in
 from tests.integration.blog_support import get, new_session
-from tests.integration.fake_remote import FakeRemote
-from tests.integration.studio_support import logged_in
-from tests.integration.test_admin import Admin
+from tests.integration.studio_support import Admin, logged_in
 
 
 @pytest.fixture
@@ -113,7 +112,9 @@ async def test_settings__a_bad_value_is_refused_like_in_the_file_and_nothing_cha
 
 async def test_settings__profile_change_reaches_followers_as_update_person(admin: Admin) -> None:
     site = admin.site
-    remote = await FakeRemote(host="127.0.0.1", shared_inbox=True, blog_public_key_pem=site.ctx.public_key_pem).start()
+    remote = await RemoteInstance(
+        host="127.0.0.1", shared_inbox=True, blog_public_key_pem=site.ctx.public_key_pem
+    ).start()
     try:
         from tests.integration.test_delivery import add_follower
 

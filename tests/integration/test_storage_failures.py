@@ -17,8 +17,8 @@ import aiohttp
 import pytest
 
 from tests.conftest import LiveSite, SiteFactory, free_port, make_site
+from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.integration.blog_support import get, new_session, publish, submit_comment
-from tests.integration.fake_remote import FakeRemote, follow_activity
 
 FEDBLOG = str(Path(sys.executable).parent / "fedblog")
 LONG_MESSAGE = "A thought that needs room. " * 180  # ~4,900 characters: needs a new database page
@@ -31,8 +31,8 @@ async def roomy_site(site_factory: SiteFactory) -> LiveSite:
 
 
 @pytest.fixture
-async def remote(roomy_site: LiveSite) -> AsyncIterator[FakeRemote]:
-    server = await FakeRemote(blog_public_key_pem=roomy_site.ctx.public_key_pem).start()
+async def remote(roomy_site: LiveSite) -> AsyncIterator[RemoteInstance]:
+    server = await RemoteInstance(blog_public_key_pem=roomy_site.ctx.public_key_pem).start()
     yield server
     await server.close()
 
@@ -65,7 +65,7 @@ async def readyz(site: LiveSite) -> tuple[int, dict[str, Any]]:
 
 
 async def test_disk_full__503s_that_keep_the_text_readyz_and_one_log_line(
-    roomy_site: LiveSite, remote: FakeRemote, caplog: pytest.LogCaptureFixture
+    roomy_site: LiveSite, remote: RemoteInstance, caplog: pytest.LogCaptureFixture
 ) -> None:
     site = roomy_site
     await publish(site, "Post", slug="post")
@@ -108,7 +108,7 @@ async def test_disk_full__503s_that_keep_the_text_readyz_and_one_log_line(
     assert (await site.ctx.db.fetch_value("SELECT COUNT(*) FROM inbox_activities")) == 0
 
 
-async def test_disk_full__the_inbox_answers_503_with_retry_after(roomy_site: LiveSite, remote: FakeRemote) -> None:
+async def test_disk_full__the_inbox_answers_503_with_retry_after(roomy_site: LiveSite, remote: RemoteInstance) -> None:
     await fill_the_disk(roomy_site)
     follow = follow_activity(remote, "bob", f"{roomy_site.url}/actor") | {"summary": "y" * 6000}
     body = json.dumps(follow).encode()

@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.conftest import LiveSite, SiteFactory
-from tests.integration.conversation_support import Mastodon
+from tests.fakes.remote import RemoteInstance
 
 OPEN = {"comments": {"moderation": "open"}}
 
 
 @pytest.fixture
-async def remote() -> AsyncIterator[Mastodon]:
-    server = await Mastodon().start()
+async def remote() -> AsyncIterator[RemoteInstance]:
+    server = await RemoteInstance(avatars=True).start()
     try:
         yield server
     finally:
@@ -22,7 +22,7 @@ async def remote() -> AsyncIterator[Mastodon]:
 
 
 @pytest.fixture
-async def open_site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
+async def open_site(site_factory: SiteFactory, remote: RemoteInstance) -> LiveSite:
     """A blog whose moderation is open, so replies show at once; `remote` knows it."""
     created = await site_factory(overrides=OPEN)
     remote.site = created

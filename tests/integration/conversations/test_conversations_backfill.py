@@ -14,9 +14,9 @@ from fedblog.services.comments import CommentService
 from fedblog.store.backfill import BackfillStore
 from fedblog.store.blocks import BlockStore
 from tests.conftest import LiveSite, SiteFactory
-from tests.helpers import eventually, log_in, thread_parents
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import eventually, log_in, page, publish, thread_parents
 from tests.integration.blog_support import get, new_session
-from tests.integration.conversation_support import Mastodon, page, publish
 
 
 async def comment_id(site: LiveSite, remote_id: str) -> int | None:
@@ -36,7 +36,7 @@ async def crawled(site: LiveSite, remote_id: str) -> bool:
 
 
 async def test_backfill__a_sub_thread_never_delivered_reaches_the_page_threaded(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     # Given: reply A to the post is delivered; B (bob, answering A) and C (carol, answering B) are not, but are in
     # A's and B's replies collections, C also embedded in B's with forged text
@@ -62,7 +62,7 @@ async def test_backfill__a_sub_thread_never_delivered_reaches_the_page_threaded(
 
 
 async def test_backfill__reads_the_context_collection_and_ignores_what_is_not_this_thread(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     # Given: A's server offers a context collection (FEP-7888) listing D, an answer to A missing from A's replies,
     # a Note of another conversation, and a followers-only answer
@@ -91,7 +91,7 @@ async def test_backfill__reads_the_context_collection_and_ignores_what_is_not_th
 
 
 async def test_backfill__stops_at_its_depth_budget_and_survives_cycles(
-    site: LiveSite, remote: Mastodon, monkeypatch: pytest.MonkeyPatch
+    site: LiveSite, remote: RemoteInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(backfill, "MAX_DEPTH", 3)
     # Given: a chain of 6 answers under A, each collection listing its parent and itself too (a cycle)
@@ -115,7 +115,7 @@ async def test_backfill__stops_at_its_depth_budget_and_survives_cycles(
 
 
 async def test_backfill__stops_at_its_request_budget(
-    site: LiveSite, remote: Mastodon, monkeypatch: pytest.MonkeyPatch
+    site: LiveSite, remote: RemoteInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(backfill, "MAX_REQUESTS", 12)
     # Given: A's replies list 40 answers
@@ -133,7 +133,7 @@ async def test_backfill__stops_at_its_request_budget(
 
 
 async def test_backfill__moderated_like_any_comment_and_read_below_approved_ones_only(
-    site_factory: SiteFactory, remote: Mastodon
+    site_factory: SiteFactory, remote: RemoteInstance
 ) -> None:
     site = await site_factory(overrides={"comments": {"moderation": "hold_all"}})
     remote.site = site

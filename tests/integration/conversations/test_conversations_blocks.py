@@ -6,9 +6,9 @@ import asyncio
 import sys
 
 from tests.conftest import LiveSite
-from tests.helpers import ADMIN_CSRF_RE, log_in
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import ADMIN_CSRF_RE, log_in, page, publish
 from tests.integration.blog_support import get, new_session
-from tests.integration.conversation_support import Mastodon, page, publish
 
 
 async def fedblog(site: LiveSite, *args: str) -> tuple[int, str, str]:
@@ -26,7 +26,9 @@ async def fedblog(site: LiveSite, *args: str) -> tuple[int, str, str]:
     return process.returncode or 0, out.decode(), err.decode()
 
 
-async def test_cli_blocks__add_list_remove_and_the_blocked_server_is_refused(site: LiveSite, remote: Mastodon) -> None:
+async def test_cli_blocks__add_list_remove_and_the_blocked_server_is_refused(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
     post = await publish(site)
 
     code, out, _ = await fedblog(site, "blocks", "add", remote.host)
@@ -47,7 +49,7 @@ async def test_cli_blocks__bad_value_is_one_line_error(site: LiveSite) -> None:
     assert code == 1 and err.startswith("fedblog: ") and err.count("\n") == 1
 
 
-async def test_admin_blocks__add_shows_it_and_removes_the_follower(site: LiveSite, remote: Mastodon) -> None:
+async def test_admin_blocks__add_shows_it_and_removes_the_follower(site: LiveSite, remote: RemoteInstance) -> None:
     from fedblog.store.followers import FollowerStore
 
     follow = {

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fedblog.models import CommentStatus
 from tests.conftest import LiveSite
+from tests.fakes.remote import RemoteInstance
 from tests.integration.blog_support import get, publish
-from tests.integration.conversation_support import Mastodon
 from tests.integration.test_comments_closed import close_comments
 
 
-async def test_closed_post__a_fediverse_reply_is_held_for_the_author(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_closed_post__a_fediverse_reply_is_held_for_the_author(
+    open_site: LiveSite, remote: RemoteInstance
+) -> None:
     # Given a blog whose moderation is open, and a post whose comments are closed
     post = await publish(open_site, "Closed talk", slug="closed")
     await close_comments(open_site, "closed")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fedblog.services.comments import CommentForm, CommentService
 from tests.conftest import LiveSite
-from tests.integration.conversation_support import Mastodon, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import publish
 from tests.integration.fed_support import fetch, fetch_json
 
 
-async def test_conversation__the_post_and_every_public_comment_in_order(site: LiveSite, remote: Mastodon) -> None:
+async def test_conversation__the_post_and_every_public_comment_in_order(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     urls = site.ctx.urls
     public = remote.note("alice", urls.note(post.slug), "<p>A public question</p>")

@@ -21,12 +21,14 @@ from fedblog.services.remote import RemoteActors
 from fedblog.store.actors import ActorStore
 from fedblog.store.db import NestedWrite
 from tests.conftest import LiveSite, SiteFactory
-from tests.helpers import eventually, thread_parents
-from tests.integration.conversation_support import Mastodon, page, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import eventually, page, publish, thread_parents
 from tests.integration.fed_support import AS2, fetch, fetch_json
 
 
-async def fediverse_comment(site: LiveSite, remote: Mastodon, post: Post, text: str = "<p>Question?</p>") -> Comment:
+async def fediverse_comment(
+    site: LiveSite, remote: RemoteInstance, post: Post, text: str = "<p>Question?</p>"
+) -> Comment:
     note = remote.note("alice", site.ctx.urls.note(post.slug), text)
     await remote.send("alice", remote.create("alice", note))
     comment = await site.ctx.comments.get_comment_by_remote_id(note["id"])
@@ -34,9 +36,9 @@ async def fediverse_comment(site: LiveSite, remote: Mastodon, post: Post, text: 
     return comment
 
 
-async def received(remote: Mastodon, kind: str, what: str) -> dict[str, Any]:
+async def received(remote: RemoteInstance, kind: str, what: str) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
-        for delivery in remote.deliveries:
+        for delivery in remote.received:
             if delivery.activity.get("type") == kind:
                 assert delivery.verified, delivery.reason  # signed with the blog's key, verified here
                 return delivery.activity
@@ -47,7 +49,7 @@ async def received(remote: Mastodon, kind: str, what: str) -> dict[str, Any]:
 
 
 async def test_author_reply__reaches_the_remote_author_signed_in_reply_to_their_note(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(site)
     comment = await fediverse_comment(site, remote, post)
@@ -68,7 +70,7 @@ async def test_author_reply__reaches_the_remote_author_signed_in_reply_to_their_
 
 
 async def test_visitor_reply_to_a_fediverse_comment__reaches_it_under_the_visitors_name(
-    site_factory: SiteFactory, remote: Mastodon
+    site_factory: SiteFactory, remote: RemoteInstance
 ) -> None:
     site = await site_factory()  # first_time moderation: the visitor's comment waits for approval
     remote.site = site
@@ -89,10 +91,10 @@ async def test_visitor_reply_to_a_fediverse_comment__reaches_it_under_the_visito
     assert "<strong>Vera &lt;Visitor&gt;</strong> (visitor, via the blog&#x27;s comment form) wrote:" in note["content"]
     assert "Me too!" in note["content"]
     assert "vera@example.org" not in json.dumps(create)
-    assert [d.path for d in remote.deliveries] == ["/inbox"]  # only to the remote author's server
+    assert [d.path for d in remote.received] == ["/inbox"]  # only to the remote author's server
 
 
-async def test_top_level_web_comment__is_not_sent_anywhere(site: LiveSite, remote: Mastodon) -> None:
+async def test_top_level_web_comment__is_not_sent_anywhere(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     await fediverse_comment(site, remote, post)
     form = CommentForm(name="Vera", email="vera@example.org", message="Just a comment")
@@ -105,7 +107,7 @@ async def test_top_level_web_comment__is_not_sent_anywhere(site: LiveSite, remot
     assert remote.delivered() == []  # …but nobody is notified
 
 
-async def test_removed_author_reply__sends_delete(site: LiveSite, remote: Mastodon) -> None:
+async def test_removed_author_reply__sends_delete(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     comment = await fediverse_comment(site, remote, post)
     reply = await CommentService(site.ctx).reply_as_author(comment.id, "Oops")
@@ -119,7 +121,7 @@ async def test_removed_author_reply__sends_delete(site: LiveSite, remote: Mastod
 
 
 async def test_comment_object__serves_the_note_to_as2_clients_and_a_page_to_browsers(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(site)
     comment = await fediverse_comment(site, remote, post)
@@ -147,7 +149,7 @@ async def test_held_comment_object__is_not_found(site_factory: SiteFactory) -> N
 
 
 async def test_replies_collections__list_the_whole_thread_and_each_comments_children(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(site)
     comment = await fediverse_comment(site, remote, post)
@@ -163,7 +165,7 @@ async def test_replies_collections__list_the_whole_thread_and_each_comments_chil
     assert post_page["orderedItems"] == [comment.remote_id, urls.comment_object(reply.id)]
 
 
-async def test_author_reply_to_a_private_mention__stays_private(site: LiveSite, remote: Mastodon) -> None:
+async def test_author_reply_to_a_private_mention__stays_private(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     note = remote.note(
         "alice", site.ctx.urls.note(post.slug), "<p>Private question</p>", to=[site.ctx.urls.actor()], cc=[]
@@ -191,7 +193,7 @@ async def age_actor(site: LiveSite, actor_id: str) -> None:
 
 
 async def test_stale_remote_author__approving_replying_and_publishing_to_them_never_hang(
-    site_factory: SiteFactory, remote: Mastodon
+    site_factory: SiteFactory, remote: RemoteInstance
 ) -> None:
     """The three writes that address a fediverse commenter whose cached actor is stale: the actor is refetched
     before the transaction (inside it, its upsert would wait for the write lock its own caller holds)."""

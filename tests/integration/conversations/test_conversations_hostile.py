@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from tests.conftest import LiveSite
-from tests.integration.conversation_support import Mastodon, page, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import page, publish
 
 
 async def test_hostile_content__scripts_javascript_links_and_handlers_never_reach_the_page(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(site)
     content = (
@@ -31,7 +32,7 @@ async def test_hostile_content__scripts_javascript_links_and_handlers_never_reac
         assert bad not in html  # …without anything that runs
 
 
-async def test_hostile_display_name__is_shown_as_text(site: LiveSite, remote: Mastodon) -> None:
+async def test_hostile_display_name__is_shown_as_text(site: LiveSite, remote: RemoteInstance) -> None:
     remote.profiles["alice"] = {"name": '<img src=x onerror="alert(1)"><b>Alice</b>\u202e'}
     post = await publish(site)
     await remote.send("alice", remote.create("alice", remote.note("alice", site.ctx.urls.note(post.slug), "<p>Hi</p>")))
@@ -42,7 +43,7 @@ async def test_hostile_display_name__is_shown_as_text(site: LiveSite, remote: Ma
     assert ">Alice</a>" in html
 
 
-async def test_note_attributed_to_someone_else__changes_nothing(site: LiveSite, remote: Mastodon) -> None:
+async def test_note_attributed_to_someone_else__changes_nothing(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     # Mallory signs a Create of a Note claiming to be Bob's (on Mallory's own server: no such Note exists).
     forged = remote.note("bob", site.ctx.urls.note(post.slug), "<p>Bob never said this</p>")
@@ -56,7 +57,9 @@ async def test_note_attributed_to_someone_else__changes_nothing(site: LiveSite, 
     assert await site.ctx.comments.get_comment_by_remote_id(forged["id"]) is None
 
 
-async def test_note_with_an_id_on_another_origin__is_refetched_not_trusted(site: LiveSite, remote: Mastodon) -> None:
+async def test_note_with_an_id_on_another_origin__is_refetched_not_trusted(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
     post = await publish(site)
     note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>Embedded lie</p>")
     note["attributedTo"] = remote.actor_id("alice")
@@ -67,7 +70,7 @@ async def test_note_with_an_id_on_another_origin__is_refetched_not_trusted(site:
     assert "Embedded lie" not in await page(site, post)
 
 
-async def test_update_of_someone_elses_comment__changes_nothing(site: LiveSite, remote: Mastodon) -> None:
+async def test_update_of_someone_elses_comment__changes_nothing(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>Alice original</p>")
     await remote.send("alice", remote.create("alice", note))
@@ -83,7 +86,7 @@ async def test_update_of_someone_elses_comment__changes_nothing(site: LiveSite, 
     assert 'class="edited"' not in html
 
 
-async def test_delete_of_someone_elses_comment__changes_nothing(site: LiveSite, remote: Mastodon) -> None:
+async def test_delete_of_someone_elses_comment__changes_nothing(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>Still here</p>")
     await remote.send("alice", remote.create("alice", note))
@@ -97,7 +100,7 @@ async def test_delete_of_someone_elses_comment__changes_nothing(site: LiveSite, 
 
 
 async def test_forwarded_create__embedded_copy_ignored_note_refetched_from_origin(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     # Given Alice's real reply, served by her server
     post = await publish(site)
@@ -112,7 +115,7 @@ async def test_forwarded_create__embedded_copy_ignored_note_refetched_from_origi
     assert "Forged by Mallory" not in html
 
 
-async def test_like_signed_by_another_key__is_refused(site: LiveSite, remote: Mastodon) -> None:
+async def test_like_signed_by_another_key__is_refused(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     like = remote.sample("like", "alice", post)
 
@@ -122,7 +125,9 @@ async def test_like_signed_by_another_key__is_refused(site: LiveSite, remote: Ma
     assert "1 like" not in await page(site, post)
 
 
-async def test_blocked_domain__its_replies_are_dropped_and_follows_refused(site: LiveSite, remote: Mastodon) -> None:
+async def test_blocked_domain__its_replies_are_dropped_and_follows_refused(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
     from fedblog.services.blocks import add_block
     from fedblog.store.followers import FollowerStore
 
@@ -145,7 +150,7 @@ async def test_blocked_domain__its_replies_are_dropped_and_follows_refused(site:
     assert remote.delivered("Accept") == []
 
 
-async def test_blocked_account__only_that_account_is_dropped(site: LiveSite, remote: Mastodon) -> None:
+async def test_blocked_account__only_that_account_is_dropped(site: LiveSite, remote: RemoteInstance) -> None:
     from fedblog.services.blocks import add_block
 
     post = await publish(site)
@@ -160,7 +165,7 @@ async def test_blocked_account__only_that_account_is_dropped(site: LiveSite, rem
     assert "<p>A</p>" in html and "<p>M</p>" not in html
 
 
-async def test_blocked_author_of_an_ancestor__drops_the_fetched_chain(site: LiveSite, remote: Mastodon) -> None:
+async def test_blocked_author_of_an_ancestor__drops_the_fetched_chain(site: LiveSite, remote: RemoteInstance) -> None:
     from fedblog.services.blocks import add_block
 
     post = await publish(site)

@@ -10,11 +10,12 @@ import pytest
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.services.interaction import interaction_url, parse_handle
 from tests.conftest import LiveSite
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import page, publish
 from tests.integration.blog_support import get, new_session, post_form
-from tests.integration.conversation_support import Mastodon, page, publish
 
 
-def mastodon_jrd(remote: Mastodon, name: str) -> dict:
+def mastodon_jrd(remote: RemoteInstance, name: str) -> dict:
     """Like samples/webfinger-mastodon.json: the subscribe template is on the reader's server."""
     return {
         "subject": f"acct:{name}@{remote.host}:{remote.port}",
@@ -35,7 +36,7 @@ async def submit(site: LiveSite, data: dict[str, str]) -> tuple[int, str, str]:
 
 
 async def test_reply_from_fediverse__redirects_to_the_visitors_authorize_interaction(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     remote.webfinger[f"acct:alice@{remote.host}:{remote.port}"] = mastodon_jrd(remote, "alice")
     post = await publish(site)
@@ -48,7 +49,7 @@ async def test_reply_from_fediverse__redirects_to_the_visitors_authorize_interac
     assert location == f"{remote.base}/authorize_interaction?uri={quote(note_id, safe='')}"
 
 
-async def test_reply_to_a_comment__hands_over_the_comments_id(site: LiveSite, remote: Mastodon) -> None:
+async def test_reply_to_a_comment__hands_over_the_comments_id(site: LiveSite, remote: RemoteInstance) -> None:
     remote.webfinger[f"acct:alice@{remote.host}:{remote.port}"] = mastodon_jrd(remote, "alice")
     post = await publish(site)
     form = CommentForm(name="Vera", email="vera@example.org", message="A web comment")
@@ -64,7 +65,7 @@ async def test_reply_to_a_comment__hands_over_the_comments_id(site: LiveSite, re
     assert status == 303 and location.endswith(quote(object_id, safe=""))
 
 
-async def test_follow__hands_over_the_blog_actor(site: LiveSite, remote: Mastodon) -> None:
+async def test_follow__hands_over_the_blog_actor(site: LiveSite, remote: RemoteInstance) -> None:
     remote.webfinger[f"acct:alice@{remote.host}:{remote.port}"] = mastodon_jrd(remote, "alice")
     follow_page = await get(site, "/interact?follow=1")
     assert follow_page.status == 200 and site.ctx.urls.handle() in follow_page.text
@@ -75,7 +76,7 @@ async def test_follow__hands_over_the_blog_actor(site: LiveSite, remote: Mastodo
     assert location == f"{remote.base}/authorize_interaction?uri={quote(site.ctx.urls.actor(), safe='')}"
 
 
-async def test_fep_3b86_intents__are_preferred_when_offered(site: LiveSite, remote: Mastodon) -> None:
+async def test_fep_3b86_intents__are_preferred_when_offered(site: LiveSite, remote: RemoteInstance) -> None:
     jrd = mastodon_jrd(remote, "alice")
     jrd["links"].append(
         {
@@ -105,7 +106,7 @@ async def test_bad_handle__explains_next_to_the_field(site: LiveSite, handle: st
     assert "<script>@" not in html
 
 
-async def test_unknown_account__says_it_was_not_found(site: LiveSite, remote: Mastodon) -> None:
+async def test_unknown_account__says_it_was_not_found(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
 
     status, _, html = await submit(site, {"object": site.ctx.urls.note(post.slug), "handle": remote.address("nobody")})
@@ -114,7 +115,7 @@ async def test_unknown_account__says_it_was_not_found(site: LiveSite, remote: Ma
     assert f"We could not find @nobody@{remote.host}:{remote.port}: check the address." in html
 
 
-async def test_server_without_template__says_so(site: LiveSite, remote: Mastodon) -> None:
+async def test_server_without_template__says_so(site: LiveSite, remote: RemoteInstance) -> None:
     jrd = mastodon_jrd(remote, "alice")
     jrd["links"] = jrd["links"][:1]
     remote.webfinger[f"acct:alice@{remote.host}:{remote.port}"] = jrd
@@ -149,7 +150,7 @@ async def test_profile_page__links_to_the_follow_form(site: LiveSite) -> None:
     assert 'href="' + site.ctx.urls.interact() + '"' in profile.text
 
 
-async def test_reply_to_a_fediverse_comment__hands_over_its_own_id(site: LiveSite, remote: Mastodon) -> None:
+async def test_reply_to_a_fediverse_comment__hands_over_its_own_id(site: LiveSite, remote: RemoteInstance) -> None:
     remote.webfinger[f"acct:bob@{remote.host}:{remote.port}"] = mastodon_jrd(remote, "bob")
     post = await publish(site)
     note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>From Mastodon</p>")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
-from tests.integration.conversation_support import Mastodon, deliver_all, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import deliver_all, publish
 
 
-def follow(remote: Mastodon, name: str, blog_actor: str) -> dict[str, object]:
+def follow(remote: RemoteInstance, name: str, blog_actor: str) -> dict[str, object]:
     return {
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": f"{remote.actor_id(name)}#follows/1",
@@ -18,7 +19,7 @@ def follow(remote: Mastodon, name: str, blog_actor: str) -> dict[str, object]:
     }
 
 
-def move(remote: Mastodon, name: str, target: str, number: int = 1) -> dict[str, object]:
+def move(remote: RemoteInstance, name: str, target: str, number: int = 1) -> dict[str, object]:
     """As Mastodon 4 sends it: by the old account, about itself, to the new one."""
     return {
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -31,9 +32,9 @@ def move(remote: Mastodon, name: str, target: str, number: int = 1) -> dict[str,
 
 
 async def test_move__confirmed_by_the_target_keeps_the_follow_at_the_new_address(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
-    new_home = await Mastodon(site=site).start()
+    new_home = await RemoteInstance(site=site, avatars=True).start()
     try:
         followers = FollowerStore(site.ctx.db)
         old_id, new_id = remote.actor_id("alice"), new_home.actor_id("alice")
@@ -52,13 +53,15 @@ async def test_move__confirmed_by_the_target_keeps_the_follow_at_the_new_address
         assert moved.inbox == f"{new_id}/inbox"
         await publish(site, title="After the move")
         await deliver_all(site)
-        assert [d.activity["type"] for d in new_home.deliveries] == ["Create"]
+        assert [d.activity["type"] for d in new_home.received] == ["Create"]
         assert remote.delivered("Create") == []  # the old address gets nothing
     finally:
         await new_home.close()
 
 
-async def test_move__of_someone_else_or_of_a_non_follower_changes_nothing(site: LiveSite, remote: Mastodon) -> None:
+async def test_move__of_someone_else_or_of_a_non_follower_changes_nothing(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
     followers = FollowerStore(site.ctx.db)
     await remote.send("alice", follow(remote, "alice", site.ctx.urls.actor()))
     remote.profiles["mallory"] = {"alsoKnownAs": [remote.actor_id("alice")]}

@@ -8,11 +8,12 @@ import aiohttp
 import pytest
 
 from tests.conftest import LiveSite, SiteFactory
-from tests.integration.conversation_support import Mastodon, page, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import page, publish
 
 
 @pytest.fixture
-async def site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
+async def site(site_factory: SiteFactory, remote: RemoteInstance) -> LiveSite:
     created = await site_factory()
     remote.site = created
     return created
@@ -23,20 +24,20 @@ def reactions_block(html: str) -> str:
     return "" if start < 0 else html[start : html.index("</section>", start)]
 
 
-def like(remote: Mastodon, post: object, actor: str = "alice", number: int = 424242) -> dict:
+def like(remote: RemoteInstance, post: object, actor: str = "alice", number: int = 424242) -> dict:
     activity = remote.sample("like", actor, post)  # type: ignore[arg-type]
     activity["id"] = f"{remote.actor_id(actor)}#likes/{number}"
     return activity
 
 
-def undo(remote: Mastodon, name: str, actor: str, inner: dict) -> dict:
+def undo(remote: RemoteInstance, name: str, actor: str, inner: dict) -> dict:
     activity = remote.sample(name, actor)
     activity["object"] = {key: value for key, value in inner.items() if key not in ("@context", "signature")}
     activity["id"] = inner["id"] + "/undo"
     return activity
 
 
-async def test_like__shows_the_face_and_count_under_the_post(site: LiveSite, remote: Mastodon) -> None:
+async def test_like__shows_the_face_and_count_under_the_post(site: LiveSite, remote: RemoteInstance) -> None:
     remote.profiles["alice"] = {"name": "Alice", "icon": f"{remote.base}/avatars/alice.png"}
     post = await publish(site)
 
@@ -53,7 +54,7 @@ async def test_like__shows_the_face_and_count_under_the_post(site: LiveSite, rem
         assert response.status == 200 and response.content_type.startswith("image/")
 
 
-async def test_announce__shows_as_a_boost(site: LiveSite, remote: Mastodon) -> None:
+async def test_announce__shows_as_a_boost(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     announce = remote.sample("announce", "bob", post)
     announce.pop("signature")
@@ -65,7 +66,7 @@ async def test_announce__shows_as_a_boost(site: LiveSite, remote: Mastodon) -> N
     assert f"{remote.base}/a/bob.png" not in block and 'src="/faces/remote/' in block
 
 
-async def test_counts__several_people(site: LiveSite, remote: Mastodon) -> None:
+async def test_counts__several_people(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     for number, name in enumerate(("alice", "bob", "carol")):
         await remote.send(name, like(remote, post, name, number))
@@ -77,7 +78,7 @@ async def test_counts__several_people(site: LiveSite, remote: Mastodon) -> None:
     assert "3 likes" in block and "1 boost" in block
 
 
-async def test_undo_like__removes_it(site: LiveSite, remote: Mastodon) -> None:
+async def test_undo_like__removes_it(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     liked = like(remote, post)
     await remote.send("alice", liked)
@@ -88,7 +89,7 @@ async def test_undo_like__removes_it(site: LiveSite, remote: Mastodon) -> None:
     assert reactions_block(await page(site, post)) == ""
 
 
-async def test_undo_announce__removes_it(site: LiveSite, remote: Mastodon) -> None:
+async def test_undo_announce__removes_it(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     announce = remote.sample("announce", "alice", post)
     announce.pop("signature")
@@ -100,7 +101,7 @@ async def test_undo_announce__removes_it(site: LiveSite, remote: Mastodon) -> No
     assert reactions_block(await page(site, post)) == ""
 
 
-async def test_undo_before_like__the_late_like_changes_nothing(site: LiveSite, remote: Mastodon) -> None:
+async def test_undo_before_like__the_late_like_changes_nothing(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     await remote.send("alice", remote.sample("undo-like", "alice", post))
 
@@ -109,7 +110,7 @@ async def test_undo_before_like__the_late_like_changes_nothing(site: LiveSite, r
     assert reactions_block(await page(site, post)) == ""
 
 
-async def test_duplicate_like__counts_once(site: LiveSite, remote: Mastodon) -> None:
+async def test_duplicate_like__counts_once(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     await remote.send("alice", like(remote, post))
     await remote.send("alice", like(remote, post))
@@ -118,7 +119,7 @@ async def test_duplicate_like__counts_once(site: LiveSite, remote: Mastodon) -> 
     assert "1 like" in reactions_block(await page(site, post))
 
 
-async def test_undo_of_someone_elses_like__changes_nothing(site: LiveSite, remote: Mastodon) -> None:
+async def test_undo_of_someone_elses_like__changes_nothing(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     liked = like(remote, post)
     await remote.send("alice", liked)
@@ -129,7 +130,7 @@ async def test_undo_of_someone_elses_like__changes_nothing(site: LiveSite, remot
     assert "1 like" in reactions_block(await page(site, post))
 
 
-async def test_like_of_an_unknown_object__is_ignored(site: LiveSite, remote: Mastodon) -> None:
+async def test_like_of_an_unknown_object__is_ignored(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     activity = like(remote, post)
     activity["object"] = site.ctx.urls.note("no-such-post")
@@ -139,7 +140,7 @@ async def test_like_of_an_unknown_object__is_ignored(site: LiveSite, remote: Mas
     assert reactions_block(await page(site, post)) == ""
 
 
-async def test_undo_by_id_only__removes_the_reaction(site: LiveSite, remote: Mastodon) -> None:
+async def test_undo_by_id_only__removes_the_reaction(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     liked = like(remote, post)
     await remote.send("alice", liked)
@@ -151,7 +152,7 @@ async def test_undo_by_id_only__removes_the_reaction(site: LiveSite, remote: Mas
     assert reactions_block(await page(site, post)) == ""
 
 
-async def test_undo_follow_by_id__still_reaches_the_followers_handler(site: LiveSite, remote: Mastodon) -> None:
+async def test_undo_follow_by_id__still_reaches_the_followers_handler(site: LiveSite, remote: RemoteInstance) -> None:
     from fedblog.store.followers import FollowerStore
 
     follow = {

@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 
 from fedblog.models import CommentStatus
+from fedblog.protocol.activitystreams import PUBLIC
 from fedblog.services.comments import CommentForm, CommentService
+from fedblog.services.inbox import wait_for_processing
 from tests.conftest import LiveSite, SiteFactory
-from tests.helpers import log_in, thread_parents
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import log_in, page, publish, thread_parents
 from tests.integration.blog_support import get
-from tests.integration.conversation_support import PUBLIC, Mastodon, page, publish, wait_for_processing
 
 
-async def test_reply_to_post__shows_the_comment_with_its_remote_author(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_reply_to_post__shows_the_comment_with_its_remote_author(
+    open_site: LiveSite, remote: RemoteInstance
+) -> None:
     remote.profiles["alice"] = {"name": "Alice Lectrice", "icon": f"{remote.base}/avatars/alice.png"}
     post = await publish(open_site)
     activity = remote.sample("create-note-reply", "alice", post)
@@ -36,7 +40,7 @@ async def test_reply_to_post__shows_the_comment_with_its_remote_author(open_site
 
 
 async def test_reply_to_post__first_time_author_is_held_then_trusted(
-    site_factory: SiteFactory, remote: Mastodon
+    site_factory: SiteFactory, remote: RemoteInstance
 ) -> None:
     site = await site_factory()  # default policy: first_time
     remote.site = site
@@ -58,7 +62,7 @@ async def test_reply_to_post__first_time_author_is_held_then_trusted(
 
 
 async def test_held_reply__sent_twice_at_once_is_stored_and_recorded_once(
-    site_factory: SiteFactory, remote: Mastodon
+    site_factory: SiteFactory, remote: RemoteInstance
 ) -> None:
     site = await site_factory()  # first_time: held, so the reply and its inbox record share one commit
     remote.site = site
@@ -77,7 +81,7 @@ async def test_held_reply__sent_twice_at_once_is_stored_and_recorded_once(
     assert [row["status"] for row in records] == ["processed"]
 
 
-async def test_reply_to_a_reply__is_nested_under_it(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_reply_to_a_reply__is_nested_under_it(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     first = remote.note("alice", open_site.ctx.urls.note(post.slug), "<p>Top reply</p>")
     await remote.send("alice", remote.create("alice", first))
@@ -90,7 +94,7 @@ async def test_reply_to_a_reply__is_nested_under_it(open_site: LiveSite, remote:
     assert thread_parents(await page(open_site, post)) == {parent.id: None, child.id: parent.id}
 
 
-async def test_reply_to_a_web_comment__is_nested_under_it(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_reply_to_a_web_comment__is_nested_under_it(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     form = CommentForm(name="Vera", email="vera@example.org", message="A web comment")
     web_comment = (await CommentService(open_site.ctx).submit_web_comment(post, form, ip=None)).comment
@@ -104,7 +108,7 @@ async def test_reply_to_a_web_comment__is_nested_under_it(open_site: LiveSite, r
 
 
 async def test_reply_with_content_warning__is_collapsed_under_its_summary(
-    open_site: LiveSite, remote: Mastodon
+    open_site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(open_site)
     note = remote.note(
@@ -119,7 +123,7 @@ async def test_reply_with_content_warning__is_collapsed_under_its_summary(
     )
 
 
-async def test_reply_with_mention_and_image__shows_both(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_reply_with_mention_and_image__shows_both(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     activity = remote.sample("create-note-reply", "alice", post)  # a mention of the blog, a hashtag, an image
     activity.pop("signature")
@@ -133,7 +137,7 @@ async def test_reply_with_mention_and_image__shows_both(open_site: LiveSite, rem
 
 
 async def test_followers_only_reply__is_not_public_but_in_the_admin_mentions(
-    open_site: LiveSite, remote: Mastodon
+    open_site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(open_site)
     note = remote.note(
@@ -156,7 +160,7 @@ async def test_followers_only_reply__is_not_public_but_in_the_admin_mentions(
     assert "followers only" in mentions.text
 
 
-async def test_direct_reply__is_not_public(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_direct_reply__is_not_public(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     note = remote.note(
         "alice", open_site.ctx.urls.note(post.slug), "<p>Psst</p>", to=[open_site.ctx.urls.actor()], cc=[]
@@ -174,7 +178,7 @@ async def _get_status(site: LiveSite, path: str) -> tuple[int, str, str]:
     return status, headers.get("Content-Type", ""), text
 
 
-async def test_update__edits_the_comment_and_marks_it_edited(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_update__edits_the_comment_and_marks_it_edited(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     create = remote.sample("create-note-reply", "alice", post)
     create.pop("signature")
@@ -191,7 +195,7 @@ async def test_update__edits_the_comment_and_marks_it_edited(open_site: LiveSite
     assert "<summary>spoilers: fin de l&#39;article</summary>" in html
 
 
-async def test_delete__removes_the_comment(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_delete__removes_the_comment(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     create = remote.sample("create-note-reply", "alice", post)
     create.pop("signature")
@@ -205,7 +209,9 @@ async def test_delete__removes_the_comment(open_site: LiveSite, remote: Mastodon
     assert await open_site.ctx.comments.get_comment_by_remote_id(create["object"]["id"]) is None
 
 
-async def test_delete_before_create__the_late_create_stores_nothing(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_delete_before_create__the_late_create_stores_nothing(
+    open_site: LiveSite, remote: RemoteInstance
+) -> None:
     post = await publish(open_site)
     delete = remote.sample("delete-note-tombstone", "alice", post)
     delete.pop("signature")
@@ -219,7 +225,7 @@ async def test_delete_before_create__the_late_create_stores_nothing(open_site: L
     assert await open_site.ctx.comments.get_comment_by_remote_id(create["object"]["id"]) is None
 
 
-async def test_duplicate_create__makes_one_comment(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_duplicate_create__makes_one_comment(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     create = remote.sample("create-note-reply", "alice", post)
     create.pop("signature")
@@ -232,7 +238,9 @@ async def test_duplicate_create__makes_one_comment(open_site: LiveSite, remote: 
     assert html.count("Merci pour cet article") == 1
 
 
-async def test_delete_of_the_actor__removes_their_comments_and_follow(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_delete_of_the_actor__removes_their_comments_and_follow(
+    open_site: LiveSite, remote: RemoteInstance
+) -> None:
     post = await publish(open_site)
     follow = {
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -261,7 +269,9 @@ async def test_delete_of_the_actor__removes_their_comments_and_follow(open_site:
     assert await FollowerStore(open_site.ctx.db).get(remote.actor_id("alice")) is None
 
 
-async def test_reply_to_unknown_parent__fetches_the_chain_up_to_the_post(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_reply_to_unknown_parent__fetches_the_chain_up_to_the_post(
+    open_site: LiveSite, remote: RemoteInstance
+) -> None:
     post = await publish(open_site)
     # Carol answered the post and Dave answered Carol, but only Erin's reply to Dave reaches the blog.
     carol = remote.note("carol", open_site.ctx.urls.note(post.slug), "<p>Carol starts</p>")
@@ -282,7 +292,7 @@ async def test_reply_to_unknown_parent__fetches_the_chain_up_to_the_post(open_si
     }
 
 
-async def test_reply_chain_that_never_reaches_the_blog__is_dropped(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_reply_chain_that_never_reaches_the_blog__is_dropped(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     elsewhere = remote.note("carol", f"{remote.base}/users/zed/statuses/1", "<p>Not about the blog</p>")
     reply = remote.note("dave", elsewhere["id"], "<p>Still not about it</p>")
@@ -293,7 +303,7 @@ async def test_reply_chain_that_never_reaches_the_blog__is_dropped(open_site: Li
     assert "Still not about it" not in await page(open_site, post)
 
 
-async def test_in_reply_to_cycle__changes_nothing(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_in_reply_to_cycle__changes_nothing(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     first_id, second_id = remote.next_note_id("carol"), remote.next_note_id("dave")
     remote.note("carol", second_id, "<p>Cycle A</p>", note_id=first_id)
@@ -307,7 +317,7 @@ async def test_in_reply_to_cycle__changes_nothing(open_site: LiveSite, remote: M
     assert "Cycle" not in await page(open_site, post)
 
 
-async def test_reply_as_public_unlisted__is_shown(open_site: LiveSite, remote: Mastodon) -> None:
+async def test_reply_as_public_unlisted__is_shown(open_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(open_site)
     note = remote.note(
         "alice",

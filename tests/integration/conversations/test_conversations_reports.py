@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from fedblog.services.comments import CommentForm, CommentService
 from tests.conftest import LiveSite
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import page, publish
 from tests.integration.blog_support import get, post_form
-from tests.integration.conversation_support import Mastodon, page, publish
 from tests.integration.fed_support import admin_session
 
 
-def flag(remote: Mastodon, reporter: str, objects: list[str], reason: str, number: int = 1) -> dict[str, object]:
+def flag(remote: RemoteInstance, reporter: str, objects: list[str], reason: str, number: int = 1) -> dict[str, object]:
     """A Flag as Mastodon 4 sends it: by the reporting account, naming the reported account and its posts."""
     return {
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -23,7 +24,7 @@ def flag(remote: Mastodon, reporter: str, objects: list[str], reason: str, numbe
 
 
 async def test_flag__reaches_the_reports_page_with_reporter_and_reason_never_the_post(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(site)
     urls = site.ctx.urls
@@ -60,7 +61,9 @@ async def test_flag__reaches_the_reports_page_with_reporter_and_reason_never_the
     assert (await get(site, "/admin/reports")).status in (302, 303)  # not for visitors
 
 
-async def test_flag__naming_nothing_of_the_blog_or_forwarded_is_not_kept(site: LiveSite, remote: Mastodon) -> None:
+async def test_flag__naming_nothing_of_the_blog_or_forwarded_is_not_kept(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
     elsewhere = flag(remote, "moderator", [remote.actor_id("bob"), f"{remote.base}/notes/1"], "Not about you")
     forwarded = flag(remote, "moderator", [site.ctx.urls.actor()], "Signed by someone else", number=2)
 

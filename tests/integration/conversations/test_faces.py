@@ -16,8 +16,9 @@ from PIL import Image
 from fedblog.services.faces import FACE_SIZE, RemoteFaces
 from fedblog.web.faces import settle_fetches
 from tests.conftest import LiveSite, SiteFactory, free_port
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import page, publish
 from tests.integration.blog_support import get, new_session, submit_comment
-from tests.integration.conversation_support import Mastodon, page, publish
 from tests.integration.conversations.test_conversations_delivery import fediverse_comment
 
 IMG_RE = re.compile(r'<img class="avatar" src="([^"]+)"')
@@ -116,7 +117,7 @@ async def face(site: LiveSite, path: str) -> tuple[str, bytes]:
 
 
 async def test_fediverse_commenter__icon_fetched_once_resized_served_here_and_refreshed_on_change(
-    site: LiveSite, remote: Mastodon, icons: IconServer
+    site: LiveSite, remote: RemoteInstance, icons: IconServer
 ) -> None:
     icons.files["alice.png"] = (png(400, 400, "red"), "image/png")
     icons.files["alice2.png"] = (png(200, 100, "blue"), "image/png")

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SiteFactory
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import page, publish
 from tests.integration.blog_support import field_block, new_session, submit_comment
-from tests.integration.conversation_support import Mastodon, page, publish
 
 LENIENT = {"comments": {"moderation": "open", "rate_limit_per_minute": 100}}
 BADGE = '<span class="badge">Author</span>'
@@ -28,7 +29,7 @@ BADGE = '<span class="badge">Author</span>'
     ],
 )
 async def test_web_comment__a_name_passing_for_the_author_or_invisible_is_refused(
-    site_factory: SiteFactory, remote: Mastodon, name: str, error: str
+    site_factory: SiteFactory, remote: RemoteInstance, name: str, error: str
 ) -> None:
     site = await site_factory(overrides=LENIENT)
     remote.site = site
@@ -44,7 +45,7 @@ async def test_web_comment__a_name_passing_for_the_author_or_invisible_is_refuse
 
 
 async def test_author_badge__only_for_the_author_never_for_a_name_alike(
-    site_factory: SiteFactory, remote: Mastodon
+    site_factory: SiteFactory, remote: RemoteInstance
 ) -> None:
     site = await site_factory(overrides=LENIENT)
     remote.site = site

@@ -8,11 +8,12 @@ import pytest
 from fedblog.models import CommentStatus
 from fedblog.services.blocks import add_block
 from tests.conftest import LiveSite, SiteFactory
-from tests.integration.conversation_support import Mastodon, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import publish
 
 
 @pytest.fixture
-async def held_site(site_factory: SiteFactory, remote: Mastodon) -> LiveSite:
+async def held_site(site_factory: SiteFactory, remote: RemoteInstance) -> LiveSite:
     created = await site_factory()  # default policy: first_time, so a new author's replies are held
     remote.site = created
     return created
@@ -28,7 +29,7 @@ async def record_status(site: LiveSite, activity_id: str) -> list[str]:
     return [row["status"] for row in rows]
 
 
-async def test_held_reply_to_a_comment__is_queued_under_it(held_site: LiveSite, remote: Mastodon) -> None:
+async def test_held_reply_to_a_comment__is_queued_under_it(held_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(held_site)
     first = remote.note("alice", held_site.ctx.urls.note(post.slug), "<p>Top</p>")
     await remote.send("alice", remote.create("alice", first))
@@ -45,7 +46,7 @@ async def test_held_reply_to_a_comment__is_queued_under_it(held_site: LiveSite, 
     assert await queue(held_site) == {first["id"]: None, by_url["id"]: parent.id, by_id["id"]: parent.id}
 
 
-async def test_held_reply_to_an_unknown_parent__fetches_the_chain(held_site: LiveSite, remote: Mastodon) -> None:
+async def test_held_reply_to_an_unknown_parent__fetches_the_chain(held_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(held_site)
     carol = remote.note("carol", held_site.ctx.urls.note(post.slug), "<p>Carol starts</p>")
     dave = remote.note("dave", carol["id"], "<p>Dave answers</p>")
@@ -59,7 +60,9 @@ async def test_held_reply_to_an_unknown_parent__fetches_the_chain(held_site: Liv
     assert await record_status(held_site, create["id"]) == ["processed"]
 
 
-async def test_held_reply_to_a_draft_or_missing_post__stores_nothing(held_site: LiveSite, remote: Mastodon) -> None:
+async def test_held_reply_to_a_draft_or_missing_post__stores_nothing(
+    held_site: LiveSite, remote: RemoteInstance
+) -> None:
     note = remote.note("alice", held_site.ctx.urls.note("no-such-post"), "<p>Into the void</p>")
     create = remote.create("alice", note)
 
@@ -69,7 +72,7 @@ async def test_held_reply_to_a_draft_or_missing_post__stores_nothing(held_site: 
     assert await record_status(held_site, create["id"]) == ["processed"]
 
 
-async def test_held_reply_after_its_delete__stores_nothing(held_site: LiveSite, remote: Mastodon) -> None:
+async def test_held_reply_after_its_delete__stores_nothing(held_site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(held_site)
     note = remote.note("alice", held_site.ctx.urls.note(post.slug), "<p>Deleted first</p>")
     delete = {**remote.create("alice", note), "id": f"{note['id']}#delete", "type": "Delete", "object": note["id"]}
@@ -81,7 +84,7 @@ async def test_held_reply_after_its_delete__stores_nothing(held_site: LiveSite, 
 
 
 async def test_held_reply__block_added_after_the_author_is_known_takes_effect_at_once(
-    held_site: LiveSite, remote: Mastodon
+    held_site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(held_site)
     first = remote.note("alice", held_site.ctx.urls.note(post.slug), "<p>Before the block</p>")

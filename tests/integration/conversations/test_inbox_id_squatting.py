@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import LiveSite
-from tests.integration.conversation_support import Mastodon, page, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import page, publish
 
 
 @pytest.fixture
-async def other_server(site: LiveSite) -> AsyncIterator[Mastodon]:
+async def other_server(site: LiveSite) -> AsyncIterator[RemoteInstance]:
     """dave's server: another origin than `remote` (carol's)."""
-    server = await Mastodon().start()
+    server = await RemoteInstance(avatars=True).start()
     server.site = site
     try:
         yield server
@@ -28,7 +29,7 @@ async def recorded(site: LiveSite) -> list[Any]:
 
 
 async def test_inbox_squatting__an_id_on_another_server_is_refused_and_the_real_activity_still_counts(
-    site: LiveSite, remote: Mastodon, other_server: Mastodon
+    site: LiveSite, remote: RemoteInstance, other_server: RemoteInstance
 ) -> None:
     # Given a post, carol on `remote`, and dave on another server who signs activities under carol's ids
     post = await publish(site)
@@ -64,7 +65,7 @@ async def test_inbox_squatting__an_id_on_another_server_is_refused_and_the_real_
 
 
 async def test_inbox_squatting__a_forward_under_the_actors_id_does_not_make_the_actors_own_a_duplicate(
-    site: LiveSite, remote: Mastodon, other_server: Mastodon
+    site: LiveSite, remote: RemoteInstance, other_server: RemoteInstance
 ) -> None:
     # Given dave's server forwarding (signing) a Create that claims carol and an id of hers, first
     post = await publish(site)
@@ -86,7 +87,7 @@ async def test_inbox_squatting__a_forward_under_the_actors_id_does_not_make_the_
 
 @pytest.mark.parametrize("number", ["9" * 30, "\u00b2", "0"])
 async def test_inbox__a_reaction_or_reply_to_a_hostile_comment_number_is_handled_not_failed(
-    site: LiveSite, remote: Mastodon, number: str
+    site: LiveSite, remote: RemoteInstance, number: str
 ) -> None:
     post = await publish(site)
     target = f"{site.url}/comments/{number}"

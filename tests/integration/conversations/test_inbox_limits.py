@@ -13,18 +13,18 @@ import pytest
 from fedblog.protocol.httpsig import sign_request
 from fedblog.services.inbox_limits import NEW_ACTORS_PER_HOST, REACTIONS_PER_POST
 from tests.conftest import LiveSite, SiteFactory
-from tests.integration import conversation_support
-from tests.integration.conversation_support import Mastodon, publish
-from tests.integration.fake_remote import remote_key
+from tests.fakes import remote as remote_module
+from tests.fakes.remote import RemoteInstance, remote_key
+from tests.helpers import publish
 
 
 @pytest.fixture(autouse=True)
 def one_key_for_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hundreds of accounts without hundreds of RSA keys: they all use one (each still has its own key id)."""
-    monkeypatch.setattr(conversation_support, "actor_key", lambda name: remote_key("conversation:crowd"))
+    monkeypatch.setattr(remote_module, "actor_key", lambda name: remote_key("conversation:crowd"))
 
 
-async def send(remote: Mastodon, actor: str, activity: dict[str, Any]) -> tuple[int, str | None]:
+async def send(remote: RemoteInstance, actor: str, activity: dict[str, Any]) -> tuple[int, str | None]:
     """POST signed by `actor`: (status, Retry-After)."""
     assert remote.site is not None
     url = remote.site.ctx.urls.shared_inbox()
@@ -37,7 +37,7 @@ async def send(remote: Mastodon, actor: str, activity: dict[str, Any]) -> tuple[
         return response.status, response.headers.get("Retry-After")
 
 
-def like(remote: Mastodon, actor: str, object_id: str, number: int = 1) -> dict[str, Any]:
+def like(remote: RemoteInstance, actor: str, object_id: str, number: int = 1) -> dict[str, Any]:
     return {
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": f"{remote.actor_id(actor)}#likes/{number}",
@@ -47,7 +47,7 @@ def like(remote: Mastodon, actor: str, object_id: str, number: int = 1) -> dict[
     }
 
 
-async def test_inbox_limits__reactions_per_post_and_new_actors_per_host(site: LiveSite, remote: Mastodon) -> None:
+async def test_inbox_limits__reactions_per_post_and_new_actors_per_host(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     note = site.ctx.urls.note(post.slug)
     cap = int(REACTIONS_PER_POST.capacity)
@@ -69,7 +69,9 @@ async def test_inbox_limits__reactions_per_post_and_new_actors_per_host(site: Li
     assert statuses.count(202) >= int(NEW_ACTORS_PER_HOST.capacity) - cap - 2  # the rest of the burst went through
 
 
-async def test_inbox_limits__a_trusted_host_is_never_throttled(site_factory: SiteFactory, remote: Mastodon) -> None:
+async def test_inbox_limits__a_trusted_host_is_never_throttled(
+    site_factory: SiteFactory, remote: RemoteInstance
+) -> None:
     site = await site_factory(overrides={"federation": {"trusted_hosts": [f"127.0.0.1:{remote.port}"]}})
     remote.site = site
     post = await publish(site)

@@ -14,8 +14,9 @@ from fedblog.models import Comment, Post
 from fedblog.services.comments import CommentService
 from fedblog.web.keys import STATE_KEY
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import publish
 from tests.integration.blog_support import csrf_token, get, new_session, post_form, submit_comment
-from tests.integration.conversation_support import Mastodon, publish
 from tests.integration.conversations.test_conversations_delivery import fediverse_comment, received
 
 VISITOR = {"name": "Vera", "email": "vera@example.org", "message": "Me too, with a tpyo."}
@@ -39,7 +40,7 @@ async def edit(site: LiveSite, session: aiohttp.ClientSession, comment: Comment,
 
 
 async def test_own_comment__edited_within_the_window_goes_out_as_update_and_not_after(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     # Given a visitor's web reply to a fediverse comment, published and delivered to its author
     post = await publish(site)
@@ -73,7 +74,9 @@ async def test_own_comment__edited_within_the_window_goes_out_as_update_and_not_
     assert "Too late" not in (await get(site, f"/posts/{post.slug}")).text
 
 
-async def test_own_comment__deleted_within_the_window_goes_out_as_delete(site: LiveSite, remote: Mastodon) -> None:
+async def test_own_comment__deleted_within_the_window_goes_out_as_delete(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
     post = await publish(site)
     parent = await fediverse_comment(site, remote, post)
     async with new_session() as writer:
@@ -90,7 +93,7 @@ async def test_own_comment__deleted_within_the_window_goes_out_as_delete(site: L
     assert delete["object"] == {**delete["object"], "id": site.ctx.urls.comment_object(mine.id), "type": "Tombstone"}
 
 
-async def test_own_comment__a_forged_or_foreign_cookie_edits_nothing(site: LiveSite, remote: Mastodon) -> None:
+async def test_own_comment__a_forged_or_foreign_cookie_edits_nothing(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     async with new_session() as writer:
         await submit_comment(site, post.slug, writer, **VISITOR)
@@ -140,7 +143,9 @@ async def test_saved_details__only_when_ticked_and_forgotten_when_not(site_facto
         assert 'value="vera@example.org"' not in (await get(site, f"/posts/{post.slug}", unticked)).text
 
 
-async def test_admin_edit__any_comment_gets_new_text_and_the_edited_note(site: LiveSite, remote: Mastodon) -> None:
+async def test_admin_edit__any_comment_gets_new_text_and_the_edited_note(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
     post = await publish(site)
     remote_comment = await fediverse_comment(site, remote, post, "<p>Spam link here</p>")
     async with new_session() as admin:

@@ -24,8 +24,9 @@ from fedblog.services.subscriber_notifier import SubscriberNotifier
 from fedblog.web.keys import CONTEXT_KEY
 from fedblog.web.subscriber_notifier import SUBSCRIBER_NOTIFIER_KEY
 from tests.conftest import LiveSite, SiteFactory, free_port
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import publish
 from tests.integration.blog_support import get, new_session, post_form, submit_comment
-from tests.integration.conversation_support import Mastodon, publish
 from tests.integration.test_notifications import AUTHOR_EMAIL, Clock, SmtpInbox, body, notifications
 
 
@@ -108,13 +109,13 @@ async def subscribed_visitor(
     return next(c.id for c in comments if c.author.email == email)
 
 
-async def fediverse_reply(site: LiveSite, remote: Mastodon, who: str, comment_id: int, text: str) -> None:
+async def fediverse_reply(site: LiveSite, remote: RemoteInstance, who: str, comment_id: int, text: str) -> None:
     note = remote.note(who, site.ctx.urls.comment_object(comment_id), text)
     assert await remote.send(who, remote.create(who, note)) == 202
 
 
 async def test_reply_notification__double_opt_in_then_a_fediverse_reply_mails_the_writer_with_one_click_unsubscribe(
-    site_factory: SiteFactory, smtp: RecordingInbox, remote: Mastodon
+    site_factory: SiteFactory, smtp: RecordingInbox, remote: RemoteInstance
 ) -> None:
     site = await site_factory(overrides=mail_overrides(smtp.port))
     remote.site = site
@@ -175,7 +176,7 @@ async def test_reply_notification__double_opt_in_then_a_fediverse_reply_mails_th
 
 
 async def test_reply_notification__held_replies_wait_for_approval_and_blocked_authors_send_nothing(
-    site_factory: SiteFactory, smtp: RecordingInbox, remote: Mastodon
+    site_factory: SiteFactory, smtp: RecordingInbox, remote: RemoteInstance
 ) -> None:
     site = await site_factory(overrides=mail_overrides(smtp.port, moderation="hold_all"))
     remote.site = site
