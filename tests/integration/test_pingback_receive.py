@@ -5,13 +5,11 @@ the post and one that does not."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import xmlrpc.client
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from fedblog.models import CommentKind, CommentOrigin, CommentStatus, PostKind
 from fedblog.protocol import pingback
@@ -20,8 +18,9 @@ from fedblog.services.blocks import add_block
 from fedblog.services.comments import CommentService
 from fedblog.services.posts import PostInput, PostService
 from tests.conftest import LiveSite, SiteFactory
+from tests.fakes.pages import OtherSite, Served
 from tests.integration.blog_support import get, publish
-from tests.integration.test_webmention import OtherSite, Served, post_page, thread_html, verified
+from tests.integration.test_webmention import post_page, thread_html, verified
 
 INTRO = "Un peu de contexte avant le lien, pour que l'extrait ait de quoi montrer. " * 3
 
@@ -35,17 +34,9 @@ def linking_page(target: str, title: str = "Que ferait le Community manager ? | 
 @pytest.fixture
 async def pinging() -> AsyncIterator[OtherSite]:
     """The sites that ping us: their pages, which link to our posts or not."""
-    site = OtherSite()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", site.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    site.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    await web.SockSite(runner, sock).start()
+    site = await OtherSite().start()
     yield site
-    await runner.cleanup()
+    await site.close()
 
 
 async def ping(site: LiveSite, source: str, target: str) -> str:

@@ -4,36 +4,27 @@ site on 127.0.0.1; the pingback server is Python's own xmlrpc.server on 127.0.0.
 
 from __future__ import annotations
 
-import socket
 import xmlrpc.client
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from aiohttp import web
 
 from fedblog.models import Post
 from fedblog.protocol import pingback
 from fedblog.store.webmentions import WebmentionStore
 from tests.conftest import LiveSite, SiteFactory
+from tests.fakes.pages import OtherSite, Served
+from tests.fakes.pingback import PingbackServer, pingback_server
 from tests.integration.blog_support import publish
-from tests.integration.pingback_support import PingbackServer, pingback_server
-from tests.integration.test_webmention import OtherSite, Served, wait_until
+from tests.integration.test_webmention import wait_until
 
 
 @pytest.fixture
 async def linked() -> AsyncIterator[OtherSite]:
     """The pages our posts link to."""
-    site = OtherSite()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", site.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    site.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    await web.SockSite(runner, sock).start()
+    site = await OtherSite().start()
     yield site
-    await runner.cleanup()
+    await site.close()
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -26,56 +24,17 @@ from fedblog.services.posts import PostInput, PostService
 from fedblog.services.webmention_receive import accept_webmention
 from fedblog.store.webmentions import WebmentionStore
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory, free_port, make_site
+from tests.fakes.pages import OtherSite, Served
 from tests.integration.blog_support import get, new_session, post_form, publish
 
 WAIT_SECONDS = 20.0
 
 
-@dataclass
-class Served:
-    status: int = 200
-    body: str = ""
-    content_type: str = "text/html"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class OtherSite:
-    """A loopback web site: pages by path, and every POST it receives (an endpoint)."""
-
-    pages: dict[str, Served] = field(default_factory=dict)
-    posts: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    gets: list[str] = field(default_factory=list)
-    base: str = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        if request.method == "POST":
-            form = await request.post()
-            self.posts.append((request.path_qs, {k: str(v) for k, v in form.items()}))
-            return web.Response(status=202, text="accepted")
-        self.gets.append(request.path)
-        page = self.pages.get(request.path)
-        if page is None:
-            return web.Response(status=404, text="not found")
-        return web.Response(status=page.status, text=page.body, content_type=page.content_type, headers=page.headers)
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-
 @pytest.fixture
 async def other_site() -> AsyncIterator[OtherSite]:
-    site = OtherSite()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", site.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    site.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    await web.SockSite(runner, sock).start()
+    site = await OtherSite().start()
     yield site
-    await runner.cleanup()
+    await site.close()
 
 
 def h_entry(target: str, text: str, kind: str = "u-in-reply-to", author: str = "Ann Example") -> str:
