@@ -100,22 +100,48 @@ class Snapshot:
     marks: dict[str, Mark]  # where the marks go once the digest is accepted
 
 
-class Notifier:
-    """One per `fedblog serve`; `run_once()` is one period's work (tests call it with their own clock)."""
+class MailLoop:
+    """What both e-mail loops share (the author's digest here, the commenters' mails in subscriber_notifier): the
+    context, a clock and a sender tests replace, the failures counted for backoff, one round at a time, and a
+    round per notifications.interval_seconds that survives a failed round."""
+
+    failure_message = "an e-mail round failed; trying again next period"
 
     def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow, send: Sender = send_with_smtp) -> None:
         self.ctx = ctx
-        self.store = NotificationStore(ctx.db)
         self.clock = clock
         self.send = send
         self.failures = 0
-        self.next_attempt: datetime | None = None
         self._lock = asyncio.Lock()
 
     @property
     def settings(self) -> NotificationSettings:
         """Read at each use: the address and events can change from the admin's settings page."""
         return self.ctx.settings.notifications
+
+    async def run_once(self) -> object:
+        raise NotImplementedError
+
+    async def run_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.interval_seconds)
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(self.failure_message)
+
+
+class Notifier(MailLoop):
+    """One per `fedblog serve`; `run_once()` is one period's work (tests call it with their own clock)."""
+
+    failure_message = "the e-mail notifier failed; trying again next period"
+
+    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow, send: Sender = send_with_smtp) -> None:
+        super().__init__(ctx, clock, send)
+        self.store = NotificationStore(ctx.db)
+        self.next_attempt: datetime | None = None
 
     @property
     def enabled(self) -> bool:
@@ -127,16 +153,6 @@ class Notifier:
             await self.store.start_marks(self.clock())
         else:
             await self.store.clear_marks()
-
-    async def run_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.interval_seconds)
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the e-mail notifier failed; trying again next period")
 
     async def run_once(self) -> Outcome:
         async with self._lock:

@@ -11,19 +11,24 @@ Held comments are published only when approved, so they send nothing before; blo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from fedblog.clock import utcnow
-from fedblog.config import NotificationSettings
 from fedblog.context import Context
 from fedblog.models import Comment, CommentOrigin, CommentStatus
 from fedblog.services.blocks import is_blocked
 from fedblog.services.comments import CommentService
 from fedblog.services.notification_mail import build_message
-from fedblog.services.notifications import SMTP_ERRORS, Sender, describe_error, retry_delay, send_with_smtp
+from fedblog.services.notifications import (
+    SMTP_ERRORS,
+    MailLoop,
+    Sender,
+    describe_error,
+    retry_delay,
+    send_with_smtp,
+)
 from fedblog.services.subscriber_mail import Links, Mail, confirmation_mail, digest_mail, reply_mail
 from fedblog.services.subscriptions import Purpose, make_token
 from fedblog.store.notifications import PUBLICATIONS, Mark, NotificationStore
@@ -42,23 +47,17 @@ def is_shown(comment: Comment | None) -> bool:
     return comment is not None and comment.status == CommentStatus.APPROVED and comment.visibility.is_shown_publicly
 
 
-class SubscriberNotifier:
-    """One per `fedblog serve`; `run_once()` is one round (tests call it with their own clock)."""
+class SubscriberNotifier(MailLoop):
+    """One per `fedblog serve`; `run_once()` is one round (tests call it with their own clock), a round per
+    notifications.interval_seconds (a minute by default), as the author's digest."""
+
+    failure_message = "the commenters' e-mails failed; trying again next period"
 
     def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow, send: Sender = send_with_smtp) -> None:
-        self.ctx = ctx
+        super().__init__(ctx, clock, send)
         self.store = SubscriptionStore(ctx.db)
         self.marks = NotificationStore(ctx.db)
-        self.clock = clock
-        self.send = send
-        self.failures = 0
         self.paused_until: datetime | None = None
-        self._lock = asyncio.Lock()
-
-    @property
-    def settings(self) -> NotificationSettings:
-        """Read each time: the author may change notifications.email (the default sender) from the admin."""
-        return self.ctx.settings.notifications
 
     @property
     def enabled(self) -> bool:
@@ -71,18 +70,6 @@ class SubscriberNotifier:
         else:
             await self.marks.clear_marks((PUBLICATIONS,))
             await self.store.forget_all_publications()
-
-    async def run_forever(self) -> None:
-        """A round per notifications.interval_seconds (a minute by default), as the author's digest."""
-        period = self.settings.interval_seconds
-        while True:
-            await asyncio.sleep(period)
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the commenters' e-mails failed; trying again in %d s", period)
 
     async def run_once(self) -> int:
         """Queue what was published, send what is due; how many mails went out."""
