@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-unit fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps clean screenshots
+.PHONY: run test test-fast test-unit imports fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ fuzz: $(STAMP)
 # The pure unit tests alone: seconds, no server, browser or peer.
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/unit
+
+imports: $(STAMP)
+	@# Who imports whom inside fedblog, by layer, read from the source as tests/unit/test_layering.py reads it.
+	$(BIN)/python -m tests.unit.test_layering $(MODULE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,12 +10,13 @@ import signal
 import socket
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fedblog.cli import CommandError, add_command
 from fedblog.cli.processes import STOP_MARGIN_SECONDS, bind_socket, run_processes
-from fedblog.config import LANGUAGES, ConfigError, Settings, load_settings, render_config
+from fedblog.config import LANGUAGES, ConfigError, Settings, load_settings, render_config, settings_from_mapping
 from fedblog.passwords import generate_password, hash_password
 from fedblog.protocol.keys import generate_private_key_pem
 
@@ -91,10 +92,6 @@ async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
         database=database_path.name,
     )
     # Validate before writing anything, so a bad --base-url leaves no half-made site.
-    import tomllib  # only `init` parses TOML text here
-
-    from fedblog.config import settings_from_mapping  # beside its only use
-
     try:
         settings_from_mapping(tomllib.loads(text), {}, root=site.resolve())
     except ConfigError as error:

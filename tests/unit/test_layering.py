@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,19 @@ def test_layering__benchmarks_never_import_the_tests() -> None:
         if name == "tests" or name.startswith("tests.")
     ]
     assert offenders == []
+
+
+def import_structure(only: str = "") -> list[str]:
+    """One line per fedblog module: the fedblog modules it imports when it runs (type-only imports left out)."""
+    lines = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = ".".join(("fedblog", *path.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(".__init__")
+        if only and not module.startswith(only):
+            continue
+        names = sorted(name for name in runtime_imports(path) if name.startswith("fedblog.") and name != module)
+        lines.append(f"{module} -> {', '.join(names) if names else '(nothing of fedblog)'}")
+    return lines
+
+
+if __name__ == "__main__":  # `make imports` (MODULE=fedblog.protocol for one part)
+    print("\n".join(import_structure(sys.argv[1] if len(sys.argv) > 1 else "")))
