@@ -12,8 +12,8 @@ import aiohttp
 
 from fedblog.protocol.httpsig import sign_request
 from tests.conftest import free_port, make_site
+from tests.fakes.remote import remote_key
 from tests.helpers import clean_env, started, wait_for_health
-from tests.integration.fake_remote import remote_key
 
 REQUEST_ID = "req-5f0c2a9e7d31"
 

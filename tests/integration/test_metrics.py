@@ -11,9 +11,9 @@ import aiohttp
 
 from fedblog.services.metrics import delivery_outcome, signature_failure_reason
 from tests.conftest import LiveSite, SiteFactory
+from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.helpers import eventually
 from tests.integration.blog_support import publish
-from tests.integration.fake_remote import FakeRemote, follow_activity
 
 METRICS_ON = {"metrics": {"enabled": True}}
 
@@ -77,7 +77,7 @@ async def test_metrics__the_bearer_token_when_one_is_set(site_factory: SiteFacto
 
 async def test_metrics__inbox_outcomes_signature_failures_and_deliveries(site_factory: SiteFactory) -> None:
     site = await site_factory(overrides=METRICS_ON)
-    remote = await FakeRemote(blog_public_key_pem=site.ctx.public_key_pem).start()
+    remote = await RemoteInstance(blog_public_key_pem=site.ctx.public_key_pem).start()
     try:
         # An unsigned Follow is refused; a signed one is accepted and its Accept delivered
         follow = follow_activity(remote, "alice", f"{site.url}/actor")
@@ -98,7 +98,7 @@ async def test_metrics__inbox_outcomes_signature_failures_and_deliveries(site_fa
     assert sample(text, "fedblog_deliveries_total", outcome="delivered") == 1
 
 
-async def _accept_received(remote: FakeRemote) -> bool:
+async def _accept_received(remote: RemoteInstance) -> bool:
     return any(item.activity["type"] == "Accept" for item in remote.received)
 
 

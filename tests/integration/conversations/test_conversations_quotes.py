@@ -7,14 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from fedblog.models import Post
+from fedblog.protocol.activitystreams import PUBLIC
 from fedblog.store.quotes import QuoteStore
 from tests.conftest import LiveSite, SiteFactory
-from tests.helpers import FEDBLOG, eventually, run
-from tests.integration.conversation_support import PUBLIC, Mastodon, deliver_all, page, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import FEDBLOG, deliver_all, eventually, page, publish, run
 from tests.integration.fed_support import fetch, fetch_json
 
 
-def quoting_note(remote: Mastodon, site: LiveSite, post: Post, actor: str = "bob", **fields: Any) -> dict[str, Any]:
+def quoting_note(
+    remote: RemoteInstance, site: LiveSite, post: Post, actor: str = "bob", **fields: Any
+) -> dict[str, Any]:
     """A public post by `actor` quoting the blog's post, served at its id (as Mastodon 4.5 writes one)."""
     target = site.ctx.urls.note(post.slug)
     note = remote.note(actor, "", "<p>Look at this post</p>", inReplyTo=None, quote=target, _misskey_quote=target)
@@ -23,7 +26,7 @@ def quoting_note(remote: Mastodon, site: LiveSite, post: Post, actor: str = "bob
     return note
 
 
-def quote_request(remote: Mastodon, site: LiveSite, post: Post, note: dict[str, Any], actor: str = "bob") -> dict:
+def quote_request(remote: RemoteInstance, site: LiveSite, post: Post, note: dict[str, Any], actor: str = "bob") -> dict:
     return {
         "@context": ["https://www.w3.org/ns/activitystreams", {"QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest"}],
         "id": f"{remote.actor_id(actor)}/quote_requests/{note['id'].rsplit('/', 1)[1]}",
@@ -34,13 +37,13 @@ def quote_request(remote: Mastodon, site: LiveSite, post: Post, note: dict[str, 
     }
 
 
-async def answers(site: LiveSite, remote: Mastodon, kind: str) -> list[dict[str, Any]]:
+async def answers(site: LiveSite, remote: RemoteInstance, kind: str) -> list[dict[str, Any]]:
     await deliver_all(site)
     return remote.delivered(kind)
 
 
 async def test_quote_request__accepted_with_a_stamp_shown_under_the_post_then_revoked(
-    site: LiveSite, remote: Mastodon
+    site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(site)
     note = await fetch_json(site.ctx.urls.note(post.slug))
@@ -75,7 +78,7 @@ async def test_quote_request__accepted_with_a_stamp_shown_under_the_post_then_re
     assert "1 quote" not in await page(site, post)
 
 
-async def test_quote_request__refused_when_nobody_may_quote(site_factory: SiteFactory, remote: Mastodon) -> None:
+async def test_quote_request__refused_when_nobody_may_quote(site_factory: SiteFactory, remote: RemoteInstance) -> None:
     site = await site_factory(overrides={"federation": {"quote_policy": "nobody"}})
     remote.site = site
     post = await publish(site)
@@ -91,7 +94,7 @@ async def test_quote_request__refused_when_nobody_may_quote(site_factory: SiteFa
 
 
 async def test_quote_request__followers_only_refuses_others_and_a_post_that_does_not_quote(
-    site_factory: SiteFactory, remote: Mastodon
+    site_factory: SiteFactory, remote: RemoteInstance
 ) -> None:
     site = await site_factory(overrides={"federation": {"quote_policy": "followers"}})
     remote.site = site
@@ -104,7 +107,7 @@ async def test_quote_request__followers_only_refuses_others_and_a_post_that_does
     assert await QuoteStore(site.ctx.db).count_for_post(post.id) == 0
 
 
-async def test_quote_request__with_a_forged_instrument_is_refused(site: LiveSite, remote: Mastodon) -> None:
+async def test_quote_request__with_a_forged_instrument_is_refused(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     # The embedded copy says it quotes the post; the post its server serves quotes nothing.
     served = quoting_note(remote, site, post, quote=None, _misskey_quote=None)
@@ -116,7 +119,7 @@ async def test_quote_request__with_a_forged_instrument_is_refused(site: LiveSite
     assert not remote.delivered("Accept") and await QuoteStore(site.ctx.db).count_for_post(post.id) == 0
 
 
-async def test_quoting_post_deleted__leaves_the_page(site: LiveSite, remote: Mastodon) -> None:
+async def test_quoting_post_deleted__leaves_the_page(site: LiveSite, remote: RemoteInstance) -> None:
     post = await publish(site)
     quoting = quoting_note(remote, site, post)
     await remote.send("bob", quote_request(remote, site, post, quoting))

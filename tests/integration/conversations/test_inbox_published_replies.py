@@ -9,7 +9,8 @@ import asyncio
 from fedblog.models import CommentStatus
 from fedblog.store.backfill import BackfillStore
 from tests.conftest import LiveSite
-from tests.integration.conversation_support import Mastodon, page, publish
+from tests.fakes.remote import RemoteInstance
+from tests.helpers import page, publish
 
 NAMES = ("alice", "bob", "carol", "dave")
 
@@ -27,7 +28,7 @@ def transactions_adding_comments(statements: list[str]) -> int:
 
 
 async def test_published_replies_arriving_together__share_commits_each_shown_with_its_crawl_queued(
-    open_site: LiveSite, remote: Mastodon
+    open_site: LiveSite, remote: RemoteInstance
 ) -> None:
     post = await publish(open_site)
     target = open_site.ctx.urls.note(post.slug)
