@@ -17,16 +17,17 @@ from fedblog.urls import Urls
 # The properties a quoting post names what it quotes with: FEP-044f, then the older Misskey and Fedibird ones.
 QUOTE_PROPERTIES = ("quote", "quoteUrl", "quoteUri", "_misskey_quote")
 
+# The JSON-LD terms, as Mastodon 4.5 defines them (app/lib/activitypub/adapter.rb CONTEXT_EXTENSION_MAP).
 QUOTE_TERMS: dict[str, Any] = {
     "gts": "https://gotosocial.org/ns#",
     "interactionPolicy": {"@id": "gts:interactionPolicy", "@type": "@id"},
-    "canQuote": {"@id": "https://w3id.org/fep/044f#canQuote", "@type": "@id"},
+    "canQuote": {"@id": "gts:canQuote", "@type": "@id"},  # as Mastodon and Fedify expand it
     "canReply": {"@id": "gts:canReply", "@type": "@id"},
     "automaticApproval": {"@id": "gts:automaticApproval", "@type": "@id"},
     "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
     "QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest",
     "QuoteAuthorization": "https://w3id.org/fep/044f#QuoteAuthorization",
-    "quote": {"@id": "https://w3id.org/fep/044f#quote", "@type": "@id"},
+    "quote": "https://w3id.org/fep/044f#quote",
     "quoteAuthorization": {"@id": "https://w3id.org/fep/044f#quoteAuthorization", "@type": "@id"},
     "interactingObject": {"@id": "gts:interactingObject", "@type": "@id"},
     "interactionTarget": {"@id": "gts:interactionTarget", "@type": "@id"},

@@ -136,6 +136,11 @@ class PeerProcess:
         payload = {"recipient": recipient, "inReplyTo": in_reply_to, "content": content, "mentions": list(mentions)}
         return await self.call("POST", "/control/reply", payload)
 
+    async def quote(self, recipient: str, object_id: str, content: str) -> dict[str, Any]:
+        """A Note quoting `object_id`, then a QuoteRequest for it to `recipient` (FEP-044f)."""
+        payload = {"recipient": recipient, "object": object_id, "content": content}
+        return await self.call("POST", "/control/quote", payload)
+
     async def send_note(self, inbox: str, content: str) -> dict[str, Any]:
         """A signed Create(Note) to any inbox: lets a test see Fedify's signatures on its own server."""
         return await self.call("POST", "/control/send-note", {"inbox": inbox, "content": content})

@@ -216,3 +216,49 @@ async def test_thread_crawl__fedify_walks_the_replies_and_dereferences_each_comm
     assert answer["object"]["inReplyTo"] == note_id
     assert answer["object"]["attributedTo"] == urls.actor()
     assert "An answer from the author." in answer["object"]["content"]
+
+
+async def test_context__fedify_reads_the_posts_conversation_and_gets_the_whole_thread(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    # Given a thread: the peer's reply (approved) and the author's answer to it
+    post = await _publish(blog, "A thread to read back")
+    note_id, comment = await _peer_replies(peer, blog, blog.ctx.urls.note(post.slug), "<p>First!</p>")
+    answer = await CommentService(blog.ctx).reply_as_author(comment.id, "Welcome")
+
+    # When Fedify reads the post's Note, then walks the collection its `context` names (FEP-7888)
+    found = await peer.lookup(blog.ctx.urls.note(post.slug))
+    context = found["json"]["context"]
+    assert context == blog.ctx.urls.conversation(post.slug)
+    walked = await peer.traverse(context)
+
+    # Then it gets the post and every comment of the thread, oldest first
+    assert walked["totalItems"] == 3
+    assert [item["id"] for item in walked["items"]] == [
+        blog.ctx.urls.note(post.slug),
+        note_id,
+        blog.ctx.urls.comment_object(answer.id),
+    ]
+
+
+async def test_quote__fedifys_quote_request_gets_an_accept_with_a_stamp_it_can_fetch(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    post = await _publish(blog, "Quote me")
+    target = blog.ctx.urls.note(post.slug)
+    policy = (await peer.lookup(target))["json"]["interactionPolicy"]
+    assert policy["canQuote"] == {"automaticApproval": "as:Public"}  # as Fedify reads (and compacts) it
+
+    sent = await peer.quote(blog.handle, target, "<p>Worth reading</p>")
+
+    accept = await peer.wait_for_activity(
+        lambda a: a["type"] == "Accept" and (a["raw"] or {}).get("object", {}).get("id") == sent["requestId"],
+        "the blog's Accept of the quote request",
+        tick=lambda: deliver(blog),
+    )
+    stamp = await peer.lookup(accept["raw"]["result"])
+    assert stamp["type"] == "QuoteAuthorization"
+    assert stamp["json"]["interactingObject"] == sent["noteId"]
+    assert stamp["json"]["interactionTarget"] == target
+    status, html = await blog.get(f"/posts/{post.slug}")
+    assert status == 200 and "1 quote" in html and sent["noteId"] in html

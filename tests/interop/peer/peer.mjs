@@ -28,6 +28,7 @@ import {
   Link,
   Mention,
   Note,
+  QuoteRequest,
   Person,
   Reject,
   Tombstone,
@@ -365,6 +366,32 @@ const control = {
     });
     await ctx.sendActivity({ identifier: USERNAME }, recipient, create, { immediate: true });
     return { noteId: noteId.href, createId: create.id.href };
+  },
+
+  // A public Note quoting `object` (FEP-044f `quote`), then a QuoteRequest for it to the object's author, as
+  // Mastodon 4.5 asks before showing a quote. The answer (Accept with a stamp, or Reject) lands in the inbox.
+  "POST /control/quote": async (ctx, body) => {
+    const recipient = await lookupActor(ctx, body.recipient);
+    const noteId = newId(ctx, "notes");
+    const note = new Note({
+      id: noteId,
+      attribution: ctx.getActorUri(USERNAME),
+      content: body.content,
+      quote: new URL(body.object),
+      url: noteId,
+      published: Temporal.Now.instant(),
+      to: new URL(PUBLIC),
+      ccs: [ctx.getFollowersUri(USERNAME)],
+    });
+    state.notes.set(noteId.href, note);
+    const request = new QuoteRequest({
+      id: newId(ctx, "quote_requests"),
+      actor: ctx.getActorUri(USERNAME),
+      object: new URL(body.object),
+      instrument: note,
+    });
+    await ctx.sendActivity({ identifier: USERNAME }, recipient, request, { immediate: true });
+    return { noteId: noteId.href, requestId: request.id.href };
   },
 
   // A signed Create(Note) to any inbox URL, for tests that check Fedify's signatures on their own server.
