@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from fedblog.clock import to_text
-from tests.conftest import make_site
+from tests.conftest import LiveSite, make_site
 from tests.helpers import FEDBLOG, run
+from tests.integration.blog_support import get, post_form
+from tests.integration.fed_support import admin_session
 
 ACTIVITY = "https://blog.example/activities/1"
 
@@ -20,29 +22,42 @@ ACTIVITY = "https://blog.example/activities/1"
 async def config(tmp_path: Path) -> Path:
     path = make_site(tmp_path / "site", "http://127.0.0.1:8080")
     assert (await run(FEDBLOG, "--config", str(path), "post", "list")).code == 0  # creates the database
+    await seed(path)
+    return path
+
+
+def seed_statements(
+    a: str = "a.example", b: str = "b.example", c: str = "c.example"
+) -> list[tuple[str, list[tuple[object, ...]]]]:
     now = datetime.now(UTC)
     stamp, later, hour_ago = to_text(now), to_text(now + timedelta(minutes=5)), to_text(now - timedelta(hours=1))
-    with sqlite3.connect(path.parent / "fedblog.sqlite3") as db:
-        db.execute("INSERT INTO outbox (id, type, body, published_at) VALUES (?, 'Create', '{}', ?)", (ACTIVITY, stamp))
-        rows = [
-            ("https://a.example/inbox", "a.example", "pending", 0, stamp, None, None, hour_ago),
-            ("https://a.example/u/1/inbox", "a.example", "pending", 0, stamp, later, "worker-1", stamp),
-            ("https://b.example/inbox", "b.example", "failed", 9, stamp, None, None, stamp),
-            ("https://b.example/u/2/inbox", "b.example", "pending", 3, later, None, None, stamp),
-            ("https://c.example/inbox", "c.example", "delivered", 1, stamp, None, None, stamp),
-        ]
-        db.executemany(
+    rows = [
+        (f"http://{a}/inbox", a, "pending", 0, later, None, None, hour_ago),
+        (f"http://{a}/u/1/inbox", a, "pending", 0, stamp, later, "worker-1", stamp),
+        (f"http://{b}/inbox", b, "failed", 9, stamp, None, None, stamp),
+        (f"http://{b}/u/2/inbox", b, "pending", 3, later, None, None, stamp),
+        (f"http://{c}/inbox", c, "delivered", 1, stamp, None, None, stamp),
+    ]
+    return [
+        ("INSERT INTO outbox (id, type, body, published_at) VALUES (?, 'Create', '{}', ?)", [(ACTIVITY, stamp)]),
+        (
             "INSERT INTO deliveries (activity_id, inbox, host, status, attempts, next_attempt_at, locked_until, "
             "locked_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(ACTIVITY, *row) for row in rows],
-        )
-        db.execute("INSERT INTO hosts (host, consecutive_failures, paused_until) VALUES ('b.example', 9, ?)", (later,))
-        db.execute(
+        ),
+        ("INSERT INTO hosts (host, consecutive_failures, paused_until) VALUES (?, 9, ?)", [(b, later)]),
+        (
             "INSERT INTO delivery_workers (id, machine, pid, started_at, heartbeat_at) "
             "VALUES ('worker-1', 'web-1', 4242, ?, ?)",
-            (stamp, stamp),
-        )
-    return path
+            [(stamp, stamp)],
+        ),
+    ]
+
+
+async def seed(path: Path) -> None:
+    with sqlite3.connect(path.parent / "fedblog.sqlite3") as db:
+        for sql, rows in seed_statements():
+            db.executemany(sql, rows)
 
 
 async def queue(config: Path, *args: str) -> tuple[int, list[str], str]:
@@ -89,3 +104,31 @@ async def test_queue_purge__needs_confirmation_then_drops_only_that_host(config:
     assert lines == ["dropped 2 undelivered deliveries to a.example"]
     _, lines, _ = await queue(config, "status")
     assert lines[0] == "pending 0, retrying 1, failed 1, delivered 1"
+
+
+async def test_admin_queue__leases_workers_and_a_retry_button(site: LiveSite) -> None:
+    # Given a host whose delivery failed and a worker holding a lease elsewhere (hosts on loopback, where nothing
+    # listens: the site's own worker tries what becomes due)
+    a, b = "127.0.0.1:1", "127.0.0.1:2"
+    async with site.ctx.db.transaction() as conn:  # the site's own write path: it holds the file
+        for sql, rows in seed_statements(a, b, "127.0.0.1:3"):
+            await conn.executemany(sql, rows)
+    session, token = await admin_session(site)
+    try:
+        page = await get(site, "/admin/queue", session)
+        assert page.status == 200
+        assert "web-1" in page.text and "4242" in page.text  # the worker, from the database
+        assert '<td class="leased">1</td>' in page.text  # a.example's row being sent
+        assert page.text.count('action="/admin/queue/retry"') == 1  # b only: failed and paused
+        assert f'<input type="hidden" name="host" value="{b}">' in page.text
+        # When the author presses "Retry now" for that host
+        answer = await post_form(site, "/admin/queue/retry", {"csrf_token": token, "host": b}, session)
+        assert answer.status == 303
+        page = await get(site, answer.headers["Location"], session)
+        # Then its failed delivery and its waiting retry are due again
+        assert "2 deliveries are due again." in page.text
+        # And without the form's token nothing happens
+        refused = await post_form(site, "/admin/queue/retry", {"host": b}, session)
+        assert refused.status == 403
+    finally:
+        await session.close()
