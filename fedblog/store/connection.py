@@ -8,6 +8,7 @@ the result comes back through `call_soon_threadsafe`. Public sqlite3 only: no th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -74,11 +75,12 @@ class Connection:
 
     @property
     def total_changes(self) -> int:
-        return self._raw.total_changes
+        """Rows changed since the connection opened (0 once it is closed: the next call raises DatabaseError)."""
+        return 0 if self._closed else self._raw.total_changes
 
     @property
     def in_transaction(self) -> bool:
-        return self._raw.in_transaction
+        return False if self._closed else self._raw.in_transaction
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(raw connection)` on the connection's thread; its exception is raised here."""
@@ -169,14 +171,20 @@ def _serve(
         work, future, caller_loop = inbox.get()
         if work is None:
             raw.close()
-            caller_loop.call_soon_threadsafe(_settle, future, True, None)
+            _answer(caller_loop, future, True, None)
             return
         try:
             result = work(raw)
         except BaseException as error:
-            caller_loop.call_soon_threadsafe(_settle, future, False, translated(error))
+            _answer(caller_loop, future, False, translated(error))
         else:
-            caller_loop.call_soon_threadsafe(_settle, future, True, result)
+            _answer(caller_loop, future, True, result)
+
+
+def _answer(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    # RuntimeError: the event loop closed meanwhile (shutdown), nobody waits for this answer any more.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(_settle, future, ok, value)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

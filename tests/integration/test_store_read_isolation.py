@@ -161,3 +161,16 @@ async def test_post_page__an_uncommitted_comment_is_not_shown(site: LiveSite) ->
         # And once committed, it is (the page cached meanwhile is retired)
         async with session.get(url) as response:
             assert "Not yet said" in await response.text()
+
+
+async def test_closed_database__writes_and_reads_fail_with_the_store_error(tmp_path: Path) -> None:
+    # A process whose database went away (closed under it) gets the store's own error, never the driver's
+    db = await Database.open(tmp_path / "closed.sqlite3")
+    await db.close()
+    with pytest.raises(DatabaseError, match="closed"):
+        async with db.transaction() as conn:
+            await conn.execute("SELECT 1")
+    with pytest.raises(DatabaseError, match="closed"):
+        await db.run_transaction(lambda raw: raw.execute("SELECT 1"))
+    with pytest.raises(DatabaseError, match="closed"):
+        await db.fetch_all("SELECT 1")
