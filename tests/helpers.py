@@ -22,10 +22,13 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from fedblog.models import Post
+from fedblog.context import Context
+from fedblog.models import Comment, Post
 from fedblog.services.delivery import DeliveryWorker
 from fedblog.services.posts import PostInput, PostService
+from fedblog.store.followers import FollowerStore
 from tests.conftest import ADMIN_PASSWORD, LiveSite
+from tests.fakes.remote import RemoteInstance
 
 ADMIN_CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 KEY_ID = "https://remote.example/users/alice#main-key"
@@ -205,3 +208,44 @@ def assert_one_line_error(result: Result, *words: str) -> None:
     assert len(lines) == 1, result.err
     for word in words:
         assert word in lines[0]
+
+
+# --- the blog and a remote instance --------------------------------------------------------------------------
+
+
+async def add_follower(ctx: Context, remote: RemoteInstance, name: str) -> None:
+    """`name` on `remote` follows the blog (accepted), as if its Follow had come in."""
+    async with ctx.db.transaction() as conn:
+        await FollowerStore(ctx.db).upsert(
+            conn,
+            actor_id=remote.actor_id(name),
+            inbox=remote.inbox(name),
+            shared_inbox=f"{remote.base}/inbox" if remote.shared_inbox else None,
+            handle=f"@{name}@{remote.host}",
+            name=name,
+            follow_activity_id=f"{remote.base}/follows/{name}",
+            follow_json="{}",
+            status="accepted",
+        )
+
+
+async def fediverse_comment(
+    site: LiveSite, remote: RemoteInstance, post: Post, text: str = "<p>Question?</p>"
+) -> Comment:
+    note = remote.note("alice", site.ctx.urls.note(post.slug), text)
+    await remote.send("alice", remote.create("alice", note))
+    comment = await site.ctx.comments.get_comment_by_remote_id(note["id"])
+    assert comment is not None
+    return comment
+
+
+async def received(remote: RemoteInstance, kind: str, what: str) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        for delivery in remote.received:
+            if delivery.activity.get("type") == kind:
+                assert delivery.verified, delivery.reason  # signed with the blog's key, verified here
+                return delivery.activity
+        return None
+
+    found: dict[str, Any] = await eventually(check, what)
+    return found

@@ -7,7 +7,7 @@ from playwright.async_api import Page, expect
 
 from tests.conftest import ADMIN_PASSWORD, LiveSite
 from tests.fakes.remote import RemoteInstance
-from tests.integration.test_delivery import add_follower
+from tests.helpers import add_follower
 
 
 async def log_in(page: Page, site: LiveSite, then: str) -> None:

@@ -22,7 +22,7 @@ from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, make_site
 from tests.fakes.remote import RemoteInstance
-from tests.helpers import eventually
+from tests.helpers import add_follower, eventually
 
 
 class Clock:
@@ -53,21 +53,6 @@ async def start_remote(
     remote = await RemoteInstance(host=host, shared_inbox=shared_inbox, blog_public_key_pem=ctx.public_key_pem).start()
     remotes.append(remote)
     return remote
-
-
-async def add_follower(ctx: Context, remote: RemoteInstance, name: str) -> None:
-    async with ctx.db.transaction() as conn:
-        await FollowerStore(ctx.db).upsert(
-            conn,
-            actor_id=remote.actor_id(name),
-            inbox=remote.inbox(name),
-            shared_inbox=f"{remote.base}/inbox" if remote.shared_inbox else None,
-            handle=f"@{name}@{remote.host}",
-            name=name,
-            follow_activity_id=f"{remote.base}/follows/{name}",
-            follow_json="{}",
-            status="accepted",
-        )
 
 
 @pytest.fixture

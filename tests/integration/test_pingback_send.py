@@ -15,8 +15,8 @@ from fedblog.store.webmentions import WebmentionStore
 from tests.conftest import LiveSite, SiteFactory
 from tests.fakes.pages import OtherSite, Served
 from tests.fakes.pingback import PingbackServer, pingback_server
+from tests.helpers import eventually
 from tests.integration.blog_support import publish
-from tests.integration.test_webmention import wait_until
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ async def settled(site: LiveSite, post: Post, target: str) -> tuple[str, int, st
         state = await store.sent_state(site.ctx.urls.post(post.slug), target)
         return state if state is not None and state[0] != "pending" else None
 
-    return await wait_until(done)  # type: ignore[return-value]
+    return await eventually(done, "the ping settled")
 
 
 @pytest.mark.parametrize("advertised_by", ["x-pingback", "link-element"])

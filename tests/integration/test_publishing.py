@@ -21,12 +21,12 @@ from fedblog.services.posts import PostInput, PostService
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, free_port, make_site
 from tests.fakes.remote import RemoteInstance
-from tests.helpers import eventually
+from tests.helpers import add_follower, eventually
 from tests.integration import test_admin, test_delivery
 from tests.integration.blog_support import get, publish
 from tests.integration.fed_support import AS2, fetch
 from tests.integration.studio_support import Admin, post_fields
-from tests.integration.test_delivery import add_follower, start_remote
+from tests.integration.test_delivery import start_remote
 
 # The fixtures of the admin and delivery tests: a logged-in admin session, loopback "remote" servers.
 admin = test_admin.admin

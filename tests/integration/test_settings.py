@@ -16,7 +16,7 @@ from fedblog.config import editable_values
 from fedblog.store.settings import SettingsStore
 from tests.conftest import ADMIN_PASSWORD, LiveSite
 from tests.fakes.remote import RemoteInstance
-from tests.helpers import eventually, log_in
+from tests.helpers import add_follower, eventually, log_in
 from tests.integration.blog_support import get, new_session
 from tests.integration.studio_support import Admin, logged_in
 
@@ -116,8 +116,6 @@ async def test_settings__profile_change_reaches_followers_as_update_person(admin
         host="127.0.0.1", shared_inbox=True, blog_public_key_pem=site.ctx.public_key_pem
     ).start()
     try:
-        from tests.integration.test_delivery import add_follower
-
         await add_follower(site.ctx, remote, "gil")
         avatar = io.BytesIO()
         Image.new("RGB", (200, 200), (90, 30, 120)).save(avatar, "PNG")

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -25,9 +24,8 @@ from fedblog.services.webmention_receive import accept_webmention
 from fedblog.store.webmentions import WebmentionStore
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory, free_port, make_site
 from tests.fakes.pages import OtherSite, Served
+from tests.helpers import eventually
 from tests.integration.blog_support import get, new_session, post_form, publish
-
-WAIT_SECONDS = 20.0
 
 
 @pytest.fixture
@@ -54,17 +52,6 @@ async def send_webmention(site: LiveSite, source: str, target: str) -> tuple[int
         return response.status, await response.text()
 
 
-async def wait_until(check: Callable[[], Awaitable[object]]) -> object:
-    """Poll until `check()` is truthy: the background workers take their time (no timing asserted)."""
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, "the background worker did not get there"
-        await asyncio.sleep(0.05)
-
-
 async def verified(site: LiveSite, source: str, target: str, state: str = "verified") -> tuple[str, int | None]:
     store = WebmentionStore(site.ctx.db)
 
@@ -72,7 +59,7 @@ async def verified(site: LiveSite, source: str, target: str, state: str = "verif
         found = await store.received_state(source, target)
         return found if found is not None and found[0] == state else None
 
-    return await wait_until(done)  # type: ignore[return-value]
+    return await eventually(done, "the webmention verified")
 
 
 async def post_page(site: LiveSite, post: Post) -> str:
@@ -299,7 +286,7 @@ async def test_webmention__publishing_notifies_the_endpoint_of_a_linked_page(
     other_site.pages["/article"] = page
     target = other_site.url("/article")
     post = await publish(site, "Linking out", body=f"I read [this article]({target}) and [that one]({site.url}/).")
-    received = await wait_until(lambda: _first_post(other_site))
+    received = await eventually(lambda: _first_post(other_site), "the webmention sent")
     path, form = received  # type: ignore[misc]
     assert path == ("/endpoint" if advertised_by == "header" else "/endpoint?via=link")
     assert form == {"source": site.ctx.urls.post(post.slug), "target": target}
@@ -323,7 +310,7 @@ async def test_webmention__a_page_without_endpoint_is_not_retried(
         state = await store.sent_state(site.ctx.urls.post(post.slug), target)
         return state if state is not None and state[0] != "pending" else None
 
-    assert (await wait_until(settled))[0] == "no_endpoint"  # type: ignore[index]
+    assert (await eventually(settled, "the sending settled"))[0] == "no_endpoint"
     assert other_site.posts == []
 
 
@@ -370,14 +357,14 @@ async def test_webmention__editing_a_post_notifies_its_links_again_even_a_remove
     other_site.pages["/article"] = Served(body="<p>An article</p>", headers={"Link": '</endpoint>; rel="webmention"'})
     target = other_site.url("/article")
     post = await publish(site, "Linking out", body=f"I read [this article]({target}).")
-    await wait_until(lambda: _first_post(other_site))
+    await eventually(lambda: _first_post(other_site), "the webmention sent")
     # When the author edits the post and the link goes away
     await PostService(site.ctx).edit(post.slug, PostInput(title="Linking out", body_markdown="No link any more."))
 
     async def second() -> bool:
         return len(other_site.posts) >= 2
 
-    await wait_until(second)
+    await eventually(second, "the second webmention sent")
     # Then the page that was linked is told again, so that it can drop the mention
     assert other_site.posts[1] == ("/endpoint", {"source": site.ctx.urls.post(post.slug), "target": target})
 

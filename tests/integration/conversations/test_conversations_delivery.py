@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fedblog.clock import utcnow
-from fedblog.models import Comment, CommentStatus, Post
+from fedblog.models import CommentStatus
 from fedblog.protocol.activitystreams import PUBLIC
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.services.http import NetworkInTransaction
@@ -22,30 +22,8 @@ from fedblog.store.actors import ActorStore
 from fedblog.store.db import NestedWrite
 from tests.conftest import LiveSite, SiteFactory
 from tests.fakes.remote import RemoteInstance
-from tests.helpers import eventually, page, publish, thread_parents
+from tests.helpers import eventually, fediverse_comment, page, publish, received, thread_parents
 from tests.integration.fed_support import AS2, fetch, fetch_json
-
-
-async def fediverse_comment(
-    site: LiveSite, remote: RemoteInstance, post: Post, text: str = "<p>Question?</p>"
-) -> Comment:
-    note = remote.note("alice", site.ctx.urls.note(post.slug), text)
-    await remote.send("alice", remote.create("alice", note))
-    comment = await site.ctx.comments.get_comment_by_remote_id(note["id"])
-    assert comment is not None
-    return comment
-
-
-async def received(remote: RemoteInstance, kind: str, what: str) -> dict[str, Any]:
-    async def check() -> dict[str, Any] | None:
-        for delivery in remote.received:
-            if delivery.activity.get("type") == kind:
-                assert delivery.verified, delivery.reason  # signed with the blog's key, verified here
-                return delivery.activity
-        return None
-
-    found: dict[str, Any] = await eventually(check, what)
-    return found
 
 
 async def test_author_reply__reaches_the_remote_author_signed_in_reply_to_their_note(

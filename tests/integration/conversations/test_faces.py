@@ -17,9 +17,8 @@ from fedblog.services.faces import FACE_SIZE, RemoteFaces
 from fedblog.web.faces import settle_fetches
 from tests.conftest import LiveSite, SiteFactory, free_port
 from tests.fakes.remote import RemoteInstance
-from tests.helpers import page, publish
+from tests.helpers import fediverse_comment, page, publish
 from tests.integration.blog_support import get, new_session, submit_comment
-from tests.integration.conversations.test_conversations_delivery import fediverse_comment
 
 IMG_RE = re.compile(r'<img class="avatar" src="([^"]+)"')
 

@@ -15,9 +15,8 @@ from fedblog.services.comments import CommentService
 from fedblog.web.keys import STATE_KEY
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory
 from tests.fakes.remote import RemoteInstance
-from tests.helpers import publish
+from tests.helpers import fediverse_comment, publish, received
 from tests.integration.blog_support import csrf_token, get, new_session, post_form, submit_comment
-from tests.integration.conversations.test_conversations_delivery import fediverse_comment, received
 
 VISITOR = {"name": "Vera", "email": "vera@example.org", "message": "Me too, with a tpyo."}
 
