@@ -15,6 +15,7 @@ import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.conftest import free_port, make_site
@@ -257,3 +258,40 @@ async def test_processes_must_be_a_small_number(tmp_path: Path) -> None:
     result = await run(FEDBLOG, "--config", str(config), "serve", "--processes", "0")
     assert result.code == 2
     assert "--processes: expected a number from 1 to 64, got '0'" in result.err
+
+
+async def test_a_rolling_restart_loses_no_request(tmp_path: Path) -> None:
+    port = free_port()
+    config = await site_with_a_post(tmp_path, port)
+    async with serving(config, port, "--processes", "2", "--no-worker") as parent:
+        web_processes = await eventually(lambda: _children(parent.pid, 2), "two web processes started")
+        answered: list[int] = []
+        failures: list[str] = []
+        loading = True
+
+        async def visitor() -> None:
+            # A new connection per request, as many clients and proxies make them.
+            connector = aiohttp.TCPConnector(force_close=True)
+            async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=20)) as session:
+                while loading:
+                    try:
+                        async with session.get(f"http://127.0.0.1:{port}/posts/shared") as response:
+                            await response.read()
+                            answered.append(response.status)
+                    except (TimeoutError, aiohttp.ClientError) as error:
+                        failures.append(repr(error))
+
+        visitors = [asyncio.create_task(visitor()) for _ in range(4)]
+        try:
+            # When each web process in turn gets SIGTERM and is started again, under load
+            for old in sorted(web_processes):
+                before = children_of(parent.pid)
+                os.kill(old, signal.SIGTERM)
+                await eventually(lambda old=old, before=before: _replaced(parent.pid, before, old), "a new process")
+                await asyncio.sleep(1.0)
+        finally:
+            loading = False
+            await asyncio.gather(*visitors)
+        # Then every request got its page
+        assert failures == []
+        assert len(answered) > 20 and set(answered) == {200}
