@@ -33,6 +33,7 @@ from fedblog.services.delivery_workers import (
     new_worker,
     process_is_running,
 )
+from fedblog.services.followers_sync import FollowerDigests
 from fedblog.services.http import FetchError, get_http
 from fedblog.services.wakeups import DELIVERIES, wake_other_processes
 from fedblog.store.db import Connection
@@ -152,6 +153,7 @@ class DeliveryWorker:
         self._in_flight: dict[int, str] = {}  # job id → host
         self._done: list[Attempt] = []
         self._bodies: dict[str, bytes] = {}
+        self.follower_digests = FollowerDigests(ctx)  # FEP-8fcf: the receiving host's followers digest
         self.worker = new_worker(clock())  # the name on this worker's leases
         self._last_beat = 0.0  # time.monotonic() of the last heartbeat written
         self._flush_lock = asyncio.Lock()
@@ -289,7 +291,8 @@ class DeliveryWorker:
 
     async def _send(self, job: Job, body: bytes) -> Attempt:
         try:
-            result = await self.http.post_activity(job.inbox, body)
+            synchronization = await self.follower_digests.headers_for(job.host, body)
+            result = await self.http.post_activity(job.inbox, body, synchronization)
         except FetchError as error:
             if self.ctx.runtime.metrics is not None:
                 self.ctx.runtime.metrics.delivery_attempted(error.status)

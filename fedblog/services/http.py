@@ -158,13 +158,16 @@ class HttpClient:
             raise FetchError(describe_failure(error, current)) from None
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
-    async def post_activity(self, inbox: str, body: bytes) -> DeliveryResult:
-        """POST a signed activity; any HTTP answer is a result, only no answer at all raises FetchError."""
+    async def post_activity(
+        self, inbox: str, body: bytes, extra_headers: dict[str, str] | None = None
+    ) -> DeliveryResult:
+        """POST a signed activity; any HTTP answer is a result, only no answer at all raises FetchError.
+        `extra_headers` are sent too (Collection-Synchronization)."""
         limit = float(self.ctx.settings.federation.delivery_timeout_seconds)
         timeout = aiohttp.ClientTimeout(total=limit, connect=min(5.0, limit), sock_read=min(10.0, limit))
 
         async def knock(style: str) -> aiohttp.ClientResponse:
-            extra = {"Content-Type": AS2_CONTENT_TYPE}
+            extra = {"Content-Type": AS2_CONTENT_TYPE, **(extra_headers or {})}
             headers = self._signed_headers("POST", inbox, body=body, extra=extra, style=style)
             return await self._open("POST", inbox, headers, body, timeout)
 

@@ -77,6 +77,11 @@ class FollowerStore:
         )
         return [row[0] for row in rows]
 
+    async def accepted_actor_ids(self) -> list[str]:
+        """Every accepted follower's actor id (followers collection synchronization, FEP-8fcf)."""
+        rows = await self.db.fetch_all("SELECT actor_id FROM followers WHERE status = 'accepted' ORDER BY actor_id")
+        return [str(row[0]) for row in rows]
+
     async def delivery_inboxes(self, conn: Connection | None = None) -> list[str]:
         """One inbox per accepted follower, the shared inbox when the server has one; distinct."""
         sql = (

@@ -27,6 +27,7 @@ from fedblog.services.blocks import is_blocked
 from fedblog.services.comment_federation import conversation_ids, post_reply_ids
 from fedblog.services.federation import blog_actor, outbox_items, outbox_size, sent_activity
 from fedblog.services.followers import FollowerService
+from fedblog.services.followers_sync import followers_on_host_of, partial_collection_url
 from fedblog.services.media import MediaService
 from fedblog.services.quotes import authorization_document
 from fedblog.services.verification import Rejected, verify_inbound
@@ -205,6 +206,21 @@ async def followers(request: web.Request) -> web.Response:
     return await paged_collection(request, ctx.urls.followers(), await service.count(), service.accepted_ids)
 
 
+async def followers_synchronization(request: web.Request) -> web.Response:
+    """FEP-8fcf's partial followers collection: the accepted followers on the signer's own host, to a signed GET
+    only (whatever federation.authorized_fetch says: it tells a server which of its accounts follow the blog)."""
+    ctx = get_context(request)
+    verdict = await verify_inbound(ctx, method="GET", path_qs=request.path_qs, headers=request.headers, body=None)
+    if isinstance(verdict, Rejected):
+        return json_error(401 if verdict.status != 403 else 403, verdict.reason)
+    if await is_blocked(ctx, verdict.actor_id):
+        return json_error(403, "blocked")
+    items = await followers_on_host_of(ctx, verdict.actor_id)
+    collection = ordered_collection(partial_collection_url(ctx), len(items), None)
+    collection["orderedItems"] = items
+    return as2_response(collection)
+
+
 async def following(request: web.Request) -> web.Response:
     ctx = get_context(request)
 
@@ -293,6 +309,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/@{username}", profile, name="profile")
     app.router.add_get("/actor/outbox", protected(outbox), name="outbox")
     app.router.add_get("/actor/followers", protected(followers), name="followers")
+    app.router.add_get("/actor/followers_synchronization", followers_synchronization, name="followers_sync")
     app.router.add_get("/actor/following", protected(following), name="following")
     app.router.add_get("/actor/featured", protected(featured), name="featured")
     app.router.add_get("/posts/{slug}/replies", protected(replies), name="replies")

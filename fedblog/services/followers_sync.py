@@ -1,0 +1,61 @@
+"""Followers collection synchronization (FEP-8fcf): deliveries addressed to the followers carry, for the receiving
+host, the digest of the blog's followers on that host (`Collection-Synchronization`), and the partial followers
+collection it points to (/actor/followers_synchronization) lists them to that host's signed GET only.
+
+The digests are computed from one read of the accepted followers, kept for DIGEST_SECONDS: a fan-out to a thousand
+hosts makes one query, not one per delivery (a follow accepted meanwhile shows in the next period; the receiver
+only re-fetches the partial collection, which is always read fresh).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from fedblog.protocol.addresses import host_of
+from fedblog.protocol.followers_sync import HEADER, followers_digest, synchronization_header
+from fedblog.store.followers import FollowerStore
+
+if TYPE_CHECKING:
+    from fedblog.context import Context
+
+DIGEST_SECONDS = 60.0
+
+
+class FollowerDigests:
+    """host:port → the digest of the accepted followers whose actor is on it."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._digests: dict[str, str] = {}
+        self._made_at = float("-inf")
+
+    async def headers_for(self, host: str, body: bytes) -> dict[str, str]:
+        """The header for a delivery to `host` of an activity addressed to the followers; {} otherwise."""
+        urls = self.ctx.urls
+        if urls.followers().encode() not in body:
+            return {}
+        if time.monotonic() - self._made_at > DIGEST_SECONDS:
+            await self._refresh()
+        digest = self._digests.get(host)
+        if digest is None:
+            return {}  # no follower on that host (a mention's recipient): nothing to synchronize
+        return {HEADER: synchronization_header(urls.followers(), partial_collection_url(self.ctx), digest)}
+
+    async def _refresh(self) -> None:
+        by_host: dict[str, list[str]] = defaultdict(list)
+        for actor_id in await FollowerStore(self.ctx.db).accepted_actor_ids():
+            by_host[host_of(actor_id)].append(actor_id)
+        self._digests = {host: followers_digest(ids) for host, ids in by_host.items()}
+        self._made_at = time.monotonic()
+
+
+def partial_collection_url(ctx: Context) -> str:
+    return ctx.urls.absolute("/actor/followers_synchronization")
+
+
+async def followers_on_host_of(ctx: Context, actor_id: str) -> list[str]:
+    """The accepted followers on the same host as `actor_id` (the signer of the GET)."""
+    host = host_of(actor_id)
+    return [found for found in await FollowerStore(ctx.db).accepted_actor_ids() if host_of(found) == host]
