@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
-
-import aiohttp
+from urllib.parse import urlsplit
 
 from fedblog.protocol.blocklist import BlocklistError, parse_mastodon_blocklist
-from fedblog.services.http import MAX_REDIRECTS, REDIRECT_STATUSES, FetchError, describe_failure, get_http
+from fedblog.services.http import FetchError, followed, get_http
 from fedblog.store.blocklists import BlocklistStore
 from fedblog.store.blocks import BlockStore
 from fedblog.store.followers import FollowerStore
@@ -74,26 +72,16 @@ async def fetch_blocklist(ctx: Context, url: str) -> str:
     if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError("expected an http(s) URL")
     http = get_http(ctx)
-    current = url
-    try:
-        for _hop in range(MAX_REDIRECTS + 1):
-            response = await http.request("GET", current, {"Accept": "text/csv, text/plain;q=0.9, */*;q=0.1"})
-            async with response:
-                location = response.headers.get("Location")
-                if response.status in REDIRECT_STATUSES and location:
-                    current = urljoin(current, location)
-                    continue
-                if response.status != 200:
-                    raise FetchError(f"HTTP {response.status}", status=response.status)
-                data = bytearray()
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    data += chunk
-                    if len(data) > MAX_LIST_BYTES:
-                        raise FetchError("the list is larger than 4 MB")
-                return bytes(data).decode("utf-8", "replace")
-    except (aiohttp.ClientError, TimeoutError) as error:
-        raise FetchError(describe_failure(error, current)) from None
-    raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+    headers = {"Accept": "text/csv, text/plain;q=0.9, */*;q=0.1"}
+    async with followed(lambda hop: http.request("GET", hop, headers), url) as (_final, response):
+        if response.status != 200:
+            raise FetchError(f"HTTP {response.status}", status=response.status)
+        data = bytearray()
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            data += chunk
+            if len(data) > MAX_LIST_BYTES:
+                raise FetchError("the list is larger than 4 MB")
+        return bytes(data).decode("utf-8", "replace")
 
 
 async def resync(ctx: Context, url: str) -> SyncResult:

@@ -10,11 +10,12 @@ check and the connection (no rebinding). Redirects are followed by hand (at most
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import re
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -140,23 +141,14 @@ class HttpClient:
     async def get_image(self, url: str, *, types: frozenset[str], limit: int) -> tuple[bytes, str]:
         """GET an image, unsigned (icons are public), redirects followed through the guard: (bytes, media type).
         FetchError for another type, more than `limit` bytes, or no good answer."""
-        current = url
-        try:
-            for _hop in range(MAX_REDIRECTS + 1):
-                async with await self._open("GET", current, {"Accept": ", ".join(sorted(types))}, None) as response:
-                    location = response.headers.get("Location")
-                    if response.status in REDIRECT_STATUSES and location:
-                        current = urljoin(current, location)
-                        continue
-                    if not 200 <= response.status < 300:
-                        raise FetchError(f"HTTP {response.status} from {_host(current)}", status=response.status)
-                    media_type = response.content_type.lower()
-                    if media_type not in types:
-                        raise FetchError(f"unexpected content type {media_type[:60]!r}", status=response.status)
-                    return await _read_capped(response, limit), media_type
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise FetchError(describe_failure(error, current)) from None
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+        accept = {"Accept": ", ".join(sorted(types))}
+        async with followed(lambda hop: self._open("GET", hop, accept, None), url) as (current, response):
+            if not 200 <= response.status < 300:
+                raise FetchError(f"HTTP {response.status} from {_host(current)}", status=response.status)
+            media_type = response.content_type.lower()
+            if media_type not in types:
+                raise FetchError(f"unexpected content type {media_type[:60]!r}", status=response.status)
+            return await _read_capped(response, limit), media_type
 
     async def post_activity(
         self, inbox: str, body: bytes, extra_headers: dict[str, str] | None = None
@@ -200,33 +192,20 @@ class HttpClient:
     # -- internals ----------------------------------------------------------------------------------------------
 
     async def _get_document(self, url: str, *, accept: str, signed: bool, types: frozenset[str]) -> dict[str, Any]:
-        current = url
-        try:
-            for _hop in range(MAX_REDIRECTS + 1):
-                response = await self._get(current, accept=accept, signed=signed)
-                async with response:
-                    location = response.headers.get("Location")
-                    if response.status in REDIRECT_STATUSES and location:
-                        current = urljoin(current, location)
-                        continue
-                    if not 200 <= response.status < 300:
-                        raise FetchError(
-                            f"HTTP {response.status} from {_host(current)}",
-                            status=response.status,
-                            retry_after=parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
-                        )
-                    if response.content_type.lower() not in types:
-                        raise FetchError(
-                            f"unexpected content type {response.content_type[:60]!r}", status=response.status
-                        )
-                    data = await _read_capped(response, MAX_RESPONSE_BYTES)
-                    try:
-                        return parse_json_object(data)
-                    except UnsafeJSON as error:
-                        raise FetchError(str(error), status=response.status) from None
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise FetchError(describe_failure(error, current)) from None
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+        async with followed(lambda hop: self._get(hop, accept=accept, signed=signed), url) as (current, response):
+            if not 200 <= response.status < 300:
+                raise FetchError(
+                    f"HTTP {response.status} from {_host(current)}",
+                    status=response.status,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
+                )
+            if response.content_type.lower() not in types:
+                raise FetchError(f"unexpected content type {response.content_type[:60]!r}", status=response.status)
+            data = await _read_capped(response, MAX_RESPONSE_BYTES)
+            try:
+                return parse_json_object(data)
+            except UnsafeJSON as error:
+                raise FetchError(str(error), status=response.status) from None
 
     async def _get(self, url: str, *, accept: str, signed: bool) -> aiohttp.ClientResponse:
         if not signed:
@@ -330,6 +309,30 @@ def get_http(ctx: Context) -> HttpClient:
         client = ctx.runtime.http = HttpClient(ctx)
         ctx.closers.append(client.close)
     return client
+
+
+# Opens one hop of a GET (through the address guard, signed or not): the response, not yet read.
+OpenHop = Callable[[str], Awaitable[aiohttp.ClientResponse]]
+
+
+@contextlib.asynccontextmanager
+async def followed(open_hop: OpenHop, url: str) -> AsyncIterator[tuple[str, aiohttp.ClientResponse]]:
+    """The first answer that is not a redirect, each hop opened by `open_hop` (so checked by the guard again):
+    (its URL, the response). No answer, or an error while the caller reads it: FetchError naming the last hop;
+    more than MAX_REDIRECTS redirects: FetchError."""
+    current = url
+    try:
+        for _hop in range(MAX_REDIRECTS + 1):
+            async with await open_hop(current) as response:
+                location = response.headers.get("Location")
+                if response.status in REDIRECT_STATUSES and location:
+                    current = urljoin(current, location)
+                    continue
+                yield current, response
+                return
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise FetchError(describe_failure(error, current)) from None
+    raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode
 
 import aiohttp
 
 from fedblog.services.http import (
-    MAX_REDIRECTS,
-    REDIRECT_STATUSES,
     FetchError,
     HttpClient,
     describe_failure,
+    followed,
     parse_retry_after,
 )
 
@@ -39,32 +38,22 @@ class Page:
 async def fetch_page(http: HttpClient, url: str, *, accept: str, types: frozenset[str], truncate: bool = False) -> Page:
     """GET a page, following at most MAX_REDIRECTS redirects. Any HTTP answer is a Page; no answer, a refused
     address, a body over MAX_PAGE_BYTES (unless `truncate`: then its beginning) raise FetchError."""
-    current = url
-    try:
-        for _hop in range(MAX_REDIRECTS + 1):
-            response = await http.request("GET", current, {"Accept": accept}, None)
-            async with response:
-                location = response.headers.get("Location")
-                if response.status in REDIRECT_STATUSES and location:
-                    current = urljoin(current, location)
-                    continue
-                content_type = response.content_type.lower()
-                text = None
-                if 200 <= response.status < 300 and content_type in types:
-                    data = await _read(response, truncate)
-                    text = _decode(data, response.charset)
-                return Page(
-                    url=current,
-                    status=response.status,
-                    content_type=content_type,
-                    link_headers=tuple(response.headers.getall("Link", [])),
-                    text=text,
-                    retry_after=parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
-                    x_pingback=response.headers.get("X-Pingback"),
-                )
-    except (aiohttp.ClientError, TimeoutError) as error:
-        raise FetchError(describe_failure(error, current)) from None
-    raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+    headers = {"Accept": accept}
+    async with followed(lambda hop: http.request("GET", hop, headers, None), url) as (current, response):
+        content_type = response.content_type.lower()
+        text = None
+        if 200 <= response.status < 300 and content_type in types:
+            data = await _read(response, truncate)
+            text = _decode(data, response.charset)
+        return Page(
+            url=current,
+            status=response.status,
+            content_type=content_type,
+            link_headers=tuple(response.headers.getall("Link", [])),
+            text=text,
+            retry_after=parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
+            x_pingback=response.headers.get("X-Pingback"),
+        )
 
 
 async def post_form(http: HttpClient, endpoint: str, fields: dict[str, str]) -> int:

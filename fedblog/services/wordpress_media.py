@@ -17,10 +17,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from fedblog.context import Context
-from fedblog.services.http import MAX_REDIRECTS, REDIRECT_STATUSES, FetchError, describe_failure, get_http
+from fedblog.services.http import FetchError, describe_failure, followed, get_http
 
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
 MAX_MEDIA_FILES = 50_000
@@ -82,35 +82,28 @@ async def download_media(
 
 async def _fetch(ctx: Context, url: str) -> bytes:
     http = get_http(ctx)
-    current = url
+    headers = {"Accept": "image/*, application/pdf, */*;q=0.1"}
     try:
-        for _hop in range(MAX_REDIRECTS + 1):
-            response = await http.request("GET", current, {"Accept": "image/*, application/pdf, */*;q=0.1"}, None)
-            async with response:
-                location = response.headers.get("Location")
-                if response.status in REDIRECT_STATUSES and location:
-                    current = urljoin(current, location)
-                    continue
-                if response.status != 200:
-                    raise FetchError(f"HTTP {response.status}", status=response.status)
-                content_type = response.content_type.lower()
-                if not content_type.startswith(MEDIA_TYPES) or content_type == "image/svg+xml":  # SVG may hold script
-                    raise FetchError(f"not a media file ({content_type})")
-                if response.content_length is not None and response.content_length > MAX_MEDIA_BYTES:
+        async with followed(lambda hop: http.request("GET", hop, headers, None), url) as (_final, response):
+            if response.status != 200:
+                raise FetchError(f"HTTP {response.status}", status=response.status)
+            content_type = response.content_type.lower()
+            if not content_type.startswith(MEDIA_TYPES) or content_type == "image/svg+xml":  # SVG may hold script
+                raise FetchError(f"not a media file ({content_type})")
+            if response.content_length is not None and response.content_length > MAX_MEDIA_BYTES:
+                raise FetchError("too large")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > MAX_MEDIA_BYTES:
                     raise FetchError("too large")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    size += len(chunk)
-                    if size > MAX_MEDIA_BYTES:
-                        raise FetchError("too large")
-                    chunks.append(chunk)
-                return b"".join(chunks)
+                chunks.append(chunk)
+            return b"".join(chunks)
     except FetchError:
         raise
-    except Exception as error:  # aiohttp and OS errors: one line, no traceback
-        raise FetchError(describe_failure(error, current)) from None
-    raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+    except Exception as error:  # OS errors besides aiohttp's (followed() turns those into FetchError): one line
+        raise FetchError(describe_failure(error, url)) from None
 
 
 def _write(target: Path, data: bytes) -> None:
