@@ -55,9 +55,9 @@ class Runtime:
     webmention_verify_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     webmention_send_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     backfill_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    # services/wakeups.py: pokes from other processes reach this one; pokes of them on their way.
+    # services/wakeups.py: pokes from other processes reach this one; wake-ups waiting for their commit.
     wakeup_listening: bool = False
-    wakeup_pokes: dict[bytes, asyncio.Task[None]] = field(default_factory=dict)
+    wakeup_pokes: set[asyncio.Task[None]] = field(default_factory=set)
     wakeup_closer_added: bool = False
     # services/metrics.py: the Prometheus metrics when metrics.enabled (made by app.create_app), else None.
     metrics: Metrics | None = None

@@ -35,7 +35,7 @@ from fedblog.services.delivery_workers import (
 )
 from fedblog.services.followers_sync import FollowerDigests
 from fedblog.services.http import FetchError, get_http
-from fedblog.services.wakeups import DELIVERIES, wake_other_processes
+from fedblog.services.wakeups import DELIVERIES, wake_after_commit
 from fedblog.store.db import Connection
 from fedblog.store.deliveries import DeliveryStore, HostStatus, Job, Result
 from fedblog.store.followers import FollowerStore
@@ -86,10 +86,9 @@ def wakeup_event(ctx: Context) -> asyncio.Event:
 
 
 def wake_worker(ctx: Context) -> None:
-    """This process's worker at once; the workers of other processes (the server, when the CLI queued) once the
-    caller's transaction has committed."""
-    wakeup_event(ctx).set()
-    wake_other_processes(ctx, DELIVERIES)
+    """Once the caller's transaction has committed: this process's worker, or the workers of other processes (the
+    server's, when the CLI queued)."""
+    wake_after_commit(ctx, DELIVERIES)
 
 
 async def queue_report(ctx: Context) -> tuple[dict[str, int], list[HostStatus]]:

@@ -3,8 +3,9 @@ tells the running workers at once instead of leaving it to their next poll.
 
 Each process that runs a worker binds a datagram UNIX socket `<database folder>/wakeups/<pid>.sock` (folder 0700,
 socket 0600: only the site's own user can poke it). A process that queued work and runs no worker of its own
-sends one datagram naming the work (b"deliveries") to every socket there, once its transaction has committed
-(woken before the commit, a worker would find nothing yet and sleep until its poll). Any number of worker
+sends one datagram naming the work (b"deliveries") to every socket there, once its transaction has committed;
+a process with its own worker sets that worker's event, also after the commit (woken before it, a worker reads
+nothing new, since its reads see committed rows only, and sleeps until its poll). Any number of worker
 processes each get the poke; a socket whose process is gone refuses it and is removed. The poll stays as the
 fallback (a lost datagram, a folder that cannot be made): a poke only makes work start sooner.
 """
@@ -21,7 +22,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fedblog.store.db import StorageUnavailable
+from fedblog.store.db import in_transaction
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -104,40 +105,45 @@ def _drain(sock: socket.socket, events: dict[bytes, asyncio.Event]) -> None:
             event.set()
 
 
-def wake_other_processes(ctx: Context, message: bytes) -> None:
-    """After the current transaction commits, poke the worker processes (when none runs in this one)."""
-    if ctx.runtime.wakeup_listening:
-        return  # this process's own worker was woken through its event
-    pending = ctx.runtime.wakeup_pokes
-    if message in pending:
-        return  # one poke per message is on its way already
-    folder = wakeup_folder(ctx)
-    if folder is None or not folder.is_dir():
-        return  # no worker ever listened on this site
+def wake_after_commit(ctx: Context, message: bytes) -> None:
+    """Wake the workers for `message` once the caller's transaction has committed: this process's own (its event)
+    and, when none runs here, those of the other processes (their sockets). Woken before the commit, a worker
+    finds nothing new (its reads see committed rows only) and sleeps until its next poll."""
+    if not in_transaction():
+        _wake_now(ctx, message)
+        return
     # A fresh context: the task must not inherit "inside a transaction" from its caller, it waits for it to end.
-    task = asyncio.get_running_loop().create_task(_poke_after_commit(ctx, message), context=contextvars.Context())
-    pending[message] = task
+    task = asyncio.get_running_loop().create_task(_wake_after_commit(ctx, message), context=contextvars.Context())
+    ctx.runtime.wakeup_pokes.add(task)
+    task.add_done_callback(ctx.runtime.wakeup_pokes.discard)
     if not ctx.runtime.wakeup_closer_added:
         ctx.runtime.wakeup_closer_added = True
         ctx.closers.append(lambda: _finish_pokes(ctx))
 
 
-async def _poke_after_commit(ctx: Context, message: bytes) -> None:
+async def _wake_after_commit(ctx: Context, message: bytes) -> None:
     try:
         # Joins the write queue behind the transaction that queued the work: returns once that one has ended.
         await ctx.db.run_transaction(lambda _raw: None)
-    except StorageUnavailable:
-        pass  # nothing more was written then; the pokes still tell the workers to look
-    finally:
-        ctx.runtime.wakeup_pokes.pop(message, None)
+    except Exception as error:  # the storage refused even an empty write: the workers are woken all the same
+        log.debug("wake-ups: waiting for the commit failed (%s)", error)
+    _wake_now(ctx, message)
+
+
+def _wake_now(ctx: Context, message: bytes) -> None:
+    event = _events(ctx).get(message)
+    if event is not None:
+        event.set()
+    if ctx.runtime.wakeup_listening:
+        return  # this process's own worker does it
     folder = wakeup_folder(ctx)
-    if folder is not None:
+    if folder is not None and folder.is_dir():  # else no worker ever listened on this site
         poke(folder, message)
 
 
 async def _finish_pokes(ctx: Context) -> None:
     """On close (a CLI command ending): the pokes queued are sent before the process exits."""
-    tasks = list(ctx.runtime.wakeup_pokes.values())
+    tasks = list(ctx.runtime.wakeup_pokes)
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
 
