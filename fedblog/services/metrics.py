@@ -90,6 +90,15 @@ class Metrics:
         self.deliveries = Counter(
             "fedblog_deliveries", "Delivery attempts by outcome", ["outcome"], registry=self.registry
         )
+        self.page_cache = Counter(
+            "fedblog_page_cache_lookups", "Cached pages looked up, by result", ["result"], registry=self.registry
+        )
+        self.webmentions = Counter(
+            "fedblog_webmentions_received", "Webmentions posted to /webmention", ["outcome"], registry=self.registry
+        )
+        self.emails = Counter(
+            "fedblog_emails", "E-mails handed to the SMTP server", ["kind", "outcome"], registry=self.registry
+        )
 
     def request_done(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
@@ -103,6 +112,16 @@ class Metrics:
 
     def delivery_attempted(self, status: int | None) -> None:
         self.deliveries.labels(delivery_outcome(status)).inc()
+
+    def page_cache_lookup(self, hit: bool) -> None:
+        self.page_cache.labels("hit" if hit else "miss").inc()
+
+    def webmention_received(self, status: int) -> None:
+        outcome = {202: "accepted", 400: "invalid", 429: "rate_limited"}.get(status, "other")
+        self.webmentions.labels(outcome).inc()
+
+    def email_sent(self, kind: str, sent: bool) -> None:
+        self.emails.labels(kind, "sent" if sent else "failed").inc()
 
     def counters_text(self) -> bytes:
         """This process's counters, or every process's under --processes N."""

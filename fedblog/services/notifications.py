@@ -169,10 +169,15 @@ class Notifier(MailLoop):
                 await self.store.advance(snapshot.marks, now, sent_items=None)
                 return Outcome.NOTHING_NEW
             message = self.digest_message(snapshot.digest, now)
+            metrics = self.ctx.runtime.metrics
             try:
                 await self.send(self.settings, message)
             except SMTP_ERRORS as error:
+                if metrics is not None:
+                    metrics.email_sent("author_digest", sent=False)
                 return await self._failed(error, now)
+            if metrics is not None:
+                metrics.email_sent("author_digest", sent=True)
             await self.store.advance(snapshot.marks, now, sent_items=snapshot.digest.total)
             self.failures, self.next_attempt = 0, None
             log.info("notification digest sent (%d items)", snapshot.digest.total)

@@ -172,7 +172,15 @@ class SubscriberNotifier(MailLoop):
             to=subscriber.email,
             headers=content.headers,
         )
-        await self.send(self.settings, message)
+        metrics = self.ctx.runtime.metrics
+        try:
+            await self.send(self.settings, message)
+        except Exception:
+            if metrics is not None:
+                metrics.email_sent("commenter", sent=False)
+            raise
+        if metrics is not None:
+            metrics.email_sent("commenter", sent=True)
         await self.store.mark_sent(mail_ids, now, digest_of=digest_of)
         self.failures, self.paused_until = 0, None
         log.info("commenter e-mail sent (%s, %d item(s))", mail.kind, len(mail_ids))

@@ -137,6 +137,9 @@ async def cached(
     key: CacheKey = (key_path, ctx.i18n.language, await ctx.db.data_version())
     cache = page_cache(request.app)
     page = cache.get(key)
+    metrics = request.app[STATE_KEY].metrics
+    if metrics is not None:
+        metrics.page_cache_lookup(hit=page is not None)
     if page is None and key in cache.in_flight:
         page = await asyncio.shield(cache.in_flight[key])  # None: that render was not cacheable, render here
     if page is None:

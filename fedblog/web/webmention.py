@@ -49,6 +49,14 @@ def _plain(status: int, text: str, retry_after: int | None = None) -> web.Respon
 
 async def receive(request: web.Request) -> web.Response:
     """POST /webmention (form-encoded source, target): checked now, verified later (§3.2)."""
+    response = await _receive(request)
+    metrics = request.app[STATE_KEY].metrics
+    if metrics is not None:
+        metrics.webmention_received(response.status)
+    return response
+
+
+async def _receive(request: web.Request) -> web.Response:
     ctx = get_context(request)
     if not ctx.settings.webmention.receive:
         raise web.HTTPNotFound()

@@ -10,10 +10,13 @@ import re
 import aiohttp
 
 from fedblog.services.metrics import delivery_outcome, signature_failure_reason
-from tests.conftest import LiveSite, SiteFactory
+from fedblog.services.notifications import Outcome
+from fedblog.web.notifier import NOTIFIER_KEY
+from tests.conftest import LiveSite, SiteFactory, free_port
 from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.helpers import eventually
-from tests.integration.blog_support import publish
+from tests.integration.blog_support import add_comment, publish
+from tests.integration.test_notifications import SmtpInbox, notifications
 
 METRICS_ON = {"metrics": {"enabled": True}}
 
@@ -53,6 +56,9 @@ async def test_metrics__requests_by_route_and_status_with_latency(site_factory: 
     assert sample(text, "fedblog_http_requests_total", route=route, method="GET", status="404") == 1
     assert sample(text, "fedblog_http_request_duration_seconds_count", route=route) == 4
     assert sample(text, "fedblog_http_request_duration_seconds_bucket", route=route, le="+Inf") == 4
+    # The first read of the page rendered it, the next two came from the cache
+    assert sample(text, "fedblog_page_cache_lookups_total", result="miss") >= 1
+    assert sample(text, "fedblog_page_cache_lookups_total", result="hit") >= 2
     # The queue, read from the database: nothing waits
     assert sample(text, "fedblog_queue_deliveries", state="pending") == 0
     assert sample(text, "fedblog_queue_oldest_pending_age_seconds") == 0
@@ -116,3 +122,27 @@ def test_labels__from_small_fixed_sets() -> None:
     assert [delivery_outcome(s) for s in (202, 410, 404, 429, 503, None)] == [
         "delivered", "gone", "refused", "rate_limited", "server_error", "network_error",
     ]  # fmt: skip
+
+
+async def test_metrics__webmentions_and_e_mails(site_factory: SiteFactory) -> None:
+    smtp = SmtpInbox(free_port())
+    await smtp.start()
+    try:
+        site = await site_factory(overrides=notifications(smtp.port) | METRICS_ON)
+        await publish(site, "Mentioned", slug="mentioned")
+        # A webmention without a target, then a held comment the author's digest tells of
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{site.url}/webmention", data={"source": "http://127.0.0.1:1/"}) as response,
+        ):
+            assert response.status == 400
+        post = await site.ctx.posts.get_post_by_slug("mentioned")
+        assert post is not None
+        await add_comment(site, post, "Held for the digest", name="Visitor", email="v@example.org", approve=False)
+        assert await site.app[NOTIFIER_KEY].run_once() == Outcome.SENT
+        assert len(smtp.messages) == 1
+        _, text = await fetch(site, "/metrics")
+    finally:
+        await smtp.stop()
+    assert sample(text, "fedblog_webmentions_received_total", outcome="invalid") == 1
+    assert sample(text, "fedblog_emails_total", kind="author_digest", outcome="sent") == 1
