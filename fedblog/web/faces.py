@@ -23,7 +23,7 @@ from fedblog.protocol.identicon import identicon_svg
 from fedblog.services.faces import RemoteFaces
 from fedblog.store.faces import FaceStore
 from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
-from fedblog.web.post_page import site_secret
+from fedblog.web.visitor_secret import site_secret
 
 log = logging.getLogger(__name__)
 

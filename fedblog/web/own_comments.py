@@ -17,9 +17,10 @@ from fedblog.web.comments import read_form
 from fedblog.web.csrf import check_token, make_token
 from fedblog.web.keys import get_context
 from fedblog.web.origin_check import posted_from_this_site
-from fedblog.web.post_page import CSRF_SCOPE, site_secret
+from fedblog.web.post_page import CSRF_SCOPE
 from fedblog.web.render import render_html
 from fedblog.web.visitor_cookies import edit_deadline, editable_own_comment, visitor_now
+from fedblog.web.visitor_secret import site_secret
 
 
 def too_late(request: web.Request) -> web.Response:

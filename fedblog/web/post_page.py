@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from cryptography.hazmat.primitives import serialization
 
 from fedblog.models import Comment, CommentNode, Post
 from fedblog.protocol.ids import parse_positive_int
 from fedblog.rendering import post_excerpt
 from fedblog.services.comments import CommentForm, CommentService
-from fedblog.web.csrf import derive_secret, make_token
-from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
+from fedblog.web.csrf import make_token
+from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.page_cache import CSRF_PLACEHOLDER
 from fedblog.web.render import render_html
+from fedblog.web.visitor_secret import site_secret
 
 CSRF_SCOPE = "comment-form"
 HONEYPOT_FIELD = "nickname"
@@ -32,18 +32,6 @@ PostPageExtra = Callable[[web.Request, Post], Awaitable[dict[str, Any]]]
 
 def post_page_extras(app: web.Application) -> list[PostPageExtra]:
     return app[STATE_KEY].post_page_extras
-
-
-def site_secret(app: web.Application) -> bytes:
-    """Derived from the site's private key: secret, stable across restarts, no extra file."""
-    state = app[STATE_KEY]
-    if state.visitor_secret is None:
-        key = app[CONTEXT_KEY].private_key
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        state.visitor_secret = derive_secret(pem)
-    return state.visitor_secret
 
 
 def csrf_token_factory(app: web.Application) -> Callable[[], str]:

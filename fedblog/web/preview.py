@@ -13,8 +13,8 @@ from aiohttp import web
 from fedblog.clock import to_text
 from fedblog.models import Post
 from fedblog.web.keys import get_context
-from fedblog.web.post_page import site_secret
 from fedblog.web.render import render_html
+from fedblog.web.visitor_secret import site_secret
 
 NO_INDEX = "noindex, nofollow, noarchive"
 

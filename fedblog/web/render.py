@@ -12,6 +12,7 @@ from fedblog import __version__
 from fedblog.context import Context
 from fedblog.i18n import I18n
 from fedblog.rendering import html_to_plain_message, post_excerpt
+from fedblog.web.faces import face_url_factory
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY
 from fedblog.web.navigation import navigation_pages
 
@@ -60,9 +61,6 @@ def render_string(app: web.Application, template: str, **values: Any) -> str:
 
 
 def site_globals(app: web.Application) -> dict[str, Any]:
-    # A real cycle: web.faces imports web.post_page, which imports this module.
-    from fedblog.web.faces import face_url_factory
-
     ctx = app[CONTEXT_KEY]
     return {
         "urls": ctx.urls,

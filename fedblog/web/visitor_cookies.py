@@ -23,7 +23,7 @@ from fedblog.clock import to_text, utcnow
 from fedblog.models import Comment, CommentStatus, Post
 from fedblog.services.comments import MAX_EMAIL, MAX_NAME, MAX_WEBSITE, CommentForm
 from fedblog.web.keys import SETTINGS_KEY, STATE_KEY, get_context
-from fedblog.web.post_page import site_secret
+from fedblog.web.visitor_secret import site_secret
 
 OWN_COOKIE = "fedblog_own"
 OWN_LIFETIME_SECONDS = 90 * 24 * 3600

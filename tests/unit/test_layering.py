@@ -232,6 +232,59 @@ def test_layering__benchmarks_never_import_the_tests() -> None:
     assert offenders == []
 
 
+
+def module_level_imports(path: Path) -> set[str]:
+    """What importing the module runs: its top-level imports, outside functions and `if TYPE_CHECKING:`."""
+    names: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.If) and not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
+                visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body)
+                for handler in node.handlers:
+                    visit(handler.body)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    return names
+
+
+def module_name(path: Path) -> str:
+    return ".".join(("fedblog", *path.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(".__init__")
+
+
+def test_layering__module_level_imports_form_no_cycle() -> None:
+    """So that no import inside a function is needed to break one (the faces and the page renderer were such a
+    pair, through web/post_page)."""
+    paths = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph = {name: (module_level_imports(path) & paths.keys()) - {name} for name, path in paths.items()}
+    cycles: list[list[str]] = []
+    state: dict[str, str] = {}
+    trail: list[str] = []
+
+    def walk(name: str) -> None:
+        state[name] = "open"
+        trail.append(name)
+        for imported in sorted(graph[name]):
+            if state.get(imported) == "open":
+                cycles.append([*trail[trail.index(imported) :], imported])
+            elif imported not in state:
+                walk(imported)
+        trail.pop()
+        state[name] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            walk(name)
+    assert cycles == []
+
 def import_structure(only: str = "") -> list[str]:
     """One line per fedblog module: the fedblog modules it imports when it runs (type-only imports left out)."""
     lines = []
