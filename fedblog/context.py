@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fedblog.config import Settings
 from fedblog.i18n import I18n
@@ -55,6 +56,8 @@ class Runtime:
     webmention_verify_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     webmention_send_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     backfill_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # services/integrity.py: the Ed25519 key of the actor's assertionMethod, derived from the site key once.
+    integrity_key: Ed25519PrivateKey | None = None
     # services/wakeups.py: pokes from other processes reach this one; wake-ups waiting for their commit.
     wakeup_listening: bool = False
     wakeup_pokes: set[asyncio.Task[None]] = field(default_factory=set)

@@ -20,6 +20,7 @@ from fedblog.models import RemoteActor
 from fedblog.protocol.activitystreams import AS_CONTEXT, SECURITY_CONTEXT
 from fedblog.protocol.addresses import UnsafeURL, check_url_shape, same_host
 from fedblog.protocol.images import absolute_url, media_type_of
+from fedblog.protocol.integrity import MULTIKEY_CONTEXT
 from fedblog.rendering import plain_text_to_html
 from fedblog.urls import Urls
 
@@ -46,6 +47,9 @@ ACTOR_CONTEXT: list[Any] = [
         "indexable": "toot:indexable",
     },
 ]
+
+
+ASSERTION_METHOD_TERM = {"@id": "https://w3id.org/security#assertionMethod", "@type": "@id", "@container": "@set"}
 
 
 class InvalidActor(ValueError):
@@ -238,9 +242,14 @@ def actor_document(
     manually_approves_followers: bool,
     discoverable: bool,
     published: datetime | None,
+    assertion_method: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`assertion_method`: the Multikey that signs the blog's object integrity proofs (FEP-8b32)."""
+    context = ACTOR_CONTEXT
+    if assertion_method is not None:  # the Multikey terms, and assertionMethod itself (the DID context's term)
+        context = [*ACTOR_CONTEXT[:2], MULTIKEY_CONTEXT, {**ACTOR_CONTEXT[2], "assertionMethod": ASSERTION_METHOD_TERM}]
     actor: dict[str, Any] = {
-        "@context": ACTOR_CONTEXT,
+        "@context": context,
         "id": urls.actor(),
         "type": "Person",
         "preferredUsername": urls.username,
@@ -260,6 +269,8 @@ def actor_document(
         "attachment": profile_fields(links),
         "tag": [],
     }
+    if assertion_method is not None:
+        actor["assertionMethod"] = [assertion_method]
     if published is not None:
         actor["published"] = to_text(published)
     for key, value in (("icon", avatar), ("image", header_image)):

@@ -35,6 +35,7 @@ from fedblog.services.delivery_workers import (
 )
 from fedblog.services.followers_sync import FollowerDigests
 from fedblog.services.http import FetchError, get_http
+from fedblog.services.integrity import with_proof
 from fedblog.services.wakeups import DELIVERIES, wake_after_commit
 from fedblog.store.db import Connection
 from fedblog.store.deliveries import DeliveryStore, HostStatus, Job, Result
@@ -66,6 +67,7 @@ async def enqueue(ctx: Context, conn: Connection, activity: dict[str, Any], inbo
     """Store the activity in the outbox and one delivery job per distinct remote inbox, in the caller's
     transaction; the worker is woken and sends them once the transaction commits."""
     now = utcnow()
+    activity = with_proof(ctx, activity, now)  # FEP-8b32: the same signed body to every inbox, and at its id
     activity_id = activity["id"]
     body = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
     public = is_public(activity.get("to"), activity.get("cc"))

@@ -15,6 +15,7 @@ from fedblog.protocol.activities import create_activity, delete_activity, update
 from fedblog.protocol.actors import actor_document
 from fedblog.protocol.notes import post_to_note
 from fedblog.services.delivery import enqueue, follower_inboxes, new_activity_id
+from fedblog.services.integrity import assertion_method
 from fedblog.services.media import MediaService
 from fedblog.store.db import Connection
 from fedblog.store.outbox import OutboxStore
@@ -72,6 +73,7 @@ async def blog_actor(ctx: Context) -> dict[str, Any]:
         manually_approves_followers=ctx.settings.federation.manually_approves_followers,
         discoverable=ctx.settings.federation.discoverable,
         published=await OutboxStore(ctx.db).site_created_at(),
+        assertion_method=assertion_method(ctx),
     )
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
 import pytest
 
 from fedblog.services.followers import FollowerService
+from fedblog.services.integrity import with_proof
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.followers import FollowerStore
 from tests.helpers import eventually
@@ -233,3 +239,42 @@ async def test_manual_approval__fedify_waits_then_gets_the_authors_accept_or_rej
     )
     assert (await peer.state())["following"][blog.actor]["rejected"] is True
     assert (await FollowerStore(blog.ctx.db).get(peer.actor)) is None
+
+
+async def test_integrity_proof__fedify_accepts_an_unsigned_activity_on_the_strength_of_its_proof(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    """FEP-8b32: the blog's eddsa-jcs-2022 proof, checked by Fedify with the Multikey in the actor's assertionMethod,
+    is enough without an HTTP signature; the same activity altered after signing is refused."""
+    urls = blog.ctx.urls
+    actor = (await peer.lookup(urls.actor()))["json"]
+    assert [key["type"] for key in actor["assertionMethod"]] == ["Multikey"]
+
+    def create(text: str) -> dict[str, Any]:
+        note_id = f"{urls.base}/comments/{abs(hash(text))}"
+        activity = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{note_id}/activity",
+            "type": "Create",
+            "actor": urls.actor(),
+            "to": [PUBLIC],
+            "object": {"id": note_id, "type": "Note", "attributedTo": urls.actor(), "content": text, "to": [PUBLIC]},
+        }
+        return with_proof(blog.ctx, activity, datetime.now(UTC))
+
+    genuine = create("<p>proved, not signed</p>")
+    tampered = create("<p>proved, then altered</p>")
+    tampered["object"]["content"] = "<p>ALTERED</p>"
+
+    async with aiohttp.ClientSession() as session:
+        for activity in (genuine, tampered):
+            async with session.post(
+                f"{peer.origin}/inbox", data=json.dumps(activity), headers={"Content-Type": "application/activity+json"}
+            ) as response:
+                activity["status"] = response.status
+
+    assert genuine["status"] == 202, genuine["status"]
+    assert tampered["status"] >= 400
+    received = {entry["id"]: entry for entry in (await peer.state())["inbox"]}
+    assert received[genuine["id"]]["parsed"]["content"] == "<p>proved, not signed</p>"
+    assert tampered["id"] not in received
