@@ -139,12 +139,13 @@ def child_commands(
     config: str, processes: int, with_worker: bool, socket_fd: int, log_format: str | None
 ) -> list[Child]:
     base = [sys.executable, "-m", "fedblog", "--config", config, *(["--log-format", log_format] if log_format else [])]
+    parent = ["--parent-pid", str(os.getpid())]  # a child stops when this process is gone, even after a kill -9
     children = [
-        Child(f"web process {n}", [*base, "serve", "--no-worker", "--socket-fd", str(socket_fd)])
+        Child(f"web process {n}", [*base, "serve", "--no-worker", "--socket-fd", str(socket_fd), *parent])
         for n in range(1, processes + 1)
     ]
     if with_worker:
-        children.append(Child("worker process", [*base, "worker"]))
+        children.append(Child("worker process", [*base, "worker", *parent]))
     return children
 
 

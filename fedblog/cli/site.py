@@ -64,7 +64,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     # Internal: a web process started by `serve --processes N` serves on the socket its parent bound.
     serve.add_argument("--socket-fd", type=int, default=None, help=argparse.SUPPRESS)
-    add_command(commands, "worker", run_worker, "run only the background work: deliveries, webmentions, e-mail")
+    # Internal, for the children of `serve --processes N`: stop when that parent is gone (even killed with -9).
+    serve.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
+    worker = add_command(
+        commands, "worker", run_worker, "run only the background work: deliveries, webmentions, e-mail"
+    )
+    worker.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
 
 
 async def run_init(args: argparse.Namespace, _settings: Settings | None) -> int:
@@ -168,7 +173,8 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
     processes = parse_processes(args.processes)
     if args.socket_fd is not None:
         # A web process of `serve --processes N`: the parent speaks for it on standard output.
-        return await serve_on(socket.socket(fileno=args.socket_fd), settings, background=False, announce=False)
+        sock = socket.socket(fileno=args.socket_fd)
+        return await serve_on(sock, settings, background=False, announce=False, parent_pid=args.parent_pid)
     host = args.host or os.environ.get("HOST") or "127.0.0.1"
     if args.port is not None:
         port = parse_port("--port", args.port)
@@ -184,7 +190,9 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
     return await serve_in_processes(args, settings, sock, processes)
 
 
-async def serve_on(sock: socket.socket, settings: Settings, background: bool, announce: bool = True) -> int:
+async def serve_on(
+    sock: socket.socket, settings: Settings, background: bool, announce: bool = True, parent_pid: int | None = None
+) -> int:
     """One server process on a bound socket: serve until SIGTERM, then finish the requests under way."""
     # The server (aiohttp, every service: about ten times the parser's imports) is imported by `serve` only.
     import logging
@@ -193,7 +201,7 @@ async def serve_on(sock: socket.socket, settings: Settings, background: bool, an
 
     from fedblog.app import create_app, settle_garbage_collector
 
-    stop = stop_on_signals()
+    stop = stop_on_signals(parent_pid)
     app = create_app(settings, background=background)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=REQUEST_GRACE_SECONDS)
     await runner.setup()
@@ -253,15 +261,36 @@ async def serve_in_processes(args: argparse.Namespace, settings: Settings, sock:
     )
 
 
-def stop_on_signals() -> asyncio.Event:
+def stop_on_signals(parent_pid: int | None = None) -> asyncio.Event:
     """SIGTERM (systemd, docker stop) and Ctrl-C stop the same way: the event is set, and the caller then
     finishes its work and closes the database. Installed before the app starts, so a SIGTERM that comes while it
-    starts is a graceful stop too, not the default death."""
+    starts is a graceful stop too, not the default death. With `parent_pid`, the end of that process (which
+    sends no signal when it is killed outright) stops this one the same way."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    if parent_pid is not None:
+        task = asyncio.create_task(stop_when_orphaned(parent_pid, stop), name="parent watch")
+        _WATCHES.add(task)
+        task.add_done_callback(_WATCHES.discard)
     return stop
+
+
+_WATCHES: set[asyncio.Task[None]] = set()  # the running parent watches (a task needs a reference to live)
+PARENT_CHECK_SECONDS = 1.0
+
+
+async def stop_when_orphaned(parent_pid: int, stop: asyncio.Event) -> None:
+    """A child whose parent died is adopted by another process: its parent pid changes."""
+    while not stop.is_set():
+        if os.getppid() != parent_pid:
+            import logging  # as in serve_on: only the commands that serve
+
+            logging.getLogger("fedblog").warning("the parent process %d is gone; stopping", parent_pid)
+            stop.set()
+            return
+        await asyncio.sleep(PARENT_CHECK_SECONDS)
 
 
 async def run_worker(args: argparse.Namespace, settings: Settings | None) -> int:
@@ -275,7 +304,7 @@ async def run_worker(args: argparse.Namespace, settings: Settings | None) -> int
     from fedblog.app import create_app
 
     assert settings is not None
-    stop = stop_on_signals()
+    stop = stop_on_signals(args.parent_pid)
     runner = web.AppRunner(create_app(settings, background=True), access_log=None)
     await runner.setup()
     logging.getLogger("fedblog").info("worker running for %s (pid %d)", settings.site.base_url, os.getpid())

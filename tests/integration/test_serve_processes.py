@@ -295,3 +295,19 @@ async def test_a_rolling_restart_loses_no_request(tmp_path: Path) -> None:
         # Then every request got its page
         assert failures == []
         assert len(answered) > 20 and set(answered) == {200}
+
+
+async def test_the_processes_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
+    port = free_port()
+    config = await site_with_a_post(tmp_path, port)
+    async with serving(config, port, "--processes", "2") as parent:
+        children = await eventually(lambda: _children(parent.pid, 3), "three processes started")
+        # When the parent is killed outright (it cannot pass anything on)
+        parent.kill()
+        await asyncio.wait_for(parent.wait(), timeout=10)
+        # Then its children notice and stop by themselves, none left serving
+        await eventually(lambda: _all_gone(children), "the children stopped", timeout=30)
+
+
+async def _all_gone(pids: set[int]) -> bool:
+    return all(not Path(f"/proc/{pid}").exists() or _is_zombie(pid) for pid in pids)
