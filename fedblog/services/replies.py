@@ -24,6 +24,7 @@ from fedblog.protocol.sanitize import plain_text
 from fedblog.services.comments import Admission, admit, comments_are_open, moderation_decision
 from fedblog.services.http import FetchError
 from fedblog.services.incoming import IncomingActivity
+from fedblog.services.integrity import proof_holds
 from fedblog.services.remote import RemoteActors
 from fedblog.services.thread_placement import ChainBudget, ThreadPlace, resolve_place, thread_ref
 from fedblog.store import threads
@@ -62,9 +63,10 @@ async def trusted_object(ctx: Context, activity: IncomingActivity) -> dict[str, 
     obj = activity.object[0] if isinstance(activity.object, list) and activity.object else activity.object
     embedded_ok = (
         isinstance(obj, dict)
-        and activity.signer_id == activity.actor_id
         and same_origin(object_id, activity.actor_id)
         and first_id(obj.get("attributedTo")) == activity.actor_id
+        # Sent by its actor, or forwarded with the actor's own integrity proof (FEP-8b32).
+        and (activity.signer_id == activity.actor_id or await proof_holds(ctx, activity))
     )
     if not embedded_ok:
         obj = await fetch_object(ctx, object_id)

@@ -210,8 +210,9 @@ class RemoteInstance:
             icon=profile.get("icon", f"{self.base}/a/{name}.png" if self.avatars else None),
             shared_inbox=self.shared_inbox,
         )
-        if "alsoKnownAs" in profile:
-            document["alsoKnownAs"] = profile["alsoKnownAs"]
+        for extra in ("alsoKnownAs", "assertionMethod"):
+            if extra in profile:
+                document[extra] = profile[extra]
         return document
 
     def serve(self, path: str, handler: Handler) -> None:

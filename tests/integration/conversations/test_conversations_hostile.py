@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from fedblog.protocol.integrity import add_proof, multikey_document
 from tests.conftest import LiveSite
 from tests.fakes.remote import RemoteInstance
 from tests.helpers import page, publish
@@ -177,3 +182,32 @@ async def test_blocked_author_of_an_ancestor__drops_the_fetched_chain(site: Live
 
     html = await page(site, post)
     assert "Blocked words" not in html and "Reply to a blocked account" not in html
+
+
+async def test_forwarded_create__with_the_actors_integrity_proof_is_believed_without_a_fetch(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
+    # Given Alice's actor listing an Ed25519 Multikey (FEP-8b32), and two replies her server does not serve
+    post = await publish(site)
+    key = Ed25519PrivateKey.generate()
+    key_id = f"{remote.actor_id('alice')}#ed25519-key"
+    remote.profiles["alice"] = {
+        "assertionMethod": [multikey_document(key_id, remote.actor_id("alice"), key.public_key())]
+    }
+    proved = remote.note("alice", site.ctx.urls.note(post.slug), "<p>Vouched for by Alice's proof</p>")
+    altered = remote.note("alice", site.ctx.urls.note(post.slug), "<p>What Alice signed</p>")
+    for note in (proved, altered):
+        del remote.objects[note["id"].removeprefix(remote.base)]
+    now = datetime.now(UTC)
+    genuine = add_proof(remote.create("alice", proved), key, key_id, now)
+    tampered = add_proof(remote.create("alice", altered), key, key_id, now)
+    tampered["object"]["content"] = "<p>Forged on the way</p>"
+
+    # When Bob's server forwards both (signed with Bob's key)
+    assert await remote.send("alice", genuine, key_name="bob") == 202
+    assert await remote.send("alice", tampered, key_name="bob") == 202
+
+    # Then the one whose proof holds is on the page as sent; the altered one, unverifiable, is not
+    html = await page(site, post)
+    assert "Vouched for by Alice's proof" in html
+    assert "Forged on the way" not in html and "What Alice signed" not in html
