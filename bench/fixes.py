@@ -169,4 +169,58 @@ FIXES: tuple[dict[str, str], ...] = (
         ),
         "after": "freeze and threshold 10,000: 0.03 s (24 / 1 / 0 collections) for 265,988 requests",
     },
+    {
+        "date": "2026-12-02",
+        "benchmark": (
+            "Inbox, 5,000 held replies (`python -m bench --only inbox`; the machine shared, load average 6 during "
+            "both runs, minutes apart; call counts from `BENCH_CPROFILE=FILE`, which profiles the server's loop)"
+        ),
+        "hot_spot": (
+            "fedblog/protocol/addresses.py is_http_url looked for whitespace and control characters with a "
+            "generator over every character, and the inbox asks it about the same URLs 15 times per reply "
+            "(foreign_id_problem, trusted_object, parse_note: same_origin calls it twice, then splits both URLs "
+            "twice more): 79,550 calls and 3.67 M generator steps for 5,250 replies, 11.7 s of the ~40 s the "
+            "event loop was busy under cProfile. It came with the id-on-the-actor's-origin check (issue 11)."
+        ),
+        "fix": (
+            "One precompiled regex scan ([\\s\\x00-\\x1f], the same characters as str.isspace() or < 32, "
+            "checked over every code point), and the URL's (scheme, host, port) kept in a 2,048-entry cache that "
+            "same_origin compares; same answers (tests/unit/test_url_shapes.py)."
+        ),
+        "before": "f37166d: 88.9 stored/s vs ceiling 593/s (15 %), 2.25 ms of server CPU per reply; 19.2 M calls",
+        "after": "331 stored/s vs ceiling 792/s (42 %), 1.84 ms of server CPU per reply; 6.65 M calls",
+    },
+    {
+        "date": "2026-12-02",
+        "benchmark": (
+            "Inbox, 5,000 replies published as they arrive (`FEDBLOG_COMMENTS_MODERATION=open python -m bench "
+            "--only inbox`, then the benchmark's own published-replies phase), statements counted after the run"
+        ),
+        "hot_spot": (
+            "A reply that moderation publishes left the one-trip group commit (services/replies.py "
+            "store_reply_in_one_trip) for CommentService.admit: a transaction of its own per reply, a dozen "
+            "awaited statements, so that the comment listeners (federation, backfill) could run in it."
+        ),
+        "fix": (
+            "The listeners do for a fediverse reply, on the database thread in the same commit, what "
+            "comment_approved did (fediverse_reply_approved_sync: the backfill crawl queued; federation has "
+            "nothing to send for a remote comment), so the published reply stays in the group commit."
+        ),
+        "before": "27.1 SQL statements and 1.24 commits per published reply; 10.7 ms of server CPU under cProfile",
+        "after": "17.6 SQL statements and 0.14 commits per published reply; 2.26 ms of server CPU under cProfile",
+    },
+    {
+        "date": "2026-12-02",
+        "benchmark": "Fan-out from `fedblog post publish` (the CLI, a process of its own) beside the running server",
+        "hot_spot": (
+            "The server's delivery worker noticed jobs queued by another process only at its next poll "
+            "(services/delivery.py POLL_SECONDS = 2 s): 0 to 2 s before the first delivery."
+        ),
+        "fix": (
+            "Each worker listens on a UNIX datagram socket in <database folder>/wakeups/; the process that queued "
+            "deliveries pokes every socket there once its transaction has committed (services/wakeups.py)."
+        ),
+        "before": "first delivery up to 2 s after the command returned (the poll)",
+        "after": "see the fan-out rows `fedblog post publish` returned → first / last delivery",
+    },
 )
