@@ -96,6 +96,9 @@ class FederationSettings:
     trusted_hosts: tuple[str, ...] = ()
     # Who may quote the blog's posts (FEP-044f): "anyone", "followers" or "nobody"; others' requests are refused.
     quote_policy: str = "anyone"
+    # A reply just written has no replies yet: its sub-thread is first read this long after it was written (a
+    # comment written earlier, or approved later, is read at once). Saves one signed fetch per arriving reply.
+    backfill_first_crawl_minutes: int = 10
 
 
 @dataclass(frozen=True)
@@ -391,6 +394,8 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"author.links: expected 'Label = https://…', got {link!r}")
     if settings.federation.delivery_concurrency < 1 or settings.federation.delivery_per_host < 1:
         raise ConfigError("federation.delivery_concurrency: must be at least 1")
+    if not 0 <= settings.federation.backfill_first_crawl_minutes <= 1440:
+        raise ConfigError("federation.backfill_first_crawl_minutes: expected 0 to 1440 minutes")
     if not 1 <= settings.federation.delivery_timeout_seconds <= 300:
         raise ConfigError("federation.delivery_timeout_seconds: expected 1 to 300 seconds")
     validate_notifications(settings.notifications)
@@ -482,6 +487,8 @@ discoverable = true
 trusted_hosts = []
 # who may quote the blog's posts: "anyone", "followers" or "nobody"
 quote_policy = "anyone"
+# a fediverse reply's own replies are first looked for this long after it was written
+backfill_first_crawl_minutes = 10
 
 [server]
 # true when a reverse proxy (nginx, Caddy) forwards to fedblog: client addresses come from X-Forwarded-For

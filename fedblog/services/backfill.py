@@ -216,7 +216,8 @@ class BackfillListener:
             return
         if not comment.visibility.is_shown_publicly:
             return
-        await BackfillStore(self.ctx.db).enqueue(conn, comment.id, comment.post_id, utcnow())
+        first_crawl = self._first_crawl(comment.created_at)
+        await BackfillStore(self.ctx.db).enqueue(conn, comment.id, comment.post_id, first_crawl)
         self.ctx.runtime.backfill_wakeup.set()
 
     async def comment_removed(self, conn: Connection, comment: Comment) -> None:
@@ -226,8 +227,14 @@ class BackfillListener:
         """comment_approved for a reply the inbox publishes in one trip (never during a crawl)."""
         if not new.remote_id or not new.visibility.is_shown_publicly:
             return False
-        BackfillStore.enqueue_sync(raw, comment_id, new.post_id, utcnow())
+        BackfillStore.enqueue_sync(raw, comment_id, new.post_id, self._first_crawl(from_text(new.created_at)))
         return True
+
+    def _first_crawl(self, written_at: datetime | None) -> datetime:
+        """When a comment's sub-thread is first worth reading: answers to it take a while to be written."""
+        now = utcnow()
+        wait = timedelta(minutes=self.ctx.settings.federation.backfill_first_crawl_minutes)
+        return now if written_at is None else max(now, min(written_at, now) + wait)
 
     def fediverse_reply_approved_committed(self) -> None:
         self.ctx.runtime.backfill_wakeup.set()

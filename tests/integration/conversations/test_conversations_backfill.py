@@ -5,9 +5,11 @@ each fetched from its origin, within the crawl's budgets, moderated like every o
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fedblog.clock import from_text, to_text
 from fedblog.models import CommentStatus
 from fedblog.services import backfill
 from fedblog.services.comments import CommentService
@@ -169,3 +171,26 @@ async def test_backfill__moderated_like_any_comment_and_read_below_approved_ones
     await CommentService(site.ctx).approve(b_comment.id)
     await eventually(lambda: comment_id(site, c["id"]), "C found once B is approved")
     assert "B: found under A" in await page(site, post)
+
+
+async def test_backfill__a_reply_just_written_is_crawled_only_once_answers_can_exist(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
+    # Given a reply written a moment ago (its replies collection cannot hold anything yet) and one written an hour ago
+    post = await publish(site)
+    now = datetime.now(UTC)
+    fresh = remote.note("alice", site.ctx.urls.note(post.slug), "<p>Fresh</p>", published=to_text(now))
+    an_hour_ago = to_text(now - timedelta(hours=1))
+    older = remote.note("bob", site.ctx.urls.note(post.slug), "<p>Older</p>", published=an_hour_ago)
+    # When both arrive
+    await remote.send("alice", remote.create("alice", fresh))
+    await remote.send("bob", remote.create("bob", older))
+    # Then the older one's sub-thread is read at once, the fresh one's is left for later: no fetch back to its
+    # server for each reply that arrives, its crawl due ten minutes after it was written
+    assert await eventually(lambda: crawled(site, older["id"]), "older reply crawled")
+    fresh_id = await comment_id(site, fresh["id"])
+    due = await site.ctx.db.fetch_value("SELECT next_attempt_at FROM backfill_jobs WHERE comment_id = ?", (fresh_id,))
+    assert due is not None and timedelta(minutes=9) < from_text(due) - now <= timedelta(minutes=10, seconds=5)  # type: ignore[operator]
+    assert not await crawled(site, fresh["id"])
+    fresh_path = fresh["id"].removeprefix(remote.base)
+    assert not [path for path in remote.fetched if path.startswith(fresh_path)]
