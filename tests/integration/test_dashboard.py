@@ -59,7 +59,7 @@ async def test_dashboard__charts_and_numbers_follow_what_happened(admin: Admin) 
     fediverse = await add_comment(site, quiet, "From afar", name="Far", email="far@example.org")
     async with site.ctx.db.transaction() as conn:
         await conn.execute("UPDATE comments SET origin = 'fediverse' WHERE id = ?", (fediverse.id,))
-        activity_id = (await (await conn.execute("SELECT id FROM outbox LIMIT 1")).fetchone())[0]
+        activity_id = await conn.fetch_value("SELECT id FROM outbox LIMIT 1")
         targets = [(f"https://h{n}.example/inbox", f"h{n}.example") for n in range(4)]
         targets += [
             ("https://flaky.example/inbox", "flaky.example"),
