@@ -14,6 +14,16 @@ def row_to_category(row: Row) -> Category:
     )
 
 
+# A category by slug: created, or given a new name, a parent when one is known and a description when one is given.
+UPSERT_CATEGORY = (
+    "INSERT INTO categories (slug, name, parent_id, description, created_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, "
+    "parent_id = COALESCE(excluded.parent_id, categories.parent_id), "
+    "description = CASE WHEN excluded.description != '' THEN excluded.description "
+    "ELSE categories.description END"
+)
+
+
 class CategoryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -56,11 +66,7 @@ class CategoryStore:
     ) -> int:
         """The category with this slug (created if new, its name, parent and description updated); its id."""
         await conn.execute(
-            "INSERT INTO categories (slug, name, parent_id, description, created_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, "
-            "parent_id = COALESCE(excluded.parent_id, categories.parent_id), "
-            "description = CASE WHEN excluded.description != '' THEN excluded.description "
-            "ELSE categories.description END",
+            UPSERT_CATEGORY,
             (slug, name, parent_id, description, to_text(utcnow())),
         )
         row = await conn.fetch_one("SELECT id FROM categories WHERE slug = ?", (slug,))

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from fedblog.clock import to_text, utcnow
 from fedblog.rendering import html_to_text
+from fedblog.store.categories import UPSERT_CATEGORY
 from fedblog.store.comments import NewComment, VisitorAuthor, author_row_sync, insert_comment_sync
 from fedblog.store.db import Database, SyncConnection
 from fedblog.store.posts import INSERT_POST, PostFields, post_row
@@ -65,11 +66,7 @@ class ImportWriter:
     def upsert_category(self, slug: str, name: str, parent_id: int | None, description: str) -> int:
         """The category with this slug, created or given the export's name, parent and description; its id."""
         self._raw.execute(
-            "INSERT INTO categories (slug, name, parent_id, description, created_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, "
-            "parent_id = COALESCE(excluded.parent_id, categories.parent_id), "
-            "description = CASE WHEN excluded.description != '' THEN excluded.description "
-            "ELSE categories.description END",
+            UPSERT_CATEGORY,
             (slug, name, parent_id, description, to_text(utcnow())),
         )
         found = self.category_id(slug)
