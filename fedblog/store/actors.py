@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import RemoteActor
-from fedblog.store.db import Database, Row
+from fedblog.store.db import Database, Row, SyncConnection
 
 _COLUMNS = "id, type, inbox, shared_inbox, handle, name, icon_url, url, public_key_id, public_key_pem, fetched_at"
 
@@ -36,7 +34,7 @@ class ActorStore:
             await conn.execute("DELETE FROM remote_actors WHERE id = ?", (actor_id,))
 
 
-def _upsert_actor_sync(raw: sqlite3.Connection, actor: RemoteActor) -> None:
+def _upsert_actor_sync(raw: SyncConnection, actor: RemoteActor) -> None:
     # A key id belongs to one actor: drop it from any other row that still claims it (rotation, moves).
     raw.execute(
         "UPDATE remote_actors SET public_key_id = NULL, public_key_pem = NULL WHERE public_key_id = ? AND id != ?",

@@ -6,13 +6,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from fedblog.store.db import Database
+from fedblog.store.db import Database, DatabaseError, SyncConnection
 
 
 async def copy_database(db: Database, target: Path) -> None:
     """Write a consistent snapshot of `db` to the new file `target` (a single file: no -wal beside it)."""
 
-    def copy(raw: sqlite3.Connection) -> None:
+    def copy(raw: SyncConnection) -> None:
+        if not isinstance(raw, sqlite3.Connection):
+            raise DatabaseError("the online backup copies a SQLite database only")
         destination = sqlite3.connect(target)
         try:
             raw.backup(destination)

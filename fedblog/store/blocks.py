@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import sqlite3
 from urllib.parse import urlsplit
 
 from fedblog.clock import to_text, utcnow
-from fedblog.store.db import Connection, Database
+from fedblog.store.db import Connection, Database, SyncConnection
 
 
 def domain_of(url: str) -> str:
@@ -58,7 +57,7 @@ class BlockStore:
         return query is not None and await self.db.fetch_value(*query) is not None
 
     @staticmethod
-    def is_blocked_sync(raw: sqlite3.Connection, *urls: str) -> bool:
+    def is_blocked_sync(raw: SyncConnection, *urls: str) -> bool:
         """is_blocked() with the raw connection, for Database.run (several reads in one trip)."""
         query = _blocked_query(urls)
         return query is not None and raw.execute(*query).fetchone() is not None

@@ -15,13 +15,54 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 Row = sqlite3.Row
-# A piece of work run on the connection's thread with the raw sqlite3 connection: plain calls, no awaits, no I/O.
-SyncConnection = sqlite3.Connection
-Work = Callable[[sqlite3.Connection], Any]
+Dialect = Literal["sqlite", "postgresql"]
 T = TypeVar("T")
+
+
+class SyncCursor(Protocol):
+    """What a statement gives back on the database thread: its rows, the last row id (SQLite only), the count."""
+
+    @property
+    def lastrowid(self) -> int | None: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class SyncConnection(Protocol):
+    """The raw connection a repository's sync function gets on the database thread, whatever the backend:
+    plain calls, no awaits, no I/O. `dialect` picks a statement where SQLite and PostgreSQL differ."""
+
+    dialect: Dialect
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    @property
+    def total_changes(self) -> int: ...
+
+    def execute(self, sql: str, parameters: Any = (), /) -> SyncCursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> SyncCursor: ...
+
+
+class SqliteConnection(sqlite3.Connection):
+    """sqlite3's own connection, marked with its dialect (made by `sqlite3.connect(factory=…)`: no cost per call)."""
+
+    dialect: Dialect = "sqlite"
+
+
+# A piece of work run on the connection's thread with the raw connection: plain calls, no awaits, no I/O.
+Work = Callable[[SyncConnection], Any]
 
 
 class DatabaseError(Exception):
@@ -55,7 +96,9 @@ def translated(error: BaseException) -> BaseException:
 class Connection:
     """A sqlite3 connection on its own thread. Works run there one at a time, in the order they were asked."""
 
-    def __init__(self, raw: sqlite3.Connection, thread: threading.Thread, inbox: queue.SimpleQueue[Any]) -> None:
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, raw: SqliteConnection, thread: threading.Thread, inbox: queue.SimpleQueue[Any]) -> None:
         self._raw = raw
         self._thread = thread
         self._inbox = inbox
@@ -65,7 +108,7 @@ class Connection:
     async def open(cls, path: str, pragmas: Sequence[str], name: str) -> Connection:
         """Connect on a new thread (so the thread owns the connection) and run `pragmas` there."""
         inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        opened: asyncio.Future[sqlite3.Connection] = asyncio.get_running_loop().create_future()
+        opened: asyncio.Future[SqliteConnection] = asyncio.get_running_loop().create_future()
         thread = threading.Thread(
             target=_serve, args=(path, pragmas, inbox, asyncio.get_running_loop(), opened), name=name, daemon=True
         )
@@ -82,7 +125,7 @@ class Connection:
     def in_transaction(self) -> bool:
         return False if self._closed else self._raw.in_transaction
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def run(self, work: Callable[[SyncConnection], T]) -> T:
         """`work(raw connection)` on the connection's thread; its exception is raised here."""
         if self._closed:
             raise DatabaseError("the database connection is closed")
@@ -111,7 +154,7 @@ class Connection:
 
     async def set_trace_callback(self, callback: Callable[[str], None] | None) -> None:
         """Every statement's text to `callback`, called on the connection's thread (benchmarks count statements)."""
-        await self.run(lambda raw: raw.set_trace_callback(callback))
+        await self.run(lambda _: self._raw.set_trace_callback(callback))
 
     async def close(self) -> None:
         """Close the connection and end its thread; works already queued run first."""
@@ -125,7 +168,7 @@ class Connection:
         await asyncio.to_thread(self._thread.join)
 
 
-def _execute(sql: str, params: tuple[Any, ...], raw: sqlite3.Connection) -> Executed:
+def _execute(sql: str, params: tuple[Any, ...], raw: SyncConnection) -> Executed:
     cursor = raw.execute(sql, params)
     try:
         return Executed(cursor.lastrowid, cursor.rowcount)
@@ -133,7 +176,7 @@ def _execute(sql: str, params: tuple[Any, ...], raw: sqlite3.Connection) -> Exec
         cursor.close()
 
 
-def _executemany(sql: str, rows: list[tuple[Any, ...]], raw: sqlite3.Connection) -> Executed:
+def _executemany(sql: str, rows: list[tuple[Any, ...]], raw: SyncConnection) -> Executed:
     cursor = raw.executemany(sql, rows)
     try:
         return Executed(cursor.lastrowid, cursor.rowcount)
@@ -141,7 +184,7 @@ def _executemany(sql: str, rows: list[tuple[Any, ...]], raw: sqlite3.Connection)
         cursor.close()
 
 
-def _fetch_all(sql: str, params: tuple[Any, ...], raw: sqlite3.Connection) -> list[Row]:
+def _fetch_all(sql: str, params: tuple[Any, ...], raw: SyncConnection) -> list[Row]:
     cursor = raw.execute(sql, params)
     try:
         return cursor.fetchall()
@@ -154,12 +197,12 @@ def _serve(
     pragmas: Sequence[str],
     inbox: queue.SimpleQueue[Any],
     loop: asyncio.AbstractEventLoop,
-    opened: asyncio.Future[sqlite3.Connection],
+    opened: asyncio.Future[SqliteConnection],
 ) -> None:
     """The connection's thread: connect, then run each work as it comes until asked to close."""
     try:
         # check_same_thread off: only total_changes and in_transaction are read from the event loop's thread.
-        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=SqliteConnection)
         raw.row_factory = sqlite3.Row
         for pragma in pragmas:
             raw.execute(pragma)

@@ -21,9 +21,29 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fedblog.store.connection import Conflict, Connection, DatabaseError, Row, SyncConnection, Work, translated
+from fedblog.store.connection import (
+    Conflict,
+    Connection,
+    DatabaseError,
+    Dialect,
+    Row,
+    SyncConnection,
+    SyncCursor,
+    Work,
+    translated,
+)
 
-__all__ = ["Conflict", "Connection", "Database", "DatabaseError", "Row", "SyncConnection", "Work"]
+__all__ = [
+    "Conflict",
+    "Connection",
+    "Database",
+    "DatabaseError",
+    "Dialect",
+    "Row",
+    "SyncConnection",
+    "SyncCursor",
+    "Work",
+]
 
 T = TypeVar("T")
 
@@ -140,6 +160,11 @@ class Database:
             raise
         return database
 
+    @property
+    def dialect(self) -> Dialect:
+        """The backend, "sqlite" or "postgresql": where a statement must differ, the repository picks it by this."""
+        return self.connection.dialect
+
     async def close(self) -> None:
         self._close_wal()
         await self.connection.close()
@@ -230,16 +255,16 @@ class Database:
         return StorageUnavailable(problem)
 
     async def run(self, work: Callable[[SyncConnection], T]) -> T:
-        """`work(raw sqlite3 connection)` in one trip to the read connection's thread (the write connection's
-        inside a transaction): several reads for the price of one. Plain sqlite3 reads only, from store/ code;
+        """`work(raw connection)` in one trip to the read connection's thread (the write connection's
+        inside a transaction): several reads for the price of one. Plain reads only, from store/ code;
         writes go through run_transaction() or transaction()."""
         return await self._read_connection().run(work)
 
     async def run_transaction(self, work: Callable[[SyncConnection], T]) -> T:
-        """`work(raw sqlite3 connection)` inside BEGIN IMMEDIATE … COMMIT, in ONE trip to the write thread.
+        """`work(raw connection)` inside BEGIN IMMEDIATE … COMMIT, in ONE trip to the write thread.
 
         For hot write paths (the inbox): each awaited statement is a thread wake-up, a dozen per reply were
-        more than the SQL itself. `work` runs on that thread: plain sqlite3 calls only, no awaits, no I/O.
+        more than the SQL itself. `work` runs on that thread: plain calls only, no awaits, no I/O.
         Group commit: works queued while a transaction is under way share the next one (one trip, one commit),
         each in a savepoint of its own: one that raises is undone alone and raises to its caller. Returns once
         committed.

@@ -5,13 +5,12 @@ Times are ISO 8601 UTC text, compared as strings; the caller passes `now`, so th
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from fedblog.clock import from_text, to_text
-from fedblog.store.db import Connection, Database, Row
+from fedblog.store.db import Connection, Database, Row, SyncConnection
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -209,7 +208,7 @@ class DeliveryStore:
 
     @staticmethod
     def save_outcomes_sync(
-        raw: sqlite3.Connection,
+        raw: SyncConnection,
         results: Iterable[Result],
         healthy_hosts: Iterable[str],
         now: datetime,
@@ -265,7 +264,7 @@ class DeliveryStore:
         return await self.db.fetch_value(_TROUBLED, (host,)) is not None
 
     @staticmethod
-    def host_is_troubled_sync(raw: sqlite3.Connection, host: str) -> bool:
+    def host_is_troubled_sync(raw: SyncConnection, host: str) -> bool:
         """host_is_troubled() with the raw connection, for Database.run (several reads in one trip)."""
         return raw.execute(_TROUBLED, (host,)).fetchone() is not None
 

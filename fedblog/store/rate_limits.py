@@ -3,10 +3,9 @@ restart forgets nothing. Times are wall-clock seconds (shared by processes, unli
 
 from __future__ import annotations
 
-import sqlite3
 from functools import partial
 
-from fedblog.store.db import Database
+from fedblog.store.db import Database, SyncConnection
 
 # Hits older than this are deleted whatever their scope: no window is longer.
 MAX_WINDOW_SECONDS = 24 * 3600.0
@@ -31,7 +30,7 @@ class RateLimitStore:
         )
 
 
-def _retry_after_sync(scope: str, client: str, limit: int, window: float, now: float, raw: sqlite3.Connection) -> int:
+def _retry_after_sync(scope: str, client: str, limit: int, window: float, now: float, raw: SyncConnection) -> int:
     rows = raw.execute(
         "SELECT hit_at FROM rate_limit_hits WHERE scope = ? AND client = ? AND hit_at > ? ORDER BY hit_at LIMIT ?",
         (scope, client, now - window, limit),
@@ -41,7 +40,7 @@ def _retry_after_sync(scope: str, client: str, limit: int, window: float, now: f
     return max(1, int(rows[0][0] + window - now) + 1)
 
 
-def _hit_sync(scope: str, client: str, limit: int, window: float, now: float, raw: sqlite3.Connection) -> int:
+def _hit_sync(scope: str, client: str, limit: int, window: float, now: float, raw: SyncConnection) -> int:
     raw.execute("DELETE FROM rate_limit_hits WHERE hit_at <= ?", (now - MAX_WINDOW_SECONDS,))
     wait = _retry_after_sync(scope, client, limit, window, now, raw)
     if wait == 0:

@@ -8,12 +8,11 @@ together in the next one. Each read runs alone in a try: one that raises fails o
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from fedblog.store.connection import translated
+from fedblog.store.connection import SyncConnection, translated
 from fedblog.store.db import Batcher, Database, Work
 
 T = TypeVar("T")
@@ -24,8 +23,8 @@ class ReadBatch:
         self.db = db
         self._batcher = Batcher(self._read_batch)
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work(raw sqlite3 connection)` on the database thread, with the reads queued beside it. Plain sqlite3
+    async def run(self, work: Callable[[SyncConnection], T]) -> T:
+        """`work(raw connection)` on the database thread, with the reads queued beside it. Plain
         reads only: no writes (they would not be committed), no awaits, no I/O."""
         return await self._batcher.submit(work)
 
@@ -36,7 +35,7 @@ class ReadBatch:
             return [(False, error)] * len(works)
 
 
-def _run_each(works: list[Work], raw: sqlite3.Connection) -> list[tuple[bool, Any]]:
+def _run_each(works: list[Work], raw: SyncConnection) -> list[tuple[bool, Any]]:
     outcomes: list[tuple[bool, Any]] = []
     for work in works:
         try:

@@ -6,10 +6,8 @@ the actor who sent them) and consulted before anything is stored.
 
 from __future__ import annotations
 
-import sqlite3
-
 from fedblog.clock import to_text, utcnow
-from fedblog.store.db import Connection, Database
+from fedblog.store.db import Connection, Database, SyncConnection
 
 
 class RemoteObjectStore:
@@ -27,7 +25,7 @@ class RemoteObjectStore:
         return value is not None
 
     @staticmethod
-    def is_tombstoned_sync(raw: sqlite3.Connection, object_id: str) -> bool:
+    def is_tombstoned_sync(raw: SyncConnection, object_id: str) -> bool:
         """is_tombstoned() with the raw connection, for Database.run (several reads in one trip)."""
         return raw.execute("SELECT 1 FROM remote_tombstones WHERE object_id = ?", (object_id,)).fetchone() is not None
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from fedblog.store.db import Conflict, Database
+from fedblog.store.db import Conflict, Database, SyncConnection
 
 
 @pytest.fixture
@@ -20,14 +19,14 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-def insert(text: str) -> Callable[[sqlite3.Connection], int]:
-    def work(raw: sqlite3.Connection) -> int:
+def insert(text: str) -> Callable[[SyncConnection], int]:
+    def work(raw: SyncConnection) -> int:
         return int(raw.execute("INSERT INTO notes (text) VALUES (?)", (text,)).lastrowid or 0)
 
     return work
 
 
-def insert_then_fail(raw: sqlite3.Connection) -> None:
+def insert_then_fail(raw: SyncConnection) -> None:
     raw.execute("INSERT INTO notes (text) VALUES ('half done')")
     raise ValueError("failed midway")
 

@@ -4,13 +4,12 @@ alone, and a read queued after a commit sees it."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from fedblog.store.db import Database, DatabaseError
+from fedblog.store.db import Database, DatabaseError, SyncConnection
 from fedblog.store.read_batch import ReadBatch
 
 
@@ -25,15 +24,15 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-def text_of(note_id: int) -> Callable[[sqlite3.Connection], str | None]:
-    def work(raw: sqlite3.Connection) -> str | None:
+def text_of(note_id: int) -> Callable[[SyncConnection], str | None]:
+    def work(raw: SyncConnection) -> str | None:
         row = raw.execute("SELECT text FROM notes WHERE id = ?", (note_id,)).fetchone()
         return None if row is None else str(row[0])
 
     return work
 
 
-def broken(raw: sqlite3.Connection) -> None:
+def broken(raw: SyncConnection) -> None:
     raw.execute("SELECT nothing FROM nowhere")
 
 
@@ -42,7 +41,7 @@ async def test_read_batch__concurrent_reads_each_get_their_own_answer_in_fewer_t
     trips = 0
     run = db.run
 
-    async def counted(work: Callable[[sqlite3.Connection], object]) -> object:
+    async def counted(work: Callable[[SyncConnection], object]) -> object:
         nonlocal trips
         trips += 1
         return await run(work)
@@ -72,3 +71,9 @@ async def test_read_batch__sees_what_was_committed_before(db: Database) -> None:
     await db.run_transaction(lambda raw: raw.execute("INSERT INTO notes (id, text) VALUES (31, 'late')"))
 
     assert await batch.run(text_of(31)) == "late"
+
+
+async def test_database__the_dialect_is_known_to_the_database_and_to_the_raw_connection(db: Database) -> None:
+    seen = await db.run(lambda raw: raw.dialect)
+    written = await db.run_transaction(lambda raw: raw.dialect)
+    assert (db.dialect, seen, written) == ("sqlite", "sqlite", "sqlite")

@@ -4,7 +4,6 @@ own (WAL), the transaction's body reads its own rows, and the write path is one 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from fedblog.models import CommentOrigin, CommentStatus
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.comments import NewComment, VisitorAuthor
-from fedblog.store.db import Database, DatabaseError
+from fedblog.store.db import Database, DatabaseError, SyncConnection
 from tests.conftest import LiveSite
 
 
@@ -100,7 +99,7 @@ async def test_write_queue__turns_and_batches_keep_their_order(db: Database) -> 
             await conn.execute("INSERT INTO notes (text) VALUES ('turn 2')")
         order.append("turn 2")
 
-    def batch_work(raw: sqlite3.Connection) -> None:
+    def batch_work(raw: SyncConnection) -> None:
         raw.execute("INSERT INTO notes (text) VALUES ('batch')")
 
     async def batched() -> None:
