@@ -82,7 +82,7 @@ class BackfillStore:
 
     async def mark_found(self, conn: Connection, comment_id: int, post_id: int, now: datetime) -> None:
         await conn.execute(
-            "INSERT OR IGNORE INTO backfill_found (comment_id, post_id, found_at) VALUES (?, ?, ?)",
+            "INSERT INTO backfill_found (comment_id, post_id, found_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (comment_id, post_id, to_text(now)),
         )
 

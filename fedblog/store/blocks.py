@@ -64,7 +64,7 @@ class BlockStore:
 
     async def add(self, conn: Connection, kind: str, value: str) -> None:
         await conn.execute(
-            "INSERT OR IGNORE INTO blocks (kind, value, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO blocks (kind, value, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (kind, value.lower() if kind == "domain" else value, to_text(utcnow())),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fedblog.clock import to_text, utcnow
 from fedblog.models import Category, Post
 from fedblog.store.db import Connection, Database, Row
-from fedblog.store.posts import ONLY_POSTS, POST_COLUMNS, row_to_post
+from fedblog.store.posts import ONLY_POSTS, post_columns, row_to_post
 
 
 def row_to_category(row: Row) -> Category:
@@ -21,6 +21,16 @@ UPSERT_CATEGORY = (
     "parent_id = COALESCE(excluded.parent_id, categories.parent_id), "
     "description = CASE WHEN excluded.description != '' THEN excluded.description "
     "ELSE categories.description END"
+)
+
+# A category and its subcategories (the parameter: its id; CAST: PostgreSQL cannot guess a lone parameter's type).
+_TREE = (
+    "WITH RECURSIVE tree(id) AS (SELECT CAST(? AS BIGINT) UNION SELECT k.id FROM categories k "
+    "JOIN tree ON k.parent_id = tree.id)"
+)
+_PUBLISHED_IN_TREE = (
+    f"p.draft = 0 AND {ONLY_POSTS} AND EXISTS (SELECT 1 FROM post_categories pc WHERE pc.post_id = p.id "
+    "AND pc.category_id IN (SELECT id FROM tree))"
 )
 
 
@@ -43,9 +53,7 @@ class CategoryStore:
     async def list_posts(self, category_id: int, limit: int, offset: int = 0) -> list[Post]:
         """Published posts of a category and of its subcategories, newest first."""
         rows = await self.db.fetch_all(
-            "WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT k.id FROM categories k JOIN tree ON k.parent_id = "
-            f"tree.id) SELECT {POST_COLUMNS} FROM posts p WHERE p.draft = 0 AND {ONLY_POSTS} AND EXISTS (SELECT 1 FROM "
-            "post_categories pc WHERE pc.post_id = p.id AND pc.category_id IN (SELECT id FROM tree)) "
+            f"{_TREE} SELECT {post_columns(self.db.dialect)} FROM posts p WHERE {_PUBLISHED_IN_TREE} "
             "ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?",
             (category_id, limit, offset),
         )
@@ -54,9 +62,7 @@ class CategoryStore:
     async def count_posts(self, category_id: int) -> int:
         return int(
             await self.db.fetch_value(
-                "WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT k.id FROM categories k JOIN tree ON k.parent_id = "
-                f"tree.id) SELECT COUNT(*) FROM posts p WHERE p.draft = 0 AND {ONLY_POSTS} AND EXISTS (SELECT 1 FROM "
-                "post_categories pc WHERE pc.post_id = p.id AND pc.category_id IN (SELECT id FROM tree))",
+                f"{_TREE} SELECT COUNT(*) FROM posts p WHERE {_PUBLISHED_IN_TREE}",
                 (category_id,),
             )
         )

@@ -17,6 +17,7 @@ from fedblog.models import (
     CommentStatus,
     Visibility,
 )
+from fedblog.store.connection import SyncCursor
 from fedblog.store.db import Connection, Database, Row, SyncConnection
 from fedblog.store.webmentions import NOT_A_MENTION
 
@@ -141,12 +142,12 @@ _ACTOR_TRUSTED = (
 _UPSERT_REMOTE_AUTHOR = (
     "INSERT INTO comment_authors (kind, name, actor_id, handle, avatar_url, profile_url, created_at) "
     "VALUES ('remote', ?, ?, ?, ?, ?, ?) ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, "
-    "handle = excluded.handle, avatar_url = excluded.avatar_url, profile_url = excluded.profile_url"
+    "handle = excluded.handle, avatar_url = excluded.avatar_url, profile_url = excluded.profile_url RETURNING id"
 )
 _INSERT_COMMENT = (
     "INSERT INTO comments (post_id, parent_id, author_id, origin, status, visibility, content_html, summary, "
     "sensitive, language, attachments_json, remote_id, remote_url, ip, created_at, approved_at, kind, wp_comment_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 
 
@@ -188,11 +189,13 @@ def author_row_sync(raw: SyncConnection, author: NewAuthor) -> int:
         ).fetchone()
         if row is not None:
             return int(row[0])
-        cursor = raw.execute(
-            "INSERT INTO comment_authors (kind, name, email, website, created_at) VALUES ('visitor', ?, ?, ?, ?)",
-            (author.name, author.email, author.website or None, to_text(utcnow())),
+        return _inserted_id(
+            raw.execute(
+                "INSERT INTO comment_authors (kind, name, email, website, created_at) "
+                "VALUES ('visitor', ?, ?, ?, ?) RETURNING id",
+                (author.name, author.email, author.website or None, to_text(utcnow())),
+            )
         )
-        return int(cursor.lastrowid or 0)
     if isinstance(author, OwnerAuthor):
         row = raw.execute("SELECT id FROM comment_authors WHERE kind = 'owner'").fetchone()
         if row is not None:
@@ -201,26 +204,37 @@ def author_row_sync(raw: SyncConnection, author: NewAuthor) -> int:
                 (author.name, author.actor_id, author.profile_url, row[0]),
             )
             return int(row[0])
-        cursor = raw.execute(
-            "INSERT INTO comment_authors (kind, name, actor_id, profile_url, created_at) VALUES ('owner', ?, ?, ?, ?)",
-            (author.name, author.actor_id, author.profile_url, to_text(utcnow())),
+        return _inserted_id(
+            raw.execute(
+                "INSERT INTO comment_authors (kind, name, actor_id, profile_url, created_at) "
+                "VALUES ('owner', ?, ?, ?, ?) RETURNING id",
+                (author.name, author.actor_id, author.profile_url, to_text(utcnow())),
+            )
         )
-        return int(cursor.lastrowid or 0)
     if isinstance(author, RemoteAuthor):
-        raw.execute(
-            _UPSERT_REMOTE_AUTHOR,
-            (author.name, author.actor_id, author.handle, author.avatar_url, author.profile_url, to_text(utcnow())),
+        # The upsert returns the row's id whether it inserted or updated it.
+        return _inserted_id(
+            raw.execute(
+                _UPSERT_REMOTE_AUTHOR,
+                (author.name, author.actor_id, author.handle, author.avatar_url, author.profile_url, to_text(utcnow())),
+            )
         )
-        return int(raw.execute("SELECT id FROM comment_authors WHERE actor_id = ?", (author.actor_id,)).fetchone()[0])
-    cursor = raw.execute(
-        "INSERT INTO comment_authors (kind, name, avatar_url, profile_url, created_at) VALUES ('remote', ?, ?, ?, ?)",
-        (author.name, author.photo, author.url, author.created_at or to_text(utcnow())),
+    return _inserted_id(
+        raw.execute(
+            "INSERT INTO comment_authors (kind, name, avatar_url, profile_url, created_at) "
+            "VALUES ('remote', ?, ?, ?, ?) RETURNING id",
+            (author.name, author.photo, author.url, author.created_at or to_text(utcnow())),
+        )
     )
-    return int(cursor.lastrowid or 0)
+
+
+def _inserted_id(cursor: SyncCursor) -> int:
+    """The id an `INSERT … RETURNING id` gave (PostgreSQL has no lastrowid)."""
+    return int(cursor.fetchone()[0])
 
 
 def insert_comment_sync(raw: SyncConnection, new: NewComment) -> int:
-    return int(raw.execute(_INSERT_COMMENT, _comment_params(new)).lastrowid or 0)
+    return _inserted_id(raw.execute(_INSERT_COMMENT, _comment_params(new)))
 
 
 def add_comment_sync(raw: SyncConnection, new: NewComment, author: NewAuthor) -> int:

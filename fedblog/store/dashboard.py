@@ -65,7 +65,7 @@ class DashboardStore:
         async with self.db.transaction() as conn:
             await conn.executemany(
                 "INSERT INTO post_views (slug, day, views) VALUES (?, ?, ?) "
-                "ON CONFLICT (slug, day) DO UPDATE SET views = views + excluded.views",
+                "ON CONFLICT (slug, day) DO UPDATE SET views = post_views.views + excluded.views",
                 [(slug, day, count) for (slug, day), count in views.items()],
             )
 

@@ -120,9 +120,10 @@ class DeliveryStore:
         """One pending job per (inbox, host); a paused host's new jobs wait for the end of its pause."""
         stamp = to_text(now)
         await conn.executemany(
-            "INSERT OR IGNORE INTO deliveries "
+            "INSERT INTO deliveries "
             "(activity_id, inbox, host, status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', 0, "
-            "COALESCE((SELECT paused_until FROM hosts WHERE host = ? AND paused_until > ?), ?), ?)",
+            "COALESCE((SELECT paused_until FROM hosts WHERE host = ? AND paused_until > ?), ?), ?) "
+            "ON CONFLICT DO NOTHING",
             [(activity_id, inbox, host, host, stamp, stamp, stamp) for inbox, host in targets],
         )
 
@@ -242,14 +243,13 @@ class DeliveryStore:
     async def host_failed(self, conn: Connection, host: str, now: datetime) -> int:
         """Count one more consecutive failure (of an attempt window: `last_failure_at` is when the last counted
         failure happened); return the count."""
-        await conn.execute(
+        count = await conn.fetch_value(
             "INSERT INTO hosts (host, consecutive_failures, last_failure_at) VALUES (?, 1, ?) "
-            "ON CONFLICT (host) DO UPDATE SET consecutive_failures = consecutive_failures + 1, "
-            "last_failure_at = excluded.last_failure_at",
+            "ON CONFLICT (host) DO UPDATE SET consecutive_failures = hosts.consecutive_failures + 1, "
+            "last_failure_at = excluded.last_failure_at RETURNING consecutive_failures",
             (host, to_text(now)),
         )
-        row = await conn.fetch_one("SELECT consecutive_failures FROM hosts WHERE host = ?", (host,))
-        return int(row[0]) if row else 0
+        return int(count or 0)
 
     async def pause_host(self, conn: Connection, host: str, until: datetime) -> None:
         """No request to this host before `until`: its pending jobs move there too (so claims skip them)."""

@@ -10,7 +10,7 @@ from fedblog.models import Category, Comment, Post
 from fedblog.store.comments import _SELECT as COMMENT_SELECT
 from fedblog.store.comments import PUBLIC_VISIBILITIES, row_to_comment
 from fedblog.store.db import Database
-from fedblog.store.posts import POST_COLUMNS, row_to_post
+from fedblog.store.posts import post_columns, row_to_post
 
 BATCH = 200
 
@@ -36,7 +36,8 @@ class ExportStore:
         last = 0
         while True:
             rows = await self.db.fetch_all(
-                f"SELECT {POST_COLUMNS}, p.wp_post_id AS wp_post_id FROM posts p WHERE p.id > ? ORDER BY p.id LIMIT ?",
+                f"SELECT {post_columns(self.db.dialect)}, p.wp_post_id AS wp_post_id FROM posts p WHERE p.id > ? "
+                "ORDER BY p.id LIMIT ?",
                 (last, BATCH),
             )
             for row in rows:
@@ -56,8 +57,8 @@ class ExportStore:
     async def max_ids(self) -> tuple[int, int]:
         """The largest post and comment ids, WordPress's or ours: new ids are chosen above them."""
         row = await self.db.fetch_one(
-            "SELECT (SELECT MAX(MAX(COALESCE(wp_post_id, 0)), MAX(id)) FROM posts), "
-            "(SELECT MAX(MAX(COALESCE(wp_comment_id, 0)), MAX(id)) FROM comments)"
+            "SELECT (SELECT MAX(CASE WHEN COALESCE(wp_post_id, 0) > id THEN wp_post_id ELSE id END) FROM posts), "
+            "(SELECT MAX(CASE WHEN COALESCE(wp_comment_id, 0) > id THEN wp_comment_id ELSE id END) FROM comments)"
         )
         return (int(row[0] or 0), int(row[1] or 0)) if row is not None else (0, 0)
 

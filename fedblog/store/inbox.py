@@ -76,9 +76,9 @@ class InboxStore:
         """Store the activity; False when this signer sent this id already (a duplicate, not processed again).
         `signer_id` None: signed by its actor."""
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO inbox_activities "
+            "INSERT INTO inbox_activities "
             "(id, signer_id, actor_id, type, object_id, body, status, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'received', ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, 'received', ?) ON CONFLICT DO NOTHING",
             (activity_id, signer_id or actor_id, actor_id, kind, object_id, body, to_text(utcnow())),
         )
         return cursor.rowcount > 0

@@ -51,9 +51,9 @@ class MediaStore:
 
     async def add(self, media: NewMedia) -> MediaItem:
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            media_id = await conn.fetch_value(
                 "INSERT INTO media (file_name, original_name, media_type, width, height, size_bytes, alt_text, "
-                "blurhash, variant_widths, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "blurhash, variant_widths, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     media.file_name,
                     media.original_name,
@@ -67,7 +67,6 @@ class MediaStore:
                     to_text(utcnow()),
                 ),
             )
-            media_id = cursor.lastrowid
         found = await self.get(int(media_id or 0))
         assert found is not None
         return found

@@ -114,8 +114,8 @@ class NotificationStore:
         async with self.db.transaction() as conn:
             for stream, mark in tops.items():
                 await conn.execute(
-                    "INSERT OR IGNORE INTO notification_marks (stream, last_id, last_stamp, updated_at) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO notification_marks (stream, last_id, last_stamp, updated_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (stream, mark.last_id, mark.last_stamp, to_text(now)),
                 )
 

@@ -19,8 +19,13 @@ class OldLinkStore:
     async def record_for_post(self, conn: Connection, post_id: int, paths: Iterable[str]) -> None:
         """Remember `paths` as old links of a post; a path already known keeps its first owner."""
         await conn.executemany(
-            "INSERT OR IGNORE INTO old_links (path, post_id) VALUES (?, ?)", [(path, post_id) for path in paths]
+            "INSERT INTO old_links (path, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(path, post_id) for path in paths],
         )
 
     async def record_target(self, conn: Connection, path: str, target: str) -> None:
-        await conn.execute("INSERT OR REPLACE INTO old_links (path, target) VALUES (?, ?)", (path, target))
+        await conn.execute(
+            "INSERT INTO old_links (path, target) VALUES (?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET post_id = NULL, target = excluded.target",
+            (path, target),
+        )

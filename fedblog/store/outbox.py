@@ -23,7 +23,8 @@ class OutboxStore:
         published_at: datetime,
     ) -> None:
         await conn.execute(
-            "INSERT OR IGNORE INTO outbox (id, type, object_id, body, public, published_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (id, type, object_id, body, public, published_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (activity_id, kind, object_id, body, int(public), to_text(published_at)),
         )
 

@@ -9,19 +9,38 @@ from datetime import datetime
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import BodyFormat, Category, Post, PostKind, PostState
 from fedblog.rendering import html_to_text
+from fedblog.store.connection import Dialect
 from fedblog.store.db import Connection, Database, Row
 from fedblog.store.webmentions import NOT_A_MENTION
 
-POST_COLUMNS = f"""p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
+# A post's tags and categories in one column each (joined by \x1f, a category's fields by \x1e): one query per list.
+_AGGREGATES: dict[Dialect, tuple[str, str]] = {
+    "sqlite": (
+        "(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM post_tags t WHERE t.post_id = p.id ORDER BY tag))",
+        "(SELECT group_concat(c.id || char(30) || c.slug || char(30) || c.name, char(31)) FROM (SELECT k.id, k.slug, "
+        "k.name FROM post_categories pc JOIN categories k ON k.id = pc.category_id WHERE pc.post_id = p.id "
+        "ORDER BY k.name) c)",
+    ),
+    "postgresql": (
+        "(SELECT string_agg(t.tag, chr(31) ORDER BY t.tag) FROM post_tags t WHERE t.post_id = p.id)",
+        "(SELECT string_agg(k.id || chr(30) || k.slug || chr(30) || k.name, chr(31) ORDER BY k.name) "
+        "FROM post_categories pc JOIN categories k ON k.id = pc.category_id WHERE pc.post_id = p.id)",
+    ),
+}
+_POST_COLUMNS = {
+    dialect: f"""p.id, p.slug, p.title, p.body_markdown, p.body_html, p.summary, p.language, p.draft,
     p.published_at, p.updated_at, p.comments_open, p.state, p.first_published_at, p.created_at,
     p.kind, p.menu_order, p.in_menu, p.body_format, p.author_name, p.excerpt,
-    (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM post_tags t WHERE t.post_id = p.id ORDER BY tag))
-        AS tags,
-    (SELECT group_concat(c.id || char(30) || c.slug || char(30) || c.name, char(31)) FROM (SELECT k.id, k.slug, k.name
-        FROM post_categories pc JOIN categories k ON k.id = pc.category_id WHERE pc.post_id = p.id ORDER BY k.name) c)
-        AS categories,
+    {tags} AS tags, {categories} AS categories,
     (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'approved'
         AND c.visibility IN ('public', 'unlisted') AND {NOT_A_MENTION}) AS comment_count"""
+    for dialect, (tags, categories) in _AGGREGATES.items()
+}
+
+
+def post_columns(dialect: Dialect) -> str:
+    """The columns row_to_post reads, from `posts p`, in this dialect."""
+    return _POST_COLUMNS[dialect]
 
 
 @dataclass(frozen=True)
@@ -98,9 +117,10 @@ def row_to_post(row: Row) -> Post:
 class PostStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._columns = post_columns(db.dialect)
 
     async def get_post_by_slug(self, slug: str, include_drafts: bool = False) -> Post | None:
-        sql = f"SELECT {POST_COLUMNS} FROM posts p WHERE p.slug = ?"
+        sql = f"SELECT {self._columns} FROM posts p WHERE p.slug = ?"
         if not include_drafts:
             sql += " AND p.draft = 0"
         row = await self.db.fetch_one(sql, (slug,))
@@ -108,7 +128,7 @@ class PostStore:
 
     async def get_post_by_wp_id(self, wp_post_id: int) -> Post | None:
         """The post or page imported from this WordPress id."""
-        row = await self.db.fetch_one(f"SELECT {POST_COLUMNS} FROM posts p WHERE p.wp_post_id = ?", (wp_post_id,))
+        row = await self.db.fetch_one(f"SELECT {self._columns} FROM posts p WHERE p.wp_post_id = ?", (wp_post_id,))
         return None if row is None else row_to_post(row)
 
     async def list_menu_pages(self) -> list[tuple[str, str]]:
@@ -120,19 +140,19 @@ class PostStore:
         return [(row[0], row[1]) for row in rows]
 
     async def get_post_by_id(self, post_id: int) -> Post | None:
-        row = await self.db.fetch_one(f"SELECT {POST_COLUMNS} FROM posts p WHERE p.id = ?", (post_id,))
+        row = await self.db.fetch_one(f"SELECT {self._columns} FROM posts p WHERE p.id = ?", (post_id,))
         return None if row is None else row_to_post(row)
 
     async def list_published(self, limit: int, offset: int = 0) -> list[Post]:
         rows = await self.db.fetch_all(
-            f"SELECT {POST_COLUMNS} FROM posts p WHERE p.draft = 0 AND {ONLY_POSTS} "
+            f"SELECT {self._columns} FROM posts p WHERE p.draft = 0 AND {ONLY_POSTS} "
             "ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?",
             (limit, offset),
         )
         return [row_to_post(row) for row in rows]
 
     async def list_all(self) -> list[Post]:
-        rows = await self.db.fetch_all(f"SELECT {POST_COLUMNS} FROM posts p ORDER BY p.published_at DESC, p.id DESC")
+        rows = await self.db.fetch_all(f"SELECT {self._columns} FROM posts p ORDER BY p.published_at DESC, p.id DESC")
         return [row_to_post(row) for row in rows]
 
     async def count_published(self) -> int:
@@ -140,7 +160,7 @@ class PostStore:
 
     async def list_by_tag(self, tag: str, limit: int, offset: int = 0) -> list[Post]:
         rows = await self.db.fetch_all(
-            f"SELECT {POST_COLUMNS} FROM posts p JOIN post_tags t ON t.post_id = p.id "
+            f"SELECT {self._columns} FROM posts p JOIN post_tags t ON t.post_id = p.id "
             f"WHERE t.tag = ? AND p.draft = 0 AND {ONLY_POSTS} "
             "ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?",
             (tag, limit, offset),
@@ -159,7 +179,7 @@ class PostStore:
     async def list_by_month(self, year: int, month: int) -> list[Post]:
         prefix = f"{year:04d}-{month:02d}-"
         rows = await self.db.fetch_all(
-            f"SELECT {POST_COLUMNS} FROM posts p WHERE p.draft = 0 AND {ONLY_POSTS} "
+            f"SELECT {self._columns} FROM posts p WHERE p.draft = 0 AND {ONLY_POSTS} "
             "AND substr(p.published_at, 1, 8) = ? "
             "ORDER BY p.published_at DESC, p.id DESC",
             (prefix,),
@@ -186,8 +206,7 @@ class PostStore:
         return await self.db.fetch_value("SELECT 1 FROM posts WHERE slug = ?", (slug,)) is not None
 
     async def insert_post(self, conn: Connection, fields: PostFields) -> int:
-        cursor = await conn.execute(INSERT_POST, post_row(fields))
-        post_id = int(cursor.lastrowid or 0)
+        post_id = int(await conn.fetch_value(INSERT_POST, post_row(fields)))
         await self._set_tags(conn, post_id, fields.tags)
         await self._set_categories(conn, post_id, fields.category_ids)
         return post_id
@@ -224,7 +243,7 @@ class PostStore:
     async def list_due_scheduled(self, now: datetime) -> list[Post]:
         """Scheduled posts whose time has come, oldest first."""
         rows = await self.db.fetch_all(
-            f"SELECT {POST_COLUMNS} FROM posts p WHERE p.state = 'scheduled' AND p.published_at <= ? "
+            f"SELECT {self._columns} FROM posts p WHERE p.state = 'scheduled' AND p.published_at <= ? "
             "ORDER BY p.published_at, p.id",
             (to_text(now),),
         )
@@ -258,7 +277,8 @@ class PostStore:
 
     async def add_tombstone(self, conn: Connection, object_id: str, former_type: str) -> None:
         await conn.execute(
-            "INSERT OR REPLACE INTO tombstones (object_id, former_type, deleted_at) VALUES (?, ?, ?)",
+            "INSERT INTO tombstones (object_id, former_type, deleted_at) VALUES (?, ?, ?) ON CONFLICT (object_id) "
+            "DO UPDATE SET former_type = excluded.former_type, deleted_at = excluded.deleted_at",
             (object_id, former_type, to_text(utcnow())),
         )
 
@@ -274,14 +294,15 @@ class PostStore:
     async def _set_categories(self, conn: Connection, post_id: int, category_ids: Sequence[int]) -> None:
         await conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
         await conn.executemany(
-            "INSERT OR IGNORE INTO post_categories (post_id, category_id) VALUES (?, ?)",
+            "INSERT INTO post_categories (post_id, category_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(post_id, category_id) for category_id in category_ids],
         )
 
     async def _set_tags(self, conn: Connection, post_id: int, tags: Sequence[str]) -> None:
         await conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
         await conn.executemany(
-            "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", [(post_id, tag) for tag in tags]
+            "INSERT INTO post_tags (post_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(post_id, tag) for tag in tags],
         )
 
 
@@ -301,7 +322,8 @@ def _wordpress_fields(fields: PostFields) -> tuple[object, ...]:
 INSERT_POST = (
     "INSERT INTO posts (slug, title, body_markdown, body_html, summary, language, draft, published_at, "
     "created_at, comments_open, state, first_published_at, body_text, kind, menu_order, in_menu, body_format, "
-    "author_name, excerpt, wp_post_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "author_name, excerpt, wp_post_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "RETURNING id"
 )
 
 

@@ -38,7 +38,8 @@ class ReactionStore:
     async def add(self, conn: Connection, activity_id: str, kind: str, post_id: int, actor_id: str) -> bool:
         """Record a reaction; False when this activity or the same (kind, post, actor) is already there."""
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO reactions (activity_id, kind, post_id, actor_id, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO reactions (activity_id, kind, post_id, actor_id, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (activity_id, kind, post_id, actor_id, to_text(utcnow())),
         )
         return cursor.rowcount > 0

@@ -16,7 +16,7 @@ class RemoteObjectStore:
 
     async def add_tombstone(self, conn: Connection, object_id: str, actor_id: str) -> None:
         await conn.execute(
-            "INSERT OR IGNORE INTO remote_tombstones (object_id, actor_id, deleted_at) VALUES (?, ?, ?)",
+            "INSERT INTO remote_tombstones (object_id, actor_id, deleted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (object_id, actor_id, to_text(utcnow())),
         )
 
@@ -31,7 +31,7 @@ class RemoteObjectStore:
 
     async def add_undone(self, conn: Connection, activity_id: str, actor_id: str) -> None:
         await conn.execute(
-            "INSERT OR IGNORE INTO undone_activities (activity_id, actor_id, undone_at) VALUES (?, ?, ?)",
+            "INSERT INTO undone_activities (activity_id, actor_id, undone_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (activity_id, actor_id, to_text(utcnow())),
         )
 

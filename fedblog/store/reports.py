@@ -29,8 +29,8 @@ class ReportStore:
     ) -> bool:
         """One reported subject of a Flag; False when this Flag already reported it (a redelivery)."""
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO reports (activity_id, reporter_id, reason, subject_id, comment_id, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO reports (activity_id, reporter_id, reason, subject_id, comment_id, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (activity_id, reporter_id, reason, subject_id, comment_id, to_text(utcnow())),
         )
         return cursor.rowcount > 0

@@ -86,8 +86,8 @@ class SubscriptionStore:
         )
         subscriber = _subscriber(await conn.fetch_one("SELECT * FROM subscribers WHERE email = ?", (email,)))  # type: ignore[arg-type]
         await conn.execute(
-            "INSERT OR IGNORE INTO subscriptions (subscriber_id, kind, post_id, comment_id, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO subscriptions (subscriber_id, kind, post_id, comment_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (subscriber.id, kind, post_id, comment_id if kind == "replies" else None, to_text(now)),
         )
         return subscriber
@@ -171,8 +171,8 @@ class SubscriptionStore:
         """(subscriber, subscription, kind, comment) rows; a comment already queued for a subscription is skipped
         (approved, removed and approved again)."""
         await conn.executemany(
-            "INSERT OR IGNORE INTO subscriber_mails (subscriber_id, subscription_id, kind, comment_id, "
-            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO subscriber_mails (subscriber_id, subscription_id, kind, comment_id, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(*mail, to_text(now), to_text(now)) for mail in mails],
         )
 

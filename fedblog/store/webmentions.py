@@ -196,11 +196,13 @@ class WebmentionStore:
     async def insert_ping_author(self, conn: Connection, title: str, source: str, now: datetime) -> int:
         """A pingback's or trackback's author, as WordPress keeps one: the source's title as the name, its URL as the
         website (a visitor without e-mail)."""
-        cursor = await conn.execute(
-            "INSERT INTO comment_authors (kind, name, website, created_at) VALUES ('visitor', ?, ?, ?)",
-            (title, source, to_text(now)),
+        return int(
+            await conn.fetch_value(
+                "INSERT INTO comment_authors (kind, name, website, created_at) VALUES ('visitor', ?, ?, ?) "
+                "RETURNING id",
+                (title, source, to_text(now)),
+            )
         )
-        return int(cursor.lastrowid or 0)
 
     async def update_ping_author(self, conn: Connection, author_id: int, title: str) -> None:
         await conn.execute(

@@ -37,13 +37,12 @@ class ImportWriter:
         return self._raw.execute("SELECT 1 FROM posts WHERE slug = ?", (slug,)).fetchone() is not None
 
     def insert_post(self, fields: PostFields, tags: Iterable[str]) -> int:
-        cursor = self._raw.execute(INSERT_POST, post_row(fields))
-        post_id = int(cursor.lastrowid or 0)
+        post_id = int(self._raw.execute(INSERT_POST, post_row(fields)).fetchone()[0])
         self._raw.executemany(
-            "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", [(post_id, t) for t in tags]
+            "INSERT INTO post_tags (post_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING", [(post_id, t) for t in tags]
         )
         self._raw.executemany(
-            "INSERT OR IGNORE INTO post_categories (post_id, category_id) VALUES (?, ?)",
+            "INSERT INTO post_categories (post_id, category_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(post_id, category_id) for category_id in fields.category_ids],
         )
         return post_id
@@ -76,11 +75,12 @@ class ImportWriter:
     def record_old_links(self, post_id: int, paths: Iterable[str]) -> None:
         """Old paths of a post; a path already known keeps its owner."""
         self._raw.executemany(
-            "INSERT OR IGNORE INTO old_links (path, post_id) VALUES (?, ?)", [(path, post_id) for path in paths]
+            "INSERT INTO old_links (path, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(path, post_id) for path in paths],
         )
 
     def record_old_target(self, path: str, target: str) -> None:
-        self._raw.execute("INSERT OR IGNORE INTO old_links (path, target) VALUES (?, ?)", (path, target))
+        self._raw.execute("INSERT INTO old_links (path, target) VALUES (?, ?) ON CONFLICT DO NOTHING", (path, target))
 
     def comment_id_by_wp_id(self, wp_comment_id: int) -> int | None:
         row = self._raw.execute("SELECT id FROM comments WHERE wp_comment_id = ?", (wp_comment_id,)).fetchone()
@@ -102,8 +102,8 @@ class ImportWriter:
     def insert_outbox_create(self, activity_id: str, object_id: str, body: str, published_at: str) -> None:
         """A Create in the outbox collection (so that the post's activity dereferences), with no deliveries."""
         self._raw.execute(
-            "INSERT OR IGNORE INTO outbox (id, type, object_id, body, public, published_at) "
-            "VALUES (?, 'Create', ?, ?, 1, ?)",
+            "INSERT INTO outbox (id, type, object_id, body, public, published_at) "
+            "VALUES (?, 'Create', ?, ?, 1, ?) ON CONFLICT DO NOTHING",
             (activity_id, object_id, body, published_at),
         )
 
