@@ -30,7 +30,8 @@ from fedblog import SOFTWARE_NAME, __version__
 from fedblog.protocol.addresses import UnsafeURL, check_url_shape, host_of, is_public_address
 from fedblog.protocol.httpsig import sign_request, sign_request_rfc9421
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
-from fedblog.store.db import in_transaction
+from fedblog.store.db import DatabaseError, StorageUnavailable, in_transaction
+from fedblog.store.signature_styles import SignatureStyleStore
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -125,7 +126,8 @@ class HttpClient:
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
         self.user_agent = f"{SOFTWARE_NAME}/{__version__} (+{ctx.urls.base}/)"
-        # host:port → the signature style it accepted (double-knock, as Fedify does); kept for the process.
+        # host:port → the signature style it accepted (double-knock, as Fedify does), learned here or read from the
+        # database (store/signature_styles.py), where a style learned by a double-knock is kept for every process.
         self.signature_styles: dict[str, str] = {}
 
     # -- public API ---------------------------------------------------------------------------------------------
@@ -231,7 +233,7 @@ class HttpClient:
         """Signed with the style the host took before (RFC 9421 for a host never asked); after a 400 or 401, once
         more with the other style, which is remembered for the host when it is taken."""
         host = host_of(url)
-        style = self.signature_styles.get(host, RFC9421)
+        style = await self._style_for(host)
         response = await knock(style)
         if response.status not in KNOCK_AGAIN:
             if response.status < 400:
@@ -242,7 +244,29 @@ class HttpClient:
         response = await knock(other)
         if response.status < 400:
             self._remember_style(host, other)
+            await self._store_style(host, other)
         return response
+
+    async def _style_for(self, host: str) -> str:
+        """The style to knock with first: known here, else stored by any process, else RFC 9421. A host without a
+        stored style is asked for again until this process has learned one (another process may store it)."""
+        style = self.signature_styles.get(host)
+        if style is not None:
+            return style
+        try:
+            stored = await SignatureStyleStore(self.ctx.db).style_of(host)
+        except (DatabaseError, StorageUnavailable):
+            return RFC9421  # the default knock still reaches the host
+        if stored in (RFC9421, CAVAGE):
+            self._remember_style(host, stored)
+            return stored
+        return RFC9421
+
+    async def _store_style(self, host: str, style: str) -> None:
+        try:
+            await SignatureStyleStore(self.ctx.db).remember(host, style)
+        except (DatabaseError, StorageUnavailable) as error:  # only costs other processes a double-knock
+            log.warning("the signature style of %s was not stored: %s", host, error)
 
     def _remember_style(self, host: str, style: str) -> None:
         if host not in self.signature_styles and len(self.signature_styles) >= MAX_REMEMBERED_HOSTS:

@@ -8,25 +8,44 @@ A request is *known* when its key is already cached (fresh), its actor is an acc
 - at most FETCHES_PER_HOST actor fetches at a time per host; a request that cannot get a slot within
   SLOT_WAIT_SECONDS is refused too.
 A refused request is answered 429 with Retry-After: the sender retries later, nothing is lost.
+
+The buckets are kept in the database (store/token_buckets.py): every process takes from the same ones, so a host
+gets no fresh allowance by reaching another web process. Only senders not known yet pay the trip (one group-commit
+work, shared with the writes queued meanwhile), and they go on to fetch an actor anyway. While a bucket is empty
+the process remembers until when, and refuses without asking the database: a flood costs no writes (other
+processes can only take tokens, so the wait never shortens). The fetch slots are per process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fedblog.protocol.token_bucket import Buckets, Limit, take_all
+from fedblog.store.token_buckets import Bucket, TokenBucketStore
 
 if TYPE_CHECKING:
     from fedblog.context import Context
 
-NEW_ACTORS_PER_HOST = Limit(capacity=60, rate=1.0)  # a burst of 60 new accounts, then one a second
-UNKNOWN_KEY = Limit(capacity=5, rate=1 / 12)  # five tries, then one every 12 s
-REACTIONS_PER_POST = Limit(capacity=30, rate=1 / 6)  # 30 new faces at once on a post, then ten a minute
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str  # the buckets' name in the database
+    capacity: float
+    rate: float  # tokens per second
+
+    def bucket(self, key: str) -> Bucket:
+        return Bucket(self.scope, key, self.capacity, self.rate)
+
+
+NEW_ACTORS_PER_HOST = Limit("inbox_host", capacity=60, rate=1.0)  # a burst of 60 new accounts, then one a second
+UNKNOWN_KEY = Limit("inbox_key", capacity=5, rate=1 / 12)  # five tries, then one every 12 s
+REACTIONS_PER_POST = Limit("inbox_post", capacity=30, rate=1 / 6)  # 30 new faces at once on a post, then 10 a minute
+MAX_REMEMBERED_REFUSALS = 10_000
 FETCHES_PER_HOST = 4
 SLOT_WAIT_SECONDS = 10.0
 SLOT_RETRY_AFTER = 10
@@ -35,17 +54,30 @@ REACTION_TYPES = frozenset({"Like", "Announce", "EmojiReact"})
 
 @dataclass
 class InboxLimits:
-    per_host: Buckets = field(default_factory=lambda: Buckets(NEW_ACTORS_PER_HOST))
-    per_key: Buckets = field(default_factory=lambda: Buckets(UNKNOWN_KEY))
-    per_post: Buckets = field(default_factory=lambda: Buckets(REACTIONS_PER_POST))
+    buckets: TokenBucketStore
+    clock: Callable[[], float] = time.time  # wall-clock: the buckets are shared with other processes
+    _empty_until: dict[Bucket, float] = field(default_factory=dict)  # buckets known empty, until when
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
-    def admit_unknown(self, host: str, key_id: str, kind: object, object_id: str | None) -> int:
-        """0 when an unknown sender's request may go on (its tokens taken), else seconds for Retry-After."""
-        wanted = [(self.per_host, host), (self.per_key, key_id)]
+    async def admit_unknown(self, host: str, key_id: str, kind: object, object_id: str | None) -> int:
+        """0 when an unknown sender's request may go on (a token taken from each of its buckets, or from none),
+        else whole seconds for Retry-After."""
+        wanted = [NEW_ACTORS_PER_HOST.bucket(host), UNKNOWN_KEY.bucket(key_id)]
         if kind in REACTION_TYPES and object_id:
-            wanted.append((self.per_post, object_id))
-        return take_all(wanted, time.monotonic())
+            wanted.append(REACTIONS_PER_POST.bucket(object_id))
+        now = self.clock()
+        known_wait = max((self._empty_until.get(bucket, 0.0) - now for bucket in wanted), default=0.0)
+        if known_wait > 0:
+            return max(1, math.ceil(known_wait))
+        waits = await self.buckets.take_all(wanted, now)
+        if not any(waits):
+            return 0
+        if len(self._empty_until) >= MAX_REMEMBERED_REFUSALS:
+            self._empty_until.clear()
+        for bucket, wait in zip(wanted, waits, strict=True):
+            if wait > 0:
+                self._empty_until[bucket] = now + wait
+        return max(1, math.ceil(max(waits)))
 
     @contextlib.asynccontextmanager
     async def fetch_slot(self, host: str) -> AsyncIterator[bool]:
@@ -70,7 +102,7 @@ class InboxLimits:
 def inbox_limits(ctx: Context) -> InboxLimits:
     limits = ctx.runtime.inbox_limits
     if limits is None:
-        limits = ctx.runtime.inbox_limits = InboxLimits()
+        limits = ctx.runtime.inbox_limits = InboxLimits(TokenBucketStore(ctx.db))
     return limits
 
 

@@ -12,14 +12,13 @@ from fedblog.services.interaction import InteractionError, remote_interaction_ur
 from fedblog.services.reactions import reactions_for_post
 from fedblog.services.thread_placement import local_place
 from fedblog.web import comment_objects, conversations_admin
-from fedblog.web.keys import STATE_KEY, get_context
+from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.post_page import post_page_extras
-from fedblog.web.ratelimit import RateLimiter, client_ip
+from fedblog.web.ratelimit import SharedRateLimiter, client_ip
 from fedblog.web.render import render_html
 
 MAX_HANDLE = 300
 LOOKUPS_PER_MINUTE = 10
-_LIMITER = "interaction_limiter"
 
 
 async def interaction_target(request: web.Request, object_url: str) -> tuple[str, str, Post | None] | None:
@@ -73,10 +72,13 @@ async def interaction_page(request: web.Request) -> web.Response:
     return render_form(request, target, object_url)
 
 
-def limiter(request: web.Request) -> RateLimiter:
+def limiter(request: web.Request) -> SharedRateLimiter:
+    """Counted in the database: a lookup costs a fetch from the visitor's server, whichever process makes it."""
     state = request.app[STATE_KEY]
     if state.interaction_limiter is None:
-        state.interaction_limiter = RateLimiter(LOOKUPS_PER_MINUTE, 60)
+        state.interaction_limiter = SharedRateLimiter(
+            request.app[CONTEXT_KEY].db, "interaction", LOOKUPS_PER_MINUTE, 60
+        )
     return state.interaction_limiter
 
 
@@ -90,10 +92,10 @@ async def interaction_submit(request: web.Request) -> web.Response:
     if target is None:
         raise web.HTTPNotFound()
     key = client_ip(request)
-    if not limiter(request).allow(key):
+    if not await limiter(request).allow(key):
         message = ctx.i18n.gettext("Too many lookups: please wait a minute and try again.")
         response = render_form(request, target, object_url, handle, message, status=429)
-        response.headers["Retry-After"] = str(limiter(request).retry_after(key))
+        response.headers["Retry-After"] = str(await limiter(request).retry_after(key))
         return response
     try:
         url = await remote_interaction_url(ctx, handle, target[0], target[1])

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the owners below import this module: their types only, no c
     from fedblog.web.middleware import NotFoundAnswer
     from fedblog.web.page_cache import PageCache
     from fedblog.web.post_page import PostPageExtra
-    from fedblog.web.ratelimit import RateLimiter, SharedRateLimiter
+    from fedblog.web.ratelimit import SharedRateLimiter
 
 
 @dataclass
@@ -36,9 +36,10 @@ class WebState:
     # Rate limiters.
     login_limiter: SharedRateLimiter | None = None  # web/admin.py (counted in the database)
     comment_limiter: SharedRateLimiter | None = None  # web/comments.py (counted in the database)
-    search_limiter: RateLimiter | None = None  # web/search.py
-    interaction_limiter: RateLimiter | None = None  # web/interaction.py
-    webmention_limiters: tuple[RateLimiter, RateLimiter] | None = None  # web/webmention.py (by IP, by host)
+    search_limiter: SharedRateLimiter | None = None  # web/search.py (counted in the database)
+    interaction_limiter: SharedRateLimiter | None = None  # web/interaction.py (counted in the database)
+    # web/webmention.py, by IP and by source host (counted in the database; pingback and trackback share them)
+    webmention_limiters: tuple[SharedRateLimiter, SharedRateLimiter] | None = None
     # web/visitor_cookies.py: the clock of the edit window (tests put their own), utcnow when None.
     visitor_clock: Callable[[], datetime] | None = None
     # web/faces.py: commenters' icons being fetched, by author id.

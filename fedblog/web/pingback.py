@@ -31,9 +31,12 @@ def _fault(code: int, message: str) -> web.Response:
     return _xml(xmlrpc.dump_fault(xmlrpc.Fault(code, message)))
 
 
-def _throttled(request: web.Request, source: str) -> bool:
+async def _throttled(request: web.Request, source: str) -> bool:
     by_ip, by_host = limiters(request.app)
-    return not all(limiter.allow(key) for limiter, key in ((by_ip, client_ip(request)), (by_host, hostname_of(source))))
+    for limiter, key in ((by_ip, client_ip(request)), (by_host, hostname_of(source))):
+        if not await limiter.allow(key):
+            return True
+    return False
 
 
 async def xmlrpc_endpoint(request: web.Request) -> web.Response:
@@ -49,7 +52,7 @@ async def xmlrpc_endpoint(request: web.Request) -> web.Response:
         return _fault(pb.PARSE_ERROR, f"parse error. {error}")
     try:
         source, target = pb.ping_arguments(call)
-        if _throttled(request, source):
+        if await _throttled(request, source):
             raise pb.PingbackFault(pb.UPSTREAM_ERROR, "Too many pings; try again later.")
         await accept_pingback(ctx, source, target, client_ip(request))
     except pb.PingbackFault as refused:
@@ -73,7 +76,7 @@ async def trackback_endpoint(request: web.Request) -> web.Response:
         return _xml(tb.response_xml("Send the ping as application/x-www-form-urlencoded."), status=400)
     try:
         ping = tb.parse_trackback(await request.post())
-        if _throttled(request, ping.url):
+        if await _throttled(request, ping.url):
             return _xml(tb.response_xml("Too many pings; try again later."), status=429)
         await accept_trackback(ctx, post, ping, client_ip(request))
     except tb.InvalidTrackback as error:

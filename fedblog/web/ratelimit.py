@@ -1,12 +1,11 @@
-"""Sliding-window rate limiters keyed by whatever the caller chooses (IP, account): in memory (per process, for
-cheap lookups), or shared through the database (the comment form and the admin login: every process counts the
-same hits, and a restart forgets none)."""
+"""Sliding-window rate limiters keyed by whatever the caller chooses (IP, account), counted in the database
+(the comment form, the admin login, search, remote interaction, webmention/pingback/trackback): every process
+counts the same hits, and a restart forgets none."""
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections import deque
 from collections.abc import Callable
 
 from aiohttp import web
@@ -16,43 +15,8 @@ from fedblog.store.rate_limits import RateLimitStore
 from fedblog.web.keys import SETTINGS_KEY
 
 
-class RateLimiter:
-    def __init__(self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str) -> deque[float]:
-        now = self.clock()
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(self._hits) > 10_000:  # forget idle keys so a flood of addresses cannot grow memory forever
-            for stale in [k for k, v in self._hits.items() if not v and k != key]:
-                del self._hits[stale]
-        return hits
-
-    def allow(self, key: str) -> bool:
-        """Count one hit for key; False when the key is over its limit."""
-        hits = self._recent(key)
-        if len(hits) >= self.limit:
-            return False
-        hits.append(self.clock())
-        return True
-
-    def retry_after(self, key: str) -> int:
-        hits = self._recent(key)
-        if len(hits) < self.limit:
-            return 0
-        return max(1, int(hits[0] + self.window - self.clock()) + 1)
-
-    def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
-
-
 class SharedRateLimiter:
-    """The same rules as RateLimiter, counted in the database (RateLimitStore)."""
+    """At most `limit` hits per key in any `window_seconds`, counted in the database (RateLimitStore)."""
 
     def __init__(
         self, db: Database, scope: str, limit: int, window_seconds: float, clock: Callable[[], float] = time.time

@@ -1,7 +1,8 @@
 """GET /search?q=…: full-text search over published posts (the index and the query syntax live in store/search.py).
 
 Results are rendered for each request (the page cache would fill with one entry per query typed), so searches are
-rate limited per client address instead. Search pages ask robots not to index them.
+rate limited per client address instead, counted in the database (every process counts the same searches).
+Search pages ask robots not to index them.
 """
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ from aiohttp import web
 
 from fedblog.store.search import SearchStore, bounded_query, query_terms
 from fedblog.web.blog import Pagination, page_count, page_number
-from fedblog.web.keys import STATE_KEY, get_context
-from fedblog.web.ratelimit import RateLimiter, client_ip
+from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
+from fedblog.web.ratelimit import SharedRateLimiter, client_ip
 from fedblog.web.render import render_html
 
 SEARCHES_PER_MINUTE = 30
 
 
-def search_limiter(app: web.Application) -> RateLimiter:
+def search_limiter(app: web.Application) -> SharedRateLimiter:
     state = app[STATE_KEY]
     if state.search_limiter is None:
-        state.search_limiter = RateLimiter(SEARCHES_PER_MINUTE, 60.0)
+        state.search_limiter = SharedRateLimiter(app[CONTEXT_KEY].db, "search", SEARCHES_PER_MINUTE, 60.0)
     return state.search_limiter
 
 
@@ -39,8 +40,9 @@ async def search_page(request: web.Request) -> web.Response:
     page = page_number(request)
     if query:
         ip = client_ip(request)
-        if not search_limiter(request.app).allow(ip):
-            return too_many_searches(request, search_limiter(request.app).retry_after(ip))
+        limiter = search_limiter(request.app)
+        if not await limiter.allow(ip):
+            return too_many_searches(request, await limiter.retry_after(ip))
     per_page = ctx.settings.site.posts_per_page
     store = SearchStore(ctx.db)
     terms = query_terms(query)

@@ -20,7 +20,7 @@ from fedblog.services.webmention_send import WebmentionSender, sending_enabled
 from fedblog.store.webmentions import WebmentionStore
 from fedblog.web.keys import BACKGROUND_KEY, CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.post_page import post_page_extras
-from fedblog.web.ratelimit import RateLimiter, client_ip
+from fedblog.web.ratelimit import SharedRateLimiter, client_ip
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,13 @@ PER_SOURCE_HOST_PER_MINUTE = 10
 MAX_FIELD_CHARS = 2048
 
 
-def limiters(app: web.Application) -> tuple[RateLimiter, RateLimiter]:
+def limiters(app: web.Application) -> tuple[SharedRateLimiter, SharedRateLimiter]:
+    """By client address and by source host, counted in the database (shared by every process)."""
     state = app[STATE_KEY]
     if state.webmention_limiters is None:
-        by_ip, by_host = RateLimiter(PER_IP_PER_MINUTE, 60.0), RateLimiter(PER_SOURCE_HOST_PER_MINUTE, 60.0)
+        db = app[CONTEXT_KEY].db
+        by_ip = SharedRateLimiter(db, "webmention_ip", PER_IP_PER_MINUTE, 60.0)
+        by_host = SharedRateLimiter(db, "webmention_host", PER_SOURCE_HOST_PER_MINUTE, 60.0)
         state.webmention_limiters = (by_ip, by_host)
     return state.webmention_limiters
 
@@ -72,8 +75,8 @@ async def _receive(request: web.Request) -> web.Response:
     ip = client_ip(request)
     host = hostname_of(source.strip())
     for limiter, key in ((by_ip, ip), (by_host, host)):
-        if not limiter.allow(key):
-            return _plain(429, "Too many webmentions; try again later.", limiter.retry_after(key))
+        if not await limiter.allow(key):
+            return _plain(429, "Too many webmentions; try again later.", await limiter.retry_after(key))
     try:
         await accept_webmention(ctx, source, target, ip)
     except InvalidRequest as error:
