@@ -19,8 +19,8 @@ from fedblog.web.interaction import LOOKUPS_PER_MINUTE
 from fedblog.web.search import SEARCHES_PER_MINUTE
 from fedblog.web.webmention import PER_SOURCE_HOST_PER_MINUTE
 from tests.conftest import free_port
-from tests.faults.support import ServedBlog, add_followers, fault_site, publish_offline, run_cli, wait_until
 from tests.fakes.remote import remote_key
+from tests.faults.support import ServedBlog, add_followers, fault_site, publish_offline, run_cli, wait_until
 
 POST_MD = "---\ntitle: Second\nslug: second\n---\nSent by the other process.\n"
 
