@@ -93,13 +93,8 @@ def sign_request(
     now: datetime | None = None,
 ) -> dict[str, str]:
     """The headers to send: the given ones plus Host, Date, Digest (with a body) and a cavage rsa-sha256 Signature."""
-    if not isinstance(private_key, rsa.RSAPrivateKey):
-        raise TypeError("sign_request needs an RSA private key")
-    parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    out = {name: value for name, value in (headers or {}).items() if name.lower() not in ("host", "date", "digest")}
-    out["Host"] = _host_header(parts.scheme, parts.hostname or "", parts.port)
-    out["Date"] = http_date(now or datetime.now(UTC))
+    start = _start_signing(private_key, url, headers, now)
+    out, target = start.headers, start.path_qs
     signed = ["(request-target)", "host", "date"]
     if body is not None:
         out["Digest"] = body_digest(body)
@@ -131,15 +126,8 @@ def sign_request_rfc9421(
     Date, Content-Digest (RFC 9530, with a body), Signature-Input and Signature covering @method, @target-uri,
     @authority, and content-type and content-digest when there is a body (label `sig1`, `created`, `keyid`,
     `alg="rsa-v1_5-sha256"`). The signature base is built by the verifier's own `_signature_base`."""
-    if not isinstance(private_key, rsa.RSAPrivateKey):
-        raise TypeError("sign_request_rfc9421 needs an RSA private key")
-    parts = urlsplit(url)
-    path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    skipped = ("host", "date", "digest", "content-digest", "signature", "signature-input")
-    out = {name: value for name, value in (headers or {}).items() if name.lower() not in skipped}
-    out["Host"] = _host_header(parts.scheme, parts.hostname or "", parts.port)
-    moment = now or datetime.now(UTC)
-    out["Date"] = http_date(moment)
+    start = _start_signing(private_key, url, headers, now)
+    out, moment = start.headers, start.moment
     components = ["@method", "@target-uri", "@authority"]
     if body is not None:
         encoded = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
@@ -152,12 +140,38 @@ def sign_request_rfc9421(
         {"created": int(moment.timestamp()), "keyid": key_id, "alg": RFC9421_ALGORITHM},
     )
     params = serialize_inner_list(inner)
-    base = _signature_base(components, method.upper(), path_qs, parts.scheme, lowered)
+    base = _signature_base(components, method.upper(), start.path_qs, start.scheme, lowered)
     base += f'"@signature-params": {params}'
     signature = private_key.sign(base.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
     out["Signature-Input"] = f"{SIGNATURE_LABEL}={params}"
     out["Signature"] = f"{SIGNATURE_LABEL}=:{base64.b64encode(signature).decode('ascii')}:"
     return out
+
+
+# Headers a signature sets: any the caller passes are replaced, never sent twice.
+_SET_BY_SIGNING = frozenset({"host", "date", "digest", "content-digest", "signature", "signature-input"})
+
+
+@dataclass(frozen=True)
+class _Signing:
+    """What both signing schemes start from: the headers to send so far (the caller's, then Host and Date)."""
+
+    headers: dict[str, str]
+    path_qs: str
+    scheme: str
+    moment: datetime
+
+
+def _start_signing(private_key: Any, url: str, headers: Mapping[str, str] | None, now: datetime | None) -> _Signing:
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise TypeError("signing a request needs an RSA private key")
+    parts = urlsplit(url)
+    out = {name: value for name, value in (headers or {}).items() if name.lower() not in _SET_BY_SIGNING}
+    out["Host"] = _host_header(parts.scheme, parts.hostname or "", parts.port)
+    moment = now or datetime.now(UTC)
+    out["Date"] = http_date(moment)
+    path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return _Signing(out, path_qs, parts.scheme, moment)
 
 
 def _host_header(scheme: str, hostname: str, port: int | None) -> str:

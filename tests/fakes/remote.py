@@ -4,8 +4,8 @@ It serves a Person at every /users/<name> (Mastodon's shape, a test key per name
 test puts in `objects` (Notes, collections, pages, by path and query); routes a test adds with `serve` or
 `serve_json` come first (with `actors=False`, nothing else is served). It records every request (`requests`) and
 every POST to its inboxes (`received`, each signature checked with the blog's public key), answering with
-`inbox_statuses` per path (202 otherwise). It sends like Mastodon 4 too: activities shaped like
-tests/fixtures/samples (URLs rewritten), signed with fedblog.protocol.httpsig.sign_request.
+`inbox_answers` in turn, then `inbox_statuses`, per path (202 otherwise). It sends like Mastodon 4 too: activities
+shaped like tests/fixtures/samples (URLs rewritten), signed with fedblog.protocol.httpsig.sign_request.
 """
 
 from __future__ import annotations
@@ -157,6 +157,7 @@ class RemoteInstance:
         self.webfinger: dict[str, dict[str, Any]] = {}  # acct:… → JRD
         self.routes: dict[str, Handler] = {}  # path → handler, before anything else
         self.inbox_statuses: dict[str, int] = {}  # inbox path → status to answer (202 otherwise)
+        self.inbox_answers: dict[str, list[int]] = {}  # inbox path → statuses answered in turn, before the above
         self.inbox_headers: dict[str, dict[str, str]] = {}  # inbox path → headers to answer (Retry-After…)
         self.requests: list[Recorded] = []
         self.received: list[Received] = []
@@ -292,7 +293,8 @@ class RemoteInstance:
         body = await request.read()
         verified, reason = check_signature(request, body, self.blog_key_pem)
         self.received.append(Received(request.path, dict(request.headers), body, verified, reason))
-        status = self.inbox_statuses.get(request.path, 202)
+        answers = self.inbox_answers.get(request.path)
+        status = answers.pop(0) if answers else self.inbox_statuses.get(request.path, 202)
         return web.Response(status=status, headers=self.inbox_headers.get(request.path, {}))
 
     # -- sending like Mastodon 4 -------------------------------------------------------------------------------
