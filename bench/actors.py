@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +48,21 @@ def load_actors(path: str | Path) -> list[RemoteActor]:
     return [RemoteActor(**item) for item in json.loads(Path(path).read_text(encoding="utf-8"))]
 
 
-def reply_activity(actor: RemoteActor, number: int, post_url: str, blog_actor: str) -> dict[str, Any]:
-    """A reply to the post, shaped like Mastodon 4's Create(Note) (tests/fixtures and shared/samples)."""
+def reply_activity(
+    actor: RemoteActor, number: int, post_url: str, blog_actor: str, published: str | None = None
+) -> dict[str, Any]:
+    """A reply to the post, shaped like Mastodon 4's Create(Note) (tests/fixtures and shared/samples).
+
+    `published`: written just now unless given, as real replies arrive (a reply written long ago is crawled for
+    its own replies at once, a fresh one only minutes later: see federation.backfill_first_crawl_minutes)."""
     status = f"{actor.id}/statuses/{number}"
+    published = published or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     note = {
         "id": status,
         "type": "Note",
         "summary": None,
         "inReplyTo": post_url,
-        "published": "2026-01-01T12:00:00Z",
+        "published": published,
         "url": f"http://{actor.id.split('/')[2]}/@{actor.username}/{number}",
         "attributedTo": actor.id,
         "to": [PUBLIC],
