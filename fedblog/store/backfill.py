@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fedblog.clock import to_text
+from fedblog.store.claims import claiming
 from fedblog.store.db import Connection, Database, SyncConnection
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
@@ -36,6 +37,7 @@ _ENQUEUE = (
 class BackfillStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._claim = claiming(_DUE, db.dialect, of="j")
 
     async def enqueue(self, conn: Connection, comment_id: int, post_id: int, now: datetime) -> None:
         """A crawl of this comment's sub-thread, due now (again, if it was crawled before)."""
@@ -51,7 +53,7 @@ class BackfillStore:
         if not await self.db.fetch_value(_DUE, (stamp, stamp, 1)):
             return []  # idle: no write transaction
         async with self.db.transaction() as conn:
-            jobs = [CrawlJob(*row) for row in await conn.fetch_all(_DUE, (stamp, stamp, limit))]
+            jobs = [CrawlJob(*row) for row in await conn.fetch_all(self._claim, (stamp, stamp, limit))]
             await conn.executemany(
                 "UPDATE backfill_jobs SET locked_until = ? WHERE id = ?",
                 [(to_text(lock_until), job.id) for job in jobs],

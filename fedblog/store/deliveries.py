@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fedblog.clock import from_text, to_text
+from fedblog.store.claims import claiming
 from fedblog.store.db import Connection, Database, Row, SyncConnection
 
 PENDING = "pending"
@@ -110,9 +111,16 @@ def _result_rows(results: Iterable[Result], now: datetime) -> list[tuple[object,
     ]
 
 
+_CLAIM_WINDOW = (
+    "SELECT id, activity_id, inbox, host, attempts, created_at FROM deliveries "
+    f"WHERE status = 'pending' AND next_attempt_at <= ? AND {_FREE} ORDER BY next_attempt_at, id LIMIT ?"
+)
+
+
 class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._claim_window = claiming(_CLAIM_WINDOW, db.dialect)
 
     async def insert_jobs(
         self, conn: Connection, activity_id: str, targets: Iterable[tuple[str, str]], now: datetime
@@ -147,12 +155,7 @@ class DeliveryStore:
         taken: dict[str, int] = dict(busy or {})
         chosen: list[Job] = []
         async with self.db.transaction() as conn:
-            window = await conn.fetch_all(
-                "SELECT id, activity_id, inbox, host, attempts, created_at FROM deliveries "
-                f"WHERE status = 'pending' AND next_attempt_at <= ? AND {_FREE} "
-                "ORDER BY next_attempt_at, id LIMIT ?",
-                (stamp, stamp, alive, max(limit * 8, 512)),
-            )
+            window = await conn.fetch_all(self._claim_window, (stamp, stamp, alive, max(limit * 8, 512)))
             for r in window:
                 if taken.get(r[3], 0) >= per_host:
                     continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fedblog.models import Comment, CommentOrigin, CommentStatus
 from fedblog.store.comments import _SELECT, row_to_comment
+from fedblog.store.connection import Dialect
 from fedblog.store.db import Database
 
 
@@ -22,15 +23,20 @@ def like_pattern(words: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(queue: QueueFilter) -> tuple[str, list[object]]:
+# Words match whatever their case: SQLite's LIKE ignores ASCII case, PostgreSQL's needs ILIKE for that.
+_LIKE: dict[Dialect, str] = {"sqlite": "LIKE", "postgresql": "ILIKE"}
+
+
+def _where(queue: QueueFilter, dialect: Dialect) -> tuple[str, list[object]]:
     clauses, params = ["c.status = ?"], list[object]([queue.status.value])
     if queue.origin is not None:
         clauses.append("c.origin = ?")
         params.append(queue.origin.value)
     for word in queue.words.split()[:8]:
+        like = _LIKE[dialect]
         clauses.append(
-            "(c.content_html LIKE ? ESCAPE '\\' OR a.name LIKE ? ESCAPE '\\' OR COALESCE(a.handle, '') LIKE ? "
-            "ESCAPE '\\' OR COALESCE(a.email, '') LIKE ? ESCAPE '\\' OR p.title LIKE ? ESCAPE '\\')"
+            f"(c.content_html {like} ? ESCAPE '\\' OR a.name {like} ? ESCAPE '\\' OR COALESCE(a.handle, '') {like} ? "
+            f"ESCAPE '\\' OR COALESCE(a.email, '') {like} ? ESCAPE '\\' OR p.title {like} ? ESCAPE '\\')"
         )
         params.extend([like_pattern(word)] * 5)
     return " WHERE " + " AND ".join(clauses), params
@@ -41,14 +47,14 @@ class ModerationStore:
         self.db = db
 
     async def list_queue(self, queue: QueueFilter, limit: int, offset: int = 0) -> list[Comment]:
-        where, params = _where(queue)
+        where, params = _where(queue, self.db.dialect)
         rows = await self.db.fetch_all(
             f"{_SELECT}{where} ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?", (*params, limit, offset)
         )
         return [row_to_comment(row) for row in rows]
 
     async def count_queue(self, queue: QueueFilter) -> int:
-        where, params = _where(queue)
+        where, params = _where(queue, self.db.dialect)
         sql = (
             "SELECT COUNT(*) FROM comments c JOIN comment_authors a ON a.id = c.author_id "
             f"JOIN posts p ON p.id = c.post_id{where}"

@@ -3,6 +3,7 @@ restart forgets nothing. Times are wall-clock seconds (shared by processes, unli
 
 from __future__ import annotations
 
+import hashlib
 from functools import partial
 
 from fedblog.store.db import Database, SyncConnection
@@ -41,8 +42,18 @@ def _retry_after_sync(scope: str, client: str, limit: int, window: float, now: f
 
 
 def _hit_sync(scope: str, client: str, limit: int, window: float, now: float, raw: SyncConnection) -> int:
+    if raw.dialect == "postgresql":
+        # SQLite runs one write transaction at a time; PostgreSQL runs them side by side, and two processes could
+        # both count the client under its limit: the count and the hit are serialized per client.
+        raw.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key(scope, client),))
     raw.execute("DELETE FROM rate_limit_hits WHERE hit_at <= ?", (now - MAX_WINDOW_SECONDS,))
     wait = _retry_after_sync(scope, client, limit, window, now, raw)
     if wait == 0:
         raw.execute("INSERT INTO rate_limit_hits (scope, client, hit_at) VALUES (?, ?, ?)", (scope, client, now))
     return wait
+
+
+def _lock_key(scope: str, client: str) -> int:
+    """A signed 64-bit advisory lock key for one client of one scope (the same in every process)."""
+    digest = hashlib.blake2b(f"rate-limit\0{scope}\0{client}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

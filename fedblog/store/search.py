@@ -1,9 +1,14 @@
-"""Full-text search over published posts: the FTS5 index of migration 004 (title, Markdown body, tags).
+"""Full-text search over published posts (title, rendered body, tags), in each backend's own engine.
 
-Visitors' words never reach FTS5 as syntax: `match_expression` keeps only word characters and quotes each word,
-so `"`, `*`, `NEAR(`, `-`, `OR`, `^` or `:` can never make a query fail. Matched words come back wrapped in two
-control characters and are split into (text, matched) parts: the template escapes every part and adds the <mark>
-tags itself, so nothing from a post becomes markup.
+SQLite: the FTS5 index of migrations 004 and 031, ranked by bm25. PostgreSQL: the tsvector of migration 086 (each
+post in its language's configuration, and again word for word), with a GIN index, ranked by ts_rank with the same
+weights, highlighted by ts_headline. Both find the same posts for the same words: every word must match, accents and
+case aside, as a prefix from PREFIX_FROM characters; PostgreSQL also finds other forms of a word (its stem).
+
+Visitors' words never reach either engine as syntax: `query_terms` keeps only word characters and each is quoted,
+so `"`, `*`, `NEAR(`, `-`, `OR`, `^`, `!`, `&` or `:` can never make a query fail. Matched words come back wrapped in
+two control characters and are split into (text, matched) parts: the template escapes every part and adds the
+<mark> tags itself, so nothing from a post becomes markup.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fedblog.clock import from_text
-from fedblog.store.db import Database
+from fedblog.store.db import Database, Row
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
@@ -28,6 +33,44 @@ _SPACES = re.compile(r"\s+")
 # Title, body, tags: a word in the title counts most, then a tag, then the body.
 _RANK = "bm25(post_search, 5.0, 1.0, 3.0)"
 _MATCHES = "FROM post_search JOIN posts p ON p.id = post_search.rowid WHERE post_search MATCH ? AND p.draft = 0"
+_FTS5_SEARCH = (
+    "SELECT p.slug, p.title, p.language, p.published_at, "
+    "highlight(post_search, 0, ?, ?) AS title_marked, "
+    f"snippet(post_search, 1, ?, ?, '…', {SNIPPET_TOKENS}) AS snippet_marked "
+    f"{_MATCHES} ORDER BY {_RANK}, p.published_at DESC, p.id DESC LIMIT ? OFFSET ?"
+)
+
+# PostgreSQL. The query (parameter: tsquery_patterns): each term as its simple form or as its stem in any
+# configuration the published posts use, all terms required; a scalar subquery, so the GIN index can serve it.
+_TS_QUERY = (
+    "(WITH configs AS (SELECT CAST('fedblog_simple' AS regconfig) AS config "
+    "UNION SELECT DISTINCT search_config FROM posts WHERE draft = 0 AND search_config IS NOT NULL), "
+    "terms AS (SELECT pattern, n FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(pattern, n)) "
+    "SELECT fedblog_tsquery_all(term_query) FROM (SELECT fedblog_tsquery_any(to_tsquery(c.config, t.pattern)) "
+    "AS term_query FROM terms t CROSS JOIN configs c GROUP BY t.n) AS each_term)"
+)
+_TS_MATCHES = f"FROM posts p WHERE p.search_vector @@ {_TS_QUERY} AND p.draft = 0"
+# Title (A) weighs 1.0, tags (B) 0.6, body (C) 0.2: bm25's 5 : 3 : 1 above.
+_TS_RANK = "ts_rank(CAST('{0, 0.2, 0.6, 1.0}' AS real[]), p.search_vector, " + _TS_QUERY + ")"
+# ts_headline marks the words of the simple query (as FTS5 marks its matches); `<` is swapped for \x01 and back,
+# since its parser would take `<b>` in the text for a tag and drop it.
+_HEADLINE = (
+    "replace(ts_headline('fedblog_simple', replace({text}, '<', chr(1)), to_tsquery('fedblog_simple', ?), "
+    "'{options}'), chr(1), '<')"
+)
+_TS_SEARCH = (
+    "SELECT slug, title, language, published_at, body, "
+    + _HEADLINE.format(text="title", options=f'StartSel="{_OPEN}", StopSel="{_CLOSE}", HighlightAll=true')
+    + " AS title_marked, "
+    + _HEADLINE.format(
+        text="body", options=f'StartSel="{_OPEN}", StopSel="{_CLOSE}", MaxWords={SNIPPET_TOKENS}, MinWords=16, '
+        "ShortWord=0"
+    )
+    + " AS snippet_marked FROM (SELECT p.id, p.slug, p.title, p.language, p.published_at, "
+    f"COALESCE(p.body_text, p.body_markdown) AS body, {_TS_RANK} AS rank {_TS_MATCHES} "
+    "ORDER BY rank DESC, p.published_at DESC, p.id DESC LIMIT ? OFFSET ?) AS page "
+    "ORDER BY rank DESC, published_at DESC, id DESC"
+)
 
 Parts = tuple[tuple[str, bool], ...]
 
@@ -67,6 +110,20 @@ def match_expression(terms: list[str]) -> str | None:
     return " ".join(f'"{term}"*' if len(term) >= PREFIX_FROM else f'"{term}"' for term in terms)
 
 
+def tsquery_patterns(terms: list[str]) -> list[str]:
+    """PostgreSQL's to_tsquery() text for each term: quoted (nothing in it is syntax), a prefix as in FTS5."""
+    return [f"'{term}':*" if len(term) >= PREFIX_FROM else f"'{term}'" for term in terms]
+
+
+def with_ellipses(marked: str, text: str) -> str:
+    """ts_headline's fragment with '…' where it cuts the text, as FTS5's snippet has."""
+    shown = " ".join(marked.replace(_OPEN, "").replace(_CLOSE, "").split())
+    whole = " ".join(text.split())
+    if not shown or shown == whole:
+        return marked
+    return ("" if whole.startswith(shown) else "…") + marked + ("" if whole.endswith(shown) else "…")
+
+
 def marked_parts(text: str) -> Parts:
     """Split FTS5's marked text into (text, matched) parts; stray markers from the source text are dropped."""
     parts: list[tuple[str, bool]] = []
@@ -86,31 +143,33 @@ class SearchStore:
         self.db = db
 
     async def count_matches(self, terms: list[str]) -> int:
-        expression = match_expression(terms)
-        if expression is None:
+        if not terms:
             return 0
-        return int(await self.db.fetch_value(f"SELECT COUNT(*) {_MATCHES}", (expression,)))
+        if self.db.dialect == "postgresql":
+            return int(await self.db.fetch_value(f"SELECT COUNT(*) {_TS_MATCHES}", (tsquery_patterns(terms),)))
+        return int(await self.db.fetch_value(f"SELECT COUNT(*) {_MATCHES}", (match_expression(terms),)))
 
     async def search_posts(self, terms: list[str], limit: int, offset: int = 0) -> list[SearchHit]:
         """Published posts matching every term, most relevant first (newest first among equals)."""
-        expression = match_expression(terms)
-        if expression is None:
+        if not terms:
             return []
+        if self.db.dialect == "postgresql":
+            patterns = tsquery_patterns(terms)
+            simple = " & ".join(patterns)
+            rows = await self.db.fetch_all(_TS_SEARCH, (simple, simple, patterns, patterns, limit, offset))
+            return [_hit(row, with_ellipses(row["snippet_marked"] or "", row["body"] or "")) for row in rows]
         rows = await self.db.fetch_all(
-            "SELECT p.slug, p.title, p.language, p.published_at, "
-            "highlight(post_search, 0, ?, ?) AS title_marked, "
-            f"snippet(post_search, 1, ?, ?, '…', {SNIPPET_TOKENS}) AS snippet_marked "
-            f"{_MATCHES} ORDER BY {_RANK}, p.published_at DESC, p.id DESC LIMIT ? OFFSET ?",
-            (_OPEN, _CLOSE, _OPEN, _CLOSE, expression, limit, offset),
+            _FTS5_SEARCH, (_OPEN, _CLOSE, _OPEN, _CLOSE, match_expression(terms), limit, offset)
         )
-        return [
-            SearchHit(
-                slug=row["slug"],
-                title=row["title"],
-                language=row["language"],
-                published_at=from_text(row["published_at"]),  # type: ignore[arg-type]
-                title_parts=marked_parts(row["title_marked"] or row["title"]),
-                snippet_parts=marked_parts(row["snippet_marked"] or ""),
-            )
-            for row in rows
-        ]
+        return [_hit(row, row["snippet_marked"] or "") for row in rows]
+
+
+def _hit(row: Row, snippet_marked: str) -> SearchHit:
+    return SearchHit(
+        slug=row["slug"],
+        title=row["title"],
+        language=row["language"],
+        published_at=from_text(row["published_at"]),  # type: ignore[arg-type]
+        title_parts=marked_parts(row["title_marked"] or row["title"]),
+        snippet_parts=marked_parts(snippet_marked),
+    )

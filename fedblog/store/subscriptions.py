@@ -247,7 +247,7 @@ class SubscriptionStore:
         async with self.db.transaction() as conn:
             await conn.executemany(
                 "UPDATE subscriber_mails SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
-                "status = CASE WHEN ? THEN 'dropped' ELSE status END WHERE id = ?",
+                "status = CASE WHEN ? = 1 THEN 'dropped' ELSE status END WHERE id = ?",
                 [(error[:500], to_text(until), int(give_up), mail_id) for mail_id in mail_ids],
             )
 

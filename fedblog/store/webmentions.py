@@ -10,6 +10,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from fedblog.clock import from_text, to_text
+from fedblog.store.claims import claiming
 from fedblog.store.db import Connection, Database
 
 # A comment that a like, repost, bookmark or plain mention became: listed under "Mentions", not in the thread nor
@@ -92,6 +93,8 @@ _SENT_DUE = (
 class WebmentionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._claim_received = claiming(_RECEIVED_DUE, db.dialect)
+        self._claim_sent = claiming(_SENT_DUE, db.dialect)
 
     # -- received ------------------------------------------------------------------------------------------------
 
@@ -142,7 +145,7 @@ class WebmentionStore:
         if not await self.db.fetch_value(_RECEIVED_DUE, (stamp, stamp, 1)):
             return []  # idle: no write transaction
         async with self.db.transaction() as conn:
-            jobs = [ReceivedJob(*row) for row in await conn.fetch_all(_RECEIVED_DUE, (stamp, stamp, limit))]
+            jobs = [ReceivedJob(*row) for row in await conn.fetch_all(self._claim_received, (stamp, stamp, limit))]
             await conn.executemany(
                 "UPDATE webmentions_received SET locked_until = ? WHERE id = ?",
                 [(to_text(lock_until), job.id) for job in jobs],
@@ -260,7 +263,7 @@ class WebmentionStore:
         if not await self.db.fetch_value(_SENT_DUE, (stamp, stamp, 1)):
             return []
         async with self.db.transaction() as conn:
-            jobs = [SentJob(*row) for row in await conn.fetch_all(_SENT_DUE, (stamp, stamp, limit))]
+            jobs = [SentJob(*row) for row in await conn.fetch_all(self._claim_sent, (stamp, stamp, limit))]
             await conn.executemany(
                 "UPDATE webmentions_sent SET locked_until = ? WHERE id = ?",
                 [(to_text(lock_until), job.id) for job in jobs],

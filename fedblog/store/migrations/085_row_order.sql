@@ -1,0 +1,3 @@
+-- Nothing to do on SQLite: every table has its rowid, which the store reads as the order rows were written in
+-- (followers for the author's e-mail digest, inbox activities, outbox entries written in the same second).
+-- The PostgreSQL twin gives those tables a `rowid` column of their own, so the same statements run on both.

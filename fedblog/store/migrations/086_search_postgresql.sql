@@ -1,0 +1,2 @@
+-- Nothing to do on SQLite: its search is the FTS5 index of migrations 004 and 031.
+-- The PostgreSQL twin builds PostgreSQL's own full-text search (store/search.py).
