@@ -117,8 +117,8 @@ class FollowerService:
             target = first_id(undone.get("object"))
             if target is not None and target != self.ctx.urls.actor():
                 return
-        elif id_of(undone) != follower.follow_activity_id:
-            return  # an Undo of some other activity by id
+        elif not follower.follow_activity_id or id_of(undone) != follower.follow_activity_id:
+            return  # an Undo of some other activity by id (a moved follow has no id: see services/moves.py)
         async with self.ctx.db.transaction() as conn:
             await self.store.remove(conn, activity.actor_id)
 

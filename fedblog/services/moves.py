@@ -1,6 +1,7 @@
 """Move: a follower's account moved to a new address. The new account is kept as the follower in place of the old
 one once its own actor document, fetched from its origin, lists the old account in `alsoKnownAs` (anyone can send
-a Move; only the target can confirm it). Nothing is sent: the follow simply continues at the new address."""
+a Move; only the target can confirm it). Nothing is sent: the follow simply continues at the new address, as a
+Follow without an id until the new account sends its own (an Undo by id then names that one)."""
 
 from __future__ import annotations
 
@@ -54,8 +55,9 @@ async def on_move(ctx: Context, activity: IncomingActivity) -> None:
         log.info("ignoring Move of %r: its target could not be read: %s", old[:200], error)
         return
     existing = await store.get(new.id)
-    # The follow the new account is now known by: the Move stands for it (our answer to it would name the Move).
-    follow = {"id": activity.id, "type": "Follow", "actor": new.id, "object": ctx.urls.actor()}
+    # The new account never sent a Follow, so its follow has no id: an Accept or Reject names it by actor and object
+    # (as Mastodon matches an embedded Follow). The Move's id would name another server's activity as this Follow.
+    follow = {"type": "Follow", "actor": new.id, "object": ctx.urls.actor()}
     async with ctx.db.transaction() as conn:
         await store.remove(conn, old)
         if existing is None or existing.status != ACCEPTED:
@@ -66,7 +68,7 @@ async def on_move(ctx: Context, activity: IncomingActivity) -> None:
                 shared_inbox=new.shared_inbox,
                 handle=new.handle,
                 name=new.name[:200],
-                follow_activity_id=activity.id,
+                follow_activity_id="",
                 follow_json=json.dumps(follow),
                 status=ACCEPTED,
             )

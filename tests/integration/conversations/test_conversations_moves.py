@@ -3,6 +3,9 @@ account confirms the move (its `alsoKnownAs` lists the old one); the old follow 
 
 from __future__ import annotations
 
+import json
+
+from fedblog.services.followers import FollowerService
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
 from tests.fakes.remote import RemoteInstance
@@ -73,3 +76,26 @@ async def test_move__of_someone_else_or_of_a_non_follower_changes_nothing(
 
     assert await followers.get(remote.actor_id("alice")) is not None
     assert await followers.get(remote.actor_id("mallory")) is None
+
+
+async def test_move__the_moved_follow_is_not_named_by_the_moves_id(site: LiveSite, remote: RemoteInstance) -> None:
+    """The new account never sent a Follow: when the author ends its follow, the Reject names the follow by its
+    actor and object (as Mastodon matches an embedded Follow), not by the Move's id, an activity of the old server."""
+    new_home = await RemoteInstance(site=site).start()
+    try:
+        old_id, new_id = remote.actor_id("alice"), new_home.actor_id("alice")
+        await remote.send("alice", follow(remote, "alice", site.ctx.urls.actor()))
+        new_home.profiles["alice"] = {"alsoKnownAs": [old_id]}
+        moved = move(remote, "alice", new_id)
+        await remote.send("alice", moved)
+        assert await FollowerStore(site.ctx.db).get(new_id) is not None
+
+        await FollowerService(site.ctx).reject(new_id)
+        await deliver_all(site)
+
+        [reject] = new_home.delivered("Reject")
+        assert reject["object"] == {"type": "Follow", "actor": new_id, "object": site.ctx.urls.actor()}
+        assert moved["id"] not in json.dumps(reject)
+        assert await FollowerStore(site.ctx.db).get(new_id) is None
+    finally:
+        await new_home.close()
