@@ -156,6 +156,10 @@ class MetricsSettings:
     # through no proxy. Give the token as FEDBLOG_METRICS_TOKEN rather than in the file.
     enabled: bool = False
     token: str = ""
+    # Where `fedblog worker` run on its own serves /metrics (it has no site of its own to serve it on); port 0:
+    # nowhere. Under `serve` the web processes serve the worker's figures.
+    worker_host: str = "127.0.0.1"
+    worker_port: int = 9465
 
 
 @dataclass(frozen=True)
@@ -356,6 +360,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"site.base_url: expected an http(s) URL, got {settings.site.base_url!r}")
     if base.path not in ("", "/") or base.query or base.fragment:
         raise ConfigError("site.base_url: must be scheme://host[:port] without a path")
+    if not 0 <= settings.metrics.worker_port <= 65535:
+        raise ConfigError(f"metrics.worker_port: expected 0 to 65535, got {settings.metrics.worker_port}")
     if settings.site.language not in LANGUAGES:
         raise ConfigError(f"site.language: expected one of {', '.join(LANGUAGES)}, got {settings.site.language!r}")
     if settings.site.posts_per_page < 1:
@@ -533,6 +539,9 @@ max_upload_mb = 10
 # Give the token as FEDBLOG_METRICS_TOKEN (sent as "Authorization: Bearer TOKEN").
 enabled = false
 token = ""
+# `fedblog worker` run on its own serves /metrics here (port 0: nowhere; the same token or loopback rule)
+worker_host = "127.0.0.1"
+worker_port = 9465
 
 [admin]
 password_hash = {q(password_hash)}

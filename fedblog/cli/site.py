@@ -305,12 +305,42 @@ async def run_worker(args: argparse.Namespace, settings: Settings | None) -> int
 
     assert settings is not None
     stop = stop_on_signals(args.parent_pid)
-    runner = web.AppRunner(create_app(settings, background=True), access_log=None)
+    app = create_app(settings, background=True)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    logging.getLogger("fedblog").info("worker running for %s (pid %d)", settings.site.base_url, os.getpid())
-    print(f"fedblog worker is running for {settings.site.title!r} (pid {os.getpid()})", flush=True)
+    metrics_runner = None
     try:
+        # A worker under `serve --processes` shares its figures with the web processes, which serve them.
+        if settings.metrics.enabled and settings.metrics.worker_port and args.parent_pid is None:
+            metrics_runner = await serve_worker_metrics(app, settings)
+            if metrics_runner is None:
+                return 1
+        logging.getLogger("fedblog").info("worker running for %s (pid %d)", settings.site.base_url, os.getpid())
+        print(f"fedblog worker is running for {settings.site.title!r} (pid {os.getpid()})", flush=True)
         await stop.wait()
     finally:
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await runner.cleanup()
     return 0
+
+
+async def serve_worker_metrics(app: web.Application, settings: Settings) -> web.AppRunner | None:
+    """/metrics of a lone worker on metrics.worker_host:worker_port (an aiohttp AppRunner), or None after one line
+    of error when the address cannot be taken."""
+    # The server's modules, as for `serve`: imported by the commands that run it only.
+    from aiohttp import web
+
+    from fedblog.web.metrics import metrics_only_app
+
+    host, port = settings.metrics.worker_host, settings.metrics.worker_port
+    runner = web.AppRunner(metrics_only_app(app), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as error:
+        await runner.cleanup()
+        print(f"fedblog worker: cannot serve metrics on {host}:{port}: {error.strerror or error}", file=sys.stderr)
+        return None
+    print(f"fedblog worker serves its metrics at http://{host}:{port}/metrics", flush=True)
+    return runner

@@ -11,7 +11,7 @@ import ipaddress
 from aiohttp import web
 
 from fedblog.services.metrics import site_metrics_text
-from fedblog.web.keys import STATE_KEY, get_context
+from fedblog.web.keys import CONTEXT_KEY, SETTINGS_KEY, STATE_KEY, get_context
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host")
@@ -50,3 +50,14 @@ async def metrics(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/metrics", metrics)
+
+
+def metrics_only_app(site_app: web.Application) -> web.Application:
+    """An app with /metrics alone, over a started site app's context and metrics (`fedblog worker`'s port: the
+    blog's pages are not served there). The same rules: the token, or loopback without a proxy."""
+    app = web.Application()
+    app[SETTINGS_KEY] = site_app[SETTINGS_KEY]
+    app[CONTEXT_KEY] = site_app[CONTEXT_KEY]
+    app[STATE_KEY] = site_app[STATE_KEY]
+    setup(app)
+    return app
