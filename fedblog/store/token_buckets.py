@@ -8,6 +8,7 @@ bucket is the same as no row, so rows whose `full_at` has passed are deleted.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import partial
 
@@ -53,6 +54,11 @@ def _levels_sync(buckets: list[Bucket], now: float, raw: SyncConnection) -> list
 
 
 def take_all_sync(buckets: list[Bucket], now: float, raw: SyncConnection) -> list[float]:
+    if raw.dialect == "postgresql":
+        # SQLite runs one write transaction at a time; PostgreSQL runs them side by side, and two processes could
+        # both read a bucket's last token: each bucket is locked for the transaction, in one order (no deadlock).
+        for lock in sorted({_lock_key(bucket) for bucket in buckets}):
+            raw.execute("SELECT pg_advisory_xact_lock(?)", (lock,))
     raw.execute("DELETE FROM token_buckets WHERE full_at <= ?", (now,))
     levels = _levels_sync(buckets, now, raw)
     waits = [
@@ -69,3 +75,9 @@ def take_all_sync(buckets: list[Bucket], now: float, raw: SyncConnection) -> lis
             (bucket.scope, bucket.key, tokens, now, now + (bucket.capacity - tokens) / bucket.rate),
         )
     return waits
+
+
+def _lock_key(bucket: Bucket) -> int:
+    """A signed 64-bit advisory lock key for one bucket (the same in every process)."""
+    digest = hashlib.blake2b(f"token-bucket\0{bucket.scope}\0{bucket.key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
