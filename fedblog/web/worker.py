@@ -10,6 +10,7 @@ from aiohttp import web
 from fedblog.services.backfill import BackfillWorker
 from fedblog.services.delivery import DeliveryWorker
 from fedblog.services.federation import announce_profile_changes
+from fedblog.services.housekeeping import keep_house
 from fedblog.services.inbox import process_unprocessed
 from fedblog.services.scheduling import publish_scheduled_posts
 from fedblog.services.supervision import keep_running, supervised
@@ -54,6 +55,7 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
             ("inbox catch-up and delivery worker", catch_up_then_deliver),
             ("scheduled posts publisher", lambda: publish_scheduled_posts(ctx)),
             ("thread backfill worker", BackfillWorker(ctx).run),
+            ("housekeeping", lambda: keep_house(ctx)),
         ),
     ):
         app[STATE_KEY].background_running = True  # reported by /readyz

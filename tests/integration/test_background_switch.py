@@ -21,6 +21,7 @@ BACKGROUND_LOOPS = {
     "webmention verification worker",
     "webmention sending worker",
     "thread backfill worker",
+    "housekeeping",
 }
 # The web process's own bookkeeping: the page views it counted itself, written once a minute.
 WEB_LOOPS = {"post view counts writer"}
