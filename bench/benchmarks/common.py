@@ -30,6 +30,9 @@ class Env:
     read_posts: dict[int, str] = field(default_factory=dict)
     inbox_post: str = ""
     notes: list[str] = field(default_factory=list)
+    # Figures one benchmark measures and a later one compares with (the stampede ceiling's p99, for the
+    # stampede during the fan-out).
+    measured: dict[str, float] = field(default_factory=dict)
 
 
 def median(values: list[float]) -> float:

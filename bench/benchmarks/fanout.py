@@ -14,13 +14,16 @@ import sys
 import time
 from pathlib import Path
 from statistics import median
+from urllib.parse import urlsplit
 
 from bench import site as bench_site
-from bench.benchmarks.common import Env, free_port, summary, write_json
+from bench.benchmarks.common import Env, free_port, summary, with_cpu, write_json
+from bench.benchmarks.stampede import targets_for
 from bench.hosts import host_address
+from bench.load import closed_loop
 from bench.machine import LOAD_CPU, SERVER_CPU, pinned
 from bench.procs import Child
-from bench.results import BenchResult, Check, Row, at_least, info
+from bench.results import BenchResult, Check, Row, at_least, at_most, info
 from fedblog.protocol.keys import load_private_key, public_key_pem
 
 NAME = "Fan-out"
@@ -30,6 +33,8 @@ FLAT_SPREAD = 1.5  # "cost per host flat": the largest per-host cost at most 1.5
 # A post published from the command line: timed from the command returning (as its author sees it).
 CLI_TARGET = 0.8
 CLI_FIRST_MS = 50.0
+# The stampede while the fan-out runs: its p99 at most this many times the stampede ceiling's.
+STAMPEDE_P99_SPREAD = 3.0
 FEDBLOG = str(Path(sys.executable).with_name("fedblog"))
 
 
@@ -175,6 +180,8 @@ async def run(env: Env) -> BenchResult:
                 for who, done in runs.items()
             }
             result.rows.append(info(f"{label}: sender CPU per delivery", cpu["fedblog"], "ms", cpu["ceiling"]))
+            if headline:
+                await stampede_during_fanout(env, sinks, hosts, len(inboxes), seconds["fedblog"], result)
         result.rows.append(flatness(per_host))
         result.details["ms_per_host"] = per_host
     finally:
@@ -182,6 +189,40 @@ async def run(env: Env) -> BenchResult:
         for sink in sinks:
             await env.group.stop(sink)
     return result
+
+
+async def stampede_during_fanout(
+    env: Env, sinks: list[Child], hosts: int, expected: int, fanout_seconds: float, result: BenchResult
+) -> None:
+    """A post published in-process, and at once the stampede (Note, actor, page) on it while its fan-out runs,
+    for about as long as a fan-out takes: every answer must succeed, p99 within 3× the stampede ceiling's."""
+    await reset(sinks)
+    seconds = max(1.0, fanout_seconds if math.isfinite(fanout_seconds) else 1.0)
+    published = await env.server.call(
+        "publish", slug=f"fanout-stampede-{hosts}", title="Everybody fetches this one while it is delivered",
+        body=bench_site.POST_MARKDOWN,
+    )  # fmt: skip
+    targets = targets_for(urlsplit(published["url"]).path)
+    clients = env.sizes.stampede_clients
+    (load, cpu), tally = await asyncio.gather(
+        with_cpu(env.server.pid, closed_loop(env.group, env.site.base_url, targets, clients, seconds)),
+        wait_for_deliveries(sinks, expected, published["started"]),
+    )
+    result.checks.append(Check(f"fedblog, {hosts} hosts, during the stampede: verified deliveries", expected,
+                               int(tally["verified"])))  # type: ignore[call-overload]  # fmt: skip
+    result.checks.append(Check("stampede during the fan-out: failed requests", 0, load.bad_status + load.socket_errors))
+    result.details[f"stampede_during_fanout_{hosts}"] = {"load": load.as_dict(), "fanout": tally, "cpu": cpu}
+    label = f"{clients:,} clients fetching Note, actor and page while it is delivered to {hosts:,} hosts"
+    ceiling_p99 = env.measured.get("stampede_ceiling_p99_ms")
+    if ceiling_p99:
+        result.rows.append(at_most(f"{label}: p99 latency", load.p99_ms, ceiling_p99, "ms", STAMPEDE_P99_SPREAD))
+    else:  # the stampede benchmark did not run (--only fanout): no ceiling to compare with
+        result.rows.append(info(f"{label}: p99 latency", load.p99_ms, "ms"))
+    result.rows.append(info(f"{label}: requests/s", load.rps, "req/s"))
+    result.rows.append(info(f"{label}: failed requests (target 0)", load.bad_status + load.socket_errors,
+                            "requests"))  # fmt: skip
+    fanout_s = float(tally["seconds"] or math.inf)
+    result.rows.append(info(f"{label}: time to last delivery", fanout_s, "s", fanout_seconds))
 
 
 def first_after(tally: dict[str, object], offset: float) -> float:

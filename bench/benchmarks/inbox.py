@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import urlsplit
 
 from bench import site as bench_site
 from bench.actors import actor_address, make_actors, save_actors
-from bench.benchmarks.common import Env, free_port, summary
+from bench.benchmarks.common import Env, fetch, free_port, summary, write_json
+from bench.load import Target, closed_loop
 from bench.machine import LOAD_CPU, SERVER_CPU
 from bench.procs import Child
 from bench.results import BenchResult, Check, Row, at_least, info
@@ -23,6 +25,7 @@ STORE_TIMEOUT = 300.0
 # Replies published as they arrive (moderation open): what a popular post's regulars get. Against the same ceiling.
 PUBLISHED_TARGET = 0.7
 PUBLISHED_POST = "inbox-published"
+REGULARS_POST = "inbox-regulars"
 # "The cost per reply flat": the last thousand replies take at most this much longer than the first thousand.
 FLAT_CHUNK = 1_000
 FLAT_SPREAD = 1.25
@@ -121,7 +124,15 @@ async def run(env: Env) -> BenchResult:
         result.rows.append(info(f"SQL statements {per_reply}", sum(statements.values()) / probe, "statements", 3))
         result.rows.append(info(f"commits {per_reply}", statements.get("COMMIT", 0) / probe, "commits", 1))
         result.rows.append(info("server CPU per reply", cpu_ms, "ms"))
-        await published_replies(env, load, result, ceiling_rate, first=total + probe)
+        following = await published_replies(env, load, result, ceiling_rate, total + probe, PUBLISHED_POST, "open",
+                                            "replies published (moderation open)")  # fmt: skip
+        await thread_page(env, result, PUBLISHED_POST)
+        # The regulars of a popular post: one comment of each account approved (as the admin's bulk approval
+        # does), then their replies are published under the default first_time moderation.
+        approved = await env.server.call("approve_regulars")
+        result.checks.append(Check("regulars approved (one comment each)", sizes.inbox_actors, approved["approved"]))
+        await published_replies(env, load, result, ceiling_rate, following, REGULARS_POST, None,
+                                "replies from trusted regulars (first_time)")  # fmt: skip
     finally:
         await env.group.stop(load)
         await env.group.stop(keyserver)
@@ -134,14 +145,24 @@ def chunk_seconds(answered_at: list[float], size: int) -> tuple[int, float, floa
     return size, answered_at[size - 1] - answered_at[0], answered_at[-1] - answered_at[-size]
 
 
-async def published_replies(env: Env, load: Child, result: BenchResult, ceiling_rate: float, first: int) -> None:
-    """The same replies, published as they arrive (moderation open) into a thread of their own that grows from 0
-    to `inbox_activities` comments during the run."""
+async def published_replies(
+    env: Env,
+    load: Child,
+    result: BenchResult,
+    ceiling_rate: float,
+    first: int,
+    slug: str,
+    policy: str | None,
+    label: str,
+) -> int:
+    """The same replies, published as they arrive into a thread of their own that grows from 0 to
+    `inbox_activities` comments during the run: with moderation `policy` (open), or under the site's own policy
+    (first_time) from accounts already trusted. Returns the next reply number."""
     total = env.sizes.inbox_activities
     published = await env.server.call(
-        "publish", slug=PUBLISHED_POST, title="A post whose replies are published", body=bench_site.POST_MARKDOWN
+        "publish", slug=slug, title="A post whose replies are published", body=bench_site.POST_MARKDOWN
     )
-    previous = (await env.server.call("moderation", policy="open"))["previous"]
+    previous = (await env.server.call("moderation", policy=policy))["previous"] if policy else None
     blog_actor = f"{env.site.base_url}/actor"
     try:
         async with bench_site.site_context(env.site) as poll_ctx:
@@ -162,24 +183,67 @@ async def published_replies(env: Env, load: Child, result: BenchResult, ceiling_
             probe_stored, _ = await wait_for_comments(poll_ctx, stored + probe)
             statements = (await env.server.call("trace_stop"))["statements"]
     finally:
-        await env.server.call("moderation", policy=previous)
+        if previous is not None:
+            await env.server.call("moderation", policy=previous)
     seconds = max(stored_at, sent["finished"]) - sent["started"]
-    result.checks.append(Check("fedblog, published replies: answered 202", total, sent["statuses"].get("202", 0)))
-    result.checks.append(Check("fedblog, published replies: stored", total, stored - baseline))
-    result.checks.append(Check("fedblog, published replies: published", total, shown - shown_before))
-    result.checks.append(Check("fedblog, counted published replies: stored", probe, probe_stored - stored))
-    result.checks.append(Check("fedblog, counted published replies: answered 202", probe,
-                               probed["statuses"].get("202", 0)))  # fmt: skip
-    result.details.update(published_seconds=seconds, published_statuses=sent["statuses"],
-                          published_sql_statements=statements, published_shown=shown)  # fmt: skip
-    label = f"{total:,} replies published into a thread growing from 0 to {total:,}"
-    result.rows.append(at_least(f"{label}: stored/s", total / seconds, ceiling_rate, "activities/s",
+    who = f"fedblog, {label}"
+    result.checks.append(Check(f"{who}: answered 202", total, sent["statuses"].get("202", 0)))
+    result.checks.append(Check(f"{who}: stored", total, stored - baseline))
+    result.checks.append(Check(f"{who}: published", total, shown - shown_before))
+    result.checks.append(Check(f"{who}, counted: stored", probe, probe_stored - stored))
+    result.checks.append(Check(f"{who}, counted: answered 202", probe, probed["statuses"].get("202", 0)))
+    result.details[slug] = {"seconds": seconds, "statuses": sent["statuses"], "sql_statements": statements,
+                            "shown": shown}  # fmt: skip
+    row = f"{total:,} {label} into a thread growing from 0 to {total:,}"
+    result.rows.append(at_least(f"{row}: stored/s", total / seconds, ceiling_rate, "activities/s",
                                 PUBLISHED_TARGET))  # fmt: skip
     chunk, early, late = chunk_seconds(sent["answered_at"], FLAT_CHUNK)
     spread = late / early if early > 0 else float("inf")
-    result.rows.append(Row(f"{label}: last {chunk:,} replies' time / first {chunk:,}'s", spread, "×",
+    result.rows.append(Row(f"{row}: last {chunk:,} replies' time / first {chunk:,}'s", spread, "×",
                            None, None, f"≤ {FLAT_SPREAD:g}", spread <= FLAT_SPREAD))  # fmt: skip
-    per_reply = f"per published reply ({probe:,} more, counted after the timed run)"
+    per_reply = f"per reply, {label} ({probe:,} more, counted after the timed run)"
     result.rows.append(info(f"SQL statements {per_reply}", sum(statements.values()) / probe, "statements", 3))
     result.rows.append(info(f"commits {per_reply}", statements.get("COMMIT", 0) / probe, "commits", 1))
-    result.rows.append(info("server CPU per published reply", cpu_ms, "ms"))
+    result.rows.append(info(f"server CPU per reply, {label}", cpu_ms, "ms"))
+    return first + total + probe
+
+
+async def thread_page(env: Env, result: BenchResult, slug: str) -> None:
+    """The post page of the thread the published replies made (thousands of comments): its first read after the
+    last reply (rendered), then reads under load against the same bytes served from memory."""
+    url = f"{env.site.base_url}/posts/{slug}"
+    started = time.monotonic()
+    status, body, content_type = await fetch(url)
+    render_ms = (time.monotonic() - started) * 1000
+    result.checks.append(Check(f"the page of the thread of {slug} answers 200", 200, status))
+    comments = body.count(b'class="comment"') + body.count(b'class="comment ')
+    page = env.workdir / "pages" / f"{slug}.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_bytes(body)
+    spec = write_json(
+        env.workdir / "pages" / f"{slug}-spec.json",
+        [{"path": urlsplit(url).path, "as2": False, "content_type": content_type, "file": str(page)}],
+    )
+    ceiling = await env.group.start(f"{slug}-ceiling", "memory_server", ["--spec", str(spec), "--port",
+                                    str(free_port())], SERVER_CPU)  # fmt: skip
+    runs: dict[str, list[float]] = {"fedblog": [], "ceiling": []}
+    p99: dict[str, list[float]] = {"fedblog": [], "ceiling": []}
+    try:
+        target = [Target(urlsplit(url).path)]
+        for _ in range(env.sizes.repeats):
+            for who, base in (("fedblog", env.site.base_url), ("ceiling", ceiling.ready["url"])):
+                loaded = await closed_loop(env.group, base, target, env.sizes.read_connections, env.sizes.read_seconds)
+                runs[who].append(loaded.rps)
+                p99[who].append(loaded.p99_ms)
+                result.checks.append(Check(f"{who}, thread page: answers other than 200", 0,
+                                           loaded.bad_status + loaded.socket_errors))  # fmt: skip
+    finally:
+        await env.group.stop(ceiling)
+    rps = {who: summary(who, values, True) for who, values in runs.items()}
+    latency = {who: summary(who, values, False) for who, values in p99.items()}
+    label = f"post page with {comments:,} published comments ({len(body) // 1024:,} KB)"
+    result.details["thread_page"] = {"bytes": len(body), "comments": comments, "render_ms": render_ms,
+                                     "rps": runs, "p99": p99}  # fmt: skip
+    result.rows.append(info(f"{label}: first read after the last reply (rendered)", render_ms, "ms"))
+    result.rows.append(at_least(f"{label}: requests/s", rps["fedblog"], rps["ceiling"], "req/s", 0.5))
+    result.rows.append(info(f"{label}: p99 latency", latency["fedblog"], "ms", latency["ceiling"]))

@@ -17,7 +17,10 @@ from bench.machine import rss_kib
 from bench.roles.child import serve_commands
 from fedblog.app import create_app, settle_garbage_collector
 from fedblog.config import load_settings
+from fedblog.models import CommentOrigin, CommentStatus
+from fedblog.services.moderation import MAX_BULK, moderate_many
 from fedblog.services.posts import PostInput, PostService
+from fedblog.store.moderation import ModerationStore, QueueFilter
 from fedblog.web.keys import CONTEXT_KEY
 
 
@@ -50,6 +53,18 @@ async def main() -> None:
         comments = dataclasses.replace(ctx.settings.comments, moderation=request["policy"])
         ctx.settings = dataclasses.replace(ctx.settings, comments=comments)
         return {"previous": previous}
+
+    async def approve_regulars(_request: dict[str, Any]) -> dict[str, Any]:
+        """One held fediverse comment of each account approved, as the admin's bulk approval does: their next
+        replies are published under first_time moderation."""
+        held = await ModerationStore(ctx.db).list_queue(
+            QueueFilter(CommentStatus.PENDING, CommentOrigin.FEDIVERSE), 5_000
+        )
+        first_of_each: dict[str, int] = {}
+        for comment in held:
+            first_of_each.setdefault(comment.author.actor_id or "", comment.id)
+        ids = list(first_of_each.values())[:MAX_BULK]
+        return {"approved": await moderate_many(ctx, ids, "approve")}
 
     async def memory(_request: dict[str, Any]) -> dict[str, Any]:
         return {"rss_kib": rss_kib(os.getpid())}
@@ -94,6 +109,7 @@ async def main() -> None:
 
     commands = {
         "heap": heap,
+        "approve_regulars": approve_regulars,
         "publish": publish,
         "memory": memory,
         "moderation": moderation,
