@@ -111,6 +111,12 @@ def _result_rows(results: Iterable[Result], now: datetime) -> list[tuple[object,
     ]
 
 
+# Leases other live workers hold, per host (parameters: this worker, now, the oldest heartbeat still alive):
+# what they send now counts against a host's limit too. Read through the partial index of migration 087.
+_LEASED_ELSEWHERE = (
+    "SELECT host, COUNT(*) FROM deliveries WHERE locked_by IS NOT NULL AND locked_by != ? AND status = 'pending' "
+    "AND locked_until > ? AND locked_by IN (SELECT id FROM delivery_workers WHERE heartbeat_at > ?) GROUP BY host"
+)
 _CLAIM_WINDOW = (
     "SELECT id, activity_id, inbox, host, attempts, created_at FROM deliveries "
     f"WHERE status = 'pending' AND next_attempt_at <= ? AND {_FREE} ORDER BY next_attempt_at, id LIMIT ?"
@@ -146,8 +152,9 @@ class DeliveryStore:
         alive_since: datetime | None = None,
     ) -> list[Job]:
         """Lease up to `limit` due jobs, oldest first, at most `per_host` per host counting the `busy` ones already
-        in flight. A lease ends at `lock_until`, or as soon as its `worker`'s heartbeat is older than `alive_since`
-        (the claim itself is a heartbeat). Reads a bounded window of the due index, never the whole queue."""
+        in flight here and the leases other live workers hold (the limit holds across workers and machines). A lease
+        ends at `lock_until`, or as soon as its `worker`'s heartbeat is older than `alive_since` (the claim itself is
+        a heartbeat). Reads a bounded window of the due index, never the whole queue."""
         stamp = to_text(now)
         alive = to_text(alive_since) if alive_since else ""  # "": every known worker counts as alive
         if not await self.db.fetch_value(_ANY_DUE, (stamp, stamp, alive)):
@@ -156,6 +163,9 @@ class DeliveryStore:
         chosen: list[Job] = []
         async with self.db.transaction() as conn:
             window = await conn.fetch_all(self._claim_window, (stamp, stamp, alive, max(limit * 8, 512)))
+            if worker is not None:
+                for host, leased in await conn.fetch_all(_LEASED_ELSEWHERE, (worker.id, stamp, alive)):
+                    taken[host] = taken.get(host, 0) + int(leased)
             for r in window:
                 if taken.get(r[3], 0) >= per_host:
                     continue

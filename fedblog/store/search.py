@@ -1,9 +1,10 @@
 """Full-text search over published posts (title, rendered body, tags), in each backend's own engine.
 
-SQLite: the FTS5 index of migrations 004 and 031, ranked by bm25. PostgreSQL: the tsvector of migration 086 (each
-post in its language's configuration, and again word for word), with a GIN index, ranked by ts_rank with the same
-weights, highlighted by ts_headline. Both find the same posts for the same words: every word must match, accents and
-case aside, as a prefix from PREFIX_FROM characters; PostgreSQL also finds other forms of a word (its stem).
+SQLite: the FTS5 index of migrations 004 and 031, ranked by bm25. PostgreSQL: posts.search_document, a tsvector
+with a GIN index filled by migration 086's triggers (each post in its language's configuration, and again word for
+word), ranked by ts_rank with the same weights, highlighted by ts_headline. Both find the same posts for the same
+words: every word must match, accents and case aside, as a prefix from PREFIX_FROM characters; PostgreSQL also finds
+other forms of a word (its stem).
 
 Visitors' words never reach either engine as syntax: `query_terms` keeps only word characters and each is quoted,
 so `"`, `*`, `NEAR(`, `-`, `OR`, `^`, `!`, `&` or `:` can never make a query fail. Matched words come back wrapped in
@@ -49,9 +50,9 @@ _TS_QUERY = (
     "SELECT fedblog_tsquery_all(term_query) FROM (SELECT fedblog_tsquery_any(to_tsquery(c.config, t.pattern)) "
     "AS term_query FROM terms t CROSS JOIN configs c GROUP BY t.n) AS each_term)"
 )
-_TS_MATCHES = f"FROM posts p WHERE p.search_vector @@ {_TS_QUERY} AND p.draft = 0"
+_TS_MATCHES = f"FROM posts p WHERE p.search_document @@ {_TS_QUERY} AND p.draft = 0"
 # Title (A) weighs 1.0, tags (B) 0.6, body (C) 0.2: bm25's 5 : 3 : 1 above.
-_TS_RANK = "ts_rank(CAST('{0, 0.2, 0.6, 1.0}' AS real[]), p.search_vector, " + _TS_QUERY + ")"
+_TS_RANK = "ts_rank(CAST('{0, 0.2, 0.6, 1.0}' AS real[]), p.search_document, " + _TS_QUERY + ")"
 # ts_headline marks the words of the simple query (as FTS5 marks its matches); `<` is swapped for \x01 and back,
 # since its parser would take `<b>` in the text for a tag and drop it.
 _HEADLINE = (

@@ -17,7 +17,7 @@ from fedblog.context import Context
 from fedblog.services.delivery import LOCK_DURATION, DeliveryWorker
 from fedblog.services.inbox import note_contact
 from fedblog.services.posts import PostInput, PostService
-from fedblog.store.deliveries import DeliveryStore
+from fedblog.store.deliveries import DeliveryStore, Result, WorkerRecord
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, make_site
@@ -346,3 +346,27 @@ async def test_claim__bounded_per_host_so_one_big_server_does_not_starve_others(
     again = await store.claim_due(clock.now, clock.now + LOCK_DURATION, 10, per_host=10)
     assert {job.id for job in again}.isdisjoint({job.id for job in claimed})
     assert len(again) == 4
+
+
+async def test_claim__a_hosts_limit_holds_across_workers(offline_ctx: Context, remotes: list[RemoteInstance]) -> None:
+    # Given five deliveries due to one host, whose limit is two at once
+    big = await start_remote(remotes, offline_ctx, "127.0.0.1", shared_inbox=False)
+    for n in range(5):
+        await add_follower(offline_ctx, big, f"b{n}")
+    await publish(offline_ctx)
+    clock = Clock()
+    store = DeliveryStore(offline_ctx.db)
+    first = WorkerRecord("worker-a", "machine-a", 1, clock.now)
+    second = WorkerRecord("worker-b", "machine-b", 2, clock.now)
+    lease_end, alive = clock.now + LOCK_DURATION, clock.now - timedelta(seconds=30)
+    # When one worker takes its two, then a worker of another machine claims
+    taken = await store.claim_due(clock.now, lease_end, 10, per_host=2, worker=first, alive_since=alive)
+    also = await store.claim_due(clock.now, lease_end, 10, per_host=2, worker=second, alive_since=alive)
+    # Then the second gets none while the first's leases run
+    assert len(taken) == 2 and also == []
+    # And once the first has delivered one, the second may take one
+    await offline_ctx.db.run_transaction(
+        lambda raw: DeliveryStore.save_outcomes_sync(raw, [Result(taken[0].id, "delivered", 1)], [], clock.now)
+    )
+    also = await store.claim_due(clock.now, lease_end, 10, per_host=2, worker=second, alive_since=alive)
+    assert len(also) == 1

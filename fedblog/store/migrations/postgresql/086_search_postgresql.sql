@@ -36,7 +36,7 @@ $$;
 
 -- Title (A), tags (B), body (C), each in the post's configuration and again in fedblog_simple: the simple words
 -- match a query as FTS5 does (whole words, or prefixes), the stemmed ones add the other forms of a word.
-CREATE FUNCTION fedblog_search_vector(config regconfig, title text, tags text, body text) RETURNS tsvector
+CREATE FUNCTION fedblog_search_document(config regconfig, title text, tags text, body text) RETURNS tsvector
 LANGUAGE sql STABLE AS $$
     SELECT setweight(to_tsvector(config, COALESCE(title, '')), 'A')
         || setweight(to_tsvector('fedblog_simple', COALESCE(title, '')), 'A')
@@ -50,14 +50,15 @@ CREATE FUNCTION fedblog_post_tags(post bigint) RETURNS text LANGUAGE sql STABLE 
     SELECT string_agg(tag, ' ' ORDER BY tag) FROM post_tags WHERE post_id = post
 $$;
 
+-- search_document and its GIN index come from 004's twin (kept here too, should it change).
 ALTER TABLE posts ADD COLUMN IF NOT EXISTS search_config regconfig;
-ALTER TABLE posts ADD COLUMN IF NOT EXISTS search_vector tsvector;
-CREATE INDEX IF NOT EXISTS posts_search_vector ON posts USING gin (search_vector);
+ALTER TABLE posts ADD COLUMN IF NOT EXISTS search_document tsvector;
+CREATE INDEX IF NOT EXISTS posts_search_document ON posts USING gin (search_document);
 
 CREATE FUNCTION fedblog_post_search() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.search_config := fedblog_search_config(NEW.language);
-    NEW.search_vector := fedblog_search_vector(NEW.search_config, NEW.title, fedblog_post_tags(NEW.id),
+    NEW.search_document := fedblog_search_document(NEW.search_config, NEW.title, fedblog_post_tags(NEW.id),
         COALESCE(NEW.body_text, NEW.body_markdown));
     RETURN NEW;
 END $$;
@@ -68,7 +69,7 @@ CREATE FUNCTION fedblog_post_tags_search() RETURNS trigger LANGUAGE plpgsql AS $
 DECLARE
     post bigint := CASE WHEN TG_OP = 'DELETE' THEN OLD.post_id ELSE NEW.post_id END;
 BEGIN
-    UPDATE posts SET search_vector = fedblog_search_vector(search_config, title, fedblog_post_tags(id),
+    UPDATE posts SET search_document = fedblog_search_document(search_config, title, fedblog_post_tags(id),
         COALESCE(body_text, body_markdown)) WHERE id = post;
     RETURN NULL;
 END $$;
@@ -77,7 +78,7 @@ CREATE TRIGGER post_tags_search AFTER INSERT OR DELETE ON post_tags
 
 -- Posts written before this migration.
 UPDATE posts SET search_config = fedblog_search_config(language);
-UPDATE posts SET search_vector = fedblog_search_vector(search_config, title, fedblog_post_tags(id),
+UPDATE posts SET search_document = fedblog_search_document(search_config, title, fedblog_post_tags(id),
     COALESCE(body_text, body_markdown));
 
 -- For the query of a search (store/search.py): every term must match (AND of the terms), a term as its simple
