@@ -13,7 +13,8 @@ from fedblog.context import Context
 from fedblog.models import Comment, CommentNode, CommentOrigin, CommentStatus, Post, Visibility
 from fedblog.protocol.ids import parse_positive_int
 from fedblog.protocol.names import could_pass_for, visible_name
-from fedblog.rendering import plain_text_to_html, render_markdown
+from fedblog.protocol.sanitize import sanitize_html
+from fedblog.rendering import html_to_plain_message, html_to_text, plain_text_to_html, render_markdown
 from fedblog.services.subscriptions import address_fits_mail, subscribe_from_form
 from fedblog.store.comments import NewAuthor, NewComment, OwnerAuthor, VisitorAuthor
 from fedblog.store.db import Conflict, Connection
@@ -167,6 +168,17 @@ async def admit(ctx: Context, admission: Admission, *, also: AlsoInTransaction |
             raise
         return None
     return comment
+
+
+def keeps_markup(comment: Comment) -> bool:
+    """A comment written elsewhere (a fediverse reply, a webmention's page) is edited by the author as its sanitized
+    HTML: its links, mentions and paragraphs stay what its writer made them (a text edit flattened them)."""
+    return comment.origin in (CommentOrigin.FEDIVERSE, CommentOrigin.WEBMENTION)
+
+
+def edit_source(comment: Comment) -> str:
+    """What the admin's edit form holds for a comment."""
+    return comment.content_html if keeps_markup(comment) else html_to_plain_message(comment.content_html)
 
 
 class CommentService:
@@ -352,14 +364,20 @@ class CommentService:
         return updated
 
     async def edit_as_author(self, comment_id: int, text: str) -> Comment:
-        """The admin's edit: Markdown for the author's own comments, plain text (as the form takes it) for others."""
+        """The admin's edit: Markdown for the author's own comments, HTML (sanitized) for comments written elsewhere
+        (see keeps_markup), plain text (as the form takes it) for the web's. Raises ValueError when nothing is left."""
         comment = await self.store.get_comment(comment_id)
         if comment is None:
             raise LookupError(f"no comment {comment_id}")
-        if not text.strip():
+        if comment.origin == CommentOrigin.AUTHOR:
+            content = render_markdown(text)
+        elif keeps_markup(comment) and "<" in text:
+            content = sanitize_html(text)
+        else:
+            content = plain_text_to_html(text)
+        if not html_to_text(content):
             raise ValueError("the comment is empty")
-        by_author = comment.origin == CommentOrigin.AUTHOR
-        return await self.edit_comment(comment_id, render_markdown(text) if by_author else plain_text_to_html(text))
+        return await self.edit_comment(comment_id, content)
 
     async def approve(self, comment_id: int) -> Comment:
         return await self.set_status(comment_id, CommentStatus.APPROVED)

@@ -141,7 +141,12 @@ async def moderate(request: web.Request) -> web.Response:
         text = form_text(form, "text", MAX_REPLY)
         if not text.strip():
             raise web.HTTPSeeOther(queue_url(tab, comment_id=comment_id, error="empty", page=page, **view))
-        await service.edit_as_author(comment_id, text)
+        try:
+            await service.edit_as_author(comment_id, text)
+        except ValueError:  # nothing left once sanitized
+            raise web.HTTPSeeOther(
+                queue_url(tab, comment_id=comment_id, error="empty", page=page, **view)
+            ) from None
     else:
         message = form_text(form, "message", MAX_REPLY)
         if not message.strip():

@@ -12,6 +12,7 @@ from fedblog import __version__
 from fedblog.context import Context
 from fedblog.i18n import I18n
 from fedblog.rendering import html_to_plain_message, post_excerpt
+from fedblog.services.comments import edit_source, keeps_markup
 from fedblog.web.faces import face_url_factory
 from fedblog.web.keys import CONTEXT_KEY, JINJA_KEY
 from fedblog.web.navigation import navigation_pages
@@ -45,6 +46,8 @@ def create_environment(i18n: I18n, globals_: dict[str, Any]) -> jinja2.Environme
     )
     env.globals["post_excerpt"] = post_excerpt  # lists and feeds: the opening of a post, and whether there is more
     env.filters["plain_message"] = html_to_plain_message
+    env.filters["edit_source"] = edit_source  # the admin's edit of a comment
+    env.tests["keeping_markup"] = keeps_markup
     env.globals.update(globals_, version=__version__)
     install_language(env, i18n)
     return env

@@ -152,7 +152,7 @@ async def test_admin_edit__any_comment_gets_new_text_and_the_edited_note(
         assert login.status == 303
         queue = await get(site, "/admin/comments?status=approved", admin)
         token = re.search(r'name="csrf_token" value="([^"]+)"', queue.text)
-        assert token and "Spam link here</textarea>" in queue.text
+        assert token and "&lt;p&gt;Spam link here&lt;/p&gt;</textarea>" in queue.text  # its HTML (see below)
         answer = await post_form(
             site,
             f"/admin/comments/{remote_comment.id}/edit",
@@ -163,3 +163,39 @@ async def test_admin_edit__any_comment_gets_new_text_and_the_edited_note(
     text = (await get(site, f"/posts/{post.slug}")).text
     assert "Link removed by the author." in text and "Spam link here" not in text
     assert re.search(rf'id="comment-{remote_comment.id}".*?class="edited"', text, flags=re.DOTALL)
+
+
+async def test_admin_edit__of_a_fediverse_comment_keeps_its_markup_sanitized(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
+    # Given a Mastodon reply with two paragraphs, a link and a mention
+    post = await publish(site)
+    written = (
+        '<p>Hi <span class="h-card"><a href="https://social.example/@bob" class="u-url mention">@<span>bob</span></a>'
+        '</span>, see <a href="https://example.org/paper">the paper</a></p><p>Second paragraph with a tpyo</p>'
+    )
+    remote_comment = await fediverse_comment(site, remote, post, written)
+    async with new_session() as admin:
+        assert (await post_form(site, "/admin/login", {"password": ADMIN_PASSWORD}, admin)).status == 303
+        queue = await get(site, "/admin/comments?status=approved", admin)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', queue.text)
+        # The form holds its HTML (escaped in the textarea), not a flattened text
+        assert token and "see &lt;a href=&#34;https://example.org/paper&#34;" in queue.text.replace("&quot;", "&#34;")
+        # When the author fixes the typo in that HTML (and something slips in that must not)
+        source = remote_comment.content_html.replace("tpyo", "typo") + "<script>alert(1)</script>"
+        answer = await post_form(
+            site,
+            f"/admin/comments/{remote_comment.id}/edit",
+            {"csrf_token": token.group(1), "tab": "approved", "text": source},
+            admin,
+        )
+    assert answer.status == 303 and "done=edit" in answer.headers["Location"]
+    # Then the page shows the fixed text with its link, mention and paragraphs, sanitized, marked edited
+    text = (await get(site, f"/posts/{post.slug}")).text
+    block = text[text.index(f'id="comment-{remote_comment.id}"') :]
+    assert "Second paragraph with a typo" in block and "tpyo" not in block
+    assert '<a href="https://example.org/paper"' in block and "the paper</a>" in block
+    assert 'href="https://social.example/@bob"' in block
+    assert "</p><p>" in block.replace("\n", "")
+    assert "<script>alert" not in text
+    assert re.search(r'class="edited"', block)
