@@ -160,6 +160,22 @@ class LiveSite:
 SiteFactory = Callable[..., Any]
 
 
+def bound_socket() -> socket.socket:
+    """A socket bound to a free loopback port, to hand to aiohttp: no window for another process to take it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+async def serve_site(settings: Settings, sock: socket.socket, runners: list[web.AppRunner]) -> LiveSite:
+    """The real app for `settings` served on `sock`; its runner joins `runners` (cleaned up by the caller)."""
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    runners.append(runner)
+    return LiveSite(settings, runner, int(sock.getsockname()[1]))
+
+
 @pytest.fixture
 async def site_factory(tmp_path: Path) -> AsyncIterator[SiteFactory]:
     """Start as many live sites as a test wants; each gets its own directory and port."""
@@ -169,9 +185,7 @@ async def site_factory(tmp_path: Path) -> AsyncIterator[SiteFactory]:
     async def start(language: str = "en", overrides: dict[str, dict[str, Any]] | None = None) -> LiveSite:
         nonlocal counter
         counter += 1
-        # Bind first and hand the socket to aiohttp: no window for another process to take the port.
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock = bound_socket()
         port = int(sock.getsockname()[1])
         base_url = f"http://127.0.0.1:{port}"
         # Webmentions are sent only by the tests that ask for it: the others' posts link to real sites.
@@ -184,11 +198,7 @@ async def site_factory(tmp_path: Path) -> AsyncIterator[SiteFactory]:
             merged.setdefault(section, {}).update(values)
         config = make_site(tmp_path / f"site{counter}", base_url, language, merged)
         settings = load_settings(config, environ={})
-        runner = web.AppRunner(create_app(settings), access_log=None)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
-        runners.append(runner)
-        return LiveSite(settings, runner, port)
+        return await serve_site(settings, sock, runners)
 
     yield start
     for runner in reversed(runners):

@@ -19,6 +19,7 @@ from fedblog.services.delivery import enqueue, new_activity_id
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
 from fedblog.store.blocks import BlockStore
+from fedblog.store.db import Connection
 from fedblog.store.followers import ACCEPTED, PENDING, FollowerStore
 
 if TYPE_CHECKING:
@@ -31,6 +32,25 @@ __all__ = ["ACCEPTED", "PENDING", "FollowerError", "FollowerService", "on_follow
 
 class FollowerError(LookupError):
     """No such follower, or not in a state that allows the action."""
+
+
+async def record_follower(
+    store: FollowerStore, conn: Connection, actor: RemoteActor, follow: dict[str, Any], status: str
+) -> None:
+    """The actor as a follower, known by `follow` (echoed in the blog's Accept or Reject; its id, if it has one,
+    is what an Undo by id names)."""
+    follow_id = follow.get("id")
+    await store.upsert(
+        conn,
+        actor_id=actor.id,
+        inbox=actor.inbox,
+        shared_inbox=actor.shared_inbox,
+        handle=actor.handle,
+        name=actor.name[:200],
+        follow_activity_id=follow_id if isinstance(follow_id, str) else "",
+        follow_json=json.dumps(follow),
+        status=status,
+    )
 
 
 def _clean_follow(raw: dict[str, Any]) -> dict[str, Any]:
@@ -70,17 +90,7 @@ class FollowerService:
         status = ACCEPTED if already_accepted or not manual else PENDING
         follow = _clean_follow(activity.raw)
         async with self.ctx.db.transaction() as conn:
-            await self.store.upsert(
-                conn,
-                actor_id=actor.id,
-                inbox=actor.inbox,
-                shared_inbox=actor.shared_inbox,
-                handle=actor.handle,
-                name=actor.name[:200],
-                follow_activity_id=activity.id,
-                follow_json=json.dumps(follow),
-                status=status,
-            )
+            await record_follower(self.store, conn, actor, follow, status)
             if status == ACCEPTED:
                 answer = accept_follow(self.ctx.urls, new_activity_id(self.ctx, "accept"), follow)
                 await enqueue(self.ctx, conn, answer, [actor.inbox])

@@ -5,12 +5,12 @@ Follow without an id until the new account sends its own (an Undo by id then nam
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING
 
 from fedblog.protocol.activitystreams import first_id
 from fedblog.protocol.addresses import is_http_url
+from fedblog.services.followers import record_follower
 from fedblog.services.http import FetchError
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.remote import RemoteActors
@@ -61,15 +61,5 @@ async def on_move(ctx: Context, activity: IncomingActivity) -> None:
     async with ctx.db.transaction() as conn:
         await store.remove(conn, old)
         if existing is None or existing.status != ACCEPTED:
-            await store.upsert(
-                conn,
-                actor_id=new.id,
-                inbox=new.inbox,
-                shared_inbox=new.shared_inbox,
-                handle=new.handle,
-                name=new.name[:200],
-                follow_activity_id="",
-                follow_json=json.dumps(follow),
-                status=ACCEPTED,
-            )
+            await record_follower(store, conn, new, follow, ACCEPTED)
     log.info("follower %r moved to %r", old[:200], new.id[:200])

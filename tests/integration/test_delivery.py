@@ -39,14 +39,6 @@ class Clock:
         self.now += delta
 
 
-@pytest.fixture
-async def remotes() -> AsyncIterator[list[RemoteInstance]]:
-    started: list[RemoteInstance] = []
-    yield started
-    for remote in started:
-        await remote.close()
-
-
 async def start_remote(
     remotes: list[RemoteInstance], ctx: Context, host: str, shared_inbox: bool = True
 ) -> RemoteInstance:

@@ -5,10 +5,8 @@ followers, to that server's signed GET only."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
 
 from fedblog.context import Context
 from fedblog.protocol.httpsig import sign_request
@@ -17,14 +15,6 @@ from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
 from tests.fakes.remote import RemoteInstance
 from tests.helpers import eventually
-
-
-@pytest.fixture
-async def remotes() -> AsyncIterator[list[RemoteInstance]]:
-    started: list[RemoteInstance] = []
-    yield started
-    for remote in started:
-        await remote.close()
 
 
 async def follow(ctx: Context, remote: RemoteInstance, name: str) -> None:

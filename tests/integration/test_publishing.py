@@ -22,15 +22,14 @@ from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, free_port, make_site
 from tests.fakes.remote import RemoteInstance
 from tests.helpers import add_follower, eventually
-from tests.integration import test_admin, test_delivery
+from tests.integration import test_admin
 from tests.integration.blog_support import get, publish
 from tests.integration.fed_support import AS2, fetch
 from tests.integration.studio_support import Admin, post_fields
 from tests.integration.test_delivery import start_remote
 
-# The fixtures of the admin and delivery tests: a logged-in admin session, loopback "remote" servers.
+# The admin tests' fixture: a logged-in admin session (`remotes` is tests/integration/conftest.py's).
 admin = test_admin.admin
-remotes = test_delivery.remotes
 
 SOON = timedelta(seconds=3)
 PUBLISH = {"action": "publish"}

@@ -4,14 +4,12 @@ restarted, gives a client no fresh allowance."""
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
 
-from fedblog.app import create_app
-from tests.conftest import LiveSite, SiteFactory
+from tests.conftest import LiveSite, SiteFactory, bound_socket, serve_site
 from tests.integration.blog_support import new_session, post_form, publish, submit_comment
 
 VALID = {"name": "Dominique", "email": "dom@example.org", "message": "Nice post."}
@@ -25,17 +23,12 @@ async def twin() -> AsyncIterator[Twin]:
     runners: list[web.AppRunner] = []
 
     async def start(site: LiveSite) -> LiveSite:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock = bound_socket()
         port = int(sock.getsockname()[1])
         settings = dataclasses.replace(
             site.settings, site=dataclasses.replace(site.settings.site, base_url=f"http://127.0.0.1:{port}")
         )
-        runner = web.AppRunner(create_app(settings), access_log=None)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
-        runners.append(runner)
-        return LiveSite(settings, runner, port)
+        return await serve_site(settings, sock, runners)
 
     yield start
     for runner in runners:
