@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-unit imports fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps clean screenshots
+.PHONY: run test test-fast test-unit test-postgresql imports fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps postgresql-deps clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,14 +31,37 @@ browser-deps:
 bench-deps:
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
+# Debian's PostgreSQL programs for the tests' private cluster (tests/postgres.py); no system cluster or service is
+# made: the tests run initdb in a temporary folder themselves.
+postgresql-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { mkdir -p /etc/postgresql-common \
+		&& echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+# The tests that run a second time on PostgreSQL (FEDBLOG_TEST_BACKEND=postgresql), widened as the repositories'
+# SQL is ported; docs/DATABASES.md says what is not covered yet. POSTGRESQL_NOT_YET: tests of those files that
+# still fail there (pytest --deselect node ids).
+POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_postgresql_placeholders.py \
+	tests/integration/test_postgresql.py tests/integration/test_migrations.py \
+	tests/integration/test_store_group_commit.py tests/integration/test_store_read_batch.py \
+	tests/integration/test_store_read_isolation.py
+POSTGRESQL_NOT_YET := \
+	tests/integration/test_store_read_isolation.py::test_post_page__an_uncommitted_comment_is_not_shown
+
 interop-deps:
 	@if [ -f tests/interop/peer/package-lock.json ] && [ ! -d tests/interop/peer/node_modules ]; then \
 		cd tests/interop/peer && npm ci --no-audit --no-fund --silent; fi
 
-test: $(STAMP) browser-deps interop-deps bench-deps
+test: $(STAMP) browser-deps interop-deps bench-deps postgresql-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -p no:cacheprovider
+	$(MAKE) --no-print-directory test-postgresql
+
+# The PostgreSQL list above, on a private cluster the tests start and stop themselves.
+test-postgresql: $(STAMP) postgresql-deps
+	FEDBLOG_TEST_BACKEND=postgresql $(BIN)/python -m pytest -p no:cacheprovider $(POSTGRESQL_TESTS) \
+		$(addprefix --deselect ,$(POSTGRESQL_NOT_YET))
 
 
 test-fast: $(STAMP)

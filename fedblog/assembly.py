@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from fedblog.config import ConfigError, Settings, apply_overrides
+from fedblog.config import ConfigError, Settings, apply_overrides, database_password, redacted_url
 from fedblog.context import Context
 from fedblog.i18n import I18n
 from fedblog.protocol.keys import load_private_key, public_key_pem
@@ -24,7 +24,8 @@ from fedblog.services.federation import PostFederation
 from fedblog.services.inbox import wait_for_processing
 from fedblog.services.webmention_send import WebmentionQueue, sending_enabled
 from fedblog.store.comments import CommentStore
-from fedblog.store.db import Database, DatabaseError
+from fedblog.store.db import Database, DatabaseError, SchemaTooNew, StorageUnavailable
+from fedblog.store.postgresql.database import PostgresDatabase
 from fedblog.store.posts import PostStore
 from fedblog.store.settings import SettingsStore
 from fedblog.urls import Urls
@@ -88,7 +89,18 @@ def read_site_key(settings: Settings) -> rsa.RSAPrivateKey:
 
 
 async def open_database(settings: Settings) -> Database:
-    """The site database, or a ConfigError naming database.path (or .url) when it cannot be opened."""
+    """The site database on the backend database.url names (SQLite by default), migrated; a ConfigError naming
+    database.path (or .url) when it cannot be opened, StorageUnavailable when its server cannot be reached."""
+    if settings.database_backend == "postgresql":
+        url = settings.database.url
+        try:
+            return await PostgresDatabase.connect(url, database_password(settings))
+        except DatabaseError as error:
+            raise ConfigError(f"database.url: cannot open {redacted_url(url)!r} ({error})") from None
+        except SchemaTooNew:
+            raise
+        except StorageUnavailable as error:
+            raise StorageUnavailable(f"database.url {redacted_url(url)!r}: {error}") from None
     path = settings.database_path
     if not path.parent.is_dir():
         raise ConfigError(f"{settings.database_key}: the folder of {str(path)!r} does not exist")

@@ -46,8 +46,11 @@ class AuthorSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     path: str = "fedblog.sqlite3"
-    # Wins over path when set: sqlite:///FILE (relative to the config file) or sqlite:////ABSOLUTE/FILE.
+    # Wins over path when set: sqlite:///FILE (relative to the config file), sqlite:////ABSOLUTE/FILE, or
+    # postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME (also postgres://).
     url: str = ""
+    # PostgreSQL's password when the URL has none: better given as FEDBLOG_DATABASE_PASSWORD; never logged nor shown.
+    password: str = ""
 
 
 SQLITE_URL = "sqlite:///"
@@ -63,6 +66,13 @@ def redacted_url(url: str) -> str:
     if not at or ":" not in credentials.split("/", 1)[0]:
         return url
     return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def database_password(settings: Settings) -> str | None:
+    """PostgreSQL's password: the URL's, else database.password (FEDBLOG_DATABASE_PASSWORD); None for none."""
+    if urlsplit(settings.database.url).password:
+        return None  # asyncpg reads it from the URL
+    return settings.database.password or None
 
 
 @dataclass(frozen=True)
@@ -186,8 +196,17 @@ class Settings:
     root: Path = Path()
 
     @property
+    def database_backend(self) -> str:
+        """"postgresql" when database.url names a PostgreSQL server, else "sqlite"."""
+        return "postgresql" if self.database.url.startswith(POSTGRES_URLS) else "sqlite"
+
+    @property
     def database_path(self) -> Path:
-        """The SQLite file: database.url's when set (checked by validate()), else database.path."""
+        """The SQLite file: database.url's when set (checked by validate()), else database.path. On PostgreSQL,
+        a name in the site's folder that holds no database: what sits beside it (the wake-up sockets) still has
+        a place."""
+        if self.database_backend == "postgresql":
+            return self.root / "postgresql"
         if self.database.url:
             return resolve_path(self.root, self.database.url[len(SQLITE_URL) :])
         return resolve_path(self.root, self.database.path)
@@ -227,13 +246,25 @@ SECTIONS: dict[str, type] = {
 }
 
 
+def _validate_postgres_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        parts = None
+    if parts is None or not parts.path.strip("/") or "/" in parts.path.strip("/") or parts.fragment:
+        raise ConfigError(
+            "database.url: expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME (or postgres://),"
+            f" got {redacted_url(url)!r}"
+        )
+
+
 def _validate_database_url(url: str) -> None:
     if not url:
         return
     if url.startswith(POSTGRES_URLS):
-        raise ConfigError(
-            "database.url: PostgreSQL is not supported by this version of fedblog yet; use sqlite:///FILE"
-        )
+        _validate_postgres_url(url)
+        return
     path = url[len(SQLITE_URL) :] if url.startswith(SQLITE_URL) else ""
     if not path or "?" in path or "#" in path or path.endswith("/"):
         raise ConfigError(
@@ -463,8 +494,11 @@ links = []
 
 [database]
 path = {q(database)}
-# Wins over path when set: sqlite:///FILE (relative to this file) or sqlite:////ABSOLUTE/FILE.
+# Wins over path when set: sqlite:///FILE (relative to this file) or sqlite:////ABSOLUTE/FILE,
+# or postgresql://USER@HOST:PORT/DBNAME (docs/DATABASES.md).
 url = ""
+# PostgreSQL's password when the URL has none: better given as FEDBLOG_DATABASE_PASSWORD.
+password = ""
 
 [comments]
 # open | first_time (hold a commenter's first comment) | hold_all

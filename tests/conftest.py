@@ -22,7 +22,7 @@ from fedblog.context import Context
 from fedblog.passwords import hash_password
 from fedblog.protocol.keys import generate_private_key_pem
 from fedblog.web.keys import CONTEXT_KEY
-from tests import netguard
+from tests import netguard, postgres
 
 ADMIN_PASSWORD = "correct horse battery staple"
 _KEY_CACHE: dict[str, bytes] = {}
@@ -40,6 +40,27 @@ def pytest_configure(config: pytest.Config) -> None:
     paths = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
     if site_dir not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([site_dir, *paths])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Backend-specific tests run on their backend only (FEDBLOG_TEST_BACKEND picks the suite's, SQLite by default)."""
+    backend = postgres.backend()
+    for item in items:
+        if backend == "postgresql" and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="SQLite only; this run is on PostgreSQL"))
+        elif backend == "sqlite" and item.get_closest_marker("postgresql_only"):
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL only; run with FEDBLOG_TEST_BACKEND=postgresql"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    postgres.stop_cluster()  # no server left running after the session
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """The PostgreSQL databases a test made are dropped after it (after its sites closed their connections)."""
+    yield
+    postgres.drop_test_databases()
 
 
 def _remove_log(path: str) -> None:
@@ -97,6 +118,9 @@ def make_site(
         database="fedblog.sqlite3",
     )
     config = directory / "fedblog.toml"
+    if postgres.backend() == "postgresql":  # a fresh database of its own on the session's PostgreSQL cluster
+        overrides = {**(overrides or {})}
+        overrides["database"] = {"url": postgres.cluster().fresh_database(), **overrides.get("database", {})}
     if overrides:
         # The file says what the settings say, for the CLI and the processes a test starts on the same site.
         init = settings_from_mapping(tomllib.loads(text), environ={}, root=directory.resolve())

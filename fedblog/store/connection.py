@@ -55,6 +55,14 @@ class SyncConnection(Protocol):
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> SyncCursor: ...
 
 
+class OwnedConnection(SyncConnection, Protocol):
+    """A raw connection as its own thread holds it: what the store's `Connection` needs beyond the works' calls."""
+
+    def set_trace_callback(self, callback: Callable[[str], object] | None, /) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class SqliteConnection(sqlite3.Connection):
     """sqlite3's own connection, marked with its dialect (made by `sqlite3.connect(factory=…)`: no cost per call)."""
 
@@ -69,6 +77,12 @@ class DatabaseError(Exception):
     """A statement the database refused (any driver). str() says why; `sqlite_errorcode` keeps SQLite's code."""
 
     sqlite_errorcode: int | None = None
+    sqlstate: str | None = None  # PostgreSQL's code for the error, when it came from there
+
+
+class ServerUnreachable(DatabaseError):
+    """The database server cannot be reached (down, restarting, the connection lost): nothing of the statement's
+    transaction was committed, and the next call connects again."""
 
 
 class Conflict(DatabaseError):
@@ -94,23 +108,27 @@ def translated(error: BaseException) -> BaseException:
 
 
 class Connection:
-    """A sqlite3 connection on its own thread. Works run there one at a time, in the order they were asked."""
+    """A raw connection on its own thread. Works run there one at a time, in the order they were asked."""
 
-    dialect: Dialect = "sqlite"
-
-    def __init__(self, raw: SqliteConnection, thread: threading.Thread, inbox: queue.SimpleQueue[Any]) -> None:
+    def __init__(self, raw: OwnedConnection, thread: threading.Thread, inbox: queue.SimpleQueue[Any]) -> None:
         self._raw = raw
         self._thread = thread
         self._inbox = inbox
         self._closed = False
+        self.dialect: Dialect = raw.dialect
 
     @classmethod
     async def open(cls, path: str, pragmas: Sequence[str], name: str) -> Connection:
-        """Connect on a new thread (so the thread owns the connection) and run `pragmas` there."""
+        """A SQLite connection on a new thread (so the thread owns it), with `pragmas` run there."""
+        return await cls.open_with(partial(_connect_sqlite, path, tuple(pragmas)), name)
+
+    @classmethod
+    async def open_with(cls, connect: Callable[[], OwnedConnection], name: str) -> Connection:
+        """`connect()` called on a new thread, which then owns the raw connection it returns (any backend)."""
         inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        opened: asyncio.Future[SqliteConnection] = asyncio.get_running_loop().create_future()
+        opened: asyncio.Future[OwnedConnection] = asyncio.get_running_loop().create_future()
         thread = threading.Thread(
-            target=_serve, args=(path, pragmas, inbox, asyncio.get_running_loop(), opened), name=name, daemon=True
+            target=_serve, args=(connect, inbox, asyncio.get_running_loop(), opened), name=name, daemon=True
         )
         thread.start()
         raw = await opened
@@ -192,20 +210,28 @@ def _fetch_all(sql: str, params: tuple[Any, ...], raw: SyncConnection) -> list[R
         cursor.close()
 
 
-def _serve(
-    path: str,
-    pragmas: Sequence[str],
-    inbox: queue.SimpleQueue[Any],
-    loop: asyncio.AbstractEventLoop,
-    opened: asyncio.Future[SqliteConnection],
-) -> None:
-    """The connection's thread: connect, then run each work as it comes until asked to close."""
+def _connect_sqlite(path: str, pragmas: tuple[str, ...]) -> OwnedConnection:
+    # check_same_thread off: only total_changes and in_transaction are read from the event loop's thread.
+    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=SqliteConnection)
     try:
-        # check_same_thread off: only total_changes and in_transaction are read from the event loop's thread.
-        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=SqliteConnection)
         raw.row_factory = sqlite3.Row
         for pragma in pragmas:
             raw.execute(pragma)
+    except BaseException:
+        raw.close()
+        raise
+    return raw
+
+
+def _serve(
+    connect: Callable[[], OwnedConnection],
+    inbox: queue.SimpleQueue[Any],
+    loop: asyncio.AbstractEventLoop,
+    opened: asyncio.Future[OwnedConnection],
+) -> None:
+    """The connection's thread: connect, then run each work as it comes until asked to close."""
+    try:
+        raw = connect()
     except BaseException as error:
         loop.call_soon_threadsafe(_settle, opened, False, error)
         return

@@ -27,6 +27,7 @@ from fedblog.store.connection import (
     DatabaseError,
     Dialect,
     Row,
+    ServerUnreachable,
     SyncConnection,
     SyncCursor,
     Work,
@@ -40,6 +41,7 @@ __all__ = [
     "DatabaseError",
     "Dialect",
     "Row",
+    "ServerUnreachable",
     "SyncConnection",
     "SyncCursor",
     "Work",
@@ -63,6 +65,12 @@ _STORAGE_PROBLEMS = {
     sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
     sqlite3.SQLITE_IOERR: "the disk reported an I/O error",
 }
+# PostgreSQL's (SQLSTATE), the same kind of problem on the server's side.
+_SERVER_STORAGE_PROBLEMS = {
+    "53100": "the database server's disk is full",
+    "25006": "the database server is read-only",
+    "53300": "the database server has too many connections",
+}
 
 
 class StorageUnavailable(Exception):
@@ -71,6 +79,11 @@ class StorageUnavailable(Exception):
 
 def storage_problem_of(error: BaseException) -> str | None:
     """The operator-facing reason when `error` is the storage refusing a write, else None."""
+    if isinstance(error, ServerUnreachable):
+        return str(error)
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate is not None:
+        return _SERVER_STORAGE_PROBLEMS.get(sqlstate)
     code = getattr(error, "sqlite_errorcode", None)
     return _STORAGE_PROBLEMS.get(code & 0xFF) if isinstance(code, int) else None
 
@@ -175,16 +188,26 @@ class Database:
         read connection (committed rows only)."""
         return self.connection if _writing.get() is self else self.reader
 
-    # Reads take one trip to the database thread each (statement, rows and cursor together).
+    # Reads take one trip to the database thread each (statement, rows and cursor together). A database server
+    # that cannot be reached is StorageUnavailable, as a refused write is: pages answer 503, not 500.
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        return await self._read_connection().fetch_all(sql, params)
+        try:
+            return await self._read_connection().fetch_all(sql, params)
+        except ServerUnreachable as error:
+            raise StorageUnavailable(str(error)) from None
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         """The first row; for queries of one or a few rows (by key, LIMIT, aggregates): all rows are read."""
-        return await self._read_connection().fetch_one(sql, params)
+        try:
+            return await self._read_connection().fetch_one(sql, params)
+        except ServerUnreachable as error:
+            raise StorageUnavailable(str(error)) from None
 
     async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        return await self._read_connection().fetch_value(sql, params)
+        try:
+            return await self._read_connection().fetch_value(sql, params)
+        except ServerUnreachable as error:
+            raise StorageUnavailable(str(error)) from None
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -258,7 +281,10 @@ class Database:
         """`work(raw connection)` in one trip to the read connection's thread (the write connection's
         inside a transaction): several reads for the price of one. Plain reads only, from store/ code;
         writes go through run_transaction() or transaction()."""
-        return await self._read_connection().run(work)
+        try:
+            return await self._read_connection().run(work)
+        except ServerUnreachable as error:
+            raise StorageUnavailable(str(error)) from None
 
     async def run_transaction(self, work: Callable[[SyncConnection], T]) -> T:
         """`work(raw connection)` inside BEGIN IMMEDIATE … COMMIT, in ONE trip to the write thread.
@@ -477,8 +503,11 @@ def _in_group_transaction(raw: SyncConnection, works: list[Work]) -> list[Any]:
     return outcomes
 
 
-def available_migrations() -> list[tuple[int, str]]:
+def available_migrations(dialect: Dialect = "sqlite") -> list[tuple[int, str]]:
+    """(number, SQL) of every migration file of the dialect, in order (PostgreSQL's twins in their own folder)."""
     folder = resources.files("fedblog.store") / "migrations"
+    if dialect == "postgresql":
+        folder = folder / "postgresql"
     found = []
     for entry in folder.iterdir():
         name = entry.name

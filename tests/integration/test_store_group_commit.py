@@ -9,19 +9,20 @@ from pathlib import Path
 import pytest
 
 from fedblog.store.db import Conflict, Database, SyncConnection
+from tests.postgres import id_column, open_database
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "group.sqlite3")
-    await database.connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT UNIQUE)")
+    database = await open_database(tmp_path / "group.sqlite3")
+    await database.connection.execute(f"CREATE TABLE notes (id {id_column()}, text TEXT UNIQUE)")
     yield database
     await database.close()
 
 
 def insert(text: str) -> Callable[[SyncConnection], int]:
     def work(raw: SyncConnection) -> int:
-        return int(raw.execute("INSERT INTO notes (text) VALUES (?)", (text,)).lastrowid or 0)
+        return int(raw.execute("INSERT INTO notes (text) VALUES (?) RETURNING id", (text,)).fetchone()[0])
 
     return work
 
@@ -61,7 +62,7 @@ async def test_run_transaction__a_failing_write_is_undone_alone(db: Database) ->
 
 async def test_transaction__cancelled_while_beginning_leaves_the_write_path_usable(tmp_path: Path) -> None:
     """BEGIN runs on the database thread even when its caller is cancelled: the transaction must not stay open."""
-    db = await Database.open(tmp_path / "cancel.sqlite3")
+    db = await open_database(tmp_path / "cancel.sqlite3")
     try:
         entered = False
 

@@ -11,12 +11,13 @@ import pytest
 
 from fedblog.store.db import Database, DatabaseError, SyncConnection
 from fedblog.store.read_batch import ReadBatch
+from tests.postgres import backend, id_column, open_database
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "reads.sqlite3")
-    await database.connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    database = await open_database(tmp_path / "reads.sqlite3")
+    await database.connection.execute(f"CREATE TABLE notes (id {id_column()}, text TEXT)")
     await database.run_transaction(
         lambda raw: raw.executemany("INSERT INTO notes (text) VALUES (?)", [(f"note {n}",) for n in range(1, 31)])
     )
@@ -76,4 +77,4 @@ async def test_read_batch__sees_what_was_committed_before(db: Database) -> None:
 async def test_database__the_dialect_is_known_to_the_database_and_to_the_raw_connection(db: Database) -> None:
     seen = await db.run(lambda raw: raw.dialect)
     written = await db.run_transaction(lambda raw: raw.dialect)
-    assert (db.dialect, seen, written) == ("sqlite", "sqlite", "sqlite")
+    assert seen == written == db.dialect == backend()

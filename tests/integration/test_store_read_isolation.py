@@ -15,13 +15,14 @@ from fedblog.services.posts import PostInput, PostService
 from fedblog.store.comments import NewComment, VisitorAuthor
 from fedblog.store.db import Database, DatabaseError, SyncConnection
 from tests.conftest import LiveSite
+from tests.postgres import id_column, open_database
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "isolation.sqlite3")
+    database = await open_database(tmp_path / "isolation.sqlite3")
     async with database.transaction() as conn:
-        await conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        await conn.execute(f"CREATE TABLE notes (id {id_column()}, text TEXT)")
     yield database
     await database.close()
 
@@ -77,7 +78,7 @@ async def test_read__a_rolled_back_row_was_never_visible(db: Database) -> None:
 
 async def test_read__the_read_connection_refuses_writes(db: Database) -> None:
     # A write sent down the read path by mistake fails loudly instead of committing outside the write path
-    with pytest.raises(DatabaseError, match="readonly"):
+    with pytest.raises(DatabaseError, match=r"readonly|read-only"):
         await db.fetch_all("INSERT INTO notes (text) VALUES ('stray')")
     assert await texts(db) == []
 
@@ -164,7 +165,7 @@ async def test_post_page__an_uncommitted_comment_is_not_shown(site: LiveSite) ->
 
 async def test_closed_database__writes_and_reads_fail_with_the_store_error(tmp_path: Path) -> None:
     # A process whose database went away (closed under it) gets the store's own error, never the driver's
-    db = await Database.open(tmp_path / "closed.sqlite3")
+    db = await open_database(tmp_path / "closed.sqlite3")
     await db.close()
     with pytest.raises(DatabaseError, match="closed"):
         async with db.transaction() as conn:

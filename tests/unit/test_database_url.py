@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fedblog.config import ConfigError, load_settings, redacted_url, render_config
+from fedblog.config import ConfigError, database_password, load_settings, redacted_url, render_config
 
 
 def config_file(tmp_path: Path, url: str = "") -> Path:
@@ -48,8 +48,9 @@ def test_database_url__from_the_environment(tmp_path: Path) -> None:
         ("sqlite:///", ("database.url", "sqlite:///FILE")),
         ("sqlite://relative.sqlite3", ("database.url", "sqlite:///FILE")),
         ("sqlite:///blog.sqlite3?mode=ro", ("database.url",)),
-        ("postgresql://blog:hunter2@127.0.0.1/blog", ("database.url", "PostgreSQL", "not supported")),
-        ("postgres://blog@127.0.0.1/blog", ("database.url", "PostgreSQL")),
+        ("postgresql://blog:hunter2@127.0.0.1/", ("database.url", "DBNAME", "blog:***@127.0.0.1/")),
+        ("postgres://blog:hunter2@127.0.0.1:port/blog", ("database.url", "postgresql://USER", "blog:***@")),
+        ("postgresql://blog:hunter2@127.0.0.1/blog/more", ("database.url", "DBNAME")),
     ],
 )
 def test_database_url__a_wrong_url_is_one_error_without_the_password(
@@ -74,3 +75,16 @@ def test_database_url__a_wrong_url_is_one_error_without_the_password(
 )
 def test_redacted_url__hides_only_the_password(url: str, shown: str) -> None:
     assert redacted_url(url) == shown
+
+
+@pytest.mark.parametrize("url", ["postgresql://blog:hunter2@db.example:5432/blog", "postgres://blog@127.0.0.1/blog"])
+def test_database_url__a_postgresql_url_is_accepted(tmp_path: Path, url: str) -> None:
+    settings = load_settings(config_file(tmp_path, url), environ={})
+    assert settings.database_backend == "postgresql"
+    assert database_password(settings) is None  # asyncpg reads the URL's own
+
+
+def test_database_url__the_password_may_come_from_the_environment(tmp_path: Path) -> None:
+    environ = {"FEDBLOG_DATABASE_PASSWORD": "hunter2"}
+    settings = load_settings(config_file(tmp_path, "postgresql://blog@127.0.0.1/blog"), environ=environ)
+    assert database_password(settings) == "hunter2"

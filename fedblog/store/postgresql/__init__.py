@@ -1,0 +1,1 @@
+"""The PostgreSQL backend: its raw connection (raw.py) and its Database (database.py)."""

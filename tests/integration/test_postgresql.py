@@ -1,0 +1,158 @@
+"""The PostgreSQL backend's core on a real server (the private cluster of tests/postgres.py): migrations once under
+an advisory lock, a newer database refused, one-line errors without the password, a lost server that answers
+StorageUnavailable then is reconnected to, and commits of one process seen by another's data_version()."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fedblog.store.db import SchemaTooNew, StorageUnavailable, available_migrations
+from fedblog.store.postgresql.database import PostgresDatabase
+from tests import postgres
+from tests.conftest import make_site
+from tests.helpers import FEDBLOG, clean_env, run
+
+pytestmark = pytest.mark.postgresql_only
+
+
+def one_error_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+async def test_migrate__several_processes_at_once_apply_each_migration_once() -> None:
+    # Given an empty database, When four openers start at once (as `serve --processes 4` does)
+    url = postgres.cluster().empty_database()
+    databases = await asyncio.gather(*(PostgresDatabase.connect(url) for _ in range(4)))
+    try:
+        # Then every migration is there, once, and each was applied by exactly one of them
+        rows = await databases[0].fetch_all("SELECT version FROM schema_migrations ORDER BY version")
+        expected = [version for version, _ in available_migrations("postgresql")]
+        assert [row[0] for row in rows] == expected
+        assert sorted(version for db in databases for version in db.migrations_applied) == expected
+        assert databases[0].dialect == "postgresql"
+    finally:
+        for db in databases:
+            await db.close()
+
+
+async def test_migrate__a_database_newer_than_the_code_is_refused() -> None:
+    url = postgres.cluster().fresh_database()
+    db = await PostgresDatabase.connect(url)
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO schema_migrations VALUES (999, '2030-01-01T00:00:00Z')")
+    await db.close()
+    with pytest.raises(SchemaTooNew, match="migration 999"):
+        await PostgresDatabase.connect(url)
+
+
+async def test_cli_migrate__on_postgresql_applies_what_is_missing_then_nothing(tmp_path: Path) -> None:
+    config = make_site(tmp_path / "site", "http://127.0.0.1:9")
+    env = clean_env(FEDBLOG_DATABASE_URL=postgres.cluster().empty_database())
+    newest = max(version for version, _ in available_migrations("postgresql"))
+    first = await run(FEDBLOG, "--config", str(config), "migrate", env=env)
+    assert first.code == 0, first.err
+    assert f"database at migration {newest:03d} ({len(available_migrations())} applied now: 001," in first.out
+    second = await run(FEDBLOG, "--config", str(config), "migrate", env=env)
+    assert second.out.strip() == f"database at migration {newest:03d} (nothing to apply)"
+
+
+async def test_cli__a_newer_postgresql_database_stops_commands_with_one_line(tmp_path: Path) -> None:
+    cluster = postgres.cluster()
+    url = cluster.fresh_database()
+    cluster.sql("INSERT INTO schema_migrations VALUES (999, '2030-01-01T00:00:00Z')", url.rsplit("/", 1)[1])
+    config = make_site(tmp_path / "site", "http://127.0.0.1:9")
+    for command in (("post", "list"), ("migrate",)):
+        result = await run(FEDBLOG, "--config", str(config), *command, env=clean_env(FEDBLOG_DATABASE_URL=url))
+        assert result.code != 0
+        line = one_error_line(result.err)
+        assert "migration 999" in line and "newer" in line, command
+
+
+async def test_cli__a_missing_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    cluster = postgres.cluster()
+    config = make_site(tmp_path / "site", "http://127.0.0.1:9")
+    env = clean_env(
+        FEDBLOG_DATABASE_URL=f"postgresql://postgres@127.0.0.1:{cluster.port}/no_such_blog",
+        FEDBLOG_DATABASE_PASSWORD="hunter2",
+    )
+    result = await run(FEDBLOG, "--config", str(config), "migrate", env=env)
+    assert result.code != 0
+    line = one_error_line(result.err)
+    assert "database.url" in line and "no_such_blog" in line and "does not exist" in line
+    assert "hunter2" not in result.err + result.out
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[postgres.Cluster]:
+    """A cluster this test may stop and start (the session's is shared)."""
+    cluster = postgres.start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def test_lost_server__reads_and_writes_are_storage_unavailable_then_work_again(
+    own_cluster: postgres.Cluster,
+) -> None:
+    db = await PostgresDatabase.connect(own_cluster.fresh_database())
+    try:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO site_settings VALUES ('site.title', '\"Before\"', 'now')")
+
+        # When the server stops, Then reads and writes say the server is unreachable (pages answer 503)
+        await asyncio.to_thread(own_cluster.stop_server)
+        with pytest.raises(StorageUnavailable, match="unreachable"):
+            await db.fetch_all("SELECT key FROM site_settings")
+        with pytest.raises(StorageUnavailable, match="unreachable"):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO site_settings VALUES ('site.lost', '1', 'now')")
+        with pytest.raises(StorageUnavailable, match="unreachable"):
+            await db.run_transaction(
+                lambda raw: raw.execute("INSERT INTO site_settings VALUES ('site.lost', '1', 'now')")
+            )
+        assert db.storage_problem is not None and "unreachable" in db.storage_problem
+
+        # When it is back, Then the next calls connect again: what was committed is there, nothing of the rest
+        await asyncio.to_thread(own_cluster.start_server)
+        assert [row[0] for row in await db.fetch_all("SELECT key FROM site_settings")] == ["site.title"]
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO site_settings VALUES ('site.after', '1', 'now')")
+        assert db.storage_problem is None
+        assert await db.fetch_value("SELECT COUNT(*) FROM site_settings") == 2
+    finally:
+        await db.close()
+
+
+async def test_data_version__a_commit_in_another_process_is_seen_at_once() -> None:
+    url = postgres.cluster().fresh_database()
+    reader, writer = await PostgresDatabase.connect(url), await PostgresDatabase.connect(url)
+    try:
+        before = await reader.data_version()
+        assert await reader.data_version() == before  # nothing committed: cached pages stay
+
+        await writer.run_transaction(
+            lambda raw: raw.execute("INSERT INTO site_settings VALUES ('site.title', '\"New\"', 'now')")
+        )
+        for _ in range(100):  # the NOTIFY arrives on the listening connection within milliseconds
+            if await reader.data_version() != before:
+                break
+            await asyncio.sleep(0.02)
+        assert await reader.data_version() != before
+
+        # A transaction that changed nothing tells nobody (idle worker polls keep every cache)
+        settled = await reader.data_version()
+        async with writer.transaction() as conn:
+            await conn.fetch_all("SELECT key FROM site_settings")
+        await asyncio.sleep(0.3)
+        assert await reader.data_version() == settled
+    finally:
+        await reader.close()
+        await writer.close()
