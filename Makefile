@@ -44,9 +44,8 @@ postgresql-deps:
 POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_postgresql_placeholders.py \
 	tests/integration/test_postgresql.py tests/integration/test_migrations.py \
 	tests/integration/test_store_group_commit.py tests/integration/test_store_read_batch.py \
-	tests/integration/test_store_read_isolation.py
-POSTGRESQL_NOT_YET := \
-	tests/integration/test_store_read_isolation.py::test_post_page__an_uncommitted_comment_is_not_shown
+	tests/integration/test_store_read_isolation.py tests/integration/test_blog_pages.py
+POSTGRESQL_NOT_YET :=
 
 interop-deps:
 	@if [ -f tests/interop/peer/package-lock.json ] && [ ! -d tests/interop/peer/node_modules ]; then \
