@@ -27,8 +27,19 @@ class CommandError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     # A real cycle: each command module imports CommandError and helpers from this package.
-    from fedblog.cli import blocks, comments, export, federation, importer, notifications, operations, posts, site
-    from fedblog.cli import quotes as quote_commands
+    from fedblog.cli import (
+        blocks,
+        comments,
+        database,
+        export,
+        federation,
+        importer,
+        notifications,
+        operations,
+        posts,
+        site,
+    )
+    from fedblog.cli import quotes as quote_commands  # the same cycle
 
     parser = argparse.ArgumentParser(prog="fedblog", description="A blog for one author, on the fediverse.")
     parser.add_argument("--version", action="version", version=f"fedblog {__version__}")
@@ -44,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="plain lines or one JSON object per line (default: server.log_format, plain)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules = (site, posts, comments, federation, blocks, quote_commands, notifications, importer, export, operations)
+    modules = (
+        site, posts, comments, federation, blocks, quote_commands, notifications, importer, export, operations, database
+    )  # fmt: skip
     for module in modules:
         module.register(commands)
     return parser

@@ -7,6 +7,8 @@ import stat
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from fedblog.config import load_settings
 from tests.conftest import LiveSite, make_site
 from tests.helpers import FEDBLOG, Result, assert_one_line_error, clean_env, run
@@ -17,6 +19,7 @@ async def fedblog_at(config: Path, *args: str) -> Result:
     return await run(FEDBLOG, "--config", str(config), *args, env=clean_env())
 
 
+@pytest.mark.sqlite_only  # the same on PostgreSQL: tests/integration/test_backup_postgresql.py
 async def test_backup_while_serving_then_restore_elsewhere(site: LiveSite, tmp_path: Path) -> None:
     # Given a serving blog with a post, an approved comment and an uploaded file
     post = await publish(site, "Kept in the backup", "The body that must survive.")
