@@ -254,6 +254,8 @@ class Mention:
     author_url: str | None
     author_photo: str | None
     excerpt: str  # plain text, at most EXCERPT_CHARS
+    # A reply to one comment of the post: its in-reply-to is the target with `#comment-N` (the comment's link).
+    replied_comment: int | None = None
 
 
 def _first(properties: dict[str, Any], name: str) -> Any:
@@ -299,6 +301,21 @@ def _entry_kind(entry: dict[str, Any], target: str) -> str:
             if url is not None and normalize_url(url) == wanted:
                 return kind
     return MENTION
+
+
+_COMMENT_FRAGMENT = re.compile(r"comment-([0-9]{1,12})")
+
+
+def _replied_comment(entry: dict[str, Any], target: str) -> int | None:
+    """The comment an in-reply-to of the target names by its fragment (normalize_url drops fragments)."""
+    wanted = normalize_url(target)
+    for value in entry.get("properties", {}).get("in-reply-to", []):
+        url = _url_value(value)
+        if url is not None and normalize_url(url) == wanted:
+            match = _COMMENT_FRAGMENT.fullmatch(urlsplit(url).fragment)
+            if match:
+                return int(match.group(1))
+    return None
 
 
 def _author(entry: dict[str, Any] | None, parsed: dict[str, Any], source: str) -> tuple[str, str | None, str | None]:
@@ -353,7 +370,9 @@ def parse_mention(document: str, content_type: str, source: str, target: str) ->
         or (entries[0] if entries else None)
     )
     name, url, photo = _author(entry, parsed, source)
-    return Mention(_entry_kind(entry, target) if entry else MENTION, name, url, photo, _excerpt(entry))
+    kind = _entry_kind(entry, target) if entry else MENTION
+    replied = _replied_comment(entry, target) if entry is not None and kind == REPLY else None
+    return Mention(kind, name, url, photo, _excerpt(entry), replied)
 
 
 def _urls(entry: dict[str, Any]) -> list[str]:

@@ -193,7 +193,7 @@ class WebmentionVerifier(QueueWorker[ReceivedJob]):
         if existing is None or existing.post_id != job.post_id:
             new = NewComment(
                 post_id=job.post_id,
-                parent_id=None,
+                parent_id=await self._replied_comment(mention, job.post_id),
                 author_id=0,
                 origin=CommentOrigin.WEBMENTION,
                 status=CommentStatus.PENDING,
@@ -230,6 +230,16 @@ class WebmentionVerifier(QueueWorker[ReceivedJob]):
                     await listener.comment_removed(conn, existing)
             outcome = ReceivedOutcome("verified", attempts, None, None, mention.kind, key, existing.id)
             await self.store.save_received(conn, job.id, outcome, now)
+
+    async def _replied_comment(self, mention: wm.Mention, post_id: int) -> int | None:
+        """The published comment of this post that the mention answers (its writer then hears of the reply, as of
+        any other), else None: the mention goes under the post."""
+        if mention.replied_comment is None:
+            return None
+        parent = await self.ctx.comments.get_comment(mention.replied_comment)
+        if parent is None or parent.post_id != post_id or parent.status != CommentStatus.APPROVED:
+            return None
+        return parent.id
 
     async def _remove(self, conn: Connection, comment: Comment) -> None:
         if comment.status == CommentStatus.APPROVED:

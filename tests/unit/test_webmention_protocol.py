@@ -179,3 +179,17 @@ def test_parse_mention__an_author_on_another_host_keeps_only_the_name() -> None:
     )
     mention = wm.parse_mention(entry("u-in-reply-to", card), "text/html", PAGE, TARGET)
     assert (mention.author_name, mention.author_url, mention.author_photo) == ("Famous", None, None)
+
+
+def test_parse_mention__a_reply_to_one_comment_names_it_by_the_links_fragment() -> None:
+    def page(kind_class: str, href: str) -> str:
+        return f'<div class="h-entry"><a class="{kind_class}" href="{href}">x</a><p class="e-content">Hi</p></div>'
+
+    reply = wm.parse_mention(page("u-in-reply-to", f"{TARGET}#comment-12"), "text/html", PAGE, TARGET)
+    assert (reply.kind, reply.replied_comment) == (wm.REPLY, 12)
+    for kind_class, href in (
+        ("u-in-reply-to", TARGET),  # the post itself
+        ("u-in-reply-to", f"{TARGET}#comments"),  # not one comment
+        ("u-like-of", f"{TARGET}#comment-12"),  # not a reply
+    ):
+        assert wm.parse_mention(page(kind_class, href), "text/html", PAGE, TARGET).replied_comment is None

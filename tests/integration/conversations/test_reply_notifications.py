@@ -17,15 +17,16 @@ import pytest
 from aiohttp import web
 
 from fedblog.app import create_app
-from fedblog.models import CommentStatus, Post
+from fedblog.models import Comment, CommentStatus, Post
 from fedblog.services.blocks import add_block
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.services.subscriber_notifier import SubscriberNotifier
 from fedblog.web.keys import CONTEXT_KEY
 from fedblog.web.subscriber_notifier import SUBSCRIBER_NOTIFIER_KEY
 from tests.conftest import LiveSite, SiteFactory, free_port
+from tests.fakes.pages import OtherSite, Served
 from tests.fakes.remote import RemoteInstance
-from tests.helpers import publish
+from tests.helpers import eventually, publish, thread_parents
 from tests.integration.blog_support import get, new_session, post_form, submit_comment
 from tests.integration.test_notifications import AUTHOR_EMAIL, Clock, SmtpInbox, body, notifications
 
@@ -350,3 +351,41 @@ async def test_reply_notification__in_the_sites_language(site_factory: SiteFacto
     mail = smtp.messages[-1]
     assert mail["Subject"] == "[Test blog] author a répondu à votre commentaire sur « Bonjour »"
     assert "Ne plus recevoir d’e-mails pour cette discussion : http" in body(mail)
+
+
+async def test_reply_notification__a_webmention_answering_a_comment_is_threaded_under_it_and_mails_its_writer(
+    site_factory: SiteFactory, smtp: RecordingInbox
+) -> None:
+    # Given a visitor subscribed to replies to her comment
+    site = await site_factory(overrides=mail_overrides(smtp.port))
+    post = await publish(site)
+    mine = await subscribed_visitor(site, smtp, post, VERA, notify_replies="on")
+    other = await OtherSite().start()
+    try:
+        # When another site's page answers her comment (its in-reply-to is the comment's link) and says so
+        target = site.ctx.urls.comment_anchor(post.slug, mine)
+        other.pages["/answer"] = Served(
+            body=f"""<!doctype html><html><body><article class="h-entry">
+            <span class="p-author h-card"><a class="u-url p-name" href="/">Ann Example</a></span>
+            <a class="u-in-reply-to" href="{target}">Vera's comment</a>
+            <div class="e-content"><p>Replying from my own site.</p></div></article></body></html>"""
+        )
+        data = {"source": other.url("/answer"), "target": target}
+        async with aiohttp.ClientSession() as client, client.post(f"{site.url}/webmention", data=data) as answer:
+            assert answer.status == 202
+
+        async def answered() -> Comment | None:
+            found = [c for c in await site.ctx.comments.list_by_status() if "own site" in c.content_html]
+            return found[0] if found and found[0].status == CommentStatus.APPROVED else None
+
+        reply = await eventually(answered, "the webmention never became a published comment")
+    finally:
+        await other.close()
+    # Then it sits under her comment on the page, and she gets one e-mail about it
+    assert reply.parent_id == mine
+    page = (await get(site, f"/posts/{post.slug}")).text
+    assert thread_parents(page)[reply.id] == mine
+    assert await run(site) == 1
+    mail = to_commenters(smtp)[-1]
+    assert smtp.recipients[-1] == [VERA] and "replied to your comment" in mail["Subject"]
+    assert "Replying from my own site." in body(mail)
