@@ -11,6 +11,7 @@ server need not survive a power cut).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import glob
 import itertools
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from fedblog.store.db import Database
 from fedblog.store.postgresql.database import PostgresDatabase
+from fedblog.store.postgresql.raw import ConnectTarget, PostgresConnection
 
 BACKEND_ENV = "FEDBLOG_TEST_BACKEND"
 TEMPLATE = "fedblog_template"
@@ -51,6 +53,29 @@ class Cluster:
     run_as: str | None  # the user the server runs as, when we are root
     made: list[str] = field(default_factory=list)  # databases made for the current test
     _names: itertools.count[int] = field(default_factory=itertools.count)
+    # One connection kept for CREATE/DROP DATABASE (a psql process each was most of a test's set-up), on a thread
+    # of its own: the callers are often inside an event loop.
+    _admin: PostgresConnection | None = None
+    _admin_thread: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def admin(self, statement: str) -> None:
+        """One statement without a transaction (CREATE/DROP DATABASE) on the kept connection."""
+        if self._admin_thread is None:
+            self._admin_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="fedblog-pg-admin")
+        self._admin_thread.submit(self._admin_run, statement).result()
+
+    def _admin_run(self, statement: str) -> None:
+        if self._admin is None:
+            self._admin = PostgresConnection.connect(ConnectTarget(self.url("postgres")))
+        self._admin.execute_script(statement)
+
+    def _close_admin(self) -> None:
+        if self._admin_thread is not None:
+            if self._admin is not None:
+                self._admin_thread.submit(self._admin.close).result()
+                self._admin = None
+            self._admin_thread.shutdown()
+            self._admin_thread = None
 
     def url(self, database: str) -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
@@ -74,21 +99,21 @@ class Cluster:
         """A new database with every migration applied (a copy of the template); its URL. Dropped by
         drop_made() after the test."""
         name = f"fedblog_test_{os.getpid()}_{next(self._names)}"
-        self.sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+        self.admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
         self.made.append(name)
         return self.url(name)
 
     def empty_database(self) -> str:
         """A new database without any table (for tests of migrating itself); dropped by drop_made()."""
         name = f"fedblog_empty_{os.getpid()}_{next(self._names)}"
-        self.sql(f"CREATE DATABASE {name} TEMPLATE template0")
+        self.admin(f"CREATE DATABASE {name} TEMPLATE template0")
         self.made.append(name)
         return self.url(name)
 
     def drop_made(self) -> None:
         made, self.made = self.made, []
         for name in made:
-            self.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def start_server(self) -> None:
         options = " ".join(
@@ -107,6 +132,8 @@ class Cluster:
         _as(self.run_as, [str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", mode, "-w", "stop"])
 
     def stop(self) -> None:
+        with contextlib.suppress(Exception):  # the server may be gone already
+            self._close_admin()
         with contextlib.suppress(RuntimeError):  # stopped already
             self.stop_server("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
