@@ -47,7 +47,7 @@ class DashboardStore:
     async def most_read(self, since_day: str, limit: int) -> list[tuple[str, str, int]]:
         rows = await self.db.fetch_all(
             "SELECT v.slug, p.title, SUM(v.views) FROM post_views v JOIN posts p ON p.slug = v.slug "
-            "WHERE v.day >= ? AND p.draft = 0 GROUP BY v.slug ORDER BY 3 DESC, v.slug LIMIT ?",
+            "WHERE v.day >= ? AND p.draft = 0 GROUP BY v.slug, p.title ORDER BY 3 DESC, v.slug LIMIT ?",
             (since_day, limit),
         )
         return [(row[0], row[1], row[2]) for row in rows]

@@ -300,13 +300,14 @@ class DeliveryStore:
 
     async def status_by_host(self, limit: int = 200) -> list[HostStatus]:
         rows = await self.db.fetch_all(
-            "SELECT d.host, SUM(d.status = 'pending' AND d.attempts = 0), "
-            "SUM(d.status = 'pending' AND d.attempts > 0), "
-            "SUM(d.status = 'failed'), SUM(d.status = 'delivered'), COALESCE(h.consecutive_failures, 0), "
+            "SELECT d.host, SUM(CASE WHEN d.status = 'pending' AND d.attempts = 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN d.status = 'pending' AND d.attempts > 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN d.status = 'delivered' THEN 1 ELSE 0 END), COALESCE(h.consecutive_failures, 0), "
             "h.paused_until, (SELECT last_error FROM deliveries e WHERE e.host = d.host AND e.last_error IS NOT NULL "
             "ORDER BY e.id DESC LIMIT 1) "
-            "FROM deliveries d LEFT JOIN hosts h ON h.host = d.host GROUP BY d.host "
-            "ORDER BY SUM(d.status != 'delivered') DESC, d.host LIMIT ?",
+            "FROM deliveries d LEFT JOIN hosts h ON h.host = d.host GROUP BY d.host, h.consecutive_failures, "
+            "h.paused_until ORDER BY SUM(CASE WHEN d.status != 'delivered' THEN 1 ELSE 0 END) DESC, d.host LIMIT ?",
             (limit,),
         )
         return [

@@ -32,7 +32,7 @@ class FaceStore:
         rows = await self.db.fetch_all(
             "SELECT a.id, a.actor_id, a.avatar_url FROM comment_authors a "
             "LEFT JOIN remote_faces f ON f.author_id = a.id WHERE a.kind = 'remote' AND a.avatar_url IS NOT NULL "
-            "AND (? IS NULL OR a.id = ?) "
+            "AND (CAST(? AS BIGINT) IS NULL OR a.id = ?) "
             "AND (f.author_id IS NULL OR f.source_url != a.avatar_url OR (f.image IS NULL AND f.fetched_at < ?)) "
             "ORDER BY a.id LIMIT ?",
             (author_id, author_id, to_text(retry_before), limit),
