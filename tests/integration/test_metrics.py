@@ -13,10 +13,10 @@ from fedblog.services.metrics import delivery_outcome, signature_failure_reason
 from fedblog.services.notifications import Outcome
 from fedblog.web.notifier import NOTIFIER_KEY
 from tests.conftest import LiveSite, SiteFactory, free_port
+from tests.fakes.mail import SmtpInbox, notifications
 from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.helpers import eventually
 from tests.integration.blog_support import add_comment, publish
-from tests.integration.test_notifications import SmtpInbox, notifications
 
 METRICS_ON = {"metrics": {"enabled": True}}
 

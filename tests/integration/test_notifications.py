@@ -5,19 +5,11 @@ Each period is one `run_once()`; a test that needs time to pass gives the notifi
 
 from __future__ import annotations
 
-import asyncio
-import email
-import functools
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.policy import default as default_policy
-from typing import Any
 
 import aiohttp
 import pytest
-from aiosmtpd.smtp import SMTP, AuthResult
 
 from fedblog.assembly import open_context
 from fedblog.models import CommentOrigin, CommentStatus
@@ -28,42 +20,11 @@ from fedblog.store.followers import FollowerStore
 from fedblog.store.notifications import NotificationStore
 from fedblog.web.notifier import NOTIFIER_KEY
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory, free_port
+from tests.fakes.mail import AUTHOR_EMAIL, Clock, SmtpInbox, body, notifications
 from tests.helpers import FEDBLOG, clean_env, run
 from tests.integration.blog_support import Page, add_comment, get, new_session, post_form, publish, submit_comment
 
-AUTHOR_EMAIL = "author@example.org"
 PASSWORD = "s3cret-Pa55word-never-logged"
-
-
-class SmtpInbox:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd in the test's event loop) that keeps what it accepts."""
-
-    def __init__(self, port: int, reject_logins: bool = False) -> None:
-        self.port = port
-        self.reject_logins = reject_logins
-        self.messages: list[EmailMessage] = []
-        self.recipients: list[list[str]] = []
-        self._server: asyncio.AbstractServer | None = None
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))  # type: ignore[arg-type]
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted"
-
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-        return AuthResult(success=not self.reject_logins, handled=False)
-
-    async def start(self) -> None:
-        factory = functools.partial(
-            SMTP, self, hostname="127.0.0.1", authenticator=self.authenticate, auth_require_tls=False
-        )
-        self._server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", self.port)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
 
 
 async def dashboard(site: LiveSite, session: aiohttp.ClientSession) -> Page:
@@ -76,41 +37,12 @@ async def dashboard(site: LiveSite, session: aiohttp.ClientSession) -> Page:
     return page
 
 
-def body(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert part is not None
-    return part.get_content().replace("\r\n", "\n")  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 async def smtp() -> AsyncIterator[SmtpInbox]:
     inbox = SmtpInbox(free_port())
     await inbox.start()
     yield inbox
     await inbox.stop()
-
-
-def notifications(port: int, **extra: Any) -> dict[str, dict[str, Any]]:
-    # A period of an hour: the app's own loop never runs during a test; the test drives run_once().
-    values = {
-        "email": AUTHOR_EMAIL,
-        "smtp_host": "127.0.0.1",
-        "smtp_port": port,
-        "smtp_starttls": False,
-        "interval_seconds": 3600,
-    }
-    return {"notifications": values | extra, "comments": {"rate_limit_per_minute": 100}}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: int) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 async def held_comment(site: LiveSite, slug: str, message: str, email_address: str) -> int:

@@ -177,8 +177,8 @@ async def test_settings__notifications_turned_on_from_the_admin_send_without_a_r
     from fedblog.services.notifications import Outcome
     from fedblog.web.notifier import NOTIFIER_KEY
     from tests.conftest import free_port
+    from tests.fakes.mail import SmtpInbox
     from tests.integration.blog_support import add_comment, publish
-    from tests.integration.test_notifications import SmtpInbox
 
     smtp = SmtpInbox(free_port())
     await smtp.start()

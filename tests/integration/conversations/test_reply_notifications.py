@@ -24,11 +24,11 @@ from fedblog.services.subscriber_notifier import SubscriberNotifier
 from fedblog.web.keys import CONTEXT_KEY
 from fedblog.web.subscriber_notifier import SUBSCRIBER_NOTIFIER_KEY
 from tests.conftest import LiveSite, SiteFactory, free_port
+from tests.fakes.mail import AUTHOR_EMAIL, Clock, SmtpInbox, body, notifications
 from tests.fakes.pages import OtherSite, Served
 from tests.fakes.remote import RemoteInstance
 from tests.helpers import eventually, publish, thread_parents
 from tests.integration.blog_support import get, new_session, post_form, submit_comment
-from tests.integration.test_notifications import AUTHOR_EMAIL, Clock, SmtpInbox, body, notifications
 
 
 class RecordingInbox(SmtpInbox):
