@@ -17,6 +17,7 @@ from fedblog.context import Context
 if TYPE_CHECKING:  # the owners below import this module: their types only, no cycle at run time
     from fedblog.services.dashboard import ViewCounter
     from fedblog.services.metrics import Metrics
+    from fedblog.web.comment_fragments import FragmentCache
     from fedblog.web.middleware import NotFoundAnswer
     from fedblog.web.page_cache import PageCache
     from fedblog.web.post_page import PostPageExtra
@@ -28,6 +29,7 @@ class WebState:
     """What the web layer keeps for one app. Each field is made on first use by the module named beside it."""
 
     page_cache: PageCache | None = None  # web/page_cache.py
+    comment_fragments: FragmentCache | None = None  # web/comment_fragments.py: rendered comments of post pages
     view_counter: ViewCounter | None = None  # web/dashboard_stats.py: post views, written once a minute
     visitor_secret: bytes | None = None  # web/post_page.py: CSRF tokens and the held-comment cookie
     # Hooks: the post page's extra template values (reactions, mentions), better answers than a 404 (tombstones).

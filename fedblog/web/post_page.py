@@ -16,6 +16,7 @@ from fedblog.models import Comment, CommentNode, Post
 from fedblog.protocol.ids import parse_positive_int
 from fedblog.rendering import post_excerpt
 from fedblog.services.comments import CommentForm, CommentService
+from fedblog.web.comment_fragments import page_fragments
 from fedblog.web.csrf import make_token
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.page_cache import CSRF_PLACEHOLDER
@@ -113,6 +114,7 @@ async def render_post_page(
         "honeypot_field": HONEYPOT_FIELD,
         "reactions": None,
         "comments_open": CommentService(ctx).accepts_comments(post),
+        "comment_fragments": page_fragments(request, post.slug),
     }
     for extra in post_page_extras(request.app):
         values.update(await extra(request, post))

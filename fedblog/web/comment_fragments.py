@@ -1,0 +1,91 @@
+"""Rendered comments kept between renders of a post page, so that the page read after a new reply renders that
+reply only and joins the others (a 5,000-comment thread took seconds to render whole after every commit).
+
+A fragment is reused only for a comment EQUAL to the one it was rendered from (every field, its author's too:
+an edit, a new name or avatar renders it again), for the same page language, post, reply links and edit link.
+Settings changed from the admin (the author's name and avatar, gravatar) empty the cache. Bounded by bytes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from markupsafe import Markup
+
+from fedblog.models import Comment
+from fedblog.web.keys import STATE_KEY, get_context
+
+MAX_BYTES = 16 * 1024 * 1024
+
+# (comment id, page language, post slug, reply links shown, edit link shown)
+FragmentKey = tuple[int, str, str, bool, bool]
+
+
+@dataclass
+class FragmentCache:
+    max_bytes: int = MAX_BYTES
+    settings: object | None = None  # the settings the fragments were rendered with
+    _entries: OrderedDict[FragmentKey, tuple[Comment, Markup]] = field(default_factory=OrderedDict)
+    _bytes: int = 0
+
+    def get(self, key: FragmentKey, comment: Comment) -> Markup | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != comment:
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: FragmentKey, comment: Comment, html: Markup) -> None:
+        size = _size(comment, html)
+        if size > self.max_bytes:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= _size(*old)
+        self._entries[key] = (comment, html)
+        self._bytes += size
+        while self._bytes > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= _size(*evicted)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _size(comment: Comment, html: Markup) -> int:
+    """Bytes held, roughly: the fragment and the comment kept to compare with (its text dominates)."""
+    return len(html) + len(comment.content_html) + 512
+
+
+@dataclass(frozen=True)
+class PageFragments:
+    """What one render of one post page uses (`comment_fragments` in blog/_thread.html)."""
+
+    cache: FragmentCache
+    language: str
+    slug: str
+
+    def get(self, comment: Comment, can_reply: bool, own: bool) -> Markup | None:
+        return self.cache.get((comment.id, self.language, self.slug, bool(can_reply), bool(own)), comment)
+
+    def put(self, comment: Comment, can_reply: bool, own: bool, html: Markup) -> Markup:
+        self.cache.put((comment.id, self.language, self.slug, bool(can_reply), bool(own)), comment, html)
+        return html
+
+
+def page_fragments(request: web.Request, slug: str) -> PageFragments:
+    state = request.app[STATE_KEY]
+    ctx = get_context(request)
+    if state.comment_fragments is None:
+        state.comment_fragments = FragmentCache()
+    cache = state.comment_fragments
+    if cache.settings is not ctx.settings:  # changed from the admin: names, avatars, gravatar may differ
+        cache.clear()
+        cache.settings = ctx.settings
+    return PageFragments(cache, ctx.i18n.language, slug)
