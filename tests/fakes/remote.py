@@ -31,6 +31,7 @@ from fedblog.services.inbox import wait_for_processing
 from tests.conftest import free_port
 
 if TYPE_CHECKING:
+    from fedblog.context import Context
     from tests.conftest import LiveSite
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
@@ -413,6 +414,16 @@ class RemoteInstance:
         if wait:
             await wait_for_processing(self.site.ctx)
         return status
+
+
+async def start_remote(
+    remotes: list[RemoteInstance], ctx: Context, host: str, shared_inbox: bool = True
+) -> RemoteInstance:
+    """A remote instance on `host` that checks what it receives with the blog's key; closed by the `remotes`
+    fixture (tests/integration/conftest.py)."""
+    remote = await RemoteInstance(host=host, shared_inbox=shared_inbox, blog_public_key_pem=ctx.public_key_pem).start()
+    remotes.append(remote)
+    return remote
 
 
 def follow_activity(remote: RemoteInstance, name: str, blog_actor: str, number: int = 1) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,13 +10,7 @@ from fedblog.models import CommentStatus
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory
 from tests.helpers import log_in, thread_parents
 from tests.integration.blog_support import Page, add_comment, get, new_session, post_form, publish
-from tests.integration.studio_support import Admin, logged_in, post_fields
-
-
-@pytest.fixture
-async def admin(site: LiveSite) -> AsyncIterator[Admin]:
-    async with logged_in(site) as logged:
-        yield logged
+from tests.integration.studio_support import Admin, post_fields
 
 
 def set_cookie_header(page: Page) -> str:

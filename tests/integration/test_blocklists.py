@@ -4,10 +4,8 @@ plays the list's host) and re-synced; the SSRF guard refuses private addresses o
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
 from aiohttp import web
 
 from fedblog.services.blocks import is_blocked, list_blocks
@@ -19,12 +17,6 @@ spam.example,suspend,false,false,Spam,false
 loud.example,silence,true,false,,false
 harass.example,suspend,true,true,,false
 """
-
-
-@pytest.fixture
-async def admin(site: LiveSite) -> AsyncIterator[Admin]:
-    async with logged_in(site) as session:
-        yield session
 
 
 async def import_list(admin: Admin, *, file: str | None = None, url: str = "") -> tuple[int, str]:

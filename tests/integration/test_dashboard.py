@@ -4,22 +4,13 @@ their numbers beside them, the hosts that fail most, and the most read and most 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-
-import pytest
 
 from fedblog.clock import utcnow
 from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
 from tests.integration.blog_support import add_comment, get, publish
-from tests.integration.studio_support import Admin, logged_in
-
-
-@pytest.fixture
-async def admin(site: LiveSite) -> AsyncIterator[Admin]:
-    async with logged_in(site) as session:
-        yield session
+from tests.integration.studio_support import Admin
 
 
 async def follow(site: LiveSite, name: str) -> None:

@@ -21,7 +21,7 @@ from fedblog.store.deliveries import DeliveryStore, Result, WorkerRecord
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, make_site
-from tests.fakes.remote import RemoteInstance
+from tests.fakes.remote import RemoteInstance, start_remote
 from tests.helpers import add_follower, eventually
 
 
@@ -37,14 +37,6 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
-
-
-async def start_remote(
-    remotes: list[RemoteInstance], ctx: Context, host: str, shared_inbox: bool = True
-) -> RemoteInstance:
-    remote = await RemoteInstance(host=host, shared_inbox=shared_inbox, blog_public_key_pem=ctx.public_key_pem).start()
-    remotes.append(remote)
-    return remote
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -18,12 +17,6 @@ from tests.integration.blog_support import get, publish
 from tests.integration.studio_support import Admin, logged_in
 
 GPS_IFD = 0x8825
-
-
-@pytest.fixture
-async def admin(site: LiveSite) -> AsyncIterator[Admin]:
-    async with logged_in(site) as session:
-        yield session
 
 
 def photo_with_location(width: int = 2000, height: int = 1200) -> bytes:

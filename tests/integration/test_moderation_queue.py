@@ -3,20 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from fedblog.models import CommentStatus
 from tests.conftest import LiveSite
 from tests.integration.blog_support import add_comment, publish
-from tests.integration.studio_support import Admin, logged_in
-
-
-@pytest.fixture
-async def admin(site: LiveSite) -> AsyncIterator[Admin]:
-    async with logged_in(site) as session:
-        yield session
+from tests.integration.studio_support import Admin
 
 
 async def set_origin(site: LiveSite, comment_id: int, origin: str) -> None:

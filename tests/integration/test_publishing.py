@@ -20,16 +20,11 @@ from fedblog.models import PostState, post_state
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, free_port, make_site
-from tests.fakes.remote import RemoteInstance
+from tests.fakes.remote import RemoteInstance, start_remote
 from tests.helpers import add_follower, eventually
-from tests.integration import test_admin
 from tests.integration.blog_support import get, publish
 from tests.integration.fed_support import AS2, fetch
 from tests.integration.studio_support import Admin, post_fields
-from tests.integration.test_delivery import start_remote
-
-# The admin tests' fixture: a logged-in admin session (`remotes` is tests/integration/conftest.py's).
-admin = test_admin.admin
 
 SOON = timedelta(seconds=3)
 PUBLISH = {"action": "publish"}

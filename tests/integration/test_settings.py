@@ -4,7 +4,6 @@ the file, applied without a restart, profile changes federated as Update(Person)
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -19,12 +18,6 @@ from tests.fakes.remote import RemoteInstance
 from tests.helpers import add_follower, eventually, log_in
 from tests.integration.blog_support import get, new_session
 from tests.integration.studio_support import Admin, logged_in
-
-
-@pytest.fixture
-async def admin(site: LiveSite) -> AsyncIterator[Admin]:
-    async with logged_in(site) as session:
-        yield session
 
 
 def current_form(site: LiveSite, **changes: Any) -> dict[str, str]:

@@ -12,7 +12,6 @@ from fedblog.services.wordpress_import import import_wordpress
 from tests.conftest import LiveSite
 from tests.integration.blog_support import get, publish
 from tests.integration.studio_support import Admin, post_fields
-from tests.integration.test_admin import admin as admin  # the fixture
 from tests.integration.wxr_support import french_post, write_export
 
 
