@@ -49,17 +49,23 @@ class CachedPage:
     renew_at: float = field(default=0.0, repr=False)
     response_headers: dict[str, str] = field(default_factory=dict, repr=False)
 
+    length: int = field(default=0, repr=False)  # of the body as rendered
+
     def __post_init__(self) -> None:
-        if self.has_placeholder and not self.parts:
-            self.parts = tuple(self.body.split(_PLACEHOLDER_BYTES))
+        self.length = len(self.body)
+        if self.has_placeholder:
+            if not self.parts:
+                self.parts = tuple(self.body.split(_PLACEHOLDER_BYTES))
+            # The parts and the served copy are what is sent: a third copy of a long thread's page was megabytes.
+            self.body = b""
         # With the site's security headers (the middleware then finds them there and adds nothing).
         security = {**SECURITY_HEADERS, **(HTML_SECURITY_HEADERS if self.content_type.startswith("text/html") else {})}
         self.response_headers = {**dict(self.headers), "Content-Type": self.content_type, **security}
 
     @property
     def size(self) -> int:
-        """Bytes held: the body, and for a page with a form its parts and its served copy as well."""
-        return len(self.body) * (3 if self.has_placeholder else 1)
+        """Bytes held: the body, or for a page with a form its parts and its served copy."""
+        return self.length * (2 if self.has_placeholder else 1)
 
     def body_to_serve(self, csrf_token: Callable[[], str], now: float) -> bytes:
         if not self.has_placeholder:
