@@ -291,8 +291,9 @@ def load_settings(path: str | os.PathLike[str], environ: dict[str, str] | None =
     return settings_from_mapping(raw, environ, root=config_path.resolve().parent)
 
 
-# FEDBLOG_* variables that are not a key: the config file's path (read by the CLI), the property tests' profile.
-OTHER_VARIABLES = ("FEDBLOG_CONFIG", "FEDBLOG_FUZZ_PROFILE")
+# FEDBLOG_* variables that are not a key: the config file's path (read by the CLI), the property tests' profile,
+# the tests' backend (tests/postgres.py; the commands the tests start inherit it).
+OTHER_VARIABLES = ("FEDBLOG_CONFIG", "FEDBLOG_FUZZ_PROFILE", "FEDBLOG_TEST_BACKEND")
 
 
 def environment_names() -> dict[str, str]:

@@ -8,6 +8,9 @@ a process with its own worker sets that worker's event, also after the commit (w
 nothing new, since its reads see committed rows only, and sleeps until its poll). Any number of worker
 processes each get the poke; a socket whose process is gone refuses it and is removed. The poll stays as the
 fallback (a lost datagram, a folder that cannot be made): a poke only makes work start sooner.
+
+On PostgreSQL the database carries the pokes instead (`Database.send_wakeup`, a NOTIFY heard by every process's
+listening connection), so workers on other machines are woken too; no socket is made.
 """
 
 from __future__ import annotations
@@ -50,6 +53,16 @@ def _events(ctx: Context) -> dict[bytes, asyncio.Event]:
 @contextlib.asynccontextmanager
 async def listening(ctx: Context) -> AsyncIterator[None]:
     """While the block runs, pokes from other processes set this process's wake-up events."""
+    events = _events(ctx)
+    stop = ctx.db.listen_wakeups(lambda message: _set(events, message.encode()))
+    if stop is not None:  # the database carries them (PostgreSQL): workers on any machine hear them
+        ctx.runtime.wakeup_listening = True
+        try:
+            yield
+        finally:
+            ctx.runtime.wakeup_listening = False
+            stop()
+        return
     folder = wakeup_folder(ctx)
     path = folder / f"{os.getpid()}{SUFFIX}" if folder else None
     sock = _bind(path) if path else None
@@ -57,7 +70,6 @@ async def listening(ctx: Context) -> AsyncIterator[None]:
         yield
         return
     loop = asyncio.get_running_loop()
-    events = _events(ctx)
     loop.add_reader(sock.fileno(), _drain, sock, events)
     ctx.runtime.wakeup_listening = True
     try:
@@ -100,9 +112,13 @@ def _drain(sock: socket.socket, events: dict[bytes, asyncio.Event]) -> None:
             return
         except OSError:
             return
-        event = events.get(message)
-        if event is not None:
-            event.set()
+        _set(events, message)
+
+
+def _set(events: dict[bytes, asyncio.Event], message: bytes) -> None:
+    event = events.get(message)
+    if event is not None:
+        event.set()
 
 
 def wake_after_commit(ctx: Context, message: bytes) -> None:
@@ -114,11 +130,23 @@ def wake_after_commit(ctx: Context, message: bytes) -> None:
         return
     # A fresh context: the task must not inherit "inside a transaction" from its caller, it waits for it to end.
     task = asyncio.get_running_loop().create_task(_wake_after_commit(ctx, message), context=contextvars.Context())
+    _track(ctx, task)
+
+
+def _track(ctx: Context, task: asyncio.Task[None]) -> None:
+    """Kept until done, and awaited when the context closes (a CLI command's pokes leave before it exits)."""
     ctx.runtime.wakeup_pokes.add(task)
     task.add_done_callback(ctx.runtime.wakeup_pokes.discard)
     if not ctx.runtime.wakeup_closer_added:
         ctx.runtime.wakeup_closer_added = True
         ctx.closers.append(lambda: _finish_pokes(ctx))
+
+
+async def _send_through_database(ctx: Context, message: bytes) -> None:
+    try:
+        await ctx.db.send_wakeup(message.decode())
+    except Exception as error:  # the database is away: the workers find the work at their next poll
+        log.info("wake-ups: could not notify the workers (%s)", error)
 
 
 async def _wake_after_commit(ctx: Context, message: bytes) -> None:
@@ -136,6 +164,9 @@ def _wake_now(ctx: Context, message: bytes) -> None:
         event.set()
     if ctx.runtime.wakeup_listening:
         return  # this process's own worker does it
+    if ctx.db.dialect == "postgresql":  # through the database, to the workers of every machine
+        _track(ctx, asyncio.get_running_loop().create_task(_send_through_database(ctx, message)))
+        return
     folder = wakeup_folder(ctx)
     if folder is not None and folder.is_dir():  # else no worker ever listened on this site
         poke(folder, message)

@@ -183,6 +183,17 @@ class Database:
         await self.connection.close()
         await self.reader.close()
 
+    # Wake-ups between processes through the database (PostgreSQL's NOTIFY, to workers on any machine); SQLite's
+    # processes use UNIX sockets beside the file instead (services/wakeups.py), so these say "not here".
+    async def send_wakeup(self, message: str) -> bool:
+        """Tell every process listening for wake-ups; False when this backend has no such channel."""
+        return False
+
+    def listen_wakeups(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
+        """`callback(message)` for every wake-up sent by any process, until the returned function is called;
+        None when this backend has no such channel."""
+        return None
+
     def _read_connection(self) -> Connection:
         """The write connection inside this database's transaction (the body reads its own rows), else the
         read connection (committed rows only)."""

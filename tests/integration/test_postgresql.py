@@ -156,3 +156,23 @@ async def test_data_version__a_commit_in_another_process_is_seen_at_once() -> No
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_wakeups__a_poke_through_the_database_reaches_another_process() -> None:
+    url = postgres.cluster().fresh_database()
+    sender, worker = await PostgresDatabase.connect(url), await PostgresDatabase.connect(url)
+    heard: list[str] = []
+    got = asyncio.Event()
+    stop = worker.listen_wakeups(lambda message: (heard.append(message), got.set()))
+    assert stop is not None
+    try:
+        assert await sender.send_wakeup("deliveries")
+        await asyncio.wait_for(got.wait(), 5)
+        assert heard == ["deliveries"]
+        stop()  # no longer listening: nothing more arrives
+        await sender.send_wakeup("deliveries")
+        await asyncio.sleep(0.3)
+        assert heard == ["deliveries"]
+    finally:
+        await sender.close()
+        await worker.close()

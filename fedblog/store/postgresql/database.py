@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 # pg_advisory_lock's key for migrating: any fixed number no other application on the database uses.
 MIGRATION_LOCK = 0x0FEDB106
 LISTEN_RETRY_SECONDS = 2.0
+WAKEUPS_CHANNEL = "fedblog_wakeups"
 
 
 class PostgresDatabase(Database):
@@ -40,6 +42,7 @@ class PostgresDatabase(Database):
         self._listener: asyncpg.Connection | None = None
         self._listening: asyncio.Task[None] | None = None
         self._closing = False
+        self._wakeup_callbacks: list[Callable[[str], None]] = []
 
     @classmethod
     async def connect(cls, url: str, password: str | None = None) -> PostgresDatabase:
@@ -119,6 +122,19 @@ class PostgresDatabase(Database):
             self._external_version += 1
         return self._external_version * 1_000_003 + self.version
 
+    async def send_wakeup(self, message: str) -> bool:
+        """NOTIFY fedblog_wakeups: every process listening (on this machine or another) hears it once committed."""
+        await self.run_transaction(lambda raw: raw.execute("SELECT pg_notify(?, ?)", (WAKEUPS_CHANNEL, message)))
+        return True
+
+    def listen_wakeups(self, callback: Callable[[str], None]) -> Callable[[], None] | None:
+        self._wakeup_callbacks.append(callback)
+        return lambda: self._wakeup_callbacks.remove(callback)
+
+    def _woken(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        for callback in list(self._wakeup_callbacks):
+            callback(payload)
+
     def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload != self._target.notify_payload:  # our own commits bumped self.version already
             self._external_version += 1
@@ -132,6 +148,7 @@ class PostgresDatabase(Database):
         )
         try:
             await listener.add_listener(CHANGES_CHANNEL, self._heard)
+            await listener.add_listener(WAKEUPS_CHANNEL, self._woken)
         except BaseException:
             listener.terminate()
             raise
