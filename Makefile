@@ -53,10 +53,7 @@ POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_pos
 	tests/integration/test_pingback_receive.py tests/integration/test_wordpress_import.py \
 	tests/integration/test_export.py tests/integration/test_media.py tests/integration/test_blocklists.py \
 	tests/integration/test_wakeups.py
-# Tests that run the CLI in a subprocess: it inherits FEDBLOG_TEST_BACKEND, which the settings refuse.
-POSTGRESQL_NOT_YET := \
-	tests/integration/test_delivery.py::test_queue_status__cli_and_admin_show_pending_retrying_failed_by_host \
-	tests/integration/test_inbox_follow.py::test_inbox__manual_approval_waits_then_accepts_or_rejects
+POSTGRESQL_NOT_YET :=
 
 interop-deps:
 	@if [ -f tests/interop/peer/package-lock.json ] && [ ! -d tests/interop/peer/node_modules ]; then \
