@@ -36,7 +36,8 @@ bench-deps:
 postgresql-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { mkdir -p /etc/postgresql-common \
 		&& echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf \
-		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold postgresql >/dev/null; }
 
 # The tests that run a second time on PostgreSQL (FEDBLOG_TEST_BACKEND=postgresql), widened as the repositories'
 # SQL is ported; docs/DATABASES.md says what is not covered yet. POSTGRESQL_NOT_YET: tests of those files that
