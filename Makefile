@@ -53,7 +53,7 @@ POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_pos
 	tests/integration/test_webmention.py tests/integration/test_notifications.py \
 	tests/integration/test_pingback_receive.py tests/integration/test_wordpress_import.py \
 	tests/integration/test_export.py tests/integration/test_media.py tests/integration/test_blocklists.py \
-	tests/integration/test_wakeups.py
+	tests/integration/test_wakeups.py tests/integration/test_inbox_token_buckets.py tests/faults/test_shared_limits.py
 POSTGRESQL_NOT_YET :=
 
 interop-deps:

@@ -219,6 +219,8 @@ async def run_cli(settings: Settings, *args: str) -> tuple[int, str]:
         "--config",
         str(settings.root / "fedblog.toml"),
         *args,
+        # As a site runs it: the tests' own FEDBLOG_* variables (FEDBLOG_TEST_BACKEND) are no settings of fedblog's.
+        env={name: value for name, value in os.environ.items() if not name.startswith("FEDBLOG_")},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -1,5 +1,6 @@
 """The inbox's token buckets, kept in the database (store/token_buckets.py): burst then rate, all or none, shared
-by every connection to the database; and the inbox's fetch slots per host."""
+by every connection to the database (on PostgreSQL too, where two transactions run side by side); and the inbox's
+fetch slots per host."""
 
 from __future__ import annotations
 
@@ -12,14 +13,30 @@ import pytest
 from fedblog.services import inbox_limits
 from fedblog.services.inbox_limits import FETCHES_PER_HOST, InboxLimits, Limit
 from fedblog.store.db import Database
+from fedblog.store.postgresql.database import PostgresDatabase
 from fedblog.store.token_buckets import Bucket, TokenBucketStore
+from tests import postgres
 
 SLOW = Limit("test_slow", capacity=2, rate=0.5)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "buckets.sqlite3")
+def place(tmp_path: Path) -> str:
+    """Where the database is: a SQLite file, or on PostgreSQL (FEDBLOG_TEST_BACKEND) a fresh database's URL."""
+    if postgres.backend() == "postgresql":
+        return postgres.cluster().fresh_database()
+    return str(tmp_path / "buckets.sqlite3")
+
+
+async def open_at(place: str) -> Database:
+    if place.startswith("postgresql://"):
+        return await PostgresDatabase.connect(place)
+    return await Database.open(place)
+
+
+@pytest.fixture
+async def db(place: str) -> AsyncIterator[Database]:
+    database = await open_at(place)
     yield database
     await database.close()
 
@@ -52,9 +69,9 @@ async def test_token_buckets__a_full_bucket_leaves_no_row(db: Database) -> None:
 
 
 async def test_token_buckets__two_connections_to_one_database_take_from_the_same_buckets(
-    db: Database, tmp_path: Path
+    db: Database, place: str
 ) -> None:
-    other = await Database.open(tmp_path / "buckets.sqlite3")
+    other = await open_at(place)
     try:
         first, second = TokenBucketStore(db), TokenBucketStore(other)
         results = await asyncio.gather(*(store.take_all([SLOW.bucket("h")], now=0.0) for store in [first, second] * 2))
