@@ -122,11 +122,14 @@ _CLAIM_WINDOW = (
     f"WHERE status = 'pending' AND next_attempt_at <= ? AND {_FREE} ORDER BY next_attempt_at, id LIMIT ?"
 )
 
+_LOCK_CHOSEN = claiming(
+    f"SELECT id FROM deliveries WHERE id = ANY(CAST(? AS BIGINT[])) AND status = 'pending' AND {_FREE}", "postgresql"
+)
+
 
 class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._claim_window = claiming(_CLAIM_WINDOW, db.dialect)
 
     async def insert_jobs(
         self, conn: Connection, activity_id: str, targets: Iterable[tuple[str, str]], now: datetime
@@ -162,7 +165,7 @@ class DeliveryStore:
         taken: dict[str, int] = dict(busy or {})
         chosen: list[Job] = []
         async with self.db.transaction() as conn:
-            window = await conn.fetch_all(self._claim_window, (stamp, stamp, alive, max(limit * 8, 512)))
+            window = await conn.fetch_all(_CLAIM_WINDOW, (stamp, stamp, alive, max(limit * 8, 512)))
             if worker is not None:
                 for host, leased in await conn.fetch_all(_LEASED_ELSEWHERE, (worker.id, stamp, alive)):
                     taken[host] = taken.get(host, 0) + int(leased)
@@ -175,6 +178,11 @@ class DeliveryStore:
                 )
                 if len(chosen) >= limit:
                     break
+            if chosen and conn.dialect == "postgresql":
+                # Claims run side by side there: lock the chosen rows (not the whole window, which would keep every
+                # other worker waiting), and leave out those another claim has locked or leased meanwhile.
+                locked = {row[0] for row in await conn.fetch_all(_LOCK_CHOSEN, ([j.id for j in chosen], stamp, alive))}
+                chosen = [job for job in chosen if job.id in locked]
             if chosen:
                 if worker is not None:
                     await self._beat(conn, worker, now)

@@ -3,6 +3,7 @@ backoff, gone followers dropped, paused hosts, and a restart in the middle of a 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -354,3 +355,29 @@ async def test_claim__a_hosts_limit_holds_across_workers(offline_ctx: Context, r
     )
     also = await store.claim_due(clock.now, lease_end, 10, per_host=2, worker=second, alive_since=alive)
     assert len(also) == 1
+
+
+async def test_claim__two_processes_claiming_at_once_never_take_the_same_job(
+    offline_ctx: Context, remotes: list[RemoteInstance]
+) -> None:
+    # Given 40 deliveries due on 8 hosts, and a second process (its own database connections) beside this one
+    for number in range(8):
+        remote = await start_remote(remotes, offline_ctx, f"127.0.0.{number + 1}", shared_inbox=False)
+        for n in range(5):
+            await add_follower(offline_ctx, remote, f"f{number}-{n}")
+    await publish(offline_ctx)
+    clock = Clock()
+    lease_end = clock.now + LOCK_DURATION
+    async with open_context(offline_ctx.settings) as other:
+        stores = [DeliveryStore(offline_ctx.db), DeliveryStore(other.db)]
+        # When both claim at the same time, three jobs at a time, three claims each, until nothing is left
+        taken: list[int] = []
+        for _ in range(20):
+            claims = await asyncio.gather(
+                *(stores[n % 2].claim_due(clock.now, lease_end, 3, per_host=10) for n in range(6))
+            )
+            taken += [job.id for jobs in claims for job in jobs]
+            if not any(claims):
+                break
+    # Then every job is taken once, by one of them
+    assert len(taken) == len(set(taken)) == 40
