@@ -249,3 +249,8 @@ async def received(remote: RemoteInstance, kind: str, what: str) -> dict[str, An
 
     found: dict[str, Any] = await eventually(check, what)
     return found
+
+
+async def fedblog(*args: str, **kwargs: object) -> Result:
+    """The `fedblog` command, run as a person runs it."""
+    return await run(FEDBLOG, *args, **kwargs)  # type: ignore[arg-type]

@@ -102,3 +102,12 @@ def field_block(html: str, name: str) -> str:
     match = re.search(r'<p class="field[^"]*">\s*<label for="comment-' + name + r'">.*?</p>', html, flags=re.DOTALL)
     assert match, f"no field {name!r} in the form"
     return match.group(0)
+
+
+async def close_comments(site: LiveSite, slug: str) -> None:
+    """The author closes a post's comments (its edit form's box)."""
+    post = await site.ctx.posts.get_post_by_slug(slug)
+    assert post is not None
+    await PostService(site.ctx).edit(
+        slug, PostInput(title=post.title, body_markdown=post.body_markdown, comments_open=False)
+    )

@@ -18,7 +18,7 @@ from fedblog.models import CommentStatus
 from fedblog.passwords import verify_password
 from fedblog.store.db import available_migrations
 from tests.conftest import LiveSite, free_port, make_site
-from tests.helpers import FEDBLOG, Result, assert_one_line_error, clean_env, run
+from tests.helpers import FEDBLOG, assert_one_line_error, clean_env, fedblog, run
 from tests.integration.blog_support import add_comment, get, publish
 
 POST_MD = """---
@@ -29,10 +29,6 @@ date: 2026-02-21
 ---
 Hello from **the command line**.
 """
-
-
-async def fedblog(*args: str, **kwargs: object) -> Result:
-    return await run(FEDBLOG, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def config_of(site: LiveSite) -> str:

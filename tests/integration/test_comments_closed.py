@@ -9,19 +9,19 @@ import pytest
 from fedblog.clock import utcnow
 from fedblog.frontmatter import FrontMatterError, parse_document
 from fedblog.services.comments import CommentService
-from fedblog.services.posts import PostInput, PostService, input_from_document
+from fedblog.services.posts import PostService, input_from_document
 from tests.conftest import LiveSite, SiteFactory
-from tests.integration.blog_support import add_comment, get, new_session, post_form, publish, submit_comment
+from tests.integration.blog_support import (
+    add_comment,
+    close_comments,
+    get,
+    new_session,
+    post_form,
+    publish,
+    submit_comment,
+)
 
 FIELDS = {"name": "Ana", "email": "ana@example.org", "message": "Too late?"}
-
-
-async def close_comments(site: LiveSite, slug: str) -> None:
-    post = await site.ctx.posts.get_post_by_slug(slug)
-    assert post is not None
-    await PostService(site.ctx).edit(
-        slug, PostInput(title=post.title, body_markdown=post.body_markdown, comments_open=False)
-    )
 
 
 async def test_closed_post__shows_its_thread_without_form_or_reply_links(site: LiveSite) -> None:

@@ -25,9 +25,8 @@ from fedblog.services.posts import PostInput, PostService, input_from_document
 from fedblog.store.comments import NewComment
 from fedblog.store.webmentions import WebmentionStore
 from tests.conftest import make_site
-from tests.helpers import assert_one_line_error
+from tests.helpers import assert_one_line_error, fedblog
 from tests.integration.blog_support import add_comment
-from tests.integration.test_cli import fedblog
 
 WP = "{http://wordpress.org/export/1.2/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"

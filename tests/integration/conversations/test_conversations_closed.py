@@ -5,8 +5,7 @@ from __future__ import annotations
 from fedblog.models import CommentStatus
 from tests.conftest import LiveSite
 from tests.fakes.remote import RemoteInstance
-from tests.integration.blog_support import get, publish
-from tests.integration.test_comments_closed import close_comments
+from tests.integration.blog_support import close_comments, get, publish
 
 
 async def test_closed_post__a_fediverse_reply_is_held_for_the_author(
