@@ -4,9 +4,10 @@ Every table of the SQLite file is copied with its ids (and SQLite's rowid where 
 in one PostgreSQL transaction: a copy that fails leaves the target as empty as it was. The SQLite file is read in
 one read transaction (a snapshot). Tables come in an order where every row's foreign keys exist already; a
 table's references to itself (a comment's parent) are set in a second pass. Triggers are off while rows arrive
-(the rows copied are what the triggers made on SQLite: follower events, comment publications); the search
-columns PostgreSQL derives are computed once the rows are in. Then each table's count is checked against the
-source's and every identity sequence set past the greatest id, so new rows get new ids.
+(the rows copied are what the triggers made on SQLite: follower events, comment publications); the columns
+PostgreSQL alone has (the search document) are derived by its triggers once the rows are in. Then each table's
+count is checked against the source's and every identity sequence set past the greatest id, so new rows get new
+ids.
 """
 
 from __future__ import annotations
@@ -84,21 +85,27 @@ async def _copy(
         copied = []
         for name in order:
             await conn.execute(f'ALTER TABLE "{name}" DISABLE TRIGGER USER')
+        derived: dict[str, list[str]] = {}
         for name in order:
             table = tables[name]
             columns = await asyncio.to_thread(_columns_to_copy, source, table)
             total = await asyncio.to_thread(_count, source, name)
             copied.append(TableCopied(name, total))
             await _copy_table(source, conn, table, columns, total, progress, chunk_rows)
+            if set(table.columns) - set(columns) - {"rowid"}:
+                derived[name] = columns
         for name in order:
             await conn.execute(f'ALTER TABLE "{name}" ENABLE TRIGGER USER')
+        for name, columns in derived.items():
+            # Columns PostgreSQL alone has (the posts' search document) are its triggers' work: an update of every
+            # copied column fires them, as the rows' insert would have.
+            same = ", ".join(f'"{column}" = "{column}"' for column in columns if column != "rowid")
+            await conn.execute(f'UPDATE "{name}" SET {same}')
         for table_copied in copied:
             found = await conn.fetch_value(f'SELECT COUNT(*) FROM "{table_copied.name}"')
             if found != table_copied.rows:
                 raise CopyError(f"{table_copied.name}: {table_copied.rows} rows in SQLite, {found} in PostgreSQL")
         await _set_identities(conn, order)
-        if "search_vector" in tables.get("posts", TargetTable("", {}, (), ())).columns:
-            await conn.execute("UPDATE posts SET title = title")  # its trigger derives the search vector
     return copied
 
 

@@ -102,6 +102,9 @@ async def test_db_copy__the_site_runs_on_postgresql_with_every_url_id_and_key_un
             else:
                 assert json.loads(text) == json.loads(text_before), path
         assert await counts(moved) == counted
+        # PostgreSQL's own search finds the copied posts (its search document is derived, not copied)
+        status, found = await fetch(site.url, served_at, "/search?q=boxes")
+        assert status == 200 and "Moving day" in found
         # And new rows get new ids, after the copied ones
         newest = await moved.ctx.db.fetch_value("SELECT MAX(id) FROM posts")
         post = await PostService(moved.ctx).publish(PostInput(title="On PostgreSQL now", body_markdown="Hello."))
