@@ -52,12 +52,12 @@ async def run_copy(args: argparse.Namespace, settings: Settings | None) -> int:
     if settings.database_backend != "sqlite":
         raise CommandError("db copy: the site's database.url must name its SQLite file (the source of the copy)")
     target_settings = dataclasses.replace(settings, database=dataclasses.replace(settings.database, url=args.to))
+    if target_settings.database_backend != "postgresql":
+        raise CommandError("db copy: --to must be a postgresql:// URL")
     try:
         validate(target_settings)
     except ConfigError as error:
         raise CommandError(f"db copy: --to: {error}") from None
-    if target_settings.database_backend != "postgresql":
-        raise CommandError("db copy: --to must be a postgresql:// URL")
     shown = redacted_url(args.to)
     source = await open_database(settings)  # migrated to this code's schema before it is read
     await source.close()

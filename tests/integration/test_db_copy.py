@@ -17,7 +17,7 @@ from fedblog.services.posts import PostInput, PostService
 from fedblog.store.followers import FollowerStore
 from tests import postgres
 from tests.conftest import LiveSite, SiteFactory, free_port, settings_toml, settings_with
-from tests.helpers import FEDBLOG, run
+from tests.helpers import FEDBLOG, assert_one_line_error, run
 from tests.integration.blog_support import new_session, submit_comment
 
 AS2 = "application/activity+json"
@@ -150,3 +150,14 @@ def test_progress_bar__one_bar_per_table_on_a_terminal_nothing_elsewhere() -> No
 
 def _comment_anchors(page: str) -> list[str]:
     return sorted(part.split('"', 1)[0] for part in page.split('id="comment-')[1:])
+
+
+async def test_db_copy__a_wrong_target_is_one_line_naming_it_and_no_password(site_factory: SiteFactory) -> None:
+    site = await site_factory(overrides=ON_SQLITE)
+    await site.runner.cleanup()
+    config = str(site.settings.root / "fedblog.toml")
+    assert_one_line_error(await run(FEDBLOG, "--config", config, "db", "copy", "--to", "mysql://x/y"), "postgresql://")
+    unreachable = f"postgresql://fedblog:s3cret@127.0.0.1:{free_port()}/fedblog"
+    result = await run(FEDBLOG, "--config", config, "db", "copy", "--to", unreachable)
+    assert_one_line_error(result, "unreachable", "fedblog:***@")
+    assert "s3cret" not in result.err
