@@ -1,9 +1,10 @@
 """The inbox: check, verify, record by id, process through the dispatch table, answer 202.
 
 Order of checks (cheapest and least revealing first): content type → JSON → signed at all → blocked source →
-HTTP signature → the activity's shape (id, type, actor) → signer is the actor → ids on the actor's origin → a
-duplicate (id, signer) stops here → process (in a task: the answer waits for it at most INLINE_SECONDS, then
-processing goes on after the answer). Nothing is stored unless the signature verified.
+HTTP signature → the activity's shape (id, type, actor) → signer is the actor → ids on the actor's origin → the
+actor's integrity proof, when it carries one (FEP-8b32) → a duplicate (id, signer) stops here → process (in a
+task: the answer waits for it at most INLINE_SECONDS, then processing goes on after the answer). Nothing is stored
+unless the signature (and the proof, if any) verified.
 
 No activity is lost: 202 is sent only once the activity is recorded. Processing that finishes in time records
 the activity with its final status in the same commit as its effects (one commit per reply, instead of record,
@@ -30,6 +31,7 @@ from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import find_handler
 from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_trusted_host
 from fedblog.services.incoming import IncomingActivity
+from fedblog.services.integrity import check_proofs
 from fedblog.services.remote import RemoteActors
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.db import StorageUnavailable
@@ -124,6 +126,12 @@ async def receive(
     # its handlers see signer ≠ actor, trust nothing embedded and refetch the object from its origin.
     if verdict.replayed:
         return InboxAnswer(202)
+    if verdict.actor_id == actor_id and "proof" in activity:
+        # Sent by its actor with an integrity proof (FEP-8b32): the proof goes before the HTTP signature, so one
+        # that does not hold refuses the activity. A forwarded one is judged by its handler (refetched if so).
+        proofs = await check_proofs(ctx, activity, actor_id)
+        if proofs.broken:
+            return InboxAnswer.error(401, f"the activity's integrity proof does not hold: {proofs.broken}")
     if host_of(verdict.actor_id) != host_of(key_id):
         await note_contact(ctx, verdict.actor_id)
     elif known.troubled:

@@ -1,18 +1,21 @@
 """Object integrity proofs (FEP-8b32): the blog's Ed25519 key (derived from the site key, see protocol/integrity.py),
 published as a Multikey in the actor's `assertionMethod`, and the proof each activity it sends carries
 (services/delivery.enqueue); and the check of a proof on an incoming activity, with the Multikey its actor's own
-document lists (fetched from the actor's id, kept ASSERTION_KEYS_SECONDS), so that a forwarded activity whose proof
-holds is believed as sent, without fetching its object again (services/replies.trusted_object)."""
+document lists (fetched from the actor's id, kept ASSERTION_KEYS_SECONDS). A direct activity whose proof does not
+hold is refused by the inbox (services/inbox.receive); a forwarded activity whose proof holds is believed as sent,
+without fetching its object again (services/replies.trusted_object), and one whose proof does not is refetched."""
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from fedblog.clock import utcnow
 from fedblog.protocol.activitystreams import as_list
 from fedblog.protocol.addresses import is_http_url, same_origin
 from fedblog.protocol.integrity import (
@@ -20,6 +23,7 @@ from fedblog.protocol.integrity import (
     add_proof,
     derive_ed25519_key,
     multikey_document,
+    proofs_to_check,
     public_key_from_multikey,
     verify_proof,
 )
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ASSERTION_KEYS_SECONDS = 24 * 3600.0
+REFRESH_AFTER_SECONDS = 60.0
 MAX_KEPT_ACTORS = 10_000
 
 
@@ -59,34 +64,90 @@ def with_proof(ctx: Context, activity: dict[str, Any], now: datetime) -> dict[st
     return add_proof(activity, integrity_key(ctx), integrity_key_id(ctx), now)
 
 
-async def proof_holds(ctx: Context, activity: IncomingActivity) -> bool:
-    """The activity carries an eddsa-jcs-2022 proof made with a Multikey that its actor's own document lists in
-    `assertionMethod` (controlled by the actor, on the actor's origin), and the proof matches the activity."""
-    proof = activity.raw.get("proof")
-    method = proof.get("verificationMethod") if isinstance(proof, dict) else None
-    if not is_http_url(method) or not same_origin(method, activity.actor_id):
-        return False
-    multibase = (await _assertion_keys(ctx, activity.actor_id)).get(method)
-    if multibase is None:
-        return False
+@dataclass(frozen=True)
+class ProofVerdict:
+    """What the proofs of an incoming activity say: `held` when every proof this blog can check holds (and there
+    was one), `broken` (why) when one does not: the activity is refused. Neither: no proof to check (absent, of
+    another cryptosuite, expired, or its key cannot be had), so it rests on its HTTP signature."""
+
+    held: bool = False
+    broken: str = ""
+
+
+NO_PROOF = ProofVerdict()
+
+
+async def check_proofs(ctx: Context, document: dict[str, Any], actor_id: str) -> ProofVerdict:
+    """The document's eddsa-jcs-2022 proofs, each made with a Multikey that the actor's own document lists in
+    `assertionMethod` (controlled by the actor, on the actor's origin)."""
+    if "proof" not in document:
+        return NO_PROOF
     try:
-        verify_proof(activity.raw, public_key_from_multikey(multibase))
+        proofs = proofs_to_check(document, utcnow())
     except ProofError as error:
-        log.info("the proof on %r does not hold: %s", activity.id[:200], error)
-        return False
-    return True
+        return ProofVerdict(broken=str(error))
+    verdicts = [await _check_proof(ctx, document, proof, actor_id) for proof in proofs]
+    broken = next((verdict for verdict in verdicts if verdict.broken), None)
+    if broken is not None:
+        log.info("the proof on %r does not hold: %s", str(document.get("id"))[:200], broken.broken)
+        return broken
+    return ProofVerdict(held=True) if verdicts and all(verdict.held for verdict in verdicts) else NO_PROOF
 
 
-async def _assertion_keys(ctx: Context, actor_id: str) -> dict[str, str]:
-    """key id → publicKeyMultibase, from the actor's document."""
+async def _check_proof(ctx: Context, document: dict[str, Any], proof: dict[str, Any], actor_id: str) -> ProofVerdict:
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str) or not method:
+        return ProofVerdict(broken="the proof names no verificationMethod")
+    if not is_http_url(method):
+        return NO_PROOF  # a DID URL: a method this blog cannot resolve, ignored as the FEP says
+    if not same_origin(method, actor_id):
+        return ProofVerdict(broken="the proof's key is not the actor's")
+    kept = await _assertion_keys(ctx, actor_id)
+    if kept is None:
+        return NO_PROOF  # the actor's document cannot be had now: the key cannot be resolved
+    problem = _verify_with(document, proof, kept.get(method))
+    if problem and _may_refresh(ctx, actor_id):
+        # The actor may have rotated its key since its document was kept: read it once more.
+        kept = await _assertion_keys(ctx, actor_id, fresh=True)
+        if kept is None:
+            return NO_PROOF
+        problem = _verify_with(document, proof, kept.get(method))
+    return ProofVerdict(broken=problem) if problem else ProofVerdict(held=True)
+
+
+def _verify_with(document: dict[str, Any], proof: dict[str, Any], multibase: str | None) -> str:
+    """Why the proof does not hold with this key ("" when it holds)."""
+    if multibase is None:
+        return "the proof's key is not one of the actor's assertionMethod keys"
+    try:
+        verify_proof(document, public_key_from_multikey(multibase), proof)
+    except ProofError as error:
+        return str(error)
+    return ""
+
+
+async def proof_holds(ctx: Context, activity: IncomingActivity) -> bool:
+    """The activity carries an eddsa-jcs-2022 proof of its actor, and every such proof holds."""
+    return (await check_proofs(ctx, activity.raw, activity.actor_id)).held
+
+
+def _may_refresh(ctx: Context, actor_id: str) -> bool:
+    """A kept document older than REFRESH_AFTER_SECONDS may be read again, so that a stream of bad proofs does
+    not make the blog fetch an actor for each one."""
     kept = ctx.runtime.assertion_keys.get(actor_id)
-    if kept is not None and time.monotonic() - kept[0] < ASSERTION_KEYS_SECONDS:
+    return kept is not None and time.monotonic() - kept[0] >= REFRESH_AFTER_SECONDS
+
+
+async def _assertion_keys(ctx: Context, actor_id: str, *, fresh: bool = False) -> dict[str, str] | None:
+    """key id → publicKeyMultibase, from the actor's document; None when it cannot be fetched."""
+    kept = ctx.runtime.assertion_keys.get(actor_id)
+    if not fresh and kept is not None and time.monotonic() - kept[0] < ASSERTION_KEYS_SECONDS:
         return kept[1]
     try:
         document = await RemoteActors(ctx).fetch_object(actor_id)
     except FetchError as error:
         log.info("no assertion keys for %r: %s", actor_id[:200], error)
-        return {}
+        return None
     keys = {
         entry["id"]: entry["publicKeyMultibase"]
         for entry in as_list(document.get("assertionMethod"))

@@ -6,9 +6,13 @@ answers the peer.  Each step is checked where a person would see it: the post pa
 
 from __future__ import annotations
 
+import json
+
 from fedblog.models import Comment, Post
 from fedblog.services.comments import CommentForm, CommentService
+from fedblog.services.integrity import check_proofs
 from fedblog.services.posts import PostInput, PostService
+from fedblog.store.inbox import InboxStore
 from tests.helpers import eventually, thread_parents
 from tests.interop.conftest import HttpsBlog, deliver
 from tests.interop.peer_process import PeerProcess
@@ -262,3 +266,22 @@ async def test_quote__fedifys_quote_request_gets_an_accept_with_a_stamp_it_can_f
     assert stamp["json"]["interactionTarget"] == target
     status, html = await blog.get(f"/posts/{post.slug}")
     assert status == 200 and "1 quote" in html and sent["noteId"] in html
+
+
+async def test_integrity_proof__fedifys_direct_reply_carries_a_proof_that_the_blog_checks(
+    peer: PeerProcess, blog: HttpsBlog
+) -> None:
+    """FEP-8b32 the other way: Fedify signs what it sends with an eddsa-jcs-2022 proof (its Ed25519 key, listed in
+    its actor's assertionMethod). The blog's inbox checks it on every direct activity: Fedify's own proof holds, and
+    the same activity altered after Fedify signed it does not (the inbox would answer 401)."""
+    post = await _publish(blog, "Proofs from a real peer")
+    sent = await peer.reply(blog.handle, blog.ctx.urls.note(post.slug), "<p>Sealed by Fedify</p>", (blog.handle,))
+    await _remote_comment(blog, sent["noteId"])
+    row = await InboxStore(blog.ctx.db).get(sent["createId"])
+    assert row is not None
+    received = json.loads(row["body"])
+    assert received["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+
+    assert (await check_proofs(blog.ctx, received, peer.actor)).held
+    altered = {**received, "object": {**received["object"], "content": "<p>Not what Fedify sealed</p>"}}
+    assert (await check_proofs(blog.ctx, altered, peer.actor)).broken == "the proof does not match the document"
