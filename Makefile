@@ -53,7 +53,15 @@ POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_pos
 	tests/integration/test_webmention.py tests/integration/test_notifications.py \
 	tests/integration/test_pingback_receive.py tests/integration/test_wordpress_import.py \
 	tests/integration/test_export.py tests/integration/test_media.py tests/integration/test_blocklists.py \
-	tests/integration/test_wakeups.py tests/integration/test_inbox_token_buckets.py tests/faults/test_shared_limits.py
+	tests/integration/test_wakeups.py tests/integration/test_inbox_token_buckets.py tests/faults/test_shared_limits.py \
+	tests/integration/conversations tests/integration/test_pingback_send.py \
+	tests/integration/test_wordpress_links.py tests/integration/test_wordpress_media.py \
+	tests/integration/test_wordpress_model.py tests/integration/test_comment_feeds.py \
+	tests/integration/test_comments_closed.py tests/integration/test_seo.py tests/integration/test_admin.py \
+	tests/integration/test_actor.py tests/integration/test_follow_inboxes.py tests/integration/test_followers_sync.py \
+	tests/integration/test_remote_fetch.py tests/integration/test_authorize_interaction.py \
+	tests/integration/test_inbox_hardening.py tests/integration/test_read_path_cache.py \
+	tests/integration/test_discovery.py
 POSTGRESQL_NOT_YET :=
 
 interop-deps:
