@@ -177,8 +177,11 @@ def keeps_markup(comment: Comment) -> bool:
 
 
 def edit_source(comment: Comment) -> str:
-    """What the admin's edit form holds for a comment."""
-    return comment.content_html if keeps_markup(comment) else html_to_plain_message(comment.content_html)
+    """What the admin's edit form holds for a comment: its HTML when the edit keeps markup, and for the author's
+    own (Markdown passes the HTML through as written, so its links and emphasis stay), else its text."""
+    if keeps_markup(comment) or comment.origin == CommentOrigin.AUTHOR:
+        return comment.content_html
+    return html_to_plain_message(comment.content_html)
 
 
 class CommentService:

@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 from tests.conftest import LiveSite
-from tests.fakes.remote import RemoteInstance
+from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.helpers import ADMIN_CSRF_RE, log_in, page, publish
 from tests.integration.blog_support import get, new_session
 
@@ -52,13 +52,7 @@ async def test_cli_blocks__bad_value_is_one_line_error(site: LiveSite) -> None:
 async def test_admin_blocks__add_shows_it_and_removes_the_follower(site: LiveSite, remote: RemoteInstance) -> None:
     from fedblog.store.followers import FollowerStore
 
-    follow = {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": f"{remote.base}/follow-1",
-        "type": "Follow",
-        "actor": remote.actor_id("alice"),
-        "object": site.ctx.urls.actor(),
-    }
+    follow = follow_activity(remote, "alice", site.ctx.urls.actor())
     await remote.send("alice", follow)
     assert await FollowerStore(site.ctx.db).get(remote.actor_id("alice")) is not None
     async with new_session() as session:

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fedblog.protocol.integrity import add_proof, multikey_document
 from tests.conftest import LiveSite
-from tests.fakes.remote import RemoteInstance
+from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.helpers import page, publish
 
 
@@ -138,13 +138,7 @@ async def test_blocked_domain__its_replies_are_dropped_and_follows_refused(
 
     post = await publish(site)
     await add_block(site.ctx, remote.host)
-    follow = {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": f"{remote.base}/follow-1",
-        "type": "Follow",
-        "actor": remote.actor_id("alice"),
-        "object": site.ctx.urls.actor(),
-    }
+    follow = follow_activity(remote, "alice", site.ctx.urls.actor())
 
     assert await remote.send("alice", follow) == 403
     note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>From a blocked place</p>")

@@ -8,18 +8,8 @@ import json
 from fedblog.services.followers import FollowerService
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
-from tests.fakes.remote import RemoteInstance
+from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.helpers import deliver_all, publish
-
-
-def follow(remote: RemoteInstance, name: str, blog_actor: str) -> dict[str, object]:
-    return {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": f"{remote.actor_id(name)}#follows/1",
-        "type": "Follow",
-        "actor": remote.actor_id(name),
-        "object": blog_actor,
-    }
 
 
 def move(remote: RemoteInstance, name: str, target: str, number: int = 1) -> dict[str, object]:
@@ -41,7 +31,7 @@ async def test_move__confirmed_by_the_target_keeps_the_follow_at_the_new_address
     try:
         followers = FollowerStore(site.ctx.db)
         old_id, new_id = remote.actor_id("alice"), new_home.actor_id("alice")
-        assert await remote.send("alice", follow(remote, "alice", site.ctx.urls.actor())) == 202
+        assert await remote.send("alice", follow_activity(remote, "alice", site.ctx.urls.actor())) == 202
 
         # Not confirmed yet: the new account does not name the old one.
         assert await remote.send("alice", move(remote, "alice", new_id)) == 202
@@ -66,7 +56,7 @@ async def test_move__of_someone_else_or_of_a_non_follower_changes_nothing(
     site: LiveSite, remote: RemoteInstance
 ) -> None:
     followers = FollowerStore(site.ctx.db)
-    await remote.send("alice", follow(remote, "alice", site.ctx.urls.actor()))
+    await remote.send("alice", follow_activity(remote, "alice", site.ctx.urls.actor()))
     remote.profiles["mallory"] = {"alsoKnownAs": [remote.actor_id("alice")]}
     hijack = move(remote, "alice", remote.actor_id("mallory"))
 
@@ -84,7 +74,7 @@ async def test_move__the_moved_follow_is_not_named_by_the_moves_id(site: LiveSit
     new_home = await RemoteInstance(site=site).start()
     try:
         old_id, new_id = remote.actor_id("alice"), new_home.actor_id("alice")
-        await remote.send("alice", follow(remote, "alice", site.ctx.urls.actor()))
+        await remote.send("alice", follow_activity(remote, "alice", site.ctx.urls.actor()))
         new_home.profiles["alice"] = {"alsoKnownAs": [old_id]}
         moved = move(remote, "alice", new_id)
         await remote.send("alice", moved)

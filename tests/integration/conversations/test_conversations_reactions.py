@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import LiveSite, SiteFactory
-from tests.fakes.remote import RemoteInstance
+from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.helpers import page, publish
 
 
@@ -155,16 +155,10 @@ async def test_undo_by_id_only__removes_the_reaction(site: LiveSite, remote: Rem
 async def test_undo_follow_by_id__still_reaches_the_followers_handler(site: LiveSite, remote: RemoteInstance) -> None:
     from fedblog.store.followers import FollowerStore
 
-    follow = {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": f"{remote.base}/follow-7",
-        "type": "Follow",
-        "actor": remote.actor_id("alice"),
-        "object": site.ctx.urls.actor(),
-    }
+    follow = follow_activity(remote, "alice", site.ctx.urls.actor(), number=7)
     await remote.send("alice", follow)
     assert await FollowerStore(site.ctx.db).get(remote.actor_id("alice")) is not None
-    undo_follow = {**remote.sample("undo-like", "alice"), "id": f"{remote.base}/follow-7/undo", "object": follow["id"]}
+    undo_follow = {**remote.sample("undo-like", "alice"), "id": follow["id"] + "/undo", "object": follow["id"]}
 
     await remote.send("alice", undo_follow)
 

@@ -4,6 +4,7 @@ details, and the author's edit from the admin."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -199,3 +200,23 @@ async def test_admin_edit__of_a_fediverse_comment_keeps_its_markup_sanitized(
     assert "</p><p>" in block.replace("\n", "")
     assert "<script>alert" not in text
     assert re.search(r'class="edited"', block)
+
+
+async def test_admin_edit__of_the_authors_own_comment_keeps_its_links(site: LiveSite, remote: RemoteInstance) -> None:
+    post = await publish(site)
+    parent = await fediverse_comment(site, remote, post)
+    mine = await CommentService(site.ctx).reply_as_author(parent.id, "See [the paper](https://example.org/p), tpyo.")
+    async with new_session() as admin:
+        assert (await post_form(site, "/admin/login", {"password": ADMIN_PASSWORD}, admin)).status == 303
+        queue = await get(site, "/admin/comments?status=approved", admin)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', queue.text)
+        assert token
+        source = re.search(rf'id="edit-{mine.id}"[^>]*>(.*?)</textarea>', queue.text, flags=re.DOTALL)
+        assert source and "https://example.org/p" in source.group(1)  # the link is in the form, not only its words
+        edited = html.unescape(source.group(1)).replace("tpyo", "typo")
+        answer = await post_form(
+            site, f"/admin/comments/{mine.id}/edit", {"csrf_token": token.group(1), "text": edited}, admin
+        )
+    assert answer.status == 303
+    text = (await get(site, f"/posts/{post.slug}")).text
+    assert '<a href="https://example.org/p"' in text and "the paper</a>, typo." in text
