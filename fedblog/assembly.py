@@ -100,7 +100,7 @@ async def open_database(settings: Settings) -> Database:
         except SchemaTooNew:
             raise
         except StorageUnavailable as error:
-            raise StorageUnavailable(f"database.url {redacted_url(url)!r}: {error}") from None
+            raise type(error)(f"database.url {redacted_url(url)!r}: {error}") from None
     path = settings.database_path
     if not path.parent.is_dir():
         raise ConfigError(f"{settings.database_key}: the folder of {str(path)!r} does not exist")

@@ -7,6 +7,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from fedblog.store.db import StorageUnavailable
+
 log = logging.getLogger(__name__)
 
 RESTART_DELAY_SECONDS = 5.0
@@ -21,6 +23,13 @@ async def keep_running(name: str, run: Callable[[], Awaitable[object]], delay: f
             await run()
         except asyncio.CancelledError:
             raise
+        except StorageUnavailable as error:  # expected (a database server restarting, a full disk): one line
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                log.warning("the %s stopped without finishing its clean-up: %s", name, error)
+                raise asyncio.CancelledError from None
+            log.warning("the %s stopped: %s; restarting it in %.0f s", name, error, delay)
+            await asyncio.sleep(delay)
         except Exception:
             task = asyncio.current_task()
             if task is not None and task.cancelling():

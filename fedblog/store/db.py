@@ -77,6 +77,11 @@ class StorageUnavailable(Exception):
     """A write the storage refused (disk full, read-only file…): nothing of it was committed. str() says why."""
 
 
+class DatabaseUnreachable(StorageUnavailable):
+    """The database server cannot be reached (PostgreSQL down or restarting): nothing was read or committed, and
+    the next call connects again. str() says why."""
+
+
 def storage_problem_of(error: BaseException) -> str | None:
     """The operator-facing reason when `error` is the storage refusing a write, else None."""
     if isinstance(error, ServerUnreachable):
@@ -205,20 +210,20 @@ class Database:
         try:
             return await self._read_connection().fetch_all(sql, params)
         except ServerUnreachable as error:
-            raise StorageUnavailable(str(error)) from None
+            raise DatabaseUnreachable(str(error)) from None
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         """The first row; for queries of one or a few rows (by key, LIMIT, aggregates): all rows are read."""
         try:
             return await self._read_connection().fetch_one(sql, params)
         except ServerUnreachable as error:
-            raise StorageUnavailable(str(error)) from None
+            raise DatabaseUnreachable(str(error)) from None
 
     async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
         try:
             return await self._read_connection().fetch_value(sql, params)
         except ServerUnreachable as error:
-            raise StorageUnavailable(str(error)) from None
+            raise DatabaseUnreachable(str(error)) from None
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -286,7 +291,7 @@ class Database:
         if problem is None:
             return translated(error)
         self.storage_problem = problem
-        return StorageUnavailable(problem)
+        return DatabaseUnreachable(problem) if isinstance(error, ServerUnreachable) else StorageUnavailable(problem)
 
     async def run(self, work: Callable[[SyncConnection], T]) -> T:
         """`work(raw connection)` in one trip to the read connection's thread (the write connection's
@@ -295,7 +300,7 @@ class Database:
         try:
             return await self._read_connection().run(work)
         except ServerUnreachable as error:
-            raise StorageUnavailable(str(error)) from None
+            raise DatabaseUnreachable(str(error)) from None
 
     async def run_transaction(self, work: Callable[[SyncConnection], T]) -> T:
         """`work(raw connection)` inside BEGIN IMMEDIATE … COMMIT, in ONE trip to the write thread.

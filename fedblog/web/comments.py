@@ -17,10 +17,10 @@ from aiohttp import web
 
 from fedblog.models import Post
 from fedblog.services.comments import CommentForm, CommentsClosed, CommentService
-from fedblog.store.db import StorageUnavailable
+from fedblog.store.db import DatabaseUnreachable, StorageUnavailable
 from fedblog.web.csrf import check_token
 from fedblog.web.keys import CONTEXT_KEY, SETTINGS_KEY, STATE_KEY, get_context
-from fedblog.web.middleware import STORAGE_RETRY_AFTER_SECONDS
+from fedblog.web.middleware import STORAGE_RETRY_AFTER_SECONDS, storage_unavailable
 from fedblog.web.origin_check import posted_from_this_site
 from fedblog.web.page_cache import personalize
 from fedblog.web.post_page import (
@@ -97,7 +97,10 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
     if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM_BYTES, actual_size=request.content_length)
     ctx = get_context(request)
-    post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
+    try:
+        post = await ctx.posts.get_post_by_slug(request.match_info["slug"])
+    except StorageUnavailable as error:  # the database cannot even be read: the visitor's text is shown back
+        return storage_unavailable(request, error, kept_text=(await read_form(request)).get("message", ""))
     if post is None:
         raise web.HTTPNotFound()
     if not CommentService(ctx).accepts_comments(post):
@@ -123,10 +126,16 @@ async def submit_comment(request: web.Request) -> web.StreamResponse:
         return comments_closed(request)
     except StorageUnavailable as error:
         log.warning("comment on %r not saved: %s", post.slug, error)
-        message = ctx.i18n.gettext(
-            "The blog cannot save comments right now (its storage is full). Your comment was not sent: "
-            "please send it again later."
-        )
+        if isinstance(error, DatabaseUnreachable):
+            message = ctx.i18n.gettext(
+                "The blog cannot reach its database right now. Your comment was not sent: please send it again"
+                " in a moment."
+            )
+        else:
+            message = ctx.i18n.gettext(
+                "The blog cannot save comments right now (its storage is full). Your comment was not sent: "
+                "please send it again later."
+            )
         response = await form_again(request, post, FormState(values=values, message=message), status=503)
         response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
         return response

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from fedblog.logs import new_request_id, request_id
-from fedblog.store.db import StorageUnavailable
+from fedblog.store.db import DatabaseUnreachable, StorageUnavailable
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.render import render_html
 
@@ -80,15 +80,27 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         return render_html(request, "errors/error.html", status=500, error=web.HTTPInternalServerError())
 
 
-def storage_unavailable(request: web.Request, error: StorageUnavailable) -> web.Response:
+def storage_unavailable(request: web.Request, error: StorageUnavailable, kept_text: str = "") -> web.Response:
     """A write the disk refused: 503 with Retry-After (peers retry, nothing is lost), one log line, no traceback."""
-    log.warning("%s %s: write refused: %s", request.method, request.path, error)
+    unreachable = isinstance(error, DatabaseUnreachable)
+    log.warning(
+        "%s %s: %s: %s", request.method, request.path, "database unreachable" if unreachable else "write refused", error
+    )
     if wants_html(request) and "json" not in request.content_type:  # a peer POSTing JSON gets JSON
-        message = get_context(request).i18n.gettext(
-            "The blog cannot save anything right now (its storage is full or read-only). Please try again later."
-        )
+        i18n = get_context(request).i18n
+        if unreachable:
+            message = i18n.gettext("The blog cannot reach its database right now. Please try again in a moment.")
+        else:
+            message = i18n.gettext(
+                "The blog cannot save anything right now (its storage is full or read-only). Please try again later."
+            )
         response = render_html(
-            request, "errors/error.html", status=503, error=web.HTTPServiceUnavailable(), message=message
+            request,
+            "errors/error.html",
+            status=503,
+            error=web.HTTPServiceUnavailable(),
+            message=message,
+            kept_text=kept_text,  # what a visitor wrote, shown back when nothing could be saved
         )
     else:
         response = web.json_response({"error": f"storage unavailable: {error}"}, status=503)

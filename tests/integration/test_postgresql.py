@@ -5,6 +5,7 @@ StorageUnavailable then is reconnected to, and commits of one process seen by an
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import pytest
 from fedblog.store.db import SchemaTooNew, StorageUnavailable, available_migrations
 from fedblog.store.postgresql.database import PostgresDatabase
 from tests import postgres
-from tests.conftest import make_site
+from tests.conftest import SiteFactory, make_site
 from tests.helpers import FEDBLOG, clean_env, run
+from tests.integration.blog_support import csrf_token, get, new_session, post_form, publish
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -176,3 +178,39 @@ async def test_wakeups__a_poke_through_the_database_reaches_another_process() ->
     finally:
         await sender.close()
         await worker.close()
+
+
+async def test_database_down__pages_answer_503_and_a_comment_is_kept_to_send_again(
+    own_cluster: postgres.Cluster, site_factory: SiteFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = await site_factory(
+        overrides={
+            "comments": {"moderation": "open", "rate_limit_per_minute": 100},
+            "database": {"url": own_cluster.fresh_database()},
+        }
+    )
+    await publish(site, "Post", slug="post")
+    async with new_session() as session:
+        form = await get(site, "/posts/post", session)
+        assert form.status == 200
+        fields = {"name": "Ana", "email": "ana@example.org", "website": "", "parent_id": "", "nickname": ""}
+        fields |= {"message": "Still here after the outage.", "csrf_token": csrf_token(form.text)}
+
+        # When the database server stops: Then pages answer 503 with a clear page, not a traceback
+        await asyncio.to_thread(own_cluster.stop_server)
+        caplog.set_level(logging.INFO)
+        down = await get(site, "/posts/post", session)
+        assert down.status == 503 and down.headers["Retry-After"].isdigit()
+        assert "cannot reach its database" in down.text
+        # And a comment sent meanwhile is refused with its text kept in the form, to send again
+        refused = await post_form(site, "/posts/post/comments", fields, session)
+        assert refused.status == 503
+        assert "cannot reach its database" in refused.text
+        assert ">Still here after the outage.</textarea>" in refused.text
+        assert not [record for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]
+
+        # When it is back: Then the same comment goes through and shows
+        await asyncio.to_thread(own_cluster.start_server)
+        sent = await post_form(site, "/posts/post/comments", fields, session)
+        assert sent.status == 303
+        assert "Still here after the outage." in (await get(site, "/posts/post", session)).text

@@ -19,7 +19,7 @@ import asyncpg
 
 from fedblog.clock import to_text, utcnow
 from fedblog.store.connection import Connection, DatabaseError, ServerUnreachable
-from fedblog.store.db import Database, SchemaTooNew, StorageUnavailable, available_migrations
+from fedblog.store.db import Database, DatabaseUnreachable, SchemaTooNew, available_migrations
 from fedblog.store.postgresql.raw import (
     CHANGES_CHANNEL,
     CONNECT_TIMEOUT_SECONDS,
@@ -53,14 +53,14 @@ class PostgresDatabase(Database):
         try:
             writer = await Connection.open_with(partial(PostgresConnection.connect, target), "fedblog-db-write")
         except ServerUnreachable as error:
-            raise StorageUnavailable(str(error)) from None
+            raise DatabaseUnreachable(str(error)) from None
         try:
             reader_target = ConnectTarget(url, password, read_only=True, notify_payload=payload)
             reader = await Connection.open_with(partial(PostgresConnection.connect, reader_target), "fedblog-db-read")
         except BaseException as error:
             await writer.close()
             if isinstance(error, ServerUnreachable):
-                raise StorageUnavailable(str(error)) from None
+                raise DatabaseUnreachable(str(error)) from None
             raise
         database = cls(writer, reader, target)
         try:
@@ -90,7 +90,7 @@ class PostgresDatabase(Database):
             try:
                 await connection.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
             except ServerUnreachable as error:
-                raise StorageUnavailable(str(error)) from None
+                raise DatabaseUnreachable(str(error)) from None
             try:
                 return await self._migrate_locked(connection)
             finally:
