@@ -61,7 +61,11 @@ POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_pos
 	tests/integration/test_actor.py tests/integration/test_follow_inboxes.py tests/integration/test_followers_sync.py \
 	tests/integration/test_remote_fetch.py tests/integration/test_authorize_interaction.py \
 	tests/integration/test_inbox_hardening.py tests/integration/test_read_path_cache.py \
-	tests/integration/test_discovery.py
+	tests/integration/test_discovery.py tests/integration/test_cli.py tests/integration/test_comment_fragments.py \
+	tests/integration/test_health.py tests/integration/test_i18n.py tests/integration/test_queue_control.py \
+	tests/integration/test_security_headers.py tests/integration/test_settings.py \
+	tests/integration/test_request_numbers.py tests/integration/test_log_format.py \
+	tests/integration/test_server_log.py tests/integration/test_metrics.py tests/integration/test_worker_metrics.py
 POSTGRESQL_NOT_YET :=
 
 interop-deps:

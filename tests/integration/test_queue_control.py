@@ -3,13 +3,14 @@ queue laid out as workers leave it: rows pending, leased by a live worker, faile
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from fedblog.assembly import open_context
 from fedblog.clock import to_text
+from fedblog.config import load_settings
 from tests.conftest import LiveSite, make_site
 from tests.helpers import FEDBLOG, run
 from tests.integration.blog_support import get, post_form
@@ -55,9 +56,10 @@ def seed_statements(
 
 
 async def seed(path: Path) -> None:
-    with sqlite3.connect(path.parent / "fedblog.sqlite3") as db:
+    """The rows of seed_statements() in the site's database, whichever backend the site is on."""
+    async with open_context(load_settings(path, environ={})) as ctx, ctx.db.transaction() as conn:
         for sql, rows in seed_statements():
-            db.executemany(sql, rows)
+            await conn.executemany(sql, rows)
 
 
 async def queue(config: Path, *args: str) -> tuple[int, list[str], str]:
