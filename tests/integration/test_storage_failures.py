@@ -20,6 +20,10 @@ from tests.conftest import LiveSite, SiteFactory, free_port, make_site
 from tests.fakes.remote import RemoteInstance, follow_activity
 from tests.integration.blog_support import get, new_session, publish, submit_comment
 
+# A full disk and a read-only file are SQLite's storage failures; PostgreSQL's (its server gone) are tested in
+# test_postgresql.py.
+pytestmark = pytest.mark.sqlite_only
+
 FEDBLOG = str(Path(sys.executable).parent / "fedblog")
 LONG_MESSAGE = "A thought that needs room. " * 180  # ~4,900 characters: needs a new database page
 SQLITE_MAX_PAGES = 1073741823
