@@ -60,6 +60,7 @@ def fill(disk: Path) -> Path:
     return filler
 
 
+@pytest.mark.sqlite_only  # the SQLite file's own disk; on PostgreSQL the outage tests stop the server instead
 @pytest.mark.timeout(120)
 async def test_disk_full_during_a_fan_out__nothing_lost_nothing_doubled(tmp_path: Path, small_disk: Path) -> None:
     farm = await InboxFarm(hosts=10, delay=0.3).start()
