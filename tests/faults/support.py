@@ -202,6 +202,51 @@ class ServedBlog:
                 await self.kill()
 
 
+class WorkerProcess:
+    """`fedblog worker` in its own process: the background work alone, as a worker machine runs it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def start(self) -> WorkerProcess:
+        env = {name: value for name, value in os.environ.items() if not name.startswith("FEDBLOG_")}
+        self.process = await asyncio.create_subprocess_exec(
+            FEDBLOG,
+            "--config",
+            str(self.settings.root / "fedblog.toml"),
+            "worker",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert self.process.stdout is not None
+        # It says so once its background tasks run (after the database is open and migrated).
+        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=30)
+        if b"worker is running" not in line:
+            raise AssertionError(f"fedblog worker did not start: {line!r}")
+        return self
+
+    async def kill(self) -> None:
+        """kill -9: no cleanup of any kind (its leases stay in the database, its heartbeat stops)."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+            await asyncio.wait_for(self.process.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout=20)
+            except TimeoutError:
+                await self.kill()
+
+
 async def wait_until(check: Any, what: str, timeout: float) -> float:
     """Poll `check()` (sync) until true; return the seconds it took; fail naming `what` after `timeout`."""
     start = time.monotonic()
