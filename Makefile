@@ -70,7 +70,7 @@ POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_pos
 	tests/integration/test_server_log.py tests/integration/test_metrics.py tests/integration/test_worker_metrics.py \
 	tests/integration/test_graceful_stop.py tests/integration/test_processes.py \
 	tests/integration/test_serve_processes.py tests/integration/test_storage_failures.py \
-	tests/integration/test_background_switch.py
+	tests/integration/test_background_switch.py tests/integration/test_mail_workers.py
 # serve --no-worker on PostgreSQL has one more task than the view counts writer (an unnamed one).
 POSTGRESQL_NOT_YET := tests/integration/test_background_switch.py::test_serve_no_worker_runs_no_background_loop
 

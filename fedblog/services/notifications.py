@@ -4,6 +4,7 @@ Comments come from the web form, the fediverse inbox (one-trip writes), webmenti
 each, the notifier reads what lies past a durable high-water mark (store/notifications.py). A digest is built from a
 snapshot up to the newest rows, sent, and the marks move to that snapshot only once the SMTP server accepted it:
 a failed send leaves them (retried with backoff), a restart finds them where the last accepted digest left them.
+A round with news runs under a named lease (store/leases.py): with several workers, one sends the digest.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,12 +34,16 @@ from fedblog.services.notification_mail import (
     trial_subject,
 )
 from fedblog.store.followers import ACCEPTED, PENDING
+from fedblog.store.leases import LeaseStore
 from fedblog.store.notifications import COMMENTS, FOLLOWERS, Mark, NotificationStatus, NotificationStore, Page
 
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 30
 MAX_RETRY_DELAY = 3600
+# A round's lease outlasts a send at SMTP's timeout; a killed worker's lease lapses after it (store/leases.py).
+LEASE_LENGTH = timedelta(minutes=5)
+DIGEST_LEASE = "author digest"
 SMTP_ERRORS = (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError)
 
 Sender = Callable[[NotificationSettings, EmailMessage], Awaitable[None]]
@@ -113,6 +119,8 @@ class MailLoop:
         self.send = send
         self.failures = 0
         self._lock = asyncio.Lock()
+        self.holder = uuid.uuid4().hex  # this loop's name on the leases it takes (store/leases.py)
+        self.leases = LeaseStore(ctx.db)
 
     @property
     def settings(self) -> NotificationSettings:
@@ -161,27 +169,38 @@ class Notifier(MailLoop):
                 return Outcome.NOTHING_NEW
             if self.next_attempt is not None and now < self.next_attempt:
                 return Outcome.WAITING
-            snapshot = await self.take_snapshot(now)
-            if snapshot is None:
+            if await self.take_snapshot(now) is None:  # read only: an idle round writes nothing (cached pages)
                 return Outcome.NOTHING_NEW
-            if not snapshot.digest.total:
-                # Only rows nobody asked about (spam, events turned off): step over them without a mail.
-                await self.store.advance(snapshot.marks, now, sent_items=None)
-                return Outcome.NOTHING_NEW
-            message = self.digest_message(snapshot.digest, now)
-            metrics = self.ctx.runtime.metrics
+            # One worker at a time reads past the marks and sends: two would send the same digest.
+            if not await self.leases.take(DIGEST_LEASE, self.holder, now, now + LEASE_LENGTH):
+                return Outcome.WAITING
             try:
-                await self.send(self.settings, message)
-            except SMTP_ERRORS as error:
-                if metrics is not None:
-                    metrics.email_sent("author_digest", sent=False)
-                return await self._failed(error, now)
+                return await self._digest_round(now)
+            finally:
+                await self.leases.release(DIGEST_LEASE, self.holder)
+
+    async def _digest_round(self, now: datetime) -> Outcome:
+        snapshot = await self.take_snapshot(now)  # again under the lease: another worker may have sent it
+        if snapshot is None:
+            return Outcome.NOTHING_NEW
+        if not snapshot.digest.total:
+            # Only rows nobody asked about (spam, events turned off): step over them without a mail.
+            await self.store.advance(snapshot.marks, now, sent_items=None)
+            return Outcome.NOTHING_NEW
+        message = self.digest_message(snapshot.digest, now)
+        metrics = self.ctx.runtime.metrics
+        try:
+            await self.send(self.settings, message)
+        except SMTP_ERRORS as error:
             if metrics is not None:
-                metrics.email_sent("author_digest", sent=True)
-            await self.store.advance(snapshot.marks, now, sent_items=snapshot.digest.total)
-            self.failures, self.next_attempt = 0, None
-            log.info("notification digest sent (%d items)", snapshot.digest.total)
-            return Outcome.SENT
+                metrics.email_sent("author_digest", sent=False)
+            return await self._failed(error, now)
+        if metrics is not None:
+            metrics.email_sent("author_digest", sent=True)
+        await self.store.advance(snapshot.marks, now, sent_items=snapshot.digest.total)
+        self.failures, self.next_attempt = 0, None
+        log.info("notification digest sent (%d items)", snapshot.digest.total)
+        return Outcome.SENT
 
     async def _failed(self, error: BaseException, now: datetime) -> Outcome:
         self.failures += 1

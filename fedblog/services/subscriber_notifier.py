@@ -7,6 +7,8 @@ mark in the same transaction; the other sends what is due, one mail at a time, e
 server took it. So a restart or an outage loses and duplicates nothing; a failure backs off (the author digest's
 retry_delay), a mail that keeps failing is given up after MAX_ATTEMPTS, and no address gets more than MAX_PER_HOUR.
 Held comments are published only when approved, so they send nothing before; blocked actors' comments send nothing.
+Several workers: the due mails are claimed with a lease, and the fan-out runs in one worker at a time (its named
+lease), so none is sent twice; a killed worker's leases lapse after MAIL_LEASE.
 """
 
 from __future__ import annotations
@@ -37,7 +39,11 @@ from fedblog.store.subscriptions import QueuedMail, Subscriber, SubscriptionStor
 log = logging.getLogger(__name__)
 
 FAN_OUT_BATCH = 200
-SEND_BATCH = 50
+SEND_BATCH = 10
+# How long a claimed mail (or the fan-out) stays a worker's: a batch sent at SMTP's timeout each fits, and a killed
+# worker's mails go to another worker after it.
+MAIL_LEASE = timedelta(minutes=5)
+FAN_OUT_LEASE = "commenter mails fan-out"
 MAX_PER_HOUR = 10  # e-mails per address per hour; the rest wait
 MAX_ATTEMPTS = 12  # about a day of retries at the longest delay
 RETRY_BASE_SECONDS = 60
@@ -84,16 +90,33 @@ class SubscriberNotifier(MailLoop):
     # -- publications to queued mails ----------------------------------------------------------------------------
 
     async def fan_out(self, now: datetime) -> int:
-        """One batch of publications past the mark; how many were read (0: none left)."""
+        """One batch of publications past the mark; how many were read (0: none left). In one worker at a time
+        (the fan-out lease): two would read the same batch, and one could move the mark back."""
+        if await self._past_mark(now) is None:  # read only: an idle round writes nothing (cached pages)
+            return 0
+        if not await self.leases.take(FAN_OUT_LEASE, self.holder, now, now + MAIL_LEASE):
+            return 0
+        try:
+            return await self._fan_out_batch(now)
+        finally:
+            await self.leases.release(FAN_OUT_LEASE, self.holder)
+
+    async def _past_mark(self, now: datetime) -> tuple[int, int] | None:
+        """The publications past the mark, (after, up to); None when there are none."""
         marks = await self.marks.marks()
         if PUBLICATIONS not in marks:
             await self.marks.start_marks(now, (PUBLICATIONS,))
-            return 0
+            return None
         top = await self.marks.top(PUBLICATIONS)
         after = await self.marks.resolve(PUBLICATIONS, marks[PUBLICATIONS])
-        if top.last_id <= after:
+        return None if top.last_id <= after else (after, top.last_id)
+
+    async def _fan_out_batch(self, now: datetime) -> int:
+        past = await self._past_mark(now)  # again under the lease: another worker may have moved the mark
+        if past is None:
             return 0
-        events = await self.store.publications_past(after, top.last_id, FAN_OUT_BATCH)
+        after, upto = past
+        events = await self.store.publications_past(after, upto, FAN_OUT_BATCH)
         if not events:
             return 0
         mails: list[tuple[int, int, str, int]] = []
@@ -135,17 +158,15 @@ class SubscriberNotifier(MailLoop):
         if self.paused_until is not None and now < self.paused_until:
             return 0
         sent = 0
-        digests_seen: set[int] = set()
-        for mail in await self.store.due_mails(now, SEND_BATCH):
-            if mail.kind == "digest":
-                if mail.subscription_id in digests_seen:
-                    continue
-                digests_seen.add(mail.subscription_id or 0)
+        claimed = await self.store.claim_due(now, self.holder, now + MAIL_LEASE, SEND_BATCH)
+        for index, mail in enumerate(claimed):
             try:
                 sent += await self._send_one(mail, now)
             except SMTP_ERRORS as error:
                 await self._failed(mail, error, now)
-                break  # the server is down or refusing: the rest waits for the next round
+                # The server is down or refusing: the rest waits for the next round, free for any worker.
+                await self.store.release([other.id for other in claimed[index + 1 :]], self.holder)
+                break
         return sent
 
     async def _send_one(self, mail: QueuedMail, now: datetime) -> int:

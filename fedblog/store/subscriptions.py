@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fedblog.clock import from_text, to_text
+from fedblog.store.claims import claiming
 from fedblog.store.db import Connection, Database, Row
 
 
@@ -48,6 +49,22 @@ class Publication:
     id: int
     comment_id: int
     stamp: str  # as store/notifications.py stamps the stream's rows
+
+
+_MAIL_COLUMNS = "id, subscriber_id, subscription_id, kind, comment_id, attempts"
+# Due and not leased (a lapsed lease is a killed worker's); a digest only by its subscription's oldest pending row.
+_DUE = (
+    f"SELECT {_MAIL_COLUMNS} FROM subscriber_mails m WHERE m.status = 'pending' AND m.next_attempt_at <= ? "
+    "AND (m.locked_until IS NULL OR m.locked_until <= ?) AND (m.kind != 'digest' OR m.id = (SELECT MIN(h.id) "
+    "FROM subscriber_mails h WHERE h.subscription_id = m.subscription_id AND h.kind = 'digest' "
+    "AND h.status = 'pending')) ORDER BY m.id LIMIT ?"
+)
+
+
+def _queued(row: Row) -> QueuedMail:
+    return QueuedMail(
+        row["id"], row["subscriber_id"], row["subscription_id"], row["kind"], row["comment_id"], row["attempts"]
+    )
 
 
 def _subscriber(row: Row) -> Subscriber:
@@ -187,27 +204,36 @@ class SubscriptionStore:
                 await conn.execute("DELETE FROM comment_publications")
 
     # The mail queue
-    async def due_mails(self, now: datetime, limit: int) -> list[QueuedMail]:
-        rows = await self.db.fetch_all(
-            "SELECT id, subscriber_id, subscription_id, kind, comment_id, attempts FROM subscriber_mails "
-            "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            (to_text(now), limit),
-        )
-        return [
-            QueuedMail(r["id"], r["subscriber_id"], r["subscription_id"], r["kind"], r["comment_id"], r["attempts"])
-            for r in rows
-        ]
+    async def claim_due(self, now: datetime, holder: str, lease_until: datetime, limit: int) -> list[QueuedMail]:
+        """Due mails no live lease holds, leased to `holder` until `lease_until`: no other worker takes them
+        meanwhile (on PostgreSQL, rows another claim is taking are skipped). A post's digest is claimed by its
+        oldest pending row alone, and sends every pending row of it."""
+        stamp = to_text(now)
+        if not await self.db.fetch_value(_DUE, (stamp, stamp, 1)):
+            return []  # idle: no write transaction
+        async with self.db.transaction() as conn:
+            rows = await conn.fetch_all(claiming(_DUE, self.db.dialect), (stamp, stamp, limit))
+            await conn.executemany(
+                "UPDATE subscriber_mails SET locked_until = ?, locked_by = ? WHERE id = ?",
+                [(to_text(lease_until), holder, row["id"]) for row in rows],
+            )
+        return [_queued(row) for row in rows]
+
+    async def release(self, mail_ids: list[int], holder: str) -> None:
+        """Claimed but not tried (the round stopped): free for the next claim at once."""
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE subscriber_mails SET locked_until = NULL, locked_by = NULL WHERE id = ? AND locked_by = ?",
+                [(mail_id, holder) for mail_id in mail_ids],
+            )
 
     async def pending_digest(self, subscription_id: int) -> list[QueuedMail]:
         rows = await self.db.fetch_all(
-            "SELECT id, subscriber_id, subscription_id, kind, comment_id, attempts FROM subscriber_mails "
+            f"SELECT {_MAIL_COLUMNS} FROM subscriber_mails "
             "WHERE status = 'pending' AND subscription_id = ? AND kind = 'digest' ORDER BY id",
             (subscription_id,),
         )
-        return [
-            QueuedMail(r["id"], r["subscriber_id"], r["subscription_id"], r["kind"], r["comment_id"], r["attempts"])
-            for r in rows
-        ]
+        return [_queued(row) for row in rows]
 
     async def sent_since(self, subscriber_id: int, since: datetime) -> list[datetime]:
         """When this address was sent mails since `since`, oldest first (the per-address rate limit)."""
@@ -221,7 +247,8 @@ class SubscriptionStore:
     async def mark_sent(self, mail_ids: list[int], now: datetime, digest_of: int | None = None) -> None:
         async with self.db.transaction() as conn:
             await conn.executemany(
-                "UPDATE subscriber_mails SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                "UPDATE subscriber_mails SET status = 'sent', sent_at = ?, last_error = NULL, "
+                "locked_until = NULL, locked_by = NULL WHERE id = ?",
                 [(to_text(now), mail_id) for mail_id in mail_ids],
             )
             if digest_of is not None:
@@ -233,13 +260,14 @@ class SubscriptionStore:
         """Nothing to send any more (the comment is gone or hidden, the address was never confirmed)."""
         async with self.db.transaction() as conn:
             await conn.executemany(
-                "UPDATE subscriber_mails SET status = 'dropped' WHERE id = ?", [(mail_id,) for mail_id in mail_ids]
+                "UPDATE subscriber_mails SET status = 'dropped', locked_until = NULL, locked_by = NULL WHERE id = ?",
+                [(mail_id,) for mail_id in mail_ids],
             )
 
     async def postpone(self, mail_ids: list[int], until: datetime) -> None:
         async with self.db.transaction() as conn:
             await conn.executemany(
-                "UPDATE subscriber_mails SET next_attempt_at = ? WHERE id = ?",
+                "UPDATE subscriber_mails SET next_attempt_at = ?, locked_until = NULL, locked_by = NULL WHERE id = ?",
                 [(to_text(until), mail_id) for mail_id in mail_ids],
             )
 
@@ -247,7 +275,8 @@ class SubscriptionStore:
         async with self.db.transaction() as conn:
             await conn.executemany(
                 "UPDATE subscriber_mails SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
-                "status = CASE WHEN ? = 1 THEN 'dropped' ELSE status END WHERE id = ?",
+                "locked_until = NULL, locked_by = NULL, status = CASE WHEN ? = 1 THEN 'dropped' ELSE status END "
+                "WHERE id = ?",
                 [(error[:500], to_text(until), int(give_up), mail_id) for mail_id in mail_ids],
             )
 

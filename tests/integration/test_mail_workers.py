@@ -1,0 +1,174 @@
+"""E-mail with several workers on one database (run on PostgreSQL by make test-postgresql, on SQLite by make test):
+two `fedblog worker` processes and a real SMTP server on 127.0.0.1 (aiosmtpd); every confirmation, reply mail,
+post digest and author digest arrives exactly once. And a worker that dies mid-send: its leases lapse and another
+worker sends what it held, once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fedblog.assembly import open_context
+from fedblog.clock import utcnow
+from fedblog.config import Settings, load_settings
+from fedblog.context import Context
+from fedblog.services.comments import CommentForm, CommentService
+from fedblog.services.notifications import DIGEST_LEASE
+from fedblog.services.posts import PostInput, PostService
+from fedblog.services.subscriber_notifier import MAIL_LEASE, SubscriberNotifier
+from fedblog.store.leases import LeaseStore
+from fedblog.store.subscriptions import SubscriptionStore
+from tests.conftest import LiveSite, SiteFactory, free_port, make_site
+from tests.fakes.mail import AUTHOR_EMAIL, Clock, SmtpInbox, notifications
+from tests.helpers import FEDBLOG, clean_env, publish
+
+READERS = 12
+
+
+class SlowInbox(SmtpInbox):
+    """Takes a while over each message, as a real server does, so that two workers' rounds overlap."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(0.05)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def mail_site(directory: Path, smtp_port: int) -> Settings:
+    overrides = notifications(smtp_port, from_address="blog@example.org", interval_seconds=1)
+    overrides["comments"] |= {"moderation": "open", "rate_limit_per_minute": 10_000}
+    overrides["webmention"] = {"send": False}
+    return load_settings(make_site(directory, f"http://127.0.0.1:{free_port()}", overrides=overrides), environ={})
+
+
+def reader(n: int) -> str:
+    return f"reader{n}@example.org"
+
+
+async def comment(ctx: Context, slug: str, email: str, text: str, **boxes: str) -> int:
+    post = await ctx.posts.get_post_by_slug(slug)
+    assert post is not None
+    result = await CommentService(ctx).submit_web_comment(
+        post, CommentForm(name=email.split("@")[0], email=email, message=text, **boxes), ip=None
+    )
+    assert result.comment is not None, result.errors
+    return result.comment.id
+
+
+def kinds(inbox: SmtpInbox) -> Counter[tuple[str, str]]:
+    """(recipient, what) per message received."""
+
+    def what(to: str, subject: str) -> str:
+        if to == AUTHOR_EMAIL:
+            return "author digest"
+        for word, kind in (("Confirm", "confirm"), ("replied", "reply"), ("new comment", "digest")):
+            if word in subject:
+                return kind
+        return subject
+
+    return Counter((str(m["To"]), what(str(m["To"]), str(m["Subject"]))) for m in inbox.messages)
+
+
+async def wait_for(inbox: SmtpInbox, count: int, what: str, timeout: float = 60) -> None:
+    for _ in range(int(timeout * 20)):
+        if len(inbox.messages) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{what}: {len(inbox.messages)} of {count} mails after {timeout:.0f} s: {kinds(inbox)}")
+
+
+async def test_two_workers__every_mail_is_sent_exactly_once(tmp_path: Path) -> None:
+    smtp = SlowInbox(free_port())
+    await smtp.start()
+    settings = mail_site(tmp_path / "site", smtp.port)
+    async with open_context(settings) as ctx:
+        post = await PostService(ctx).publish(PostInput(title="Shared", body_markdown="Body"))
+        # Given twelve readers who asked for replies and one for the post's new comments, none confirmed yet
+        comment_ids = [await comment(ctx, post.slug, reader(n), f"Hi {n}", notify_replies="on") for n in range(READERS)]
+        await comment(ctx, post.slug, "dora@example.org", "Tell me more", notify_post="on")
+    env = clean_env()
+    log = (tmp_path / "workers.log").open("wb")
+    workers = [
+        await asyncio.create_subprocess_exec(
+            FEDBLOG, "--config", str(settings.root / "fedblog.toml"), "worker", env=env, stdout=log, stderr=log
+        )
+        for _ in range(2)
+    ]
+    try:
+        # When two workers run on the same database: the confirmations go out
+        await wait_for(smtp, READERS + 1, "the confirmations")
+        async with open_context(settings) as ctx:
+            store = SubscriptionStore(ctx.db)
+            for row in await ctx.db.fetch_all("SELECT id FROM subscribers"):
+                await store.confirm(row["id"], utcnow())
+            # and then the author answers every reader, and one more visitor comments (the author's digest)
+            service = CommentService(ctx)
+            for comment_id in comment_ids:
+                await service.reply_as_author(comment_id, f"Thanks for comment {comment_id}")
+            await comment(ctx, post.slug, "walt@example.org", "A new voice")
+        await wait_for(smtp, 2 * READERS + 3, "the replies and digests")
+        await asyncio.sleep(3)  # three more rounds of each worker: a second copy, if any, would come now
+    finally:
+        for worker in workers:
+            if worker.returncode is None:
+                worker.terminate()
+        for worker in workers:
+            assert await asyncio.wait_for(worker.wait(), timeout=30) == 0, (tmp_path / "workers.log").read_text()
+        log.close()
+        await smtp.stop()
+    # Then every mail came once: a confirmation and a reply to each reader, one digest to the post's subscriber
+    # and one author's digest
+    expected = Counter({(reader(n), kind): 1 for n in range(READERS) for kind in ("confirm", "reply")})
+    expected[("dora@example.org", "confirm")] = 1
+    expected[("dora@example.org", "digest")] = 1
+    expected[(AUTHOR_EMAIL, "author digest")] = 1
+    assert kinds(smtp) == expected
+
+
+async def subscribed_readers(site: LiveSite, count: int) -> list[int]:
+    """`count` confirmed readers who asked for replies, answered by the author: reply mails queued."""
+    post = await publish(site)
+    ids = [await comment(site.ctx, post.slug, reader(n), f"Hi {n}", notify_replies="on") for n in range(count)]
+    store = SubscriptionStore(site.ctx.db)
+    for row in await site.ctx.db.fetch_all("SELECT id FROM subscribers"):
+        await store.confirm(row["id"], utcnow())
+    async with site.ctx.db.transaction() as conn:  # the confirmations are not the point here
+        await conn.execute("UPDATE subscriber_mails SET status = 'sent' WHERE kind = 'confirm'")
+    for comment_id in ids:
+        await CommentService(site.ctx).reply_as_author(comment_id, f"Thanks {comment_id}")
+    return ids
+
+
+async def test_a_killed_workers_leases_lapse__another_worker_sends_what_it_held_once(
+    site_factory: SiteFactory,
+) -> None:
+    smtp = SmtpInbox(free_port())
+    await smtp.start()
+    try:
+        site = await site_factory(overrides=notifications(smtp.port) | {"comments": {"moderation": "open"}})
+        clock = Clock()
+        first = SubscriberNotifier(site.ctx, clock=clock)
+        await first.start()
+        await subscribed_readers(site, 3)
+        # Given a worker that queued the reply mails and claimed them, then died before sending any
+        await first.fan_out(clock())
+        held = await first.store.claim_due(clock(), first.holder, clock() + MAIL_LEASE, 10)
+        assert len(held) == 3
+        # and a worker that died holding the author digest's lease
+        leases = LeaseStore(site.ctx.db)
+        assert await leases.take(DIGEST_LEASE, "dead worker", clock(), clock() + MAIL_LEASE)
+        assert not await leases.take(DIGEST_LEASE, "live worker", clock(), clock() + MAIL_LEASE)
+        # When another worker runs while the leases hold, it sends nothing
+        second = SubscriberNotifier(site.ctx, clock=clock)
+        assert await second.run_once() == 0
+        assert smtp.messages == []
+        # Then once they lapse it sends each mail, once, and takes the lease
+        clock.advance(int(MAIL_LEASE.total_seconds()) + 1)
+        assert await second.run_once() == 3
+        assert await second.run_once() == 0
+        assert sorted(str(m["To"]) for m in smtp.messages) == [reader(n) for n in range(3)]
+        assert await leases.take(DIGEST_LEASE, "live worker", clock(), clock() + timedelta(minutes=1))
+    finally:
+        await smtp.stop()
