@@ -10,19 +10,14 @@ import re
 from PIL import Image
 from playwright.async_api import Page, expect
 
-from tests.conftest import ADMIN_PASSWORD, LiveSite
+from tests.browser.support import log_in
+from tests.conftest import LiveSite
 
 
 def png_bytes(colour: tuple[int, int, int]) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (640, 400), colour).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-async def log_in(page: Page, site: LiveSite, path: str) -> None:
-    await page.goto(site.url + path)
-    await page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
 
 
 async def test_editor__chosen_and_dropped_images_are_inserted_as_markdown(site: LiveSite, page: Page) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.test_media_browser import log_in
+from tests.browser.support import log_in
 from tests.conftest import LiveSite
 from tests.integration.blog_support import add_comment, publish
 

@@ -13,7 +13,9 @@ from multidict import CIMultiDictProxy
 from fedblog.models import Comment, Post
 from fedblog.services.comments import CommentForm, CommentService
 from fedblog.services.posts import PostInput, PostService
+from fedblog.store.webmentions import WebmentionStore
 from tests.conftest import LiveSite
+from tests.helpers import eventually
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -111,3 +113,27 @@ async def close_comments(site: LiveSite, slug: str) -> None:
     await PostService(site.ctx).edit(
         slug, PostInput(title=post.title, body_markdown=post.body_markdown, comments_open=False)
     )
+
+
+# --- webmentions and pingbacks ---------------------------------------------------------------------------------
+
+
+async def verified(site: LiveSite, source: str, target: str, state: str = "verified") -> tuple[str, int | None]:
+    store = WebmentionStore(site.ctx.db)
+
+    async def done() -> tuple[str, int | None] | None:
+        found = await store.received_state(source, target)
+        return found if found is not None and found[0] == state else None
+
+    return await eventually(done, "the webmention verified")
+
+
+async def post_page(site: LiveSite, post: Post) -> str:
+    page = await get(site, f"/posts/{post.slug}")
+    assert page.status == 200
+    return page.text
+
+
+def thread_html(page: str) -> str:
+    match = re.search(r'<ol class="comment-list">.*?</section>', page, re.S)
+    return match.group(0) if match else ""

@@ -19,8 +19,7 @@ from fedblog.services.comments import CommentService
 from fedblog.services.posts import PostInput, PostService
 from tests.conftest import LiveSite, SiteFactory
 from tests.fakes.pages import OtherSite, Served
-from tests.integration.blog_support import get, publish
-from tests.integration.test_webmention import post_page, thread_html, verified
+from tests.integration.blog_support import get, post_page, publish, thread_html, verified
 
 INTRO = "Un peu de contexte avant le lien, pour que l'extrait ait de quoi montrer. " * 3
 

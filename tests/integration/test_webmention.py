@@ -15,7 +15,7 @@ from aiohttp import web
 from fedblog.app import create_app
 from fedblog.assembly import open_context
 from fedblog.config import load_settings
-from fedblog.models import CommentOrigin, CommentStatus, Post, PostKind
+from fedblog.models import CommentOrigin, CommentStatus, PostKind
 from fedblog.protocol.webmention import normalize_url as wm_normalize
 from fedblog.services.blocks import add_block
 from fedblog.services.comments import CommentService
@@ -25,7 +25,7 @@ from fedblog.store.webmentions import WebmentionStore
 from tests.conftest import ADMIN_PASSWORD, LiveSite, SiteFactory, free_port, make_site
 from tests.fakes.pages import OtherSite, Served
 from tests.helpers import eventually
-from tests.integration.blog_support import get, new_session, post_form, publish
+from tests.integration.blog_support import get, new_session, post_form, post_page, publish, thread_html, verified
 
 
 @pytest.fixture
@@ -50,27 +50,6 @@ async def send_webmention(site: LiveSite, source: str, target: str) -> tuple[int
     data = {"source": source, "target": target}
     async with aiohttp.ClientSession() as session, session.post(f"{site.url}/webmention", data=data) as response:
         return response.status, await response.text()
-
-
-async def verified(site: LiveSite, source: str, target: str, state: str = "verified") -> tuple[str, int | None]:
-    store = WebmentionStore(site.ctx.db)
-
-    async def done() -> tuple[str, int | None] | None:
-        found = await store.received_state(source, target)
-        return found if found is not None and found[0] == state else None
-
-    return await eventually(done, "the webmention verified")
-
-
-async def post_page(site: LiveSite, post: Post) -> str:
-    page = await get(site, f"/posts/{post.slug}")
-    assert page.status == 200
-    return page.text
-
-
-def thread_html(page: str) -> str:
-    match = re.search(r'<ol class="comment-list">.*?</section>', page, re.S)
-    return match.group(0) if match else ""
 
 
 # --- receiving --------------------------------------------------------------------------------------------------

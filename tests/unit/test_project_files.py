@@ -3,6 +3,7 @@ and `make bench-smoke` running the smoke benchmark that the README announces."""
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -31,3 +32,38 @@ def test_makefile__bench_smoke_runs_the_smoke_benchmark() -> None:
     )
     commands = dry_run.stdout.splitlines()
     assert any(re.search(r"python -m bench --smoke\b", command) for command in commands), dry_run.stdout
+
+
+def test_pyproject__httpsig_is_a_test_extra_used_by_the_cross_check_alone() -> None:
+    """A second implementation of draft-cavage signatures, to check ours against: never a dependency of fedblog."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert not any(re.match(r"httpsig\b", requirement) for requirement in project["dependencies"])
+    assert any(re.match(r"httpsig\b", requirement) for requirement in project["optional-dependencies"]["test"])
+    users = sorted(
+        str(path.relative_to(ROOT))
+        for folder in ("fedblog", "tests", "bench", "tools")
+        for path in (ROOT / folder).rglob("*.py")
+        if re.search(r"^\s*(import httpsig|from httpsig\b)", path.read_text(encoding="utf-8"), re.M)
+    )
+    assert users == ["tests/unit/test_httpsig_crosscheck.py"]
+
+
+def test_tests__no_test_module_imports_another_test_module() -> None:
+    """What several tests share lives in tests/helpers.py, tests/fakes/ or a *_support.py module: a test module
+    borrowed from runs its fixtures and tests again wherever it is imported."""
+    borrowed = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            borrowed += [
+                f"{path.relative_to(ROOT)} imports {name}"
+                for name in names
+                if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_")
+            ]
+    assert borrowed == []
