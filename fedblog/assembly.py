@@ -94,7 +94,9 @@ async def open_database(settings: Settings) -> Database:
     if settings.database_backend == "postgresql":
         url = settings.database.url
         try:
-            return await PostgresDatabase.connect(url, database_password(settings))
+            return await PostgresDatabase.connect(
+                url, database_password(settings), settings.database.statement_timeout_seconds
+            )
         except DatabaseError as error:
             raise ConfigError(f"database.url: cannot open {redacted_url(url)!r} ({error})") from None
         except SchemaTooNew:

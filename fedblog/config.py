@@ -51,6 +51,9 @@ class DatabaseSettings:
     url: str = ""
     # PostgreSQL's password when the URL has none: better given as FEDBLOG_DATABASE_PASSWORD; never logged nor shown.
     password: str = ""
+    # PostgreSQL: the server cancels a statement running longer (the request answers 503, one line in the log);
+    # 0 for no limit. Migrations are not limited.
+    statement_timeout_seconds: int = 30
 
 
 SQLITE_URL = "sqlite:///"
@@ -387,6 +390,8 @@ def check_type(key: str, value: Any, default: Any) -> Any:
 
 def validate(settings: Settings) -> None:
     _validate_database_url(settings.database.url)
+    if not 0 <= settings.database.statement_timeout_seconds <= 3600:
+        raise ConfigError("database.statement_timeout_seconds: expected 0 (no limit) to 3600 seconds")
     base = urlsplit(settings.site.base_url)
     if base.scheme not in ("http", "https") or not base.hostname:
         raise ConfigError(f"site.base_url: expected an http(s) URL, got {settings.site.base_url!r}")
@@ -500,6 +505,8 @@ path = {q(database)}
 url = ""
 # PostgreSQL's password when the URL has none: better given as FEDBLOG_DATABASE_PASSWORD.
 password = ""
+# PostgreSQL: a statement running longer is cancelled and its request answers 503 (0: no limit).
+statement_timeout_seconds = 30
 
 [comments]
 # open | first_time (hold a commenter's first comment) | hold_all

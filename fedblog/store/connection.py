@@ -85,6 +85,11 @@ class ServerUnreachable(DatabaseError):
     transaction was committed, and the next call connects again."""
 
 
+class StatementTimedOut(DatabaseError):
+    """The server cancelled a statement that ran past its statement timeout (PostgreSQL's
+    `database.statement_timeout_seconds`): nothing of its transaction was committed; the connection stays usable."""
+
+
 class Conflict(DatabaseError):
     """A row that would break a unique or foreign key rule (the driver's integrity error)."""
 

@@ -28,6 +28,7 @@ from fedblog.store.connection import (
     Dialect,
     Row,
     ServerUnreachable,
+    StatementTimedOut,
     SyncConnection,
     SyncCursor,
     Work,
@@ -42,6 +43,7 @@ __all__ = [
     "Dialect",
     "Row",
     "ServerUnreachable",
+    "StatementTimedOut",
     "SyncConnection",
     "SyncCursor",
     "Work",
@@ -80,6 +82,16 @@ class StorageUnavailable(Exception):
 class DatabaseUnreachable(StorageUnavailable):
     """The database server cannot be reached (PostgreSQL down or restarting): nothing was read or committed, and
     the next call connects again. str() says why."""
+
+
+class DatabaseTimedOut(DatabaseUnreachable):
+    """A statement ran past the statement timeout and was cancelled (a lock held too long, a runaway query): the
+    request answers 503 as when the server is down, and the next one may well succeed. str() says why."""
+
+
+def unavailable(error: ServerUnreachable | StatementTimedOut) -> DatabaseUnreachable:
+    """What a read that could not be answered raises above the store."""
+    return DatabaseTimedOut(str(error)) if isinstance(error, StatementTimedOut) else DatabaseUnreachable(str(error))
 
 
 def storage_problem_of(error: BaseException) -> str | None:
@@ -209,21 +221,21 @@ class Database:
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         try:
             return await self._read_connection().fetch_all(sql, params)
-        except ServerUnreachable as error:
-            raise DatabaseUnreachable(str(error)) from None
+        except (ServerUnreachable, StatementTimedOut) as error:
+            raise unavailable(error) from None
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         """The first row; for queries of one or a few rows (by key, LIMIT, aggregates): all rows are read."""
         try:
             return await self._read_connection().fetch_one(sql, params)
-        except ServerUnreachable as error:
-            raise DatabaseUnreachable(str(error)) from None
+        except (ServerUnreachable, StatementTimedOut) as error:
+            raise unavailable(error) from None
 
     async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
         try:
             return await self._read_connection().fetch_value(sql, params)
-        except ServerUnreachable as error:
-            raise DatabaseUnreachable(str(error)) from None
+        except (ServerUnreachable, StatementTimedOut) as error:
+            raise unavailable(error) from None
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -286,7 +298,10 @@ class Database:
 
     def _refused(self, error: BaseException) -> BaseException:
         """The storage refusing a write becomes StorageUnavailable (and is remembered for /readyz); an integrity
-        error becomes Conflict; any other database error stays what it is."""
+        error becomes Conflict; any other database error stays what it is. A statement timed out is no lasting
+        problem of the storage (/readyz stays ready): that request alone answers 503."""
+        if isinstance(error, StatementTimedOut):
+            return DatabaseTimedOut(str(error))
         problem = storage_problem_of(error)
         if problem is None:
             return translated(error)
@@ -299,8 +314,8 @@ class Database:
         writes go through run_transaction() or transaction()."""
         try:
             return await self._read_connection().run(work)
-        except ServerUnreachable as error:
-            raise DatabaseUnreachable(str(error)) from None
+        except (ServerUnreachable, StatementTimedOut) as error:
+            raise unavailable(error) from None
 
     async def run_transaction(self, work: Callable[[SyncConnection], T]) -> T:
         """`work(raw connection)` inside BEGIN IMMEDIATE … COMMIT, in ONE trip to the write thread.

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from fedblog.logs import new_request_id, request_id
-from fedblog.store.db import DatabaseUnreachable, StorageUnavailable
+from fedblog.store.db import DatabaseTimedOut, DatabaseUnreachable, StorageUnavailable
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.render import render_html
 
@@ -82,10 +82,9 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def storage_unavailable(request: web.Request, error: StorageUnavailable, kept_text: str = "") -> web.Response:
     """A write the disk refused: 503 with Retry-After (peers retry, nothing is lost), one log line, no traceback."""
-    unreachable = isinstance(error, DatabaseUnreachable)
-    log.warning(
-        "%s %s: %s: %s", request.method, request.path, "database unreachable" if unreachable else "write refused", error
-    )
+    unreachable = isinstance(error, DatabaseUnreachable)  # down, or too slow to answer (DatabaseTimedOut)
+    kind = "database too slow" if isinstance(error, DatabaseTimedOut) else "database unreachable"
+    log.warning("%s %s: %s: %s", request.method, request.path, kind if unreachable else "write refused", error)
     if wants_html(request) and "json" not in request.content_type:  # a peer POSTing JSON gets JSON
         i18n = get_context(request).i18n
         if unreachable:

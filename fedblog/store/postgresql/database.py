@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
@@ -45,17 +46,23 @@ class PostgresDatabase(Database):
         self._wakeup_callbacks: list[Callable[[str], None]] = []
 
     @classmethod
-    async def connect(cls, url: str, password: str | None = None) -> PostgresDatabase:
+    async def connect(
+        cls, url: str, password: str | None = None, statement_timeout_seconds: int = 0
+    ) -> PostgresDatabase:
         """Connect, migrate and listen for other processes' commits. Raises DatabaseError (a wrong URL, a refused
-        login), StorageUnavailable (the server cannot be reached) or SchemaTooNew; nothing of it shows a password."""
+        login), StorageUnavailable (the server cannot be reached) or SchemaTooNew; nothing of it shows a password.
+        A statement running longer than `statement_timeout_seconds` (0: no limit) is cancelled by the server
+        (migrations excepted)."""
         payload = secrets.token_hex(8)
-        target = ConnectTarget(url, password, notify_payload=payload)
+        target = ConnectTarget(
+            url, password, notify_payload=payload, statement_timeout_seconds=statement_timeout_seconds
+        )
         try:
             writer = await Connection.open_with(partial(PostgresConnection.connect, target), "fedblog-db-write")
         except ServerUnreachable as error:
             raise DatabaseUnreachable(str(error)) from None
         try:
-            reader_target = ConnectTarget(url, password, read_only=True, notify_payload=payload)
+            reader_target = dataclasses.replace(target, read_only=True)
             reader = await Connection.open_with(partial(PostgresConnection.connect, reader_target), "fedblog-db-read")
         except BaseException as error:
             await writer.close()
@@ -88,6 +95,9 @@ class PostgresDatabase(Database):
         connection = self.connection
         async with self._writes.turn():
             try:
+                # Waiting for another process's migrations, and a migration itself, may take longer than the
+                # statement timeout of ordinary work: none here (RESET afterwards gives the connection's own back).
+                await connection.execute("SET statement_timeout = 0")
                 await connection.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
             except ServerUnreachable as error:
                 raise DatabaseUnreachable(str(error)) from None
@@ -96,6 +106,7 @@ class PostgresDatabase(Database):
             finally:
                 with contextlib.suppress(DatabaseError):
                     await connection.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))
+                    await connection.execute("RESET statement_timeout")
 
     async def _migrate_locked(self, connection: Connection) -> int:
         await connection.execute(

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from fedblog.store.connection import Conflict, DatabaseError, Dialect, ServerUnreachable
+from fedblog.store.connection import Conflict, DatabaseError, Dialect, ServerUnreachable, StatementTimedOut
 
 UNREACHABLE = "the database server is unreachable"
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -27,7 +27,7 @@ CHANGES_CHANNEL = "fedblog_changes"
 _PREPARED_KEPT = 512  # statement texts kept prepared per connection (the store has a few hundred)
 
 # Statements that cannot, or need not, be prepared: sent as they are (simple protocol), their status kept.
-_UNPREPARED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET ", "NOTIFY", "LISTEN", "UNLISTEN")
+_UNPREPARED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET ", "RESET ", "NOTIFY", "LISTEN", "UNLISTEN")
 # SQLite's BEGIN IMMEDIATE takes the write lock at once; PostgreSQL's row locks need no such thing.
 _BEGIN_IMMEDIATE = re.compile(r"\s*BEGIN\s+IMMEDIATE\s*;?\s*$", re.IGNORECASE)
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE")
@@ -51,6 +51,8 @@ class ConnectTarget:
     read_only: bool = False
     # Sent with every NOTIFY of a commit: this process's own commits are known without it.
     notify_payload: str = ""
+    # The server cancels a statement running longer (PostgreSQL's statement_timeout); 0: no limit.
+    statement_timeout_seconds: int = 0
 
 
 def numbered_placeholders(sql: str) -> str:
@@ -135,6 +137,8 @@ def translated(error: BaseException) -> BaseException:
     """The store's exception for an asyncpg error; a lost server is ServerUnreachable."""
     if isinstance(error, asyncpg.exceptions.IntegrityConstraintViolationError):
         ours: DatabaseError = Conflict(_message(error))
+    elif isinstance(error, asyncpg.exceptions.QueryCanceledError):  # before _CONNECTION_LOST: the same class 57
+        ours = StatementTimedOut(f"{error} (database.statement_timeout_seconds)")
     elif isinstance(error, _CONNECTION_LOST):
         ours = ServerUnreachable(UNREACHABLE)
     elif isinstance(error, asyncpg.exceptions.PostgresError):
@@ -264,6 +268,8 @@ class PostgresConnection:
         settings = {"application_name": "fedblog"}
         if self._target.read_only:  # as SQLite's query_only: a write sent here by mistake fails
             settings["default_transaction_read_only"] = "on"
+        if self._target.statement_timeout_seconds:
+            settings["statement_timeout"] = f"{self._target.statement_timeout_seconds}s"
         try:
             self._connection = self._loop.run_until_complete(
                 asyncpg.connect(
