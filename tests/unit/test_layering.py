@@ -197,6 +197,13 @@ DEFINED_ONLY_IN = {
     "ordered_collection": "protocol/ordered_collections.py",
     "ordered_collection_page": "protocol/ordered_collections.py",
     "image_attachments": "protocol/images.py",
+    # URL parts beside the SSRF rules; the forms' Origin check is web/origin_check.posted_from_this_site.
+    "is_http_url": "protocol/addresses.py",
+    "host_of": "protocol/addresses.py",
+    "hostname_of": "protocol/addresses.py",
+    "origin_of": "protocol/addresses.py",
+    "same_host": "protocol/addresses.py",
+    "same_origin": "protocol/addresses.py",
 }
 
 

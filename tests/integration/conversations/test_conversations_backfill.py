@@ -194,3 +194,50 @@ async def test_backfill__a_reply_just_written_is_crawled_only_once_answers_can_e
     assert not await crawled(site, fresh["id"])
     fresh_path = fresh["id"].removeprefix(remote.base)
     assert not [path for path in remote.fetched if path.startswith(fresh_path)]
+
+
+async def test_backfill__an_active_thread_is_crawled_again_later_a_quiet_one_is_not(
+    site_factory: SiteFactory, remote: RemoteInstance
+) -> None:
+    # (a reply written now is first crawled at once, not after the minutes its answers usually take)
+    site = await site_factory(
+        overrides={"comments": {"moderation": "open"}, "federation": {"backfill_first_crawl_minutes": 0}}
+    )
+    remote.site = site
+    post = await publish(site)
+    today = to_text(datetime.now(UTC))
+    a = remote.note("alice", site.ctx.urls.note(post.slug), "<p>A: first answer</p>", published=today)
+    remote.answers(a, [])
+    await remote.send("alice", remote.create("alice", a))
+    await eventually(lambda: crawled(site, a["id"]), "A's sub-thread crawled")
+    a_id = await comment_id(site, a["id"])
+    job = "SELECT state, next_attempt_at FROM backfill_jobs WHERE comment_id = ?"
+    # Given a thread with a comment today: A's crawl is due again in six hours, not done
+    state, due = await site.ctx.db.fetch_one(job, (a_id,))  # type: ignore[misc]
+    assert state == "pending"
+    wait = from_text(due) - datetime.now(UTC)  # type: ignore[operator]
+    assert timedelta(hours=5) < wait <= backfill.RECRAWL_AFTER
+
+    async def time_passes(comments_written_days_ago: int = 0) -> None:
+        now = datetime.now(UTC)
+        async with site.ctx.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE backfill_jobs SET next_attempt_at = ?, crawled_at = NULL WHERE comment_id = ?",
+                (to_text(now), a_id),
+            )
+            if comments_written_days_ago:
+                written = to_text(now - timedelta(days=comments_written_days_ago))
+                await conn.execute("UPDATE comments SET created_at = ? WHERE post_id = ?", (written, post.id))
+        site.ctx.runtime.backfill_wakeup.set()
+
+    # When a reply D grows under A without being delivered, and the six hours pass
+    d = remote.note("dave", a["id"], "<p>D: a later answer</p>", published=today)
+    remote.answers(a, [d["id"]])
+    await time_passes()
+    # Then the second crawl finds it
+    d_id = await eventually(lambda: comment_id(site, d["id"]), "D found by the second crawl")
+    assert thread_parents(await page(site, post))[d_id] == a_id
+    # And a thread quiet for more than a week gets its last crawl: nothing is due after it
+    await time_passes(comments_written_days_ago=8)
+    await eventually(lambda: crawled(site, a["id"]), "A's sub-thread crawled again")
+    assert await BackfillStore(site.ctx.db).job_state(a_id) == "done"  # type: ignore[arg-type]

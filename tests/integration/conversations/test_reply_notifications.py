@@ -341,6 +341,54 @@ async def test_rate_limit__an_address_gets_at_most_ten_mails_an_hour_and_the_res
     assert all(any(f"Answer number {n}\n" in text for text in texts) for n in range(12))
 
 
+async def test_mail_failure__retried_after_a_backoff_that_doubles_then_sent_once(
+    site_factory: SiteFactory, smtp: RecordingInbox
+) -> None:
+    site = await site_factory(overrides=mail_overrides(smtp.port))
+    post = await publish(site)
+    mine = await subscribed_visitor(site, smtp, post, VERA, notify_replies="on")
+    await CommentService(site.ctx).reply_as_author(mine, "An answer that waits for the server")
+    clock, sent_before = Clock(), len(smtp.messages)
+    # Given a mail server that refuses the reply mail
+    smtp.refuse_after = len(smtp.raw)
+    assert await run(site, clock) == 0
+    # When it takes mail again half a minute later, the mail still waits out its minute
+    smtp.refuse_after = None
+    clock.advance(30)
+    assert await run(site, clock) == 0
+    # and a second refusal a minute later doubles the wait
+    smtp.refuse_after = len(smtp.raw)
+    clock.advance(31)
+    assert await run(site, clock) == 0
+    smtp.refuse_after = None
+    clock.advance(100)
+    assert await run(site, clock) == 0
+    states = await site.ctx.db.fetch_one(
+        "SELECT status, attempts, last_error FROM subscriber_mails WHERE kind = 'reply'"
+    )
+    assert states is not None and (states[0], states[1]) == ("pending", 2) and "451" in states[2]
+    # Then once the backoff is over it goes out, once
+    clock.advance(21)
+    assert await run(site, clock) == 1
+    assert await run(site, clock) == 0
+    [mail] = smtp.messages[sent_before:]
+    assert mail["To"] == VERA and "An answer that waits for the server" in body(mail)
+
+
+async def test_reply_notification__a_long_reply_is_shortened_to_its_opening(
+    site_factory: SiteFactory, smtp: RecordingInbox
+) -> None:
+    site = await site_factory(overrides=mail_overrides(smtp.port))
+    post = await publish(site)
+    mine = await subscribed_visitor(site, smtp, post, VERA, notify_replies="on")
+    words = " ".join(f"word{n}" for n in range(400))  # about 3,000 characters
+    await CommentService(site.ctx).reply_as_author(mine, words)
+    assert await run(site) == 1
+    text = body(smtp.messages[-1])
+    [line] = [line for line in text.splitlines() if line.startswith("word0 ")]
+    assert len(line) <= 601 and line.endswith("…") and "word399" not in text
+
+
 async def test_reply_notification__in_the_sites_language(site_factory: SiteFactory, smtp: RecordingInbox) -> None:
     site = await site_factory(language="fr", overrides=mail_overrides(smtp.port))
     post = await publish(site, title="Bonjour")
