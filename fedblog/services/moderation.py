@@ -10,6 +10,7 @@ from fedblog.rendering import excerpt
 from fedblog.services.comments import CommentService
 from fedblog.store.backfill import BackfillStore
 from fedblog.store.moderation import ModerationStore, QueueFilter
+from fedblog.store.reports import Report, ReportStore
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -32,6 +33,7 @@ class QueuePage:
     total: int
     parents: dict[int, ParentGist]
     found_by_backfill: set[int] = field(default_factory=set)  # ids of the comments a thread crawl found
+    reports: dict[int, list[Report]] = field(default_factory=dict)  # Flags from other servers, by comment
 
 
 async def queue_page(ctx: Context, queue: QueueFilter, limit: int, offset: int) -> QueuePage:
@@ -42,8 +44,10 @@ async def queue_page(ctx: Context, queue: QueueFilter, limit: int, offset: int) 
         parent_id: ParentGist(name, excerpt(content, 60))
         for parent_id, (name, content) in (await store.parents_of(parent_ids)).items()
     }
-    found = await BackfillStore(ctx.db).found_among([comment.id for comment in comments])
-    return QueuePage(comments, await store.count_queue(queue), parents, found)
+    ids = [comment.id for comment in comments]
+    found = await BackfillStore(ctx.db).found_among(ids)
+    reports = await ReportStore(ctx.db).about_comments(ids)
+    return QueuePage(comments, await store.count_queue(queue), parents, found, reports)
 
 
 async def moderate_many(ctx: Context, comment_ids: list[int], action: str) -> int:

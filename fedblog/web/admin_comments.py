@@ -85,6 +85,7 @@ async def moderation_queue(request: web.Request) -> web.Response:
         comments=found.comments,
         parents=found.parents,
         found_by_backfill=found.found_by_backfill,
+        reports=found.reports,
         total=found.total,
         origin=origin_value,
         origins=ORIGINS,

@@ -46,6 +46,10 @@ async def test_flag__reaches_the_reports_page_with_reporter_and_reason_never_the
         assert "Spam links in this comment" in shown.text  # plain text: the markup is dropped
         assert "Buy cheap watches here" in shown.text and "Vera" in shown.text
         assert 'href="/admin/reports"' in (await get(site, "/admin", session)).text  # in the admin's menu
+        # In the moderation queue too, beside the comment reported, with the reporter and the reason
+        queue = (await get(site, "/admin/comments?status=approved", session)).text
+        item = queue.split(f'id="comment-{visitor.id}"')[1].split("</article>")[0]
+        assert remote.actor_id("moderator") in item and "Spam links in this comment" in item
         public = await page(site, post)
         assert "Spam links" not in public and "moderator" not in public
 
