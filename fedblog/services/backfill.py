@@ -35,7 +35,7 @@ from fedblog.services.thread_placement import MAX_CHAIN_FETCHES, ChainBudget
 from fedblog.services.webmention_worker import QueueWorker
 from fedblog.store.backfill import BackfillStore, CrawlJob
 from fedblog.store.comments import NewComment
-from fedblog.store.db import Connection, SyncConnection
+from fedblog.store.db import Connection, StorageUnavailable, SyncConnection
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -267,6 +267,8 @@ class BackfillWorker(QueueWorker[CrawlJob]):
             delay = retry_delay(attempts)
             await self.queue.retry(job.id, attempts, now + delay if delay else None, str(error))
             return
+        except StorageUnavailable:
+            raise  # nothing recorded: the lease runs out and the job is tried again (the loop says why, once)
         except Exception:
             log.exception("the backfill of comment %d failed", job.comment_id)
             await self.queue.retry(job.id, MAX_ATTEMPTS, None, "unexpected error (see the log)")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from fedblog.clock import utcnow
+from fedblog.services.supervision import log_failure
 from fedblog.store.remote_objects import RemoteObjectStore
 
 if TYPE_CHECKING:
@@ -39,5 +40,5 @@ async def keep_house(ctx: Context) -> None:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("housekeeping failed; trying again in an hour")
+            log_failure(log, "housekeeping failed; trying again in an hour")
         await asyncio.sleep(EVERY_SECONDS)

@@ -33,6 +33,7 @@ from fedblog.services.notification_mail import (
     trial_body,
     trial_subject,
 )
+from fedblog.services.supervision import log_failure
 from fedblog.store.followers import ACCEPTED, PENDING
 from fedblog.store.leases import LeaseStore
 from fedblog.store.notifications import COMMENTS, FOLLOWERS, Mark, NotificationStatus, NotificationStore, Page
@@ -138,7 +139,7 @@ class MailLoop:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception(self.failure_message)
+                log_failure(log, self.failure_message)
 
 
 class Notifier(MailLoop):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from fedblog.clock import utcnow
 from fedblog.services.posts import PostService
+from fedblog.services.supervision import log_failure
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -43,6 +44,6 @@ async def publish_scheduled_posts(ctx: Context) -> None:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("publishing scheduled posts failed; trying again shortly")
+            log_failure(log, "publishing scheduled posts failed; trying again shortly")
             next_at = None
         await asyncio.sleep(seconds_until_next_look(None if next_at is None else (next_at - utcnow()).total_seconds()))

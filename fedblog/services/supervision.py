@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fedblog.store.db import StorageUnavailable
@@ -13,6 +14,16 @@ log = logging.getLogger(__name__)
 
 RESTART_DELAY_SECONDS = 5.0
 Loop = tuple[str, Callable[[], Awaitable[object]]]  # (name for the log, the loop)
+
+
+def log_failure(logger: logging.Logger, message: str, *args: object) -> None:
+    """Inside an `except`: the storage unavailable (a database server restarting, a full disk) is expected and
+    told in one line; anything else is logged with its traceback."""
+    error = sys.exc_info()[1]
+    if isinstance(error, StorageUnavailable):
+        logger.warning(message + " (%s)", *args, error)
+    else:
+        logger.exception(message, *args)
 
 
 async def keep_running(name: str, run: Callable[[], Awaitable[object]], delay: float = RESTART_DELAY_SECONDS) -> None:

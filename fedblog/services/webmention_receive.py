@@ -30,7 +30,7 @@ from fedblog.services.webmention_http import fetch_page
 from fedblog.services.webmention_worker import QueueWorker
 from fedblog.store.blocks import BlockStore
 from fedblog.store.comments import NewComment, PageAuthor
-from fedblog.store.db import Connection
+from fedblog.store.db import Connection, StorageUnavailable
 from fedblog.store.webmentions import ReceivedJob, ReceivedOutcome, WebmentionStore
 
 if TYPE_CHECKING:
@@ -121,6 +121,8 @@ class WebmentionVerifier(QueueWorker[ReceivedJob]):
             await self.record(job, verdict)
         except asyncio.CancelledError:
             raise
+        except StorageUnavailable:
+            raise  # nothing recorded: the lease runs out and the job is tried again (the loop says why, once)
         except Exception as error:  # a bug, or a page no parser survives: a failed attempt, retried up to the limit
             log.exception("verifying the webmention from %r failed", job.source[:200])
             with contextlib.suppress(Exception):  # else the lock expires and the job is tried again

@@ -21,6 +21,7 @@ from fedblog.models import Post
 from fedblog.protocol import pingback, xmlrpc
 from fedblog.protocol import webmention as wm
 from fedblog.services.http import FetchError, get_http
+from fedblog.services.supervision import log_failure
 from fedblog.services.webmention_http import Page, fetch_page, post_form, post_xml
 from fedblog.services.webmention_worker import QueueWorker
 from fedblog.store.db import Connection
@@ -88,7 +89,7 @@ class WebmentionSender(QueueWorker[SentJob]):
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug must not stop the worker; the lock expires and the job is tried again
-            log.exception("sending the webmention for %r failed", job.target[:200])
+            log_failure(log, "sending the webmention for %r failed", job.target[:200])
 
     async def send(self, job: SentJob) -> None:
         http = get_http(self.ctx)

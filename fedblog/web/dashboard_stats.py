@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from fedblog.services.dashboard import Dashboard, ViewCounter, load_dashboard
+from fedblog.services.supervision import log_failure
 from fedblog.web.charts import stacked_bars
 from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
 
@@ -43,7 +44,7 @@ async def flush_lifetime(app: web.Application) -> AsyncIterator[None]:
             try:
                 await counter.flush(ctx)
             except Exception:
-                log.exception("writing the post view counts failed; they are kept for the next try")
+                log_failure(log, "writing the post view counts failed; they are kept for the next try")
 
     task = asyncio.create_task(flush_forever(), name="post view counts writer")
     yield

@@ -13,7 +13,7 @@ from fedblog.services.federation import announce_profile_changes
 from fedblog.services.housekeeping import keep_house
 from fedblog.services.inbox import process_unprocessed
 from fedblog.services.scheduling import publish_scheduled_posts
-from fedblog.services.supervision import keep_running, supervised
+from fedblog.services.supervision import keep_running, log_failure, supervised
 from fedblog.services.wakeups import listening
 from fedblog.web.keys import BACKGROUND_KEY, CONTEXT_KEY, STATE_KEY
 
@@ -36,18 +36,18 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
         try:
             await process_unprocessed(ctx)
         except Exception:
-            log.exception("processing the inbox left over from the last run failed")
+            log_failure(log, "processing the inbox left over from the last run failed")
         await keep_running("delivery worker", new_delivery_worker)
 
     try:
         # Before serving: a quick read (and at most one insert), so that pages cached later stay valid.
         await announce_profile_changes(ctx)
     except Exception:
-        log.exception("announcing the profile change failed")
+        log_failure(log, "announcing the profile change failed")
     try:
         await ctx.posts.fill_missing_text()  # once, after the upgrade that added it (search snippets)
     except Exception:
-        log.exception("filling the posts' plain text failed")
+        log_failure(log, "filling the posts' plain text failed")
     # Work queued by another process (`fedblog post publish`) pokes this one: the fan-out starts at once.
     async with (
         listening(ctx),

@@ -101,8 +101,10 @@ def fault_site(
     federation: dict[str, Any] | None = None,
     comments: dict[str, Any] | None = None,
     database: Path | None = None,
+    database_url: str | None = None,
 ) -> Settings:
-    """A site on 127.0.0.1:port whose deliveries may go to loopback servers (its database at `database`)."""
+    """A site on 127.0.0.1:port whose deliveries may go to loopback servers (its database at `database`, or the
+    PostgreSQL database `database_url`)."""
     overrides: dict[str, dict[str, Any]] = {
         "federation": {"allow_private_addresses": True, **(federation or {})},
         "webmention": {"send": False},
@@ -110,6 +112,8 @@ def fault_site(
     }
     if database is not None:
         overrides["database"] = {"path": str(database)}
+    if database_url is not None:
+        overrides["database"] = {"url": database_url}
     return load_settings(make_site(directory, f"http://127.0.0.1:{port}", overrides=overrides), environ={})
 
 
