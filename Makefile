@@ -109,11 +109,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(STAMP) bench-deps
+# The PostgreSQL rows (pg-inbox, pg-fanout, pg-read) start a private cluster of their own (tools/postgres_cluster.py).
+bench: $(STAMP) bench-deps postgresql-deps
 	$(BIN)/python -m bench
 
 # Every benchmark at its smoke size: correctness checks only, no timing, no results written (about a minute).
-bench-smoke: $(STAMP) bench-deps
+bench-smoke: $(STAMP) bench-deps postgresql-deps
 	$(BIN)/python -m bench --smoke
 
 

@@ -16,7 +16,9 @@ from bench.sizes import FULL, SMOKE, override
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes; checks correctness, writes no results")
-    parser.add_argument("--only", action="append", choices=list(runner.BENCHMARKS), help="run only these")
+    parser.add_argument(
+        "--only", action="append", choices=[*runner.BENCHMARKS, *runner.BACKEND_BENCHMARKS], help="run only these"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (site, logs) for inspection")
     parser.add_argument(
         "--profile", action="append", default=[], metavar="PROCESS",

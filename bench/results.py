@@ -86,10 +86,11 @@ def format_number(value: float | None, unit: str = "") -> str:
 
 
 def format_ratio(row: Row) -> str:
-    """Throughputs as a share of the ceiling (70 %), latencies and costs as a multiple (1.4×)."""
+    """Throughputs as a share of the ceiling (70 %), latencies and costs, and throughputs whose target is a multiple
+    (two processes against one), as a multiple (1.4×)."""
     if row.ratio is None:
         return ""
-    if row.unit.endswith("/s"):
+    if row.unit.endswith("/s") and "×" not in row.target:
         return f"{row.ratio:.0%}"
     return f"{row.ratio:.2g}×"
 
@@ -155,3 +156,13 @@ def write_results(directory: Path, stamp: str, report: dict[str, Any], results: 
     path = directory / f"{stamp}.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def compared(measure: str, value: float, reference: float, unit: str, limit: float, against: str) -> Row:
+    """A figure against the same figure of another configuration measured in the same run (PostgreSQL against
+    SQLite, two processes against one), shown where a ceiling would be: throughputs must reach `limit` × the
+    reference's, costs stay within `limit` × it."""
+    ratio = value / reference if reference else (0.0 if unit.endswith("/s") else float("inf"))
+    if unit.endswith("/s"):
+        return Row(measure, value, unit, reference, ratio, f"≥ {limit:g}× {against}", ratio >= limit)
+    return Row(measure, value, unit, reference, ratio, f"≤ {limit:g}× {against}", ratio <= limit)

@@ -8,15 +8,28 @@ import tempfile
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import site as bench_site
-from bench.benchmarks import common, fanout, inbox, memory, readpath, stampede
+from bench.benchmarks import (
+    backends_fanout,
+    backends_inbox,
+    backends_read,
+    common,
+    fanout,
+    inbox,
+    memory,
+    readpath,
+    stampede,
+)
+from bench.benchmarks.backends_common import BackendEnv
 from bench.fixes import FIXES
 from bench.machine import SERVER_CPU, describe, rss_kib
-from bench.procs import children
+from bench.procs import Child, Children, children
 from bench.results import BenchResult, write_results
 from bench.sizes import Sizes
 
@@ -27,6 +40,14 @@ BENCHMARKS: dict[str, Benchmark] = {
     "inbox": inbox.run,
     "fanout": fanout.run,
     "memory": memory.run,
+}
+# The same loads on PostgreSQL against SQLite, each on a site of its own, after the others (the server above is
+# stopped by then): a private PostgreSQL cluster is started for them.
+BackendBenchmark = Callable[[BackendEnv], Awaitable[BenchResult]]
+BACKEND_BENCHMARKS: dict[str, BackendBenchmark] = {
+    "pg-inbox": backends_inbox.run,
+    "pg-fanout": backends_fanout.run,
+    "pg-read": backends_read.run,
 }
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -48,6 +69,54 @@ async def seed(site: bench_site.BenchSite, sizes: Sizes) -> tuple[dict[int, str]
     return read_posts, "inbox-target"
 
 
+@dataclass
+class MainServer:
+    site: bench_site.BenchSite
+    child: Child
+    read_posts: dict[int, str]
+    inbox_post: str
+
+
+async def start_server(workdir: Path, group: Children, sizes: Sizes) -> MainServer:
+    """The seeded SQLite site and the fedblog server the first benchmarks share, pinned to the server core."""
+    port = common.free_port()
+    site = bench_site.create_site(workdir / "site", port)
+    read_posts, inbox_post = await seed(site, sizes)
+    server = await group.start(
+        "fedblog", "fedblog_server", ["--config", str(site.config), "--port", str(port)], SERVER_CPU,
+        env=bench_site.SITE_ENV,
+    )  # fmt: skip
+    return MainServer(site, server, read_posts, inbox_post)
+
+
+async def timed(name: str, benchmark: Awaitable[BenchResult], server: Child | None) -> BenchResult:
+    """One benchmark run, its failure recorded as its result; how long it took, and the server's memory after."""
+    print(f"bench: {name} …", flush=True)
+    started = time.monotonic()
+    try:
+        result = await benchmark
+    except Exception as error:
+        traceback.print_exc()
+        result = BenchResult(name, error=f"{type(error).__name__}: {error}")
+    result.details["seconds"] = round(time.monotonic() - started, 1)
+    if server is not None and server.process.returncode is None:  # where the server's memory went
+        result.details["server_rss_mb_after"] = round(rss_kib(server.pid) / 1024, 1)
+        if os.environ.get("BENCH_TRACEMALLOC"):
+            result.details["server_heap"] = await server.call("heap")
+    return result
+
+
+async def run_on_backends(chosen: list[str], environment: AbstractContextManager[BackendEnv]) -> list[BenchResult]:
+    """The benchmarks comparing the backends, on a PostgreSQL cluster of their own; one line each if it cannot
+    start (PostgreSQL not installed)."""
+    try:
+        with environment as env:
+            return [await timed(name, BACKEND_BENCHMARKS[name](env), None) for name in chosen]
+    except RuntimeError as error:  # the cluster did not start (raised before any benchmark ran)
+        print(f"bench: PostgreSQL: {error}", flush=True)
+        return [BenchResult(name, error=f"PostgreSQL: {error}") for name in chosen]
+
+
 async def run(
     sizes: Sizes, only: list[str] | None = None, keep: bool = False, profile: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], list[BenchResult]]:
@@ -57,32 +126,19 @@ async def run(
     notes: list[str] = []
     rss_at_start: float | None = None
     try:
-        port = common.free_port()
-        site = bench_site.create_site(workdir / "site", port)
-        read_posts, inbox_post = await seed(site, sizes)
         async with children(workdir, profile) as group:
-            server = await group.start(
-                "fedblog", "fedblog_server", ["--config", str(site.config), "--port", str(port)], SERVER_CPU,
-                env=bench_site.SITE_ENV,
-            )  # fmt: skip
-            env = common.Env(sizes, site, group, server, workdir, read_posts, inbox_post, notes)
-            rss_at_start = round(rss_kib(server.pid) / 1024, 1)
-            for name, benchmark in BENCHMARKS.items():
-                if only and name not in only:
-                    continue
-                print(f"bench: {name} …", flush=True)
-                bench_started = time.monotonic()
-                try:
-                    result = await benchmark(env)
-                except Exception as error:
-                    traceback.print_exc()
-                    result = BenchResult(name, error=f"{type(error).__name__}: {error}")
-                result.details["seconds"] = round(time.monotonic() - bench_started, 1)
-                if server.process.returncode is None:  # where the server's memory went, benchmark by benchmark
-                    result.details["server_rss_mb_after"] = round(rss_kib(server.pid) / 1024, 1)
-                    if os.environ.get("BENCH_TRACEMALLOC"):
-                        result.details["server_heap"] = await server.call("heap")
-                results.append(result)
+            if not only or set(only) & BENCHMARKS.keys():
+                server = await start_server(workdir, group, sizes)
+                env = common.Env(sizes, server.site, group, server.child, workdir, server.read_posts,
+                                 server.inbox_post, notes)  # fmt: skip
+                rss_at_start = round(rss_kib(server.child.pid) / 1024, 1)
+                for name, benchmark in BENCHMARKS.items():
+                    if not only or name in only:
+                        results.append(await timed(name, benchmark(env), env.server))
+                await group.stop(env.server)
+            chosen = [name for name in BACKEND_BENCHMARKS if not only or name in only]
+            if chosen:
+                results += await run_on_backends(chosen, BackendEnv.starting(sizes, group, workdir, notes))
     finally:
         if keep:
             print(f"bench: work directory kept in {workdir}")

@@ -49,6 +49,8 @@ class BenchSite:
     directory: Path
     config: Path
     port: int
+    # The site on PostgreSQL (FEDBLOG_DATABASE_URL) rather than its SQLite file, when set (bench/backends.py).
+    database_url: str = ""
 
     @property
     def base_url(self) -> str:
@@ -58,8 +60,12 @@ class BenchSite:
     def key_path(self) -> Path:
         return self.directory / "keys" / "private.pem"
 
+    def child_env(self) -> dict[str, str]:
+        """What fedblog's processes get on top of the driver's environment."""
+        return {**SITE_ENV, **({"FEDBLOG_DATABASE_URL": self.database_url} if self.database_url else {})}
+
     def environ(self) -> dict[str, str]:
-        return {**os.environ, **SITE_ENV}
+        return {**os.environ, **self.child_env()}
 
 
 def create_site(directory: Path, port: int) -> BenchSite:

@@ -22,8 +22,9 @@ from bench.benchmarks.stampede import targets_for
 from bench.hosts import host_address
 from bench.load import closed_loop
 from bench.machine import LOAD_CPU, SERVER_CPU, pinned
-from bench.procs import Child
+from bench.procs import Child, Children
 from bench.results import BenchResult, Check, Row, at_least, at_most, info
+from bench.site import BenchSite
 from fedblog.protocol.keys import load_private_key, public_key_pem
 
 NAME = "Fan-out"
@@ -39,19 +40,24 @@ FEDBLOG = str(Path(sys.executable).with_name("fedblog"))
 
 
 async def start_sinks(env: Env, hosts: int, port: int) -> list[Child]:
-    key = load_private_key(env.site.key_path.read_bytes())
-    pem_path = env.workdir / "fanout" / "blog-public.pem"
+    return await start_sinks_for(env.group, env.workdir / "fanout", env.site, hosts, port)
+
+
+async def start_sinks_for(group: Children, folder: Path, site: BenchSite, hosts: int, port: int) -> list[Child]:
+    """Sinks for `hosts` follower hosts that accept what `site` signs (its key and key id)."""
+    key = load_private_key(site.key_path.read_bytes())
+    pem_path = folder / "blog-public.pem"
     pem_path.parent.mkdir(parents=True, exist_ok=True)
     pem_path.write_text(public_key_pem(key), encoding="utf-8")
     sinks = []
     for shard in range(math.ceil(hosts / HOSTS_PER_SINK)):
         addresses = [host_address(i) for i in range(shard * HOSTS_PER_SINK, min(hosts, (shard + 1) * HOSTS_PER_SINK))]
-        spec = write_json(env.workdir / "fanout" / f"sink-{shard}.json", addresses)
+        spec = write_json(folder / f"sink-{shard}.json", addresses)
         sinks.append(
-            await env.group.start(
+            await group.start(
                 f"sink-{shard}", "sink",
                 ["--addresses", str(spec), "--port", str(port), "--public-key", str(pem_path),
-                 "--key-id", f"{env.site.base_url}/actor#main-key"],
+                 "--key-id", f"{site.base_url}/actor#main-key"],
                 LOAD_CPU,
             )
         )  # fmt: skip

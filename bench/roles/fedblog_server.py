@@ -28,13 +28,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", required=True)
     parser.add_argument("--port", type=int, required=True)
+    # As `fedblog serve --no-worker`: the deliveries are left to `fedblog worker` processes.
+    parser.add_argument("--no-worker", action="store_true")
     args = parser.parse_args()
     if os.environ.get("BENCH_TRACEMALLOC"):
         import tracemalloc
 
         tracemalloc.start(8)
     settings = load_settings(args.config)
-    runner = web.AppRunner(create_app(settings), access_log=None)
+    runner = web.AppRunner(create_app(settings, background=not args.no_worker), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.port).start()
     settle_garbage_collector()  # as `fedblog serve` does once started

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = ("Read path", "Stampede", "Inbox", "Fan-out", "Memory and start")
+BENCHMARKS = ("Read path", "Stampede", "Inbox", "Fan-out", "Memory and start", "PostgreSQL: inbox",
+              "PostgreSQL: fan-out", "PostgreSQL: read path")
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(600)]
 
@@ -52,8 +53,9 @@ def test_bench_smoke__every_benchmark_runs_and_its_checks_hold(
     assert failed == []
 
 
-def test_bench_smoke__fanout_every_delivery_verified(smoke_results: dict[str, dict[str, Any]]) -> None:
-    fanout = smoke_results["Fan-out"]
+@pytest.mark.parametrize("name", ["Fan-out", "PostgreSQL: fan-out"])
+def test_bench_smoke__fanout_every_delivery_verified(smoke_results: dict[str, dict[str, Any]], name: str) -> None:
+    fanout = smoke_results[name]
     for check in checks_of(fanout, "verified deliveries"):
         assert check["expected"] > 0
         assert check["actual"] == check["expected"], check["name"]
@@ -61,20 +63,22 @@ def test_bench_smoke__fanout_every_delivery_verified(smoke_results: dict[str, di
         assert check["actual"] == 0, check["name"]
 
 
-def test_bench_smoke__inbox_every_reply_stored(smoke_results: dict[str, dict[str, Any]]) -> None:
-    inbox = smoke_results["Inbox"]
-    (stored,) = checks_of(inbox, "replies stored as comments")
-    assert stored["expected"] > 0
-    assert stored["actual"] == stored["expected"]
+@pytest.mark.parametrize("name", ["Inbox", "PostgreSQL: inbox"])
+def test_bench_smoke__inbox_every_reply_stored(smoke_results: dict[str, dict[str, Any]], name: str) -> None:
+    inbox = smoke_results[name]
+    for stored in checks_of(inbox, "replies stored as comments"):
+        assert stored["expected"] > 0
+        assert stored["actual"] == stored["expected"], stored["name"]
     for check in checks_of(inbox, "answered 202"):
         assert check["actual"] == check["expected"], check["name"]
 
 
 def test_bench_smoke__reads_every_request_answered_200(smoke_results: dict[str, dict[str, Any]]) -> None:
-    for name in ("Read path", "Stampede"):
+    for name in ("Read path", "Stampede", "PostgreSQL: read path"):
         for check in checks_of(smoke_results[name], "answers 200"):
             assert check["actual"] == 200, check["name"]
-    for check in checks_of(smoke_results["Read path"], "answers other than 200"):
-        assert check["actual"] == 0, check["name"]
+    for name in ("Read path", "PostgreSQL: read path"):
+        for check in checks_of(smoke_results[name], "answers other than 200"):
+            assert check["actual"] == 0, check["name"]
     for check in checks_of(smoke_results["Stampede"], "failed requests"):
         assert check["actual"] == 0, check["name"]
