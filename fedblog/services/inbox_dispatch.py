@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from fedblog.protocol.actors import ACTOR_TYPES
 from fedblog.protocol.notes import NOTE_TYPES
-from fedblog.services import followers, moves, quotes, reactions, replies, reports
+from fedblog.services import actor_updates, followers, moves, quotes, reactions, replies, reports
 from fedblog.services.incoming import Handler, IncomingActivity
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ HANDLERS: Mapping[tuple[str, str | None], Handler] = {
     **{("Create", kind): replies.on_create for kind in sorted(NOTE_TYPES)},
     ("Create", None): replies.on_create,  # a Note given by id only: fetched from its origin
     **{("Update", kind): replies.on_update for kind in sorted(NOTE_TYPES)},
+    **{("Update", kind): actor_updates.on_actor_update for kind in sorted(ACTOR_TYPES)},
     **{("Delete", kind): delete_object for kind in sorted({*NOTE_TYPES, "Tombstone"})},
     ("Delete", None): delete_object,  # by id: a Note (a comment or a quote), or the actor itself
     ("Like", None): reactions.on_reaction,

@@ -269,6 +269,11 @@ class CommentStore:
         author = RemoteAuthor(actor_id, name, handle, avatar_url, profile_url)
         return await conn.run(partial(author_row_sync, author=author))
 
+    async def is_remote_author(self, actor_id: str) -> bool:
+        """Whether this fediverse account commented or reacted here (it has an author row)."""
+        row = "SELECT 1 FROM comment_authors WHERE kind = 'remote' AND actor_id = ? LIMIT 1"
+        return await self.db.fetch_value(row, (actor_id,)) is not None
+
     async def get_or_create_owner(self, conn: Connection, name: str, actor_id: str, profile_url: str) -> int:
         return await conn.run(partial(author_row_sync, author=OwnerAuthor(name, actor_id, profile_url)))
 

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
+from fedblog.protocol.activitystreams import AS_CONTEXT
 from fedblog.services.faces import FACE_SIZE, RemoteFaces
 from fedblog.web.faces import settle_fetches
 from tests.conftest import LiveSite, SiteFactory, free_port
@@ -153,3 +154,35 @@ async def test_fediverse_commenter__icon_fetched_once_resized_served_here_and_re
     assert (await face(site, face_path))[0] == "image/svg+xml"
     assert icons.hits["bomb.svg"] == 1
     assert await RemoteFaces(site.ctx).refresh() == 0
+
+
+async def test_fediverse_commenter__an_update_of_their_actor_brings_the_new_icon_and_name(
+    site: LiveSite, remote: RemoteInstance, icons: IconServer
+) -> None:
+    icons.files["alice.png"] = (png(400, 400, "red"), "image/png")
+    icons.files["alice2.png"] = (png(300, 300, "blue"), "image/png")
+    remote.profiles["alice"] = {"icon": icons.url("alice.png")}
+    post = await publish(site)
+    comment = await fediverse_comment(site, remote, post)
+    face_path = f"/faces/remote/{comment.author.id}"
+    await face(site, face_path)
+    assert (await face(site, face_path))[0] == "image/png" and icons.hits == {"alice.png": 1}
+    # When her profile changes and her server sends an Update of her actor, her cached actor still fresh
+    alice = remote.actor_id("alice")
+    remote.profiles["alice"] = {"icon": icons.url("alice2.png"), "name": "Alice Anew"}
+    embedded = {"id": alice, "type": "Person", "name": "Not believed", "icon": {"type": "Image", "url": "x"}}
+    update = {"@context": AS_CONTEXT, "id": f"{alice}#updates/1", "type": "Update", "actor": alice, "object": embedded}
+    assert await remote.send("alice", update) == 202
+    # Then the blog serves her new icon, fetched from her server, and her comment shows her new name
+    await face(site, face_path)
+    kind, data = await face(site, face_path)
+    assert kind == "image/png" and icons.hits == {"alice.png": 1, "alice2.png": 1}
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.getpixel((10, 10))[:3] == (0, 0, 255)
+    html = await page(site, post)
+    assert "Alice Anew" in html and "Not believed" not in html
+    # And an Update of her actor sent by another account changes nothing
+    remote.profiles["alice"] = {"icon": icons.url("alice.png"), "name": "Mallory's Alice"}
+    forged = {**update, "id": f"{alice}#updates/2"}
+    await remote.send("alice", forged, key_name="mallory")
+    assert "Mallory's Alice" not in await page(site, post)
