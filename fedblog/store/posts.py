@@ -219,23 +219,7 @@ class PostStore:
             "draft = ?, published_at = ?, updated_at = ?, comments_open = ?, state = ?, first_published_at = ?, "
             "body_text = ?, kind = ?, menu_order = ?, in_menu = ?, body_format = ?, author_name = ?, excerpt = ? "
             "WHERE id = ?",
-            (
-                fields.slug,
-                fields.title,
-                fields.body_markdown,
-                fields.body_html,
-                fields.summary,
-                fields.language,
-                int(fields.draft),
-                to_text(fields.published_at),
-                to_text(updated_at) if updated_at else None,
-                int(fields.comments_open),
-                fields.state.value,
-                to_text(fields.first_published_at) if fields.first_published_at else None,
-                html_to_text(fields.body_html),
-                *_wordpress_fields(fields),
-                post_id,
-            ),
+            (*_post_values(fields, to_text(updated_at) if updated_at else None), post_id),
         )
         await self._set_tags(conn, post_id, fields.tags)
         await self._set_categories(conn, post_id, fields.category_ids)
@@ -328,6 +312,12 @@ INSERT_POST = (
 
 
 def post_row(fields: PostFields) -> tuple[object, ...]:
+    return (*_post_values(fields, to_text(utcnow())), fields.wp_post_id)
+
+
+def _post_values(fields: PostFields, stamp: str | None) -> tuple[object, ...]:
+    """The columns an insert and an update both write, in INSERT_POST's order; `stamp` is created_at for an
+    insert, updated_at for an update (the ninth column either way)."""
     return (
         fields.slug,
         fields.title,
@@ -337,11 +327,10 @@ def post_row(fields: PostFields) -> tuple[object, ...]:
         fields.language,
         int(fields.draft),
         to_text(fields.published_at),
-        to_text(utcnow()),
+        stamp,
         int(fields.comments_open),
         fields.state.value,
         to_text(fields.first_published_at) if fields.first_published_at else None,
         html_to_text(fields.body_html),
         *_wordpress_fields(fields),
-        fields.wp_post_id,
     )
