@@ -23,7 +23,7 @@ from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
 from tests.conftest import LiveSite, make_site
 from tests.fakes.remote import RemoteInstance, start_remote
-from tests.helpers import add_follower, eventually
+from tests.helpers import add_follower, eventually, fedblog
 
 
 class Clock:
@@ -243,8 +243,6 @@ async def test_delivery__restart_in_the_middle_of_a_fan_out(tmp_path: Path, remo
 async def test_queue_status__cli_and_admin_show_pending_retrying_failed_by_host(
     site: LiveSite, remotes: list[RemoteInstance]
 ) -> None:
-    import asyncio
-    import sys
 
     from tests.integration.blog_support import get
     from tests.integration.fed_support import admin_session
@@ -259,17 +257,7 @@ async def test_queue_status__cli_and_admin_show_pending_retrying_failed_by_host(
     await publish(site.ctx)
     host = f"127.0.0.1:{remote.port}"
     await eventually(lambda: _jobs_settled(site.ctx), "both attempts recorded")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fedblog",
-        "--config",
-        str(site.settings.root / "fedblog.toml"),
-        "queue",
-        "status",
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out = (await process.communicate())[0].decode()
+    out = (await fedblog("--config", str(site.settings.root / "fedblog.toml"), "queue", "status")).out
     assert "pending 0, retrying 1, failed 1" in out
     line = next(line for line in out.splitlines() if line.startswith(host))
     assert line.split()[1:4] == ["0", "1", "1"]

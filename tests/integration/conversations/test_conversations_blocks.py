@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
-
 from tests.conftest import LiveSite
 from tests.fakes.remote import RemoteInstance, follow_activity
-from tests.helpers import ADMIN_CSRF_RE, log_in, page, publish
+from tests.helpers import ADMIN_CSRF_RE, fedblog, log_in, page, publish
 from tests.integration.blog_support import get, new_session
 
 
-async def fedblog(site: LiveSite, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fedblog",
-        "--config",
-        str(site.settings.root / "fedblog.toml"),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    return process.returncode or 0, out.decode(), err.decode()
+async def blocks(site: LiveSite, *args: str) -> tuple[int, str, str]:
+    result = await fedblog("--config", str(site.settings.root / "fedblog.toml"), "blocks", *args)
+    return result.code, result.out, result.err
 
 
 async def test_cli_blocks__add_list_remove_and_the_blocked_server_is_refused(
@@ -31,21 +18,21 @@ async def test_cli_blocks__add_list_remove_and_the_blocked_server_is_refused(
 ) -> None:
     post = await publish(site)
 
-    code, out, _ = await fedblog(site, "blocks", "add", remote.host)
+    code, out, _ = await blocks(site, "add", remote.host)
     assert code == 0 and f"blocked domain {remote.host}" in out
-    assert (await fedblog(site, "blocks", "list"))[1].split() == ["domain", remote.host]
+    assert (await blocks(site, "list"))[1].split() == ["domain", remote.host]
     note = remote.note("alice", site.ctx.urls.note(post.slug), "<p>Blocked reply</p>")
     assert await remote.send("alice", remote.create("alice", note)) == 403
     assert "Blocked reply" not in await page(site, post)
 
-    code, out, _ = await fedblog(site, "blocks", "remove", remote.host)
+    code, out, _ = await blocks(site, "remove", remote.host)
     assert code == 0 and f"unblocked {remote.host}" in out
     assert await remote.send("alice", remote.create("alice", note)) == 202
     assert "Blocked reply" in await page(site, post)
 
 
 async def test_cli_blocks__bad_value_is_one_line_error(site: LiveSite) -> None:
-    code, _, err = await fedblog(site, "blocks", "add", "not a domain!")
+    code, _, err = await blocks(site, "add", "not a domain!")
     assert code == 1 and err.startswith("fedblog: ") and err.count("\n") == 1
 
 
