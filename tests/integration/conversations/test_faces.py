@@ -13,10 +13,11 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
+from fedblog.assembly import open_context
 from fedblog.protocol.activitystreams import AS_CONTEXT
-from fedblog.services.faces import FACE_SIZE, RemoteFaces
+from fedblog.services.faces import FACE_SIZE, MAX_ICON_BYTES, RemoteFaces
 from fedblog.web.faces import settle_fetches
-from tests.conftest import LiveSite, SiteFactory, free_port
+from tests.conftest import LiveSite, SiteFactory, free_port, settings_with
 from tests.fakes.remote import RemoteInstance
 from tests.helpers import fediverse_comment, page, publish
 from tests.integration.blog_support import get, new_session, submit_comment
@@ -186,3 +187,27 @@ async def test_fediverse_commenter__an_update_of_their_actor_brings_the_new_icon
     forged = {**update, "id": f"{alice}#updates/2"}
     await remote.send("alice", forged, key_name="mallory")
     assert "Mallory's Alice" not in await page(site, post)
+
+
+async def test_fediverse_commenter__an_icon_too_large_or_at_a_private_address_is_never_taken(
+    site: LiveSite, remote: RemoteInstance, icons: IconServer
+) -> None:
+    icons.files["huge.png"] = (png(10, 10, "red") + bytes(MAX_ICON_BYTES), "image/png")
+    icons.files["bob.png"] = (png(40, 40, "green"), "image/png")
+    remote.profiles["alice"] = {"icon": icons.url("huge.png")}
+    remote.profiles["bob"] = {"icon": icons.url("bob.png")}
+    post = await publish(site)
+    alice = await fediverse_comment(site, remote, post)
+    note = remote.note("bob", site.ctx.urls.note(post.slug), "<p>Bob here</p>")
+    assert await remote.send("bob", remote.create("bob", note)) == 202
+    bob = await site.ctx.comments.get_comment_by_remote_id(note["id"])
+    assert bob is not None
+    # An icon over the size limit is refused: the stand-in stays
+    assert (await face(site, f"/faces/remote/{alice.author.id}"))[0] == "image/svg+xml"
+    assert (await face(site, f"/faces/remote/{alice.author.id}"))[0] == "image/svg+xml"
+    assert icons.hits == {"huge.png": 1}
+    # And with the guard on (as in production: no private addresses), an icon on 127.0.0.1 is never asked for
+    guarded = settings_with(site.settings, {"federation": {"allow_private_addresses": False}})
+    async with open_context(guarded) as ctx:
+        assert await RemoteFaces(ctx).refresh(bob.author.id) == 0
+    assert icons.hits == {"huge.png": 1}
