@@ -241,3 +241,50 @@ async def test_backfill__an_active_thread_is_crawled_again_later_a_quiet_one_is_
     await time_passes(comments_written_days_ago=8)
     await eventually(lambda: crawled(site, a["id"]), "A's sub-thread crawled again")
     assert await BackfillStore(site.ctx.db).job_state(a_id) == "done"  # type: ignore[arg-type]
+
+
+async def test_backfill__stops_at_the_posts_budget_over_all_its_crawls(
+    site: LiveSite, remote: RemoteInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backfill, "MAX_PER_POST", 3)
+    # Given: two delivered replies to the post, each with four answers that were not delivered
+    post = await publish(site)
+    roots = [remote.note("alice", site.ctx.urls.note(post.slug), f"<p>root {n}</p>") for n in range(2)]
+    answers = {root["id"]: [remote.note("carol", root["id"], f"<p>answer {n}</p>") for n in range(4)] for root in roots}
+    for root in roots:
+        remote.answers(root, [note["id"] for note in answers[root["id"]]])
+    # When both arrive and their sub-threads are crawled
+    for root in roots:
+        await remote.send("alice", remote.create("alice", root))
+        await eventually(lambda root=root: crawled(site, root["id"]), "the sub-thread crawled")  # type: ignore[misc]
+    # Then the post got three comments by backfill in all, none past its budget
+    found = [note for notes in answers.values() for note in notes if await comment_id(site, note["id"])]
+    assert len(found) == 3
+
+
+class Stopwatch:
+    """Stands for the time module in services/backfill.py: ten seconds pass at each look at the clock."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        self.now += 10.0
+        return self.now
+
+
+async def test_backfill__stops_at_its_time_budget(
+    site: LiveSite, remote: RemoteInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backfill, "CRAWL_SECONDS", 35.0)
+    monkeypatch.setattr(backfill, "time", Stopwatch())
+    post = await publish(site)
+    a = remote.note("alice", site.ctx.urls.note(post.slug), "<p>A: slow server</p>")
+    crowd = [remote.note("carol", a["id"], f"<p>crowd {n}</p>") for n in range(10)]
+    remote.answers(a, [note["id"] for note in crowd])
+    await remote.send("alice", remote.create("alice", a))
+    await eventually(lambda: crawled(site, a["id"]), "A's sub-thread crawled")
+    # A, its replies page and an answer or two fit in the 35 seconds the crawl may take (the request and comment
+    # budgets are far off): the rest waits
+    found = [note for note in crowd if await comment_id(site, note["id"])]
+    assert 0 < len(found) <= 2
