@@ -288,3 +288,27 @@ async def test_backfill__stops_at_its_time_budget(
     # budgets are far off): the rest waits
     found = [note for note in crowd if await comment_id(site, note["id"])]
     assert 0 < len(found) <= 2
+
+
+async def test_backfill__a_note_its_server_attributes_to_an_actor_of_another_server_is_not_taken(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
+    elsewhere = await RemoteInstance(site=site).start()
+    try:
+        # Given: A's replies list a Note served by A's server but attributed to an account of another server
+        post = await publish(site)
+        a = remote.note("alice", site.ctx.urls.note(post.slug), "<p>A: who answers?</p>")
+        impostor = remote.note("bob", a["id"], "<p>Words put in another's mouth</p>")
+        impostor["attributedTo"] = elsewhere.actor_id("victim")
+        remote.objects[impostor["id"].removeprefix(remote.base)]["attributedTo"] = impostor["attributedTo"]
+        honest = remote.note("carol", a["id"], "<p>An honest answer</p>")
+        remote.answers(a, [impostor["id"], honest["id"]])
+        # When A arrives and its sub-thread is crawled
+        await remote.send("alice", remote.create("alice", a))
+        await eventually(lambda: crawled(site, a["id"]), "A's sub-thread crawled")
+        # Then only the Note attributed to its own server's account is on the page
+        html = await page(site, post)
+        assert "An honest answer" in html
+        assert await comment_id(site, impostor["id"]) is None and "another's mouth" not in html
+    finally:
+        await elsewhere.close()
