@@ -89,3 +89,28 @@ async def test_move__the_moved_follow_is_not_named_by_the_moves_id(site: LiveSit
         assert await FollowerStore(site.ctx.db).get(new_id) is None
     finally:
         await new_home.close()
+
+
+async def test_move__to_an_account_that_already_follows_leaves_one_follow_and_one_delivery(
+    site: LiveSite, remote: RemoteInstance
+) -> None:
+    new_home = await RemoteInstance(site=site, avatars=True).start()
+    try:
+        old_id, new_id = remote.actor_id("alice"), new_home.actor_id("alice")
+        # Given both of alice's accounts follow the blog, and the new one names the old
+        assert await remote.send("alice", follow_activity(remote, "alice", site.ctx.urls.actor())) == 202
+        assert await new_home.send("alice", follow_activity(new_home, "alice", site.ctx.urls.actor())) == 202
+        new_home.profiles["alice"] = {"alsoKnownAs": [old_id]}
+        # When the old account moves to the new one
+        assert await remote.send("alice", move(remote, "alice", new_id)) == 202
+        # Then one follow is left, the new one with its own Follow, and a post reaches her once, at the new address
+        followers = FollowerStore(site.ctx.db)
+        assert await followers.get(old_id) is None
+        kept = await followers.get(new_id)
+        assert kept is not None and kept.follow_activity_id == follow_activity(new_home, "alice", "")["id"]
+        await publish(site, title="After the move")
+        await deliver_all(site)
+        assert [d.activity["type"] for d in new_home.received if d.activity["type"] == "Create"] == ["Create"]
+        assert remote.delivered("Create") == []
+    finally:
+        await new_home.close()
