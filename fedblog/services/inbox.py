@@ -97,6 +97,7 @@ async def receive(
     if known.blocked:
         return InboxAnswer.error(403, "blocked")
     host = host_of(key_id)
+    RemoteActors(ctx).align_key(key_id, known.key)  # another process may have retired or refetched it
     if await _is_known_sender(ctx, key_id, actor_id or "", host):
         verdict = await verify_inbound(ctx, method="POST", path_qs=path_qs, headers=headers, body=body, key_id=key_id)
     else:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from fedblog.clock import utcnow
+from fedblog.clock import to_text, utcnow
 from fedblog.models import RemoteActor
 from fedblog.protocol.actors import (
     InvalidActor,
@@ -28,7 +28,7 @@ from fedblog.protocol.actors import (
 )
 from fedblog.protocol.addresses import UnsafeURL, check_url_shape, same_host, same_origin
 from fedblog.services.http import FetchError, get_http
-from fedblog.store.actors import ActorStore
+from fedblog.store.actors import ActorStore, KeyStamp
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -137,6 +137,30 @@ class RemoteActors:
             if actor is not None:
                 self._remember(actor)
         return actor
+
+    def align_key(self, key_id: str, stamp: KeyStamp | None) -> None:
+        """This process's copy of a key, judged against the database's (`stamp`, read in the inbox's preflight: no
+        trip of its own): a copy another process has fetched again or retired (an Update or a Delete it heard) is
+        forgotten, so the signature is checked with what the database holds, or the key fetched anew."""
+        cached = self._memory[1].get(key_id)
+        if cached is None:
+            return
+        if (
+            stamp is None
+            or stamp.actor_id != cached.id
+            or stamp.public_key_pem != cached.public_key_pem
+            or stamp.fetched_at != to_text(cached.fetched_at)
+        ):
+            self._forget(cached)
+
+    async def retire(self, actor_id: str, *, key_gone: bool) -> None:
+        """The actor announced a change (Update) or its end (Delete, `key_gone`): its cached copy is stale here
+        and, through its row, in every other process (see align_key); the next use fetches it again."""
+        async with self.ctx.db.transaction() as conn:
+            await self.store.retire_actor(conn, actor_id, key_gone=key_gone)
+        for memory in self._memory:  # after the commit: a read meanwhile may have cached the old row
+            for stale in [key for key, cached in memory.items() if cached.id == actor_id]:
+                del memory[stale]
 
     async def has_fresh_key(self, key_id: str) -> bool:
         """True when verifying a signature by this key needs no fetch (the key is cached and fresh)."""

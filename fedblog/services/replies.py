@@ -301,6 +301,7 @@ async def delete_actor(ctx: Context, actor_id: str) -> None:
         await ReactionStore(ctx.db).remove_by_actor(conn, actor_id)
         await FollowerStore(ctx.db).remove(conn, actor_id)
         await QuoteStore(ctx.db).remove_by_actor(conn, actor_id)
+    await RemoteActors(ctx).retire(actor_id, key_gone=True)  # its key verifies nothing more, in any process
 
 
 async def on_delete(ctx: Context, activity: IncomingActivity) -> bool:

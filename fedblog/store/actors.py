@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import RemoteActor
-from fedblog.store.db import Database, Row, SyncConnection
+from fedblog.store.db import Connection, Database, Row, SyncConnection
+
+# The fetched_at of a retired actor: older than any cache's time to live, so the next use fetches it again.
+RETIRED_AT = "1970-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStamp:
+    """A key as the database holds it: its owner, the owner's fetched_at (as stored) and the key itself."""
+
+    actor_id: str
+    fetched_at: str
+    public_key_pem: str | None
+
 
 _COLUMNS = "id, type, inbox, shared_inbox, handle, name, icon_url, url, public_key_id, public_key_pem, fetched_at"
 
@@ -28,6 +43,26 @@ class ActorStore:
         """Insert or update the actor, in one trip shared with concurrent writes (group commit): the first
         requests from many new accounts each bring an actor to store, alongside the replies being stored."""
         await self.db.run_transaction(lambda raw: _upsert_actor_sync(raw, actor))
+
+    async def retire_actor(self, conn: Connection, actor_id: str, *, key_gone: bool) -> None:
+        """The actor announced a change (Update) or its end (Delete): its row is stale, so the next use fetches it
+        again; with `key_gone` its key is dropped too, and verifies nothing more until fetched anew."""
+        await conn.execute(
+            "UPDATE remote_actors SET fetched_at = ?, public_key_pem = CASE WHEN ? = 1 THEN NULL "
+            "ELSE public_key_pem END WHERE id = ?",
+            (RETIRED_AT, 1 if key_gone else 0, actor_id),
+        )
+
+    @staticmethod
+    def key_stamp_sync(raw: SyncConnection, key_id: str) -> KeyStamp | None:
+        """What the database holds for a key now, in plain calls for the inbox's preflight: a process's cached
+        copy is judged against it (another process may have fetched it again, or retired it)."""
+        row = raw.execute(
+            "SELECT id, fetched_at, public_key_pem FROM remote_actors WHERE public_key_id = ? "
+            "ORDER BY fetched_at DESC LIMIT 1",
+            (key_id,),
+        ).fetchone()
+        return KeyStamp(row[0], row[1], row[2]) if row else None
 
     async def delete_actor(self, actor_id: str) -> None:
         async with self.db.transaction() as conn:

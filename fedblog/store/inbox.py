@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from fedblog.clock import to_text, utcnow
+from fedblog.store.actors import ActorStore, KeyStamp
 from fedblog.store.blocks import BlockStore
 from fedblog.store.db import Connection, Database, Row, SyncConnection
 from fedblog.store.deliveries import DeliveryStore
@@ -44,10 +45,11 @@ class Preflight:
     blocked: bool  # the actor or the signing key is blocked
     troubled: bool  # the signer's host is one our deliveries are waiting for
     signers: frozenset[str]  # who sent this activity id already
+    key: KeyStamp | None  # the signing key as the database holds it (another process may have retired it)
 
 
 async def preflight(reads: ReadBatch, actor_id: str, key_id: str, key_host: str, activity_id: str) -> Preflight:
-    """The inbox's three lookups before the signature, in one trip shared with concurrent requests' (`reads`)."""
+    """The inbox's four lookups before the signature, in one trip shared with concurrent requests' (`reads`)."""
     return await reads.run(partial(_preflight_sync, actor_id, key_id, key_host, activity_id))
 
 
@@ -56,6 +58,7 @@ def _preflight_sync(actor_id: str, key_id: str, key_host: str, activity_id: str,
         blocked=BlockStore.is_blocked_sync(raw, actor_id, key_id),
         troubled=bool(key_host) and DeliveryStore.host_is_troubled_sync(raw, key_host),
         signers=InboxStore.signers_of_sync(raw, activity_id),
+        key=ActorStore.key_stamp_sync(raw, key_id) if key_id else None,
     )
 
 
