@@ -52,12 +52,17 @@ class Publication:
 
 
 _MAIL_COLUMNS = "id, subscriber_id, subscription_id, kind, comment_id, attempts"
-# Due and not leased (a lapsed lease is a killed worker's); a digest only by its subscription's oldest pending row.
+# Due and not leased (a lapsed lease is a killed worker's); a digest only by its subscription's oldest pending row;
+# and no address another worker holds mails of now: one worker at a time sends to an address, so the per-address
+# limit, read before each send, holds across workers. On PostgreSQL the claim locks the address's row too, so a
+# concurrent claim passes over it.
 _DUE = (
-    f"SELECT {_MAIL_COLUMNS} FROM subscriber_mails m WHERE m.status = 'pending' AND m.next_attempt_at <= ? "
+    "SELECT m.id, m.subscriber_id, m.subscription_id, m.kind, m.comment_id, m.attempts FROM subscriber_mails m "
+    "JOIN subscribers s ON s.id = m.subscriber_id WHERE m.status = 'pending' AND m.next_attempt_at <= ? "
     "AND (m.locked_until IS NULL OR m.locked_until <= ?) AND (m.kind != 'digest' OR m.id = (SELECT MIN(h.id) "
     "FROM subscriber_mails h WHERE h.subscription_id = m.subscription_id AND h.kind = 'digest' "
-    "AND h.status = 'pending')) ORDER BY m.id LIMIT ?"
+    "AND h.status = 'pending')) AND NOT EXISTS (SELECT 1 FROM subscriber_mails o WHERE o.subscriber_id = "
+    "m.subscriber_id AND o.locked_until > ? AND o.locked_by != ?) ORDER BY m.id LIMIT ?"
 )
 
 
@@ -207,12 +212,13 @@ class SubscriptionStore:
     async def claim_due(self, now: datetime, holder: str, lease_until: datetime, limit: int) -> list[QueuedMail]:
         """Due mails no live lease holds, leased to `holder` until `lease_until`: no other worker takes them
         meanwhile (on PostgreSQL, rows another claim is taking are skipped). A post's digest is claimed by its
-        oldest pending row alone, and sends every pending row of it."""
+        oldest pending row alone, and sends every pending row of it; an address's mails go to one worker at a time."""
         stamp = to_text(now)
-        if not await self.db.fetch_value(_DUE, (stamp, stamp, 1)):
+        if not await self.db.fetch_value(_DUE, (stamp, stamp, stamp, holder, 1)):
             return []  # idle: no write transaction
         async with self.db.transaction() as conn:
-            rows = await conn.fetch_all(claiming(_DUE, self.db.dialect), (stamp, stamp, limit))
+            claim = claiming(_DUE, self.db.dialect, of="m, s")
+            rows = await conn.fetch_all(claim, (stamp, stamp, stamp, holder, limit))
             await conn.executemany(
                 "UPDATE subscriber_mails SET locked_until = ?, locked_by = ? WHERE id = ?",
                 [(to_text(lease_until), holder, row["id"]) for row in rows],

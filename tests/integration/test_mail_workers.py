@@ -26,6 +26,7 @@ from tests.fakes.mail import AUTHOR_EMAIL, Clock, SmtpInbox, notifications
 from tests.helpers import FEDBLOG, clean_env, publish
 
 READERS = 12
+ANSWERS_TO_RITA = 12  # more than the ten mails an hour an address may get
 
 
 class SlowInbox(SmtpInbox):
@@ -88,6 +89,7 @@ async def test_two_workers__every_mail_is_sent_exactly_once(tmp_path: Path) -> N
         # Given twelve readers who asked for replies and one for the post's new comments, none confirmed yet
         comment_ids = [await comment(ctx, post.slug, reader(n), f"Hi {n}", notify_replies="on") for n in range(READERS)]
         await comment(ctx, post.slug, "dora@example.org", "Tell me more", notify_post="on")
+        rita = await comment(ctx, post.slug, "rita@example.org", "Answer me, often", notify_replies="on")
     env = clean_env()
     log = (tmp_path / "workers.log").open("wb")
     workers = [
@@ -98,7 +100,7 @@ async def test_two_workers__every_mail_is_sent_exactly_once(tmp_path: Path) -> N
     ]
     try:
         # When two workers run on the same database: the confirmations go out
-        await wait_for(smtp, READERS + 1, "the confirmations")
+        await wait_for(smtp, READERS + 2, "the confirmations")
         async with open_context(settings) as ctx:
             store = SubscriptionStore(ctx.db)
             for row in await ctx.db.fetch_all("SELECT id FROM subscribers"):
@@ -107,8 +109,10 @@ async def test_two_workers__every_mail_is_sent_exactly_once(tmp_path: Path) -> N
             service = CommentService(ctx)
             for comment_id in comment_ids:
                 await service.reply_as_author(comment_id, f"Thanks for comment {comment_id}")
+            for number in range(ANSWERS_TO_RITA):
+                await service.reply_as_author(rita, f"Answer number {number}")
             await comment(ctx, post.slug, "walt@example.org", "A new voice")
-        await wait_for(smtp, 2 * READERS + 3, "the replies and digests")
+        await wait_for(smtp, 2 * READERS + 4 + 9, "the replies and digests")
         await asyncio.sleep(3)  # three more rounds of each worker: a second copy, if any, would come now
     finally:
         for worker in workers:
@@ -119,11 +123,13 @@ async def test_two_workers__every_mail_is_sent_exactly_once(tmp_path: Path) -> N
         log.close()
         await smtp.stop()
     # Then every mail came once: a confirmation and a reply to each reader, one digest to the post's subscriber
-    # and one author's digest
+    # and one author's digest; and rita got ten mails in the hour, her confirmation and nine answers, not more
     expected = Counter({(reader(n), kind): 1 for n in range(READERS) for kind in ("confirm", "reply")})
     expected[("dora@example.org", "confirm")] = 1
     expected[("dora@example.org", "digest")] = 1
     expected[(AUTHOR_EMAIL, "author digest")] = 1
+    expected[("rita@example.org", "confirm")] = 1
+    expected[("rita@example.org", "reply")] = 9
     assert kinds(smtp) == expected
 
 
@@ -170,5 +176,34 @@ async def test_a_killed_workers_leases_lapse__another_worker_sends_what_it_held_
         assert await second.run_once() == 0
         assert sorted(str(m["To"]) for m in smtp.messages) == [reader(n) for n in range(3)]
         assert await leases.take(DIGEST_LEASE, "live worker", clock(), clock() + timedelta(minutes=1))
+    finally:
+        await smtp.stop()
+
+
+async def test_an_address_is_sent_to_by_one_worker_at_a_time__so_its_hourly_limit_holds(
+    site_factory: SiteFactory,
+) -> None:
+    smtp = SmtpInbox(free_port())
+    await smtp.start()
+    try:
+        site = await site_factory(overrides=notifications(smtp.port) | {"comments": {"moderation": "open"}})
+        clock = Clock()
+        first, second = SubscriberNotifier(site.ctx, clock=clock), SubscriberNotifier(site.ctx, clock=clock)
+        await first.start()
+        [mine] = await subscribed_readers(site, 1)
+        for number in range(11):  # twelve answers in all: more than the ten an hour
+            await CommentService(site.ctx).reply_as_author(mine, f"Answer number {number}")
+        await first.fan_out(clock())
+        # Given one worker holds some of her mails
+        held = await first.store.claim_due(clock(), first.holder, clock() + MAIL_LEASE, 4)
+        assert len(held) == 4
+        # Then another worker takes none of hers meanwhile (it would count her mails sent before the first sends)
+        assert await second.store.claim_due(clock(), second.holder, clock() + MAIL_LEASE, 10) == []
+        # And once the first is gone and its leases lapse, the second sends ten in the hour, the rest later
+        clock.advance(int(MAIL_LEASE.total_seconds()) + 1)
+        assert await second.run_once() == 10
+        assert await second.run_once() == 0
+        clock.advance(3600)
+        assert await second.run_once() == 2
     finally:
         await smtp.stop()
