@@ -1,10 +1,12 @@
 """Hosts in trouble: one down for a minute gets everything at the first retry (its inboxes failing together are
-one failure of the host, not one each), and one that never answers holds no worker slot past the timeout."""
+one failure of the host, not one each), one down for an hour at the first retry after it is back, and one that never
+answers holds no worker slot past the timeout."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from fedblog.assembly import open_context
+from fedblog.clock import from_text
 from fedblog.context import Context
 from fedblog.services.delivery import DeliveryWorker
 from fedblog.services.delivery_policy import next_delay
@@ -100,3 +103,41 @@ async def test_hanging_host__holds_no_worker_slot_past_the_delivery_timeout(tmp_
         finally:
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_host_down_for_an_hour__gets_everything_at_the_first_retry_after_it_is_back(
+    tmp_path: Path, farm: InboxFarm
+) -> None:
+    async with _site(tmp_path, farm, 5) as ctx:
+        # Given a host that is down (503) for an hour from the moment the author publishes (the clock injected)
+        clock = Clock()
+        back_at = clock.now + timedelta(hours=1)
+        farm.status = 503
+        await PostService(ctx).publish(PostInput(title="Long outage", body_markdown="Body"))
+        worker = DeliveryWorker(ctx, clock=clock)
+        tries: list[timedelta] = []
+        answered_from: int | None = None
+        # When the worker runs at each moment a job is due, along the retry schedule (and any pause of the host)
+        while True:
+            due = await ctx.db.fetch_value(
+                "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND activity_id LIKE '%/create/%'"
+            )
+            if due is None:
+                break
+            clock.now = max(clock.now, from_text(due) or clock.now)
+            farm.status = 202 if clock.now >= back_at else 503
+            if farm.status == 202 and answered_from is None:
+                answered_from = len(farm.arrivals)  # the farm records every POST, refused or taken
+            tries.append(clock.now - (back_at - timedelta(hours=1)))
+            assert await worker.run_once() > 0
+            assert len(tries) < 20, f"still pending after tries at {tries}"
+        # Then every inbox got the post once, at the first retry after the host came back, none given up
+        assert answered_from is not None
+        taken = Counter(arrival.inbox for arrival in farm.arrivals[answered_from:])
+        assert taken == {inbox: 1 for _, inbox in farm.inboxes(5)}
+        first_after = next(at for at in tries if at >= timedelta(hours=1))
+        assert first_after == tries[-1] <= timedelta(hours=1) + next_delay(4)
+        states = await ctx.db.fetch_all("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
+        assert {row[0]: row[1] for row in states if row[0] != "delivered"} == {}
+        hosts = await ctx.db.fetch_all("SELECT consecutive_failures, paused_until FROM hosts")
+        assert {(row[0], row[1]) for row in hosts} == {(0, None)}
