@@ -1,5 +1,5 @@
 """Fixtures shared by the integration tests (the site itself is in tests/conftest.py): loopback remote instances
-and a logged-in admin session."""
+a logged-in admin session, and a real SMTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import LiveSite
+from tests.conftest import LiveSite, free_port
+from tests.fakes.mail import SmtpInbox
 from tests.fakes.remote import RemoteInstance
 from tests.integration.studio_support import Admin, logged_in
 
@@ -26,3 +27,12 @@ async def admin(site: LiveSite) -> AsyncIterator[Admin]:
     """The author logged in to the admin of `site`."""
     async with logged_in(site) as session:
         yield session
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpInbox]:
+    """aiosmtpd on 127.0.0.1, keeping what it accepts (tests/fakes/mail.py)."""
+    inbox = SmtpInbox(free_port())
+    await inbox.start()
+    yield inbox
+    await inbox.stop()

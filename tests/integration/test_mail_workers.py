@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fedblog.assembly import open_context
 from fedblog.clock import utcnow
 from fedblog.config import Settings, load_settings
@@ -147,63 +149,55 @@ async def subscribed_readers(site: LiveSite, count: int) -> list[int]:
     return ids
 
 
+@pytest.fixture
+async def site(site_factory: SiteFactory, smtp: SmtpInbox) -> LiveSite:
+    """A site in this process whose e-mail goes to `smtp`; the tests drive its notifiers with their own clock."""
+    return await site_factory(overrides=notifications(smtp.port) | {"comments": {"moderation": "open"}})
+
+
 async def test_a_killed_workers_leases_lapse__another_worker_sends_what_it_held_once(
-    site_factory: SiteFactory,
+    site: LiveSite, smtp: SmtpInbox
 ) -> None:
-    smtp = SmtpInbox(free_port())
-    await smtp.start()
-    try:
-        site = await site_factory(overrides=notifications(smtp.port) | {"comments": {"moderation": "open"}})
-        clock = Clock()
-        first = SubscriberNotifier(site.ctx, clock=clock)
-        await first.start()
-        await subscribed_readers(site, 3)
-        # Given a worker that queued the reply mails and claimed them, then died before sending any
-        await first.fan_out(clock())
-        held = await first.store.claim_due(clock(), first.holder, clock() + MAIL_LEASE, 10)
-        assert len(held) == 3
-        # and a worker that died holding the author digest's lease
-        leases = LeaseStore(site.ctx.db)
-        assert await leases.take(DIGEST_LEASE, "dead worker", clock(), clock() + MAIL_LEASE)
-        assert not await leases.take(DIGEST_LEASE, "live worker", clock(), clock() + MAIL_LEASE)
-        # When another worker runs while the leases hold, it sends nothing
-        second = SubscriberNotifier(site.ctx, clock=clock)
-        assert await second.run_once() == 0
-        assert smtp.messages == []
-        # Then once they lapse it sends each mail, once, and takes the lease
-        clock.advance(int(MAIL_LEASE.total_seconds()) + 1)
-        assert await second.run_once() == 3
-        assert await second.run_once() == 0
-        assert sorted(str(m["To"]) for m in smtp.messages) == [reader(n) for n in range(3)]
-        assert await leases.take(DIGEST_LEASE, "live worker", clock(), clock() + timedelta(minutes=1))
-    finally:
-        await smtp.stop()
+    clock = Clock()
+    first = SubscriberNotifier(site.ctx, clock=clock)
+    await first.start()
+    await subscribed_readers(site, 3)
+    # Given a worker that queued the reply mails and claimed them, then died before sending any
+    await first.fan_out(clock())
+    held = await first.store.claim_due(clock(), first.holder, clock() + MAIL_LEASE, 10)
+    assert len(held) == 3
+    # and a worker that died holding the author digest's lease
+    leases = LeaseStore(site.ctx.db)
+    assert await leases.take(DIGEST_LEASE, "dead worker", clock(), clock() + MAIL_LEASE)
+    assert not await leases.take(DIGEST_LEASE, "live worker", clock(), clock() + MAIL_LEASE)
+    # When another worker runs while the leases hold, it sends nothing
+    second = SubscriberNotifier(site.ctx, clock=clock)
+    assert await second.run_once() == 0
+    assert smtp.messages == []
+    # Then once they lapse it sends each mail, once, and takes the lease
+    clock.advance(int(MAIL_LEASE.total_seconds()) + 1)
+    assert await second.run_once() == 3
+    assert await second.run_once() == 0
+    assert sorted(str(m["To"]) for m in smtp.messages) == [reader(n) for n in range(3)]
+    assert await leases.take(DIGEST_LEASE, "live worker", clock(), clock() + timedelta(minutes=1))
 
 
-async def test_an_address_is_sent_to_by_one_worker_at_a_time__so_its_hourly_limit_holds(
-    site_factory: SiteFactory,
-) -> None:
-    smtp = SmtpInbox(free_port())
-    await smtp.start()
-    try:
-        site = await site_factory(overrides=notifications(smtp.port) | {"comments": {"moderation": "open"}})
-        clock = Clock()
-        first, second = SubscriberNotifier(site.ctx, clock=clock), SubscriberNotifier(site.ctx, clock=clock)
-        await first.start()
-        [mine] = await subscribed_readers(site, 1)
-        for number in range(11):  # twelve answers in all: more than the ten an hour
-            await CommentService(site.ctx).reply_as_author(mine, f"Answer number {number}")
-        await first.fan_out(clock())
-        # Given one worker holds some of her mails
-        held = await first.store.claim_due(clock(), first.holder, clock() + MAIL_LEASE, 4)
-        assert len(held) == 4
-        # Then another worker takes none of hers meanwhile (it would count her mails sent before the first sends)
-        assert await second.store.claim_due(clock(), second.holder, clock() + MAIL_LEASE, 10) == []
-        # And once the first is gone and its leases lapse, the second sends ten in the hour, the rest later
-        clock.advance(int(MAIL_LEASE.total_seconds()) + 1)
-        assert await second.run_once() == 10
-        assert await second.run_once() == 0
-        clock.advance(3600)
-        assert await second.run_once() == 2
-    finally:
-        await smtp.stop()
+async def test_an_address_is_sent_to_by_one_worker_at_a_time__so_its_hourly_limit_holds(site: LiveSite) -> None:
+    clock = Clock()
+    first, second = SubscriberNotifier(site.ctx, clock=clock), SubscriberNotifier(site.ctx, clock=clock)
+    await first.start()
+    [mine] = await subscribed_readers(site, 1)
+    for number in range(11):  # twelve answers in all: more than the ten an hour
+        await CommentService(site.ctx).reply_as_author(mine, f"Answer number {number}")
+    await first.fan_out(clock())
+    # Given one worker holds some of her mails
+    held = await first.store.claim_due(clock(), first.holder, clock() + MAIL_LEASE, 4)
+    assert len(held) == 4
+    # Then another worker takes none of hers meanwhile (it would count her mails sent before the first sends)
+    assert await second.store.claim_due(clock(), second.holder, clock() + MAIL_LEASE, 10) == []
+    # And once the first is gone and its leases lapse, the second sends ten in the hour, the rest later
+    clock.advance(int(MAIL_LEASE.total_seconds()) + 1)
+    assert await second.run_once() == 10
+    assert await second.run_once() == 0
+    clock.advance(3600)
+    assert await second.run_once() == 2

@@ -6,7 +6,6 @@ Each period is one `run_once()`; a test that needs time to pass gives the notifi
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -35,14 +34,6 @@ async def dashboard(site: LiveSite, session: aiohttp.ClientSession) -> Page:
         page = await get(site, "/admin", session)
     assert page.status == 200
     return page
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpInbox]:
-    inbox = SmtpInbox(free_port())
-    await inbox.start()
-    yield inbox
-    await inbox.stop()
 
 
 async def held_comment(site: LiveSite, slug: str, message: str, email_address: str) -> int:
