@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+import os
+import socket
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fedblog.clock import utcnow
@@ -27,17 +30,19 @@ from fedblog.protocol.addresses import host_of
 from fedblog.protocol.httpsig import SignatureError, key_id_of
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.protocol.origins import foreign_id_problem
+from fedblog.services.delivery_workers import process_is_running
 from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import find_handler
 from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_trusted_host
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.integrity import check_proofs
 from fedblog.services.remote import RemoteActors
+from fedblog.services.supervision import log_failure
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.db import StorageUnavailable
 from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.followers import ACCEPTED, FollowerStore
-from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, RECEIVED, InboxRecord, InboxStore
+from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, RECEIVED, InboxRecord, InboxStore, Lease
 from fedblog.store.inbox import preflight as inbox_preflight
 from fedblog.store.read_batch import ReadBatch
 
@@ -50,6 +55,10 @@ MAX_BODY_BYTES = 1024 * 1024
 SEEN_MAX_ENTRIES = 20_000
 # The inbox answers 202 within this time even when processing (fetching a thread…) takes longer.
 INLINE_SECONDS = 3.0
+# An activity still processing after INLINE_SECONDS is recorded with a lease of its process: longer than any
+# handler runs (fetch timeouts, the thread budget), so nobody takes it from a live process.
+INBOX_LEASE = timedelta(minutes=2)
+LEFTOVERS_EVERY_SECONDS = 5.0
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 # Activity types accepted when signed by another server than the actor's (forwarding); see receive().
 FORWARDABLE_TYPES = frozenset({"Create", "Update", "Delete"})
@@ -160,7 +169,7 @@ async def receive(
             async with ctx.db.transaction() as conn:
                 await InboxStore(ctx.db).record(
                     conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body,
-                    signer_id=record.signer_id,
+                    signer_id=record.signer_id, lease=Lease(inbox_holder(), utcnow() + INBOX_LEASE),
                 )  # fmt: skip
         except BaseException:
             seen.pop(seen_key, None)  # not recorded: the sender's retry must be processed
@@ -253,10 +262,10 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record
         try:
             await handler(ctx, incoming)
         except asyncio.CancelledError:
-            raise  # stays `received`: processed again at the next start
+            raise  # stays `received` under its lease: taken over once it runs out, or at the next start
         except StorageUnavailable as exc:
             # Nothing of it was committed: the sender gets a 503 (if it still waits) and retries, or the record
-            # left `received` is processed again at the next start.
+            # left `received` is taken over once its lease runs out (or at the next start).
             log.warning("activity %r not processed: %s", incoming.id, exc)
             raise
         except Exception as exc:
@@ -271,14 +280,38 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record
         if status != RECEIVED:
             async with ctx.db.transaction() as conn:
                 await store.set_status(conn, incoming.id, signer_id, status, error)
+        else:
+            await store.release(incoming.id, signer_id)  # a fetch to retry: at the next start, not at each sweep
     elif not (record.settled and status == PROCESSED):
         await store.settle(record, status, error)
     return status
 
 
-async def process_unprocessed(ctx: Context) -> int:
-    """At start: finish what a previous run recorded but did not process (at-least-once)."""
-    rows = await InboxStore(ctx.db).list_unprocessed()
+def inbox_holder() -> str:
+    """This process, as it signs its leases on unprocessed activities: machine and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def gone_holders(holders: Iterable[str], me: str, running: Callable[[int], bool] = process_is_running) -> list[str]:
+    """The holders of this machine whose process has ended (killed): their leases need not run out."""
+    machine = me.rpartition(":")[0]
+    gone = []
+    for holder in holders:
+        host, _, pid = holder.rpartition(":")
+        if holder != me and host == machine and pid.isdigit() and not running(int(pid)):
+            gone.append(holder)
+    return gone
+
+
+async def process_unprocessed(ctx: Context, *, at_start: bool = True, now: datetime | None = None) -> int:
+    """Finish what was recorded but not processed (at-least-once), none that a live process is working on: at
+    start, what a previous run left too (no lease); every few seconds (keep_processing_leftovers), what a process
+    that was killed or stalled had leased. Returns how many it took."""
+    store = InboxStore(ctx.db)
+    me = inbox_holder()
+    now = now or utcnow()
+    gone = gone_holders(await store.lease_holders(), me)
+    rows = await store.claim_unprocessed(now, Lease(me, now + INBOX_LEASE), gone, unleased=at_start)
     for row in rows:
         try:
             activity = json.loads(row["body"])
@@ -286,6 +319,21 @@ async def process_unprocessed(ctx: Context) -> int:
             continue
         await process(ctx, activity, row["signer_id"])
     return len(rows)
+
+
+async def keep_processing_leftovers(ctx: Context) -> None:
+    """Runs until cancelled: takes over, every few seconds, what another process leased and left (see above)."""
+    while True:
+        await asyncio.sleep(LEFTOVERS_EVERY_SECONDS)
+        try:
+            taken = await process_unprocessed(ctx, at_start=False)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log_failure(log, "taking over the inbox's leftovers failed; trying again shortly")
+            continue
+        if taken:
+            log.info("took over %d inbox activities another process had left unprocessed", taken)
 
 
 async def wait_for_processing(ctx: Context) -> None:

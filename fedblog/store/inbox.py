@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from fedblog.clock import to_text, utcnow
 from fedblog.store.actors import ActorStore, KeyStamp
 from fedblog.store.blocks import BlockStore
+from fedblog.store.claims import claiming
 from fedblog.store.db import Connection, Database, Row, SyncConnection
 from fedblog.store.deliveries import DeliveryStore
 from fedblog.store.read_batch import ReadBatch
@@ -16,6 +19,18 @@ RECEIVED = "received"
 PROCESSED = "processed"
 FAILED = "failed"
 IGNORED = "ignored"
+
+
+# A lease that ended (a gone holder's): earlier than any `now`.
+LEASE_ENDED = "1970-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who works on an unprocessed activity (machine:pid) and until when."""
+
+    holder: str
+    until: datetime
 
 
 @dataclass
@@ -34,7 +49,8 @@ class InboxRecord:
 _SETTLE = (
     "INSERT INTO inbox_activities (id, signer_id, actor_id, type, object_id, body, status, error, received_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (id, signer_id) DO UPDATE SET status = excluded.status, error = excluded.error"
+    "ON CONFLICT (id, signer_id) DO UPDATE SET status = excluded.status, error = excluded.error, "
+    "locked_by = NULL, locked_until = NULL"  # settled: no process works on it any more
 )
 
 
@@ -75,15 +91,19 @@ class InboxStore:
         object_id: str | None,
         body: str,
         signer_id: str | None = None,
+        lease: Lease | None = None,
     ) -> bool:
         """Store the activity; False when this signer sent this id already (a duplicate, not processed again).
-        `signer_id` None: signed by its actor."""
+        `signer_id` None: signed by its actor. `lease`: the process still working on it (see claim_unprocessed)."""
         cursor = await conn.execute(
             "INSERT INTO inbox_activities "
-            "(id, signer_id, actor_id, type, object_id, body, status, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'received', ?) ON CONFLICT DO NOTHING",
-            (activity_id, signer_id or actor_id, actor_id, kind, object_id, body, to_text(utcnow())),
-        )
+            "(id, signer_id, actor_id, type, object_id, body, status, received_at, locked_by, locked_until) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                activity_id, signer_id or actor_id, actor_id, kind, object_id, body, to_text(utcnow()),
+                lease.holder if lease else None, to_text(lease.until) if lease else None,
+            ),
+        )  # fmt: skip
         return cursor.rowcount > 0
 
     async def is_recorded(self, activity_id: str, signer_id: str) -> bool:
@@ -129,10 +149,48 @@ class InboxStore:
     async def get(self, activity_id: str) -> Row | None:
         return await self.db.fetch_one("SELECT * FROM inbox_activities WHERE id = ?", (activity_id,))
 
-    async def list_unprocessed(self, limit: int = 500) -> list[Row]:
-        return await self.db.fetch_all(
-            "SELECT * FROM inbox_activities WHERE status = 'received' ORDER BY received_at, rowid LIMIT ?", (limit,)
+    async def lease_holders(self) -> list[str]:
+        """The processes holding a lease on an unprocessed activity."""
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT locked_by FROM inbox_activities WHERE status = 'received' AND locked_by IS NOT NULL"
         )
+        return [row[0] for row in rows]
+
+    async def claim_unprocessed(
+        self, now: datetime, lease: Lease, gone: Iterable[str], *, unleased: bool, limit: int = 500
+    ) -> list[Row]:
+        """Lease to `lease.holder` the unprocessed activities no live process works on: those whose lease ran out
+        or whose holder is `gone` (a process that was killed), and with `unleased` those left without a lease (to
+        retry at a start). The oldest first; on PostgreSQL two claims at once never take the same one."""
+        stamp = to_text(now)
+        gone = list(gone)
+        free = "(locked_until IS NOT NULL AND locked_until <= ?)" + (" OR locked_until IS NULL" if unleased else "")
+        due = f"SELECT 1 FROM inbox_activities WHERE status = 'received' AND ({free}) LIMIT 1"
+        if not gone and not await self.db.fetch_value(due, (stamp,)):
+            return []  # nothing to take: no write (every process looks every few seconds)
+        async with self.db.transaction() as conn:
+            await conn.executemany(  # a gone process's leases end now
+                "UPDATE inbox_activities SET locked_until = ? WHERE status = 'received' AND locked_by = ?",
+                [(LEASE_ENDED, holder) for holder in gone],
+            )
+            select = (
+                f"SELECT * FROM inbox_activities WHERE status = 'received' AND ({free}) "
+                "ORDER BY received_at, rowid LIMIT ?"
+            )
+            rows = await conn.fetch_all(claiming(select, conn.dialect), (stamp, limit))
+            await conn.executemany(
+                "UPDATE inbox_activities SET locked_by = ?, locked_until = ? WHERE id = ? AND signer_id = ?",
+                [(lease.holder, to_text(lease.until), row["id"], row["signer_id"]) for row in rows],
+            )
+        return rows
+
+    async def release(self, activity_id: str, signer_id: str) -> None:
+        """Left to retry at the next start (a fetch failed): no lease, so no sweep takes it meanwhile."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE inbox_activities SET locked_by = NULL, locked_until = NULL WHERE id = ? AND signer_id = ?",
+                (activity_id, signer_id),
+            )
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.db.fetch_all("SELECT status, COUNT(*) FROM inbox_activities GROUP BY status")

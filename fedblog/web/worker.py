@@ -11,7 +11,7 @@ from fedblog.services.backfill import BackfillWorker
 from fedblog.services.delivery import DeliveryWorker
 from fedblog.services.federation import announce_profile_changes
 from fedblog.services.housekeeping import keep_house
-from fedblog.services.inbox import process_unprocessed
+from fedblog.services.inbox import keep_processing_leftovers, process_unprocessed
 from fedblog.services.scheduling import publish_scheduled_posts
 from fedblog.services.supervision import keep_running, log_failure, supervised
 from fedblog.services.wakeups import listening
@@ -56,6 +56,7 @@ async def background_work(app: web.Application) -> AsyncIterator[None]:
             ("scheduled posts publisher", lambda: publish_scheduled_posts(ctx)),
             ("thread backfill worker", BackfillWorker(ctx).run),
             ("housekeeping", lambda: keep_house(ctx)),
+            ("inbox leftovers", lambda: keep_processing_leftovers(ctx)),
         ),
     ):
         app[STATE_KEY].background_running = True  # reported by /readyz

@@ -152,9 +152,10 @@ async def delivery_states(settings: Settings) -> Counter[str]:
 class ServedBlog:
     """`fedblog serve` in its own process, as a site runs it."""
 
-    def __init__(self, settings: Settings, port: int | None = None) -> None:
+    def __init__(self, settings: Settings, port: int | None = None, *serve_args: str) -> None:
         self.settings = settings
         self.port = port or int(urlsplit(settings.site.base_url).port or 80)
+        self.serve_args = serve_args  # e.g. --no-worker
         self.process: asyncio.subprocess.Process | None = None
 
     @property
@@ -174,6 +175,7 @@ class ServedBlog:
             "127.0.0.1",
             "--port",
             str(self.port),
+            *self.serve_args,
             env=env,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=stderr,

@@ -22,6 +22,7 @@ BACKGROUND_LOOPS = {
     "webmention sending worker",
     "thread backfill worker",
     "housekeeping",
+    "inbox leftovers",
 }
 # The web process's own bookkeeping: the page views it counted itself, written once a minute.
 WEB_LOOPS = {"post view counts writer"}
