@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,9 +131,14 @@ def stop_cluster() -> None:
             _cluster = None
 
 
-def start_cluster() -> Cluster:
-    """A cluster of the caller's own (a test that stops and starts its server); the caller stops it."""
-    return _start()
+@contextlib.contextmanager
+def own_cluster() -> Iterator[Cluster]:
+    """A cluster of the caller's own (a test that stops and starts its server; the session's is shared)."""
+    cluster = _start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def _start() -> Cluster:

@@ -149,7 +149,27 @@ async def delivery_states(settings: Settings) -> Counter[str]:
     return Counter(row[0] for row in rows)
 
 
-class ServedBlog:
+class _FedblogChild:
+    """A fedblog command in its own process, stopped as an operator (SIGTERM) or a crash (SIGKILL) would."""
+
+    process: asyncio.subprocess.Process | None
+
+    async def kill(self) -> None:
+        """kill -9: no cleanup of any kind (its leases stay in the database, its heartbeat stops)."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+            await asyncio.wait_for(self.process.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout=20)
+            except TimeoutError:
+                await self.kill()
+
+
+class ServedBlog(_FedblogChild):
     """`fedblog serve` in its own process, as a site runs it."""
 
     def __init__(self, settings: Settings, port: int | None = None, *serve_args: str) -> None:
@@ -193,22 +213,7 @@ class ServedBlog:
                 await asyncio.sleep(0.1)
         raise AssertionError("fedblog serve did not start")
 
-    async def kill(self) -> None:
-        """kill -9: no cleanup of any kind."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
-            await asyncio.wait_for(self.process.wait(), timeout=10)
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout=20)
-            except TimeoutError:
-                await self.kill()
-
-
-class WorkerProcess:
+class WorkerProcess(_FedblogChild):
     """`fedblog worker` in its own process: the background work alone, as a worker machine runs it."""
 
     def __init__(self, settings: Settings) -> None:
@@ -238,19 +243,6 @@ class WorkerProcess:
             raise AssertionError(f"fedblog worker did not start: {line!r}")
         return self
 
-    async def kill(self) -> None:
-        """kill -9: no cleanup of any kind (its leases stay in the database, its heartbeat stops)."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
-            await asyncio.wait_for(self.process.wait(), timeout=10)
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout=20)
-            except TimeoutError:
-                await self.kill()
 
 
 async def wait_until(check: Any, what: str, timeout: float) -> float:

@@ -39,11 +39,8 @@ KEPT = "Written while the database was away."
 
 @pytest.fixture
 def own_cluster() -> Iterator[postgres.Cluster]:
-    cluster = postgres.start_cluster()
-    try:
+    with postgres.own_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture

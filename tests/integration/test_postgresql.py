@@ -93,12 +93,8 @@ async def test_cli__a_missing_database_is_one_line_without_the_password(tmp_path
 
 @pytest.fixture
 def own_cluster() -> Iterator[postgres.Cluster]:
-    """A cluster this test may stop and start (the session's is shared)."""
-    cluster = postgres.start_cluster()
-    try:
+    with postgres.own_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 async def test_lost_server__reads_and_writes_are_storage_unavailable_then_work_again(
