@@ -182,7 +182,9 @@ def _host_header(scheme: str, hostname: str, port: int | None) -> str:
 
 # -- parsing ------------------------------------------------------------------------------------------------------
 
-_PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^",\s]*))\s*(?:,|$)')
+# The quoted value as "unrolled loop" (runs of plain characters, then one escape): the per-character alternation
+# `(?:[^"\\]|\\.)*` took ~60 µs on a 344-character RSA signature, a twentieth of the inbox's CPU per reply.
+_PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([^",\s]*))\s*(?:,|$)')
 
 
 # The inbox reads the key id before the signature check, which parses the header again: one parse serves both.

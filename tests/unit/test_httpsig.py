@@ -321,6 +321,19 @@ def test_parse_signature_header__reads_every_parameter():
     assert (params.created, params.expires) == (1700000000, 1700000300)
 
 
+def test_parse_signature_header__escaped_quotes_and_a_long_signature():
+    # A quoted value with backslash escapes, and an RSA-4096 signature (684 characters) read in one scan.
+    long_signature = base64.b64encode(bytes(range(256)) * 2).decode()
+    params = parse_signature_header(
+        'keyId="https://a.example/u\\"q\\\\#k", headers="(request-target) host date digest",'
+        f' signature="{long_signature}" , algorithm=rsa-sha256'
+    )
+
+    assert params.key_id == 'https://a.example/u"q\\#k'
+    assert params.signature == bytes(range(256)) * 2
+    assert params.algorithm == "rsa-sha256"
+
+
 @pytest.mark.parametrize("value", ['keyId="x"', 'signature="AAEC"', 'keyId="x",signature="@@"', "garbage ,, ="])
 def test_parse_signature_header__malformed_is_a_signature_error(value):
     with pytest.raises(SignatureError):
