@@ -1,11 +1,14 @@
 """The URL shape checks every inbound id goes through (protocol/addresses.py): one regex scan and a cache now,
-the same answers as the character loop they replace."""
+the same answers as the character loop they replace; plain URLs read without urlsplit, with urlsplit's answers."""
 
 from __future__ import annotations
 
+import random
+from urllib.parse import urlsplit
+
 import pytest
 
-from fedblog.protocol.addresses import MAX_URL_CHARS, is_http_url, same_origin
+from fedblog.protocol.addresses import MAX_URL_CHARS, _http_origin, is_http_url, same_origin
 
 
 @pytest.mark.parametrize(
@@ -43,3 +46,48 @@ def test_same_origin_compares_scheme_host_and_port() -> None:
     assert not same_origin("https://a.test/users/x", "https://b.test/users/x")
     assert not same_origin("https://a.test/users/x", "https://a.test/\u00a0")
     assert not same_origin("https://a.test/users/x", None)
+
+
+def _origin_by_urlsplit(value: str) -> tuple[str, str, int | None] | None:
+    """The reading the plain-URL fast path must agree with: urlsplit's, as _http_origin did it for every URL."""
+    if not value or len(value) > MAX_URL_CHARS or any(ch.isspace() or ord(ch) < 32 for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username:
+        return None
+    return parts.scheme.lower(), parts.hostname.lower(), port
+
+
+_PIECES = ["a", "A.b", "1.2.3.4", "x-y.z", ".", "-", "_", "@", "u@", "[::1]", ":80", ":0", ":65535", ":65536",
+           ":99999", ":00080", ":", "?q", "#f", "/p", "%2e", "é", ";", "\\", ":8a", "//"]  # fmt: skip
+
+
+def test_origin_fast_path_agrees_with_urlsplit() -> None:
+    # Every shape of URL an id may take, plain or not: the fast path answers only the plain ones.
+    shuffled = random.Random(13)
+    for _ in range(5_000):
+        scheme = shuffled.choice(["http", "https", "HTTP", "Https", "httpx", "ftp", ""])
+        url = scheme + "://" + "".join(shuffled.choice(_PIECES) for _ in range(shuffled.randint(0, 5)))
+        _http_origin.cache_clear()
+        assert _http_origin(url) == _origin_by_urlsplit(url), url
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://A.Example:8443/users/x?y#z", ("https", "a.example", 8443)),
+        ("http://127.20.0.4:54771/users/reader1/statuses/2/activity", ("http", "127.20.0.4", 54771)),
+        ("http://example.test?q", ("http", "example.test", None)),
+        ("http://example.test:/x", ("http", "example.test", None)),
+        ("http://exa_mple.test/x", ("http", "exa_mple.test", None)),
+        ("http://[::1]:8080/x", ("http", "::1", 8080)),
+        ("http://example.test:65536/", None),
+    ],
+)
+def test_origin_of_plain_and_unusual_urls(url: str, origin: tuple[str, str, int | None] | None) -> None:
+    _http_origin.cache_clear()
+    assert _http_origin(url) == origin
