@@ -11,6 +11,7 @@ part of the thread), and a chain that never reaches one of our posts or comments
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -226,10 +227,10 @@ async def store_reply_in_one_trip(ctx: Context, note: ParsedNote, author_id: str
 
     who = RemoteAuthor(author.actor_id, author.name, author.handle, author.avatar_url, author.profile_url)
 
-    def holds(trusted: bool, comments_state: tuple[bool, str] | None) -> bool:
+    def holds(trusted: Callable[[], bool], comments_state: tuple[bool, str] | None) -> bool:
         # Not asked again here: whether the author is blocked (they are the activity's actor, checked by the
-        # inbox before the signature, in this request).
-        approved = moderation_decision(policy, trusted) == CommentStatus.APPROVED
+        # inbox before the signature, in this request). Trust is a query: asked only when the policy needs it.
+        approved = moderation_decision(policy, policy == "first_time" and trusted()) == CommentStatus.APPROVED
         return not approved or _closed(ctx, comments_state)
 
     one_trip = all(hasattr(listener, "fediverse_reply_approved_sync") for listener in ctx.comment_listeners)

@@ -139,6 +139,7 @@ _ACTOR_TRUSTED = (
     "SELECT 1 FROM comments c JOIN comment_authors a ON a.id = c.author_id "
     "WHERE a.actor_id = ? AND c.status = 'approved' LIMIT 1"
 )
+_REMOTE_AUTHOR_ROW = "SELECT id, name, handle, avatar_url, profile_url FROM comment_authors WHERE actor_id = ?"
 _UPSERT_REMOTE_AUTHOR = (
     "INSERT INTO comment_authors (kind, name, actor_id, handle, avatar_url, profile_url, created_at) "
     "VALUES ('remote', ?, ?, ?, ?, ?, ?) ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, "
@@ -212,6 +213,13 @@ def author_row_sync(raw: SyncConnection, author: NewAuthor) -> int:
             )
         )
     if isinstance(author, RemoteAuthor):
+        # A regular's row is usually as they are now: read, and written only when it changed (the upsert
+        # rewrote it on every reply, the dearest statement of a reply's commit after the comment itself).
+        row = raw.execute(_REMOTE_AUTHOR_ROW, (author.actor_id,)).fetchone()
+        if row is not None and (row[1], row[2], row[3], row[4]) == (
+            author.name, author.handle, author.avatar_url, author.profile_url
+        ):  # fmt: skip
+            return int(row[0])
         # The upsert returns the row's id whether it inserted or updated it.
         return _inserted_id(
             raw.execute(

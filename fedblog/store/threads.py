@@ -28,8 +28,9 @@ class NoteFacts:
     trusted: bool  # its author has an approved comment here
 
 
-# (author trusted, the post's (comments open by the author's choice, published_at) or None) -> stored held here
-HoldsReply = Callable[[bool, "tuple[bool, str] | None"], bool]
+# (is the author trusted: asked only if the policy needs it, the post's (comments open by the author's choice,
+# published_at) or None) -> stored held here
+HoldsReply = Callable[[Callable[[], bool], "tuple[bool, str] | None"], bool]
 # What the listeners do for a reply published in the one trip: (connection, the comment's id, the comment).
 PublishedInOneTrip = Callable[[SyncConnection, int, NewComment], None]
 
@@ -96,18 +97,15 @@ def _store_held_reply_sync(
     published: PublishedInOneTrip | None,
     raw: SyncConnection,
 ) -> bool:
-    remote_id = pending.remote_id or ""
-    known = remote_comment_place_sync(raw, remote_id) is not None
-    if not known and not RemoteObjectStore.is_tombstoned_sync(raw, remote_id):
+    if not _stored_or_tombstoned_sync(raw, pending.remote_id or ""):
         kind, key = ref
-        place = place_of_sync(raw, kind, key)
-        if place is None and kind == "remote":
+        found = _place_and_state_sync(raw, kind, key)
+        if found is None and kind == "remote":
             return False  # an unknown ancestor, to fetch
-        if place is not None:
-            post_id, parent_id = place
-            trusted = CommentStore.actor_is_trusted_sync(raw, author.actor_id)
+        if found is not None:
+            (post_id, parent_id), comments_state = found
             placed = replace(pending, post_id=post_id, parent_id=parent_id)
-            if holds(trusted, post_comments_state_sync(raw, post_id)):
+            if holds(partial(CommentStore.actor_is_trusted_sync, raw, author.actor_id), comments_state):
                 add_comment_sync(raw, placed, author)
             elif published is None:
                 return False
@@ -116,6 +114,27 @@ def _store_held_reply_sync(
                 published(raw, add_comment_sync(raw, approved, author), approved)
     InboxStore.settle_sync(raw, record, PROCESSED)
     return True
+
+
+def _stored_or_tombstoned_sync(raw: SyncConnection, remote_id: str) -> bool:
+    """A comment was made of this remote object already, or it was deleted before it came: one statement."""
+    row = raw.execute(
+        "SELECT EXISTS (SELECT 1 FROM comments WHERE remote_id = ?) "
+        "OR EXISTS (SELECT 1 FROM remote_tombstones WHERE object_id = ?)",
+        (remote_id, remote_id),
+    ).fetchone()
+    return bool(row[0])
+
+
+def _place_and_state_sync(raw: SyncConnection, kind: str, key: str) -> tuple[Place, tuple[bool, str] | None] | None:
+    """place_of_sync() and the post's post_comments_state_sync(); a reply to a post (the usual) in one statement."""
+    if kind == "post":
+        row = raw.execute(
+            "SELECT id, comments_open, published_at FROM posts WHERE slug = ? AND draft = 0", (key,)
+        ).fetchone()
+        return None if row is None else ((int(row[0]), None), (bool(row[1]), str(row[2])))
+    place = place_of_sync(raw, kind, key)
+    return None if place is None else (place, post_comments_state_sync(raw, place[0]))
 
 
 def post_id_by_slug_sync(raw: SyncConnection, slug: str) -> int | None:
