@@ -227,8 +227,11 @@ class BackfillListener:
         """comment_approved for a reply the inbox publishes in one trip (never during a crawl)."""
         if not new.remote_id or not new.visibility.is_shown_publicly:
             return False
-        BackfillStore.enqueue_sync(raw, comment_id, new.post_id, self._first_crawl(from_text(new.created_at)))
-        return True
+        first_crawl = self._first_crawl(from_text(new.created_at))
+        BackfillStore.enqueue_sync(raw, comment_id, new.post_id, first_crawl)
+        # The worker is woken only for a crawl due now: a fresh reply's comes minutes later, found by its poll
+        # (waking it for each reply made it claim nothing, over and over, while replies poured in).
+        return first_crawl <= utcnow()
 
     def _first_crawl(self, written_at: datetime | None) -> datetime:
         """When a comment's sub-thread is first worth reading: answers to it take a while to be written."""
