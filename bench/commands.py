@@ -24,17 +24,20 @@ WORKING = "fedblog worker is running"
 
 
 class Command:
-    def __init__(self, name: str, process: asyncio.subprocess.Process, log_path: Path) -> None:
+    def __init__(self, name: str, process: asyncio.subprocess.Process, log_path: Path, log_start: int) -> None:
         self.name = name
         self.process = process
         self.log_path = log_path
+        self.log_start = log_start  # the log is appended to by every run of the same name: this run's part
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode("utf-8", errors="replace")
 
     async def wait_logged(self, words: str, times: int = 1) -> None:
         """Until the log holds `words` `times` times (N web processes each log that they serve)."""
@@ -60,11 +63,12 @@ async def start(site: BenchSite, workdir: Path, name: str, args: list[str], cpu:
     log_path = workdir / "logs" / f"{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
+        log_start = log.tell()
         process = await asyncio.create_subprocess_exec(
             *pinned([FEDBLOG, "--config", str(site.config), *args], cpu),
             cwd=REPO_ROOT, env=site.environ(), stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
         )  # fmt: skip
-    return Command(name, process, log_path)
+    return Command(name, process, log_path, log_start)
 
 
 @contextlib.asynccontextmanager
