@@ -1,4 +1,4 @@
-"""`python -m bench` (the whole suite, under 15 minutes) and `python -m bench --smoke` (tiny, correctness only)."""
+"""`python -m bench` (the whole suite, under 20 minutes) and `python -m bench --smoke` (tiny, correctness only)."""
 
 from __future__ import annotations
 
