@@ -111,6 +111,10 @@ async def run_on_backends(chosen: list[str], environment: AbstractContextManager
     start (PostgreSQL not installed)."""
     try:
         with environment as env:
+            env.notes.append(
+                "PostgreSQL rows: the Ceiling column holds the reference measured in the same run (SQLite, or one web "
+                "process); cost is CPU of fedblog's processes and of the PostgreSQL server's (docs/BENCHMARKS.md)."
+            )
             return [await timed(name, BACKEND_BENCHMARKS[name](env), None) for name in chosen]
     except RuntimeError as error:  # the cluster did not start (raised before any benchmark ran)
         print(f"bench: PostgreSQL: {error}", flush=True)
