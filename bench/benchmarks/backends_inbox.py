@@ -15,19 +15,23 @@ from bench.actors import actor_address, make_actors, save_actors
 from bench.backends import POSTGRESQL, SQLITE
 from bench.benchmarks.backends_common import BackendEnv
 from bench.benchmarks.common import free_port
-from bench.benchmarks.inbox import count_comments, wait_for_comments
+from bench.benchmarks.inbox import count_comments, probe_count, wait_for_comments
 from bench.machine import LOAD_CPU, SERVER_CPU
 from bench.procs import Child
 from bench.results import BenchResult, Check, compared, info
 from bench.site import BenchSite
+from fedblog.context import Context
 
 NAME = "PostgreSQL: inbox"
 COST_LIMIT = 1.3
 POST = "inbox-target"
 
 
-async def store_replies(env: BackendEnv, site: BenchSite, backend: str, load: Child, first: int) -> dict[str, float]:
-    """`inbox_activities` replies numbered from `first`, sent to a fresh server process on `site`."""
+async def store_replies(
+    env: BackendEnv, site: BenchSite, backend: str, load: Child, first: int, probe: int = 0
+) -> dict[str, float]:
+    """`inbox_activities` replies numbered from `first`, sent to a fresh server process on `site`; then, untimed,
+    `probe` more with every SQL statement counted (each one a round trip to the server on PostgreSQL)."""
     total = env.sizes.inbox_activities
     before = env.postgres.processes()
     async with bench_site.site_context(site) as poll_ctx:
@@ -45,14 +49,43 @@ async def store_replies(env: BackendEnv, site: BenchSite, backend: str, load: Ch
             sent = await load.call("run", timeout=300, concurrency=env.sizes.client_concurrency)
             stored, stored_at = await wait_for_comments(poll_ctx, baseline + total)
             fedblog_after, database_after = env.cpu(backend, [server.pid], drivers)
+            counted = await count_statements(site, server, load, poll_ctx, baseline + total, first + total, probe,
+                                             env.sizes.client_concurrency)  # fmt: skip
         finally:
             await env.group.stop(server)
     return {
+        **counted,
         "answered_202": sent["statuses"].get("202", 0),
         "stored": stored - baseline,
         "seconds": max(stored_at, sent["finished"]) - sent["started"],
         "fedblog_cpu": fedblog_after - fedblog_before,
         "database_cpu": database_after - database_before,
+    }
+
+
+async def count_statements(
+    site: BenchSite,
+    server: Child,
+    load: Child,
+    poll_ctx: Context,
+    stored: int,
+    first: int,
+    probe: int,
+    concurrency: int,
+) -> dict[str, float]:
+    """`probe` more replies with the server's SQL statements counted by verb: per reply, statements and commits."""
+    if not probe:
+        return {}
+    await load.call("prepare", inbox=f"{site.base_url}/inbox", count=probe, first=first,
+                    post_url=f"{site.base_url}/posts/{POST}", blog_actor=f"{site.base_url}/actor")  # fmt: skip
+    await server.call("trace_start")
+    await load.call("run", timeout=300, concurrency=concurrency)  # as the timed run: batches shared alike
+    probe_stored, _ = await wait_for_comments(poll_ctx, stored + probe)
+    statements = (await server.call("trace_stop"))["statements"]
+    return {
+        "probe_stored": probe_stored - stored,
+        "statements_per_reply": sum(statements.values()) / probe,
+        "commits_per_reply": statements.get("COMMIT", 0) / probe,
     }
 
 
@@ -74,9 +107,13 @@ async def run(env: BackendEnv) -> BenchResult:
     try:
         for repeat in range(sizes.repeats):
             for backend in (SQLITE, POSTGRESQL):
-                done = await store_replies(env, pair.on(backend), backend, load, repeat * total)
+                last = repeat == sizes.repeats - 1
+                probe = probe_count(total) if last else 0
+                done = await store_replies(env, pair.on(backend), backend, load, repeat * total, probe)
                 runs[backend].append(done)
                 who = f"{backend}, run {repeat + 1}"
+                if probe:
+                    result.checks.append(Check(f"{who}: counted replies stored", probe, int(done["probe_stored"])))
                 result.checks.append(Check(f"{who}: activities answered 202", total, int(done["answered_202"])))
                 result.checks.append(Check(f"{who}: replies stored as comments", total, int(done["stored"])))
     finally:
@@ -93,6 +130,14 @@ async def run(env: BackendEnv) -> BenchResult:
     result.rows.append(info(f"{what}: of which the PostgreSQL server", database, "ms"))
     result.rows.append(info(f"{what}: stored/s on PostgreSQL against SQLite", rate[POSTGRESQL], "activities/s",
                             rate[SQLITE]))  # fmt: skip
+    counted = {backend: done_runs[-1] for backend, done_runs in runs.items()}
+    per_reply = f"per reply ({probe_count(total):,} more, counted after the timed run)"
+    result.rows.append(info(f"SQL statements {per_reply} on PostgreSQL against SQLite",
+                            counted[POSTGRESQL]["statements_per_reply"], "statements",
+                            counted[SQLITE]["statements_per_reply"]))  # fmt: skip
+    result.rows.append(info(f"commits {per_reply} on PostgreSQL against SQLite",
+                            counted[POSTGRESQL]["commits_per_reply"], "commits",
+                            counted[SQLITE]["commits_per_reply"]))  # fmt: skip
     result.details["runs"] = runs
     return result
 
