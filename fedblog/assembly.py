@@ -25,7 +25,6 @@ from fedblog.services.inbox import wait_for_processing
 from fedblog.services.webmention_send import WebmentionQueue, sending_enabled
 from fedblog.store.comments import CommentStore
 from fedblog.store.db import Database, DatabaseError, SchemaTooNew, StorageUnavailable
-from fedblog.store.postgresql.database import PostgresDatabase
 from fedblog.store.posts import PostStore
 from fedblog.store.settings import SettingsStore
 from fedblog.urls import Urls
@@ -92,6 +91,9 @@ async def open_database(settings: Settings) -> Database:
     """The site database on the backend database.url names (SQLite by default), migrated; a ConfigError naming
     database.path (or .url) when it cannot be opened, StorageUnavailable when its server cannot be reached."""
     if settings.database_backend == "postgresql":
+        # asyncpg only where PostgreSQL is used: its import was a twentieth of an SQLite site's start.
+        from fedblog.store.postgresql.database import PostgresDatabase
+
         url = settings.database.url
         try:
             return await PostgresDatabase.connect(
