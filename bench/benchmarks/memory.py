@@ -18,7 +18,7 @@ from fedblog.store.followers import FollowerStore
 
 NAME = "Memory and start"
 MEMORY_LIMIT_MB = 150
-START_LIMIT_S = 2.0
+START_LIMIT_S = 1.0  # issue 13's target
 START_TIMEOUT = 30.0
 
 
@@ -27,6 +27,23 @@ async def counts(env: Env) -> tuple[int, int]:
         followers = await FollowerStore(ctx.db).count()
         comments = sum((await ctx.comments.count_by_status()).values())
     return followers, comments
+
+
+def serve_environ(env: Env) -> dict[str, str]:
+    """The site's environment, with bytecode kept (in the work directory) as an installed fedblog has it: with
+    PYTHONDONTWRITEBYTECODE set (as on the development machines) every start compiled fedblog's ~250 modules
+    from source, 0.3 s of the start."""
+    environ = {**env.site.environ(), "PYTHONPYCACHEPREFIX": str(env.workdir / "pycache")}
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    return environ
+
+
+async def compile_modules(env: Env) -> None:
+    """Untimed: import what `fedblog serve` imports once, so that its bytecode exists, as after an install."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import fedblog.app, fedblog.cli.site", cwd=REPO_ROOT, env=serve_environ(env)
+    )
+    await asyncio.wait_for(process.wait(), START_TIMEOUT)
 
 
 async def time_to_first_answer(env: Env) -> tuple[float, int]:
@@ -38,7 +55,7 @@ async def time_to_first_answer(env: Env) -> tuple[float, int]:
     log = (env.workdir / "logs" / "fedblog-serve.log").open("ab")
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        *pinned(argv, SERVER_CPU), cwd=REPO_ROOT, env=env.site.environ(), stdout=log, stderr=log
+        *pinned(argv, SERVER_CPU), cwd=REPO_ROOT, env=serve_environ(env), stdout=log, stderr=log
     )
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
@@ -75,6 +92,7 @@ async def run(env: Env) -> BenchResult:
     resident_mb = rss_kib(env.server.pid) / 1024
     peak_mb = rss_kib(env.server.pid, "VmHWM") / 1024
     await env.group.stop(env.server)  # the start measurement gets the server core to itself
+    await compile_modules(env)
     starts = []
     fresh_mb = []
     for _ in range(env.sizes.start_repeats):
