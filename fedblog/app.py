@@ -29,6 +29,7 @@ def settle_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
+    gc.enable()  # `fedblog serve` imports the server with the collector off (cli/site.py serve_on)
 
 
 def create_app(settings: Settings, background: bool = True) -> web.Application:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import os
 import signal
@@ -194,6 +195,7 @@ async def serve_on(
     sock: socket.socket, settings: Settings, background: bool, announce: bool = True, parent_pid: int | None = None
 ) -> int:
     """One server process on a bound socket: serve until SIGTERM, then finish the requests under way."""
+    gc.disable()  # while the server's modules load: settle_garbage_collector enables it again, once started
     # The server (aiohttp, every service: about ten times the parser's imports) is imported by `serve` only.
     import logging
 
