@@ -4,12 +4,16 @@ followers, to that server's signed GET only."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 
 import aiohttp
 
 from fedblog.context import Context
+from fedblog.protocol.addresses import host_of
 from fedblog.protocol.httpsig import sign_request
+from fedblog.services.followers_sync import FollowerDigests
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.followers import FollowerStore
 from tests.conftest import LiveSite
@@ -94,3 +98,31 @@ async def test_partial_collection__lists_the_signers_servers_followers_to_a_sign
 
     assert collection["type"] == "OrderedCollection" and collection["id"] == url
     assert sorted(collection["orderedItems"]) == sorted([mastodon.actor_id("alice"), mastodon.actor_id("bob")])
+
+
+async def test_digests__deliveries_asking_at_once_read_the_followers_once(site: LiveSite) -> None:
+    # Given 40 followers on 8 servers, and digests not computed yet (a worker just started)
+    actor_ids = [f"http://127.0.0.{n % 8 + 1}:8000/users/u{n}" for n in range(40)]
+    async with site.ctx.db.transaction() as conn:
+        for actor_id in actor_ids:
+            await FollowerStore(site.ctx.db).upsert(
+                conn, actor_id=actor_id, inbox=f"{actor_id}/inbox", shared_inbox="", handle=actor_id, name="",
+                follow_activity_id=f"{actor_id}#follow", follow_json="{}", status="accepted",
+            )  # fmt: skip
+    digests = FollowerDigests(site.ctx)
+    statements: list[str] = []
+    await site.ctx.db.reader.set_trace_callback(statements.append)
+    body = json.dumps({"type": "Create", "cc": [site.ctx.urls.followers()]}).encode()
+    hosts = sorted({host_of(actor_id) for actor_id in actor_ids})
+
+    # When the first deliveries of a fan-out ask for their host's digest at once
+    try:
+        headers = await asyncio.gather(*(digests.headers_for(host, body) for host in hosts * 4))
+    finally:
+        await site.ctx.db.reader.set_trace_callback(None)
+
+    # Then the followers were read once (not once per delivery), and each host got its own followers' digest
+    assert sum("FROM followers" in statement for statement in statements) == 1
+    for host, header in zip(hosts * 4, headers, strict=True):
+        expected = xor_of_sha256(sorted(a for a in actor_ids if host_of(a) == host))
+        assert f'digest="{expected}"' in header["Collection-Synchronization"]
