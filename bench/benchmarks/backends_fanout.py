@@ -88,6 +88,7 @@ async def deliver(
         for worker in started_workers:
             await worker.stop()
         await env.group.stop(server)
+    tally["publish_seconds"] = published["committed"] - published["started"]  # the post and its jobs committed
     tally["fedblog_cpu"] = fedblog_after - fedblog_before
     tally["database_cpu"] = database_after - database_before
     return tally
