@@ -3,7 +3,10 @@ reply only and joins the others (a 5,000-comment thread took seconds to render w
 
 A fragment is reused only for a comment EQUAL to the one it was rendered from (every field, its author's too:
 an edit, a new name or avatar renders it again), for the same page language, post, reply links and edit link.
-Settings changed from the admin (the author's name and avatar, gravatar) empty the cache. Bounded by bytes.
+What is kept to compare with is the comment's hash, not the comment: the comments of a 10,000-comment thread,
+kept beside their fragments, were as large as the fragments (a 64-bit hash makes a mistaken match vanishingly
+unlikely). Settings changed from the admin (the author's name and avatar, gravatar) empty the cache. Bounded
+by bytes.
 """
 
 from __future__ import annotations
@@ -27,28 +30,28 @@ FragmentKey = tuple[int, str, str, bool, bool]
 class FragmentCache:
     max_bytes: int = MAX_BYTES
     settings: object | None = None  # the settings the fragments were rendered with
-    _entries: OrderedDict[FragmentKey, tuple[Comment, Markup]] = field(default_factory=OrderedDict)
+    _entries: OrderedDict[FragmentKey, tuple[int, Markup]] = field(default_factory=OrderedDict)
     _bytes: int = 0
 
     def get(self, key: FragmentKey, comment: Comment) -> Markup | None:
         entry = self._entries.get(key)
-        if entry is None or entry[0] != comment:
+        if entry is None or entry[0] != hash(comment):
             return None
         self._entries.move_to_end(key)
         return entry[1]
 
     def put(self, key: FragmentKey, comment: Comment, html: Markup) -> None:
-        size = _size(comment, html)
+        size = _size(html)
         if size > self.max_bytes:
             return
         old = self._entries.pop(key, None)
         if old is not None:
-            self._bytes -= _size(*old)
-        self._entries[key] = (comment, html)
+            self._bytes -= _size(old[1])
+        self._entries[key] = (hash(comment), html)
         self._bytes += size
         while self._bytes > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
-            self._bytes -= _size(*evicted)
+            self._bytes -= _size(evicted[1])
 
     def clear(self) -> None:
         self._entries.clear()
@@ -58,9 +61,9 @@ class FragmentCache:
         return len(self._entries)
 
 
-def _size(comment: Comment, html: Markup) -> int:
-    """Bytes held, roughly: the fragment and the comment kept to compare with (its text dominates)."""
-    return len(html) + len(comment.content_html) + 512
+def _size(html: Markup) -> int:
+    """Bytes held, roughly: the fragment, its key and its entry."""
+    return len(html) + 256
 
 
 @dataclass(frozen=True)
