@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from fedblog.web.heap import LARGE_PAGE_BYTES, TRIM_AFTER_SECONDS, release_freed_memory
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.middleware import HTML_SECURITY_HEADERS, SECURITY_HEADERS
 from fedblog.web.navigation import refresh_navigation
@@ -157,6 +158,8 @@ async def cached(
             if response.status == 200:
                 page = page_from_response(response)
                 cache.put(key, page)
+                if page.length >= LARGE_PAGE_BYTES:  # once the answer is sent, what the render dropped goes back
+                    asyncio.get_running_loop().call_later(TRIM_AFTER_SECONDS, release_freed_memory)
         finally:
             if cache.in_flight.get(key) is mine:
                 del cache.in_flight[key]
