@@ -7,7 +7,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-unit test-postgresql imports fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps postgresql-deps clean screenshots
+.PHONY: run test test-fast test-unit test-postgresql test-deps system-deps imports fuzz lint bench bench-smoke bench-deps install browser-deps interop-deps postgresql-deps clean screenshots
+
+# The suite runs in parallel (pytest-xdist): one worker per core by default, each test file on one worker (its
+# module fixtures start once), each worker with its own PostgreSQL cluster, network-guard log and temporary folders.
+# PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
+PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,24 +81,38 @@ POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_pos
 # serve --no-worker on PostgreSQL has one more task than the view counts writer (an unnamed one).
 POSTGRESQL_NOT_YET := tests/integration/test_background_switch.py::test_serve_no_worker_runs_no_background_loop
 
+# What `make test` needs from Debian, in one apt-get update (chromium, postgresql's programs, wrk), skipped when all
+# are there; the Python and Node installs run meanwhile.
+system-deps:
+	@missing=""; test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then mkdir -p /etc/postgresql-common \
+		&& echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $$missing >/dev/null; fi
+
+test-deps:
+	@$(MAKE) --no-print-directory -j 3 system-deps $(STAMP) interop-deps
+
 interop-deps:
 	@if [ -f tests/interop/peer/package-lock.json ] && [ ! -d tests/interop/peer/node_modules ]; then \
 		cd tests/interop/peer && npm ci --no-audit --no-fund --silent; fi
 
-test: $(STAMP) browser-deps interop-deps bench-deps postgresql-deps
+test: test-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -p no:cacheprovider
+	$(BIN)/python -m pytest -p no:cacheprovider $(PARALLEL)
 	$(MAKE) --no-print-directory test-postgresql
 
 # The PostgreSQL list above, on a private cluster the tests start and stop themselves.
 test-postgresql: $(STAMP) postgresql-deps
-	FEDBLOG_TEST_BACKEND=postgresql $(BIN)/python -m pytest -p no:cacheprovider $(POSTGRESQL_TESTS) \
+	FEDBLOG_TEST_BACKEND=postgresql $(BIN)/python -m pytest -p no:cacheprovider $(PARALLEL) $(POSTGRESQL_TESTS) \
 		$(addprefix --deselect ,$(POSTGRESQL_NOT_YET))
 
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not browser and not interop"
+	$(BIN)/python -m pytest $(PARALLEL) -m "not browser and not interop"
 
 # The property tests of the parsers with many more inputs than CI tries, fresh each run (see docs/HOSTILE-TESTS.md).
 fuzz: $(STAMP)

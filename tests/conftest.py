@@ -32,7 +32,8 @@ _KEY_CACHE: dict[str, bytes] = {}
 def pytest_configure(config: pytest.Config) -> None:
     """The loopback-only guard, for this process and (through sitecustomize) the Python processes tests start."""
     netguard.install()
-    if netguard.LOG_ENV not in os.environ:
+    # Each pytest-xdist worker keeps a log of its own: its tests must not be failed by another worker's processes.
+    if netguard.LOG_ENV not in os.environ or hasattr(config, "workerinput"):
         handle, path = tempfile.mkstemp(prefix="netguard-", suffix=".log")
         os.close(handle)
         os.environ[netguard.LOG_ENV] = path
