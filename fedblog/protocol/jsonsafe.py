@@ -25,7 +25,9 @@ def parse_json_object(data: bytes, *, max_bytes: int = MAX_JSON_BYTES) -> dict[s
     if len(data) > max_bytes:
         raise UnsafeJSON("document too large")
     try:
-        value = json.loads(data, parse_constant=_refuse_constant)
+        # What json.loads does with bytes, with one decoder built once (json.loads with an option built a
+        # decoder and its scanner for every document: ~10 µs of each inbox request).
+        value = _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except RecursionError:
         raise UnsafeJSON("document nested too deeply") from None
     except (UnicodeDecodeError, ValueError):
@@ -84,3 +86,6 @@ def check_shape(value: Any) -> None:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
