@@ -325,9 +325,26 @@ def _cavage_times(params: SignatureParams, lowered: dict[str, str]) -> tuple[dat
     return _parse_http_date(lowered.get("date")), expires
 
 
+# The Date every server sends (RFC 9110's IMF-fixdate), read without email.utils (~5 µs a request there);
+# any other form, or a value out of range, goes to parsedate_to_datetime as before.
+_IMF_FIXDATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    r"(\d\d):(\d\d):(\d\d) GMT"
+)
+_MONTHS = {"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6, "Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10,
+           "Nov": 11, "Dec": 12}  # fmt: skip
+
+
 def _parse_http_date(text: str | None) -> datetime:
     if not text:
         raise SignatureError("Date header missing")
+    fixdate = _IMF_FIXDATE.fullmatch(text)
+    if fixdate is not None:
+        day, month, year, hour, minute, second = fixdate.groups()
+        try:
+            return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+        except ValueError:
+            pass  # out of range: email.utils decides, as it always did
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from fedblog.protocol.httpsig import (
     SignatureError,
+    _parse_http_date,
     body_digest,
     key_id_of,
     parse_signature_header,
@@ -496,3 +497,17 @@ def test_verify_request__post_without_request_target_or_host_signed_is_refused(k
     headers = {"Host": "blog.example", "Date": date, "Digest": body_digest(BODY), "Signature": cavage_sign(key, signed)}
     with pytest.raises(SignatureError, match=reason):
         verify_post(headers, key)
+
+
+def test_parse_http_date__fixdate_read_as_email_utils_reads_it():
+    # The usual Date (IMF-fixdate) is read without email.utils: the same moment, over years of seconds.
+    moment = datetime(1999, 12, 31, 23, 59, 58, tzinfo=UTC)
+    for _ in range(500):
+        text = http_date_of(moment)
+        assert _parse_http_date(text) == parsedate_to_datetime(text) == moment
+        moment += timedelta(days=17, seconds=3_607)
+    assert _parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == parsedate_to_datetime("Sunday, 06-Nov-94 08:49:37 GMT")
+
+
+def http_date_of(moment: datetime) -> str:
+    return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
