@@ -37,7 +37,6 @@ from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_tru
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.integrity import check_proofs
 from fedblog.services.remote import RemoteActors
-from fedblog.services.supervision import log_failure
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.db import StorageUnavailable
 from fedblog.store.deliveries import DeliveryStore
@@ -322,16 +321,11 @@ async def process_unprocessed(ctx: Context, *, at_start: bool = True, now: datet
 
 
 async def keep_processing_leftovers(ctx: Context) -> None:
-    """Runs until cancelled: takes over, every few seconds, what another process leased and left (see above)."""
+    """Runs until cancelled: takes over, every few seconds, what another process leased and left (see above).
+    A failure ends it; its supervisor (keep_running) logs it in one line or with its traceback and restarts it."""
     while True:
         await asyncio.sleep(LEFTOVERS_EVERY_SECONDS)
-        try:
-            taken = await process_unprocessed(ctx, at_start=False)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log_failure(log, "taking over the inbox's leftovers failed; trying again shortly")
-            continue
+        taken = await process_unprocessed(ctx, at_start=False)
         if taken:
             log.info("took over %d inbox activities another process had left unprocessed", taken)
 
