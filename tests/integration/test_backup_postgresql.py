@@ -83,3 +83,18 @@ async def test_restore__a_backup_of_the_other_backend_is_one_line_and_changes_no
     config = on_postgresql(tmp_path / "pg", site.url, url)
     assert_one_line_error(await fedblog_at(config, "restore", str(backup)), "holds a SQLite database", "db copy")
     assert postgres.cluster().sql("SELECT COUNT(*) FROM posts", database=url.rsplit("/", 1)[1]).strip() == "0"
+
+
+async def test_backup__without_pg_dump_is_one_line_naming_the_package_and_writes_nothing(tmp_path: Path) -> None:
+    # Given a site on PostgreSQL, on a machine (or an image) whose PATH has no PostgreSQL client tools
+    config = on_postgresql(tmp_path / "site", "http://127.0.0.1:8080", postgres.cluster().fresh_database())
+    assert (await fedblog_at(config, "migrate")).code == 0
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    backup = tmp_path / "backup.tar.gz"
+    # When the operator backs it up
+    result = await run(FEDBLOG, "--config", str(config), "backup", str(backup), env=clean_env(PATH=str(bare)))
+    # Then one line says what is missing and where it comes from, and no archive (nor a partial one) is left
+    assert_one_line_error(result, "pg_dump is not installed", "postgresql-client")
+    assert not backup.exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bin", "site"]
