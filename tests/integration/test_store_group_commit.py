@@ -84,3 +84,25 @@ async def test_transaction__cancelled_while_beginning_leaves_the_write_path_usab
             assert await db.run_transaction(lambda raw: raw.execute("INSERT INTO probe VALUES (1)").rowcount) == 1
     finally:
         await db.close()
+
+
+async def test_executemany__counts_the_rows_it_changed_and_one_that_changed_none_keeps_the_caches(db: Database) -> None:
+    # Given two notes
+    await db.run_transaction(insert("a"))
+    await db.run_transaction(insert("b"))
+    version = db.version
+    # When a batch of updates matches none of them
+    async with db.transaction() as conn:
+        done = await conn.executemany("UPDATE notes SET text = 'x' WHERE text = ?", [("nobody",), ("nothing",)])
+    # Then it counts none, and the commit retires no cached page (in this process or, by NOTIFY, another)
+    assert done.rowcount == 0
+    assert db.version == version
+    # When batches change some of their rows, each counts those only
+    async with db.transaction() as conn:
+        deleted = await conn.executemany("DELETE FROM notes WHERE text = ?", [("a",), ("nobody",)])
+        inserted = await conn.executemany(
+            "INSERT INTO notes (text) VALUES (?) ON CONFLICT DO NOTHING", [("b",), ("c",), ("d",)]
+        )
+    assert (deleted.rowcount, inserted.rowcount) == (1, 2)
+    assert db.version == version + 1
+    assert await stored(db) == ["b", "c", "d"]

@@ -31,6 +31,7 @@ _UNPREPARED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET ", "R
 # SQLite's BEGIN IMMEDIATE takes the write lock at once; PostgreSQL's row locks need no such thing.
 _BEGIN_IMMEDIATE = re.compile(r"\s*BEGIN\s+IMMEDIATE\s*;?\s*$", re.IGNORECASE)
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE")
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 
 # What a lost connection raises, beyond the server's own "shutting down" errors (SQLSTATE class 57P, 08).
 _CONNECTION_LOST: tuple[type[BaseException], ...] = (
@@ -133,6 +134,16 @@ def rowcount_of(status: str) -> int:
     return int(last) if last.isdigit() else -1
 
 
+def counting(sql: str) -> str | None:
+    """`sql` (an INSERT, UPDATE or DELETE) returning one row per row it changes, so that executemany counts what
+    it changed as sqlite3 does (asyncpg's executemany counts nothing: every row given was counted as changed, and a
+    commit of UPDATEs that matched nothing retired every process's cached pages); None for other statements."""
+    words = sql.split(None, 1)
+    if not words or words[0].upper() not in ("INSERT", "UPDATE", "DELETE") or _RETURNING.search(sql):
+        return None
+    return sql.rstrip().rstrip(";") + " RETURNING 1"
+
+
 def translated(error: BaseException) -> BaseException:
     """The store's exception for an asyncpg error; a lost server is ServerUnreachable."""
     if isinstance(error, asyncpg.exceptions.IntegrityConstraintViolationError):
@@ -216,13 +227,20 @@ class PostgresConnection:
             self._trace(sql)
         if not rows:
             return Cursor([], 0)
+        counted = counting(sql)
         try:
-            statement = self._statement(self._live(), sql)
-            self._loop.run_until_complete(statement.executemany(rows))
+            connection = self._live()
+            if counted is None:
+                self._loop.run_until_complete(self._statement(connection, sql).executemany(rows))
+            else:
+                changed = len(self._loop.run_until_complete(self._statement(connection, counted).fetchmany(rows)))
         except BaseException as error:
             raise self._failed(error) from None
-        self.total_changes += len(rows)  # asyncpg does not count them: at most one row each, as the store uses it
-        return Cursor([], -1)
+        if counted is None:
+            self.total_changes += len(rows)  # not counted: at most one row each, as the store uses it
+            return Cursor([], -1)
+        self.total_changes += changed
+        return Cursor([], changed)
 
     def execute_script(self, sql: str) -> None:
         """Several statements at once, without parameters (a migration file): PostgreSQL's simple protocol."""
