@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
+from typing import TypeVar
 
 import aiosmtplib
 
@@ -48,6 +50,7 @@ DIGEST_LEASE = "author digest"
 SMTP_ERRORS = (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError)
 
 Sender = Callable[[NotificationSettings, EmailMessage], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -105,6 +108,19 @@ async def send_with_smtp(settings: NotificationSettings, message: EmailMessage) 
 class Snapshot:
     digest: Digest
     marks: dict[str, Mark]  # where the marks go once the digest is accepted
+
+
+async def through_cancellation(work: Awaitable[T]) -> T:
+    """`work` (a send and its record) awaited to its end even when the caller is cancelled meanwhile (a worker
+    stopping on SIGTERM): a message the SMTP server is taking gets its answer and is recorded as sent, rather than
+    sent again by the next worker. The cancellation goes on after it."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task  # its send is bounded by SMTP_TIMEOUT
+        raise
 
 
 class MailLoop:
@@ -173,12 +189,9 @@ class Notifier(MailLoop):
             if await self.take_snapshot(now) is None:  # read only: an idle round writes nothing (cached pages)
                 return Outcome.NOTHING_NEW
             # One worker at a time reads past the marks and sends: two would send the same digest.
-            if not await self.leases.take(DIGEST_LEASE, self.holder, now, now + LEASE_LENGTH):
-                return Outcome.WAITING
-            try:
-                return await self._digest_round(now)
-            finally:
-                await self.leases.release(DIGEST_LEASE, self.holder)
+            async with self.leases.held(DIGEST_LEASE, self.holder, now, now + LEASE_LENGTH) as ours:
+                # A worker stopping meanwhile lets the round end: a digest the server took is recorded as sent.
+                return await through_cancellation(self._digest_round(now)) if ours else Outcome.WAITING
 
     async def _digest_round(self, now: datetime) -> Outcome:
         snapshot = await self.take_snapshot(now)  # again under the lease: another worker may have sent it

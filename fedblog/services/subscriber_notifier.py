@@ -8,7 +8,8 @@ server took it. So a restart or an outage loses and duplicates nothing; a failur
 retry_delay), a mail that keeps failing is given up after MAX_ATTEMPTS, and no address gets more than MAX_PER_HOUR.
 Held comments are published only when approved, so they send nothing before; blocked actors' comments send nothing.
 Several workers: the due mails are claimed with a lease, and the fan-out runs in one worker at a time (its named
-lease), so none is sent twice; a killed worker's leases lapse after MAIL_LEASE.
+lease), so none is sent twice; a worker stopping on SIGTERM lets the mail in flight finish and frees the rest at
+once, and a killed worker's leases lapse after MAIL_LEASE.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from fedblog.services.notifications import (
     describe_error,
     retry_delay,
     send_with_smtp,
+    through_cancellation,
 )
 from fedblog.services.subscriber_mail import Links, Mail, confirmation_mail, digest_mail, reply_mail
 from fedblog.services.subscriptions import Purpose, make_token
@@ -94,12 +96,8 @@ class SubscriberNotifier(MailLoop):
         (the fan-out lease): two would read the same batch, and one could move the mark back."""
         if await self._past_mark(now) is None:  # read only: an idle round writes nothing (cached pages)
             return 0
-        if not await self.leases.take(FAN_OUT_LEASE, self.holder, now, now + MAIL_LEASE):
-            return 0
-        try:
-            return await self._fan_out_batch(now)
-        finally:
-            await self.leases.release(FAN_OUT_LEASE, self.holder)
+        async with self.leases.held(FAN_OUT_LEASE, self.holder, now, now + MAIL_LEASE) as ours:
+            return await self._fan_out_batch(now) if ours else 0
 
     async def _past_mark(self, now: datetime) -> tuple[int, int] | None:
         """The publications past the mark, (after, up to); None when there are none."""
@@ -157,16 +155,23 @@ class SubscriberNotifier(MailLoop):
     async def send_due(self, now: datetime) -> int:
         if self.paused_until is not None and now < self.paused_until:
             return 0
-        sent = 0
+        sent = settled = 0  # settled: the claimed mails whose outcome is recorded
         claimed = await self.store.claim_due(now, self.holder, now + MAIL_LEASE, SEND_BATCH)
-        for index, mail in enumerate(claimed):
-            try:
-                sent += await self._send_one(mail, now)
-            except SMTP_ERRORS as error:
-                await self._failed(mail, error, now)
-                # The server is down or refusing: the rest waits for the next round, free for any worker.
-                await self.store.release([other.id for other in claimed[index + 1 :]], self.holder)
-                break
+        try:
+            for mail in claimed:
+                try:
+                    # A worker stopping meanwhile lets the mail in flight get its answer and be marked sent.
+                    sent += await through_cancellation(self._send_one(mail, now))
+                except SMTP_ERRORS as error:
+                    await self._failed(mail, error, now)
+                    settled += 1
+                    break  # the server is down or refusing: the rest waits for the next round
+                settled += 1
+        finally:
+            # The rest is free at once for any worker, however the round ended (a worker stopping on SIGTERM
+            # included), rather than after its lease.
+            if settled < len(claimed):
+                await self.store.release([mail.id for mail in claimed[settled:]], self.holder)
         return sent
 
     async def _send_one(self, mail: QueuedMail, now: datetime) -> int:

@@ -1,12 +1,14 @@
 """E-mail with several workers on one database (run on PostgreSQL by make test-postgresql, on SQLite by make test):
 two `fedblog worker` processes and a real SMTP server on 127.0.0.1 (aiosmtpd); every confirmation, reply mail,
 post digest and author digest arrives exactly once. And a worker that dies mid-send: its leases lapse and another
-worker sends what it held, once."""
+worker sends what it held, once; one that stops (SIGTERM) mid-send: the mail in flight is marked sent, the rest and
+the named leases are free at once."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from fedblog.clock import utcnow
 from fedblog.config import Settings, load_settings
 from fedblog.context import Context
 from fedblog.services.comments import CommentForm, CommentService
-from fedblog.services.notifications import DIGEST_LEASE
+from fedblog.services.notifications import DIGEST_LEASE, Notifier, Outcome
 from fedblog.services.posts import PostInput, PostService
 from fedblog.services.subscriber_notifier import MAIL_LEASE, SubscriberNotifier
 from fedblog.store.leases import LeaseStore
@@ -201,3 +203,110 @@ async def test_an_address_is_sent_to_by_one_worker_at_a_time__so_its_hourly_limi
     assert await second.run_once() == 0
     clock.advance(3600)
     assert await second.run_once() == 2
+
+
+class HeldInbox(SmtpInbox):
+    """Holds its answer to each message until `answer` is set; `taking` is set once a message is being taken."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.taking = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.taking.set()
+        await self.answer.wait()
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+async def held_smtp() -> AsyncIterator[HeldInbox]:
+    inbox = HeldInbox(free_port())
+    await inbox.start()
+    yield inbox
+    inbox.answer.set()
+    await inbox.stop()
+
+
+async def stopped_mid_send(work: Awaitable[object], smtp: HeldInbox) -> None:
+    """Run `work` until the SMTP server is taking a message, cancel it there (as a worker stopping on SIGTERM
+    cancels its loops), then let the server answer; the work ends cancelled."""
+    task = asyncio.ensure_future(work)
+    await asyncio.wait_for(smtp.taking.wait(), timeout=30)
+    task.cancel()
+    smtp.answer.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_worker_stopping_mid_send__the_mail_in_flight_is_marked_sent_and_the_rest_freed_at_once(
+    site_factory: SiteFactory, held_smtp: HeldInbox
+) -> None:
+    site = await site_factory(overrides=notifications(held_smtp.port) | {"comments": {"moderation": "open"}})
+    clock = Clock()
+    stopping = SubscriberNotifier(site.ctx, clock=clock)
+    await stopping.start()
+    await subscribed_readers(site, 3)
+    # Given a worker's round that claimed three reply mails and is sending the first
+    # When the worker stops before the SMTP server answered
+    await stopped_mid_send(stopping.run_once(), held_smtp)
+    # Then the mail in flight got its answer and is marked sent, and the two others are free at once: another
+    # worker sends them now, without waiting for the lease (five minutes) to lapse, and nobody gets one twice
+    assert len(held_smtp.messages) == 1
+    rows = await site.ctx.db.fetch_all("SELECT status, locked_by FROM subscriber_mails WHERE kind = 'reply'")
+    assert sorted(row["status"] for row in rows) == ["pending", "pending", "sent"]
+    assert [row["locked_by"] for row in rows if row["status"] == "pending"] == [None, None]
+    assert await SubscriberNotifier(site.ctx, clock=clock).run_once() == 2
+    assert sorted(str(m["To"]) for m in held_smtp.messages) == [reader(n) for n in range(3)]
+
+
+async def test_a_worker_stopping_mid_digest__the_digest_is_recorded_and_its_lease_freed(
+    site_factory: SiteFactory, held_smtp: HeldInbox
+) -> None:
+    site = await site_factory(overrides=notifications(held_smtp.port) | {"comments": {"moderation": "hold_all"}})
+    clock = Clock()
+    stopping = Notifier(site.ctx, clock=clock)
+    await stopping.start()
+    post = await publish(site)
+    await comment(site.ctx, post.slug, "vera@example.org", "Held for the author")
+    # Given a worker sending the author's digest, when it stops before the SMTP server answered
+    await stopped_mid_send(stopping.run_once(), held_smtp)
+    # Then the digest the server took is recorded: the next worker sends nothing again, and the lease is free
+    assert len(held_smtp.messages) == 1
+    assert await Notifier(site.ctx, clock=clock).run_once() == Outcome.NOTHING_NEW
+    assert await LeaseStore(site.ctx.db).take(DIGEST_LEASE, "next worker", clock(), clock() + timedelta(minutes=1))
+    assert len(held_smtp.messages) == 1
+
+
+async def test_fedblog_worker_stopped_with_sigterm_mid_send__leaves_no_mail_lease(
+    tmp_path: Path, held_smtp: HeldInbox
+) -> None:
+    settings = mail_site(tmp_path / "site", held_smtp.port)
+    async with open_context(settings) as ctx:
+        post = await PostService(ctx).publish(PostInput(title="Stopping", body_markdown="Body"))
+        # Given three readers who asked for replies, not confirmed yet: three confirmations to send
+        for n in range(3):
+            await comment(ctx, post.slug, reader(n), f"Hi {n}", notify_replies="on")
+    log = (tmp_path / "worker.log").open("wb")
+    worker = await asyncio.create_subprocess_exec(
+        FEDBLOG, "--config", str(settings.root / "fedblog.toml"), "worker", env=clean_env(), stdout=log, stderr=log
+    )
+    try:
+        # When the worker is sent SIGTERM while the SMTP server is taking one of them
+        await asyncio.wait_for(held_smtp.taking.wait(), timeout=60)
+        worker.terminate()
+        held_smtp.answer.set()
+        # Then it stops cleanly, soon
+        assert await asyncio.wait_for(worker.wait(), timeout=30) == 0, (tmp_path / "worker.log").read_text()
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+        log.close()
+    # And it left no lease: what it sent is marked sent, the rest is free for the next worker now
+    async with open_context(settings) as ctx:
+        rows = await ctx.db.fetch_all("SELECT status, locked_by FROM subscriber_mails")
+        named = await ctx.db.fetch_value("SELECT COUNT(*) FROM mail_leases")
+    assert [row["locked_by"] for row in rows if row["status"] == "pending"] == [None] * (3 - len(held_smtp.messages))
+    assert sum(row["status"] == "sent" for row in rows) == len(held_smtp.messages) >= 1
+    assert named == 0
