@@ -50,7 +50,7 @@ postgresql-deps:
 # still fail there (pytest --deselect node ids).
 POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_postgresql_placeholders.py \
 	tests/integration/test_postgresql.py tests/integration/test_migrations.py \
-	tests/integration/test_store_group_commit.py tests/integration/test_store_read_batch.py \
+	tests/integration/test_store_group_commit.py tests/integration/test_store_read_batch.py tests/integration/test_store_inbox_batches.py \
 	tests/integration/test_store_read_isolation.py tests/integration/test_blog_pages.py \
 	tests/integration/test_search.py tests/integration/test_search_store.py tests/integration/test_publishing.py \
 	tests/integration/test_delivery.py tests/integration/test_moderation_queue.py \

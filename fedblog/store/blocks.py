@@ -30,12 +30,18 @@ def _cached_blocked_query(urls: tuple[str, ...]) -> tuple[str, tuple[str, ...]] 
     return _make_blocked_query(urls)
 
 
-def _make_blocked_query(urls: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+def block_marks(urls: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """What a block of any of these actor/key URLs would be stored as: the URLs, and their domains and parents."""
     actors = [url for url in urls if url]
     domains: set[str] = set()
     for url in actors:
         parts = domain_of(url).split(".")
         domains.update(".".join(parts[i:]) for i in range(len(parts)) if parts[i:])
+    return actors, sorted(domains)
+
+
+def _make_blocked_query(urls: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    actors, domains = block_marks(urls)
     if not actors:
         return None
     actor_marks = ",".join("?" * len(actors))
@@ -44,7 +50,7 @@ def _make_blocked_query(urls: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | 
         f"SELECT 1 FROM blocks WHERE (kind = 'actor' AND value IN ({actor_marks})) "
         f"OR (kind = 'domain' AND value IN ({domain_marks})) LIMIT 1"
     )
-    return sql, (*actors, *sorted(domains))
+    return sql, (*actors, *domains)
 
 
 class BlockStore:

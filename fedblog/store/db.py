@@ -19,8 +19,9 @@ from contextvars import ContextVar
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+from fedblog.store.batches import Alone, Runner, Runners, runs
 from fedblog.store.connection import (
     Conflict,
     Connection,
@@ -152,6 +153,10 @@ def in_transaction() -> bool:
 
 
 class Database:
+    # Works the backend runs several at once in the group commit and in the read batch (store/batches.py).
+    write_runners: ClassVar[Runners] = {}
+    read_runners: ClassVar[Runners] = {}
+
     def __init__(self, connection: Connection, reader: Connection | None = None) -> None:
         self.connection = connection  # the write connection: only the write queue's turns and batches use it
         self.reader = reader or connection  # committed rows only (the same connection for ":memory:")
@@ -333,7 +338,9 @@ class Database:
         """One transaction for the batch, run by the write queue in its turn."""
         changes_before = self.connection.total_changes
         try:
-            outcomes = await self.connection.run(partial(_in_group_transaction, works=works))
+            outcomes = await self.connection.run(
+                partial(_in_group_transaction, works=works, runners=self.write_runners)
+            )
         except Exception as error:  # BEGIN or COMMIT failed: none of the batch is committed
             return [(False, self._refused(error))] * len(works)
         else:
@@ -503,8 +510,9 @@ class Batcher:
             raise
 
 
-def _in_group_transaction(raw: SyncConnection, works: list[Work]) -> list[Any]:
-    """One transaction for all; [(True, result) or (False, exception)] in order."""
+def _in_group_transaction(raw: SyncConnection, works: list[Work], runners: Runners | None = None) -> list[Any]:
+    """One transaction for all; [(True, result) or (False, exception)] in order. Runs of works a backend batches
+    (`runners`, store/batches.py) go to their runner in one savepoint, each work alone if the runner fails."""
     outcomes: list[tuple[bool, Any]] = []
     raw.execute("BEGIN IMMEDIATE")
     try:
@@ -516,21 +524,50 @@ def _in_group_transaction(raw: SyncConnection, works: list[Work]) -> list[Any]:
                     raw.execute("ROLLBACK")
                 return [(False, error)]
         else:
-            for work in works:
-                raw.execute("SAVEPOINT work")
-                try:
-                    outcomes.append((True, work(raw)))
-                except Exception as error:
-                    if not raw.in_transaction:  # SQLite ended the whole transaction (a full disk): none committed
-                        return [(False, error)] * len(works)
-                    raw.execute("ROLLBACK TO work")
-                    outcomes.append((False, error))
-                raw.execute("RELEASE work")
+            alone = partial(_alone_in_savepoint, raw)
+            for runner, run in runs(works, runners or {}):
+                done = [alone(run[0])] if runner is None else _batched_in_savepoint(raw, runner, run, alone)
+                if not raw.in_transaction:  # SQLite ended the whole transaction (a full disk): none committed
+                    ended = (False, DatabaseError("the transaction ended"))
+                    return [next((outcome for outcome in done if not outcome[0]), ended)] * len(works)
+                outcomes.extend(done)
         raw.execute("COMMIT")
     except BaseException:
         if raw.in_transaction:
             raw.execute("ROLLBACK")
         raise
+    return outcomes
+
+
+def _alone_in_savepoint(raw: SyncConnection, work: Work) -> tuple[bool, Any]:
+    raw.execute("SAVEPOINT work")
+    try:
+        outcome: tuple[bool, Any] = (True, work(raw))
+    except Exception as error:
+        if not raw.in_transaction:
+            return (False, error)
+        raw.execute("ROLLBACK TO work")
+        outcome = (False, error)
+    raw.execute("RELEASE work")
+    return outcome
+
+
+def _batched_in_savepoint(raw: SyncConnection, runner: Runner, run: list[Work], alone: Alone) -> list[tuple[bool, Any]]:
+    """A run of works through the backend's runner; if it raises, none of it stays and each work runs alone."""
+    raw.execute("SAVEPOINT batch")
+    try:
+        outcomes = runner(raw, run, alone)
+    except Exception:
+        if not raw.in_transaction:
+            raise
+        raw.execute("ROLLBACK TO batch")
+        outcomes = []
+        for work in run:
+            outcomes.append(alone(work))
+            if not raw.in_transaction:
+                return outcomes
+    if raw.in_transaction:
+        raw.execute("RELEASE batch")
     return outcomes
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from fedblog.clock import to_text, utcnow
 from fedblog.store.actors import ActorStore, KeyStamp
@@ -66,16 +65,25 @@ class Preflight:
 
 async def preflight(reads: ReadBatch, actor_id: str, key_id: str, key_host: str, activity_id: str) -> Preflight:
     """The inbox's four lookups before the signature, in one trip shared with concurrent requests' (`reads`)."""
-    return await reads.run(partial(_preflight_sync, actor_id, key_id, key_host, activity_id))
+    return await reads.run(PreflightRead(actor_id, key_id, key_host, activity_id))
 
 
-def _preflight_sync(actor_id: str, key_id: str, key_host: str, activity_id: str, raw: SyncConnection) -> Preflight:
-    return Preflight(
-        blocked=BlockStore.is_blocked_sync(raw, actor_id, key_id),
-        troubled=bool(key_host) and DeliveryStore.host_is_troubled_sync(raw, key_host),
-        signers=InboxStore.signers_of_sync(raw, activity_id),
-        key=ActorStore.key_stamp_sync(raw, key_id) if key_id else None,
-    )
+@dataclass(frozen=True, slots=True)
+class PreflightRead:
+    """preflight()'s work on the database thread; a backend may read a batch of them at once (store/batches.py)."""
+
+    actor_id: str
+    key_id: str
+    key_host: str
+    activity_id: str
+
+    def __call__(self, raw: SyncConnection) -> Preflight:
+        return Preflight(
+            blocked=BlockStore.is_blocked_sync(raw, self.actor_id, self.key_id),
+            troubled=bool(self.key_host) and DeliveryStore.host_is_troubled_sync(raw, self.key_host),
+            signers=InboxStore.signers_of_sync(raw, self.activity_id),
+            key=ActorStore.key_stamp_sync(raw, self.key_id) if self.key_id else None,
+        )
 
 
 class InboxStore:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
+from fedblog.store.batches import Runner, Runners, runs
 from fedblog.store.connection import SyncConnection, translated
 from fedblog.store.db import Batcher, Database, Work
 
@@ -30,16 +31,29 @@ class ReadBatch:
 
     async def _read_batch(self, works: list[Work]) -> list[tuple[bool, Any]]:
         try:
-            return await self.db.run(partial(_run_each, works))
+            return await self.db.run(partial(_run_each, works, self.db.read_runners))
         except Exception as error:  # the connection is closed or broken: every read of the batch fails
             return [(False, error)] * len(works)
 
 
-def _run_each(works: list[Work], raw: SyncConnection) -> list[tuple[bool, Any]]:
+def _run_each(works: list[Work], runners: Runners, raw: SyncConnection) -> list[tuple[bool, Any]]:
     outcomes: list[tuple[bool, Any]] = []
-    for work in works:
-        try:
-            outcomes.append((True, work(raw)))
-        except Exception as error:
-            outcomes.append((False, translated(error)))
+    for runner, run in runs(works, runners):
+        outcomes.extend([_alone(raw, run[0])] if runner is None else _read_together(raw, runner, run))
     return outcomes
+
+
+def _read_together(raw: SyncConnection, runner: Runner, run: list[Work]) -> list[tuple[bool, Any]]:
+    """Several of a kind the backend reads at once (store/batches.py); one by one if that fails, so each read
+    fails only its own caller."""
+    try:
+        return runner(raw, run, partial(_alone, raw))
+    except Exception:
+        return [_alone(raw, work) for work in run]
+
+
+def _alone(raw: SyncConnection, work: Work) -> tuple[bool, Any]:
+    try:
+        return (True, work(raw))
+    except Exception as error:
+        return (False, translated(error))

@@ -85,7 +85,23 @@ async def store_held_reply(
     listeners do for it, on the database thread, in the same transaction), else it goes the long way. False,
     with nothing written, when it must go the long way: an ancestor to fetch, or an approved reply without
     `published`. Raises Conflict when the same Note was stored meanwhile."""
-    return await db.run_transaction(partial(_store_held_reply_sync, ref, pending, author, record, holds, published))
+    return await db.run_transaction(HeldReply(ref, pending, author, record, holds, published))
+
+
+@dataclass(frozen=True)
+class HeldReply:
+    """store_held_reply()'s work in the group commit; a backend may store a batch of them at once
+    (store/batches.py), with the same outcome as each one run alone."""
+
+    ref: tuple[str, str]
+    pending: NewComment
+    author: RemoteAuthor
+    record: InboxRecord
+    holds: HoldsReply
+    published: PublishedInOneTrip | None
+
+    def __call__(self, raw: SyncConnection) -> bool:
+        return _store_held_reply_sync(self.ref, self.pending, self.author, self.record, self.holds, self.published, raw)
 
 
 def _store_held_reply_sync(

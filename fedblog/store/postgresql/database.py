@@ -14,13 +14,15 @@ import logging
 import secrets
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 
 from fedblog.clock import to_text, utcnow
+from fedblog.store.batches import Runners
 from fedblog.store.connection import Connection, DatabaseError, ServerUnreachable
 from fedblog.store.db import Database, DatabaseUnreachable, SchemaTooNew, available_migrations
+from fedblog.store.postgresql.batches import RUNNERS_READ, RUNNERS_WRITE
 from fedblog.store.postgresql.raw import (
     CHANGES_CHANNEL,
     CONNECT_TIMEOUT_SECONDS,
@@ -37,6 +39,10 @@ WAKEUPS_CHANNEL = "fedblog_wakeups"
 
 
 class PostgresDatabase(Database):
+    # Every statement is a round trip here: the inbox's works are read and written a batch at a time.
+    write_runners: ClassVar[Runners] = RUNNERS_WRITE
+    read_runners: ClassVar[Runners] = RUNNERS_READ
+
     def __init__(self, connection: Connection, reader: Connection, target: ConnectTarget) -> None:
         super().__init__(connection, reader)
         self._target = target
