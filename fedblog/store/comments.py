@@ -139,7 +139,12 @@ _ACTOR_TRUSTED = (
     "SELECT 1 FROM comments c JOIN comment_authors a ON a.id = c.author_id "
     "WHERE a.actor_id = ? AND c.status = 'approved' LIMIT 1"
 )
-_REMOTE_AUTHOR_ROW = "SELECT id, name, handle, avatar_url, profile_url FROM comment_authors WHERE actor_id = ?"
+# The remote author's row and, in the same statement, whether they have an approved comment (first_time trust):
+# the one-trip inbox path read them in two statements.
+_REMOTE_AUTHOR_ROW = (
+    "SELECT id, name, handle, avatar_url, profile_url, EXISTS (SELECT 1 FROM comments c "
+    "WHERE c.author_id = comment_authors.id AND c.status = 'approved') FROM comment_authors WHERE actor_id = ?"
+)
 _UPSERT_REMOTE_AUTHOR = (
     "INSERT INTO comment_authors (kind, name, actor_id, handle, avatar_url, profile_url, created_at) "
     "VALUES ('remote', ?, ?, ?, ?, ?, ?) ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, "
@@ -213,25 +218,44 @@ def author_row_sync(raw: SyncConnection, author: NewAuthor) -> int:
             )
         )
     if isinstance(author, RemoteAuthor):
-        # A regular's row is usually as they are now: read, and written only when it changed (the upsert
-        # rewrote it on every reply, the dearest statement of a reply's commit after the comment itself).
-        row = raw.execute(_REMOTE_AUTHOR_ROW, (author.actor_id,)).fetchone()
-        if row is not None and (row[1], row[2], row[3], row[4]) == (
-            author.name, author.handle, author.avatar_url, author.profile_url
-        ):  # fmt: skip
-            return int(row[0])
-        # The upsert returns the row's id whether it inserted or updated it.
-        return _inserted_id(
-            raw.execute(
-                _UPSERT_REMOTE_AUTHOR,
-                (author.name, author.actor_id, author.handle, author.avatar_url, author.profile_url, to_text(utcnow())),
-            )
-        )
+        return remote_author_row_sync(raw, author, find_remote_author_sync(raw, author))
     return _inserted_id(
         raw.execute(
             "INSERT INTO comment_authors (kind, name, avatar_url, profile_url, created_at) "
             "VALUES ('remote', ?, ?, ?, ?) RETURNING id",
             (author.name, author.photo, author.url, author.created_at or to_text(utcnow())),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FoundRemoteAuthor:
+    """A fediverse author's row as stored, read before their comment is written (one statement)."""
+
+    row_id: int | None  # None: no row yet
+    current: bool  # the row says what the author's document says now: nothing to write
+    trusted: bool  # they have an approved comment here (first_time moderation publishes their next one)
+
+
+def find_remote_author_sync(raw: SyncConnection, author: RemoteAuthor) -> FoundRemoteAuthor:
+    row = raw.execute(_REMOTE_AUTHOR_ROW, (author.actor_id,)).fetchone()
+    if row is None:
+        return FoundRemoteAuthor(None, False, False)
+    current = (row[1], row[2], row[3], row[4]) == (author.name, author.handle, author.avatar_url, author.profile_url)
+    return FoundRemoteAuthor(int(row[0]), current, bool(row[5]))
+
+
+def remote_author_row_sync(raw: SyncConnection, author: RemoteAuthor, found: FoundRemoteAuthor) -> int:
+    """The id of a fediverse author's row, written only when it is new or changed: a regular's row is usually as
+    they are now (the upsert rewrote it on every reply, the dearest statement of a reply's commit after the
+    comment itself)."""
+    if found.row_id is not None and found.current:
+        return found.row_id
+    # The upsert returns the row's id whether it inserted or updated it.
+    return _inserted_id(
+        raw.execute(
+            _UPSERT_REMOTE_AUTHOR,
+            (author.name, author.actor_id, author.handle, author.avatar_url, author.profile_url, to_text(utcnow())),
         )
     )
 
@@ -247,7 +271,8 @@ def insert_comment_sync(raw: SyncConnection, new: NewComment) -> int:
 
 def add_comment_sync(raw: SyncConnection, new: NewComment, author: NewAuthor) -> int:
     """The one way a comment row is written with its author (new.author_id is ignored): its id. Every source
-    comes here, through CommentStore.add_comment or a one-trip path (store/threads.store_held_reply)."""
+    comes here, through CommentStore.add_comment or a one-trip path, but the inbox's usual reply
+    (store/threads.store_held_reply), which reads its author's row and trust first, then writes the same way."""
     return insert_comment_sync(raw, replace(new, author_id=author_row_sync(raw, author)))
 
 

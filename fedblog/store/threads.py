@@ -13,7 +13,14 @@ from functools import partial
 
 from fedblog.models import Comment, CommentStatus
 from fedblog.store.blocks import BlockStore
-from fedblog.store.comments import CommentStore, NewComment, RemoteAuthor, add_comment_sync
+from fedblog.store.comments import (
+    CommentStore,
+    NewComment,
+    RemoteAuthor,
+    find_remote_author_sync,
+    insert_comment_sync,
+    remote_author_row_sync,
+)
 from fedblog.store.db import Database, SyncConnection
 from fedblog.store.inbox import PROCESSED, InboxRecord, InboxStore
 from fedblog.store.remote_objects import RemoteObjectStore
@@ -120,14 +127,20 @@ def _store_held_reply_sync(
             return False  # an unknown ancestor, to fetch
         if found is not None:
             (post_id, parent_id), comments_state = found
-            placed = replace(pending, post_id=post_id, parent_id=parent_id)
-            if holds(partial(CommentStore.actor_is_trusted_sync, raw, author.actor_id), comments_state):
-                add_comment_sync(raw, placed, author)
+            # The author's row and their trust in one statement, before the decision that needs the trust.
+            found_author = find_remote_author_sync(raw, author)
+            if holds(lambda: found_author.trusted, comments_state):
+                status = CommentStatus.PENDING
             elif published is None:
                 return False
             else:
-                approved = replace(placed, status=CommentStatus.APPROVED)
-                published(raw, add_comment_sync(raw, approved, author), approved)
+                status = CommentStatus.APPROVED
+            author_id = remote_author_row_sync(raw, author, found_author)
+            placed = replace(pending, post_id=post_id, parent_id=parent_id, author_id=author_id, status=status)
+            comment_id = insert_comment_sync(raw, placed)
+            if status == CommentStatus.APPROVED:
+                assert published is not None
+                published(raw, comment_id, placed)
     InboxStore.settle_sync(raw, record, PROCESSED)
     return True
 

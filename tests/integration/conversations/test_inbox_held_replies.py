@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from fedblog.assembly import open_context
 from fedblog.models import CommentStatus
 from fedblog.services.blocks import add_block
+from fedblog.services.comments import CommentService
 from tests.conftest import LiveSite, SiteFactory
 from tests.fakes.remote import RemoteInstance
 from tests.helpers import publish
@@ -95,3 +97,35 @@ async def test_held_reply__block_added_after_the_author_is_known_takes_effect_at
 
     assert await remote.send("alice", remote.create("alice", second)) == 403
     assert await queue(held_site) == {first["id"]: None}
+
+
+@pytest.mark.parametrize("removal", ["spam", "delete"])
+async def test_trusted_regular__held_again_once_their_approved_comment_is_gone(
+    held_site: LiveSite, remote: RemoteInstance, removal: str
+) -> None:
+    # Given alice, a regular: her first reply approved by the author, so her next one is published at once
+    post = await publish(held_site)
+    target = held_site.ctx.urls.note(post.slug)
+    first = remote.note("alice", target, "<p>First</p>")
+    assert await remote.send("alice", remote.create("alice", first)) == 202
+    approved = await held_site.ctx.comments.get_comment_by_remote_id(first["id"])
+    assert approved is not None and approved.status == CommentStatus.PENDING
+    await CommentService(held_site.ctx).approve(approved.id)
+    trusted = remote.note("alice", target, "<p>Trusted</p>")
+    assert await remote.send("alice", remote.create("alice", trusted)) == 202
+    assert await status_of(held_site, trusted["id"]) == CommentStatus.APPROVED
+    # When her approved comments are marked spam or removed, from another process (the CLI's own connections)
+    async with open_context(held_site.settings) as cli:
+        service = CommentService(cli)
+        for comment in (approved, await cli.comments.get_comment_by_remote_id(trusted["id"])):
+            assert comment is not None
+            await (service.mark_spam if removal == "spam" else service.delete)(comment.id)
+    # Then her next reply is held at once
+    after = remote.note("alice", target, "<p>After</p>")
+    assert await remote.send("alice", remote.create("alice", after)) == 202
+    assert await status_of(held_site, after["id"]) == CommentStatus.PENDING
+
+
+async def status_of(site: LiveSite, remote_id: str) -> CommentStatus | None:
+    comment = await site.ctx.comments.get_comment_by_remote_id(remote_id)
+    return None if comment is None else comment.status
