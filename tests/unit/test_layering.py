@@ -310,13 +310,14 @@ if __name__ == "__main__":  # `make imports` (MODULE=fedblog.protocol for one pa
 
 def test_layering__one_statement_inserts_comments() -> None:
     """The form, the author's replies, fediverse replies, webmentions and the WordPress import all write a comment
-    through store/comments.add_comment_sync's one INSERT."""
+    through store/comments.add_comment_sync's one INSERT; PostgreSQL's batch of held inbox replies (one statement for
+    a run of them, store/postgresql/batches.py) is that INSERT's bulk form, and the only other one."""
     writers = [
         str(path.relative_to(PACKAGE))
         for path in sorted(PACKAGE.rglob("*.py"))
         for _ in range(path.read_text(encoding="utf-8").count("INSERT INTO comments ("))
     ]
-    assert writers == ["store/comments.py"]
+    assert writers == ["store/comments.py", "store/postgresql/batches.py"]
 
 
 def test_layering__runtime_state_is_typed() -> None:
