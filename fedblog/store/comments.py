@@ -150,9 +150,14 @@ _UPSERT_REMOTE_AUTHOR = (
     "VALUES ('remote', ?, ?, ?, ?, ?, ?) ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, "
     "handle = excluded.handle, avatar_url = excluded.avatar_url, profile_url = excluded.profile_url RETURNING id"
 )
+# The columns a new comment is written with, in the order of _comment_params (PostgreSQL's batch of held replies,
+# store/postgresql/batches.py, writes the same columns).
+COMMENT_COLUMNS = (
+    "post_id, parent_id, author_id, origin, status, visibility, content_html, summary, sensitive, language, "
+    "attachments_json, remote_id, remote_url, ip, created_at, approved_at, kind, wp_comment_id"
+)
 _INSERT_COMMENT = (
-    "INSERT INTO comments (post_id, parent_id, author_id, origin, status, visibility, content_html, summary, "
-    "sensitive, language, attachments_json, remote_id, remote_url, ip, created_at, approved_at, kind, wp_comment_id) "
+    f"INSERT INTO comments ({COMMENT_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 
@@ -241,8 +246,12 @@ def find_remote_author_sync(raw: SyncConnection, author: RemoteAuthor) -> FoundR
     row = raw.execute(_REMOTE_AUTHOR_ROW, (author.actor_id,)).fetchone()
     if row is None:
         return FoundRemoteAuthor(None, False, False)
-    current = (row[1], row[2], row[3], row[4]) == (author.name, author.handle, author.avatar_url, author.profile_url)
-    return FoundRemoteAuthor(int(row[0]), current, bool(row[5]))
+    return FoundRemoteAuthor(int(row[0]), stored_as_now(author, (row[1], row[2], row[3], row[4])), bool(row[5]))
+
+
+def stored_as_now(author: RemoteAuthor, stored: tuple[object, object, object, object]) -> bool:
+    """The stored (name, handle, avatar_url, profile_url) of an author's row say what their document says now."""
+    return stored == (author.name, author.handle, author.avatar_url, author.profile_url)
 
 
 def remote_author_row_sync(raw: SyncConnection, author: RemoteAuthor, found: FoundRemoteAuthor) -> int:

@@ -31,7 +31,9 @@ _UPSERT_WORKER = (
 )
 
 
-_TROUBLED = "SELECT 1 FROM hosts WHERE host = ? AND (consecutive_failures > 0 OR paused_until IS NOT NULL)"
+# A host that failed lately or is paused (PostgreSQL's batch of inbox preflights asks it too).
+TROUBLED_HOST = "(consecutive_failures > 0 OR paused_until IS NOT NULL)"
+_TROUBLED = f"SELECT 1 FROM hosts WHERE host = ? AND {TROUBLED_HOST}"
 
 
 _SAVE_RESULT = (

@@ -18,8 +18,9 @@ from fedblog.clock import to_text, utcnow
 from fedblog.store.actors import KeyStamp
 from fedblog.store.batches import Alone, Outcome, Runners
 from fedblog.store.blocks import block_marks
-from fedblog.store.comments import NewComment, RemoteAuthor, _comment_params
+from fedblog.store.comments import COMMENT_COLUMNS, NewComment, RemoteAuthor, _comment_params, stored_as_now
 from fedblog.store.connection import SyncConnection
+from fedblog.store.deliveries import TROUBLED_HOST
 from fedblog.store.inbox import PROCESSED, InboxRecord, Preflight, PreflightRead
 from fedblog.store.threads import HeldReply
 
@@ -63,10 +64,9 @@ ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, handle = excluded.han
 RETURNING id, actor_id
 """
 
-# The columns of store/comments._INSERT_COMMENT, in its order (_comment_params).
-_INSERT_COMMENTS = """
-INSERT INTO comments (post_id, parent_id, author_id, origin, status, visibility, content_html, summary,
-    sensitive, language, attachments_json, remote_id, remote_url, ip, created_at, approved_at, kind, wp_comment_id)
+# One array per column of store/comments.COMMENT_COLUMNS, in its order (_comment_params).
+_INSERT_COMMENTS = f"""
+INSERT INTO comments ({COMMENT_COLUMNS})
 SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
     ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[])
 """
@@ -145,9 +145,7 @@ def _decided(work: HeldReply, row: Any, writes: _Writes) -> Outcome:
                 raise _Alone
             author = work.author
             stored = (row["name"], row["handle"], row["avatar_url"], row["profile_url"])
-            if row["author_row"] is not None and stored == (
-                author.name, author.handle, author.avatar_url, author.profile_url
-            ):  # fmt: skip
+            if row["author_row"] is not None and stored_as_now(author, stored):
                 writes.author_ids[author.actor_id] = int(row["author_row"])
             else:
                 writes.authors[author.actor_id] = author
@@ -190,7 +188,7 @@ def _columns(rows: list[tuple[Any, ...]], width: int) -> tuple[list[Any], ...]:
 
 # --- the read batch: the inbox's preflight --------------------------------------------------------------------
 
-_PREFLIGHT_READ = """
+_PREFLIGHT_READ = f"""
 WITH marks (n, kind, value) AS (SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[]))
 SELECT r.n,
     EXISTS (
@@ -198,7 +196,7 @@ SELECT r.n,
     ) AS blocked,
     r.key_host <> '' AND EXISTS (
         SELECT 1 FROM hosts h
-        WHERE h.host = r.key_host AND (h.consecutive_failures > 0 OR h.paused_until IS NOT NULL)
+        WHERE h.host = r.key_host AND {TROUBLED_HOST}
     ) AS troubled,
     ARRAY(SELECT i.signer_id FROM inbox_activities i WHERE i.id = r.activity_id) AS signers,
     k.id AS key_actor, k.fetched_at, k.public_key_pem
