@@ -9,7 +9,7 @@ import functools
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -45,6 +45,13 @@ class SmtpInbox:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
 
 
 def body(message: EmailMessage) -> str:

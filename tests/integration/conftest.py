@@ -32,7 +32,5 @@ async def admin(site: LiveSite) -> AsyncIterator[Admin]:
 @pytest.fixture
 async def smtp() -> AsyncIterator[SmtpInbox]:
     """aiosmtpd on 127.0.0.1, keeping what it accepts (tests/fakes/mail.py)."""
-    inbox = SmtpInbox(free_port())
-    await inbox.start()
-    yield inbox
-    await inbox.stop()
+    async with SmtpInbox(free_port()) as inbox:
+        yield inbox

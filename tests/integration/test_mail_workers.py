@@ -221,11 +221,9 @@ class HeldInbox(SmtpInbox):
 
 @pytest.fixture
 async def held_smtp() -> AsyncIterator[HeldInbox]:
-    inbox = HeldInbox(free_port())
-    await inbox.start()
-    yield inbox
-    inbox.answer.set()
-    await inbox.stop()
+    async with HeldInbox(free_port()) as inbox:
+        yield inbox
+        inbox.answer.set()  # a send still held ends before the server stops
 
 
 async def stopped_mid_send(work: Awaitable[object], smtp: HeldInbox) -> None:

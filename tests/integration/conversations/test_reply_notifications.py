@@ -48,10 +48,8 @@ class RecordingInbox(SmtpInbox):
 
 @pytest.fixture
 async def smtp() -> AsyncIterator[RecordingInbox]:
-    inbox = RecordingInbox(free_port())
-    await inbox.start()
-    yield inbox
-    await inbox.stop()
+    async with RecordingInbox(free_port()) as inbox:
+        yield inbox
 
 
 VERA = "vera@example.org"
