@@ -62,6 +62,7 @@ POSTGRESQL_TESTS := tests/unit/test_postgresql_migrations.py tests/unit/test_pos
 	tests/integration/test_wakeups.py tests/integration/test_inbox_token_buckets.py tests/faults/test_shared_limits.py \
 	tests/faults/test_crash_recovery.py tests/faults/test_host_outage.py tests/faults/test_two_processes.py \
 	tests/faults/test_worker_crash.py tests/faults/test_database_outage.py tests/faults/test_shared_state.py \
+	tests/faults/test_inbox_races.py \
 	tests/integration/test_statement_timeout.py tests/faults/test_inbox_crash.py tests/integration/test_inbox_leases.py \
 	tests/integration/conversations tests/integration/test_pingback_send.py \
 	tests/integration/test_wordpress_links.py tests/integration/test_wordpress_media.py \

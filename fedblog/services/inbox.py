@@ -2,9 +2,10 @@
 
 Order of checks (cheapest and least revealing first): content type → JSON → signed at all → blocked source →
 HTTP signature → the activity's shape (id, type, actor) → signer is the actor → ids on the actor's origin → the
-actor's integrity proof, when it carries one (FEP-8b32) → a duplicate (id, signer) stops here → process (in a
-task: the answer waits for it at most INLINE_SECONDS, then processing goes on after the answer). Nothing is stored
-unless the signature (and the proof, if any) verified.
+actor's integrity proof, when it carries one (FEP-8b32) → a duplicate (id, signer) stops here → any handled type
+but Create is claimed (recorded under a lease: of two processes receiving it at once, one processes it) → process
+(in a task: the answer waits for it at most INLINE_SECONDS, then processing goes on after the answer). Nothing is
+stored unless the signature (and the proof, if any) verified.
 
 No activity is lost: 202 is sent only once the activity is recorded. Processing that finishes in time records
 the activity with its final status in the same commit as its effects (one commit per reply, instead of record,
@@ -32,7 +33,7 @@ from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.protocol.origins import foreign_id_problem
 from fedblog.services.delivery_workers import process_is_running
 from fedblog.services.http import FetchError
-from fedblog.services.inbox_dispatch import find_handler
+from fedblog.services.inbox_dispatch import HANDLED_TYPES, find_handler
 from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_trusted_host
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.integrity import check_proofs
@@ -159,10 +160,12 @@ async def receive(
         first_id(activity.get("object")),
         body.decode("utf-8", "replace"),
     )
+    if kind != "Create" and kind in HANDLED_TYPES and not await _claim(ctx, record, seen, seen_key):
+        return InboxAnswer(202)  # another process (or request) recorded it first: it processes it
     # Quick handlers finish before the answer (a peer sees their effect at once); slow ones go on after it.
     task = schedule(ctx, activity, verdict.actor_id, record)
     await asyncio.wait({task}, timeout=INLINE_SECONDS)
-    if not task.done() or task.cancelled() or task.exception() is not None:
+    if not record.claimed and (not task.done() or task.cancelled() or task.exception() is not None):
         # Not recorded yet (still running, or its final write failed): record it now, before the answer.
         try:
             async with ctx.db.transaction() as conn:
@@ -174,6 +177,25 @@ async def receive(
             seen.pop(seen_key, None)  # not recorded: the sender's retry must be processed
             raise
     return InboxAnswer(202)
+
+
+async def _claim(
+    ctx: Context, record: InboxRecord, seen: dict[tuple[str, str], None], seen_key: tuple[str, str]
+) -> bool:
+    """Record the activity under this process's lease before processing it; False when it was recorded already.
+
+    The seen ids are this process's only: another process receiving the same activity at the same instant (a
+    Follow answered twice) passes the same checks, so any handled activity but a Create is claimed in the database
+    first and processed only by the process whose claim won. A Create needs no claim: its comment is stored once
+    (the Note's id is unique), with the inbox record in the same commit; an activity no handler runs has no
+    effect to double."""
+    try:
+        won = await InboxStore(ctx.db).claim(record, Lease(inbox_holder(), utcnow() + INBOX_LEASE))
+    except BaseException:
+        seen.pop(seen_key, None)  # not recorded: the sender's retry must be processed
+        raise
+    record.claimed = won
+    return won
 
 
 async def _is_known_sender(ctx: Context, key_id: str, actor_id: str, host: str) -> bool:

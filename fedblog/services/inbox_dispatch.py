@@ -49,6 +49,9 @@ HANDLERS: Mapping[tuple[str, str | None], Handler] = {
     ("QuoteRequest", None): quotes.on_quote_request,
 }
 
+# The activity types some handler runs (any other is recorded `ignored`, with no effect to run twice).
+HANDLED_TYPES = frozenset(kind for kind, _ in HANDLERS)
+
 
 def find_handler(activity: IncomingActivity) -> Handler | None:
     """The handler for this activity's type and object type, else its type's fallback, else None."""

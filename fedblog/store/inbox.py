@@ -43,6 +43,7 @@ class InboxRecord:
     object_id: str | None
     body: str
     settled: bool = False  # written (processed) by the handler's own commit
+    claimed: bool = False  # recorded `received` under a lease before processing (InboxStore.claim)
 
 
 _SETTLE = (
@@ -110,6 +111,26 @@ class InboxStore:
             (
                 activity_id, signer_id or actor_id, actor_id, kind, object_id, body, to_text(utcnow()),
                 lease.holder if lease else None, to_text(lease.until) if lease else None,
+            ),
+        )  # fmt: skip
+        return cursor.rowcount > 0
+
+    async def claim(self, record: InboxRecord, lease: Lease) -> bool:
+        """Record the activity `received` under `lease` before processing it; False when it was recorded already
+        (by this signer: another request, or another process this very instant), and then it is not processed
+        here. On both backends two claims at once cannot both win: the row's key decides (ON CONFLICT DO NOTHING).
+        One trip, in the group commit."""
+        return await self.db.run_transaction(lambda raw: self.claim_sync(raw, record, lease))
+
+    @staticmethod
+    def claim_sync(raw: SyncConnection, record: InboxRecord, lease: Lease) -> bool:
+        cursor = raw.execute(
+            "INSERT INTO inbox_activities "
+            "(id, signer_id, actor_id, type, object_id, body, status, received_at, locked_by, locked_until) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                record.activity_id, record.signer_id, record.actor_id, record.kind, record.object_id, record.body,
+                to_text(utcnow()), lease.holder, to_text(lease.until),
             ),
         )  # fmt: skip
         return cursor.rowcount > 0
