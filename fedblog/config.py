@@ -104,6 +104,9 @@ class FederationSettings:
     delivery_per_host: int = 4
     # A delivery that gets no complete answer in this time is a failed attempt (retried), and frees its slot.
     delivery_timeout_seconds: int = 15
+    # A process holding leases (a delivery worker, a web process processing an inbox activity) says it is alive
+    # every 2 s; one silent this long is taken for dead, on any machine, and its leases are taken over at once.
+    heartbeat_stale_seconds: int = 15
     discoverable: bool = True
     # Hosts whose senders the inbox never throttles (see services/inbox_limits.py), e.g. ["social.example"].
     trusted_hosts: tuple[str, ...] = ()
@@ -441,6 +444,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError("federation.backfill_first_crawl_minutes: expected 0 to 1440 minutes")
     if not 1 <= settings.federation.delivery_timeout_seconds <= 300:
         raise ConfigError("federation.delivery_timeout_seconds: expected 1 to 300 seconds")
+    if not 6 <= settings.federation.heartbeat_stale_seconds <= 600:
+        # At least three heartbeats (every 2 s): a busy process must not be taken for dead.
+        raise ConfigError("federation.heartbeat_stale_seconds: expected 6 to 600 seconds")
     validate_notifications(settings.notifications)
     if not settings.media.path.strip():
         raise ConfigError("media.path: must name a folder")
@@ -530,6 +536,8 @@ allow_private_addresses = false
 delivery_concurrency = 32
 delivery_per_host = 4
 delivery_timeout_seconds = 15
+# a process holding deliveries or inbox activities silent this long is taken for dead: its work is taken over
+heartbeat_stale_seconds = 15
 discoverable = true
 # hosts whose senders the inbox never throttles, e.g. ["social.example"]
 trusted_hosts = []

@@ -23,6 +23,7 @@ from fedblog.urls import Urls
 if TYPE_CHECKING:  # the types of what services keep here; nothing is imported from services at run time
     from fedblog.events import CommentListener, PostListener
     from fedblog.services.http import HttpClient
+    from fedblog.services.inbox_leases import InboxLeases
     from fedblog.services.inbox_limits import InboxLimits
     from fedblog.services.metrics import Metrics
     from fedblog.services.replies import AuthorFields
@@ -40,6 +41,8 @@ class Runtime:
     # (activity id, signer) pairs: duplicates are judged by both, never by id alone.
     inbox_seen: dict[tuple[str, str], None] = field(default_factory=dict)
     inbox_reads: ReadBatch | None = None
+    # services/inbox_leases.py: this process as the holder of inbox leases (its heartbeat row).
+    inbox_leases: InboxLeases | None = None
     # services/inbox_limits.py: token buckets and fetch slots for senders not known yet.
     inbox_limits: InboxLimits | None = None
     # services/verification.py: (key id, signature) → expiry, for the replay check.

@@ -148,6 +148,7 @@ class DeliveryWorker:
         settings = ctx.settings.federation
         self.concurrency = settings.delivery_concurrency
         self.per_host = settings.delivery_per_host
+        self.stale_seconds = settings.heartbeat_stale_seconds  # a worker silent this long is gone
         self._http = http
         self._slots = asyncio.Semaphore(self.concurrency)
         self.host_slots = HostSlots(self.per_host)
@@ -166,8 +167,9 @@ class DeliveryWorker:
         if limit <= 0:
             return []
         now = self.clock()
+        alive = alive_since(now, self.stale_seconds)
         jobs = await self.store.claim_due(
-            now, now + LOCK_DURATION, limit, per_host, busy, worker=self.worker, alive_since=alive_since(now)
+            now, now + LOCK_DURATION, limit, per_host, busy, worker=self.worker, alive_since=alive
         )
         if jobs:
             self._last_beat = time.monotonic()
@@ -183,7 +185,7 @@ class DeliveryWorker:
     async def forget_gone_workers(self) -> list[str]:
         """Free at once the leases of workers of this machine whose process has ended (a crash, a kill -9)."""
         gone = gone_workers(await self.store.workers_on(self.worker.machine), self.worker, process_is_running)
-        await self.store.forget_workers(gone, silent_since=alive_since(self.clock()))
+        await self.store.forget_workers(gone, silent_since=alive_since(self.clock(), self.stale_seconds))
         if gone:
             log.info("freed the deliveries leased by %d stopped worker(s)", len(gone))
         return gone

@@ -1,8 +1,10 @@
-"""Who holds the delivery queue's leases: each worker has an id, the machine and process it runs in, and a heartbeat.
+"""Who holds the leases of the delivery queue and of the inbox: each holder has an id, the machine and process it
+runs in, and a heartbeat (a row of `delivery_workers`, its role `deliveries` or `inbox`).
 
-A lease ends at its `locked_until`, or as soon as its worker is known to be gone: its heartbeat is older than
-HEARTBEAT_STALE (any machine), or it ran on this machine in a process that no longer exists (a `kill -9`: the
-restarted process frees the dead one's leases at once instead of waiting minutes for them to run out).
+A lease ends at its `locked_until`, or as soon as its holder is known to be gone: its heartbeat is older than
+`federation.heartbeat_stale_seconds` (any machine), or it ran on this machine in a process that no longer exists (a
+`kill -9`: another process of the machine frees the dead one's leases at once instead of waiting for them to end).
+This is the one way fedblog tells that a process is dead.
 """
 
 from __future__ import annotations
@@ -13,20 +15,19 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from fedblog.store.deliveries import WorkerRecord
+from fedblog.store.deliveries import DELIVERIES, WorkerRecord
 
-# A worker holding leases says it is alive this often; one silent for HEARTBEAT_STALE is gone.
+# A holder of leases says it is alive this often; one silent for federation.heartbeat_stale_seconds is gone.
 HEARTBEAT_EVERY = timedelta(seconds=2)
-HEARTBEAT_STALE = timedelta(seconds=15)
 
 
-def new_worker(now: datetime) -> WorkerRecord:
-    return WorkerRecord(id=uuid.uuid4().hex, machine=socket.gethostname(), pid=os.getpid(), heartbeat_at=now)
+def new_worker(now: datetime, role: str = DELIVERIES) -> WorkerRecord:
+    return WorkerRecord(id=uuid.uuid4().hex, machine=socket.gethostname(), pid=os.getpid(), heartbeat_at=now, role=role)
 
 
-def alive_since(now: datetime) -> datetime:
-    """The oldest heartbeat of a worker still counted as alive."""
-    return now - HEARTBEAT_STALE
+def alive_since(now: datetime, stale_seconds: int) -> datetime:
+    """The oldest heartbeat of a holder still counted as alive (`stale_seconds`: federation.heartbeat_stale_seconds)."""
+    return now - timedelta(seconds=stale_seconds)
 
 
 def gone_workers(workers: Iterable[WorkerRecord], me: WorkerRecord, running: Callable[[int], bool]) -> list[str]:

@@ -18,11 +18,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fedblog.clock import utcnow
@@ -31,16 +29,17 @@ from fedblog.protocol.addresses import host_of
 from fedblog.protocol.httpsig import SignatureError, key_id_of
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.protocol.origins import foreign_id_problem
-from fedblog.services.delivery_workers import process_is_running
+from fedblog.services.delivery_workers import alive_since, gone_workers, process_is_running
 from fedblog.services.http import FetchError
 from fedblog.services.inbox_dispatch import HANDLED_TYPES, find_handler
+from fedblog.services.inbox_leases import InboxLeases, inbox_leases
 from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_trusted_host
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.integrity import check_proofs
 from fedblog.services.remote import RemoteActors
 from fedblog.services.verification import Rejected, verify_inbound
 from fedblog.store.db import StorageUnavailable
-from fedblog.store.deliveries import DeliveryStore
+from fedblog.store.deliveries import INBOX, DeliveryStore
 from fedblog.store.followers import ACCEPTED, FollowerStore
 from fedblog.store.inbox import FAILED, IGNORED, PROCESSED, RECEIVED, InboxRecord, InboxStore, Lease
 from fedblog.store.inbox import preflight as inbox_preflight
@@ -55,9 +54,6 @@ MAX_BODY_BYTES = 1024 * 1024
 SEEN_MAX_ENTRIES = 20_000
 # The inbox answers 202 within this time even when processing (fetching a thread…) takes longer.
 INLINE_SECONDS = 3.0
-# An activity still processing after INLINE_SECONDS is recorded with a lease of its process: longer than any
-# handler runs (fetch timeouts, the thread budget), so nobody takes it from a live process.
-INBOX_LEASE = timedelta(minutes=2)
 LEFTOVERS_EVERY_SECONDS = 5.0
 AS2_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 # Activity types accepted when signed by another server than the actor's (forwarding); see receive().
@@ -160,27 +156,45 @@ async def receive(
         first_id(activity.get("object")),
         body.decode("utf-8", "replace"),
     )
-    if kind != "Create" and kind in HANDLED_TYPES and not await _claim(ctx, record, seen, seen_key):
+    leases = inbox_leases(ctx)
+    if kind != "Create" and kind in HANDLED_TYPES and not await _claim(ctx, leases, record, seen, seen_key):
         return InboxAnswer(202)  # another process (or request) recorded it first: it processes it
     # Quick handlers finish before the answer (a peer sees their effect at once); slow ones go on after it.
     task = schedule(ctx, activity, verdict.actor_id, record)
+    if record.claimed:
+        _hold_until_done(leases, task)
     await asyncio.wait({task}, timeout=INLINE_SECONDS)
     if not record.claimed and (not task.done() or task.cancelled() or task.exception() is not None):
-        # Not recorded yet (still running, or its final write failed): record it now, before the answer.
+        # Not recorded yet (still running, or its final write failed): record it now, before the answer, with a
+        # lease of this process (held, and the process's heartbeat kept, until the task ends).
         try:
-            async with ctx.db.transaction() as conn:
-                await InboxStore(ctx.db).record(
-                    conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body,
-                    signer_id=record.signer_id, lease=Lease(inbox_holder(), utcnow() + INBOX_LEASE),
-                )  # fmt: skip
+            await leases.take(lambda lease: _record_leased(ctx, record, lease))
         except BaseException:
             seen.pop(seen_key, None)  # not recorded: the sender's retry must be processed
             raise
+        _hold_until_done(leases, task)
     return InboxAnswer(202)
 
 
+async def _record_leased(ctx: Context, record: InboxRecord, lease: Lease) -> None:
+    async with ctx.db.transaction() as conn:
+        await InboxStore(ctx.db).record(
+            conn, record.activity_id, record.actor_id, record.kind, record.object_id, record.body,
+            signer_id=record.signer_id, lease=lease,
+        )  # fmt: skip
+
+
+def _hold_until_done(leases: InboxLeases, task: asyncio.Task[str]) -> None:
+    leases.hold()
+    task.add_done_callback(lambda _: leases.release())
+
+
 async def _claim(
-    ctx: Context, record: InboxRecord, seen: dict[tuple[str, str], None], seen_key: tuple[str, str]
+    ctx: Context,
+    leases: InboxLeases,
+    record: InboxRecord,
+    seen: dict[tuple[str, str], None],
+    seen_key: tuple[str, str],
 ) -> bool:
     """Record the activity under this process's lease before processing it; False when it was recorded already.
 
@@ -190,7 +204,7 @@ async def _claim(
     (the Note's id is unique), with the inbox record in the same commit; an activity no handler runs has no
     effect to double."""
     try:
-        won = await InboxStore(ctx.db).claim(record, Lease(inbox_holder(), utcnow() + INBOX_LEASE))
+        won = await leases.take(lambda lease: InboxStore(ctx.db).claim(record, lease))
     except BaseException:
         seen.pop(seen_key, None)  # not recorded: the sender's retry must be processed
         raise
@@ -308,37 +322,29 @@ async def process(ctx: Context, activity: dict[str, Any], signer_id: str, record
     return status
 
 
-def inbox_holder() -> str:
-    """This process, as it signs its leases on unprocessed activities: machine and process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def gone_holders(holders: Iterable[str], me: str, running: Callable[[int], bool] = process_is_running) -> list[str]:
-    """The holders of this machine whose process has ended (killed): their leases need not run out."""
-    machine = me.rpartition(":")[0]
-    gone = []
-    for holder in holders:
-        host, _, pid = holder.rpartition(":")
-        if holder != me and host == machine and pid.isdigit() and not running(int(pid)):
-            gone.append(holder)
-    return gone
-
-
 async def process_unprocessed(ctx: Context, *, at_start: bool = True, now: datetime | None = None) -> int:
     """Finish what was recorded but not processed (at-least-once), none that a live process is working on: at
     start, what a previous run left too (no lease); every few seconds (keep_processing_leftovers), what a process
-    that was killed or stalled had leased. Returns how many it took."""
+    leased and left: its heartbeat stopped (killed or stalled, on any machine), or it ran on this machine and has
+    ended, or its lease ran out. Returns how many it took."""
     store = InboxStore(ctx.db)
-    me = inbox_holder()
+    leases = inbox_leases(ctx)
     now = now or utcnow()
-    gone = gone_holders(await store.lease_holders(), me)
-    rows = await store.claim_unprocessed(now, Lease(me, now + INBOX_LEASE), gone, unleased=at_start)
-    for row in rows:
-        try:
-            activity = json.loads(row["body"])
-        except ValueError:
-            continue
-        await process(ctx, activity, row["signer_id"])
+    me = leases.worker
+    holders = [worker for worker in await DeliveryStore(ctx.db).workers_on(me.machine) if worker.role == INBOX]
+    gone = gone_workers(holders, me, process_is_running)
+    alive = alive_since(now, ctx.settings.federation.heartbeat_stale_seconds)
+    rows = await leases.take(lambda lease: store.claim_unprocessed(now, lease, alive, gone, unleased=at_start), now)
+    leases.hold(len(rows))
+    try:
+        for row in rows:
+            try:
+                activity = json.loads(row["body"])
+            except ValueError:
+                continue
+            await process(ctx, activity, row["signer_id"])
+    finally:
+        leases.release(len(rows))
     return len(rows)
 
 
@@ -357,3 +363,5 @@ async def wait_for_processing(ctx: Context) -> None:
     tasks = ctx.runtime.inbox_tasks
     while tasks:
         await asyncio.gather(*list(tasks), return_exceptions=True)
+    if ctx.runtime.inbox_leases is not None:
+        await ctx.runtime.inbox_leases.close()

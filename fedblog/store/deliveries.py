@@ -26,9 +26,12 @@ _FREE = (
 )
 _ANY_DUE = f"SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? AND {_FREE} LIMIT 1"
 _UPSERT_WORKER = (
-    "INSERT INTO delivery_workers (id, machine, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) "
+    "INSERT INTO delivery_workers (id, machine, pid, started_at, heartbeat_at, role) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at"
 )
+# What a row of delivery_workers holds leases on: deliveries (a delivery worker) or inbox activities.
+DELIVERIES = "deliveries"
+INBOX = "inbox"
 
 
 # A host that failed lately or is paused (PostgreSQL's batch of inbox preflights asks it too).
@@ -60,12 +63,14 @@ class Job:
 
 @dataclass(frozen=True)
 class WorkerRecord:
-    """A delivery worker as the database knows it: where it runs and when it last said it was alive."""
+    """A holder of leases (a delivery worker, or a process's inbox) as the database knows it: where it runs and
+    when it last said it was alive."""
 
     id: str
     machine: str
     pid: int
     heartbeat_at: datetime
+    role: str = DELIVERIES  # DELIVERIES or INBOX
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,13 @@ class DeliveryStore:
     @staticmethod
     async def _beat(conn: Connection, worker: WorkerRecord, now: datetime) -> None:
         stamp = to_text(now)
-        await conn.execute(_UPSERT_WORKER, (worker.id, worker.machine, worker.pid, stamp, stamp))
+        await conn.execute(_UPSERT_WORKER, (worker.id, worker.machine, worker.pid, stamp, stamp, worker.role))
+
+    @staticmethod
+    def heartbeat_sync(raw: SyncConnection, worker: WorkerRecord, now: datetime) -> None:
+        """heartbeat() on the database thread, inside a transaction that takes leases in the holder's name."""
+        stamp = to_text(now)
+        raw.execute(_UPSERT_WORKER, (worker.id, worker.machine, worker.pid, stamp, stamp, worker.role))
 
     async def heartbeat(self, conn: Connection, worker: WorkerRecord, now: datetime) -> None:
         """The worker is alive at `now` (its leases hold)."""
@@ -206,9 +217,9 @@ class DeliveryStore:
 
     async def workers_on(self, machine: str) -> list[WorkerRecord]:
         rows = await self.db.fetch_all(
-            "SELECT id, machine, pid, heartbeat_at FROM delivery_workers WHERE machine = ?", (machine,)
+            "SELECT id, machine, pid, heartbeat_at, role FROM delivery_workers WHERE machine = ?", (machine,)
         )
-        return [WorkerRecord(r[0], r[1], r[2], from_text(r[3])) for r in rows]  # type: ignore[arg-type]
+        return [WorkerRecord(r[0], r[1], r[2], from_text(r[3]), r[4]) for r in rows]  # type: ignore[arg-type]
 
     async def forget_workers(self, worker_ids: Iterable[str], silent_since: datetime) -> None:
         """These workers are gone, and so is every worker silent since `silent_since`: their leases are free (claims
@@ -244,7 +255,7 @@ class DeliveryStore:
         raw.executemany(_SAVE_RESULT, _result_rows(results, now))
         raw.executemany(_HOST_SUCCEEDED, [(host, stamp) for host in healthy_hosts])
         if worker is not None:
-            raw.execute(_UPSERT_WORKER, (worker.id, worker.machine, worker.pid, stamp, stamp))
+            raw.execute(_UPSERT_WORKER, (worker.id, worker.machine, worker.pid, stamp, stamp, worker.role))
 
     async def fail_pending_for_inbox(self, conn: Connection, inbox: str, error: str) -> None:
         await conn.execute(

@@ -20,5 +20,5 @@ def expected_schema_version() -> int:
 
 async def newest_worker_heartbeat(db: Database) -> datetime | None:
     """When the most recent delivery worker last said it was alive (None: no worker known)."""
-    stamp = await db.fetch_value("SELECT MAX(heartbeat_at) FROM delivery_workers")
+    stamp = await db.fetch_value("SELECT MAX(heartbeat_at) FROM delivery_workers WHERE role = 'deliveries'")
     return from_text(stamp) if stamp else None

@@ -11,7 +11,7 @@ from fedblog.store.actors import ActorStore, KeyStamp
 from fedblog.store.blocks import BlockStore
 from fedblog.store.claims import claiming
 from fedblog.store.db import Connection, Database, Row, SyncConnection
-from fedblog.store.deliveries import DeliveryStore
+from fedblog.store.deliveries import DeliveryStore, WorkerRecord
 from fedblog.store.read_batch import ReadBatch
 
 RECEIVED = "received"
@@ -20,16 +20,20 @@ FAILED = "failed"
 IGNORED = "ignored"
 
 
-# A lease that ended (a gone holder's): earlier than any `now`.
-LEASE_ENDED = "1970-01-01T00:00:00Z"
-
-
 @dataclass(frozen=True, slots=True)
 class Lease:
-    """Who works on an unprocessed activity (machine:pid) and until when."""
+    """Who works on an unprocessed activity and until when: `holder` is a row of delivery_workers (role inbox), whose
+    heartbeat says it is alive. `beat`: that row, to write with the lease (now) when its last heartbeat is not
+    fresh: a lease whose holder has no fresh heartbeat is free to any other process."""
 
     holder: str
     until: datetime
+    beat: WorkerRecord | None = None
+
+
+def _beat_sync(raw: SyncConnection, lease: Lease | None) -> None:
+    if lease is not None and lease.beat is not None:
+        DeliveryStore.heartbeat_sync(raw, lease.beat, utcnow())
 
 
 @dataclass
@@ -104,6 +108,8 @@ class InboxStore:
     ) -> bool:
         """Store the activity; False when this signer sent this id already (a duplicate, not processed again).
         `signer_id` None: signed by its actor. `lease`: the process still working on it (see claim_unprocessed)."""
+        if lease is not None and lease.beat is not None:
+            await DeliveryStore(self.db).heartbeat(conn, lease.beat, utcnow())
         cursor = await conn.execute(
             "INSERT INTO inbox_activities "
             "(id, signer_id, actor_id, type, object_id, body, status, received_at, locked_by, locked_until) "
@@ -124,6 +130,7 @@ class InboxStore:
 
     @staticmethod
     def claim_sync(raw: SyncConnection, record: InboxRecord, lease: Lease) -> bool:
+        _beat_sync(raw, lease)
         cursor = raw.execute(
             "INSERT INTO inbox_activities "
             "(id, signer_id, actor_id, type, object_id, body, status, received_at, locked_by, locked_until) "
@@ -178,35 +185,40 @@ class InboxStore:
     async def get(self, activity_id: str) -> Row | None:
         return await self.db.fetch_one("SELECT * FROM inbox_activities WHERE id = ?", (activity_id,))
 
-    async def lease_holders(self) -> list[str]:
-        """The processes holding a lease on an unprocessed activity."""
-        rows = await self.db.fetch_all(
-            "SELECT DISTINCT locked_by FROM inbox_activities WHERE status = 'received' AND locked_by IS NOT NULL"
-        )
-        return [row[0] for row in rows]
-
     async def claim_unprocessed(
-        self, now: datetime, lease: Lease, gone: Iterable[str], *, unleased: bool, limit: int = 500
+        self,
+        now: datetime,
+        lease: Lease,
+        alive_since: datetime,
+        gone: Iterable[str],
+        *,
+        unleased: bool,
+        limit: int = 500,
     ) -> list[Row]:
         """Lease to `lease.holder` the unprocessed activities no live process works on: those whose lease ran out
-        or whose holder is `gone` (a process that was killed), and with `unleased` those left without a lease (to
-        retry at a start). The oldest first; on PostgreSQL two claims at once never take the same one."""
-        stamp = to_text(now)
+        or whose holder's heartbeat is older than `alive_since` (any machine), or is among the `gone` holders
+        (processes of this machine that have ended: their rows are deleted), and with `unleased` those left
+        without a lease (to retry at a start). The oldest first; on PostgreSQL two claims
+        at once never take the same one."""
+        stamp, alive = to_text(now), to_text(alive_since)
         gone = list(gone)
-        free = "(locked_until IS NOT NULL AND locked_until <= ?)" + (" OR locked_until IS NULL" if unleased else "")
+        free = (
+            "(locked_until IS NOT NULL AND (locked_until <= ? OR locked_by IS NULL OR locked_by NOT IN "
+            "(SELECT id FROM delivery_workers WHERE heartbeat_at > ?)))"
+        ) + (" OR locked_until IS NULL" if unleased else "")
         due = f"SELECT 1 FROM inbox_activities WHERE status = 'received' AND ({free}) LIMIT 1"
-        if not gone and not await self.db.fetch_value(due, (stamp,)):
+        if not gone and not await self.db.fetch_value(due, (stamp, alive)):
             return []  # nothing to take: no write (every process looks every few seconds)
         async with self.db.transaction() as conn:
-            await conn.executemany(  # a gone process's leases end now
-                "UPDATE inbox_activities SET locked_until = ? WHERE status = 'received' AND locked_by = ?",
-                [(LEASE_ENDED, holder) for holder in gone],
-            )
+            # A gone process's row goes: its leases end now.
+            await conn.executemany("DELETE FROM delivery_workers WHERE id = ?", [(holder,) for holder in gone])
+            if lease.beat is not None:
+                await DeliveryStore(self.db).heartbeat(conn, lease.beat, now)
             select = (
                 f"SELECT * FROM inbox_activities WHERE status = 'received' AND ({free}) "
                 "ORDER BY received_at, rowid LIMIT ?"
             )
-            rows = await conn.fetch_all(claiming(select, conn.dialect), (stamp, limit))
+            rows = await conn.fetch_all(claiming(select, conn.dialect), (stamp, alive, limit))
             await conn.executemany(
                 "UPDATE inbox_activities SET locked_by = ?, locked_until = ? WHERE id = ? AND signer_id = ?",
                 [(lease.holder, to_text(lease.until), row["id"], row["signer_id"]) for row in rows],

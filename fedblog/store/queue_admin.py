@@ -99,7 +99,7 @@ class QueueAdminStore:
         worker_rows = await self.db.fetch_all(
             "SELECT w.id, w.machine, w.pid, w.heartbeat_at, "
             "(SELECT COUNT(*) FROM deliveries d WHERE d.locked_by = w.id AND d.status = 'pending' "
-            "AND d.locked_until > ?) FROM delivery_workers w ORDER BY w.machine, w.pid",
+            "AND d.locked_until > ?) FROM delivery_workers w WHERE w.role = 'deliveries' ORDER BY w.machine, w.pid",
             (stamp,),
         )
         workers = [

@@ -20,7 +20,6 @@ import pytest
 
 from fedblog.assembly import open_context
 from fedblog.services.delivery import LOCK_DURATION
-from fedblog.services.delivery_workers import HEARTBEAT_STALE
 from tests.conftest import free_port
 from tests.faults.support import (
     InboxFarm,
@@ -50,7 +49,9 @@ async def test_kill_9_of_one_worker__the_other_takes_its_leases_in_seconds_and_n
     tmp_path: Path, farm: InboxFarm
 ) -> None:
     # Given a post queued for 1,000 followers on 25 hosts, and two workers on the site's database
-    settings = fault_site(tmp_path / "site", free_port(), {"delivery_concurrency": CONCURRENCY})
+    # (a worker silent for 6 s is taken for dead: federation.heartbeat_stale_seconds, 15 by default)
+    federation = {"delivery_concurrency": CONCURRENCY, "heartbeat_stale_seconds": 6}
+    settings = fault_site(tmp_path / "site", free_port(), federation)
     await add_followers(settings, farm.inboxes(PER_HOST))
     await publish_offline(settings, "Fan-out")
     expected = {inbox for _, inbox in farm.inboxes(PER_HOST)}
@@ -79,7 +80,8 @@ async def test_kill_9_of_one_worker__the_other_takes_its_leases_in_seconds_and_n
                     break
                 await asyncio.sleep(0.2)
             assert taken_over is not None, "the dead worker's leases were never taken over"
-            bound = HEARTBEAT_STALE.total_seconds() + 10  # its last beat, then the survivor's next claim (busy CI)
+            # its last beat, then the survivor's next claim (busy CI)
+            bound = settings.federation.heartbeat_stale_seconds + 10
             assert taken_over < bound < LOCK_DURATION.total_seconds() / 10, f"taken over after {taken_over:.1f} s"
 
             # And every inbox gets the post

@@ -52,6 +52,11 @@ def seed_statements(
             "VALUES ('worker-1', 'web-1', 4242, ?, ?)",
             [(stamp, stamp)],
         ),
+        (  # a web process holding inbox activities: no delivery worker
+            "INSERT INTO delivery_workers (id, machine, pid, started_at, heartbeat_at, role) "
+            "VALUES ('inbox-1', 'web-2', 4343, ?, ?, 'inbox')",
+            [(stamp, stamp)],
+        ),
     ]
 
 
@@ -84,6 +89,7 @@ async def test_queue_status__per_host_and_per_worker(config: Path) -> None:
     assert "paused until" in " ".join(row(lines, "b.example"))
     assert not any(line.startswith("c.example") for line in lines)  # all delivered: nothing to show
     assert row(lines, "worker-1")[:4] == ["worker-1", "web-1", "4242", "1"]
+    assert not any(line.startswith("inbox-1") for line in lines)  # the delivery workers only
 
 
 async def test_queue_retry__one_host_due_now_and_unpaused(config: Path) -> None:

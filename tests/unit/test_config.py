@@ -38,8 +38,10 @@ def test_load_settings__environment_overrides_each_key(tmp_path: Path) -> None:
         "FEDBLOG_SITE_LANGUAGE": "fr",
         "FEDBLOG_FEDERATION_AUTHORIZED_FETCH": "true",
         "FEDBLOG_SITE_POSTS_PER_PAGE": "3",
+        "FEDBLOG_FEDERATION_HEARTBEAT_STALE_SECONDS": "30",
     }
     settings = load_settings(write_config(tmp_path, default_text()), environ=env)
+    assert settings.federation.heartbeat_stale_seconds == 30
     assert settings.site.language == "fr"
     assert settings.federation.authorized_fetch is True
     assert settings.site.posts_per_page == 3
@@ -57,6 +59,7 @@ def test_load_settings__environment_overrides_each_key(tmp_path: Path) -> None:
         (('base_url = "https://blog.example"', 'base_url = "ftp://blog.example"'), {}, "site.base_url"),
         (("", ""), {"FEDBLOG_SITE_LANGUAGEE": "fr"}, "FEDBLOG_SITE_LANGUAGEE: unknown environment variable (did you"),
         (("", ""), {"FEDBLOG_NOPE": "1"}, "FEDBLOG_NOPE: unknown environment variable"),
+        (("heartbeat_stale_seconds = 15", "heartbeat_stale_seconds = 2"), {}, "federation.heartbeat_stale_seconds"),
     ],
 )
 def test_load_settings__bad_value_names_the_key(tmp_path: Path, text_change, env, message) -> None:

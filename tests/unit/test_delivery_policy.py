@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from fedblog.services.delivery_policy import GIVE_UP_AFTER, counts_as_host_failure, decide, next_delay, pause_for
-from fedblog.services.delivery_workers import HEARTBEAT_STALE, alive_since, gone_workers
+from fedblog.services.delivery_workers import alive_since, gone_workers
 from fedblog.store.deliveries import WorkerRecord
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -98,5 +98,5 @@ def test_gone_workers__only_ended_processes_of_this_machine() -> None:
 
 
 def test_alive_since__heartbeats_older_than_the_stale_limit_are_gone() -> None:
-    assert alive_since(T0) == T0 - HEARTBEAT_STALE
-    assert timedelta(seconds=15) >= HEARTBEAT_STALE
+    assert alive_since(T0, 15) == T0 - timedelta(seconds=15)
+    assert alive_since(T0, 6) == T0 - timedelta(seconds=6)
