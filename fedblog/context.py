@@ -61,8 +61,6 @@ class Runtime:
     backfill_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # services/integrity.py: the Ed25519 key of the actor's assertionMethod, derived from the site key once.
     integrity_key: Ed25519PrivateKey | None = None
-    # services/integrity.py: actor id → (when read, its assertionMethod Multikeys by key id).
-    assertion_keys: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
     # services/wakeups.py: pokes from other processes reach this one; wake-ups waiting for their commit.
     wakeup_listening: bool = False
     wakeup_pokes: set[asyncio.Task[None]] = field(default_factory=set)

@@ -28,16 +28,15 @@ async def on_actor_update(ctx: Context, activity: IncomingActivity) -> None:
     if activity.signer_id != actor_id or activity.object_id != actor_id:
         return  # only the account itself announces its new profile
     remote = RemoteActors(ctx)
+    # The copy (its key, its FEP-8b32 assertion keys) kept by every process is retired: fetched again at its next use.
+    await remote.retire(actor_id, key_gone=False)
     if not await ctx.comments.is_remote_author(actor_id):
-        # Not fetched now; but the copy (and key) cached by every process is retired: fetched again at its next use.
-        await remote.retire(actor_id, key_gone=False)
-        return
+        return  # not fetched now
     try:
         # Before the transaction: the actor as its origin serves it now (every process's copy follows the new row).
         await remote.get_actor(actor_id, refresh=True)
     except FetchError as error:
         log.info("could not read the updated actor %r: %s", actor_id[:200], error)
-        await remote.retire(actor_id, key_gone=False)
         return
     author = await author_fields(ctx, actor_id)
     async with ctx.db.transaction() as conn:

@@ -13,7 +13,13 @@ The buckets are kept in the database (store/token_buckets.py): every process tak
 gets no fresh allowance by reaching another web process. Only senders not known yet pay the trip (one group-commit
 work, shared with the writes queued meanwhile), and they go on to fetch an actor anyway. While a bucket is empty
 the process remembers until when, and refuses without asking the database: a flood costs no writes (other
-processes can only take tokens, so the wait never shortens). The fetch slots are per process.
+processes can only take tokens, so the wait never shortens).
+
+The fetch slots are per process, on purpose: they bound how many fetches this process has under way (its
+connections and waiting tasks), which is its own business, and so N web processes make at most N × 4 fetches at
+once to one host. How many actors a host can make the site fetch in all is bounded across processes by the shared
+bucket above. Shared slots would cost a write to take and one to give back for every unknown sender, and a lease
+with a heartbeat so that a killed process's slots come back: not worth it for a bound that is already N × 4.
 """
 
 from __future__ import annotations

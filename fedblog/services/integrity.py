@@ -1,14 +1,14 @@
 """Object integrity proofs (FEP-8b32): the blog's Ed25519 key (derived from the site key, see protocol/integrity.py),
 published as a Multikey in the actor's `assertionMethod`, and the proof each activity it sends carries
 (services/delivery.enqueue); and the check of a proof on an incoming activity, with the Multikey its actor's own
-document lists (fetched from the actor's id, kept ASSERTION_KEYS_SECONDS). A direct activity whose proof does not
+document lists (fetched from the actor's id, kept ASSERTION_KEYS_SECONDS in the database for every process, and dropped
+by any process that hears the actor's Update or Delete). A direct activity whose proof does not
 hold is refused by the inbox (services/inbox.receive); a forwarded activity whose proof holds is believed as sent,
 without fetching its object again (services/replies.trusted_object), and one whose proof does not is refetched."""
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from fedblog.protocol.integrity import (
 )
 from fedblog.services.http import FetchError
 from fedblog.services.remote import RemoteActors
+from fedblog.store.actors import ActorStore
 
 if TYPE_CHECKING:
     from fedblog.context import Context
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 
 ASSERTION_KEYS_SECONDS = 24 * 3600.0
 REFRESH_AFTER_SECONDS = 60.0
-MAX_KEPT_ACTORS = 10_000
 
 
 def integrity_key_id(ctx: Context) -> str:
@@ -106,7 +106,7 @@ async def _check_proof(ctx: Context, document: dict[str, Any], proof: dict[str, 
     if kept is None:
         return NO_PROOF  # the actor's document cannot be had now: the key cannot be resolved
     problem = _verify_with(document, proof, kept.get(method))
-    if problem and _may_refresh(ctx, actor_id):
+    if problem and await _may_refresh(ctx, actor_id):
         # The actor may have rotated its key since its document was kept: read it once more.
         kept = await _assertion_keys(ctx, actor_id, fresh=True)
         if kept is None:
@@ -131,18 +131,25 @@ async def proof_holds(ctx: Context, activity: IncomingActivity) -> bool:
     return (await check_proofs(ctx, activity.raw, activity.actor_id)).held
 
 
-def _may_refresh(ctx: Context, actor_id: str) -> bool:
-    """A kept document older than REFRESH_AFTER_SECONDS may be read again, so that a stream of bad proofs does
+async def _may_refresh(ctx: Context, actor_id: str) -> bool:
+    """Keys read more than REFRESH_AFTER_SECONDS ago may be read again, so that a stream of bad proofs does
     not make the blog fetch an actor for each one."""
-    kept = ctx.runtime.assertion_keys.get(actor_id)
-    return kept is not None and time.monotonic() - kept[0] >= REFRESH_AFTER_SECONDS
+    kept = await ActorStore(ctx.db).assertion_keys(actor_id)
+    return kept is not None and _age(kept.read_at) >= REFRESH_AFTER_SECONDS
+
+
+def _age(moment: datetime) -> float:
+    return (utcnow() - moment).total_seconds()
 
 
 async def _assertion_keys(ctx: Context, actor_id: str, *, fresh: bool = False) -> dict[str, str] | None:
-    """key id → publicKeyMultibase, from the actor's document; None when it cannot be fetched."""
-    kept = ctx.runtime.assertion_keys.get(actor_id)
-    if not fresh and kept is not None and time.monotonic() - kept[0] < ASSERTION_KEYS_SECONDS:
-        return kept[1]
+    """key id → publicKeyMultibase, from the actor's document; None when it cannot be fetched. Kept in the database
+    (one indexed read per proof checked), so that an Update or Delete of the actor heard by any process retires them
+    for all: a key the actor replaced or revoked proves nothing more, whichever process the next activity reaches."""
+    store = ActorStore(ctx.db)
+    kept = None if fresh else await store.assertion_keys(actor_id)
+    if kept is not None and _age(kept.read_at) < ASSERTION_KEYS_SECONDS:
+        return kept.keys
     try:
         document = await RemoteActors(ctx).fetch_object(actor_id)
     except FetchError as error:
@@ -158,7 +165,5 @@ async def _assertion_keys(ctx: Context, actor_id: str, *, fresh: bool = False) -
         and same_origin(entry["id"], actor_id)
         and isinstance(entry.get("publicKeyMultibase"), str)
     }
-    if len(ctx.runtime.assertion_keys) > MAX_KEPT_ACTORS:
-        ctx.runtime.assertion_keys.clear()
-    ctx.runtime.assertion_keys[actor_id] = (time.monotonic(), keys)
+    await store.keep_assertion_keys(actor_id, keys, utcnow())
     return keys

@@ -158,7 +158,6 @@ class RemoteActors:
         and, through its row, in every other process (see align_key); the next use fetches it again."""
         async with self.ctx.db.transaction() as conn:
             await self.store.retire_actor(conn, actor_id, key_gone=key_gone)
-        self.ctx.runtime.assertion_keys.pop(actor_id, None)  # its FEP-8b32 keys too (this process's copy)
         for memory in self._memory:  # after the commit: a read meanwhile may have cached the old row
             for stale in [key for key, cached in memory.items() if cached.id == actor_id]:
                 del memory[stale]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from fedblog.clock import from_text, to_text, utcnow
 from fedblog.models import RemoteActor
@@ -19,6 +22,14 @@ class KeyStamp:
     actor_id: str
     fetched_at: str
     public_key_pem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionKeys:
+    """An actor's FEP-8b32 assertionMethod Multikeys (key id → publicKeyMultibase) and when they were read."""
+
+    keys: dict[str, str]
+    read_at: datetime
 
 
 _COLUMNS = "id, type, inbox, shared_inbox, handle, name, icon_url, url, public_key_id, public_key_pem, fetched_at"
@@ -46,12 +57,36 @@ class ActorStore:
 
     async def retire_actor(self, conn: Connection, actor_id: str, *, key_gone: bool) -> None:
         """The actor announced a change (Update) or its end (Delete): its row is stale, so the next use fetches it
-        again; with `key_gone` its key is dropped too, and verifies nothing more until fetched anew."""
+        again; with `key_gone` its key is dropped too, and verifies nothing more until fetched anew. Its assertion
+        keys go as well (read again from its document at the next proof)."""
         await conn.execute(
             "UPDATE remote_actors SET fetched_at = ?, public_key_pem = CASE WHEN ? = 1 THEN NULL "
             "ELSE public_key_pem END WHERE id = ?",
             (RETIRED_AT, 1 if key_gone else 0, actor_id),
         )
+        await conn.execute("DELETE FROM actor_assertion_keys WHERE actor_id = ?", (actor_id,))
+
+    async def assertion_keys(self, actor_id: str) -> AssertionKeys | None:
+        """The actor's FEP-8b32 keys as some process last read them from its document (None: not read, or retired)."""
+        row = await self.db.fetch_one("SELECT keys, read_at FROM actor_assertion_keys WHERE actor_id = ?", (actor_id,))
+        if row is None:
+            return None
+        read_at = from_text(row[1])
+        assert read_at is not None
+        return AssertionKeys(json.loads(row[0]), read_at)
+
+    async def keep_assertion_keys(self, actor_id: str, keys: Mapping[str, str], read_at: datetime) -> None:
+        """The keys just read from the actor's document, for every process (one trip, in the group commit)."""
+        row = (actor_id, json.dumps(dict(keys), sort_keys=True), to_text(read_at))
+
+        def keep(raw: SyncConnection) -> None:
+            raw.execute(
+                "INSERT INTO actor_assertion_keys (actor_id, keys, read_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (actor_id) DO UPDATE SET keys = excluded.keys, read_at = excluded.read_at",
+                row,
+            )
+
+        await self.db.run_transaction(keep)
 
     @staticmethod
     def key_stamp_sync(raw: SyncConnection, key_id: str) -> KeyStamp | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from yarl import URL
 
 from fedblog.assembly import open_context
 from fedblog.protocol.httpsig import sign_request
+from fedblog.protocol.integrity import add_proof, multikey_document
 from tests.conftest import ADMIN_PASSWORD, free_port
 from tests.fakes.remote import AS2, person_document, remote_key
 from tests.faults.support import ServedBlog, fault_site, publish_offline
@@ -162,6 +165,45 @@ async def test_actor_delete_or_update_heard_by_one_process_retires_the_key_the_o
     status, _, _ = await post_signed(
         second, like(remote, "bob", second, slug, 3), new_key, f"{remote.actor('bob')}#main-key"
     )
+    assert status == 202
+
+
+@pytest.mark.timeout(120)
+async def test_an_actor_update_heard_by_one_process_retires_the_proof_keys_the_other_kept(
+    two_blogs: tuple[ServedBlog, ServedBlog, str], remote: RemoteActorsServer
+) -> None:
+    first, second, slug = two_blogs
+    key = remote_key("shared-state-proofs")
+    old_proof_key, new_proof_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    proof_key_id = f"{remote.actor('dana')}#ed25519-key"
+
+    def lists(proof_key: Ed25519PrivateKey) -> None:
+        """dana's actor document lists `proof_key` as her one FEP-8b32 assertion key."""
+        remote.publish("dana", key)
+        document = remote.documents["dana"][1]
+        document["assertionMethod"] = [multikey_document(proof_key_id, remote.actor("dana"), proof_key.public_key())]
+
+    def proved_like(number: int, proof_key: Ed25519PrivateKey) -> dict[str, Any]:
+        return add_proof(like(remote, "dana", second, slug, number), proof_key, proof_key_id, datetime.now(UTC))
+
+    # Given the second process accepted a Like whose integrity proof dana made with her key, and keeps that key
+    lists(old_proof_key)
+    assert (await post_signed(second, proved_like(1, old_proof_key), key, f"{remote.actor('dana')}#main-key"))[0] == 202
+    # When dana replaces it (the old one leaked) and the first process hears her Update
+    lists(new_proof_key)
+    update = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{remote.actor('dana')}#updates/1",
+        "type": "Update",
+        "actor": remote.actor("dana"),
+        "object": remote.documents["dana"][1],
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    }
+    assert (await post_signed(first, update, key, f"{remote.actor('dana')}#main-key"))[0] == 202
+    # Then the second process no longer takes a proof made with the old key, and takes one made with the new key
+    status, _, _ = await post_signed(second, proved_like(2, old_proof_key), key, f"{remote.actor('dana')}#main-key")
+    assert status == 401
+    status, _, _ = await post_signed(second, proved_like(3, new_proof_key), key, f"{remote.actor('dana')}#main-key")
     assert status == 202
 
 
