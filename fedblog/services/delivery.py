@@ -222,6 +222,8 @@ class DeliveryWorker:
                     await self.flush()
                     await self._heartbeat_if_due()
                     free = 0 if self._draining else 2 * self.concurrency - len(tasks)
+                    if free < self.concurrency:  # more than `concurrency` claimed: every slot is busy, and a claim
+                        free = 0  # of what the last send freed would cost a statement per delivery (one of many)
                     claimed_jobs = await self._claim(free, self.per_host, Counter(self._in_flight.values()))
                 except asyncio.CancelledError:
                     raise

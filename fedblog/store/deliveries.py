@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fedblog.clock import from_text, to_text
-from fedblog.store.claims import claiming
 from fedblog.store.db import Connection, Database, Row, SyncConnection
+from fedblog.store.postgresql import deliveries as pg
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -118,6 +118,14 @@ def _result_rows(results: Iterable[Result], now: datetime) -> list[tuple[object,
     ]
 
 
+def _pg_results(results: Iterable[Result]) -> list[tuple[int, str, int, str | None, str | None]]:
+    return [
+        (r.job_id, r.status, r.attempts, to_text(r.next_attempt_at) if r.next_attempt_at else None,
+         r.error[:300] if r.error else None)
+        for r in results
+    ]  # fmt: skip
+
+
 # Leases other live workers hold, per host (parameters: this worker, now, the oldest heartbeat still alive):
 # what they send now counts against a host's limit too. Read through the partial index of migration 087.
 _LEASED_ELSEWHERE = (
@@ -129,9 +137,13 @@ _CLAIM_WINDOW = (
     f"WHERE status = 'pending' AND next_attempt_at <= ? AND {_FREE} ORDER BY next_attempt_at, id LIMIT ?"
 )
 
-_LOCK_CHOSEN = claiming(
-    f"SELECT id FROM deliveries WHERE id = ANY(CAST(? AS BIGINT[])) AND status = 'pending' AND {_FREE}", "postgresql"
-)
+
+def _job(row: Row) -> Job:
+    return Job(id=row[0], activity_id=row[1], inbox=row[2], host=row[3], attempts=row[4], created_at=from_text(row[5]))  # type: ignore[arg-type]
+
+
+def _worker_row(worker: WorkerRecord | None) -> tuple[str, str, int, str] | None:
+    return (worker.id, worker.machine, worker.pid, worker.role) if worker is not None else None
 
 
 class DeliveryStore:
@@ -143,6 +155,9 @@ class DeliveryStore:
     ) -> None:
         """One pending job per (inbox, host); a paused host's new jobs wait for the end of its pause."""
         stamp = to_text(now)
+        if conn.dialect == "postgresql":  # one statement for the whole fan-out
+            await conn.execute(pg.INSERT_JOBS, pg.job_parameters(activity_id, targets, stamp))
+            return
         await conn.executemany(
             "INSERT INTO deliveries "
             "(activity_id, inbox, host, status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', 0, "
@@ -169,10 +184,17 @@ class DeliveryStore:
         alive = to_text(alive_since) if alive_since else ""  # "": every known worker counts as alive
         if not await self.db.fetch_value(_ANY_DUE, (stamp, stamp, alive)):
             return []  # idle: no write transaction (an idle worker polls every few seconds)
+        window_size = max(limit * 8, 512)
+        if self.db.dialect == "postgresql":  # one statement (store/postgresql/deliveries.CLAIM)
+            params = pg.claim_parameters(
+                stamp, alive, window_size, _worker_row(worker), busy or {}, per_host, limit, to_text(lock_until)
+            )
+            rows = await self.db.run_transaction(lambda raw: raw.execute(pg.CLAIM, params).fetchall())
+            return [_job(row) for row in sorted(rows, key=lambda row: (row[6], row[0]))]
         taken: dict[str, int] = dict(busy or {})
         chosen: list[Job] = []
         async with self.db.transaction() as conn:
-            window = await conn.fetch_all(_CLAIM_WINDOW, (stamp, stamp, alive, max(limit * 8, 512)))
+            window = await conn.fetch_all(_CLAIM_WINDOW, (stamp, stamp, alive, window_size))
             if worker is not None:
                 for host, leased in await conn.fetch_all(_LEASED_ELSEWHERE, (worker.id, stamp, alive)):
                     taken[host] = taken.get(host, 0) + int(leased)
@@ -180,16 +202,9 @@ class DeliveryStore:
                 if taken.get(r[3], 0) >= per_host:
                     continue
                 taken[r[3]] = taken.get(r[3], 0) + 1
-                chosen.append(
-                    Job(id=r[0], activity_id=r[1], inbox=r[2], host=r[3], attempts=r[4], created_at=from_text(r[5]))  # type: ignore[arg-type]
-                )
+                chosen.append(_job(r))
                 if len(chosen) >= limit:
                     break
-            if chosen and conn.dialect == "postgresql":
-                # Claims run side by side there: lock the chosen rows (not the whole window, which would keep every
-                # other worker waiting), and leave out those another claim has locked or leased meanwhile.
-                locked = {row[0] for row in await conn.fetch_all(_LOCK_CHOSEN, ([j.id for j in chosen], stamp, alive))}
-                chosen = [job for job in chosen if job.id in locked]
             if chosen:
                 if worker is not None:
                     await self._beat(conn, worker, now)
@@ -239,6 +254,9 @@ class DeliveryStore:
             await conn.execute("DELETE FROM delivery_workers WHERE id = ?", (worker_id,))
 
     async def save_results(self, conn: Connection, results: Iterable[Result], now: datetime) -> None:
+        if conn.dialect == "postgresql":
+            await conn.execute(pg.SAVE_OUTCOMES, pg.outcome_parameters(to_text(now), _pg_results(results), (), None))
+            return
         await conn.executemany(_SAVE_RESULT, _result_rows(results, now))
 
     @staticmethod
@@ -252,6 +270,11 @@ class DeliveryStore:
         """save_results(), host_succeeded() and a heartbeat of `worker` in plain sqlite3, for
         Database.run_transaction: the common outcome (deliveries that worked) recorded in one trip."""
         stamp = to_text(now)
+        if raw.dialect == "postgresql":  # one statement (store/postgresql/deliveries.SAVE_OUTCOMES)
+            raw.execute(
+                pg.SAVE_OUTCOMES, pg.outcome_parameters(stamp, _pg_results(results), healthy_hosts, _worker_row(worker))
+            )
+            return
         raw.executemany(_SAVE_RESULT, _result_rows(results, now))
         raw.executemany(_HOST_SUCCEEDED, [(host, stamp) for host in healthy_hosts])
         if worker is not None:
