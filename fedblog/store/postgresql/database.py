@@ -50,6 +50,9 @@ class PostgresDatabase(Database):
         self._listening: asyncio.Task[None] | None = None
         self._closing = False
         self._wakeup_callbacks: list[Callable[[str], None]] = []
+        # Other processes' commits are listened for from the first data_version() on: a process that caches
+        # nothing (`fedblog worker`) is not woken by every commit of every process, its own included.
+        self._hearing_changes: asyncio.Future[None] | None = None
 
     @classmethod
     async def connect(
@@ -135,9 +138,25 @@ class PostgresDatabase(Database):
         """Changes when any process commits a change (its NOTIFY, heard by this process's listening connection),
         and with this process's own commits. While the listening connection is lost, every call is a change:
         nothing cached can be trusted until it listens again."""
+        if self._hearing_changes is None:
+            self._hearing_changes = asyncio.ensure_future(self._hear_changes())
+        if not self._hearing_changes.done():  # every caller meanwhile waits for the LISTEN
+            await asyncio.shield(self._hearing_changes)
         if self._listener is None or self._listener.is_closed():
             self._external_version += 1
         return self._external_version * 1_000_003 + self.version
+
+    async def _hear_changes(self) -> None:
+        """LISTEN for other processes' commits on the listening connection (again after it is made anew)."""
+        listener = self._listener
+        if listener is None or listener.is_closed():
+            return  # _keep_listening listens again, for changes too
+        try:
+            await listener.add_listener(CHANGES_CHANNEL, self._heard)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            log.debug("listening for changes: %s", type(error).__name__)
+            listener.terminate()  # made anew by _keep_listening; until then every call is a change
+        self._external_version += 1  # what was committed before
 
     async def send_wakeup(self, message: str) -> bool:
         """NOTIFY fedblog_wakeups: every process listening (on this machine or another) hears it once committed."""
@@ -164,7 +183,8 @@ class PostgresDatabase(Database):
             server_settings={"application_name": "fedblog-listen"},
         )
         try:
-            await listener.add_listener(CHANGES_CHANNEL, self._heard)
+            if self._hearing_changes is not None:
+                await listener.add_listener(CHANGES_CHANNEL, self._heard)
             await listener.add_listener(WAKEUPS_CHANNEL, self._woken)
         except BaseException:
             listener.terminate()
