@@ -353,9 +353,7 @@ class DeliveryWorker:
         if beat is not None:
             self._last_beat = time.monotonic()
         if not failed_hosts and not gone:  # the common case, in one trip (shared with other writers' commit)
-            await self.ctx.db.run_transaction(
-                lambda raw: DeliveryStore.save_outcomes_sync(raw, results, succeeded, now, beat)
-            )
+            await self.store.save_outcomes(results, succeeded, now, beat)
             return
         followers = FollowerStore(self.ctx.db)
         async with self.ctx.db.transaction() as conn:

@@ -334,6 +334,13 @@ class Database:
         self._refuse_nested("run_transaction()")
         return await self._writes.submit(work)
 
+    async def run_statement(self, work: Callable[[SyncConnection], T]) -> T:
+        """`work(raw connection)`, which runs ONE statement, committed as a transaction of its own. Here it is
+        run_transaction(work). A backend where BEGIN and COMMIT are round trips of their own may run the statement
+        alone, outside a transaction block (PostgreSQL commits a single statement atomically): then the statement
+        also says its change to other processes (store/postgresql/database.py)."""
+        return await self.run_transaction(work)
+
     async def _commit_batch(self, works: list[Work]) -> list[tuple[bool, Any]]:
         """One transaction for the batch, run by the write queue in its turn."""
         changes_before = self.connection.total_changes

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from fedblog.clock import from_text, to_text
 from fedblog.store.db import Connection, Database, Row, SyncConnection
@@ -186,10 +187,11 @@ class DeliveryStore:
             return []  # idle: no write transaction (an idle worker polls every few seconds)
         window_size = max(limit * 8, 512)
         if self.db.dialect == "postgresql":  # one statement (store/postgresql/deliveries.CLAIM)
-            params = pg.claim_parameters(
-                stamp, alive, window_size, _worker_row(worker), busy or {}, per_host, limit, to_text(lock_until)
-            )
-            rows = await self.db.run_transaction(lambda raw: raw.execute(pg.CLAIM, params).fetchall())
+            claim = partial(
+                pg.claim, now=stamp, alive=alive, window=window_size, worker=_worker_row(worker), busy=busy or {},
+                per_host=per_host, limit=limit, lock_until=to_text(lock_until),
+            )  # fmt: skip
+            rows = await self.db.run_statement(claim)
             return [_job(row) for row in sorted(rows, key=lambda row: (row[6], row[0]))]
         taken: dict[str, int] = dict(busy or {})
         chosen: list[Job] = []
@@ -255,9 +257,23 @@ class DeliveryStore:
 
     async def save_results(self, conn: Connection, results: Iterable[Result], now: datetime) -> None:
         if conn.dialect == "postgresql":
-            await conn.execute(pg.SAVE_OUTCOMES, pg.outcome_parameters(to_text(now), _pg_results(results), (), None))
+            rows = _pg_results(results)
+            await conn.run(lambda raw: pg.save_outcomes(raw, to_text(now), rows, (), None))
             return
         await conn.executemany(_SAVE_RESULT, _result_rows(results, now))
+
+    async def save_outcomes(
+        self, results: Iterable[Result], healthy_hosts: Iterable[str], now: datetime, worker: WorkerRecord | None = None
+    ) -> None:
+        """save_outcomes_sync() committed: on SQLite in the group commit, on PostgreSQL as one statement alone (one
+        trip, Database.run_statement)."""
+        if self.db.dialect == "postgresql":
+            stamp, rows = to_text(now), _pg_results(results)
+            hosts = list(healthy_hosts)
+            await self.db.run_statement(lambda raw: pg.save_outcomes(raw, stamp, rows, hosts, _worker_row(worker)))
+            return
+        await self.db.run_transaction(partial(self.save_outcomes_sync, results=results, healthy_hosts=healthy_hosts,
+                                              now=now, worker=worker))  # fmt: skip
 
     @staticmethod
     def save_outcomes_sync(
@@ -271,9 +287,7 @@ class DeliveryStore:
         Database.run_transaction: the common outcome (deliveries that worked) recorded in one trip."""
         stamp = to_text(now)
         if raw.dialect == "postgresql":  # one statement (store/postgresql/deliveries.SAVE_OUTCOMES)
-            raw.execute(
-                pg.SAVE_OUTCOMES, pg.outcome_parameters(stamp, _pg_results(results), healthy_hosts, _worker_row(worker))
-            )
+            pg.save_outcomes(raw, stamp, _pg_results(results), healthy_hosts, _worker_row(worker))
             return
         raw.executemany(_SAVE_RESULT, _result_rows(results, now))
         raw.executemany(_HOST_SUCCEEDED, [(host, stamp) for host in healthy_hosts])

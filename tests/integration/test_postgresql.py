@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from fedblog.store.db import SchemaTooNew, StorageUnavailable, available_migrations
+from fedblog.store.deliveries import DeliveryStore, Result, WorkerRecord
+from fedblog.store.outbox import OutboxStore
 from fedblog.store.postgresql.database import PostgresDatabase
 from tests import postgres
 from tests.conftest import SiteFactory, make_site
@@ -154,6 +157,49 @@ async def test_data_version__a_commit_in_another_process_is_seen_at_once() -> No
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_delivery_queue__a_claim_and_a_flush_committed_alone_are_seen_by_another_process() -> None:
+    # Given a fan-out's jobs, and another process whose cached pages hang on data_version()
+    url = postgres.cluster().fresh_database()
+    reader, worker_db = await PostgresDatabase.connect(url), await PostgresDatabase.connect(url)
+    try:
+        now = datetime.now(UTC).replace(microsecond=0)
+        store = DeliveryStore(worker_db)
+        async with worker_db.transaction() as conn:
+            await OutboxStore(worker_db).insert(conn, "https://blog.example/a/1", "Create", None, "{}", True, now)
+            await store.insert_jobs(conn, "https://blog.example/a/1", [("https://a.example/inbox", "a.example"),
+                                                                      ("https://b.example/inbox", "b.example")], now)
+        statements: list[str] = []
+        await worker_db.connection.set_trace_callback(statements.append)
+        worker = WorkerRecord("w1", "here", 1, now)
+
+        async def seen_by_reader(before: int) -> bool:
+            for _ in range(100):  # the NOTIFY arrives on the listening connection within milliseconds
+                if await reader.data_version() != before:
+                    return True
+                await asyncio.sleep(0.02)
+            return False
+
+        # When the worker claims them: one statement, no BEGIN or COMMIT, and the other process hears of it
+        before = await reader.data_version()
+        jobs = await store.claim_due(now, now + timedelta(minutes=5), 10, 4, worker=worker, alive_since=now)
+        assert sorted(job.inbox for job in jobs) == ["https://a.example/inbox", "https://b.example/inbox"]
+        assert await seen_by_reader(before)
+        # When it records both as delivered, in one statement committed alone
+        before = await reader.data_version()
+        results = [Result(job.id, "delivered", 1) for job in jobs]
+        await store.save_outcomes(results, ["a.example", "b.example"], now, worker)
+        assert await seen_by_reader(before)
+        # Then the other process reads what was committed: both delivered, no lease left, both hosts healthy
+        rows = await reader.fetch_all("SELECT status, locked_by FROM deliveries ORDER BY id")
+        assert [tuple(row) for row in rows] == [("delivered", None), ("delivered", None)]
+        assert await reader.fetch_value("SELECT COUNT(*) FROM hosts WHERE consecutive_failures = 0") == 2
+        assert not any(sql.startswith(("BEGIN", "COMMIT")) for sql in statements)
+        assert not worker_db.connection.in_transaction
+    finally:
+        await reader.close()
+        await worker_db.close()
 
 
 async def test_wakeups__a_poke_through_the_database_reaches_another_process() -> None:

@@ -14,13 +14,13 @@ import logging
 import secrets
 from collections.abc import Callable
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import asyncpg
 
 from fedblog.clock import to_text, utcnow
 from fedblog.store.batches import Runners
-from fedblog.store.connection import Connection, DatabaseError, ServerUnreachable
+from fedblog.store.connection import Connection, DatabaseError, ServerUnreachable, SyncConnection
 from fedblog.store.db import Database, DatabaseUnreachable, SchemaTooNew, available_migrations
 from fedblog.store.postgresql.batches import RUNNERS_READ, RUNNERS_WRITE
 from fedblog.store.postgresql.raw import (
@@ -31,6 +31,7 @@ from fedblog.store.postgresql.raw import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # pg_advisory_lock's key for migrating: any fixed number no other application on the database uses.
 MIGRATION_LOCK = 0x0FEDB106
@@ -158,6 +159,25 @@ class PostgresDatabase(Database):
             listener.terminate()  # made anew by _keep_listening; until then every call is a change
         self._external_version += 1  # what was committed before
 
+    async def run_statement(self, work: Callable[[SyncConnection], T]) -> T:
+        """One trip instead of three: the statement runs outside a transaction block, in its own turn of the write
+        queue, so it commits alone (atomically, as any single statement here). No COMMIT carries the NOTIFY of
+        its change: the statement sends it itself, `pg_notify` with raw.changes_notice()'s arguments, where it
+        changes rows (store/postgresql/deliveries.py)."""
+        self._refuse_nested("run_statement()")
+        async with self._writes.turn():
+            connection = self.connection
+            changes_before = connection.total_changes
+            try:
+                result = await connection.run(partial(_alone, work))
+            except DatabaseError as error:
+                raise self._refused(error) from error
+            finally:
+                if connection.total_changes != changes_before:
+                    self.version += 1
+            self.storage_problem = None
+            return result
+
     async def send_wakeup(self, message: str) -> bool:
         """NOTIFY fedblog_wakeups: every process listening (on this machine or another) hears it once committed."""
         await self.run_transaction(lambda raw: raw.execute("SELECT pg_notify(?, ?)", (WAKEUPS_CHANNEL, message)))
@@ -211,6 +231,12 @@ class PostgresDatabase(Database):
                 await asyncio.wait_for(listener.close(), 5)
             except Exception:  # the server is gone already: nothing to say goodbye to
                 listener.terminate()
+
+
+def _alone(work: Callable[[SyncConnection], T], raw: SyncConnection) -> T:
+    if raw.in_transaction:  # a transaction left open would hold the statement's change uncommitted
+        raise DatabaseError("run_statement() on a connection inside a transaction")
+    return work(raw)
 
 
 def _apply_migration(version: int, sql: str, raw: Any) -> None:

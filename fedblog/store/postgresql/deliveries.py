@@ -7,7 +7,9 @@ is one statement (the window, the per-host limit, the lock and the leases togeth
 outcomes one statement (the jobs, their hosts and the heartbeat), and a fan-out's jobs one INSERT: the arrays of
 values `unnest`ed. Each does what store/deliveries.py's statements do one row at a time.
 
-Plain SQL text and the arrays for it: store/deliveries.py runs them (nothing here imports it).
+Plain SQL and the functions of the raw connection that run it, called by store/deliveries.py (nothing here
+imports it). A claim and a flush commit alone (Database.run_statement: one trip, no BEGIN or COMMIT), so each
+statement sends the notification of its change itself.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from fedblog.store.connection import SyncConnection
+from fedblog.store.postgresql.raw import changes_notice
+
 # Parameters: $1 now, $2 the oldest heartbeat still alive, $3 the window's size, $4 this worker ('' for none),
 # $5 / $6 the hosts busy here and how many each, $7 per host, $8 limit, $9 the lease's end,
-# $10…$15 this worker's row for its heartbeat (empty arrays: none). Numbered: some are used more than once.
+# $10…$15 this worker's row for its heartbeat (empty arrays: none), $16 / $17 the notification of the change
+# (raw.changes_notice: the statement commits alone, Database.run_statement). Numbered: some are used more than once.
 # Without a worker ('') other workers' leases are not counted, as store/deliveries' claim does.
 #
 # The window of due jobs is read unlocked (a job is free when it holds no lease, its lease ran out, or the worker
@@ -63,8 +69,9 @@ beat AS (
     SELECT * FROM unnest($10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[])
     WHERE EXISTS (SELECT 1 FROM locked)
     ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
-)
-UPDATE deliveries d SET locked_until = $9, locked_by = NULLIF($4, '') FROM locked WHERE d.id = locked.id
+),
+notified AS (SELECT pg_notify($16, $17))
+UPDATE deliveries d SET locked_until = $9, locked_by = NULLIF($4, '') FROM locked, notified WHERE d.id = locked.id
 RETURNING d.id, d.activity_id, d.inbox, d.host, d.attempts, d.created_at, d.next_attempt_at
 """
 
@@ -77,7 +84,7 @@ def _beat(worker: Sequence[Any] | None, now: str) -> list[list[Any]]:
     return [[worker_id], [machine], [pid], [now], [now], [role]]
 
 
-def claim_parameters(
+def _claim_parameters(
     now: str,
     alive: str,
     window: int,
@@ -86,19 +93,36 @@ def claim_parameters(
     per_host: int,
     limit: int,
     lock_until: str,
+    notice: tuple[str, str],
 ) -> tuple[Any, ...]:
     """CLAIM's parameters; `worker`: (id, machine, pid, role) of the worker claiming, or None."""
     hosts = sorted(busy)
     beat = _beat(worker, now)
     return (
         now, alive, window, worker[0] if worker is not None else "", hosts, [busy[host] for host in hosts],
-        per_host, limit, lock_until, *beat,
+        per_host, limit, lock_until, *beat, *notice,
     )  # fmt: skip
 
 
+def claim(
+    raw: SyncConnection,
+    now: str,
+    alive: str,
+    window: int,
+    worker: Sequence[Any] | None,
+    busy: Mapping[str, int],
+    per_host: int,
+    limit: int,
+    lock_until: str,
+) -> list[Any]:
+    """The jobs claimed: (id, activity id, inbox, host, attempts, created at, next attempt), in no order."""
+    params = _claim_parameters(now, alive, window, worker, busy, per_host, limit, lock_until, changes_notice(raw))
+    return raw.execute(CLAIM, params).fetchall()
+
+
 # The outcomes of a flush (store/deliveries._SAVE_RESULT for each), the hosts that answered (_HOST_SUCCEEDED for
-# each, in one order so that two workers' flushes lock them in the same order) and the heartbeat (empty arrays:
-# none). The statement's own rows changed are the jobs'.
+# each, in one order so that two workers' flushes lock them in the same order), the heartbeat (empty arrays:
+# none) and the notification of the change (it may commit alone). The statement's own rows changed are the jobs'.
 SAVE_OUTCOMES = """
 WITH healthy AS (
     INSERT INTO hosts (host, consecutive_failures, last_success_at)
@@ -110,21 +134,23 @@ beat AS (
     INSERT INTO delivery_workers (id, machine, pid, started_at, heartbeat_at, role)
     SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[])
     ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
-)
+),
+notified AS (SELECT pg_notify(?, ?))
 UPDATE deliveries d SET status = r.status, attempts = r.attempts,
     next_attempt_at = COALESCE(r.next_attempt_at, d.next_attempt_at), locked_until = NULL, locked_by = NULL,
     last_error = r.error, delivered_at = CASE WHEN r.status = 'delivered' THEN ? END
 FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::text[])
-    AS r (id, status, attempts, next_attempt_at, error)
+    AS r (id, status, attempts, next_attempt_at, error), notified
 WHERE d.id = r.id
 """
 
 
-def outcome_parameters(
+def _outcome_parameters(
     now: str,
     results: Iterable[tuple[int, str, int, str | None, str | None]],
     healthy_hosts: Iterable[str],
     worker: Sequence[Any] | None,
+    notice: tuple[str, str],
 ) -> tuple[Any, ...]:
     """SAVE_OUTCOMES' parameters; `results`: (job id, status, attempts, next attempt or None, error or None), the
     last one of a job counting (as when each is written in turn); `worker`: (id, machine, pid, role) or None."""
@@ -132,9 +158,19 @@ def outcome_parameters(
     rows = list(last.values())
     beat = _beat(worker, now)
     return (
-        now, sorted(set(healthy_hosts)), *beat, now,
+        now, sorted(set(healthy_hosts)), *beat, *notice, now,
         [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows],
     )  # fmt: skip
+
+
+def save_outcomes(
+    raw: SyncConnection,
+    now: str,
+    results: Iterable[tuple[int, str, int, str | None, str | None]],
+    healthy_hosts: Iterable[str],
+    worker: Sequence[Any] | None,
+) -> None:
+    raw.execute(SAVE_OUTCOMES, _outcome_parameters(now, results, healthy_hosts, worker, changes_notice(raw)))
 
 
 # A fan-out's jobs (store/deliveries.insert_jobs for each target, in their order): a paused host's wait for the

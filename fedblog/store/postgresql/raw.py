@@ -14,12 +14,19 @@ import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import asyncpg
 
-from fedblog.store.connection import Conflict, DatabaseError, Dialect, ServerUnreachable, StatementTimedOut
+from fedblog.store.connection import (
+    Conflict,
+    DatabaseError,
+    Dialect,
+    ServerUnreachable,
+    StatementTimedOut,
+    SyncConnection,
+)
 
 UNREACHABLE = "the database server is unreachable"
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -193,6 +200,11 @@ class PostgresConnection:
         return raw
 
     @property
+    def notify_payload(self) -> str:
+        """What this process's notifications of its commits carry (its own are known without them)."""
+        return self._target.notify_payload
+
+    @property
     def in_transaction(self) -> bool:
         connection = self._connection
         return connection is not None and not connection.is_closed() and connection.is_in_transaction()
@@ -327,6 +339,12 @@ class PostgresConnection:
                 self._loop.run_until_complete(asyncio.wait_for(connection.close(), 5))
                 return
         connection.terminate()
+
+
+def changes_notice(raw: SyncConnection) -> tuple[str, str]:
+    """The arguments of `pg_notify` for a statement that commits alone (PostgresDatabase.run_statement): the channel
+    and this process's payload, as its COMMITs send them."""
+    return (CHANGES_CHANNEL, cast(PostgresConnection, raw).notify_payload)
 
 
 def _connect_failed(error: BaseException, target: ConnectTarget) -> BaseException:
