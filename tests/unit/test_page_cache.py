@@ -60,12 +60,48 @@ def test_response_from_page__puts_a_token_in_place_of_the_placeholder_and_renews
     assert first.headers["Content-Type"] == "text/html"
 
 
-def test_page_cache__a_page_with_a_form_counts_its_served_copy() -> None:
+def test_page_cache__a_page_with_a_form_is_held_once() -> None:
     cache = PageCache(max_entries=100, max_bytes=100)
     with_form = CachedPage(body=CSRF_PLACEHOLDER.encode() + b"x" * 10, content_type="text/html", has_placeholder=True)
     cache.put(("/form", "en", 1), with_form)
     cache.put(("/plain", "en", 1), page(40))
-    assert len(cache) == 1 and cache.get(("/plain", "en", 1)) is not None  # 2 × 32 + 40 > 100: /form went
+    assert with_form.size == 32 and len(cache) == 2  # 32 + 40 ≤ 100: the page's parts are not a second copy
+    cache.put(("/more", "en", 1), page(40))
+    assert cache.get(("/form", "en", 1)) is None  # 32 + 40 + 40 > 100: the least recent went
+
+
+def test_response_from_page__tokens_of_any_length_in_every_placeholder() -> None:
+    cached = CachedPage(
+        body=f"<a>{CSRF_PLACEHOLDER}</a><b>{CSRF_PLACEHOLDER}</b>end".encode(), content_type="text/html",
+        has_placeholder=True,
+    )  # fmt: skip
+    tokens = iter(["short", "a-token-much-longer-than-the-placeholder-it-replaces", "t"])
+    bodies = [response_from_page(cached, lambda: next(tokens), now=n * TOKEN_RENEWAL_SECONDS).body for n in (1, 2, 3)]
+    assert bodies == [
+        b"<a>short</a><b>short</b>end",
+        b"<a>a-token-much-longer-than-the-placeholder-it-replaces</a>"
+        b"<b>a-token-much-longer-than-the-placeholder-it-replaces</b>end",
+        b"<a>t</a><b>t</b>end",
+    ]
+
+
+def test_page_cache__a_new_version_of_a_page_replaces_the_older_one() -> None:
+    cache = PageCache(max_entries=100, max_bytes=1000)
+    for version in range(1, 6):  # a thread re-rendered after each new comment
+        cache.put(("/posts/long", "en", version), page(100))
+    cache.put(("/posts/long", "fr", 5), page(100))
+    cache.put(("/", "en", 5), page(100))
+    assert len(cache) == 3
+    assert cache.get(("/posts/long", "en", 5)) is not None and cache.get(("/posts/long", "fr", 5)) is not None
+    assert all(cache.get(("/posts/long", "en", version)) is None for version in range(1, 5))
+
+
+def test_page_cache__never_holds_more_than_its_bounds() -> None:
+    cache = PageCache(max_entries=8, max_bytes=1000)
+    for number in range(300):
+        cache.put((f"/{number % 40}", "en", number // 40), page(37 + number % 90))
+        held = sum(entry.size for entry in (cache.get(key) for key in cache.cached_keys()) if entry is not None)
+        assert len(cache) <= 8 and held <= 1000
 
 
 def comment(comment_id: int, parent_id: int | None) -> Comment:
