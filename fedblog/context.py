@@ -38,15 +38,15 @@ class Runtime:
     # services/inbox.py: activities being processed (awaited on close), ids taken for processing (oldest
     # first), and the read batch its preflight lookups share.
     inbox_tasks: set[asyncio.Task[str]] = field(default_factory=set)
-    # (activity id, signer) pairs: duplicates are judged by both, never by id alone.
-    inbox_seen: dict[tuple[str, str], None] = field(default_factory=dict)
+    # digests of (activity id, signer) pairs: duplicates are judged by both, never by id alone.
+    inbox_seen: dict[bytes, None] = field(default_factory=dict)
     inbox_reads: ReadBatch | None = None
     # services/inbox_leases.py: this process as the holder of inbox leases (its heartbeat row).
     inbox_leases: InboxLeases | None = None
     # services/inbox_limits.py: token buckets and fetch slots for senders not known yet.
     inbox_limits: InboxLimits | None = None
-    # services/verification.py: (key id, signature) → expiry, for the replay check.
-    replay_cache: OrderedDict[tuple[str, bytes], float] = field(default_factory=OrderedDict)
+    # services/verification.py: digest of (key id, signature) → expiry, for the replay check.
+    replay_cache: OrderedDict[bytes, float] = field(default_factory=OrderedDict)
     # services/remote.py: actors by id and by key id, one lock per actor or key fetched, last key refetches.
     actors_by_id: dict[str, RemoteActor] = field(default_factory=dict)
     actors_by_key: dict[str, RemoteActor] = field(default_factory=dict)

@@ -37,7 +37,7 @@ from fedblog.services.inbox_limits import SLOT_RETRY_AFTER, inbox_limits, is_tru
 from fedblog.services.incoming import IncomingActivity
 from fedblog.services.integrity import check_proofs
 from fedblog.services.remote import RemoteActors
-from fedblog.services.verification import Rejected, verify_inbound
+from fedblog.services.verification import Rejected, pair_digest, verify_inbound
 from fedblog.store.db import StorageUnavailable
 from fedblog.store.deliveries import INBOX, DeliveryStore
 from fedblog.store.followers import ACCEPTED, FollowerStore
@@ -144,7 +144,7 @@ async def receive(
         await _resume_host(ctx, host_of(key_id))
     # Duplicates are judged by (id, signer): what another server sent under this id never hides the real one.
     seen = ctx.runtime.inbox_seen
-    seen_key = (activity_id, verdict.actor_id)
+    seen_key = pair_digest(activity_id.encode(), verdict.actor_id.encode())
     if verdict.actor_id in known.signers or seen_key in seen:
         return InboxAnswer(202)  # a duplicate: processed once only
     _remember(seen, seen_key)  # no await between the check and this: a concurrent duplicate sees it
@@ -193,8 +193,8 @@ async def _claim(
     ctx: Context,
     leases: InboxLeases,
     record: InboxRecord,
-    seen: dict[tuple[str, str], None],
-    seen_key: tuple[str, str],
+    seen: dict[bytes, None],
+    seen_key: bytes,
 ) -> bool:
     """Record the activity under this process's lease before processing it; False when it was recorded already.
 
@@ -231,9 +231,10 @@ def read_batch(ctx: Context) -> ReadBatch:
     return batch
 
 
-def _remember(seen: dict[tuple[str, str], None], seen_key: tuple[str, str]) -> None:
-    """(id, signer) pairs taken for processing, kept well after they are recorded: between the lookup by id
-    (before the signature check) and here, a duplicate may have been processed and recorded; it is still here."""
+def _remember(seen: dict[bytes, None], seen_key: bytes) -> None:
+    """(id, signer) pairs taken for processing (16-byte digests, see pair_digest), kept well after they are
+    recorded: between the lookup by id (before the signature check) and here, a duplicate may have been processed
+    and recorded; it is still here."""
     seen[seen_key] = None
     while len(seen) > SEEN_MAX_ENTRIES:
         del seen[next(iter(seen))]

@@ -7,6 +7,7 @@ Verified but marked `replayed`, so the inbox acknowledges it without processing 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -124,13 +125,25 @@ def _key_unavailable(key_id: str, error: FetchError) -> Rejected:
     return Rejected(401, f"cannot fetch the signature key: {error}", key_gone=error.status in (404, 410))
 
 
+def pair_digest(*parts: bytes) -> bytes:
+    """What a replay cache entry keeps of its key id and signature: a 16-byte BLAKE2b digest of both (each part's
+    length first, so no two pairs run together). The pair itself (a key id URL and a 256-byte RSA signature, in a
+    tuple) took ~550 bytes an entry, the digest ~160 with its expiry (tracemalloc, 15,000 entries: 8.3 → 2.4 MB);
+    a mistaken match (2^-128) is out of reach. The inbox's seen (id, signer) pairs are kept the same way."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        hasher.update(len(part).to_bytes(4, "big"))
+        hasher.update(part)
+    return hasher.digest()
+
+
 def _seen_before(ctx: Context, key_id: str, params: SignatureParams) -> bool:
     """Record the (key id, signature) pair; True when it was already recorded within the window."""
     cache = ctx.runtime.replay_cache
     now = time.monotonic()
     while cache and (next(iter(cache.values())) < now or len(cache) > REPLAY_MAX_ENTRIES):
         cache.popitem(last=False)
-    entry = (key_id, params.signature)
+    entry = pair_digest(key_id.encode(), params.signature)
     if entry in cache:
         return True
     cache[entry] = now + REPLAY_WINDOW_SECONDS
