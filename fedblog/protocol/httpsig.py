@@ -74,7 +74,21 @@ class SignatureParams:
 
 def body_digest(body: bytes) -> str:
     """The draft-cavage `Digest` header value."""
-    return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+    return BodyDigests.of(body).digest
+
+
+@dataclass(frozen=True)
+class BodyDigests:
+    """A body's `Digest` (draft-cavage) and `Content-Digest` (RFC 9530) header values: the same for every request
+    that sends this body, so a sender of one activity to many inboxes makes them once (`of`) and passes them on."""
+
+    digest: str
+    content_digest: str
+
+    @classmethod
+    def of(cls, body: bytes) -> BodyDigests:
+        encoded = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+        return cls(f"SHA-256={encoded}", f"sha-256=:{encoded}:")
 
 
 def http_date(moment: datetime) -> str:
@@ -91,13 +105,15 @@ def sign_request(
     body: bytes | None = None,
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    digests: BodyDigests | None = None,
 ) -> dict[str, str]:
-    """The headers to send: the given ones plus Host, Date, Digest (with a body) and a cavage rsa-sha256 Signature."""
+    """The headers to send: the given ones plus Host, Date, Digest (with a body) and a cavage rsa-sha256 Signature.
+    `digests`: the body's, made once by a caller that sends it many times (else made here)."""
     start = _start_signing(private_key, url, headers, now)
     out, target = start.headers, start.path_qs
     signed = ["(request-target)", "host", "date"]
     if body is not None:
-        out["Digest"] = body_digest(body)
+        out["Digest"] = (digests or BodyDigests.of(body)).digest
         signed.append("digest")
     lowered = {name.lower(): value for name, value in out.items()}
     if body is None and "accept" in lowered:
@@ -121,17 +137,18 @@ def sign_request_rfc9421(
     body: bytes | None = None,
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    digests: BodyDigests | None = None,
 ) -> dict[str, str]:
     """The headers to send, signed per RFC 9421 as Fedify does and Mastodon 4.5 verifies: the given ones plus Host,
     Date, Content-Digest (RFC 9530, with a body), Signature-Input and Signature covering @method, @target-uri,
     @authority, and content-type and content-digest when there is a body (label `sig1`, `created`, `keyid`,
-    `alg="rsa-v1_5-sha256"`). The signature base is built by the verifier's own `_signature_base`."""
+    `alg="rsa-v1_5-sha256"`). The signature base is built by the verifier's own `_signature_base`. `digests`: the
+    body's, made once by a caller that sends it many times (else made here)."""
     start = _start_signing(private_key, url, headers, now)
     out, moment = start.headers, start.moment
     components = ["@method", "@target-uri", "@authority"]
     if body is not None:
-        encoded = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
-        out["Content-Digest"] = f"sha-256=:{encoded}:"
+        out["Content-Digest"] = (digests or BodyDigests.of(body)).content_digest
     lowered = _lower_headers(out)
     if body is not None:
         components += [name for name in ("content-type", "content-digest") if name in lowered]
@@ -165,13 +182,21 @@ class _Signing:
 def _start_signing(private_key: Any, url: str, headers: Mapping[str, str] | None, now: datetime | None) -> _Signing:
     if not isinstance(private_key, rsa.RSAPrivateKey):
         raise TypeError("signing a request needs an RSA private key")
-    parts = urlsplit(url)
+    host, path_qs, scheme = _request_target(url)
     out = {name: value for name, value in (headers or {}).items() if name.lower() not in _SET_BY_SIGNING}
-    out["Host"] = _host_header(parts.scheme, parts.hostname or "", parts.port)
+    out["Host"] = host
     moment = now or datetime.now(UTC)
     out["Date"] = http_date(moment)
+    return _Signing(out, path_qs, scheme, moment)
+
+
+# A fan-out signs for the same inboxes again with every activity: each URL is read once.
+@functools.lru_cache(maxsize=4096)
+def _request_target(url: str) -> tuple[str, str, str]:
+    """(Host header, path and query, scheme) of a URL."""
+    parts = urlsplit(url)
     path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return _Signing(out, path_qs, parts.scheme, moment)
+    return _host_header(parts.scheme, parts.hostname or "", parts.port), path_qs, parts.scheme
 
 
 def _host_header(scheme: str, hostname: str, port: int | None) -> str:

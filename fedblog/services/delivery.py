@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 2.0
+# Outcomes are written at most this often: during a fan-out the outcomes of the deliveries finished meanwhile share
+# one write (a commit, and a retirement of every cached page), instead of one write per delivery or two.
+FLUSH_EVERY_SECONDS = 0.01
 
 
 # --- enqueueing ----------------------------------------------------------------------------------------
@@ -159,6 +162,7 @@ class DeliveryWorker:
         self.worker = new_worker(clock())  # the name on this worker's leases
         self._last_beat = 0.0  # time.monotonic() of the last heartbeat written
         self._flush_lock = asyncio.Lock()
+        self._flushed_at = float("-inf")  # time.monotonic() when the last write of outcomes ended
         self.flushes = 0
         self._tasks: set[asyncio.Task[None]] = set()  # the deliveries of run(), claimed and not finished
         self._draining = False  # stopping: claim nothing more, start no send (see drain)
@@ -208,11 +212,22 @@ class DeliveryWorker:
         await self.flush()
         return len(jobs)
 
+    def _refill_due(self) -> bool:
+        """Claim again once no more than `concurrency` claimed deliveries are left (sending or waiting for a slot):
+        with more, every send slot is busy, and a claim of the place the last send freed cost a claim (a write
+        transaction) per delivery or two; now a claim takes `concurrency` jobs or more at once."""
+        return len(self._tasks) <= self.concurrency
+
     async def run(self) -> None:
         """Deliver forever: keep up to twice the concurrency claimed, record outcomes as they come."""
         wakeup = wakeup_event(self.ctx)
         tasks = self._tasks
         progress = asyncio.Event()
+
+        def finished(_task: asyncio.Task[None]) -> None:  # the loop wakes when a batch can be claimed, not each time
+            if self._refill_due():
+                progress.set()
+
         await self.forget_gone_workers()
         try:
             while True:
@@ -221,9 +236,7 @@ class DeliveryWorker:
                 try:
                     await self.flush()
                     await self._heartbeat_if_due()
-                    free = 0 if self._draining else 2 * self.concurrency - len(tasks)
-                    if free < self.concurrency:  # more than `concurrency` claimed: every slot is busy, and a claim
-                        free = 0  # of what the last send freed would cost a statement per delivery (one of many)
+                    free = 0 if self._draining or not self._refill_due() else 2 * self.concurrency - len(tasks)
                     claimed_jobs = await self._claim(free, self.per_host, Counter(self._in_flight.values()))
                 except asyncio.CancelledError:
                     raise
@@ -235,8 +248,8 @@ class DeliveryWorker:
                     task = asyncio.create_task(self._attempt(job))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
-                    task.add_done_callback(lambda _: progress.set())
-                # Wait for a finished delivery (free capacity), new work, or the poll (jobs enqueued by the CLI).
+                    task.add_done_callback(finished)
+                # Wait for room for a batch, new work, or the poll (jobs enqueued by the CLI).
                 waiters = [asyncio.create_task(wakeup.wait()), asyncio.create_task(progress.wait())]
                 try:
                     await asyncio.wait(waiters, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
@@ -324,6 +337,9 @@ class DeliveryWorker:
         async with self._flush_lock:
             if not self._done:
                 return
+            wait = self._flushed_at + FLUSH_EVERY_SECONDS - time.monotonic()
+            if wait > 0:  # written a moment ago: the outcomes that come meanwhile go in the same write
+                await asyncio.sleep(wait)
             self.flushes += 1
             done, self._done = self._done, []
             try:
@@ -331,6 +347,8 @@ class DeliveryWorker:
             except BaseException:
                 self._done[:0] = done
                 raise
+            finally:
+                self._flushed_at = time.monotonic()
 
     async def _write_outcomes(self, done: list[Attempt]) -> None:
         now = self.clock()

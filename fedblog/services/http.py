@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import re
@@ -25,10 +26,11 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 from fedblog import SOFTWARE_NAME, __version__
 from fedblog.protocol.addresses import UnsafeURL, check_url_shape, host_of, is_public_address
-from fedblog.protocol.httpsig import sign_request, sign_request_rfc9421
+from fedblog.protocol.httpsig import BodyDigests, sign_request, sign_request_rfc9421
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.store.db import DatabaseError, StorageUnavailable, in_transaction
 from fedblog.store.signature_styles import SignatureStyleStore
@@ -53,6 +55,7 @@ EXCERPT_BYTES = 2048
 RFC9421, CAVAGE = "rfc9421", "cavage"
 KNOCK_AGAIN = frozenset({400, 401})
 MAX_REMEMBERED_HOSTS = 10_000
+MAX_REMEMBERED_BODIES = 64
 EXCERPT_CHARS = 200
 
 
@@ -129,6 +132,7 @@ class HttpClient:
         # host:port → the signature style it accepted (double-knock, as Fedify does), learned here or read from the
         # database (store/signature_styles.py), where a style learned by a double-knock is kept for every process.
         self.signature_styles: dict[str, str] = {}
+        self._body_digests: dict[bytes, BodyDigests] = {}
 
     # -- public API ---------------------------------------------------------------------------------------------
 
@@ -157,12 +161,12 @@ class HttpClient:
     ) -> DeliveryResult:
         """POST a signed activity; any HTTP answer is a result, only no answer at all raises FetchError.
         `extra_headers` are sent too (Collection-Synchronization)."""
-        limit = float(self.ctx.settings.federation.delivery_timeout_seconds)
-        timeout = aiohttp.ClientTimeout(total=limit, connect=min(5.0, limit), sock_read=min(10.0, limit))
+        timeout = _delivery_timeout(float(self.ctx.settings.federation.delivery_timeout_seconds))
+        digests = self._digests_of(body)
 
         async def knock(style: str) -> aiohttp.ClientResponse:
             extra = {"Content-Type": AS2_CONTENT_TYPE, **(extra_headers or {})}
-            headers = self._signed_headers("POST", inbox, body=body, extra=extra, style=style)
+            headers = self._signed_headers("POST", inbox, body=body, extra=extra, style=style, digests=digests)
             return await self._open("POST", inbox, headers, body, timeout)
 
         try:
@@ -273,8 +277,25 @@ class HttpClient:
             self.signature_styles.clear()
         self.signature_styles[host] = style
 
+    def _digests_of(self, body: bytes) -> BodyDigests:
+        """The body's digests, made once per body: a fan-out POSTs the same bytes to every inbox (the worker keeps
+        one bytes object per activity, so the dictionary finds it by identity)."""
+        digests = self._body_digests.get(body)
+        if digests is None:
+            if len(self._body_digests) >= MAX_REMEMBERED_BODIES:
+                self._body_digests.clear()
+            digests = self._body_digests[body] = BodyDigests.of(body)
+        return digests
+
     def _signed_headers(
-        self, method: str, url: str, *, body: bytes | None = None, extra: dict[str, str], style: str = CAVAGE
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        extra: dict[str, str],
+        style: str = CAVAGE,
+        digests: BodyDigests | None = None,
     ) -> dict[str, str]:
         sign = sign_request_rfc9421 if style == RFC9421 else sign_request
         return sign(
@@ -284,6 +305,7 @@ class HttpClient:
             url=url,
             body=body,
             headers=extra,
+            digests=digests,
         )
 
     async def _open(
@@ -296,21 +318,21 @@ class HttpClient:
     ) -> aiohttp.ClientResponse:
         if in_transaction():
             raise NetworkInTransaction(f"{method} {_host(url)} inside a database transaction: fetch before it")
-        self._check_target(url)
+        target = self._check_target(url)
         session = await self._get_session()
         return await session.request(
-            method, url, headers=headers, data=body, allow_redirects=False, timeout=timeout or TIMEOUT
+            method, target, headers=headers, data=body, allow_redirects=False, timeout=timeout or TIMEOUT
         )
 
-    def _check_target(self, url: str) -> None:
-        try:
-            check_url_shape(url)
-        except UnsafeURL as error:
-            raise FetchError(f"refused URL: {error}") from None
-        host = urlsplit(url).hostname or ""
-        if _is_ip_literal(host) and not self._allowed(host):
+    def _check_target(self, url: str) -> URL:
+        """The URL to open, once its shape and (for an IP literal) its address are allowed."""
+        refusal, literal, target = _target_of(url)
+        if refusal:
+            raise FetchError(f"refused URL: {refusal}")
+        if literal is not None and not self._allowed(literal):
             # aiohttp skips the resolver for IP literals, so they are checked here.
-            raise FetchError(f"refused: {host!r} is not a public address")
+            raise FetchError(f"refused: {literal!r} is not a public address")
+        return target
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -387,6 +409,23 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER)
+
+
+# The same inboxes are opened again with every activity: each URL's shape is checked, and read, once.
+@functools.lru_cache(maxsize=MAX_REMEMBERED_HOSTS)
+def _target_of(url: str) -> tuple[str, str | None, URL]:
+    """(why the URL is refused, or "") its host when that is an IP literal, the URL as aiohttp takes it)."""
+    try:
+        check_url_shape(url)
+    except UnsafeURL as error:
+        return str(error), None, URL()
+    host = urlsplit(url).hostname or ""
+    return "", host if _is_ip_literal(host) else None, URL(url)
+
+
+@functools.lru_cache(maxsize=8)
+def _delivery_timeout(limit: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=limit, connect=min(5.0, limit), sock_read=min(10.0, limit))
 
 
 def _is_ip_literal(host: str) -> bool:

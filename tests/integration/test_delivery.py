@@ -4,7 +4,9 @@ backoff, gone followers dropped, paused hosts, and a restart in the middle of a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -369,3 +371,45 @@ async def test_claim__two_processes_claiming_at_once_never_take_the_same_job(
                 break
     # Then every job is taken once, by one of them
     assert len(taken) == len(set(taken)) == 40
+
+
+async def test_worker__claims_a_batch_at_a_time_while_a_fan_out_runs(
+    offline_ctx: Context, remotes: list[RemoteInstance]
+) -> None:
+    # Given 80 deliveries due on 10 hosts, for a worker sending 8 at once
+    federation = replace(offline_ctx.settings.federation, delivery_concurrency=8, delivery_per_host=8)
+    offline_ctx.settings = replace(offline_ctx.settings, federation=federation)
+    servers = [await start_remote(remotes, offline_ctx, f"127.0.0.{n + 1}", shared_inbox=False) for n in range(10)]
+    for number, remote in enumerate(servers):
+        for n in range(8):
+            await add_follower(offline_ctx, remote, f"f{number}-{n}")
+    await publish(offline_ctx)
+    worker = DeliveryWorker(offline_ctx)
+    claims: list[int] = []
+    claim_due = worker.store.claim_due
+
+    async def counted(*args: Any, **kwargs: Any) -> list[Any]:
+        claimed = await claim_due(*args, **kwargs)
+        if claimed:
+            claims.append(len(claimed))
+        return claimed
+
+    worker.store.claim_due = counted  # type: ignore[method-assign]
+    # When its loop runs until every follower has the post
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: _all_delivered(offline_ctx, 80), "every delivery recorded")
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    # Then every inbox got it once, and the jobs were claimed at least a worker's concurrency at a time, the last
+    # claim aside (what was left): not one claim, a write transaction, per delivery finished
+    assert sorted(len(remote.received) for remote in servers) == [8] * 10
+    assert all(r.verified for remote in servers for r in remote.received)
+    assert sum(claims) == 80
+    assert all(claimed >= 8 for claimed in claims[:-1]), claims
+
+
+async def _all_delivered(ctx: Context, expected: int) -> bool:
+    return sum(1 for row in await jobs(ctx) if row["status"] == "delivered") == expected

@@ -15,12 +15,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from fedblog.protocol.httpsig import (
+    BodyDigests,
     SignatureError,
     _parse_http_date,
     body_digest,
     key_id_of,
     parse_signature_header,
     sign_request,
+    sign_request_rfc9421,
     verify_request,
 )
 from tests.helpers import KEY_ID, rfc9421_sign
@@ -92,6 +94,19 @@ def test_sign_request__post_round_trip_verifies(key):
     assert headers["Digest"] == body_digest(BODY)
     assert headers["Content-Type"] == "application/activity+json"
     assert 'algorithm="rsa-sha256"' in headers["Signature"]
+
+
+@pytest.mark.parametrize("sign", [sign_request, sign_request_rfc9421])
+def test_sign_request__digests_made_once_for_a_body_sign_what_is_sent(key, sign):
+    # A fan-out makes the body's digests once and signs for each inbox with them: the same headers as made alone
+    digests = BodyDigests.of(BODY)
+    for inbox in (INBOX, "https://other.example/inbox", INBOX):
+        given = dict(private_key=key, key_id=KEY_ID, method="POST", url=inbox, body=BODY, now=NOW)
+        with_digests, alone = sign(**given, digests=digests), sign(**given)
+        assert {k: v for k, v in with_digests.items() if k != "Signature"} == {
+            k: v for k, v in alone.items() if k != "Signature"
+        }
+        assert verify_post(with_digests, key, path=urlsplit(inbox).path).key_id == KEY_ID
 
 
 def test_sign_request__get_signs_accept_and_round_trip_verifies(key):
