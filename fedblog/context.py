@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fedblog.config import Settings
+from fedblog.heap import HeapTender
 from fedblog.i18n import I18n
 from fedblog.models import RemoteActor
 from fedblog.store.comments import CommentStore
@@ -65,6 +66,8 @@ class Runtime:
     wakeup_listening: bool = False
     wakeup_pokes: set[asyncio.Task[None]] = field(default_factory=set)
     wakeup_closer_added: bool = False
+    # heap.py: freed memory handed back once the inbox and the deliveries are quiet after a burst.
+    heap: HeapTender = field(default_factory=HeapTender)
     # services/metrics.py: the Prometheus metrics when metrics.enabled (made by app.create_app), else None.
     metrics: Metrics | None = None
 

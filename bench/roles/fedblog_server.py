@@ -17,6 +17,7 @@ from bench.machine import rss_kib
 from bench.roles.child import serve_commands
 from fedblog.app import create_app, settle_garbage_collector
 from fedblog.config import load_settings
+from fedblog.heap import tune_malloc
 from fedblog.models import CommentOrigin, CommentStatus
 from fedblog.services.moderation import MAX_BULK, moderate_many
 from fedblog.services.posts import PostInput, PostService
@@ -36,6 +37,7 @@ async def main() -> None:
 
         tracemalloc.start(8)
     settings = load_settings(args.config)
+    tune_malloc()  # as `fedblog serve` does before its database threads start
     runner = web.AppRunner(create_app(settings, background=not args.no_worker), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.port).start()

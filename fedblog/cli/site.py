@@ -202,7 +202,9 @@ async def serve_on(
     from aiohttp import web
 
     from fedblog.app import create_app, settle_garbage_collector
+    from fedblog.heap import tune_malloc
 
+    tune_malloc()  # before the database threads start
     stop = stop_on_signals(parent_pid)
     app = create_app(settings, background=background)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=REQUEST_GRACE_SECONDS)
@@ -304,8 +306,10 @@ async def run_worker(args: argparse.Namespace, settings: Settings | None) -> int
     from aiohttp import web
 
     from fedblog.app import create_app
+    from fedblog.heap import tune_malloc
 
     assert settings is not None
+    tune_malloc()  # before the database threads start
     stop = stop_on_signals(args.parent_pid)
     app = create_app(settings, background=True)
     runner = web.AppRunner(app, access_log=None)

@@ -350,6 +350,7 @@ class DeliveryWorker:
             self._done.append(Attempt(job, None, None, f"{type(error).__name__}"))
         finally:
             self._in_flight.pop(job.id, None)
+            self.ctx.runtime.heap.note()
 
     async def _send(self, job: Job, body: bytes) -> Attempt:
         try:

@@ -262,6 +262,7 @@ async def _resume_host(ctx: Context, host: str) -> None:
 def schedule(ctx: Context, activity: dict[str, Any], signer_id: str, record: InboxRecord) -> asyncio.Task[str]:
     """Process in a task of its own, kept (and awaited on close) so none is lost silently."""
     tasks = ctx.runtime.inbox_tasks
+    ctx.runtime.heap.note()
     task = asyncio.create_task(process(ctx, activity, signer_id, record))
     tasks.add(task)
     task.add_done_callback(tasks.discard)

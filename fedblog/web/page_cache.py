@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from fedblog.web.heap import LARGE_PAGE_BYTES, TRIM_AFTER_SECONDS, release_freed_memory
+from fedblog.heap import LARGE_PAGE_BYTES, TRIM_AFTER_SECONDS, release_freed_memory
 from fedblog.web.keys import STATE_KEY, get_context
 from fedblog.web.middleware import HTML_SECURITY_HEADERS, SECURITY_HEADERS
 from fedblog.web.navigation import refresh_navigation

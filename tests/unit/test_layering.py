@@ -38,6 +38,7 @@ FOUNDATIONS = (
     "i18n.py",
     "rendering.py",
     "logs.py",
+    "heap.py",
 )
 # Pure protocol code does no I/O: no network or database library.
 PROTOCOL_IO_MODULES = ("aiohttp", "aiosqlite", "sqlite3", "socket", "asyncio", "urllib.request", "requests")
