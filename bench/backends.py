@@ -19,6 +19,15 @@ from bench.site import BenchSite, create_site
 from tools.postgres_cluster import Cluster, start_cluster
 
 BENCH_OPTIONS = ("-c synchronous_commit=off",)
+# BENCH_PG_STATEMENTS=FILE: the server counts every statement (pg_stat_statements: calls, rows, time), written to
+# FILE when the run's cluster stops. It costs the server CPU of its own: for counting, not for the timed figures.
+STATEMENTS_ENV = "BENCH_PG_STATEMENTS"
+STATEMENTS_OPTIONS = ("-c shared_preload_libraries=pg_stat_statements", "-c pg_stat_statements.track=all")
+STATEMENTS_REPORT = (
+    "SELECT d.datname, s.calls, s.rows, round(s.total_exec_time::numeric, 1) AS ms, "
+    "regexp_replace(left(s.query, 160), '\\s+', ' ', 'g') "
+    "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid ORDER BY d.datname, s.total_exec_time DESC"
+)
 SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
 
 
@@ -65,6 +74,8 @@ class Postgres:
 
     def create_database(self, name: str) -> str:
         self.cluster.sql(f"CREATE DATABASE {name} TEMPLATE template0")
+        if os.environ.get(STATEMENTS_ENV):
+            self.cluster.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", name)
         return self.cluster.url(name)
 
     def pids(self) -> list[int]:
@@ -77,10 +88,15 @@ class Postgres:
 
 @contextlib.contextmanager
 def postgres_server(cpu: int | None) -> Iterator[Postgres]:
-    cluster = start_cluster(options=BENCH_OPTIONS, cpu=cpu)
+    report = os.environ.get(STATEMENTS_ENV)
+    cluster = start_cluster(options=BENCH_OPTIONS + (STATEMENTS_OPTIONS if report else ()), cpu=cpu)
     try:
         yield Postgres(cluster)
     finally:
+        if report:
+            with contextlib.suppress(RuntimeError):
+                cluster.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                Path(report).write_text(cluster.sql(STATEMENTS_REPORT), encoding="utf-8")
         cluster.stop()
 
 

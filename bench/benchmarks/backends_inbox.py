@@ -81,12 +81,16 @@ async def count_statements(
     await server.call("trace_start")
     await load.call("run", timeout=300, concurrency=concurrency)  # as the timed run: batches shared alike
     probe_stored, _ = await wait_for_comments(poll_ctx, stored + probe)
-    statements = (await server.call("trace_stop"))["statements"]
-    return {
+    traced = await server.call("trace_stop")
+    statements = traced["statements"]
+    counted = {
         "probe_stored": probe_stored - stored,
         "statements_per_reply": sum(statements.values()) / probe,
         "commits_per_reply": statements.get("COMMIT", 0) / probe,
     }
+    if traced.get("round_trips") is not None:  # PostgreSQL: statements held and sent together are one trip
+        counted["round_trips_per_reply"] = traced["round_trips"] / probe
+    return counted
 
 
 async def run(env: BackendEnv) -> BenchResult:
@@ -138,6 +142,9 @@ async def run(env: BackendEnv) -> BenchResult:
     result.rows.append(info(f"commits {per_reply} on PostgreSQL against SQLite",
                             counted[POSTGRESQL]["commits_per_reply"], "commits",
                             counted[SQLITE]["commits_per_reply"]))  # fmt: skip
+    if "round_trips_per_reply" in counted[POSTGRESQL]:
+        result.rows.append(info(f"round trips to the PostgreSQL server {per_reply}",
+                                counted[POSTGRESQL]["round_trips_per_reply"], "trips"))  # fmt: skip
     result.details["runs"] = runs
     return result
 

@@ -82,17 +82,28 @@ async def main() -> None:
     def count_statement(sql: str) -> None:  # runs in the database threads; Counter updates are atomic enough here
         statements[sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "?"] += 1
 
+    async def round_trips() -> int | None:
+        """Exchanges with the database server so far (PostgreSQL's connections count them; SQLite has none)."""
+        counts = [await connection.run(lambda raw: getattr(raw, "round_trips", None))
+                  for connection in {ctx.db.connection, ctx.db.reader}]  # fmt: skip
+        return None if None in counts else sum(count for count in counts if count is not None)
+
+    trips_at_start: list[int | None] = [None]
+
     async def trace_start(_request: dict[str, Any]) -> dict[str, Any]:
         """Count the SQL statements fedblog runs from now on (by verb: SELECT, INSERT, COMMIT, …)."""
         statements.clear()
         for connection in {ctx.db.connection, ctx.db.reader}:  # writes, and reads outside transactions
             await connection.set_trace_callback(count_statement)
+        trips_at_start[0] = await round_trips()
         return {}
 
     async def trace_stop(_request: dict[str, Any]) -> dict[str, Any]:
         for connection in {ctx.db.connection, ctx.db.reader}:
             await connection.set_trace_callback(None)
-        return {"statements": dict(statements)}
+        trips, before = await round_trips(), trips_at_start[0]
+        made = None if trips is None or before is None else trips - before
+        return {"statements": dict(statements), "round_trips": made}
 
     async def heap(request: dict[str, Any]) -> dict[str, Any]:
         """Where Python memory is (BENCH_TRACEMALLOC=1 in the environment): the largest allocation sites."""

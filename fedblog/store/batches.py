@@ -25,8 +25,9 @@ Runners = Mapping[type, Runner]
 
 
 def runs(works: list[Work], runners: Runners) -> Iterator[tuple[Runner | None, list[Work]]]:
-    """The batch cut into runs: consecutive works of a class with a runner (two or more) together, any other alone.
-    Works keep their order: only neighbours of one kind are run together."""
+    """The batch cut into runs: consecutive works of a class with a runner together (one alone too: a runner's few
+    statements cost fewer round trips than the work's own), any other alone. Works keep their order: only
+    neighbours of one kind are run together."""
     index = 0
     while index < len(works):
         runner = runners.get(type(works[index])) if runners else None
@@ -34,5 +35,5 @@ def runs(works: list[Work], runners: Runners) -> Iterator[tuple[Runner | None, l
         if runner is not None:
             while end < len(works) and type(works[end]) is type(works[index]):
                 end += 1
-        yield (runner if end - index > 1 else None), works[index:end]
+        yield runner, works[index:end]
         index = end

@@ -521,9 +521,10 @@ def _in_group_transaction(raw: SyncConnection, works: list[Work], runners: Runne
     """One transaction for all; [(True, result) or (False, exception)] in order. Runs of works a backend batches
     (`runners`, store/batches.py) go to their runner in one savepoint, each work alone if the runner fails."""
     outcomes: list[tuple[bool, Any]] = []
+    runners = runners or {}
     raw.execute("BEGIN IMMEDIATE")
     try:
-        if len(works) == 1:
+        if len(works) == 1 and type(works[0]) not in runners:  # no savepoint needed
             try:
                 outcomes.append((True, works[0](raw)))
             except Exception as error:
@@ -532,7 +533,7 @@ def _in_group_transaction(raw: SyncConnection, works: list[Work], runners: Runne
                 return [(False, error)]
         else:
             alone = partial(_alone_in_savepoint, raw)
-            for runner, run in runs(works, runners or {}):
+            for runner, run in runs(works, runners):
                 done = [alone(run[0])] if runner is None else _batched_in_savepoint(raw, runner, run, alone)
                 if not raw.in_transaction:  # SQLite ended the whole transaction (a full disk): none committed
                     ended = (False, DatabaseError("the transaction ended"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fedblog.store.db import SchemaTooNew, StorageUnavailable, available_migrations
+from fedblog.store.db import Conflict, SchemaTooNew, StorageUnavailable, available_migrations
 from fedblog.store.deliveries import DeliveryStore, Result, WorkerRecord
 from fedblog.store.outbox import OutboxStore
 from fedblog.store.postgresql.database import PostgresDatabase
@@ -200,6 +200,44 @@ async def test_delivery_queue__a_claim_and_a_flush_committed_alone_are_seen_by_a
     finally:
         await reader.close()
         await worker_db.close()
+
+
+async def test_transactions__begin_and_savepoints_go_with_the_next_statement_and_an_empty_one_sends_nothing() -> None:
+    db = await PostgresDatabase.connect(postgres.cluster().fresh_database())
+    try:
+        async def trips() -> int:
+            return int(await db.connection.run(lambda raw: getattr(raw, "round_trips")))  # noqa: B009
+
+        insert = "INSERT INTO site_settings VALUES (?, '1', 'now')"
+        async with db.transaction() as conn:  # the statement prepared once, before counting
+            await conn.execute(insert, ("site.first",))
+        # When a transaction runs nothing, Then nothing reaches the server
+        before = await trips()
+        async with db.transaction():
+            pass
+        assert await trips() == before
+        # When one runs a statement in a savepoint that is released, Then BEGIN and SAVEPOINT go in one trip, the
+        # statement in its own, and RELEASE with the NOTIFY and COMMIT in a third (five before)
+        before = await trips()
+        async with db.transaction() as conn:
+            await conn.execute("SAVEPOINT work")
+            await conn.execute(insert, ("site.second",))
+            await conn.execute("RELEASE work")
+        assert await trips() - before == 3
+        # When a statement fails inside a savepoint, Then rolling back to it keeps the transaction's other rows
+        async with db.transaction() as conn:
+            await conn.execute(insert, ("site.third",))
+            await conn.execute("SAVEPOINT work")
+            with pytest.raises(Conflict):
+                await conn.execute(insert, ("site.first",))
+            await conn.execute("ROLLBACK TO work")
+            await conn.execute("RELEASE work")
+            await conn.execute(insert, ("site.fourth",))
+        keys = [row[0] for row in await db.fetch_all("SELECT key FROM site_settings ORDER BY key")]
+        assert keys == ["site.first", "site.fourth", "site.second", "site.third"]
+        assert not db.connection.in_transaction
+    finally:
+        await db.close()
 
 
 async def test_wakeups__a_poke_through_the_database_reaches_another_process() -> None:

@@ -256,3 +256,37 @@ async def test_preflight__a_batch_is_one_statement_on_postgresql(two: tuple[Data
     await together.reader.set_trace_callback(None)
     assert [answer.blocked for answer in answers] == [False] * 20
     assert len(statements) == 1, statements
+
+
+async def round_trips(db: Database) -> int:
+    return int(await db.connection.run(lambda raw: getattr(raw, "round_trips")))  # noqa: B009  (PostgreSQL's own)
+
+
+@pytest.mark.postgresql_only
+async def test_held_replies__a_batch_or_one_alone_is_four_round_trips_on_postgresql(
+    two: tuple[Database, Database],
+) -> None:
+    # Given accounts whose replies were stored once already (their rows as they are now, the statements prepared)
+    together, _ = two
+    authors = [RemoteAuthor(f"https://r.example/users/{n}", f"User {n}", None, None, None) for n in range(5)]
+
+    async def send(replies: list[Reply], first: int) -> list[bool]:
+        works = (store_held_reply(together, *reply_work(r, first + n, [])) for n, r in enumerate(replies))
+        return list(await asyncio.gather(*works))
+
+    warm = [Reply(f"https://r.example/notes/warm-{n}", authors[n], ("post", "open")) for n in range(5)]
+    assert await send(warm, 100) == [True] * 5
+    assert await send([Reply("https://r.example/notes/warm-alone", authors[0], ("post", "open"))], 200) == [True]
+    # When 20 of their replies come at once (one group commit), then one alone
+    many = [Reply(f"https://r.example/notes/many-{n}", authors[n % 5], ("post", "open")) for n in range(20)]
+    before = await round_trips(together)
+    assert await send(many, 300) == [True] * 20
+    batch = await round_trips(together) - before
+    before = await round_trips(together)
+    assert await send([Reply("https://r.example/notes/alone", authors[1], ("post", "open"))], 400) == [True]
+    alone = await round_trips(together) - before
+    # Then every one is stored, each commit in four trips to the server: BEGIN with its savepoint, the read, the
+    # comments with the inbox records, the savepoint's release with the NOTIFY and the COMMIT (eight, and seven
+    # for one alone, before)
+    assert len((await what_is_stored(together))["comments"]) == 1 + 5 + 1 + 20 + 1
+    assert (batch, alone) == (4, 4)

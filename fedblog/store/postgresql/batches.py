@@ -64,15 +64,16 @@ ON CONFLICT (actor_id) DO UPDATE SET name = excluded.name, handle = excluded.han
 RETURNING id, actor_id
 """
 
-# One array per column of store/comments.COMMENT_COLUMNS, in its order (_comment_params).
-_INSERT_COMMENTS = f"""
-INSERT INTO comments ({COMMENT_COLUMNS})
-SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-    ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[])
-"""
-
-# store/inbox._SETTLE for many.
-_SETTLE_ALL = """
+# The comments and the inbox records in one statement (one round trip): one array per column of
+# store/comments.COMMENT_COLUMNS, in its order (_comment_params), then one per column of store/inbox._SETTLE
+# (its statement for many). Either list may be empty.
+_STORE_ALL = f"""
+WITH stored AS (
+    INSERT INTO comments ({COMMENT_COLUMNS})
+    SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[],
+        ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+        ?::text[], ?::bigint[])
+)
 INSERT INTO inbox_activities (id, signer_id, actor_id, type, object_id, body, status, error, received_at)
 SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
     ?::text[])
@@ -92,7 +93,8 @@ class _Writes:
 
 
 def store_held_replies(raw: SyncConnection, works: list[HeldReply], alone: Alone) -> list[Outcome]:
-    """A run of HeldReply works: one read, then at most three writes (authors, comments, inbox records)."""
+    """A run of HeldReply works: one read, then one write (the comments and the inbox records), and one more
+    for the authors not stored as they are now."""
     outcomes: list[Outcome | None] = [None] * len(works)
     later: list[int] = []  # what runs alone, after the batch's writes
     comment_ids: list[int | None] = []
@@ -165,20 +167,13 @@ def _write(raw: SyncConnection, writes: _Writes) -> None:
             _columns([(a.name, a.actor_id, a.handle, a.avatar_url, a.profile_url, now) for a in authors], 6),
         ).fetchall():
             author_ids[row["actor_id"]] = int(row["id"])
-    if writes.comments:
-        params = [_comment_params(replace(new, author_id=author_ids[actor_id])) for new, actor_id in writes.comments]
-        raw.execute(_INSERT_COMMENTS, _columns(params, 18))
-    if writes.settled:
-        raw.execute(
-            _SETTLE_ALL,
-            _columns(
-                [
-                    (r.activity_id, r.signer_id, r.actor_id, r.kind, r.object_id, r.body, PROCESSED, None, now)
-                    for r in writes.settled
-                ],
-                9,
-            ),
-        )
+    if writes.comments or writes.settled:
+        comments = [_comment_params(replace(new, author_id=author_ids[actor_id])) for new, actor_id in writes.comments]
+        settled = [
+            (r.activity_id, r.signer_id, r.actor_id, r.kind, r.object_id, r.body, PROCESSED, None, now)
+            for r in writes.settled
+        ]
+        raw.execute(_STORE_ALL, (*_columns(comments, 18), *_columns(settled, 9)))
 
 
 def _columns(rows: list[tuple[Any, ...]], width: int) -> tuple[list[Any], ...]:

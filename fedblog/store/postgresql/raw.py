@@ -4,6 +4,12 @@ sync function (`*_sync(raw, …)`, written for sqlite3's blocking calls) runs on
 Each call is `loop.run_until_complete(…)` on a loop private to the thread; statements are prepared once per text and
 kept (asyncpg's prepared statements), their `?` placeholders rewritten to `$1…` once per text. A lost server is
 `ServerUnreachable` and the next call connects again.
+
+Every exchange with the server is a round trip that costs both processes a wake-up, more than most statements' own
+work. BEGIN, SAVEPOINT, RELEASE and ROLLBACK TO answer nothing a caller reads, so they are held and sent with the
+next statement that goes (several in one simple query, or alone just before a prepared statement): a group commit's
+BEGIN and SAVEPOINT go in one trip, its last RELEASE with the NOTIFY and the COMMIT in another, and a transaction
+that sent nothing else sends nothing at all. `round_trips` counts the exchanges.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ _PREPARED_KEPT = 512  # statement texts kept prepared per connection (the store 
 
 # Statements that cannot, or need not, be prepared: sent as they are (simple protocol), their status kept.
 _UNPREPARED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET ", "RESET ", "NOTIFY", "LISTEN", "UNLISTEN")
+# Of those, the ones held until the next statement that goes to the server (see the module's docstring).
+_HELD = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK TO")
 # SQLite's BEGIN IMMEDIATE takes the write lock at once; PostgreSQL's row locks need no such thing.
 _BEGIN_IMMEDIATE = re.compile(r"\s*BEGIN\s+IMMEDIATE\s*;?\s*$", re.IGNORECASE)
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE")
@@ -187,6 +195,8 @@ class PostgresConnection:
         self._trace: Callable[[str], object] | None = None
         self._changes_at_begin = 0
         self.total_changes = 0
+        self._held: list[str] = []  # BEGIN, SAVEPOINT…: sent with the next statement that goes (module docstring)
+        self.round_trips = 0  # exchanges with the server so far
 
     @classmethod
     def connect(cls, target: ConnectTarget) -> PostgresConnection:
@@ -206,6 +216,8 @@ class PostgresConnection:
 
     @property
     def in_transaction(self) -> bool:
+        if self._held[:1] == ["BEGIN"]:
+            return True
         connection = self._connection
         return connection is not None and not connection.is_closed() and connection.is_in_transaction()
 
@@ -217,14 +229,17 @@ class PostgresConnection:
             self._trace(sql)
         if _BEGIN_IMMEDIATE.match(sql):
             sql = "BEGIN"
-        head = sql.lstrip()[:9].upper()
-        if head.startswith("ROLLBACK") and not head.startswith("ROLLBACK ") and self._connection is None:
+        head = sql.lstrip()[:12].upper()
+        if head.startswith("ROLLBACK") and not head.startswith("ROLLBACK TO") and self._connection is None:
+            self._held.clear()
             return Cursor([], -1)  # the server ended the transaction with the connection it lost
         try:
             connection = self._live()
             if head.startswith(_UNPREPARED) and not parameters:
                 return self._unprepared(connection, sql, head)
+            self._send_held(connection)
             statement = self._statement(connection, sql)
+            self.round_trips += 1
             rows = self._loop.run_until_complete(statement.fetch(*parameters))
         except BaseException as error:
             raise self._failed(error) from None
@@ -242,10 +257,13 @@ class PostgresConnection:
         counted = counting(sql)
         try:
             connection = self._live()
+            self._send_held(connection)
+            statement = self._statement(connection, sql if counted is None else counted)
+            self.round_trips += 1
             if counted is None:
-                self._loop.run_until_complete(self._statement(connection, sql).executemany(rows))
+                self._loop.run_until_complete(statement.executemany(rows))
             else:
-                changed = len(self._loop.run_until_complete(self._statement(connection, counted).fetchmany(rows)))
+                changed = len(self._loop.run_until_complete(statement.fetchmany(rows)))
         except BaseException as error:
             raise self._failed(error) from None
         if counted is None:
@@ -257,7 +275,10 @@ class PostgresConnection:
     def execute_script(self, sql: str) -> None:
         """Several statements at once, without parameters (a migration file): PostgreSQL's simple protocol."""
         try:
-            self._loop.run_until_complete(self._live().execute(sql))
+            connection = self._live()
+            script, self._held = "; ".join([*self._held, sql]), []
+            self.round_trips += 1
+            self._loop.run_until_complete(connection.execute(script))
         except BaseException as error:
             raise self._failed(error) from None
         self._prepared.clear()  # tables may have changed under the prepared statements
@@ -267,14 +288,45 @@ class PostgresConnection:
         self._loop.close()
 
     def _unprepared(self, connection: asyncpg.Connection, sql: str, head: str) -> Cursor:
-        if head.startswith("BEGIN"):
-            self._changes_at_begin = self.total_changes
+        if head.startswith(_HELD):
+            if head.startswith("BEGIN"):
+                self._changes_at_begin = self.total_changes
+            self._hold(sql)
+            return Cursor([], -1)
+        ending = head.startswith(("COMMIT", "ROLLBACK"))  # the whole transaction (ROLLBACK TO is held, above)
+        if ending and self._held[:1] == ["BEGIN"]:
+            self._held.clear()  # nothing of this transaction reached the server: nothing to end there
+            return Cursor([], -1)
+        if head.startswith("ROLLBACK"):
+            # Undone by it anyway; and in a failed transaction a held RELEASE would fail, the ROLLBACK after it unrun.
+            self._held.clear()
         elif head.startswith("COMMIT") and self.total_changes != self._changes_at_begin:
             # Other processes retire their cached pages when told (their LISTEN); the same trip as the COMMIT.
             payload = self._target.notify_payload.replace("'", "''")
             sql = f"NOTIFY {CHANGES_CHANNEL}, '{payload}'; {sql}"
+        sql, self._held = "; ".join([*self._held, sql]), []
+        self.round_trips += 1
         status = self._loop.run_until_complete(connection.execute(sql))
         return Cursor([], rowcount_of(status))
+
+    def _hold(self, sql: str) -> None:
+        """Keep a BEGIN, SAVEPOINT, RELEASE or ROLLBACK TO for the next trip; a savepoint released with nothing
+        done inside it is dropped with its RELEASE."""
+        words = sql.upper().split()
+        if words[0] == "BEGIN":
+            self._held = ["BEGIN"]
+            return
+        if words[0] == "RELEASE" and self._held and self._held[-1].upper().split() == ["SAVEPOINT", words[-1]]:
+            self._held.pop()
+            return
+        self._held.append(sql.strip())
+
+    def _send_held(self, connection: asyncpg.Connection) -> None:
+        """What is held goes now, in one trip, before a statement that cannot carry it (a prepared one)."""
+        if self._held:
+            held, self._held = "; ".join(self._held), []
+            self.round_trips += 1
+            self._loop.run_until_complete(connection.execute(held))
 
     def _statement(self, connection: asyncpg.Connection, sql: str) -> Any:
         statement = self._prepared.get(sql)
@@ -284,6 +336,7 @@ class PostgresConnection:
         numbered = self._numbered.get(sql)
         if numbered is None:
             numbered = self._numbered[sql] = numbered_placeholders(sql)
+        self.round_trips += 1
         statement = self._loop.run_until_complete(connection.prepare(numbered))
         self._prepared[sql] = statement
         if len(self._prepared) > _PREPARED_KEPT:
@@ -294,7 +347,10 @@ class PostgresConnection:
         """The connection, made again when the last one was lost."""
         if self._connection is not None and not self._connection.is_closed():
             return self._connection
+        # A transaction of which nothing reached the lost connection yet (only its BEGIN, held) begins on the new one.
+        held = self._held if self._held[:1] == ["BEGIN"] else []
         self._drop_connection(gracefully=False)
+        self._held = held
         settings = {"application_name": "fedblog"}
         if self._target.read_only:  # as SQLite's query_only: a write sent here by mistake fails
             settings["default_transaction_read_only"] = "on"
@@ -332,6 +388,7 @@ class PostgresConnection:
     def _drop_connection(self, gracefully: bool) -> None:
         connection, self._connection = self._connection, None
         self._prepared.clear()
+        self._held = []
         if connection is None or connection.is_closed():
             return
         if gracefully:
