@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from fedblog.store.db import Conflict, SchemaTooNew, StorageUnavailable, available_migrations
+from fedblog.store.db import Conflict, SchemaTooNew, StorageUnavailable, SyncConnection, available_migrations
 from fedblog.store.deliveries import DeliveryStore, Result, WorkerRecord
 from fedblog.store.outbox import OutboxStore
+from fedblog.store.postgresql import deliveries as pg_deliveries
 from fedblog.store.postgresql.database import PostgresDatabase
 from tests import postgres
 from tests.conftest import SiteFactory, make_site
@@ -236,6 +237,32 @@ async def test_transactions__begin_and_savepoints_go_with_the_next_statement_and
         keys = [row[0] for row in await db.fetch_all("SELECT key FROM site_settings ORDER BY key")]
         assert keys == ["site.first", "site.fourth", "site.second", "site.third"]
         assert not db.connection.in_transaction
+    finally:
+        await db.close()
+
+
+async def test_delivery_claim__reads_the_due_jobs_in_index_order_not_all_of_them_sorted() -> None:
+    # Given a fan-out's 2,000 jobs, due at the same instant (as every job of one publication is)
+    db = await PostgresDatabase.connect(postgres.cluster().fresh_database())
+    try:
+        now = datetime.now(UTC).replace(microsecond=0)
+        async with db.transaction() as conn:
+            await OutboxStore(db).insert(conn, "https://blog.example/a/1", "Create", None, "{}", True, now)
+            targets = [(f"https://h{n}.example/inbox", f"h{n}.example") for n in range(2000)]
+            await DeliveryStore(db).insert_jobs(conn, "https://blog.example/a/1", targets, now)
+        await db.connection.execute("ANALYZE deliveries")
+
+        # When the server plans a claim of 32 of them (a window of 512)
+        def plan(raw: SyncConnection) -> str:
+            stamp, worker = now.isoformat(), ("w1", "here", 1, "deliveries")
+            params = pg_deliveries._claim_parameters(stamp, stamp, 512, worker, {}, 4, 32, stamp, ("c", ""))
+            return "\n".join(row[0] for row in raw.execute("EXPLAIN " + pg_deliveries.CLAIM, params).fetchall())
+
+        explained = await db.run(plan)
+        # Then it reads the window from deliveries_due in (next_attempt_at, id) order and stops there: the index
+        # on (status, next_attempt_at) alone read every due job and sorted them, for every claim
+        assert "Index Scan using deliveries_due on deliveries" in explained, explained
+        assert "Sort Key: deliveries.next_attempt_at, deliveries.id" not in explained, explained
     finally:
         await db.close()
 

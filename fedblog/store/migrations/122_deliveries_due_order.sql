@@ -1,0 +1,3 @@
+-- The twin of postgresql/122_deliveries_due_order.sql: SQLite's deliveries_due (status, next_attempt_at) holds each
+-- row's rowid, the id, after its columns already, so a claim reads the due jobs in (next_attempt_at, id) order
+-- from it. Nothing to change here.
