@@ -241,6 +241,31 @@ async def test_transactions__begin_and_savepoints_go_with_the_next_statement_and
         await db.close()
 
 
+async def test_statements__each_text_is_parsed_once_per_connection_then_only_bound() -> None:
+    db = await PostgresDatabase.connect(postgres.cluster().fresh_database())
+    try:
+        # When one statement runs three times with other values
+        for key in ("site.a", "site.b", "site.c"):
+            await db.run_transaction(
+                lambda raw, key=key: raw.execute("INSERT INTO site_settings VALUES (?, '1', 'now')", (key,))
+            )
+
+        # Then the server holds it prepared once, under a name, and ran that three times (asyncpg's unnamed
+        # statement was parsed and planned again at every execution)
+        def prepared(raw: SyncConnection) -> list[tuple[object, ...]]:
+            rows = raw.execute(
+                "SELECT name, generic_plans + custom_plans FROM pg_prepared_statements WHERE statement = ?",
+                ("INSERT INTO site_settings VALUES ($1, '1', 'now')",),
+            ).fetchall()
+            return [tuple(row) for row in rows]
+
+        [(name, executions)] = await db.connection.run(prepared)
+        assert str(name).startswith("fedblog_") and executions == 3
+        assert await db.fetch_value("SELECT COUNT(*) FROM site_settings") == 3
+    finally:
+        await db.close()
+
+
 async def test_delivery_claim__reads_the_due_jobs_in_index_order_not_all_of_them_sorted() -> None:
     # Given a fan-out's 2,000 jobs, due at the same instant (as every job of one publication is)
     db = await PostgresDatabase.connect(postgres.cluster().fresh_database())

@@ -2,7 +2,8 @@
 sync function (`*_sync(raw, …)`, written for sqlite3's blocking calls) runs on it unchanged.
 
 Each call is `loop.run_until_complete(…)` on a loop private to the thread; statements are prepared once per text and
-kept (asyncpg's prepared statements), their `?` placeholders rewritten to `$1…` once per text. A lost server is
+kept (named prepared statements: the server parses and plans each text once per connection), their `?`
+placeholders rewritten to `$1…` once per text. A lost server is
 `ServerUnreachable` and the next call connects again.
 
 Every exchange with the server is a round trip that costs both processes a wake-up, more than most statements' own
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -192,6 +194,7 @@ class PostgresConnection:
         self._connection: asyncpg.Connection | None = None
         self._prepared: collections.OrderedDict[str, Any] = collections.OrderedDict()
         self._numbered: dict[str, str] = {}
+        self._names = itertools.count(1)  # of the statements prepared on the server
         self._trace: Callable[[str], object] | None = None
         self._changes_at_begin = 0
         self.total_changes = 0
@@ -337,7 +340,10 @@ class PostgresConnection:
         if numbered is None:
             numbered = self._numbered[sql] = numbered_placeholders(sql)
         self.round_trips += 1
-        statement = self._loop.run_until_complete(connection.prepare(numbered))
+        # Named: the server parses and plans the text once per connection. asyncpg's prepare() without a name,
+        # its statement cache being off, makes the unnamed statement, which it parses again at every execution.
+        name = f"fedblog_{next(self._names)}"
+        statement = self._loop.run_until_complete(connection.prepare(numbered, name=name))
         self._prepared[sql] = statement
         if len(self._prepared) > _PREPARED_KEPT:
             self._prepared.popitem(last=False)
