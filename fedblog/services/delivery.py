@@ -54,7 +54,8 @@ STARTS_PER_TURN = 4
 LOCK_DURATION = timedelta(minutes=5)
 POLL_SECONDS = 2.0
 # Outcomes are written at most this often: during a fan-out the outcomes of the deliveries finished meanwhile share
-# one write (a commit, and a retirement of every cached page), instead of one write per delivery or two.
+# one write (a commit, and a retirement of every cached page), instead of one write per delivery or two. A write
+# goes at once when waiting would only hold slots (see DeliveryWorker._flush_is_due).
 FLUSH_EVERY_SECONDS = 0.01
 
 
@@ -206,6 +207,8 @@ class DeliveryWorker:
         self._last_beat = 0.0  # time.monotonic() of the last heartbeat written
         self._flush_lock = asyncio.Lock()
         self._flushed_at = float("-inf")  # time.monotonic() when the last write of outcomes ended
+        self._sending = 0  # deliveries holding a send slot whose outcome is not known yet
+        self._flush_wait: asyncio.Future[None] | None = None  # the flush waiting out FLUSH_EVERY_SECONDS
         self.flushes = 0
         self._tasks: set[asyncio.Task[None]] = set()  # the deliveries of run(), claimed and not finished
         self._draining = False  # stopping: claim nothing more, start no send (see drain)
@@ -277,7 +280,8 @@ class DeliveryWorker:
                 wakeup.clear()
                 progress.clear()
                 try:
-                    await self.flush()
+                    if not tasks:  # (the deliveries in flight write their own outcomes)
+                        await self.flush()
                     await self._heartbeat_if_due()
                     free = 0 if self._draining or not self._refill_due() else 2 * self.concurrency - len(tasks)
                     claimed_jobs = await self._claim(free, self.per_host, Counter(self._in_flight.values()))
@@ -335,11 +339,16 @@ class DeliveryWorker:
             if body is None:  # withdrawn (its object was deleted): nothing to send
                 return
             async with self.host_slots.turn(job.host), self._slots:  # host first: a busy host holds no global slot
-                await self._pacer.turn()
-                if self._draining:  # stopping: left leased, freed for the next worker when run() ends
-                    return
-                attempt = await self._send(job, body)  # (not inside append(): flush swaps the list meanwhile)
-                self._done.append(attempt)
+                self._sending += 1
+                try:
+                    await self._pacer.turn()
+                    if self._draining:  # stopping: left leased, freed for the next worker when run() ends
+                        return
+                    attempt = await self._send(job, body)  # (not inside append(): flush swaps the list meanwhile)
+                    self._done.append(attempt)
+                finally:
+                    self._sending -= 1
+                    self._hurry_flush()
                 # The slot is free only once the outcome is recorded: whatever the moment of a crash, at most
                 # `concurrency` deliveries were sent and not recorded, so at most that many are sent twice.
                 await self._record_outcomes()
@@ -383,8 +392,8 @@ class DeliveryWorker:
             if not self._done:
                 return
             wait = self._flushed_at + FLUSH_EVERY_SECONDS - time.monotonic()
-            if wait > 0:  # written a moment ago: the outcomes that come meanwhile go in the same write
-                await asyncio.sleep(wait)
+            if wait > 0 and not self._flush_is_due():  # written a moment ago: what comes meanwhile shares this write
+                await self._wait_for_flush(wait)
             self.flushes += 1
             done, self._done = self._done, []
             try:
@@ -394,6 +403,27 @@ class DeliveryWorker:
                 raise
             finally:
                 self._flushed_at = time.monotonic()
+
+    def _flush_is_due(self) -> bool:
+        """Waiting for more outcomes would only hold slots: every delivery holding one is waiting for its outcome
+        to be written (nothing else is sending: the sender would sit idle), or half of them are (new deliveries
+        wait for those slots, and the write takes many outcomes already)."""
+        return self._sending == 0 or 2 * len(self._done) >= self.concurrency
+
+    async def _wait_for_flush(self, seconds: float) -> None:
+        """Until `seconds` have passed, or until _hurry_flush finds the write due."""
+        loop = asyncio.get_running_loop()
+        waiter = self._flush_wait = loop.create_future()
+        timer = loop.call_later(seconds, _settle_waiter, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._flush_wait = None
+
+    def _hurry_flush(self) -> None:
+        if self._flush_wait is not None and self._flush_is_due():
+            _settle_waiter(self._flush_wait)
 
     async def _write_outcomes(self, done: list[Attempt]) -> None:
         now = self.clock()
@@ -435,3 +465,8 @@ class DeliveryWorker:
                 removed = await followers.remove_by_inbox(conn, inbox)
                 await self.store.fail_pending_for_inbox(conn, inbox, "inbox gone (404/410)")
                 log.info("inbox %r is gone: dropped %d follower(s)", inbox, removed)
+
+
+def _settle_waiter(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

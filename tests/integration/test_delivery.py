@@ -17,7 +17,9 @@ from fedblog.assembly import open_context
 from fedblog.clock import from_text
 from fedblog.config import load_settings
 from fedblog.context import Context
+from fedblog.services import delivery
 from fedblog.services.delivery import LOCK_DURATION, DeliveryWorker
+from fedblog.services.http import DeliveryResult
 from fedblog.services.inbox import note_contact
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.deliveries import DeliveryStore, Result, WorkerRecord
@@ -413,3 +415,86 @@ async def test_worker__claims_a_batch_at_a_time_while_a_fan_out_runs(
 
 async def _all_delivered(ctx: Context, expected: int) -> bool:
     return sum(1 for row in await jobs(ctx) if row["status"] == "delivered") == expected
+
+
+class AnsweringHttp:
+    """The worker's HTTP client: every inbox answers 202 at once, but those in `hanging`, which answer once
+    `release` is set; the inboxes sent to, in order."""
+
+    def __init__(self, hanging: frozenset[str] = frozenset()) -> None:
+        self.hanging = hanging
+        self.release = asyncio.Event()
+        self.sent: list[str] = []
+
+    async def post_activity(self, inbox: str, body: bytes, extra_headers: dict[str, str] | None = None) -> Any:
+        self.sent.append(inbox)
+        if inbox in self.hanging:
+            await self.release.wait()
+        return DeliveryResult(status=202, retry_after=None, body_excerpt="")
+
+
+async def _fan_out_to(ctx: Context, hosts: int, concurrency: int) -> list[str]:
+    """Followers on `hosts` servers (a shared inbox each), a worker sending `concurrency` at once, a post."""
+    federation = replace(ctx.settings.federation, delivery_concurrency=concurrency, delivery_per_host=concurrency)
+    ctx.settings = replace(ctx.settings, federation=federation)
+    inboxes = [f"https://h{n}.example/inbox" for n in range(hosts)]
+    async with ctx.db.transaction() as conn:
+        for n, inbox in enumerate(inboxes):
+            await FollowerStore(ctx.db).upsert(
+                conn, actor_id=f"https://h{n}.example/users/a", inbox=f"https://h{n}.example/users/a/inbox",
+                shared_inbox=inbox, handle=f"@a@h{n}.example", name="a", follow_activity_id=f"https://h{n}.example/f",
+                follow_json="{}", status="accepted",
+            )  # fmt: skip
+    await publish(ctx)
+    return inboxes
+
+
+@contextlib.asynccontextmanager
+async def running(worker: DeliveryWorker) -> AsyncIterator[None]:
+    task = asyncio.create_task(worker.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_worker__outcomes_written_at_once_when_every_slot_waits_for_them(
+    offline_ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given outcomes written at most once a minute, and 12 deliveries for a worker sending 3 at once to inboxes
+    # that answer at once
+    monkeypatch.setattr(delivery, "FLUSH_EVERY_SECONDS", 60.0)
+    await _fan_out_to(offline_ctx, 12, concurrency=3)
+    http = AnsweringHttp()
+    worker = DeliveryWorker(offline_ctx, http=http)
+    # When it runs
+    async with running(worker):
+        # Then all 12 are sent and recorded within seconds: when every delivery holding a slot waits for its
+        # outcome to be written, waiting longer gathers no outcome and leaves the sender idle, so the write goes
+        await eventually(lambda: _all_delivered(offline_ctx, 12), "every delivery recorded", timeout=10)
+    assert len(http.sent) == 12
+
+
+async def test_worker__a_hanging_inbox_does_not_hold_the_other_deliveries_back(
+    offline_ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given outcomes written at most once a minute, 9 deliveries for a worker sending 4 at once, one inbox hanging
+    monkeypatch.setattr(delivery, "FLUSH_EVERY_SECONDS", 60.0)
+    inboxes = await _fan_out_to(offline_ctx, 9, concurrency=4)
+    http = AnsweringHttp(hanging=frozenset(inboxes[:1]))
+    worker = DeliveryWorker(offline_ctx, http=http)
+    async with running(worker):
+        # When it runs, the hanging inbox holding its slot all along
+        # Then the 8 others are sent meanwhile: once half the slots wait for their outcomes, the write goes and
+        # frees them (it waited for the minute, so only the first four were sent)
+        await eventually(lambda: _sent_to(http, 9), "every inbox sent to", timeout=10)
+        # And once the hanging one answers, every outcome is written (nothing else is sending: no more waiting)
+        http.release.set()
+        await eventually(lambda: _all_delivered(offline_ctx, 9), "every delivery recorded", timeout=10)
+    assert sorted(http.sent) == sorted(inboxes)
+
+
+async def _sent_to(http: AnsweringHttp, expected: int) -> bool:
+    return len(http.sent) == expected
