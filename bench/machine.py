@@ -63,3 +63,24 @@ def rss_kib(pid: int, field: str = "VmRSS") -> int:
             if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     raise RuntimeError(f"no {field} for pid {pid}")
+
+
+# What /proc/<pid>/smaps_rollup says of the resident pages (KiB): all of them, the anonymous ones (the heap: Python
+# objects, malloc's arenas) and the rest, mapped from files (the interpreter, the shared libraries, SQLite's file).
+ROLLUP_FIELDS = ("Rss", "Anonymous", "Private_Dirty", "Shared_Clean", "Private_Clean")
+
+
+def resident_split(pid: int) -> dict[str, int]:
+    """{"rss", "anonymous", "file", and ROLLUP_FIELDS lowercased} in KiB; {} where smaps_rollup is missing."""
+    found: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as handle:
+            for line in handle:
+                name, _, rest = line.partition(":")
+                if name in ROLLUP_FIELDS:
+                    found[name.lower()] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        return {}
+    if "rss" in found and "anonymous" in found:
+        found["file"] = found["rss"] - found["anonymous"]
+    return found

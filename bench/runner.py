@@ -28,8 +28,8 @@ from bench.benchmarks import (
 )
 from bench.benchmarks.backends_common import BackendEnv
 from bench.fixes import FIXES
-from bench.machine import SERVER_CPU, describe, rss_kib
-from bench.procs import Child, Children, children
+from bench.machine import SERVER_CPU, describe, resident_split, rss_kib
+from bench.procs import Child, ChildError, Children, children
 from bench.results import BenchResult, write_results
 from bench.sizes import Sizes
 
@@ -101,8 +101,13 @@ async def timed(name: str, benchmark: Awaitable[BenchResult], server: Child | No
     result.details["seconds"] = round(time.monotonic() - started, 1)
     if server is not None and server.process.returncode is None:  # where the server's memory went
         result.details["server_rss_mb_after"] = round(rss_kib(server.pid) / 1024, 1)
-        if os.environ.get("BENCH_TRACEMALLOC"):
-            result.details["server_heap"] = await server.call("heap")
+        result.details["server_resident_kib_after"] = resident_split(server.pid)  # anonymous (heap) and file-backed
+        try:  # what it keeps, by cache; and with BENCH_TRACEMALLOC, where its Python memory is, by line
+            result.details["server_caches"] = await server.call("caches", timeout=30)
+            if os.environ.get("BENCH_TRACEMALLOC"):
+                result.details["server_heap"] = await server.call("heap", timeout=300)
+        except ChildError as error:  # a server still busy (tracing makes it slow) costs the figures, not the run
+            result.details["server_caches_error"] = str(error)[:200]
     return result
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bench.machine import rss_kib
+from bench.machine import resident_split, rss_kib
 from bench.roles.child import serve_commands
+from bench.roles.held import held_in_caches
 from fedblog.app import create_app, settle_garbage_collector
 from fedblog.config import load_settings
 from fedblog.heap import tune_malloc
@@ -32,10 +33,10 @@ async def main() -> None:
     # As `fedblog serve --no-worker`: the deliveries are left to `fedblog worker` processes.
     parser.add_argument("--no-worker", action="store_true")
     args = parser.parse_args()
-    if os.environ.get("BENCH_TRACEMALLOC"):
+    if os.environ.get("BENCH_TRACEMALLOC"):  # its value: frames kept per allocation (slower the more)
         import tracemalloc
 
-        tracemalloc.start(8)
+        tracemalloc.start(int(os.environ["BENCH_TRACEMALLOC"]) if os.environ["BENCH_TRACEMALLOC"].isdigit() else 1)
     settings = load_settings(args.config)
     tune_malloc()  # as `fedblog serve` does before its database threads start
     runner = web.AppRunner(create_app(settings, background=not args.no_worker), access_log=None)
@@ -112,17 +113,23 @@ async def main() -> None:
 
         gc.collect()
         if not tracemalloc.is_tracing():
-            return {"tracing": False, "rss_kib": rss_kib(os.getpid())}
+            return {"tracing": False, "rss_kib": rss_kib(os.getpid()), "resident_kib": resident_split(os.getpid())}
         snapshot = tracemalloc.take_snapshot()
         top = snapshot.statistics(request.get("group_by", "lineno"))[: request.get("limit", 25)]
         return {
             "tracing": True,
             "rss_kib": rss_kib(os.getpid()),
+            "resident_kib": resident_split(os.getpid()),
             "traced_kib": sum(stat.size for stat in snapshot.statistics("filename")) // 1024,
             "top": [f"{stat.size // 1024} KiB in {stat.count} blocks: {stat.traceback}" for stat in top],
         }
 
+    async def caches(_request: dict[str, Any]) -> dict[str, Any]:
+        """What the server keeps between requests, by cache (cheap: no tracing): entries, and bytes where counted."""
+        return held_in_caches(runner.app)
+
     commands = {
+        "caches": caches,
         "heap": heap,
         "approve_regulars": approve_regulars,
         "publish": publish,

@@ -423,6 +423,11 @@ def _target_of(url: str) -> tuple[str, str | None, URL]:
     return "", host if _is_ip_literal(host) else None, URL(url)
 
 
+def inbox_urls_parsed() -> int:
+    """How many inbox URLs are kept parsed (the tests and the benchmark read it)."""
+    return _target_of.cache_info().currsize
+
+
 @functools.lru_cache(maxsize=8)
 def _delivery_timeout(limit: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=limit, connect=min(5.0, limit), sock_read=min(10.0, limit))

@@ -60,6 +60,11 @@ class FragmentCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def held(self) -> int:
+        """Bytes held, as counted against max_bytes."""
+        return self._bytes
+
 
 def _size(html: Markup) -> int:
     """Bytes held, roughly: the fragment, its key and its entry."""

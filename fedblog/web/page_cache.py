@@ -139,6 +139,11 @@ class PageCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def held(self) -> int:
+        """Bytes held, as counted against max_bytes."""
+        return self._bytes
+
     def cached_keys(self) -> list[CacheKey]:
         return list(self._entries)
 
