@@ -310,4 +310,23 @@ FIXES: tuple[dict[str, str], ...] = (
         "before": "804-862 deliveries/s, 55-57 % of the ceiling, idle 0.31-0.43 s; from the CLI 63-65 %",
         "after": "1,061-1,070 deliveries/s, 72-73 % of the ceiling, idle 0.03-0.10 s; from the CLI 82-87 %",
     },
+    {
+        "date": "2026-12-04",
+        "benchmark": (
+            "Memory: the comment cache's bound (tests/unit/test_comment_fragments.py: 5,000 fragments into a 2 MB "
+            "budget, the memory held measured with tracemalloc), and `python -m bench --only inbox` (its 5,251 "
+            "fragments)"
+        ),
+        "hot_spot": (
+            "fedblog/web/comment_fragments.py counted a fragment as its length in characters plus 256 bytes: Python "
+            "keeps a string in 1, 2 or 4 bytes a character, the widest one deciding (one emoji makes a comment 4 "
+            "bytes a character), and an entry costs more than 256 bytes; the 16 MB budget was not one."
+        ),
+        "fix": "Each fragment counted as sys.getsizeof (its real size) plus 384 bytes for its key and entry.",
+        "before": (
+            "2 MB budget: 2.33 MB held with plain-text comments, 7.16 MB with an emoji in each; the inbox "
+            "benchmark's 5,251 fragments counted 6.87 MB"
+        ),
+        "after": "at most 2 MB held in both cases; the same 5,251 fragments counted 8.05 MB",
+    },
 )

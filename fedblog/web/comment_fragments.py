@@ -11,6 +11,7 @@ by bytes.
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -66,9 +67,15 @@ class FragmentCache:
         return self._bytes
 
 
+# What an entry holds beside its fragment: the key's tuple, the (hash, fragment) pair, their ints, the
+# OrderedDict's slot and link (~250 bytes by tracemalloc, and the table's spare slots: see its unit test).
+ENTRY_BYTES = 384
+
+
 def _size(html: Markup) -> int:
-    """Bytes held, roughly: the fragment, its key and its entry."""
-    return len(html) + 256
+    """Bytes held: the fragment as Python stores it (one, two or four bytes a character, the widest character
+    deciding for the whole string: one emoji makes a fragment four times its length), its key and its entry."""
+    return sys.getsizeof(html) + ENTRY_BYTES
 
 
 @dataclass(frozen=True)
