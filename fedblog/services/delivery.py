@@ -35,7 +35,7 @@ from fedblog.services.delivery_workers import (
     process_is_running,
 )
 from fedblog.services.followers_sync import FollowerDigests
-from fedblog.services.http import FetchError, get_http
+from fedblog.services.http import FetchError, HttpClient, get_http
 from fedblog.services.integrity import with_proof
 from fedblog.services.wakeups import DELIVERIES, wake_after_commit
 from fedblog.store.db import Connection
@@ -211,6 +211,7 @@ class DeliveryWorker:
         self._flush_wait: asyncio.Future[None] | None = None  # the flush waiting out FLUSH_EVERY_SECONDS
         self.flushes = 0
         self._tasks: set[asyncio.Task[None]] = set()  # the deliveries of run(), claimed and not finished
+        self._hosts_used = False  # something was kept per host since the queue last ran dry (forget_hosts)
         self._draining = False  # stopping: claim nothing more, start no send (see drain)
 
     async def _claim(self, limit: int, per_host: int, busy: Counter[str] | None = None) -> list[Job]:
@@ -290,6 +291,8 @@ class DeliveryWorker:
                 except Exception as error:  # the database refused a write (disk full…): outcomes stay in memory
                     log.warning("the delivery queue cannot be written (%s); trying again soon", error)
                     claimed_jobs = []
+                if not tasks and not claimed_jobs:
+                    self.forget_hosts()
                 for job in (job for job in claimed_jobs if job.id not in self._in_flight):
                     self._in_flight[job.id] = job.host
                     task = asyncio.create_task(self._attempt(job))
@@ -310,6 +313,16 @@ class DeliveryWorker:
             # Outcomes already known are worth keeping; the jobs not finished are free for the next worker at once.
             await self.flush()
             await self.store.release_worker(self.worker.id)
+
+    def forget_hosts(self) -> None:
+        """Nothing left to send: what the fan-out kept per host (each host's followers digest and header, each
+        inbox's parsed URL) is let go: after a fan-out to 10,000 hosts it stayed until the next one, megabytes."""
+        self.follower_digests.forget()  # stale digests only: called on every idle turn, it drops them in time
+        if self._hosts_used:
+            self._hosts_used = False
+            self._bodies.clear()
+            if isinstance(self._http, HttpClient):  # (tests give a client of their own)
+                self._http.forget_hosts()
 
     async def drain(self, grace: float) -> int:
         """Before a graceful stop: claim nothing more, start no new send, and wait up to `grace` seconds for the
@@ -338,6 +351,7 @@ class DeliveryWorker:
             body = await self._body(job.activity_id)
             if body is None:  # withdrawn (its object was deleted): nothing to send
                 return
+            self._hosts_used = True
             async with self.host_slots.turn(job.host), self._slots:  # host first: a busy host holds no global slot
                 self._sending += 1
                 try:

@@ -69,6 +69,20 @@ class FollowerDigests:
     def _stale(self) -> bool:
         return time.monotonic() - self._made_at > DIGEST_SECONDS
 
+    def forget(self) -> None:
+        """A fan-out has ended: its header per host goes at once; the digests (one per host followed from) go once
+        stale, as the next fan-out would make them again anyway (kept meanwhile: a post published a minute after
+        another starts without reading every follower)."""
+        self._headers = {}
+        self._to_followers.clear()
+        if self._stale():
+            self._digests = {}
+            self._made_at = float("-inf")
+
+    def __len__(self) -> int:
+        """Hosts something is kept for."""
+        return len(self._digests.keys() | self._headers.keys())
+
     async def _refresh(self) -> None:
         by_host: dict[str, list[str]] = defaultdict(list)
         for actor_id in await FollowerStore(self.ctx.db).accepted_actor_ids():

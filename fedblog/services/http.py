@@ -187,6 +187,15 @@ class HttpClient:
         each hop goes through the guard again). For exchanges that are not ActivityPub (Webmention)."""
         return await self._open(method, url, headers, body)
 
+    def forget_hosts(self) -> None:
+        """A fan-out has ended: the inbox URLs it parsed (with what aiohttp cached in each, ~1.2 KB an inbox) and
+        the names it resolved go; the next fan-out, minutes or hours later, makes them again once per inbox. The
+        signature style of each host stays (bounded by MAX_REMEMBERED_HOSTS; learned again only by a request)."""
+        _target_of.cache_clear()
+        self._body_digests.clear()
+        if self._session is not None and isinstance(self._session.connector, aiohttp.TCPConnector):
+            self._session.connector.clear_dns_cache()
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

@@ -17,9 +17,9 @@ from fedblog.assembly import open_context
 from fedblog.clock import from_text
 from fedblog.config import load_settings
 from fedblog.context import Context
-from fedblog.services import delivery
+from fedblog.services import delivery, followers_sync
 from fedblog.services.delivery import LOCK_DURATION, DeliveryWorker
-from fedblog.services.http import DeliveryResult
+from fedblog.services.http import DeliveryResult, inbox_urls_parsed
 from fedblog.services.inbox import note_contact
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.deliveries import DeliveryStore, Result, WorkerRecord
@@ -498,3 +498,31 @@ async def test_worker__a_hanging_inbox_does_not_hold_the_other_deliveries_back(
 
 async def _sent_to(http: AnsweringHttp, expected: int) -> bool:
     return len(http.sent) == expected
+
+
+async def test_worker__keeps_nothing_per_host_once_a_fan_out_has_ended(
+    offline_ctx: Context, remotes: list[RemoteInstance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given followers on 10 hosts, and followers' digests that are stale as soon as they are made
+    monkeypatch.setattr(followers_sync, "DIGEST_SECONDS", 0.0)
+    servers = [await start_remote(remotes, offline_ctx, f"127.0.0.{n + 1}") for n in range(10)]
+    for number, remote in enumerate(servers):
+        await add_follower(offline_ctx, remote, f"f{number}")
+    await publish(offline_ctx)
+    worker = DeliveryWorker(offline_ctx)
+    # When its loop has delivered the post to every host and the queue is empty
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: _all_delivered(offline_ctx, 10), "every delivery recorded")
+        # Then every host got the post, and the worker lets go of what it kept per host: each host's followers
+        # digest and header, each inbox's parsed URL (megabytes after a fan-out to 10,000 hosts)
+        assert all(len(remote.received) == 1 for remote in servers)
+        await eventually(lambda: _nothing_per_host(worker), "nothing kept per host")
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _nothing_per_host(worker: DeliveryWorker) -> bool:
+    return len(worker.follower_digests) == 0 and len(worker.host_slots) == 0 and inbox_urls_parsed() == 0
