@@ -54,8 +54,17 @@ _SETTLE = (
     "INSERT INTO inbox_activities (id, signer_id, actor_id, type, object_id, body, status, error, received_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id, signer_id) DO UPDATE SET status = excluded.status, error = excluded.error, "
-    "locked_by = NULL, locked_until = NULL"  # settled: no process works on it any more
+    "body = excluded.body, locked_by = NULL, locked_until = NULL"  # settled: no process works on it any more
 )
+# The statuses whose record keeps the activity's body: one still to process (again, after a crash), and one that
+# failed (what the operator looks at). A processed or ignored one is kept for its (id, signer) alone: its effects
+# are stored, and writing kilobytes of JSON per reply that nothing reads was a good part of the inbox's insert.
+_KEEPS_BODY = frozenset({RECEIVED, FAILED})
+
+
+def kept_body(body: str, status: str) -> str:
+    """What the record of an activity with `status` keeps of its body (see _KEEPS_BODY)."""
+    return body if status in _KEEPS_BODY else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,16 +168,16 @@ class InboxStore:
         Plain sqlite3, for Database.run_transaction: inside the transaction that stored its effects."""
         raw.execute(
             _SETTLE,
-            (record.activity_id, record.signer_id, record.actor_id, record.kind, record.object_id, record.body,
-             status, error[:500] or None, to_text(utcnow())),
+            (record.activity_id, record.signer_id, record.actor_id, record.kind, record.object_id,
+             kept_body(record.body, status), status, error[:500] or None, to_text(utcnow())),
         )  # fmt: skip
 
     async def settle_in(self, conn: Connection, record: InboxRecord, status: str) -> None:
         """settle_sync() inside an open transaction(): with the effects it records."""
         await conn.execute(
             _SETTLE,
-            (record.activity_id, record.signer_id, record.actor_id, record.kind, record.object_id, record.body,
-             status, None, to_text(utcnow())),
+            (record.activity_id, record.signer_id, record.actor_id, record.kind, record.object_id,
+             kept_body(record.body, status), status, None, to_text(utcnow())),
         )  # fmt: skip
 
     async def settle(self, record: InboxRecord, status: str, error: str = "") -> None:
@@ -177,9 +186,11 @@ class InboxStore:
     async def set_status(
         self, conn: Connection, activity_id: str, signer_id: str, status: str, error: str = ""
     ) -> None:
+        body_kept = status in _KEEPS_BODY
         await conn.execute(
-            "UPDATE inbox_activities SET status = ?, error = ? WHERE id = ? AND signer_id = ?",
-            (status, error[:500] or None, activity_id, signer_id),
+            "UPDATE inbox_activities SET status = ?, error = ?, body = CASE WHEN ? THEN body ELSE '' END "
+            "WHERE id = ? AND signer_id = ?",
+            (status, error[:500] or None, body_kept, activity_id, signer_id),
         )
 
     async def get(self, activity_id: str) -> Row | None:

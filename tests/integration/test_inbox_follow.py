@@ -66,6 +66,16 @@ async def test_inbox__signed_follow_is_recorded_and_accepted(site: LiveSite, rem
     assert (await fetch_json(followers["first"]))["orderedItems"] == [remote.actor_id("alice")]
 
 
+async def test_inbox__processed_follow_record_keeps_no_body(site: LiveSite, remote: RemoteInstance) -> None:
+    # Claimed (recorded with its body, under a lease) before processing; once processed only its id stays.
+    follow = follow_activity(remote, "alice", f"{site.url}/actor")
+    status, _ = await remote.post_signed("alice", f"{site.url}/actor/inbox", follow)
+    assert status == 202
+    await eventually(lambda: follower(site, remote.actor_id("alice")), "alice recorded")
+    rows = await site.ctx.db.fetch_all("SELECT status, body FROM inbox_activities WHERE id = ?", (follow["id"],))
+    assert [(row["status"], row["body"]) for row in rows] == [("processed", "")]
+
+
 async def test_inbox__shared_inbox_accepts_follow_too(site: LiveSite, remote: RemoteInstance) -> None:
     follow = follow_activity(remote, "bob", f"{site.url}/actor")
     status, _ = await remote.post_signed(

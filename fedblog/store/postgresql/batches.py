@@ -21,7 +21,7 @@ from fedblog.store.blocks import block_marks
 from fedblog.store.comments import COMMENT_COLUMNS, NewComment, RemoteAuthor, _comment_params, stored_as_now
 from fedblog.store.connection import SyncConnection
 from fedblog.store.deliveries import TROUBLED_HOST
-from fedblog.store.inbox import PROCESSED, InboxRecord, Preflight, PreflightRead
+from fedblog.store.inbox import PROCESSED, InboxRecord, Preflight, PreflightRead, kept_body
 from fedblog.store.threads import HeldReply
 
 # --- the group commit: held replies ---------------------------------------------------------------------------
@@ -78,7 +78,7 @@ INSERT INTO inbox_activities (id, signer_id, actor_id, type, object_id, body, st
 SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
     ?::text[])
 ON CONFLICT (id, signer_id) DO UPDATE SET status = excluded.status, error = excluded.error,
-    locked_by = NULL, locked_until = NULL
+    body = excluded.body, locked_by = NULL, locked_until = NULL
 """
 
 
@@ -170,7 +170,8 @@ def _write(raw: SyncConnection, writes: _Writes) -> None:
     if writes.comments or writes.settled:
         comments = [_comment_params(replace(new, author_id=author_ids[actor_id])) for new, actor_id in writes.comments]
         settled = [
-            (r.activity_id, r.signer_id, r.actor_id, r.kind, r.object_id, r.body, PROCESSED, None, now)
+            (r.activity_id, r.signer_id, r.actor_id, r.kind, r.object_id, kept_body(r.body, PROCESSED), PROCESSED,
+             None, now)
             for r in writes.settled
         ]
         raw.execute(_STORE_ALL, (*_columns(comments, 18), *_columns(settled, 9)))

@@ -129,3 +129,20 @@ async def test_trusted_regular__held_again_once_their_approved_comment_is_gone(
 async def status_of(site: LiveSite, remote_id: str) -> CommentStatus | None:
     comment = await site.ctx.comments.get_comment_by_remote_id(remote_id)
     return None if comment is None else comment.status
+
+
+async def test_processed_reply__its_record_keeps_the_id_not_the_body(
+    held_site: LiveSite, remote: RemoteInstance
+) -> None:
+    # A processed activity is remembered by (id, signer) only: its comment is stored, and kilobytes of JSON per
+    # reply that nothing reads again would only grow the database.
+    post = await publish(held_site)
+    create = remote.create("alice", remote.note("alice", held_site.ctx.urls.note(post.slug), "<p>Kept short</p>"))
+
+    assert await remote.send("alice", create) == 202
+
+    rows = await held_site.ctx.db.fetch_all("SELECT status, body FROM inbox_activities WHERE id = ?", (create["id"],))
+    assert [(row["status"], row["body"]) for row in rows] == [("processed", "")]
+    assert await queue(held_site) == {create["object"]["id"]: None}
+    assert await remote.send("alice", create) == 202  # still known: not processed twice
+    assert await queue(held_site) == {create["object"]["id"]: None}
