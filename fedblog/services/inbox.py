@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,7 @@ class InboxAnswer:
     status: int
     payload: dict[str, Any] | None = field(default=None)
     retry_after: int | None = None
+    activity_type: str = ""  # the body's `type` when it was a JSON object with a string one (for the metrics)
 
     @classmethod
     def error(cls, status: int, reason: str) -> InboxAnswer:
@@ -88,6 +89,14 @@ async def receive(
         activity = parse_json_object(body, max_bytes=MAX_BODY_BYTES)
     except UnsafeJSON as error:
         return InboxAnswer.error(400, str(error) or "body is not a JSON object")
+    answer = await _receive_activity(ctx, activity, path_qs=path_qs, headers=headers, body=body)
+    kind = activity.get("type")
+    return replace(answer, activity_type=kind) if isinstance(kind, str) else answer
+
+
+async def _receive_activity(
+    ctx: Context, activity: dict[str, Any], *, path_qs: str, headers: Mapping[str, str], body: bytes
+) -> InboxAnswer:
     activity_id, kind, actor_id = activity.get("id"), activity.get("type"), first_id(activity.get("actor"))
     # The signature is judged before the shape (Mastodon's order): without one, any body is a 401, so that a
     # 400 always means "signature accepted, activity refused".

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from fedblog.services.inbox import MAX_BODY_BYTES, receive
@@ -27,20 +25,11 @@ async def post_inbox(request: web.Request) -> web.Response:
     metrics = get_context(request).runtime.metrics
     if metrics is not None:
         error = answer.payload.get("error", "") if answer.payload else ""
-        metrics.inbox_answered(activity_type(body), answer.status, str(error))
+        metrics.inbox_answered(answer.activity_type or "other", answer.status, str(error))
     headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
     if answer.payload is None:
         return web.Response(status=answer.status, headers=headers)
     return web.json_response(answer.payload, status=answer.status, headers=headers)
-
-
-def activity_type(body: bytes) -> str:
-    """For the metrics only (parsed again: the service keeps its parse to itself)."""
-    try:
-        value = json.loads(body).get("type")
-    except (ValueError, AttributeError):
-        return "other"
-    return value if isinstance(value, str) else "other"
 
 
 def setup(app: web.Application) -> None:
