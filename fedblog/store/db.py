@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from fedblog.store import checkpoints
 from fedblog.store.batches import Alone, Runner, Runners, runs
 from fedblog.store.connection import (
     Conflict,
@@ -58,6 +59,8 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
 )
+# The write connection of a database file: its checkpoints are another connection's (store/checkpoints.py).
+_FILE_WRITE_PRAGMAS = (*_PRAGMAS, checkpoints.WRITE_PRAGMA)
 # The read connection refuses writes: one sent there by mistake would commit outside the write path.
 _READ_PRAGMAS = ("PRAGMA busy_timeout=5000", "PRAGMA query_only=ON")
 
@@ -169,6 +172,7 @@ class Database:
         self._wal_checked_this_turn = False
         # The one write queue: transaction() takes a turn, run_transaction()'s works queued meanwhile share a batch.
         self._writes = Batcher(self._commit_batch)
+        self._checkpoints: checkpoints.Checkpointer | None = None  # a SQLite file's WAL checkpoints (open())
         # Why the last write failed when the storage refused it (disk full…); None once a write commits again.
         self.storage_problem: str | None = None
         self.migrations_applied: list[int] = []  # the numbers the last migrate() applied itself
@@ -176,11 +180,12 @@ class Database:
     @classmethod
     async def open(cls, path: Path | str) -> Database:
         name = str(path)
-        if name != ":memory:":
+        in_memory = name == ":memory:"
+        if not in_memory:
             check_writable(Path(path))
-        connection = await Connection.open(name, _PRAGMAS, "fedblog-db-write")
+        connection = await Connection.open(name, _PRAGMAS if in_memory else _FILE_WRITE_PRAGMAS, "fedblog-db-write")
         reader = None
-        if name != ":memory:":  # a second connection to ":memory:" would be another, empty database
+        if not in_memory:  # a second connection to ":memory:" would be another, empty database
             try:
                 reader = await Connection.open(name, _READ_PRAGMAS, "fedblog-db-read")
             except BaseException:
@@ -189,6 +194,8 @@ class Database:
         database = cls(connection, reader)
         database.wal_path = Path(f"{path}-wal")
         try:
+            if not in_memory:
+                database._checkpoints = await checkpoints.Checkpointer.open(name)
             await database.migrate()
         except BaseException:
             await database.close()
@@ -202,8 +209,16 @@ class Database:
 
     async def close(self) -> None:
         self._close_wal()
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
         await self.connection.close()
         await self.reader.close()
+
+    def _committed(self) -> None:
+        """After a commit that changed rows: caches see a new version, and the WAL is checkpointed soon."""
+        self.version += 1
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
 
     # Wake-ups between processes through the database (PostgreSQL's NOTIFY, to workers on any machine); SQLite's
     # processes use UNIX sockets beside the file instead (services/wakeups.py), so these say "not here".
@@ -276,7 +291,7 @@ class Database:
                 # Only a commit that changed rows invalidates caches: the delivery worker's idle polls
                 # (an empty claim every few seconds) must not throw away every cached page.
                 if connection.total_changes != changes_before:
-                    self.version += 1
+                    self._committed()
                     self.storage_problem = None
             finally:
                 _writing.reset(writing)
@@ -357,7 +372,7 @@ class Database:
             return outcomes
         finally:
             if self.connection.total_changes != changes_before:
-                self.version += 1
+                self._committed()
 
     async def data_version(self) -> int:
         """Changes when any connection (the CLI too) commits; lets caches notice outside writes.
