@@ -17,6 +17,7 @@ MODERATION_POLICIES = ("open", "first_time", "hold_all")
 QUOTE_POLICIES = ("anyone", "followers", "nobody")  # who may quote the posts (fedblog.protocol.quotes)
 LANGUAGES = ("en", "fr")
 NOTIFICATION_EVENTS = ("held", "approved", "followers")
+MAX_CACHE_MB = 4096  # a cache budget beyond this is a typo (server.page_cache_mb, server.comment_cache_mb)
 
 
 class ConfigError(Exception):
@@ -123,6 +124,11 @@ class ServerSettings:
     behind_proxy: bool = False
     # "plain" lines or "json" (one object per line); `--log-format` wins. Secrets are redacted in both (logs.py).
     log_format: str = "plain"
+    # Memory each process gives its caches (MiB): the rendered public pages as served (web/page_cache.py; a post
+    # with 10,000 comments is a page of ~13 MB, and a page larger than the budget is rendered for every read), and
+    # the rendered comments a post's page is put together from after a new reply (web/comment_fragments.py).
+    page_cache_mb: int = 64
+    comment_cache_mb: int = 16
 
 
 @dataclass(frozen=True)
@@ -400,6 +406,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"site.base_url: expected an http(s) URL, got {settings.site.base_url!r}")
     if base.path not in ("", "/") or base.query or base.fragment:
         raise ConfigError("site.base_url: must be scheme://host[:port] without a path")
+    for key in ("page_cache_mb", "comment_cache_mb"):
+        if not 0 <= getattr(settings.server, key) <= MAX_CACHE_MB:
+            raise ConfigError(f"server.{key}: expected 0 (no cache) to {MAX_CACHE_MB} MiB")
     if not 0 <= settings.metrics.worker_port <= 65535:
         raise ConfigError(f"metrics.worker_port: expected 0 to 65535, got {settings.metrics.worker_port}")
     if settings.site.language not in LANGUAGES:
@@ -551,6 +560,9 @@ backfill_first_crawl_minutes = 10
 behind_proxy = false
 # "plain" or "json" (one JSON object per line, for a log collector); secrets are redacted in both
 log_format = "plain"
+# memory (MiB) each process keeps for rendered pages (a post with 10,000 comments is ~13 MB) and rendered comments
+page_cache_mb = 64
+comment_cache_mb = 16
 
 [webmention]
 # send: notify the pages a post links to; receive: accept mentions from other sites (moderated like comments)

@@ -21,7 +21,8 @@ from markupsafe import Markup
 from fedblog.models import Comment
 from fedblog.web.keys import STATE_KEY, get_context
 
-MAX_BYTES = 16 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024  # server.comment_cache_mb's default
+MIB = 1024 * 1024
 
 # (comment id, page language, post slug, reply links shown, edit link shown)
 FragmentKey = tuple[int, str, str, bool, bool]
@@ -98,7 +99,7 @@ def page_fragments(request: web.Request, slug: str) -> PageFragments:
     state = request.app[STATE_KEY]
     ctx = get_context(request)
     if state.comment_fragments is None:
-        state.comment_fragments = FragmentCache()
+        state.comment_fragments = FragmentCache(max_bytes=ctx.settings.server.comment_cache_mb * MIB)
     cache = state.comment_fragments
     if cache.settings is not ctx.settings:  # changed from the admin: names, avatars, gravatar may differ
         cache.clear()

@@ -22,14 +22,15 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from fedblog.heap import LARGE_PAGE_BYTES, TRIM_AFTER_SECONDS, release_freed_memory
-from fedblog.web.keys import STATE_KEY, get_context
+from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.middleware import HTML_SECURITY_HEADERS, SECURITY_HEADERS
 from fedblog.web.navigation import refresh_navigation
 
 CSRF_PLACEHOLDER = "__fedblog_csrf_token__"
 _PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 MAX_ENTRIES = 512
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 64 * 1024 * 1024  # server.page_cache_mb's default
+MIB = 1024 * 1024
 # Well under the token's lifetime (a day, web/csrf.py): a page read just before a renewal still has hours.
 TOKEN_RENEWAL_SECONDS = 600.0
 
@@ -151,7 +152,7 @@ class PageCache:
 def page_cache(app: web.Application) -> PageCache:
     state = app[STATE_KEY]
     if state.page_cache is None:
-        state.page_cache = PageCache()
+        state.page_cache = PageCache(max_bytes=app[CONTEXT_KEY].settings.server.page_cache_mb * MIB)
     return state.page_cache
 
 

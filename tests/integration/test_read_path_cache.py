@@ -12,7 +12,8 @@ from fedblog.models import CommentOrigin, CommentStatus
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.comments import NewComment
 from fedblog.web import blog
-from tests.conftest import LiveSite
+from fedblog.web.keys import STATE_KEY
+from tests.conftest import LiveSite, SiteFactory
 from tests.integration.blog_support import add_comment, get, new_session, publish
 
 
@@ -111,3 +112,18 @@ async def test_page_cache__a_page_read_during_a_rolled_back_write_never_shows_it
     after = await get(site, "/posts/careful")
     assert "A phantom comment" not in during.text and "A real comment" in during.text
     assert "A phantom comment" not in after.text and "A real comment" in after.text
+
+
+async def test_cache_budgets__an_operator_can_turn_the_caches_off(site_factory: SiteFactory) -> None:
+    # Given a site whose operator gives the rendered pages and comments no memory (server.page_cache_mb and
+    # server.comment_cache_mb at 0), and a post with a comment
+    site = await site_factory(overrides={"server": {"page_cache_mb": 0, "comment_cache_mb": 0}})
+    post = await publish(site, "Read twice", slug="twice")
+    await add_comment(site, post, "Shown both times")
+    # When the page is read twice
+    pages = [await get(site, "/posts/twice") for _ in range(2)]
+    # Then both readers get the whole page, and nothing is kept for the next one
+    assert all(page.status == 200 and "Shown both times" in page.text for page in pages)
+    state = site.app[STATE_KEY]
+    assert state.page_cache is not None and len(state.page_cache) == 0
+    assert state.comment_fragments is not None and len(state.comment_fragments) == 0

@@ -60,6 +60,8 @@ def test_load_settings__environment_overrides_each_key(tmp_path: Path) -> None:
         (("", ""), {"FEDBLOG_SITE_LANGUAGEE": "fr"}, "FEDBLOG_SITE_LANGUAGEE: unknown environment variable (did you"),
         (("", ""), {"FEDBLOG_NOPE": "1"}, "FEDBLOG_NOPE: unknown environment variable"),
         (("heartbeat_stale_seconds = 15", "heartbeat_stale_seconds = 2"), {}, "federation.heartbeat_stale_seconds"),
+        (("page_cache_mb = 64", "page_cache_mb = -1"), {}, "server.page_cache_mb: expected 0 (no cache) to 4096 MiB"),
+        (("", ""), {"FEDBLOG_SERVER_COMMENT_CACHE_MB": "100000"}, "server.comment_cache_mb: expected 0"),
     ],
 )
 def test_load_settings__bad_value_names_the_key(tmp_path: Path, text_change, env, message) -> None:
