@@ -34,15 +34,24 @@ class FragmentCache:
     settings: object | None = None  # the settings the fragments were rendered with
     _entries: OrderedDict[FragmentKey, tuple[int, Markup]] = field(default_factory=OrderedDict)
     _bytes: int = 0
+    # The render using the cache now (renders do not interleave: a template renders without awaiting) and the first
+    # entry it used: it and every entry after it in _entries are that render's.
+    _render: object = None
+    _first_of_render: FragmentKey | None = None
 
-    def get(self, key: FragmentKey, comment: Comment) -> Markup | None:
+    def get(self, key: FragmentKey, comment: Comment, render: object = None) -> Markup | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] != hash(comment):
             return None
         self._entries.move_to_end(key)
+        self._touched(key, render)
         return entry[1]
 
-    def put(self, key: FragmentKey, comment: Comment, html: Markup) -> None:
+    def put(self, key: FragmentKey, comment: Comment, html: Markup, render: object = None) -> None:
+        """Keep `html` for `key`; when the budget is full, the least recently used go first, but never one the
+        same render (a page being rendered, `render`) used: a thread larger than the budget then keeps what fits,
+        reused by its next render, instead of each new fragment evicting the one the next render needs first (a
+        10,000-comment thread in 16 MB: 9,690 kept and none ever reused)."""
         size = _size(html)
         if size > self.max_bytes:
             return
@@ -51,13 +60,30 @@ class FragmentCache:
             self._bytes -= _size(old[1])
         self._entries[key] = (hash(comment), html)
         self._bytes += size
+        self._touched(key, render)
         while self._bytes > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self._bytes -= _size(evicted[1])
+            oldest = next(iter(self._entries))
+            if render is not None and oldest == self._first_of_render:  # the rest is this render's: keep it
+                self._drop(key)
+                return
+            self._drop(oldest)
+
+    def _touched(self, key: FragmentKey, render: object) -> None:
+        """Entries move to the end when used: those `render` used are the first one it used and all after it."""
+        if render is None:
+            return
+        if render is not self._render or self._first_of_render is None:
+            self._render, self._first_of_render = render, key
+
+    def _drop(self, key: FragmentKey) -> None:
+        self._bytes -= _size(self._entries.pop(key)[1])
+        if key == self._first_of_render:  # nothing of that render is left before the end
+            self._first_of_render = None
 
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
+        self._first_of_render = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -79,7 +105,7 @@ def _size(html: Markup) -> int:
     return sys.getsizeof(html) + ENTRY_BYTES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per render, told apart by identity
 class PageFragments:
     """What one render of one post page uses (`comment_fragments` in blog/_thread.html)."""
 
@@ -88,10 +114,10 @@ class PageFragments:
     slug: str
 
     def get(self, comment: Comment, can_reply: bool, own: bool) -> Markup | None:
-        return self.cache.get((comment.id, self.language, self.slug, bool(can_reply), bool(own)), comment)
+        return self.cache.get((comment.id, self.language, self.slug, bool(can_reply), bool(own)), comment, self)
 
     def put(self, comment: Comment, can_reply: bool, own: bool, html: Markup) -> Markup:
-        self.cache.put((comment.id, self.language, self.slug, bool(can_reply), bool(own)), comment, html)
+        self.cache.put((comment.id, self.language, self.slug, bool(can_reply), bool(own)), comment, html, self)
         return html
 
 

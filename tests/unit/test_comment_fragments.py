@@ -63,3 +63,40 @@ def test_fragment_cache__a_fragment_larger_than_the_budget_is_not_kept() -> None
     cache = FragmentCache(max_bytes=1_000)
     cache.put((1, "en", "a-post", True, False), comment(1), Markup("x" * 2_000))
     assert len(cache) == 0
+
+
+def render(cache: FragmentCache, count: int) -> int:
+    """One render of a page of `count` comments, as blog/_thread.html does it; how many fragments it reused."""
+    token = object()
+    reused = 0
+    for number in range(1, count + 1):
+        key = (number, "en", "a-post", True, False)
+        if cache.get(key, comment(number), token) is not None:
+            reused += 1
+        else:
+            cache.put(key, comment(number), Markup(f"<article>{number}</article>" + "x" * 400), token)
+    return reused
+
+
+def test_fragment_cache__a_thread_larger_than_the_budget_keeps_and_reuses_what_fits() -> None:
+    # Given a budget for about 20 fragments and a thread of 30 comments rendered once
+    cache = FragmentCache(max_bytes=20 * 900)
+    render(cache, 30)
+    held = len(cache)
+    assert 15 <= held < 30 and cache.held <= cache.max_bytes
+    # When the page is rendered again (a new reply elsewhere on the site changed the database)
+    reused = render(cache, 30)
+    # Then the fragments kept are reused, not each evicted by the one rendered before it (least recently used
+    # alone reused none: each miss evicted the fragment the render needed next)
+    assert reused == held
+    assert render(cache, 30) == held
+
+
+def test_fragment_cache__another_page_still_takes_the_room_of_the_least_recent() -> None:
+    cache = FragmentCache(max_bytes=20 * 900)
+    render(cache, 10)
+    other = object()
+    for number in range(1_000, 1_015):  # a second page of 15 comments: the first page's oldest make room
+        cache.put((number, "en", "other", True, False), comment(number), Markup("y" * 400), other)
+    assert len(cache) >= 15
+    assert all(cache.get((number, "en", "other", True, False), comment(number)) for number in range(1_000, 1_015))
