@@ -5,7 +5,8 @@ Ctrl-C, stops them all gracefully.
 Why one inherited socket rather than SO_REUSEPORT: with SO_REUSEPORT each process has its own accept queue, and
 the connections waiting in the queue of a process that dies or restarts are reset; with one shared socket the
 queue belongs to the socket, so a connection waits until any living process accepts it. A restart then loses no
-connection, and the address is bound (and a bind error reported) once, before any process starts.
+connection, and the address is bound (and a bind error reported) once, before any process starts. How the web
+processes share the accepting (in turns, not the first one awake taking a whole burst): accept_turns.py.
 
 The children are fresh interpreters (`fedblog serve --no-worker --socket-fd FD`, `fedblog worker`), not forks of
 this process: nothing of the parent's state (threads, an event loop, database connections) is copied into them.

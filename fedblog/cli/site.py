@@ -175,7 +175,9 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
     if args.socket_fd is not None:
         # A web process of `serve --processes N`: the parent speaks for it on standard output.
         sock = socket.socket(fileno=args.socket_fd)
-        return await serve_on(sock, settings, background=False, announce=False, parent_pid=args.parent_pid)
+        return await serve_on(
+            sock, settings, background=False, announce=False, parent_pid=args.parent_pid, shared_socket=True
+        )
     host = args.host or os.environ.get("HOST") or "127.0.0.1"
     if args.port is not None:
         port = parse_port("--port", args.port)
@@ -192,9 +194,15 @@ async def run_serve(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 async def serve_on(
-    sock: socket.socket, settings: Settings, background: bool, announce: bool = True, parent_pid: int | None = None
+    sock: socket.socket,
+    settings: Settings,
+    background: bool,
+    announce: bool = True,
+    parent_pid: int | None = None,
+    shared_socket: bool = False,
 ) -> int:
-    """One server process on a bound socket: serve until SIGTERM, then finish the requests under way."""
+    """One server process on a bound socket: serve until SIGTERM, then finish the requests under way.
+    `shared_socket`: one of `serve --processes N`, which takes turns with the others to accept."""
     gc.disable()  # while the server's modules load: settle_garbage_collector enables it again, once started
     # The server (aiohttp, every service: about ten times the parser's imports) is imported by `serve` only.
     import logging
@@ -209,7 +217,13 @@ async def serve_on(
     app = create_app(settings, background=background)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=REQUEST_GRACE_SECONDS)
     await runner.setup()
-    site = web.SockSite(runner, sock)
+    site: web.BaseSite
+    if shared_socket:
+        from fedblog.cli.accept_turns import TurnTakingSite  # imports aiohttp, as above
+
+        site = TurnTakingSite(runner, sock)
+    else:
+        site = web.SockSite(runner, sock)
     await site.start()
     settle_garbage_collector()
     host, port = sock.getsockname()[:2]

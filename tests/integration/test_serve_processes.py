@@ -1,6 +1,7 @@
-"""`fedblog serve --processes N` as real processes on a real port and one SQLite file: N web processes answer on
-the one socket, a comment sent through one shows on the next read through another (its page cached there
-before), a process killed with SIGKILL is started again while the site keeps answering, and SIGTERM stops all.
+"""`fedblog serve --processes N` as real processes on a real port and one SQLite file: N web processes answer on the
+one socket (a burst of connections shared between them), a comment sent through one shows on the next read through
+another (its page cached there before), a process killed with SIGKILL is started again while the site keeps
+answering, and SIGTERM stops all.
 
 Which process answers a connection is read from /proc: the server side of each keep-alive connection is a socket
 that exactly one child process holds."""
@@ -12,6 +13,7 @@ import contextlib
 import os
 import re
 import signal
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -184,6 +186,26 @@ async def test_a_comment_sent_through_one_process_shows_through_another(tmp_path
             await second.close()
         parent.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(parent.wait(), timeout=60) == 0
+
+
+async def test_a_burst_of_keep_alive_connections_is_shared_by_the_processes(tmp_path: Path) -> None:
+    port = free_port()
+    config = await site_with_a_post(tmp_path, port)
+    async with serving(config, port, "--processes", "2", "--no-worker") as parent:
+        # Given two web processes, both serving
+        for connection in await connections_on_two_processes(parent.pid, port):
+            await connection.close()
+        # When 32 clients open a keep-alive connection each at the same moment (a proxy's pool, a load generator)
+        connections = await asyncio.gather(*(Connection.open(port) for _ in range(32)))
+        try:
+            answers = await asyncio.gather(*(connection.request("GET", "/healthz") for connection in connections))
+            assert {status for status, _, _ in answers} == {200}
+            # Then each web process answers a fair share of them, not the first one awake nearly all
+            served = Counter(answering_process(parent.pid, connection) for connection in connections)
+            assert set(served) == children_of(parent.pid), served
+            assert min(served.values()) >= 8, served
+        finally:
+            await asyncio.gather(*(connection.close() for connection in connections))
 
 
 def healthz_count(metrics_text: str) -> float:
