@@ -23,8 +23,8 @@ from fedblog.store.batches import Runners
 from fedblog.store.connection import Connection, DatabaseError, ServerUnreachable, SyncConnection
 from fedblog.store.db import Database, DatabaseUnreachable, SchemaTooNew, available_migrations
 from fedblog.store.postgresql.batches import RUNNERS_READ, RUNNERS_WRITE
+from fedblog.store.postgresql.channel import CHANGES_CHANNEL
 from fedblog.store.postgresql.raw import (
-    CHANGES_CHANNEL,
     CONNECT_TIMEOUT_SECONDS,
     ConnectTarget,
     PostgresConnection,
@@ -162,7 +162,7 @@ class PostgresDatabase(Database):
     async def run_statement(self, work: Callable[[SyncConnection], T]) -> T:
         """One trip instead of three: the statement runs outside a transaction block, in its own turn of the write
         queue, so it commits alone (atomically, as any single statement here). No COMMIT carries the NOTIFY of
-        its change: the statement sends it itself, `pg_notify` with raw.changes_notice()'s arguments, where it
+        its change: the statement sends it itself, `pg_notify` with channel.changes_notice()'s arguments, where it
         changes rows (store/postgresql/deliveries.py)."""
         self._refuse_nested("run_statement()")
         async with self._writes.turn():

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fedblog.store.connection import SyncConnection
-from fedblog.store.postgresql.raw import changes_notice
+from fedblog.store.postgresql.channel import changes_notice
 
 # Parameters: $1 now, $2 the oldest heartbeat still alive, $3 the window's size, $4 this worker ('' for none),
 # $5 / $6 the hosts busy here and how many each, $7 per host, $8 limit, $9 the lease's end,
 # $10…$15 this worker's row for its heartbeat (empty arrays: none), $16 / $17 the notification of the change
-# (raw.changes_notice: the statement commits alone, Database.run_statement). Numbered: some are used more than once.
+# (channel.changes_notice: the statement commits alone, Database.run_statement). Numbered: some are used more than once.
 # Without a worker ('') other workers' leases are not counted, as store/deliveries' claim does.
 #
 # The window of due jobs is read unlocked (a job is free when it holds no lease, its lease ran out, or the worker

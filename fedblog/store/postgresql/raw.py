@@ -22,7 +22,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -33,12 +33,11 @@ from fedblog.store.connection import (
     Dialect,
     ServerUnreachable,
     StatementTimedOut,
-    SyncConnection,
 )
+from fedblog.store.postgresql.channel import CHANGES_CHANNEL
 
 UNREACHABLE = "the database server is unreachable"
 CONNECT_TIMEOUT_SECONDS = 10.0
-CHANGES_CHANNEL = "fedblog_changes"
 _PREPARED_KEPT = 512  # statement texts kept prepared per connection (the store has a few hundred)
 
 # Statements that cannot, or need not, be prepared: sent as they are (simple protocol), their status kept.
@@ -402,12 +401,6 @@ class PostgresConnection:
                 self._loop.run_until_complete(asyncio.wait_for(connection.close(), 5))
                 return
         connection.terminate()
-
-
-def changes_notice(raw: SyncConnection) -> tuple[str, str]:
-    """The arguments of `pg_notify` for a statement that commits alone (PostgresDatabase.run_statement): the channel
-    and this process's payload, as its COMMITs send them."""
-    return (CHANGES_CHANNEL, cast(PostgresConnection, raw).notify_payload)
 
 
 def _connect_failed(error: BaseException, target: ConnectTarget) -> BaseException:
