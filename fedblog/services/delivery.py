@@ -202,6 +202,7 @@ class DeliveryWorker:
         self._in_flight: dict[int, str] = {}  # job id → host
         self._done: list[Attempt] = []
         self._bodies: dict[str, bytes] = {}
+        self._body_reads: dict[str, asyncio.Future[bytes | None]] = {}  # bodies being read, by activity id
         self.follower_digests = FollowerDigests(ctx)  # FEP-8fcf: the receiving host's followers digest
         self.worker = new_worker(clock())  # the name on this worker's leases
         self._last_beat = 0.0  # time.monotonic() of the last heartbeat written
@@ -336,14 +337,24 @@ class DeliveryWorker:
         return len(pending)
 
     async def _body(self, activity_id: str) -> bytes | None:
+        """The activity's body, read once for all its deliveries: a claim starts 64 of them at once, and each read it
+        (64 reads and 64 copies of the same bytes at every fan-out's start)."""
         body = self._bodies.get(activity_id)
-        if body is None:
-            text = await self.outbox.get_body(activity_id)
-            if text is None:
-                return None
-            if len(self._bodies) > 256:
-                self._bodies.clear()
-            body = self._bodies[activity_id] = text.encode()
+        if body is not None:
+            return body
+        reading = self._body_reads.get(activity_id)
+        if reading is None:
+            reading = self._body_reads[activity_id] = asyncio.ensure_future(self._read_body(activity_id))
+            reading.add_done_callback(lambda _done: self._body_reads.pop(activity_id, None))
+        return await asyncio.shield(reading)  # one delivery cancelled leaves the read to the others
+
+    async def _read_body(self, activity_id: str) -> bytes | None:
+        text = await self.outbox.get_body(activity_id)
+        if text is None:
+            return None
+        if len(self._bodies) > 256:
+            self._bodies.clear()
+        body = self._bodies[activity_id] = text.encode()
         return body
 
     async def _attempt(self, job: Job) -> None:

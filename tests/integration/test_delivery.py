@@ -526,3 +526,25 @@ async def test_worker__keeps_nothing_per_host_once_a_fan_out_has_ended(
 
 async def _nothing_per_host(worker: DeliveryWorker) -> bool:
     return len(worker.follower_digests) == 0 and len(worker.host_slots) == 0 and inbox_urls_parsed() == 0
+
+
+async def test_worker__a_fan_out_reads_its_activity_once(offline_ctx: Context) -> None:
+    # Given 12 deliveries of one post for a worker sending 4 at once (it claims 8 at a time)
+    await _fan_out_to(offline_ctx, 12, concurrency=4)
+    http = AnsweringHttp()
+    worker = DeliveryWorker(offline_ctx, http=http)
+    reads: list[str] = []
+    get_body = worker.outbox.get_body
+
+    async def counted(activity_id: str) -> str | None:
+        reads.append(activity_id)
+        return await get_body(activity_id)
+
+    worker.outbox.get_body = counted  # type: ignore[method-assign]
+    # When it delivers them all
+    async with running(worker):
+        await eventually(lambda: _all_delivered(offline_ctx, 12), "every delivery recorded", timeout=10)
+    # Then every inbox got the Create, and the outbox was read once for all of them (not once per delivery started
+    # before the first read came back)
+    assert len(http.sent) == 12
+    assert len(reads) == 1
