@@ -66,7 +66,7 @@ class Runtime:
     wakeup_listening: bool = False
     wakeup_pokes: set[asyncio.Task[None]] = field(default_factory=set)
     wakeup_closer_added: bool = False
-    # heap.py: freed memory handed back once the inbox and the deliveries are quiet after a burst.
+    # heap.py: freed memory handed back once the inbox, the deliveries and the page renders are quiet after a burst.
     heap: HeapTender = field(default_factory=HeapTender)
     # services/metrics.py: the Prometheus metrics when metrics.enabled (made by app.create_app), else None.
     metrics: Metrics | None = None

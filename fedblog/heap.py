@@ -3,7 +3,8 @@
 Rendering a long thread's page makes and drops tens of megabytes of objects, and a burst of inbox replies or of
 deliveries as much in many small pieces; glibc keeps the freed space in the process, so the resident size stayed
 at the burst's peak. Trimming walks the heap once (a few milliseconds): after a page of megabytes, and once the
-inbox and the deliveries have been quiet for a second after a burst (HeapTender, one per context).
+inbox, the deliveries and the page renders have been quiet for a second after a burst (HeapTender, one per
+context).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ TRIM_AFTER_SECONDS = 1.0
 # A burst: this many inbox activities or deliveries since the last trim; quiet: none for IDLE_SECONDS.
 BURST_UNITS = 200
 IDLE_SECONDS = 1.0
+# Page renders are a burst too, by size: a render makes and drops many times its page's bytes, and pages adding up
+# to this since the last trim count as BURST_UNITS (the read path's 1,000-comment page, 1.3 MB, alone is a burst;
+# its 200-comment page, 0.27 MB, a quarter of one). Without it the pages under LARGE_PAGE_BYTES never trimmed.
+RENDERED_BURST_BYTES = 1024 * 1024
 # mallopt's parameter (malloc.h).
 _M_ARENA_MAX = -8
 # One arena for the event loop, one shared by the database and executor threads (glibc's default is up to 8 per
@@ -60,7 +65,8 @@ def release_freed_memory() -> None:
 
 @dataclass
 class HeapTender:
-    """Counts work done (inbox activities, deliveries); after a burst of it, trims once things are quiet."""
+    """Counts work done (inbox activities, deliveries, page renders); after a burst of it, trims once things are
+    quiet."""
 
     burst: int = BURST_UNITS
     idle_seconds: float = IDLE_SECONDS
@@ -76,6 +82,10 @@ class HeapTender:
         self._last = self.clock()
         if self._timer is None and self._work >= self.burst:
             self._timer = asyncio.get_running_loop().call_later(self.idle_seconds, self._check)
+
+    def rendered(self, page_bytes: int) -> None:
+        """A page was rendered (a cache miss): it counts by its size, at least a unit."""
+        self.note(max(1, page_bytes * self.burst // RENDERED_BURST_BYTES))
 
     def _check(self) -> None:
         quiet = self.clock() - self._last

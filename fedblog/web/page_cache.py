@@ -193,6 +193,7 @@ async def cached(
             if response.status == 200:
                 page = page_from_response(response)
                 cache.put(key, page)
+                ctx.runtime.heap.rendered(page.length)
                 if page.length >= LARGE_PAGE_BYTES:  # once the answer is sent, what the render dropped goes back
                     asyncio.get_running_loop().call_later(TRIM_AFTER_SECONDS, release_freed_memory)
         finally:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from fedblog import heap
 from fedblog.models import CommentOrigin, CommentStatus
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.comments import NewComment
@@ -127,3 +128,28 @@ async def test_cache_budgets__an_operator_can_turn_the_caches_off(site_factory: 
     state = site.app[STATE_KEY]
     assert state.page_cache is not None and len(state.page_cache) == 0
     assert state.comment_fragments is not None and len(state.comment_fragments) == 0
+
+
+async def test_page_renders__a_burst_of_them_hands_freed_memory_back_once_quiet(
+    site: LiveSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a post page, and renders adding up to twice its size being a burst (a quick quiet time)
+    trims: list[int] = []
+    monkeypatch.setattr(heap, "release_freed_memory", lambda: trims.append(1))
+    post = await publish(site, "Read often", slug="often")
+    await add_comment(site, post, "First!")
+    first = await get(site, "/posts/often")
+    monkeypatch.setattr(heap, "RENDERED_BURST_BYTES", 2 * len(first.text.encode()))
+    site.ctx.runtime.heap = heap.HeapTender(idle_seconds=0.05)
+    # When it is read from the cache, then rendered again after a change: not yet a burst
+    for _ in range(5):
+        assert (await get(site, "/posts/often")).status == 200
+    await add_comment(site, post, "Second!")
+    assert "Second!" in (await get(site, "/posts/often")).text
+    await asyncio.sleep(0.2)
+    assert trims == []
+    # Then a second render after another change makes the burst: the freed memory goes back once it is quiet
+    await add_comment(site, post, "Third!")
+    assert "Third!" in (await get(site, "/posts/often")).text
+    await asyncio.sleep(0.2)
+    assert trims == [1]

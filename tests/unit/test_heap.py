@@ -38,3 +38,24 @@ async def test_heap_tender__trims_once_after_a_burst_has_gone_quiet(monkeypatch:
 
 def test_tune_malloc__runs_and_returns_nothing() -> None:
     assert heap.tune_malloc() is None
+
+
+async def test_heap_tender__page_renders_adding_up_to_a_megabyte_are_a_burst(monkeypatch: pytest.MonkeyPatch) -> None:
+    trims: list[int] = []
+    monkeypatch.setattr(heap, "release_freed_memory", lambda: trims.append(1))
+    now = [0.0]
+    tender = heap.HeapTender(clock=lambda: now[0])
+    for _ in range(3):  # the 200-comment page, 0.27 MB: three renders are not yet a megabyte
+        tender.rendered(266_013)
+    assert tender._timer is None
+    tender.rendered(266_013)
+    assert tender._timer is not None
+    now[0] += heap.IDLE_SECONDS
+    tender._check()
+    assert trims == [1]
+    for _ in range(heap.BURST_UNITS - 1):  # a tiny page counts a unit: a flood of them is a burst too
+        tender.rendered(100)
+    assert tender._timer is None
+    tender.rendered(100)
+    assert tender._timer is not None
+    tender.close()
