@@ -13,7 +13,6 @@ from typing import Any
 
 from aiohttp import web
 
-from fedblog.services import http
 from fedblog.web.keys import CONTEXT_KEY, STATE_KEY
 
 
@@ -28,8 +27,8 @@ def held_in_caches(app: web.Application) -> dict[str, Any]:
     for name in ("replay_cache", "inbox_seen", "actors_by_id", "actors_by_key", "actor_locks", "key_refreshes",
                  "author_fields"):  # fmt: skip
         held[name] = len(getattr(runtime, name))
-    held["inbox_urls"] = http.inbox_urls_parsed()
     client = runtime.http
+    held["inbox_urls"] = client.inbox_urls_parsed() if client is not None else 0
     if client is not None:
         held["signature_styles"] = len(client.signature_styles)
         session = client._session

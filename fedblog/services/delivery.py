@@ -35,7 +35,7 @@ from fedblog.services.delivery_workers import (
     process_is_running,
 )
 from fedblog.services.followers_sync import FollowerDigests
-from fedblog.services.http import FetchError, HttpClient, get_http
+from fedblog.services.http import DeliveryClient, FetchError, get_http
 from fedblog.services.integrity import with_proof
 from fedblog.services.wakeups import DELIVERIES, wake_after_commit
 from fedblog.store.db import Connection
@@ -186,7 +186,9 @@ class DeliveryWorker:
     """Drains the queue. `run()` is the long-lived loop inside `fedblog serve`; `run_once()` does one pass
     (tests, tools). The clock is injectable so tests can move time forward past backoffs and locks."""
 
-    def __init__(self, ctx: Context, clock: Callable[[], datetime] = utcnow, http: Any = None) -> None:
+    def __init__(
+        self, ctx: Context, clock: Callable[[], datetime] = utcnow, http: DeliveryClient | None = None
+    ) -> None:
         self.ctx = ctx
         self.clock = clock
         self.store = DeliveryStore(ctx.db)
@@ -248,7 +250,7 @@ class DeliveryWorker:
         return len(self._in_flight)
 
     @property
-    def http(self) -> Any:
+    def http(self) -> DeliveryClient:
         if self._http is None:
             self._http = get_http(self.ctx)
         return self._http
@@ -316,14 +318,15 @@ class DeliveryWorker:
             await self.store.release_worker(self.worker.id)
 
     def forget_hosts(self) -> None:
-        """Nothing left to send: what the fan-out kept per host (each host's followers digest and header, each
-        inbox's parsed URL) is let go: after a fan-out to 10,000 hosts it stayed until the next one, megabytes."""
-        self.follower_digests.forget()  # stale digests only: called on every idle turn, it drops them in time
+        """Nothing left to send: what the fan-outs kept per host and not used lately (each host's followers digest,
+        each inbox's parsed URL) is let go: after a fan-out to 10,000 hosts it stayed until the next one, megabytes.
+        Called on every idle turn, so that what was kept goes in time."""
+        self.follower_digests.forget()  # stale digests only
         if self._hosts_used:
             self._hosts_used = False
             self._bodies.clear()
-            if isinstance(self._http, HttpClient):  # (tests give a client of their own)
-                self._http.forget_hosts()
+        if self._http is not None:  # (none made yet: nothing kept)
+            self._http.forget_hosts()
 
     async def drain(self, grace: float) -> int:
         """Before a graceful stop: claim nothing more, start no new send, and wait up to `grace` seconds for the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,9 +17,9 @@ from fedblog.assembly import open_context
 from fedblog.clock import from_text
 from fedblog.config import load_settings
 from fedblog.context import Context
-from fedblog.services import delivery, followers_sync
+from fedblog.services import delivery, followers_sync, http
 from fedblog.services.delivery import LOCK_DURATION, DeliveryWorker
-from fedblog.services.http import DeliveryResult, inbox_urls_parsed
+from fedblog.services.http import DeliveryResult, get_http
 from fedblog.services.inbox import note_contact
 from fedblog.services.posts import PostInput, PostService
 from fedblog.store.deliveries import DeliveryStore, Result, WorkerRecord
@@ -432,6 +432,9 @@ class AnsweringHttp:
             await self.release.wait()
         return DeliveryResult(status=202, retry_after=None, body_excerpt="")
 
+    def forget_hosts(self) -> None:
+        pass
+
 
 async def _fan_out_to(ctx: Context, hosts: int, concurrency: int) -> list[str]:
     """Followers on `hosts` servers (a shared inbox each), a worker sending `concurrency` at once, a post."""
@@ -503,8 +506,10 @@ async def _sent_to(http: AnsweringHttp, expected: int) -> bool:
 async def test_worker__keeps_nothing_per_host_once_a_fan_out_has_ended(
     offline_ctx: Context, remotes: list[RemoteInstance], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given followers on 10 hosts, and followers' digests that are stale as soon as they are made
+    # Given followers on 10 hosts, and followers' digests and parsed inbox URLs that are stale as soon as they are
+    # made (what the worker kept and did not use for that long goes)
     monkeypatch.setattr(followers_sync, "DIGEST_SECONDS", 0.0)
+    monkeypatch.setattr(http, "TARGETS_KEPT_SECONDS", 0.0)
     servers = [await start_remote(remotes, offline_ctx, f"127.0.0.{n + 1}") for n in range(10)]
     for number, remote in enumerate(servers):
         await add_follower(offline_ctx, remote, f"f{number}")
@@ -525,7 +530,51 @@ async def test_worker__keeps_nothing_per_host_once_a_fan_out_has_ended(
 
 
 async def _nothing_per_host(worker: DeliveryWorker) -> bool:
-    return len(worker.follower_digests) == 0 and len(worker.host_slots) == 0 and inbox_urls_parsed() == 0
+    return len(worker.follower_digests) == 0 and len(worker.host_slots) == 0 and _urls_parsed(worker) == 0
+
+
+def _urls_parsed(worker: DeliveryWorker) -> int:
+    return get_http(worker.ctx).inbox_urls_parsed()
+
+
+async def test_worker__keeps_the_parsed_inboxes_for_a_fan_out_that_follows_within_seconds(
+    offline_ctx: Context, remotes: list[RemoteInstance]
+) -> None:
+    # Given followers on 10 hosts, and a worker whose loop delivered a post to all of them
+    servers = [await start_remote(remotes, offline_ctx, f"127.0.0.{n + 1}") for n in range(10)]
+    for number, remote in enumerate(servers):
+        await add_follower(offline_ctx, remote, f"f{number}")
+    await publish(offline_ctx)
+    worker = DeliveryWorker(offline_ctx)
+    idle_turns = 0
+    forget_hosts = worker.forget_hosts
+
+    def counted() -> None:
+        nonlocal idle_turns
+        idle_turns += 1
+        forget_hosts()
+
+    worker.forget_hosts = counted  # type: ignore[method-assign]
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: _all_delivered(offline_ctx, 10), "every delivery recorded")
+        # When the queue has run dry and the worker has had its idle turn
+        turns = idle_turns
+        await eventually(lambda: _more_than(lambda: idle_turns, turns), "an idle turn after the fan-out")
+        # Then the inboxes' parsed URLs are still there for the next fan-out (made again per delivery, they cost
+        # ~0.1 ms each), and the next post reaches every host
+        assert _urls_parsed(worker) == 10
+        await publish(offline_ctx, "More news")
+        await eventually(lambda: _all_delivered(offline_ctx, 20), "the second fan-out recorded")
+        assert all(len(remote.received) == 2 for remote in servers)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _more_than(count: Callable[[], int], before: int) -> bool:
+    return count() > before
 
 
 async def test_worker__a_fan_out_reads_its_activity_once(offline_ctx: Context) -> None:
