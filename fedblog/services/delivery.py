@@ -258,6 +258,7 @@ class DeliveryWorker:
     async def run_once(self, limit: int = 10_000) -> int:
         """Claim every due job (up to limit), deliver them, record the outcomes; return how many were tried."""
         jobs = await self._claim(limit, limit)
+        await self._prepare(jobs)
         await asyncio.gather(*(self._attempt(job) for job in jobs))
         await self.flush()
         return len(jobs)
@@ -296,6 +297,7 @@ class DeliveryWorker:
                     claimed_jobs = []
                 if not tasks and not claimed_jobs:
                     self.forget_hosts()
+                await self._prepare(claimed_jobs)
                 for job in (job for job in claimed_jobs if job.id not in self._in_flight):
                     self._in_flight[job.id] = job.host
                     task = asyncio.create_task(self._attempt(job))
@@ -316,6 +318,16 @@ class DeliveryWorker:
             # Outcomes already known are worth keeping; the jobs not finished are free for the next worker at once.
             await self.flush()
             await self.store.release_worker(self.worker.id)
+
+    async def _prepare(self, jobs: list[Job]) -> None:
+        """What the claimed deliveries need to know of their hosts, read for all of them at once."""
+        if jobs and not self._draining:
+            try:
+                await self.http.prepare_hosts({job.host for job in jobs})
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # each delivery asks for itself
+                log.warning("preparing deliveries to %d host(s) failed: %s", len(jobs), type(error).__name__)
 
     def forget_hosts(self) -> None:
         """Nothing left to send: what the fan-outs kept per host and not used lately (each host's followers digest,

@@ -16,7 +16,7 @@ import ipaddress
 import logging
 import re
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -94,6 +94,9 @@ class DeliveryClient(Protocol):
         self, inbox: str, body: bytes, extra_headers: dict[str, str] | None = None
     ) -> DeliveryResult: ...
 
+    async def prepare_hosts(self, hosts: Iterable[str]) -> None:
+        """Deliveries to these hosts are about to start: read what they need stored about them, at once."""
+
     def forget_hosts(self) -> None:
         """The queue is idle: let go of what was kept per host or inbox and not used lately."""
 
@@ -147,6 +150,7 @@ class HttpClient:
         # host:port → the signature style it accepted (double-knock, as Fedify does), learned here or read from the
         # database (store/signature_styles.py), where a style learned by a double-knock is kept for every process.
         self.signature_styles: dict[str, str] = {}
+        self._unstored_styles: set[str] = set()  # hosts prepare_hosts found no stored style for, not asked since
         self._body_digests: dict[bytes, BodyDigests] = {}
         # url → (why it is refused, or "", its host when that is an IP literal, the URL as aiohttp takes it): the
         # same inboxes are opened again with every activity, each URL's shape checked and parsed once.
@@ -206,6 +210,26 @@ class HttpClient:
         """An unsigned request through the address guard, redirects not followed (the caller follows them, so that
         each hop goes through the guard again). For exchanges that are not ActivityPub (Webmention)."""
         return await self._open(method, url, headers, body)
+
+    async def prepare_hosts(self, hosts: Iterable[str]) -> None:
+        """The stored signature styles of the hosts not known here, in one read: the first fan-out after a start
+        read them one delivery at a time (a database trip each). A host found without one is not asked again by
+        its next request (it knocks with RFC 9421, and learns)."""
+        unknown = sorted({host for host in hosts if host not in self.signature_styles})
+        if not unknown:
+            return
+        try:
+            stored = await SignatureStyleStore(self.ctx.db).styles_of(unknown)
+        except (DatabaseError, StorageUnavailable):
+            return  # each request asks again
+        if len(self._unstored_styles) > MAX_REMEMBERED_HOSTS:  # (hosts prepared and never sent to)
+            self._unstored_styles.clear()
+        for host in unknown:
+            style = stored.get(host)
+            if style in (RFC9421, CAVAGE):
+                self._remember_style(host, style)
+            else:
+                self._unstored_styles.add(host)
 
     def forget_hosts(self) -> None:
         """The inbox URLs not used for TARGETS_KEPT_SECONDS go (~1.25 KB each with what aiohttp cached in them:
@@ -294,6 +318,9 @@ class HttpClient:
         style = self.signature_styles.get(host)
         if style is not None:
             return style
+        if host in self._unstored_styles:  # read a moment ago by prepare_hosts
+            self._unstored_styles.discard(host)
+            return RFC9421
         try:
             stored = await SignatureStyleStore(self.ctx.db).style_of(host)
         except (DatabaseError, StorageUnavailable):

@@ -17,6 +17,14 @@ class SignatureStyleStore:
         value = await self.db.fetch_value("SELECT style FROM host_signature_styles WHERE host = ?", (host,))
         return None if value is None else str(value)
 
+    async def styles_of(self, hosts: list[str]) -> dict[str, str]:
+        """host → style, for those of `hosts` that have one stored (one query for a claim's hosts)."""
+        if not hosts:
+            return {}
+        marks = ", ".join("?" * len(hosts))
+        rows = await self.db.fetch_all(f"SELECT host, style FROM host_signature_styles WHERE host IN ({marks})", hosts)
+        return {str(row[0]): str(row[1]) for row in rows}
+
     async def remember(self, host: str, style: str) -> None:
         await self.db.run_transaction(partial(_remember_sync, host, style, to_text(utcnow())))
 

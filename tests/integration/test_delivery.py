@@ -25,6 +25,7 @@ from fedblog.services.posts import PostInput, PostService
 from fedblog.store.deliveries import DeliveryStore, Result, WorkerRecord
 from fedblog.store.followers import FollowerStore
 from fedblog.store.outbox import OutboxStore
+from fedblog.store.signature_styles import SignatureStyleStore
 from tests.conftest import LiveSite, make_site
 from tests.fakes.remote import RemoteInstance, start_remote
 from tests.helpers import add_follower, eventually, fedblog
@@ -432,6 +433,9 @@ class AnsweringHttp:
             await self.release.wait()
         return DeliveryResult(status=202, retry_after=None, body_excerpt="")
 
+    async def prepare_hosts(self, hosts: Any) -> None:
+        pass
+
     def forget_hosts(self) -> None:
         pass
 
@@ -597,3 +601,28 @@ async def test_worker__a_fan_out_reads_its_activity_once(offline_ctx: Context) -
     # before the first read came back)
     assert len(http.sent) == 12
     assert len(reads) == 1
+
+
+async def test_worker__reads_the_stored_signature_styles_of_a_claims_hosts_at_once(
+    offline_ctx: Context, remotes: list[RemoteInstance]
+) -> None:
+    # Given followers on 6 hosts, 2 of which took draft-cavage signatures from another process (stored), and a
+    # worker that has not delivered anything yet (a fresh start)
+    servers = [await start_remote(remotes, offline_ctx, f"127.0.0.{n + 1}") for n in range(6)]
+    for number, remote in enumerate(servers):
+        await add_follower(offline_ctx, remote, f"f{number}")
+    for remote in servers[:2]:
+        await SignatureStyleStore(offline_ctx.db).remember(f"{remote.host}:{remote.port}", "cavage")
+    await publish(offline_ctx)
+    statements: list[str] = []
+    await offline_ctx.db.reader.set_trace_callback(statements.append)
+    # When it delivers the post
+    try:
+        assert await DeliveryWorker(offline_ctx).run_once() == 6
+    finally:
+        await offline_ctx.db.reader.set_trace_callback(None)
+    # Then the styles were read in one query (not one per delivery), and each host got one request signed in its
+    # style: draft-cavage for the two, RFC 9421 for the others
+    assert sum("host_signature_styles" in statement for statement in statements) == 1
+    styles = [["Signature-Input" in r.headers for r in remote.received] for remote in servers]
+    assert styles == [[False], [False], [True], [True], [True], [True]]
