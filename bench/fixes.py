@@ -485,4 +485,28 @@ FIXES: tuple[dict[str, str], ...] = (
         "before": "SQLite 0.018 ms of the client's CPU per delivery; PostgreSQL 0.054-0.149 ms",
         "after": "SQLite 0.0006-0.0008 ms; PostgreSQL 0.0016-0.0032 ms",
     },
+    {
+        "date": "2026-12-05",
+        "benchmark": (
+            "Fan-out (`python -m bench --only fanout`, main 630b2b4 then this change, back to back under the bench "
+            "lock, 00:19-00:21 UTC, load average 0.5-1.3), and the digests' grouping of 10,000 actor ids by host "
+            "timed alone (a script, pinned, twice each)"
+        ),
+        "hot_spot": (
+            "fedblog/services/followers_sync.py FollowerDigests._refresh grouped every accepted follower by "
+            "protocol/addresses.py host_of, which is urlsplit(url).netloc.lower() (2.5 us an id): 25 ms for 10,000 "
+            "followers at each fan-out that finds the digests stale (one more than 60 s after the last, so nearly "
+            "every real one), while its first deliveries wait for the refresh."
+        ),
+        "fix": (
+            "host_of takes the host of an http(s) URL by slicing up to the first / ? or # when there is nothing "
+            "urlsplit would strip, check or normalize (tabs, newlines, brackets, non-ASCII); other URLs still go "
+            "through urlsplit. A property test checks it against urlsplit."
+        ),
+        "before": (
+            "grouping 24.6 / 24.7 ms; the first fan-out (100 hosts, digests made): publish committed -> first "
+            "delivery 55.9 ms, 0.164 s of CPU"
+        ),
+        "after": "7.9 / 8.0 ms; 38.1 ms, 0.147 s (the later runs, digests fresh: unchanged within noise)",
+    },
 )

@@ -145,7 +145,30 @@ def _http_origin(value: str) -> tuple[str, str, int | None] | None:
 @functools.lru_cache(maxsize=_URL_CACHE_ENTRIES)  # the inbox asks it about each sender's key id three times
 def host_of(url: str) -> str:
     """'host' or 'host:port', lowercased: what deliveries are grouped and paused by, what signers are compared by."""
-    return urlsplit(url).netloc.lower()
+    netloc = _plain_netloc(url)
+    return (netloc if netloc is not None else urlsplit(url).netloc).lower()
+
+
+_NETLOC_ENDS = re.compile(r"[/?#]")
+
+
+def _plain_netloc(url: str) -> str | None:
+    """urlsplit(url).netloc without urlsplit (2.8 µs: the followers digests grouped 10,000 actor ids by host in
+    28 ms at every fan-out), for the common case: an http(s) URL in lowercase with nothing urlsplit would strip,
+    check or normalize (tabs and newlines, brackets, non-ASCII). None: ask urlsplit."""
+    if url.startswith("https://"):
+        start = 8
+    elif url.startswith("http://"):
+        start = 7
+    else:
+        return None
+    if "\t" in url or "\n" in url or "\r" in url:
+        return None
+    end = _NETLOC_ENDS.search(url, start)
+    netloc = url[start : end.start() if end else len(url)]
+    if not netloc.isascii() or "[" in netloc or "]" in netloc:
+        return None
+    return netloc
 
 
 def hostname_of(url: str) -> str:

@@ -8,13 +8,14 @@ import hashlib
 import ipaddress
 import json
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from fedblog.frontmatter import FrontMatterError, parse_document
-from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address
+from fedblog.protocol.addresses import UnsafeURL, check_url_shape, host_of, is_public_address
 from fedblog.protocol.httpsig import SignatureError, body_digest, parse_signature_header, verify_request
 from fedblog.protocol.jsonsafe import UnsafeJSON, parse_json_object
 from fedblog.protocol.sanitize import sanitize_html
@@ -224,3 +225,15 @@ def test_public_address__never_a_private_one_in_any_spelling(
     if isinstance(address, ipaddress.IPv4Address):
         # The same address written as IPv4-mapped IPv6 gets the same answer
         assert is_public_address(f"::ffff:{address}") == public
+
+
+@given(st.sampled_from(["http://", "https://", "HTTP://", "ftp://", ""]), st.text(max_size=80))
+def test_host_of__is_urlsplits_netloc_lowercased(scheme: str, rest: str) -> None:
+    url = scheme + rest
+    try:
+        expected = urlsplit(url).netloc.lower()
+    except ValueError:
+        with pytest.raises(ValueError):
+            host_of(url)
+        return
+    assert host_of(url) == expected

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
-from fedblog.protocol.addresses import UnsafeURL, check_url_shape, is_public_address
+from fedblog.protocol.addresses import UnsafeURL, check_url_shape, host_of, is_public_address
 
 
 @pytest.mark.parametrize("ip", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
@@ -88,3 +90,24 @@ def test_check_url_shape__refuses_host_names_no_resolver_should_see(url: str) ->
 )
 def test_check_url_shape__keeps_names_and_literals_a_resolver_reads(url: str) -> None:
     check_url_shape(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://Mastodon.Example/users/a",
+        "http://127.10.0.1:8000/inbox",
+        "https://h.example?x=1",
+        "https://h.example#top",
+        "https://h.example",
+        "https://user@h.example:443/x",
+        "https://[::1]:8000/x",
+        "https://bücher.example/a",
+        "https://h.ex\tample/a",
+        "HTTPS://H.EXAMPLE/a",
+        "ftp://h.example/a",
+        "https:///nohost",
+    ],
+)
+def test_host_of__the_url_netloc_lowercased(url: str) -> None:
+    assert host_of(url) == urlsplit(url).netloc.lower()
