@@ -70,8 +70,17 @@ def malloc_figures() -> dict[str, int]:
         text = stats.read()
     os.unlink(path)
     for name, pattern in (("pymalloc_arenas_kib", r"(\d[\d,]*) arenas \* \d+ bytes/arena\s+=\s+([\d,]+)"),
-                          ("pymalloc_in_use_kib", r"# bytes in allocated blocks\s+=\s+([\d,]+)")):  # fmt: skip
+                          ("pymalloc_in_use_kib", r"# bytes in allocated blocks\s+=\s+([\d,]+)"),
+                          # Free room in the arenas: blocks free in pools in use (kept by their pool's other
+                          # blocks), and whole pools free in arenas still in use (kept by the arena's other pools).
+                          ("pymalloc_free_blocks_kib", r"# bytes in available blocks\s+=\s+([\d,]+)"),
+                          ("pymalloc_unused_pools_kib", r"\d+ unused pools \* \d+ bytes\s+=\s+([\d,]+)")):  # fmt: skip
         found = re.search(pattern, text)
         if found:
             figures[name] = int(found.groups()[-1].replace(",", "")) // 1024
+    # The size classes with the most free blocks (class size in bytes: KiB free), which says what kind of objects
+    # the freed ones were (32: ints and 1-tuples, 48-64: floats, short strings, small tuples, ...).
+    free_by_class = {int(size): int(avail) * int(size) // 1024
+                     for size, avail in re.findall(r"^\s*\d+\s+(\d+)\s+\d+\s+\d+\s+(\d+)\s*$", text, re.M)}  # fmt: skip
+    figures["pymalloc_free_kib_by_class"] = dict(sorted(free_by_class.items(), key=lambda item: -item[1])[:6])
     return figures
