@@ -25,6 +25,7 @@ from fedblog.heap import LARGE_PAGE_BYTES, TRIM_AFTER_SECONDS, release_freed_mem
 from fedblog.web.keys import CONTEXT_KEY, STATE_KEY, get_context
 from fedblog.web.middleware import HTML_SECURITY_HEADERS, SECURITY_HEADERS
 from fedblog.web.navigation import refresh_navigation
+from fedblog.web.pieces import IN_PIECES_ABOVE, BodyInPieces
 
 CSRF_PLACEHOLDER = "__fedblog_csrf_token__"
 _PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
@@ -165,6 +166,8 @@ def page_from_response(response: web.Response) -> CachedPage:
 
 def response_from_page(page: CachedPage, csrf_token: Callable[[], str], now: float | None = None) -> web.Response:
     body = page.body_to_serve(csrf_token, time.monotonic() if now is None else now)
+    if len(body) > IN_PIECES_ABOVE:  # a long thread's page: a slow reader holds a piece of it, not a copy
+        return web.Response(body=BodyInPieces(body, page.content_type), headers=page.response_headers)
     return web.Response(body=body, headers=page.response_headers)
 
 
