@@ -240,7 +240,10 @@ async def store_reply_in_one_trip(ctx: Context, note: ParsedNote, author_id: str
     def published(raw: SyncConnection, comment_id: int, new: NewComment) -> None:
         # The listeners' comment_approved, on the database thread in the same commit: a published reply stays in
         # the group commit (a transaction of its own was a commit and a dozen trips per reply).
-        woken.extend(each for each in listeners if each.fediverse_reply_approved_sync(raw, comment_id, new))
+        # Once each: a group commit run undone (the same Note twice in it) runs its works again, one by one.
+        for each in listeners:
+            if each.fediverse_reply_approved_sync(raw, comment_id, new) and all(each is not w for w in woken):
+                woken.append(each)
 
     try:
         done = await threads.store_held_reply(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from fedblog.models import Comment, CommentStatus
+from fedblog.store.batches import Alone, Outcome
 from fedblog.store.blocks import BlockStore
 from fedblog.store.comments import (
     CommentStore,
@@ -109,6 +110,29 @@ class HeldReply:
 
     def __call__(self, raw: SyncConnection) -> bool:
         return _store_held_reply_sync(self.ref, self.pending, self.author, self.record, self.holds, self.published, raw)
+
+
+def held_replies_in_one_savepoint(raw: SyncConnection, works: list[HeldReply], alone: Alone) -> list[Outcome]:
+    """SQLite's runner for a run of HeldReply works in the group commit: each work's statements as they are, under
+    the run's one savepoint instead of a SAVEPOINT and a RELEASE of its own (two of a published reply's 14
+    statements, each a trip through the GIL on the database thread). A work that raises before it wrote anything
+    (a reference that is no id, the moderation decision) fails alone; one that raises after (the same Note twice
+    in the batch) undoes the run, which then goes work by work, each with its own outcome
+    (db._batched_in_savepoint)."""
+    outcomes: list[Outcome] = []
+    for work in works:
+        changes = raw.total_changes
+        try:
+            outcomes.append((True, work(raw)))
+        except Exception as error:
+            if raw.total_changes != changes or not raw.in_transaction:
+                raise
+            outcomes.append((False, error))
+    return outcomes
+
+
+# SQLite's Database only: PostgreSQL's has runners of its own (store/postgresql/batches.py).
+Database.write_runners = {**Database.write_runners, HeldReply: held_replies_in_one_savepoint}
 
 
 def _store_held_reply_sync(

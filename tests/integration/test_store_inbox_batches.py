@@ -244,6 +244,27 @@ async def test_held_replies__a_batch_is_a_few_statements_on_postgresql(two: tupl
     assert len(statements) <= 8, statements
 
 
+@pytest.mark.sqlite_only
+async def test_held_replies__a_batch_shares_one_savepoint_on_sqlite(two: tuple[Database, Database]) -> None:
+    # Given 20 replies from 5 accounts, sent at once, half of them published
+    together, _ = two
+    authors = [RemoteAuthor(f"https://r.example/users/{n}", f"User {n}", None, None, None) for n in range(5)]
+    replies = [Reply(f"https://r.example/notes/many-{n}", authors[n % 5], ("post", "open"), held if n % 2 else
+                     held_unless_trusted, approved_listener=True) for n in range(20)]  # fmt: skip
+    published: list[str] = []
+    statements: list[str] = []
+    await together.connection.set_trace_callback(statements.append)
+    # When they are stored in one group commit
+    outcomes = await asyncio.gather(
+        *(store_held_reply(together, *reply_work(r, n, published)) for n, r in enumerate(replies))
+    )
+    await together.connection.set_trace_callback(None)
+    # Then all are stored, in one savepoint for the run instead of one per reply
+    assert outcomes == [True] * 20
+    assert len((await what_is_stored(together))["comments"]) == 21
+    assert sum(1 for sql in statements if sql.startswith("SAVEPOINT")) <= 2, statements
+
+
 @pytest.mark.postgresql_only
 async def test_preflight__a_batch_is_one_statement_on_postgresql(two: tuple[Database, Database]) -> None:
     together, _ = two
