@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from bench.machine import pinned
@@ -59,7 +59,7 @@ class Command:
                 await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT)
 
 
-async def start(site: BenchSite, workdir: Path, name: str, args: list[str], cpu: int | None) -> Command:
+async def start(site: BenchSite, workdir: Path, name: str, args: list[str], cpu: int | Sequence[int] | None) -> Command:
     log_path = workdir / "logs" / f"{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
@@ -73,7 +73,13 @@ async def start(site: BenchSite, workdir: Path, name: str, args: list[str], cpu:
 
 @contextlib.asynccontextmanager
 async def running(
-    site: BenchSite, workdir: Path, name: str, args: list[str], cpu: int | None, ready: str, times: int = 1
+    site: BenchSite,
+    workdir: Path,
+    name: str,
+    args: list[str],
+    cpu: int | Sequence[int] | None,
+    ready: str,
+    times: int = 1,
 ) -> AsyncIterator[Command]:
     """The command started and ready (its log says `ready`, `times` times), always stopped after the block."""
     command = await start(site, workdir, name, args, cpu)

@@ -556,4 +556,23 @@ FIXES: tuple[dict[str, str], ...] = (
             "made while tests ran beside it)"
         ),
     },
+    {
+        "date": "2026-12-05",
+        "benchmark": (
+            "PostgreSQL: read path, 200 comments, 2 web processes against 1 (`--only pg-read`, 64 connections, 8 s, "
+            "medians of 3; before: the same pinning reproduced outside the bench, 8 s each, load average 1.4-2.3)"
+        ),
+        "hot_spot": (
+            "bench/benchmarks/backends_read.py started `serve --processes 2` without cores of its own, so it "
+            "inherited the driver's affinity (bench/__main__.py pins the driver to the load core): both web "
+            "processes and wrk ran on CPU 1 while CPU 0 was 99 % idle (fedblog 0.73 core, wrk 0.27). Not the product."
+        ),
+        "fix": (
+            "The two web processes are pinned to both cores (bench/machine.py WEB_CPUS: every core but the load "
+            "core where there are 3 or more), and each configuration's row says the cores fedblog, wrk and idleness "
+            "took: 2 processes 1.40 cores, wrk 0.48 (sharing CPU 1), idle 0.11; 1 process 1.00, wrk 0.40, idle 0.58."
+        ),
+        "before": "6,568 req/s against 8,302 (0.79x), p99 54.8 ms",
+        "after": "12,867 req/s against 8,486 (1.52x), p99 11.2 ms (load average 1.8)",
+    },
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ class LoadResult:
     max_ms: float
     socket_errors: int
     bad_status: int  # answers >= 400 (wrk) / != 200 (Python)
+    loader_cpu_seconds: float = 0.0  # the load generator's own CPU (wrk's; 0 for the Python one: not counted)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -70,10 +72,12 @@ async def run_wrk(base_url: str, targets: list[Target], connections: int, second
     script.write_text(wrk_script(targets), encoding="utf-8")
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(script),
             base_url]  # fmt: skip
+    before = children_cpu()
     process = await asyncio.create_subprocess_exec(
         *pinned(argv, LOAD_CPU), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=seconds + 120)
+    loader_cpu = children_cpu() - before  # wrk, reaped by communicate()
     line = next((line for line in stdout.decode().splitlines() if line.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no summary: {stdout.decode()[-500:]} {stderr.decode()[-500:]}")
@@ -89,7 +93,14 @@ async def run_wrk(base_url: str, targets: list[Target], connections: int, second
         max_ms=data["max_us"] / 1000,
         socket_errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
         bad_status=data["status"],
+        loader_cpu_seconds=loader_cpu,
     )
+
+
+def children_cpu() -> float:
+    """CPU seconds of the driver's children it has waited for (wrk once it exits)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def run_python(
