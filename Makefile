@@ -129,6 +129,7 @@ imports: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # The PostgreSQL rows (pg-inbox, pg-fanout, pg-read) start a private cluster of their own (tools/postgres_cluster.py).

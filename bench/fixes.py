@@ -383,9 +383,7 @@ FIXES: tuple[dict[str, str], ...] = (
             "CPU per stored reply 0.668 ms against SQLite's 0.456 (1.5x), the server 0.220 ms; per delivery 1.49 / "
             "1.61 ms with 1 / 2 workers against 1.05 (1.4x / 1.5x)"
         ),
-        "after": (
-            "0.520 ms against 0.464 (1.1x), the server 0.108 ms; 1.21 / 1.32 ms against 1.00 (1.2x / 1.32x)"
-        ),
+        "after": ("0.520 ms against 0.464 (1.1x), the server 0.108 ms; 1.21 / 1.32 ms against 1.00 (1.2x / 1.32x)"),
     },
     {
         "date": "2026-12-04",

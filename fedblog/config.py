@@ -209,7 +209,7 @@ class Settings:
 
     @property
     def database_backend(self) -> str:
-        """"postgresql" when database.url names a PostgreSQL server, else "sqlite"."""
+        """ "postgresql" when database.url names a PostgreSQL server, else "sqlite"."""
         return "postgresql" if self.database.url.startswith(POSTGRES_URLS) else "sqlite"
 
     @property

@@ -35,7 +35,6 @@ class CommentListener(Protocol):
     # async def comment_edited(self, conn: Connection, comment: Comment) -> None: ...
 
 
-
 class OneTripCommentListener(Protocol):
     """Optional for a CommentListener (services/replies.store_reply_in_one_trip asks every listener for both
     methods; without them on any listener, a published fediverse reply goes the long way through

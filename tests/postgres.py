@@ -33,7 +33,7 @@ T = TypeVar("T")
 
 
 def backend() -> str:
-    """"postgresql" when the suite runs on PostgreSQL (FEDBLOG_TEST_BACKEND), else "sqlite"."""
+    """ "postgresql" when the suite runs on PostgreSQL (FEDBLOG_TEST_BACKEND), else "sqlite"."""
     chosen = os.environ.get(BACKEND_ENV, "sqlite").strip().lower()
     return "postgresql" if chosen in ("postgresql", "postgres") else "sqlite"
 

@@ -64,8 +64,8 @@ _TS_SEARCH = (
     + _HEADLINE.format(text="title", options=f'StartSel="{_OPEN}", StopSel="{_CLOSE}", HighlightAll=true')
     + " AS title_marked, "
     + _HEADLINE.format(
-        text="body", options=f'StartSel="{_OPEN}", StopSel="{_CLOSE}", MaxWords={SNIPPET_TOKENS}, MinWords=16, '
-        "ShortWord=0"
+        text="body",
+        options=f'StartSel="{_OPEN}", StopSel="{_CLOSE}", MaxWords={SNIPPET_TOKENS}, MinWords=16, ShortWord=0',
     )
     + " AS snippet_marked FROM (SELECT p.id, p.slug, p.title, p.language, p.published_at, "
     f"COALESCE(p.body_text, p.body_markdown) AS body, {_TS_RANK} AS rank {_TS_MATCHES} "

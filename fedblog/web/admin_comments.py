@@ -145,9 +145,7 @@ async def moderate(request: web.Request) -> web.Response:
         try:
             await service.edit_as_author(comment_id, text)
         except ValueError:  # nothing left once sanitized
-            raise web.HTTPSeeOther(
-                queue_url(tab, comment_id=comment_id, error="empty", page=page, **view)
-            ) from None
+            raise web.HTTPSeeOther(queue_url(tab, comment_id=comment_id, error="empty", page=page, **view)) from None
     else:
         message = form_text(form, "message", MAX_REPLY)
         if not message.strip():

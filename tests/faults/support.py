@@ -213,6 +213,7 @@ class ServedBlog(_FedblogChild):
                 await asyncio.sleep(0.1)
         raise AssertionError("fedblog serve did not start")
 
+
 class WorkerProcess(_FedblogChild):
     """`fedblog worker` in its own process: the background work alone, as a worker machine runs it."""
 
@@ -242,7 +243,6 @@ class WorkerProcess(_FedblogChild):
         if b"worker is running" not in line:
             raise AssertionError(f"fedblog worker did not start: {line!r}")
         return self
-
 
 
 async def wait_until(check: Any, what: str, timeout: float) -> float:

@@ -13,8 +13,16 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = ("Read path", "Stampede", "Inbox", "Fan-out", "Memory and start", "PostgreSQL: inbox",
-              "PostgreSQL: fan-out", "PostgreSQL: read path")
+BENCHMARKS = (
+    "Read path",
+    "Stampede",
+    "Inbox",
+    "Fan-out",
+    "Memory and start",
+    "PostgreSQL: inbox",
+    "PostgreSQL: fan-out",
+    "PostgreSQL: read path",
+)
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(600)]
 

@@ -35,8 +35,6 @@ def config_of(site: LiveSite) -> str:
     return str(site.settings.root / "fedblog.toml")
 
 
-
-
 # init
 
 

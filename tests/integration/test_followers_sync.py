@@ -59,9 +59,10 @@ async def test_delivery__carries_the_receiving_servers_followers_digest(
     assert f'url="{site.url}/actor/followers_synchronization"' in header
     expected = xor_of_sha256([mastodon.actor_id("alice"), mastodon.actor_id("bob")])
     assert f'digest="{expected}"' in header
-    assert f'digest="{xor_of_sha256([other.actor_id("carol")])}"' in other.received[0].headers[
-        "Collection-Synchronization"
-    ]
+    assert (
+        f'digest="{xor_of_sha256([other.actor_id("carol")])}"'
+        in other.received[0].headers["Collection-Synchronization"]
+    )
     assert mastodon.received[0].verified, mastodon.received[0].reason
 
 

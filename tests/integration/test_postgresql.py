@@ -169,8 +169,12 @@ async def test_delivery_queue__a_claim_and_a_flush_committed_alone_are_seen_by_a
         store = DeliveryStore(worker_db)
         async with worker_db.transaction() as conn:
             await OutboxStore(worker_db).insert(conn, "https://blog.example/a/1", "Create", None, "{}", True, now)
-            await store.insert_jobs(conn, "https://blog.example/a/1", [("https://a.example/inbox", "a.example"),
-                                                                      ("https://b.example/inbox", "b.example")], now)
+            await store.insert_jobs(
+                conn,
+                "https://blog.example/a/1",
+                [("https://a.example/inbox", "a.example"), ("https://b.example/inbox", "b.example")],
+                now,
+            )
         statements: list[str] = []
         await worker_db.connection.set_trace_callback(statements.append)
         worker = WorkerRecord("w1", "here", 1, now)
@@ -206,6 +210,7 @@ async def test_delivery_queue__a_claim_and_a_flush_committed_alone_are_seen_by_a
 async def test_transactions__begin_and_savepoints_go_with_the_next_statement_and_an_empty_one_sends_nothing() -> None:
     db = await PostgresDatabase.connect(postgres.cluster().fresh_database())
     try:
+
         async def trips() -> int:
             return int(await db.connection.run(lambda raw: getattr(raw, "round_trips")))  # noqa: B009
 

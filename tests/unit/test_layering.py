@@ -240,7 +240,6 @@ def test_layering__benchmarks_never_import_the_tests() -> None:
     assert offenders == []
 
 
-
 def module_level_imports(path: Path) -> set[str]:
     """What importing the module runs: its top-level imports, outside functions and `if TYPE_CHECKING:`."""
     names: set[str] = set()
@@ -292,6 +291,7 @@ def test_layering__module_level_imports_form_no_cycle() -> None:
         if name not in state:
             walk(name)
     assert cycles == []
+
 
 def import_structure(only: str = "") -> list[str]:
     """One line per fedblog module: the fedblog modules it imports when it runs (type-only imports left out)."""

@@ -40,7 +40,9 @@ def test_quoted_id__reads_fep_044f_then_older_properties() -> None:
 
 
 def test_answers__name_the_request_by_ids_and_echo_nothing_else() -> None:
-    accept = accept_quote_request(URLS, "https://blog.example/activities/accept/1", REQUEST, "https://blog.example/quotes/t")
+    accept = accept_quote_request(
+        URLS, "https://blog.example/activities/accept/1", REQUEST, "https://blog.example/quotes/t"
+    )
     assert accept["type"] == "Accept" and accept["result"] == "https://blog.example/quotes/t"
     assert accept["object"] == {**REQUEST, "instrument": "https://social.example/users/bob/statuses/1"}
     reject = reject_quote_request(URLS, "https://blog.example/activities/reject/1", REQUEST)

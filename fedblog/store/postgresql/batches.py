@@ -170,8 +170,17 @@ def _write(raw: SyncConnection, writes: _Writes) -> None:
     if writes.comments or writes.settled:
         comments = [_comment_params(replace(new, author_id=author_ids[actor_id])) for new, actor_id in writes.comments]
         settled = [
-            (r.activity_id, r.signer_id, r.actor_id, r.kind, r.object_id, kept_body(r.body, PROCESSED), PROCESSED,
-             None, now)
+            (
+                r.activity_id,
+                r.signer_id,
+                r.actor_id,
+                r.kind,
+                r.object_id,
+                kept_body(r.body, PROCESSED),
+                PROCESSED,
+                None,
+                now,
+            )
             for r in writes.settled
         ]
         raw.execute(_STORE_ALL, (*_columns(comments, 18), *_columns(settled, 9)))

@@ -28,7 +28,10 @@ def quoting_note(
 
 def quote_request(remote: RemoteInstance, site: LiveSite, post: Post, note: dict[str, Any], actor: str = "bob") -> dict:
     return {
-        "@context": ["https://www.w3.org/ns/activitystreams", {"QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest"}],
+        "@context": [
+            "https://www.w3.org/ns/activitystreams",
+            {"QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest"},
+        ],
         "id": f"{remote.actor_id(actor)}/quote_requests/{note['id'].rsplit('/', 1)[1]}",
         "type": "QuoteRequest",
         "actor": remote.actor_id(actor),
